@@ -1,0 +1,147 @@
+//! The JSON API under `/api/v1`, plus the operational endpoints.
+//!
+//! One module per resource, each with `pub fn router() -> Router<AppState>`;
+//! [`router`] assembles them with the shared layers (request metrics, tracing,
+//! panic catching, the 1 MiB JSON body limit) and the JSON fallbacks, and is
+//! what both `gaic serve` and the tests run. Every handler is listed in
+//! [`ApiDoc`], served at `/api/v1/openapi.json`.
+
+pub mod ops;
+pub mod tasks;
+pub mod tokens;
+pub mod users;
+
+use std::any::Any;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use serde::{Deserialize, Serialize};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+
+use crate::error::{AppError, ErrorBody, error_response};
+use crate::state::AppState;
+
+/// Largest JSON body accepted anywhere.
+pub const JSON_LIMIT: usize = 1 << 20;
+
+/// The OpenAPI document of the API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "gaic API", description = "Global AI Challenge: tasks, accounts, submissions, leaderboards."),
+    paths(
+        users::register_user, users::get_me, users::get_user, users::grant_role, users::revoke_role,
+        tokens::create_token, tokens::list_tokens, tokens::revoke_token, tokens::create_session, tokens::delete_session,
+        tasks::list_tasks, tasks::get_task, tasks::create_task, tasks::update_task, tasks::download_file,
+        ops::healthz, ops::readyz,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "accounts", description = "Registration, profiles and roles"),
+        (name = "auth", description = "API tokens and web sessions"),
+        (name = "tasks", description = "Challenges and their public data"),
+        (name = "ops", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let upload_limit = state.settings.max_upload_bytes;
+    let api = Router::new()
+        .merge(users::router())
+        .merge(tokens::router())
+        .merge(tasks::router(upload_limit))
+        .route("/openapi.json", get(openapi_json))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(ops::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(crate::telemetry::track_http))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound("route")
+}
+
+async fn method_not_allowed() -> Response {
+    error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route".into(), vec![])
+}
+
+fn panic_response(_err: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error".into(), vec![])
+}
+
+/// `?page=&per_page=` of every listing.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page, 1–100 (default 20).
+    pub per_page: Option<u32>,
+}
+
+impl PageQuery {
+    /// (limit, offset, page, per_page), or 400 for values out of range.
+    pub fn resolve(self) -> Result<(i64, i64, u32, u32), AppError> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(20);
+        if page == 0 {
+            return Err(AppError::BadRequest("page starts at 1".into()));
+        }
+        if !(1..=100).contains(&per_page) {
+            return Err(AppError::BadRequest(format!("per_page must be between 1 and 100, got {per_page}")));
+        }
+        Ok((i64::from(per_page), i64::from(page - 1) * i64::from(per_page), page, per_page))
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// This page's number (1-based).
+    pub page: u32,
+    /// Items per page.
+    pub per_page: u32,
+    /// Items over all pages.
+    pub total: i64,
+}
+
+impl<T: Serialize> IntoResponse for Page<T> {
+    fn into_response(self) -> Response {
+        Json(self).into_response()
+    }
+}

@@ -1,0 +1,253 @@
+//! Who is asking: passwords, tokens, sessions and roles.
+//!
+//! Passwords are hashed with argon2id (on the blocking pool: it is meant to be
+//! slow). API tokens and session cookies are random 256-bit secrets of the
+//! form `gaic_…`; the database keeps only their SHA-256, so a leaked database
+//! yields no usable credential. A request is authenticated by
+//! `Authorization: Bearer <token>` (the CLI) or the `gaic_session` cookie (the
+//! web pages); [`CurrentUser`] extracts either.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Argon2, PasswordHash};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::header;
+use base64::Engine;
+use rand::RngCore;
+
+use crate::db::{self, tokens, users};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "gaic_session";
+/// How long a web session lasts.
+pub const SESSION_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// A role beyond `competitor`, which everyone has.
+pub const ROLES: &[&str] = &["admin", "organizer", "recruiter"];
+
+/// Hashes a password with argon2id and a random salt (blocking: call from
+/// `spawn_blocking`).
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
+}
+
+/// Checks a password against a stored hash (blocking).
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A new random secret token and its stored hash.
+pub fn new_token() -> (String, String) {
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let token = format!("gaic_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw));
+    let hash = crate::blobs::sha256_hex(token.as_bytes());
+    (token, hash)
+}
+
+/// The stored hash of a presented token.
+pub fn token_hash(token: &str) -> String {
+    crate::blobs::sha256_hex(token.as_bytes())
+}
+
+/// A random password for the bootstrap admin.
+pub fn random_password() -> String {
+    let mut raw = [0u8; 18];
+    rand::rng().fill_bytes(&mut raw);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    /// Their id.
+    pub user_id: i64,
+    /// Their username.
+    pub username: String,
+    /// Extra roles (`admin`, `organizer`, `recruiter`).
+    pub roles: Vec<String>,
+    /// The token or session that authenticated this request.
+    pub token_id: i64,
+}
+
+impl CurrentUser {
+    /// Whether the caller holds `role` (admins hold every role).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role || r == "admin")
+    }
+
+    /// Fails with 403 unless the caller holds `role`.
+    pub fn require(&self, role: &str) -> Result<(), AppError> {
+        if self.has_role(role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("this needs the {role} role")))
+        }
+    }
+
+    /// Whether the caller is an admin.
+    pub fn is_admin(&self) -> bool {
+        self.roles.iter().any(|r| r == "admin")
+    }
+}
+
+/// The bearer token or session cookie a request presents, if any.
+pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return value.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+    let Some(token) = presented_token(&parts.headers) else { return Ok(None) };
+    let now = db::now_ms();
+    let Some(row) = tokens::active_by_hash(&state.db.pool, &token_hash(&token), now).await? else {
+        return Err(AppError::Unauthorized("the token is invalid, expired or revoked; log in again".into()));
+    };
+    let Some(user) = users::by_id(&state.db.pool, row.user_id).await? else {
+        return Err(AppError::Unauthorized("the account no longer exists".into()));
+    };
+    tokens::touch(&state.db.pool, row.token_id, now).await?;
+    let roles = users::roles(&state.db.pool, user.user_id).await?;
+    Ok(Some(CurrentUser { user_id: user.user_id, username: user.username, roles, token_id: row.token_id }))
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state)
+            .await?
+            .ok_or_else(|| AppError::Unauthorized("log in first: send `Authorization: Bearer <token>`".into()))
+    }
+}
+
+/// The caller if authenticated, `None` if anonymous. A bad token is still a 401.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self(authenticate(parts, state).await?))
+    }
+}
+
+/// Throttles password guessing: after `max` failures for one username within
+/// `window`, further attempts get 429 until the window passes.
+#[derive(Debug)]
+pub struct LoginThrottle {
+    max: usize,
+    window: Duration,
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl LoginThrottle {
+    /// A throttle allowing `max` failures per `window`.
+    pub fn new(max: usize, window: Duration) -> Self {
+        Self { max, window, failures: Mutex::new(HashMap::new()) }
+    }
+
+    /// Fails with 429 if `username` is locked out now.
+    pub fn check(&self, username: &str) -> Result<(), AppError> {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let list = map.entry(username.to_owned()).or_default();
+        list.retain(|t| now.duration_since(*t) < self.window);
+        if list.len() >= self.max {
+            let wait = self.window.saturating_sub(now.duration_since(list[0])).as_secs() + 1;
+            return Err(AppError::TooManyRequests(format!(
+                "too many failed logins for {username:?}; try again in {wait} s"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Records a failed attempt.
+    pub fn failed(&self, username: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(username.to_owned()).or_default().push(Instant::now());
+    }
+
+    /// Forgets failures after a success.
+    pub fn succeeded(&self, username: &str) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(username);
+    }
+}
+
+/// ISO 3166-1 alpha-2 codes (officially assigned, 249).
+pub const COUNTRIES: &[&str] = &[
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB", "BD",
+    "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA",
+    "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE",
+    "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA",
+    "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK",
+    "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP",
+    "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT",
+    "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS",
+    "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ",
+    "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS",
+    "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST",
+    "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW",
+    "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "YE", "YT", "ZA",
+    "ZM", "ZW",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong horse battery", &h));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, ha) = new_token();
+        let (b, _) = new_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with("gaic_") && a.len() > 40);
+        assert_eq!(token_hash(&a), ha);
+    }
+
+    #[test]
+    fn country_codes_are_sorted_and_complete() {
+        assert_eq!(COUNTRIES.len(), 249);
+        assert!(COUNTRIES.windows(2).all(|w| w[0] < w[1]));
+        assert!(COUNTRIES.binary_search(&"KR").is_ok());
+        assert!(COUNTRIES.binary_search(&"XX").is_err());
+    }
+
+    #[test]
+    fn the_throttle_locks_after_repeated_failures() {
+        let t = LoginThrottle::new(2, Duration::from_secs(60));
+        t.check("bob").unwrap();
+        t.failed("bob");
+        t.failed("bob");
+        assert!(matches!(t.check("bob"), Err(AppError::TooManyRequests(_))));
+        t.check("alice").unwrap();
+    }
+}

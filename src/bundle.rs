@@ -1,0 +1,1058 @@
+//! Task bundles: a folder (or a `.tar.gz` of one) holding `task.toml`,
+//! `README.md`, `public/` and `hidden/`.
+//!
+//! [`load_dir`] reads and validates a bundle completely and answers with every
+//! problem found (file, field, why) rather than stopping at the first, so an
+//! organizer fixes a bundle in one round. [`unpack_tarball`] turns an upload
+//! into a folder first, refusing anything that could escape it (absolute
+//! paths, `..`, links, devices) or blow up (entry count, total size). The
+//! fields of `task.toml` are documented in `tasks/README.md`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::Problem;
+use crate::scoring::MetricKind;
+
+/// The hidden test inputs, one row per test id.
+pub const HIDDEN_INPUTS: &str = "hidden/test_inputs.csv";
+/// The hidden test labels: never served, read only by the scorer.
+pub const HIDDEN_LABELS: &str = "hidden/test_labels.csv";
+/// The public copy of the test inputs that prediction tasks must publish.
+pub const PUBLIC_INPUTS: &str = "public/test_inputs.csv";
+
+/// At most this many problems are listed per CSV file.
+const MAX_ROW_PROBLEMS: usize = 10;
+/// At most this many files in a bundle.
+const MAX_FILES: usize = 10_000;
+
+/// What kinds of submission a task accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionKind {
+    /// A CSV of predictions for the test ids.
+    Predictions,
+    /// A WebAssembly model run by the sandbox on the hidden inputs.
+    Model,
+}
+
+/// The validated contents of `task.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TaskSpec {
+    /// URL name: lower-case letters, digits and `-`, 2–64 characters.
+    pub slug: String,
+    /// Title shown everywhere.
+    pub title: String,
+    /// One sentence shown in listings.
+    pub summary: String,
+    /// Domain tag (tabular, vision, nlp, audio, time_series, other).
+    pub domain: String,
+    /// Whether final ranks feed the global rating.
+    pub rated: bool,
+    /// How submissions are scored.
+    pub metric: MetricSpec,
+    /// The shape of the data.
+    pub data: DataSpec,
+    /// Submission rules.
+    pub submissions: SubmissionRules,
+    /// When the task opens and closes.
+    pub schedule: Schedule,
+    /// How hidden rows split into public and private boards.
+    pub split: SplitSpec,
+    /// The compute budget of one model run.
+    pub budget: Budget,
+}
+
+/// `[metric]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MetricSpec {
+    /// The metric.
+    pub name: MetricKind,
+    /// Whether larger is better (defaults from the metric).
+    pub higher_is_better: bool,
+    /// `k` for `map_at_k`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k: Option<u32>,
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DataSpec {
+    /// The id column of every CSV.
+    pub id_column: String,
+    /// The label column(s) of the solution.
+    pub target_columns: Vec<String>,
+    /// The class labels, for classification metrics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
+    /// The input feature columns, in order.
+    pub feature_columns: Vec<String>,
+    /// The tensor shape of one input row (its product is the feature count).
+    pub input_shape: Vec<u32>,
+    /// Number of hidden test rows.
+    pub test_rows: u64,
+}
+
+/// `[submissions]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SubmissionRules {
+    /// Accepted kinds.
+    pub kinds: Vec<SubmissionKind>,
+    /// Submissions per team per UTC day.
+    pub daily_cap: u32,
+    /// How many submissions a team may select as final.
+    pub final_selections: u32,
+    /// Largest team.
+    pub team_size_cap: u32,
+}
+
+/// `[schedule]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Schedule {
+    /// Submissions accepted from.
+    pub opens: DateTime<Utc>,
+    /// Submissions ranked until.
+    pub closes: DateTime<Utc>,
+    /// Last moment teams may merge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merger_deadline: Option<DateTime<Utc>>,
+}
+
+/// `[split]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SplitSpec {
+    /// Share of hidden rows on the public board, in (0, 1).
+    pub public_fraction: f64,
+    /// Seed of the hash that assigns rows.
+    pub seed: u64,
+}
+
+/// `[budget]`: one model run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Budget {
+    /// Deterministic compute budget (wasm fuel plus host-op FLOPs).
+    pub fuel: u64,
+    /// Linear-memory cap in MiB.
+    pub memory_mib: u32,
+    /// Wall-clock safety net in milliseconds.
+    pub wall_ms: u64,
+}
+
+/// Where a bundle file may be seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Anyone may download it.
+    Public,
+    /// Never served.
+    Hidden,
+}
+
+impl Visibility {
+    /// The database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Hidden => "hidden",
+        }
+    }
+}
+
+/// One data file of a bundle.
+#[derive(Debug, Clone)]
+pub struct BundleFile {
+    /// Public: path relative to `public/`; hidden: `hidden/...`.
+    pub path: String,
+    /// Public or hidden.
+    pub visibility: Visibility,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+/// A fully validated bundle, ready to store.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// `task.toml`.
+    pub spec: TaskSpec,
+    /// `README.md`.
+    pub statement: String,
+    /// Every file under `public/` and `hidden/`.
+    pub files: Vec<BundleFile>,
+}
+
+/// Reads and validates the bundle in `dir`; on failure, every problem found.
+pub fn load_dir(dir: &Path) -> Result<Bundle, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let toml_text = read_text(dir, "task.toml", &mut problems);
+    let statement = read_text(dir, "README.md", &mut problems);
+    if statement.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        problems.push(Problem::new("README.md", "", "the task statement is empty"));
+    }
+    let mut files = Vec::new();
+    for (sub, visibility) in [("public", Visibility::Public), ("hidden", Visibility::Hidden)] {
+        let root = dir.join(sub);
+        if !root.is_dir() {
+            problems.push(Problem::new(format!("{sub}/"), "", "folder missing"));
+            continue;
+        }
+        collect_files(&root, sub, visibility, &mut files, &mut problems);
+    }
+    if files.len() > MAX_FILES {
+        problems.push(Problem::new("", "", format!("{} files; at most {MAX_FILES} are allowed", files.len())));
+    }
+    let spec = toml_text.as_deref().and_then(|text| parse_spec(text, &mut problems));
+    let spec = spec.map(|spec| check_data(spec, &files, &mut problems));
+    match (spec, statement) {
+        (Some(spec), Some(statement)) if problems.is_empty() => Ok(Bundle { spec, statement, files }),
+        _ => Err(problems),
+    }
+}
+
+fn read_text(dir: &Path, name: &str, problems: &mut Vec<Problem>) -> Option<String> {
+    match std::fs::read(dir.join(name)) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(s) => Some(s),
+            Err(_) => {
+                problems.push(Problem::new(name, "", "not valid UTF-8 text"));
+                None
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            problems.push(Problem::new(name, "", "file missing"));
+            None
+        }
+        Err(e) => {
+            problems.push(Problem::new(name, "", format!("cannot be read: {e}")));
+            None
+        }
+    }
+}
+
+fn collect_files(
+    dir: &Path,
+    rel: &str,
+    visibility: Visibility,
+    files: &mut Vec<BundleFile>,
+    problems: &mut Vec<Problem>,
+) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.push(Problem::new(format!("{rel}/"), "", format!("cannot be read: {e}")));
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let rel_path = format!("{rel}/{name}");
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_symlink() {
+            problems.push(Problem::new(rel_path, "", "links are not allowed in a bundle"));
+        } else if kind.is_dir() {
+            collect_files(&entry.path(), &rel_path, visibility, files, problems);
+        } else if kind.is_file() {
+            match std::fs::read(entry.path()) {
+                Ok(bytes) => {
+                    let path = match visibility {
+                        Visibility::Public => rel_path.trim_start_matches("public/").to_owned(),
+                        Visibility::Hidden => rel_path,
+                    };
+                    files.push(BundleFile { path, visibility, bytes });
+                }
+                Err(e) => problems.push(Problem::new(rel_path, "", format!("cannot be read: {e}"))),
+            }
+        } else {
+            problems.push(Problem::new(rel_path, "", "only regular files are allowed in a bundle"));
+        }
+    }
+}
+
+/// The known keys of each table of `task.toml`.
+const KNOWN_KEYS: &[(&str, &[&str])] = &[
+    ("", &["slug", "title", "summary", "domain", "rated", "metric", "data", "submissions", "schedule", "split", "budget"]),
+    ("metric", &["name", "higher_is_better", "k"]),
+    ("data", &["id_column", "target_columns", "classes", "feature_columns", "input_shape"]),
+    ("submissions", &["kinds", "daily_cap", "final_selections", "team_size_cap"]),
+    ("schedule", &["opens", "closes", "merger_deadline"]),
+    ("split", &["public_fraction", "seed"]),
+    ("budget", &["fuel", "memory_mib", "wall_ms"]),
+];
+
+/// Domains a task may be tagged with.
+pub const DOMAINS: &[&str] = &["tabular", "vision", "nlp", "audio", "time_series", "other"];
+
+/// Reads fields out of one table of `task.toml`, recording problems.
+struct Fields<'a> {
+    table: Option<&'a toml::Table>,
+    prefix: &'static str,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl<'a> Fields<'a> {
+    fn key(&self, name: &str) -> String {
+        if self.prefix.is_empty() { name.to_owned() } else { format!("{}.{name}", self.prefix) }
+    }
+
+    fn problem(&mut self, name: &str, message: impl Into<String>) {
+        let field = self.key(name);
+        self.problems.push(Problem::new("task.toml", field, message));
+    }
+
+    fn get(&mut self, name: &str, required: bool) -> Option<&'a toml::Value> {
+        let value = self.table.and_then(|t| t.get(name));
+        if value.is_none() && required {
+            self.problem(name, "required field missing");
+        }
+        value
+    }
+
+    fn string(&mut self, name: &str, required: bool) -> Option<String> {
+        match self.get(name, required)? {
+            toml::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            toml::Value::String(_) => {
+                self.problem(name, "must not be empty");
+                None
+            }
+            other => {
+                self.problem(name, format!("must be a string, found {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, name: &str) -> Option<bool> {
+        match self.get(name, false)? {
+            toml::Value::Boolean(b) => Some(*b),
+            other => {
+                self.problem(name, format!("must be true or false, found {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, name: &str, min: i64, max: i64, required: bool) -> Option<i64> {
+        match self.get(name, required)? {
+            toml::Value::Integer(i) if (min..=max).contains(i) => Some(*i),
+            toml::Value::Integer(i) => {
+                self.problem(name, format!("{i} is out of range; must be between {min} and {max}"));
+                None
+            }
+            other => {
+                self.problem(name, format!("must be an integer, found {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn float(&mut self, name: &str) -> Option<f64> {
+        match self.get(name, false)? {
+            toml::Value::Float(f) => Some(*f),
+            toml::Value::Integer(i) => Some(*i as f64),
+            other => {
+                self.problem(name, format!("must be a number, found {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, name: &str, required: bool) -> Option<Vec<String>> {
+        match self.get(name, required)? {
+            toml::Value::Array(items) => {
+                let out: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_owned)).collect();
+                match out {
+                    Some(v) if v.is_empty() => {
+                        self.problem(name, "must not be empty");
+                        None
+                    }
+                    Some(v) => {
+                        let mut seen = HashSet::new();
+                        if let Some(dup) = v.iter().find(|s| !seen.insert(s.as_str())) {
+                            self.problem(name, format!("{dup:?} is listed twice"));
+                            return None;
+                        }
+                        Some(v)
+                    }
+                    None => {
+                        self.problem(name, "must be a list of strings");
+                        None
+                    }
+                }
+            }
+            other => {
+                self.problem(name, format!("must be a list of strings, found {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn datetime(&mut self, name: &str, required: bool) -> Option<DateTime<Utc>> {
+        let text = match self.get(name, required)? {
+            toml::Value::Datetime(d) => d.to_string(),
+            toml::Value::String(s) => s.clone(),
+            other => {
+                self.problem(name, format!("must be a date-time such as 2027-01-31T23:59:59Z, found {}", other.type_str()));
+                return None;
+            }
+        };
+        match DateTime::parse_from_rfc3339(&text) {
+            Ok(d) => Some(d.with_timezone(&Utc)),
+            Err(_) => {
+                self.problem(name, format!("{text:?} is not an RFC 3339 date-time with a zone, such as 2027-01-31T23:59:59Z"));
+                None
+            }
+        }
+    }
+}
+
+fn table_of<'a>(root: &'a toml::Table, name: &str, problems: &mut Vec<Problem>) -> Option<&'a toml::Table> {
+    match root.get(name) {
+        Some(toml::Value::Table(t)) => Some(t),
+        Some(other) => {
+            problems.push(Problem::new("task.toml", name, format!("must be a table [{name}], found {}", other.type_str())));
+            None
+        }
+        None => None,
+    }
+}
+
+/// Parses `task.toml`; the data-dependent fields (`feature_columns`,
+/// `input_shape`, `test_rows`) are filled in by [`check_data`].
+fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
+    let root: toml::Table = match text.parse() {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start].matches('\n').count() + 1;
+                    format!("line {line}: ")
+                })
+                .unwrap_or_default();
+            problems.push(Problem::new("task.toml", "", format!("{at}{}", e.message())));
+            return None;
+        }
+    };
+    for (table, keys) in KNOWN_KEYS {
+        let t = if table.is_empty() { Some(&root) } else { root.get(*table).and_then(toml::Value::as_table) };
+        for key in t.into_iter().flat_map(|t| t.keys()) {
+            if !keys.contains(&key.as_str()) {
+                let field = if table.is_empty() { key.clone() } else { format!("{table}.{key}") };
+                problems.push(Problem::new("task.toml", field, format!("unknown field; known fields here: {}", keys.join(", "))));
+            }
+        }
+    }
+    let before = problems.len();
+    let mut top = Fields { table: Some(&root), prefix: "", problems };
+    let slug = top.string("slug", true);
+    if let Some(s) = &slug {
+        if !valid_slug(s) {
+            top.problem("slug", format!("{s:?} must be 2-64 lower-case letters, digits or '-', starting with a letter or digit"));
+        }
+    }
+    let title = top.string("title", true);
+    let summary = top.string("summary", true);
+    let domain = top.string("domain", false).unwrap_or_else(|| "other".into());
+    if !DOMAINS.contains(&domain.as_str()) {
+        top.problem("domain", format!("{domain:?} is not one of {}", DOMAINS.join(", ")));
+    }
+    let rated = top.boolean("rated").unwrap_or(true);
+
+    let metric_t = table_of(&root, "metric", problems);
+    let mut f = Fields { table: metric_t, prefix: "metric", problems };
+    if metric_t.is_none() {
+        f.problem("", "the [metric] table is missing");
+    }
+    let metric_name = f.string("name", metric_t.is_some());
+    let metric = metric_name.as_deref().and_then(|n| {
+        let m = MetricKind::from_name(n);
+        if m.is_none() {
+            let names: Vec<_> = MetricKind::ALL.iter().map(|m| m.name()).collect();
+            f.problem("name", format!("unknown metric {n:?}; known metrics: {}", names.join(", ")));
+        }
+        m
+    });
+    let higher = f.boolean("higher_is_better");
+    let k = f.integer("k", 1, 1000, metric.is_some_and(MetricKind::needs_k)).map(|k| k as u32);
+
+    let data_t = table_of(&root, "data", problems);
+    let mut f = Fields { table: data_t, prefix: "data", problems };
+    let id_column = f.string("id_column", false).unwrap_or_else(|| "id".into());
+    let target_columns = f.strings("target_columns", true);
+    let classes = f.strings("classes", metric.is_some_and(MetricKind::needs_classes));
+    if let Some(c) = &classes {
+        if c.len() < 2 {
+            f.problem("classes", "a classification task needs at least two classes");
+        }
+    }
+    let feature_columns = f.strings("feature_columns", false);
+    let input_shape = match f.get("input_shape", false) {
+        Some(toml::Value::Array(items)) => {
+            let dims: Option<Vec<u32>> =
+                items.iter().map(|v| v.as_integer().filter(|d| (1..=1 << 20).contains(d)).map(|d| d as u32)).collect();
+            if dims.as_ref().is_none_or(Vec::is_empty) {
+                f.problem("input_shape", "must be a non-empty list of positive integers, e.g. [1, 8, 8]");
+            }
+            dims
+        }
+        Some(other) => {
+            f.problem("input_shape", format!("must be a list of positive integers, found {}", other.type_str()));
+            None
+        }
+        None => None,
+    };
+    if target_columns.as_ref().is_some_and(|t| t.len() > 1) && classes.is_some() {
+        f.problem("target_columns", "a classification task has a single target column");
+    }
+
+    let sub_t = table_of(&root, "submissions", problems);
+    let mut f = Fields { table: sub_t, prefix: "submissions", problems };
+    let kinds = f.strings("kinds", false).map(|names| {
+        names
+            .iter()
+            .filter_map(|n| match n.as_str() {
+                "predictions" => Some(SubmissionKind::Predictions),
+                "model" => Some(SubmissionKind::Model),
+                other => {
+                    f.problem("kinds", format!("unknown kind {other:?}; use \"predictions\" and/or \"model\""));
+                    None
+                }
+            })
+            .collect::<Vec<_>>()
+    });
+    let kinds = kinds.unwrap_or_else(|| vec![SubmissionKind::Predictions]);
+    let daily_cap = f.integer("daily_cap", 1, 1000, false).unwrap_or(5) as u32;
+    let final_selections = f.integer("final_selections", 1, 100, false).unwrap_or(2) as u32;
+    let team_size_cap = f.integer("team_size_cap", 1, 100, false).unwrap_or(5) as u32;
+
+    let sched_t = table_of(&root, "schedule", problems);
+    let mut f = Fields { table: sched_t, prefix: "schedule", problems };
+    if sched_t.is_none() {
+        f.problem("", "the [schedule] table is missing");
+    }
+    let opens = f.datetime("opens", sched_t.is_some());
+    let closes = f.datetime("closes", sched_t.is_some());
+    let merger_deadline = f.datetime("merger_deadline", false);
+    if let (Some(o), Some(c)) = (opens, closes) {
+        if c <= o {
+            f.problem("closes", "must be after schedule.opens");
+        }
+        if let Some(m) = merger_deadline {
+            if m > c || m < o {
+                f.problem("merger_deadline", "must lie between schedule.opens and schedule.closes");
+            }
+        }
+    }
+
+    let split_t = table_of(&root, "split", problems);
+    let mut f = Fields { table: split_t, prefix: "split", problems };
+    let public_fraction = f.float("public_fraction").unwrap_or(0.3);
+    if !(public_fraction > 0.0 && public_fraction < 1.0) {
+        f.problem("public_fraction", format!("{public_fraction} must be strictly between 0 and 1"));
+    }
+    let seed = f.integer("seed", 0, i64::MAX, false).unwrap_or(0) as u64;
+
+    let budget_t = table_of(&root, "budget", problems);
+    let mut f = Fields { table: budget_t, prefix: "budget", problems };
+    let fuel = f.integer("fuel", 1_000, 1_000_000_000_000, false).unwrap_or(1_000_000_000) as u64;
+    let memory_mib = f.integer("memory_mib", 1, 4096, false).unwrap_or(64) as u32;
+    let wall_ms = f.integer("wall_ms", 10, 3_600_000, false).unwrap_or(10_000) as u64;
+
+    if problems.len() > before {
+        return None;
+    }
+    let metric = metric?;
+    Some(TaskSpec {
+        slug: slug?,
+        title: title?,
+        summary: summary?,
+        domain,
+        rated,
+        metric: MetricSpec { name: metric, higher_is_better: higher.unwrap_or(metric.higher_is_better()), k },
+        data: DataSpec {
+            id_column,
+            target_columns: target_columns?,
+            classes,
+            feature_columns: feature_columns.unwrap_or_default(),
+            input_shape: input_shape.unwrap_or_default(),
+            test_rows: 0,
+        },
+        submissions: SubmissionRules { kinds, daily_cap, final_selections, team_size_cap },
+        schedule: Schedule { opens: opens?, closes: closes?, merger_deadline },
+        split: SplitSpec { public_fraction, seed },
+        budget: Budget { fuel, memory_mib, wall_ms },
+    })
+}
+
+/// Whether `s` is a valid task slug.
+pub fn valid_slug(s: &str) -> bool {
+    (2..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// A parsed CSV: header and rows.
+struct Csv {
+    header: Vec<String>,
+    rows: Vec<csv::StringRecord>,
+}
+
+fn parse_csv(name: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<Csv> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|s| s.trim().to_owned()).collect(),
+        Err(e) => {
+            problems.push(Problem::new(name, "header", format!("not a readable CSV: {e}")));
+            return None;
+        }
+    };
+    let mut rows = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        match rec {
+            Ok(r) => rows.push(r),
+            Err(e) => {
+                problems.push(Problem::new(name, format!("row {}", i + 2), format!("not readable: {e}")));
+                return None;
+            }
+        }
+    }
+    Some(Csv { header, rows })
+}
+
+fn file_bytes<'a>(files: &'a [BundleFile], path: &str) -> Option<&'a [u8]> {
+    let (visibility, key) = match path.strip_prefix("public/") {
+        Some(rest) => (Visibility::Public, rest),
+        None => (Visibility::Hidden, path),
+    };
+    files.iter().find(|f| f.visibility == visibility && f.path == key).map(|f| f.bytes.as_slice())
+}
+
+/// Checks the CSVs against the spec and fills in the data-dependent fields.
+fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Problem>) -> TaskSpec {
+    let id_col = spec.data.id_column.clone();
+    let inputs = match file_bytes(files, HIDDEN_INPUTS) {
+        Some(b) => parse_csv(HIDDEN_INPUTS, b, problems),
+        None => {
+            problems.push(Problem::new(HIDDEN_INPUTS, "", "file missing: the hidden test inputs (id + feature columns)"));
+            None
+        }
+    };
+    let labels = match file_bytes(files, HIDDEN_LABELS) {
+        Some(b) => parse_csv(HIDDEN_LABELS, b, problems),
+        None => {
+            problems.push(Problem::new(HIDDEN_LABELS, "", "file missing: the hidden test labels (id + target columns)"));
+            None
+        }
+    };
+    let mut input_ids: Option<Vec<String>> = None;
+    if let Some(csv) = &inputs {
+        let mut row_problems = RowProblems::new(HIDDEN_INPUTS);
+        let id_idx = csv.header.iter().position(|h| *h == id_col);
+        if id_idx.is_none() {
+            problems.push(Problem::new(HIDDEN_INPUTS, "header", format!("no id column {id_col:?}")));
+        }
+        for t in &spec.data.target_columns {
+            if csv.header.contains(t) {
+                problems.push(Problem::new(HIDDEN_INPUTS, t.clone(), "the inputs must not contain a target column"));
+            }
+        }
+        if spec.data.feature_columns.is_empty() {
+            spec.data.feature_columns = csv.header.iter().filter(|h| **h != id_col).cloned().collect();
+        }
+        let mut feat_idx = Vec::new();
+        for col in &spec.data.feature_columns {
+            match csv.header.iter().position(|h| h == col) {
+                Some(i) => feat_idx.push(i),
+                None => problems.push(Problem::new(HIDDEN_INPUTS, col.clone(), "feature column missing from the header")),
+            }
+        }
+        if spec.data.feature_columns.is_empty() {
+            problems.push(Problem::new(HIDDEN_INPUTS, "header", "no feature columns"));
+        }
+        let n_features = spec.data.feature_columns.len() as u64;
+        if spec.data.input_shape.is_empty() {
+            spec.data.input_shape = vec![n_features as u32];
+        } else {
+            let product: u64 = spec.data.input_shape.iter().map(|&d| u64::from(d)).product();
+            if product != n_features {
+                problems.push(Problem::new(
+                    "task.toml",
+                    "data.input_shape",
+                    format!("{:?} holds {product} values but the inputs have {n_features} feature columns", spec.data.input_shape),
+                ));
+            }
+        }
+        if let Some(id_idx) = id_idx {
+            let ids = check_ids(csv, id_idx, &mut row_problems);
+            for (row, rec) in csv.rows.iter().enumerate() {
+                for &i in &feat_idx {
+                    let cell = rec.get(i).unwrap_or("").trim();
+                    if !cell.parse::<f64>().is_ok_and(f64::is_finite) {
+                        row_problems.push(row, &csv.header[i], format!("{cell:?} is not a finite number"));
+                    }
+                }
+            }
+            input_ids = Some(ids);
+        }
+        if csv.rows.is_empty() {
+            problems.push(Problem::new(HIDDEN_INPUTS, "", "no rows"));
+        }
+        spec.data.test_rows = csv.rows.len() as u64;
+        row_problems.finish(problems);
+    }
+    if let Some(csv) = &labels {
+        let mut row_problems = RowProblems::new(HIDDEN_LABELS);
+        let id_idx = csv.header.iter().position(|h| *h == id_col);
+        if id_idx.is_none() {
+            problems.push(Problem::new(HIDDEN_LABELS, "header", format!("no id column {id_col:?}")));
+        }
+        let mut target_idx = Vec::new();
+        for t in &spec.data.target_columns {
+            match csv.header.iter().position(|h| h == t) {
+                Some(i) => target_idx.push(i),
+                None => problems.push(Problem::new(HIDDEN_LABELS, t.clone(), "target column missing from the header")),
+            }
+        }
+        if let Some(id_idx) = id_idx {
+            let ids = check_ids(csv, id_idx, &mut row_problems);
+            for (row, rec) in csv.rows.iter().enumerate() {
+                for &i in &target_idx {
+                    let cell = rec.get(i).unwrap_or("").trim();
+                    let col = &csv.header[i];
+                    if let Some(classes) = &spec.data.classes {
+                        if !classes.iter().any(|c| c == cell) {
+                            row_problems.push(row, col, "label is not one of data.classes".to_owned());
+                        }
+                    } else if spec.metric.name.numeric_target() && !cell.parse::<f64>().is_ok_and(f64::is_finite) {
+                        row_problems.push(row, col, "label is not a finite number".to_owned());
+                    } else if cell.is_empty() {
+                        row_problems.push(row, col, "label is empty".to_owned());
+                    }
+                }
+            }
+            if let Some(input_ids) = &input_ids {
+                compare_ids(HIDDEN_LABELS, HIDDEN_INPUTS, &ids, input_ids, problems);
+            }
+        }
+        row_problems.finish(problems);
+    }
+    let predictions = spec.submissions.kinds.contains(&SubmissionKind::Predictions);
+    match (file_bytes(files, PUBLIC_INPUTS), predictions) {
+        (Some(bytes), _) => {
+            if let Some(csv) = parse_csv(PUBLIC_INPUTS, bytes, problems) {
+                for t in &spec.data.target_columns {
+                    if csv.header.contains(t) {
+                        problems.push(Problem::new(PUBLIC_INPUTS, t.clone(), "the public test inputs must not contain a target column"));
+                    }
+                }
+                if let (Some(id_idx), Some(hidden_ids)) = (csv.header.iter().position(|h| *h == id_col), &input_ids) {
+                    let mut rp = RowProblems::new(PUBLIC_INPUTS);
+                    let ids = check_ids(&csv, id_idx, &mut rp);
+                    rp.finish(problems);
+                    compare_ids(PUBLIC_INPUTS, HIDDEN_INPUTS, &ids, hidden_ids, problems);
+                }
+            }
+        }
+        (None, true) => problems.push(Problem::new(
+            PUBLIC_INPUTS,
+            "",
+            "file missing: a task that accepts predictions must publish its test inputs (a copy of hidden/test_inputs.csv)",
+        )),
+        (None, false) => {}
+    }
+    if let Some(labels) = file_bytes(files, HIDDEN_LABELS) {
+        for f in files.iter().filter(|f| f.visibility == Visibility::Public) {
+            if f.bytes == labels {
+                problems.push(Problem::new(format!("public/{}", f.path), "", "is a copy of the hidden labels; it would leak them"));
+            }
+        }
+    }
+    spec
+}
+
+fn check_ids(csv: &Csv, id_idx: usize, rp: &mut RowProblems) -> Vec<String> {
+    let mut seen = HashSet::with_capacity(csv.rows.len());
+    let mut ids = Vec::with_capacity(csv.rows.len());
+    for (row, rec) in csv.rows.iter().enumerate() {
+        let id = rec.get(id_idx).unwrap_or("").trim().to_owned();
+        if id.is_empty() {
+            rp.push(row, &csv.header[id_idx], "empty id".into());
+        } else if !seen.insert(id.clone()) {
+            rp.push(row, &csv.header[id_idx], format!("duplicate id {id:?}"));
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+fn compare_ids(file: &str, other: &str, ids: &[String], reference: &[String], problems: &mut Vec<Problem>) {
+    let a: HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let b: HashSet<&str> = reference.iter().map(String::as_str).collect();
+    let mut extra: Vec<_> = a.difference(&b).copied().collect();
+    let mut missing: Vec<_> = b.difference(&a).copied().collect();
+    extra.sort_unstable();
+    missing.sort_unstable();
+    if !missing.is_empty() {
+        let ex = missing.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+        problems.push(Problem::new(file, "id", format!("missing {} ids that {other} has (e.g. {ex})", missing.len())));
+    }
+    if !extra.is_empty() {
+        let ex = extra.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+        problems.push(Problem::new(file, "id", format!("{} ids that {other} lacks (e.g. {ex})", extra.len())));
+    }
+}
+
+/// Collects per-row problems of one file, keeping the first few.
+struct RowProblems {
+    file: &'static str,
+    kept: Vec<Problem>,
+    more: usize,
+}
+
+impl RowProblems {
+    fn new(file: &'static str) -> Self {
+        Self { file, kept: Vec::new(), more: 0 }
+    }
+
+    /// `row` is 0-based over data rows; reported 1-based counting the header.
+    fn push(&mut self, row: usize, column: &str, message: String) {
+        if self.kept.len() < MAX_ROW_PROBLEMS {
+            self.kept.push(Problem::new(self.file, format!("row {}, column {column}", row + 2), message));
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn finish(self, problems: &mut Vec<Problem>) {
+        problems.extend(self.kept);
+        if self.more > 0 {
+            problems.push(Problem::new(self.file, "", format!("… and {} more row problems", self.more)));
+        }
+    }
+}
+
+/// Upper bounds for unpacking an uploaded bundle.
+#[derive(Debug, Clone, Copy)]
+pub struct UnpackLimits {
+    /// Total uncompressed bytes.
+    pub max_bytes: u64,
+    /// Number of entries.
+    pub max_entries: usize,
+}
+
+/// Unpacks a `.tar.gz` (or plain `.tar`) into `dest` and returns the bundle
+/// root inside it: `dest` itself, or its only folder when the archive wraps
+/// everything in one.
+pub fn unpack_tarball(bytes: &[u8], dest: &Path, limits: UnpackLimits) -> Result<PathBuf, Vec<Problem>> {
+    let gzip = bytes.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn Read + '_> =
+        if gzip { Box::new(flate2::read::GzDecoder::new(bytes)) } else { Box::new(bytes) };
+    let mut archive = tar::Archive::new(reader.take(limits.max_bytes + 1));
+    let mut problems = Vec::new();
+    let entries = archive.entries().map_err(|e| vec![Problem::new("bundle", "", format!("not a tar archive: {e}"))])?;
+    let (mut count, mut total) = (0usize, 0u64);
+    for entry in entries {
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                problems.push(Problem::new("bundle", "", format!("not a valid .tar.gz: {e}")));
+                return Err(problems);
+            }
+        };
+        count += 1;
+        if count > limits.max_entries {
+            problems.push(Problem::new("bundle", "", format!("more than {} entries", limits.max_entries)));
+            return Err(problems);
+        }
+        let raw = entry.path().map(|p| p.into_owned()).unwrap_or_default();
+        let shown = raw.display().to_string();
+        let kind = entry.header().entry_type();
+        if kind.is_pax_global_extensions() || kind.is_pax_local_extensions() || kind.is_gnu_longname() {
+            continue;
+        }
+        let safe = !raw.as_os_str().is_empty()
+            && raw.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+        if !safe {
+            problems.push(Problem::new(shown, "", "unsafe path: absolute paths and '..' are not allowed"));
+            continue;
+        }
+        if kind.is_dir() {
+            continue;
+        }
+        if !kind.is_file() {
+            problems.push(Problem::new(shown, "", "only regular files and folders are allowed (no links or devices)"));
+            continue;
+        }
+        total += entry.size();
+        if total > limits.max_bytes {
+            problems.push(Problem::new("bundle", "", format!("unpacks to more than {} bytes", limits.max_bytes)));
+            return Err(problems);
+        }
+        let target = dest.join(&raw);
+        if let Some(parent) = target.parent() {
+            if let Err(e) = std::fs::create_dir_all(parent) {
+                problems.push(Problem::new(shown, "", format!("cannot unpack: {e}")));
+                continue;
+            }
+        }
+        let mut out = match std::fs::File::create(&target) {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(Problem::new(shown, "", format!("cannot unpack: {e}")));
+                continue;
+            }
+        };
+        if let Err(e) = std::io::copy(&mut entry, &mut out) {
+            problems.push(Problem::new(shown, "", format!("truncated or corrupt: {e}")));
+            return Err(problems);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    if count == 0 {
+        return Err(vec![Problem::new("bundle", "", "the archive is empty")]);
+    }
+    if dest.join("task.toml").is_file() {
+        return Ok(dest.to_owned());
+    }
+    let dirs: Vec<PathBuf> = std::fs::read_dir(dest)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default();
+    match dirs.as_slice() {
+        [only] if only.join("task.toml").is_file() => Ok(only.clone()),
+        _ => Err(vec![Problem::new("task.toml", "", "not found at the top of the archive or in its only folder")]),
+    }
+}
+
+/// Packs a bundle folder into an in-memory `.tar.gz` (for tests and the CLI).
+pub fn pack_dir(dir: &Path) -> std::io::Result<Vec<u8>> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut builder = tar::Builder::new(gz);
+    builder.follow_symlinks(false);
+    builder.append_dir_all(".", dir)?;
+    builder.into_inner()?.finish()
+}
+
+/// Public files of a spec, sorted, for listings (path → size).
+pub fn public_listing(files: &[BundleFile]) -> BTreeMap<String, u64> {
+    files.iter().filter(|f| f.visibility == Visibility::Public).map(|f| (f.path.clone(), f.bytes.len() as u64)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo(slug: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks").join(slug)
+    }
+
+    #[test]
+    fn the_demo_bundles_are_valid() {
+        for slug in ["digits", "breast-cancer", "diabetes"] {
+            let b = load_dir(&demo(slug)).unwrap_or_else(|p| panic!("{slug}: {p:?}"));
+            assert_eq!(b.spec.slug, slug);
+            assert!(b.files.iter().any(|f| f.path == HIDDEN_LABELS && f.visibility == Visibility::Hidden));
+            assert!(b.files.iter().any(|f| f.path == "train.csv" && f.visibility == Visibility::Public));
+        }
+        let digits = load_dir(&demo("digits")).unwrap();
+        assert_eq!(digits.spec.data.feature_columns.len(), 64);
+        assert_eq!(digits.spec.data.input_shape, vec![1, 8, 8]);
+        assert_eq!(digits.spec.data.test_rows, 539);
+    }
+
+    #[test]
+    fn every_problem_in_task_toml_is_reported_at_once() {
+        let text = r#"
+            slug = "Bad Slug"
+            title = "t"
+            colour = "red"
+            [metric]
+            name = "f1"
+            [schedule]
+            opens = 2027-01-01T00:00:00Z
+            closes = 2026-01-01T00:00:00Z
+            [split]
+            public_fraction = 1.5
+        "#;
+        let mut problems = Vec::new();
+        assert!(parse_spec(text, &mut problems).is_none());
+        let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
+        for f in ["colour", "slug", "summary", "metric.name", "data.target_columns", "schedule.closes", "split.public_fraction"] {
+            assert!(fields.contains(&f), "{f} not reported in {problems:?}");
+        }
+    }
+
+    #[test]
+    fn a_toml_syntax_error_names_the_line() {
+        let mut problems = Vec::new();
+        assert!(parse_spec("slug = \"a\"\ntitle = \n", &mut problems).is_none());
+        assert!(problems[0].message.starts_with("line 2"), "{problems:?}");
+    }
+
+    #[test]
+    fn slugs() {
+        assert!(valid_slug("digits"));
+        assert!(valid_slug("breast-cancer-2"));
+        assert!(!valid_slug("-x"));
+        assert!(!valid_slug("A"));
+        assert!(!valid_slug("a/b"));
+    }
+
+    #[test]
+    fn a_packed_demo_bundle_unpacks_to_the_same_bundle() {
+        let bytes = pack_dir(&demo("diabetes")).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let limits = UnpackLimits { max_bytes: 1 << 30, max_entries: 1000 };
+        let root = unpack_tarball(&bytes, tmp.path(), limits).unwrap();
+        let b = load_dir(&root).unwrap();
+        assert_eq!(b.spec, load_dir(&demo("diabetes")).unwrap().spec);
+    }
+
+    fn tar_with(path: &str, kind: tar::EntryType, data: &[u8]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        // Write the raw name so that unsafe paths survive `set_path`'s checks.
+        let name = &mut header.as_old_mut().name;
+        name[..path.len()].copy_from_slice(path.as_bytes());
+        header.set_size(data.len() as u64);
+        header.set_entry_type(kind);
+        if kind.is_symlink() {
+            header.set_link_name("/etc/passwd").unwrap();
+        }
+        header.set_cksum();
+        builder.append(&header, data).unwrap();
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn unsafe_archive_entries_are_refused() {
+        let limits = UnpackLimits { max_bytes: 1 << 20, max_entries: 100 };
+        for (path, kind) in [
+            ("../escape.txt", tar::EntryType::Regular),
+            ("/etc/owned", tar::EntryType::Regular),
+            ("a/../../x", tar::EntryType::Regular),
+            ("link", tar::EntryType::Symlink),
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let err = unpack_tarball(&tar_with(path, kind, b"x"), tmp.path(), limits).unwrap_err();
+            assert!(!err.is_empty(), "{path}");
+            assert!(!tmp.path().parent().unwrap().join("escape.txt").exists());
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let big = vec![b'x'; 2 << 20];
+        let err = unpack_tarball(&tar_with("big", tar::EntryType::Regular, &big), tmp.path(), limits).unwrap_err();
+        assert!(err[0].message.contains("more than"), "{err:?}");
+        let err = unpack_tarball(b"not a tarball at all", tmp.path(), limits).unwrap_err();
+        assert!(!err.is_empty());
+    }
+}

@@ -1,0 +1,130 @@
+//! Queries on `users` and `user_roles`.
+
+use sqlx::{Any, Executor, FromRow};
+
+/// A row of `users`.
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRow {
+    /// Primary key.
+    pub user_id: i64,
+    /// Unique lower-case login name.
+    pub username: String,
+    /// Unique lower-case email.
+    pub email: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Name shown on boards.
+    pub display_name: String,
+    /// ISO 3166-1 alpha-2 code.
+    pub country: String,
+    /// Creation time (ms).
+    pub created_at: i64,
+}
+
+/// The fields of a new account.
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    /// Lower-case login name.
+    pub username: &'a str,
+    /// Lower-case email.
+    pub email: &'a str,
+    /// argon2id PHC string.
+    pub password_hash: &'a str,
+    /// Name shown on boards.
+    pub display_name: &'a str,
+    /// ISO 3166-1 alpha-2 code.
+    pub country: &'a str,
+}
+
+const COLUMNS: &str = "user_id, username, email, password_hash, display_name, country, created_at";
+
+/// Inserts a user and returns its id.
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, new: &NewUser<'_>, now: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO users (username, email, password_hash, display_name, country, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING user_id",
+    )
+    .bind(new.username)
+    .bind(new.email)
+    .bind(new.password_hash)
+    .bind(new.display_name)
+    .bind(new.country)
+    .bind(now)
+    .fetch_one(ex)
+    .await
+}
+
+/// The user with this (lower-case) username.
+pub async fn by_username<'e>(ex: impl Executor<'e, Database = Any>, username: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = $1"))
+        .bind(username)
+        .fetch_optional(ex)
+        .await
+}
+
+/// The user with this id.
+pub async fn by_id<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE user_id = $1"))
+        .bind(user_id)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Whether a username or an email is taken; returns which.
+pub async fn taken<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    username: &str,
+    email: &str,
+) -> sqlx::Result<Option<&'static str>> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT username, email FROM users WHERE username = $1 OR email = $2 LIMIT 1")
+            .bind(username)
+            .bind(email)
+            .fetch_optional(ex)
+            .await?;
+    Ok(row.map(|(u, _)| if u == username { "username" } else { "email" }))
+}
+
+/// The extra roles of a user, sorted.
+pub async fn roles<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
+        .bind(user_id)
+        .fetch_all(ex)
+        .await
+}
+
+/// Grants a role; granting one already held changes nothing.
+pub async fn grant_role<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: i64,
+    role: &str,
+    granted_by: Option<i64>,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO user_roles (user_id, role, granted_at, granted_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id, role) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(role)
+    .bind(now)
+    .bind(granted_by)
+    .execute(ex)
+    .await
+    .map(|_| ())
+}
+
+/// Removes a role; returns whether it was held.
+pub async fn revoke_role<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64, role: &str) -> sqlx::Result<bool> {
+    let res = sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role = $2")
+        .bind(user_id)
+        .bind(role)
+        .execute(ex)
+        .await?;
+    Ok(res.rows_affected() > 0)
+}
+
+/// How many users hold `role`.
+pub async fn count_with_role<'e>(ex: impl Executor<'e, Database = Any>, role: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role = $1").bind(role).fetch_one(ex).await
+}

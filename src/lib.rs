@@ -1,0 +1,20 @@
+//! gaic — the Global AI Challenge platform.
+//!
+//! Organizers publish tasks with hidden test data; competitors submit
+//! predictions or WebAssembly models; the server scores them against data no
+//! competitor sees and keeps the leaderboards. Everything lives in this
+//! library so that the binary (`main.rs`) and the tests share one code path.
+//! `docs/ARCHITECTURE.md` is the map.
+
+pub mod api;
+pub mod auth;
+pub mod blobs;
+pub mod bundle;
+pub mod cli;
+pub mod db;
+pub mod error;
+pub mod scoring;
+pub mod server;
+pub mod state;
+pub mod tasks;
+pub mod telemetry;

@@ -1,0 +1,148 @@
+//! `gaic serve`: settings, start-up (store, migrations, bootstrap admin,
+//! demo task import) and the HTTP server with graceful shutdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::blobs::Blobs;
+use crate::db::{self, users};
+use crate::state::{AppState, Settings};
+use crate::telemetry::LogFormat;
+
+/// Settings of `gaic serve`; every one is also an environment variable.
+#[derive(Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "GAIC_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Folder for the SQLite file, blobs and temporary files.
+    #[arg(long, env = "GAIC_DATA_DIR", default_value = "./gaic-data")]
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite:PATH` or `postgres://USER@HOST/DB`
+    /// [default: an SQLite file gaic.db inside --data-dir].
+    #[arg(long, env = "GAIC_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Folder of task bundles imported when the store has no tasks yet.
+    #[arg(long, env = "GAIC_TASKS_DIR", default_value = "./tasks")]
+    pub tasks_dir: PathBuf,
+    /// Password of the `admin` account created on first start
+    /// [default: generated and printed once].
+    #[arg(long, env = "GAIC_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Largest upload accepted (task bundles, submissions), in MiB.
+    #[arg(long, env = "GAIC_MAX_UPLOAD_MIB", default_value_t = 256)]
+    pub max_upload_mib: usize,
+    /// Log format on stderr.
+    #[arg(long, env = "GAIC_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(db::redact_url))
+            .field("tasks_dir", &self.tasks_dir)
+            .field("admin_password", &self.admin_password.as_ref().map(|_| "***"))
+            .field("max_upload_mib", &self.max_upload_mib)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+impl ServeArgs {
+    /// The database URL, defaulting to `gaic.db` in the data folder.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{}?mode=rwc", self.data_dir.join("gaic.db").display()))
+    }
+}
+
+/// Opens the store, ensures the admin account, imports the demo tasks into an
+/// empty store, and returns the ready state. Shared by `serve` and the tests.
+pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let db = db::connect(&args.database_url()).await?;
+    let blobs = Blobs::local(&args.data_dir.join("blobs"))?;
+    let settings = Settings { data_dir: args.data_dir.clone(), max_upload_bytes: args.max_upload_mib << 20 };
+    let state = AppState::new(db, blobs, settings);
+    let admin_id = ensure_admin(&state, args.admin_password.as_deref()).await?;
+    let imported = crate::tasks::import_dir_if_empty(&state, &args.tasks_dir, admin_id).await?;
+    if imported > 0 {
+        tracing::info!(imported, dir = %args.tasks_dir.display(), "imported task bundles");
+    }
+    Ok(state)
+}
+
+/// Creates the `admin` account on first start; returns its id.
+async fn ensure_admin(state: &AppState, password: Option<&str>) -> anyhow::Result<i64> {
+    if let Some(existing) = users::by_username(&state.db.pool, "admin").await? {
+        return Ok(existing.user_id);
+    }
+    let (password, generated) = match password {
+        Some(p) if p.chars().count() >= crate::api::users::MIN_PASSWORD => (p.to_owned(), false),
+        Some(_) => anyhow::bail!("GAIC_ADMIN_PASSWORD must be at least {} characters", crate::api::users::MIN_PASSWORD),
+        None => (crate::auth::random_password(), true),
+    };
+    let hash = {
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || crate::auth::hash_password(&password)).await??
+    };
+    let now = db::now_ms();
+    let new = users::NewUser {
+        username: "admin",
+        email: "admin@localhost.localdomain",
+        password_hash: &hash,
+        display_name: "Administrator",
+        country: "KR",
+    };
+    let user_id = users::insert(&state.db.pool, &new, now).await?;
+    users::grant_role(&state.db.pool, user_id, "admin", None, now).await?;
+    users::grant_role(&state.db.pool, user_id, "organizer", None, now).await?;
+    if generated {
+        // Printed once, to the terminal only: never logged.
+        println!("\n  Created the admin account.\n  username: admin\n  password: {password}\n  (shown once; set GAIC_ADMIN_PASSWORD to choose it)\n");
+    }
+    Ok(user_id)
+}
+
+/// Runs the server until SIGINT or SIGTERM, then drains in-flight requests.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    crate::telemetry::init_logging(args.log_format);
+    tracing::info!(?args, "starting gaic");
+    let state = prepare(&args).await?;
+    let listener = TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(database = ?state.db.backend, "listening on http://{addr}");
+    println!("gaic is running at http://{addr}/ (tasks: http://{addr}/api/v1/tasks)");
+    axum::serve(listener, crate::api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,54 @@
+//! `AppState`: the cheap handles every handler shares, built once at start.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::auth::LoginThrottle;
+use crate::blobs::Blobs;
+use crate::db::Db;
+
+/// Settings the handlers need, fixed at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The data folder (blobs, temporary unpacking, the SQLite file).
+    pub data_dir: PathBuf,
+    /// Largest accepted upload (bundles, submissions), in bytes.
+    pub max_upload_bytes: usize,
+}
+
+/// Shared state of the server; clones share everything.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The blob store.
+    pub blobs: Blobs,
+    /// Fixed settings.
+    pub settings: Arc<Settings>,
+    /// Failed-login throttle.
+    pub throttle: Arc<LoginThrottle>,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// Builds the state over an open database.
+    pub fn new(db: Db, blobs: Blobs, settings: Settings) -> Self {
+        Self {
+            db,
+            blobs,
+            settings: Arc::new(settings),
+            throttle: Arc::new(LoginThrottle::new(10, Duration::from_secs(15 * 60))),
+            metrics: crate::telemetry::prometheus(),
+        }
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("db", &self.db.backend).field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
