@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, PasswordHash};
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use base64::Engine;
 use rand::RngCore;
 
@@ -88,11 +88,7 @@ impl CurrentUser {
 
     /// Fails with 403 unless the caller holds `role`.
     pub fn require(&self, role: &str) -> Result<(), AppError> {
-        if self.has_role(role) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!("this needs the {role} role")))
-        }
+        if self.has_role(role) { Ok(()) } else { Err(AppError::Forbidden(format!("this needs the {role} role"))) }
     }
 
     /// Whether the caller is an admin.

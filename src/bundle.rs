@@ -278,7 +278,22 @@ fn collect_files(
 
 /// The known keys of each table of `task.toml`.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
-    ("", &["slug", "title", "summary", "domain", "rated", "metric", "data", "submissions", "schedule", "split", "budget"]),
+    (
+        "",
+        &[
+            "slug",
+            "title",
+            "summary",
+            "domain",
+            "rated",
+            "metric",
+            "data",
+            "submissions",
+            "schedule",
+            "split",
+            "budget",
+        ],
+    ),
     ("metric", &["name", "higher_is_better", "k"]),
     ("data", &["id_column", "target_columns", "classes", "feature_columns", "input_shape"]),
     ("submissions", &["kinds", "daily_cap", "final_selections", "team_size_cap"]),
@@ -399,14 +414,20 @@ impl<'a> Fields<'a> {
             toml::Value::Datetime(d) => d.to_string(),
             toml::Value::String(s) => s.clone(),
             other => {
-                self.problem(name, format!("must be a date-time such as 2027-01-31T23:59:59Z, found {}", other.type_str()));
+                self.problem(
+                    name,
+                    format!("must be a date-time such as 2027-01-31T23:59:59Z, found {}", other.type_str()),
+                );
                 return None;
             }
         };
         match DateTime::parse_from_rfc3339(&text) {
             Ok(d) => Some(d.with_timezone(&Utc)),
             Err(_) => {
-                self.problem(name, format!("{text:?} is not an RFC 3339 date-time with a zone, such as 2027-01-31T23:59:59Z"));
+                self.problem(
+                    name,
+                    format!("{text:?} is not an RFC 3339 date-time with a zone, such as 2027-01-31T23:59:59Z"),
+                );
                 None
             }
         }
@@ -417,14 +438,19 @@ fn table_of<'a>(root: &'a toml::Table, name: &str, problems: &mut Vec<Problem>) 
     match root.get(name) {
         Some(toml::Value::Table(t)) => Some(t),
         Some(other) => {
-            problems.push(Problem::new("task.toml", name, format!("must be a table [{name}], found {}", other.type_str())));
+            problems.push(Problem::new(
+                "task.toml",
+                name,
+                format!("must be a table [{name}], found {}", other.type_str()),
+            ));
             None
         }
         None => None,
     }
 }
 
-/// Parses `task.toml`; the data-dependent fields (`feature_columns`,
+/// Parses `task.toml`, recording every problem; `None` only when the TOML
+/// itself does not parse. The data-dependent fields (`feature_columns`,
 /// `input_shape`, `test_rows`) are filled in by [`check_data`].
 fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
     let root: toml::Table = match text.parse() {
@@ -446,17 +472,21 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
         for key in t.into_iter().flat_map(|t| t.keys()) {
             if !keys.contains(&key.as_str()) {
                 let field = if table.is_empty() { key.clone() } else { format!("{table}.{key}") };
-                problems.push(Problem::new("task.toml", field, format!("unknown field; known fields here: {}", keys.join(", "))));
+                problems.push(Problem::new(
+                    "task.toml",
+                    field,
+                    format!("unknown field; known fields here: {}", keys.join(", ")),
+                ));
             }
         }
     }
-    let before = problems.len();
     let mut top = Fields { table: Some(&root), prefix: "", problems };
     let slug = top.string("slug", true);
-    if let Some(s) = &slug {
-        if !valid_slug(s) {
-            top.problem("slug", format!("{s:?} must be 2-64 lower-case letters, digits or '-', starting with a letter or digit"));
-        }
+    if let Some(s) = slug.as_ref().filter(|s| !valid_slug(s)) {
+        top.problem(
+            "slug",
+            format!("{s:?} must be 2-64 lower-case letters, digits or '-', starting with a letter or digit"),
+        );
     }
     let title = top.string("title", true);
     let summary = top.string("summary", true);
@@ -488,10 +518,8 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
     let id_column = f.string("id_column", false).unwrap_or_else(|| "id".into());
     let target_columns = f.strings("target_columns", true);
     let classes = f.strings("classes", metric.is_some_and(MetricKind::needs_classes));
-    if let Some(c) = &classes {
-        if c.len() < 2 {
-            f.problem("classes", "a classification task needs at least two classes");
-        }
+    if classes.as_ref().is_some_and(|c| c.len() < 2) {
+        f.problem("classes", "a classification task needs at least two classes");
     }
     let feature_columns = f.strings("feature_columns", false);
     let input_shape = match f.get("input_shape", false) {
@@ -545,10 +573,8 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
         if c <= o {
             f.problem("closes", "must be after schedule.opens");
         }
-        if let Some(m) = merger_deadline {
-            if m > c || m < o {
-                f.problem("merger_deadline", "must lie between schedule.opens and schedule.closes");
-            }
+        if merger_deadline.is_some_and(|m| m > c || m < o) {
+            f.problem("merger_deadline", "must lie between schedule.opens and schedule.closes");
         }
     }
 
@@ -566,27 +592,28 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
     let memory_mib = f.integer("memory_mib", 1, 4096, false).unwrap_or(64) as u32;
     let wall_ms = f.integer("wall_ms", 10, 3_600_000, false).unwrap_or(10_000) as u64;
 
-    if problems.len() > before {
-        return None;
-    }
-    let metric = metric?;
+    // Fields with problems get placeholders so that the data files are still
+    // checked and every problem of the bundle is reported in one round; the
+    // spec is never used while `problems` is non-empty.
+    let epoch = DateTime::<Utc>::UNIX_EPOCH;
+    let metric = metric.unwrap_or(MetricKind::Accuracy);
     Some(TaskSpec {
-        slug: slug?,
-        title: title?,
-        summary: summary?,
+        slug: slug.unwrap_or_default(),
+        title: title.unwrap_or_default(),
+        summary: summary.unwrap_or_default(),
         domain,
         rated,
         metric: MetricSpec { name: metric, higher_is_better: higher.unwrap_or(metric.higher_is_better()), k },
         data: DataSpec {
             id_column,
-            target_columns: target_columns?,
+            target_columns: target_columns.unwrap_or_default(),
             classes,
             feature_columns: feature_columns.unwrap_or_default(),
             input_shape: input_shape.unwrap_or_default(),
             test_rows: 0,
         },
         submissions: SubmissionRules { kinds, daily_cap, final_selections, team_size_cap },
-        schedule: Schedule { opens: opens?, closes: closes?, merger_deadline },
+        schedule: Schedule { opens: opens.unwrap_or(epoch), closes: closes.unwrap_or(epoch), merger_deadline },
         split: SplitSpec { public_fraction, seed },
         budget: Budget { fuel, memory_mib, wall_ms },
     })
@@ -642,14 +669,22 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
     let inputs = match file_bytes(files, HIDDEN_INPUTS) {
         Some(b) => parse_csv(HIDDEN_INPUTS, b, problems),
         None => {
-            problems.push(Problem::new(HIDDEN_INPUTS, "", "file missing: the hidden test inputs (id + feature columns)"));
+            problems.push(Problem::new(
+                HIDDEN_INPUTS,
+                "",
+                "file missing: the hidden test inputs (id + feature columns)",
+            ));
             None
         }
     };
     let labels = match file_bytes(files, HIDDEN_LABELS) {
         Some(b) => parse_csv(HIDDEN_LABELS, b, problems),
         None => {
-            problems.push(Problem::new(HIDDEN_LABELS, "", "file missing: the hidden test labels (id + target columns)"));
+            problems.push(Problem::new(
+                HIDDEN_LABELS,
+                "",
+                "file missing: the hidden test labels (id + target columns)",
+            ));
             None
         }
     };
@@ -672,7 +707,9 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
         for col in &spec.data.feature_columns {
             match csv.header.iter().position(|h| h == col) {
                 Some(i) => feat_idx.push(i),
-                None => problems.push(Problem::new(HIDDEN_INPUTS, col.clone(), "feature column missing from the header")),
+                None => {
+                    problems.push(Problem::new(HIDDEN_INPUTS, col.clone(), "feature column missing from the header"))
+                }
             }
         }
         if spec.data.feature_columns.is_empty() {
@@ -687,7 +724,10 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
                 problems.push(Problem::new(
                     "task.toml",
                     "data.input_shape",
-                    format!("{:?} holds {product} values but the inputs have {n_features} feature columns", spec.data.input_shape),
+                    format!(
+                        "{:?} holds {product} values but the inputs have {n_features} feature columns",
+                        spec.data.input_shape
+                    ),
                 ));
             }
         }
@@ -772,7 +812,11 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
     if let Some(labels) = file_bytes(files, HIDDEN_LABELS) {
         for f in files.iter().filter(|f| f.visibility == Visibility::Public) {
             if f.bytes == labels {
-                problems.push(Problem::new(format!("public/{}", f.path), "", "is a copy of the hidden labels; it would leak them"));
+                problems.push(Problem::new(
+                    format!("public/{}", f.path),
+                    "",
+                    "is a copy of the hidden labels; it would leak them",
+                ));
             }
         }
     }
@@ -854,8 +898,7 @@ pub struct UnpackLimits {
 /// everything in one.
 pub fn unpack_tarball(bytes: &[u8], dest: &Path, limits: UnpackLimits) -> Result<PathBuf, Vec<Problem>> {
     let gzip = bytes.starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn Read + '_> =
-        if gzip { Box::new(flate2::read::GzDecoder::new(bytes)) } else { Box::new(bytes) };
+    let reader: Box<dyn Read + '_> = if gzip { Box::new(flate2::read::GzDecoder::new(bytes)) } else { Box::new(bytes) };
     let mut archive = tar::Archive::new(reader.take(limits.max_bytes + 1));
     let mut problems = Vec::new();
     let entries = archive.entries().map_err(|e| vec![Problem::new("bundle", "", format!("not a tar archive: {e}"))])?;
@@ -898,11 +941,9 @@ pub fn unpack_tarball(bytes: &[u8], dest: &Path, limits: UnpackLimits) -> Result
             return Err(problems);
         }
         let target = dest.join(&raw);
-        if let Some(parent) = target.parent() {
-            if let Err(e) = std::fs::create_dir_all(parent) {
-                problems.push(Problem::new(shown, "", format!("cannot unpack: {e}")));
-                continue;
-            }
+        if let Some(Err(e)) = target.parent().map(std::fs::create_dir_all) {
+            problems.push(Problem::new(shown, "", format!("cannot unpack: {e}")));
+            continue;
         }
         let mut out = match std::fs::File::create(&target) {
             Ok(f) => f,
@@ -945,7 +986,11 @@ pub fn pack_dir(dir: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Public files of a spec, sorted, for listings (path → size).
 pub fn public_listing(files: &[BundleFile]) -> BTreeMap<String, u64> {
-    files.iter().filter(|f| f.visibility == Visibility::Public).map(|f| (f.path.clone(), f.bytes.len() as u64)).collect()
+    files
+        .iter()
+        .filter(|f| f.visibility == Visibility::Public)
+        .map(|f| (f.path.clone(), f.bytes.len() as u64))
+        .collect()
 }
 
 #[cfg(test)]
@@ -985,9 +1030,17 @@ mod tests {
             public_fraction = 1.5
         "#;
         let mut problems = Vec::new();
-        assert!(parse_spec(text, &mut problems).is_none());
+        parse_spec(text, &mut problems);
         let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
-        for f in ["colour", "slug", "summary", "metric.name", "data.target_columns", "schedule.closes", "split.public_fraction"] {
+        for f in [
+            "colour",
+            "slug",
+            "summary",
+            "metric.name",
+            "data.target_columns",
+            "schedule.closes",
+            "split.public_fraction",
+        ] {
             assert!(fields.contains(&f), "{f} not reported in {problems:?}");
         }
     }

@@ -106,7 +106,9 @@ async fn ensure_admin(state: &AppState, password: Option<&str>) -> anyhow::Resul
     users::grant_role(&state.db.pool, user_id, "organizer", None, now).await?;
     if generated {
         // Printed once, to the terminal only: never logged.
-        println!("\n  Created the admin account.\n  username: admin\n  password: {password}\n  (shown once; set GAIC_ADMIN_PASSWORD to choose it)\n");
+        println!(
+            "\n  Created the admin account.\n  username: admin\n  password: {password}\n  (shown once; set GAIC_ADMIN_PASSWORD to choose it)\n"
+        );
     }
     Ok(user_id)
 }

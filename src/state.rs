@@ -49,6 +49,9 @@ impl AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("db", &self.db.backend).field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("db", &self.db.backend)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }

@@ -56,11 +56,18 @@ pub fn editable_by(row: &tasks::TaskRow, user: &CurrentUser) -> bool {
 
 /// The parsed spec of a stored task.
 pub fn spec_of(row: &tasks::TaskRow) -> Result<TaskSpec, AppError> {
-    serde_json::from_str(&row.spec).with_context(|| format!("task {} has an unreadable spec", row.slug)).map_err(AppError::Internal)
+    serde_json::from_str(&row.spec)
+        .with_context(|| format!("task {} has an unreadable spec", row.slug))
+        .map_err(AppError::Internal)
 }
 
 /// Stores a validated bundle as a new task owned by `organizer_id`.
-pub async fn store_bundle(state: &AppState, bundle: &Bundle, organizer_id: i64, publish: bool) -> Result<i64, AppError> {
+pub async fn store_bundle(
+    state: &AppState,
+    bundle: &Bundle,
+    organizer_id: i64,
+    publish: bool,
+) -> Result<i64, AppError> {
     if tasks::by_slug(&state.db.pool, &bundle.spec.slug).await?.is_some() {
         return Err(AppError::Conflict(format!("a task with slug {:?} already exists", bundle.spec.slug)));
     }
@@ -111,7 +118,8 @@ pub async fn import_dir_if_empty(state: &AppState, dir: &Path, organizer_id: i64
         tracing::warn!(dir = %dir.display(), "tasks folder not found; starting with no tasks");
         return Ok(0);
     };
-    let mut dirs: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("task.toml").is_file()).collect();
+    let mut dirs: Vec<_> =
+        entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("task.toml").is_file()).collect();
     dirs.sort();
     let mut imported = 0;
     for path in dirs {

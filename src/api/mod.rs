@@ -94,7 +94,12 @@ async fn not_found() -> AppError {
 }
 
 async fn method_not_allowed() -> Response {
-    error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route".into(), vec![])
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this route".into(),
+        vec![],
+    )
 }
 
 fn panic_response(_err: Box<dyn Any + Send + 'static>) -> Response {

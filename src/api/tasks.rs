@@ -282,7 +282,8 @@ pub async fn create_task(
     let tmp_root = state.settings.data_dir.join("tmp");
     let limits = UnpackLimits { max_bytes: 4 * state.settings.max_upload_bytes as u64, max_entries: 20_000 };
     let loaded = tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&tmp_root).map_err(|e| vec![crate::error::Problem::new("", "", format!("server storage: {e}"))])?;
+        std::fs::create_dir_all(&tmp_root)
+            .map_err(|e| vec![crate::error::Problem::new("", "", format!("server storage: {e}"))])?;
         let tmp = tempfile::tempdir_in(&tmp_root)
             .map_err(|e| vec![crate::error::Problem::new("", "", format!("server storage: {e}"))])?;
         let root = bundle::unpack_tarball(&bytes, tmp.path(), limits)?;

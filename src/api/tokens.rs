@@ -3,11 +3,11 @@
 //! Both are rows of `tokens`; a secret is shown exactly once, when created.
 //! Failed logins are throttled per username (429 with the wait).
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -73,7 +73,8 @@ async fn check_credentials(state: &AppState, creds: &Credentials) -> AppResult<u
     // Verify even for unknown users (against a fixed hash) so that timing does
     // not reveal which usernames exist.
     let ok = tokio::task::spawn_blocking(move || {
-        let fallback = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0000000000000000000000000000000000000000000";
+        let fallback =
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0000000000000000000000000000000000000000000";
         auth::verify_password(&password, stored.as_deref().unwrap_or(fallback))
     })
     .await
@@ -130,7 +131,11 @@ pub async fn list_tokens(State(state): State<AppState>, me: CurrentUser) -> AppR
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "auth", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn revoke_token(State(state): State<AppState>, me: CurrentUser, AppPath(id): AppPath<i64>) -> AppResult<StatusCode> {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<StatusCode> {
     if tokens::revoke(&state.db.pool, me.user_id, id, db::now_ms()).await? {
         tracing::info!(user = %me.username, token_id = id, "API token revoked");
         Ok(StatusCode::NO_CONTENT)
@@ -154,13 +159,8 @@ pub async fn create_session(
     AppJson(creds): AppJson<Credentials>,
 ) -> AppResult<Response> {
     let user = check_credentials(&state, &creds).await?;
-    let agent: String = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("browser")
-        .chars()
-        .take(100)
-        .collect();
+    let agent: String =
+        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser").chars().take(100).collect();
     let (token, hash) = auth::new_token();
     let now = db::now_ms();
     let expires = now + SESSION_TTL.as_millis() as i64;

@@ -1,9 +1,9 @@
 //! Accounts: registration, profiles and role management.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -94,7 +94,11 @@ fn validate(req: &RegisterRequest) -> Vec<Problem> {
         problems.push(Problem::new("", "password", "must be at most 1024 bytes"));
     }
     if COUNTRIES.binary_search(&req.country.trim().to_ascii_uppercase().as_str()).is_err() {
-        problems.push(Problem::new("", "country", format!("{:?} is not an ISO 3166-1 alpha-2 code such as KR or US", req.country)));
+        problems.push(Problem::new(
+            "",
+            "country",
+            format!("{:?} is not an ISO 3166-1 alpha-2 code such as KR or US", req.country),
+        ));
     }
     if let Some(name) = &req.display_name {
         let len = name.trim().chars().count();
@@ -129,7 +133,13 @@ pub async fn register_user(
         .map_err(|e| AppError::Internal(e.into()))??;
     let country = req.country.trim().to_ascii_uppercase();
     let display_name = req.display_name.as_deref().map_or(username.as_str(), str::trim).to_owned();
-    let new = users::NewUser { username: &username, email: &email, password_hash: &hash, display_name: &display_name, country: &country };
+    let new = users::NewUser {
+        username: &username,
+        email: &email,
+        password_hash: &hash,
+        display_name: &display_name,
+        country: &country,
+    };
     let user_id = users::insert(&state.db.pool, &new, db::now_ms()).await.map_err(|e| match AppError::from(e) {
         AppError::Conflict(_) => AppError::Conflict("that username or email is already registered".into()),
         other => other,
@@ -156,7 +166,8 @@ pub async fn get_user(
     viewer: auth::MaybeUser,
     AppPath(username): AppPath<String>,
 ) -> AppResult<AppJson<UserView>> {
-    let row = users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))?;
+    let row =
+        users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))?;
     let roles = users::roles(&state.db.pool, row.user_id).await?;
     let admin = viewer.0.as_ref().is_some_and(CurrentUser::is_admin);
     Ok(AppJson(view(row, roles, admin)))
@@ -182,7 +193,8 @@ pub async fn grant_role(
 ) -> AppResult<AppJson<UserView>> {
     me.require("admin")?;
     check_role(&role)?;
-    let row = users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))?;
+    let row =
+        users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))?;
     users::grant_role(&state.db.pool, row.user_id, &role, Some(me.user_id), db::now_ms()).await?;
     tracing::info!(by = %me.username, user = %row.username, role, "role granted");
     let roles = users::roles(&state.db.pool, row.user_id).await?;
@@ -201,7 +213,8 @@ pub async fn revoke_role(
 ) -> AppResult<AppJson<UserView>> {
     me.require("admin")?;
     check_role(&role)?;
-    let row = users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))?;
+    let row =
+        users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))?;
     let mut tx = state.db.pool.begin().await?;
     let held = users::roles(&mut *tx, row.user_id).await?.contains(&role);
     if held && role == "admin" && users::count_with_role(&mut *tx, "admin").await? <= 1 {

@@ -108,10 +108,12 @@ pub async fn count_all<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Resul
 
 /// The task with this slug, drafts included (callers check visibility).
 pub async fn by_slug<'e>(ex: impl Executor<'e, Database = Any>, slug: &str) -> sqlx::Result<Option<TaskRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM tasks t JOIN users u ON u.user_id = t.organizer_id WHERE t.slug = $1"))
-        .bind(slug)
-        .fetch_optional(ex)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM tasks t JOIN users u ON u.user_id = t.organizer_id WHERE t.slug = $1"
+    ))
+    .bind(slug)
+    .fetch_optional(ex)
+    .await
 }
 
 /// The fields of a new task.
@@ -154,7 +156,12 @@ pub struct NewFile<'a> {
 
 /// Inserts a task and its files; run inside a transaction so that a task
 /// never exists without its files.
-pub async fn insert(conn: &mut AnyConnection, task: &NewTask<'_>, files: &[NewFile<'_>], now: i64) -> sqlx::Result<i64> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    task: &NewTask<'_>,
+    files: &[NewFile<'_>],
+    now: i64,
+) -> sqlx::Result<i64> {
     let task_id: i64 = sqlx::query_scalar(
         "INSERT INTO tasks (slug, title, summary, statement, spec, organizer_id, opens_at, closes_at,
                             merger_deadline_at, published_at, created_at, updated_at)

@@ -85,13 +85,11 @@ pub async fn list_for_user<'e>(
     user_id: i64,
     kind: &str,
 ) -> sqlx::Result<Vec<TokenRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM tokens WHERE user_id = $1 AND kind = $2 ORDER BY token_id DESC"
-    ))
-    .bind(user_id)
-    .bind(kind)
-    .fetch_all(ex)
-    .await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM tokens WHERE user_id = $1 AND kind = $2 ORDER BY token_id DESC"))
+        .bind(user_id)
+        .bind(kind)
+        .fetch_all(ex)
+        .await
 }
 
 /// Revokes a user's token by id; returns whether a live one was revoked.
@@ -101,19 +99,22 @@ pub async fn revoke<'e>(
     token_id: i64,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let res = sqlx::query(
-        "UPDATE tokens SET revoked_at = $3 WHERE token_id = $1 AND user_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(token_id)
-    .bind(user_id)
-    .bind(now)
-    .execute(ex)
-    .await?;
+    let res =
+        sqlx::query("UPDATE tokens SET revoked_at = $3 WHERE token_id = $1 AND user_id = $2 AND revoked_at IS NULL")
+            .bind(token_id)
+            .bind(user_id)
+            .bind(now)
+            .execute(ex)
+            .await?;
     Ok(res.rows_affected() > 0)
 }
 
 /// Revokes the token with this hash (logout); returns whether one was live.
-pub async fn revoke_by_hash<'e>(ex: impl Executor<'e, Database = Any>, token_hash: &str, now: i64) -> sqlx::Result<bool> {
+pub async fn revoke_by_hash<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
     let res = sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
         .bind(token_hash)
         .bind(now)

@@ -56,18 +56,12 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, new: &NewUser<'_>
 
 /// The user with this (lower-case) username.
 pub async fn by_username<'e>(ex: impl Executor<'e, Database = Any>, username: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = $1"))
-        .bind(username)
-        .fetch_optional(ex)
-        .await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = $1")).bind(username).fetch_optional(ex).await
 }
 
 /// The user with this id.
 pub async fn by_id<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE user_id = $1"))
-        .bind(user_id)
-        .fetch_optional(ex)
-        .await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE user_id = $1")).bind(user_id).fetch_optional(ex).await
 }
 
 /// Whether a username or an email is taken; returns which.
@@ -87,10 +81,7 @@ pub async fn taken<'e>(
 
 /// The extra roles of a user, sorted.
 pub async fn roles<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
-        .bind(user_id)
-        .fetch_all(ex)
-        .await
+    sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role").bind(user_id).fetch_all(ex).await
 }
 
 /// Grants a role; granting one already held changes nothing.

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit tests, then the integration suite on SQLite
+# and (when reachable) on PostgreSQL. This is the README's test command and
+# what CI runs.
+#
+#   GAIC_TEST_DATABASE_URL  PostgreSQL URL of a database the tests may use to
+#                           create fresh databases
+#                           (default postgres://postgres@127.0.0.1:5432/test)
+#   GAIC_TEST_REQUIRE_PG=1  fail instead of skipping when PostgreSQL is not reachable
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pg_url="${GAIC_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+echo "== tests on SQLite"
+GAIC_TEST_DATABASE_URL= cargo test --workspace --all-targets
+
+pg_up() {
+  if command -v pg_isready >/dev/null 2>&1; then
+    pg_isready -q -d "$pg_url"
+  else
+    (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+  fi
+}
+
+if pg_up; then
+  echo "== integration tests on PostgreSQL ($pg_url)"
+  GAIC_TEST_DATABASE_URL="$pg_url" cargo test --test api
+elif [ "${GAIC_TEST_REQUIRE_PG:-0}" = 1 ]; then
+  echo "PostgreSQL is not reachable at $pg_url" >&2
+  exit 1
+else
+  echo "== PostgreSQL not reachable at $pg_url: its run was skipped (set GAIC_TEST_REQUIRE_PG=1 to fail instead)"
+fi

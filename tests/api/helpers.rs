@@ -1,0 +1,246 @@
+//! `TestApp`: spawns the real server over a fresh store, and clients for it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use gaic::server::ServeArgs;
+use gaic::telemetry::LogFormat;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Connection;
+use tokio::sync::OnceCell;
+
+/// The bootstrap admin's password in tests.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+/// Every test user's password.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A running server over its own store.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The data folder, removed when the app is dropped.
+    _data_dir: tempfile::TempDir,
+    client: Client,
+}
+
+/// The repository's demo tasks folder.
+pub fn tasks_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks")
+}
+
+/// Drops the PostgreSQL databases earlier runs of this suite left behind,
+/// once per process, before the first test creates its own.
+async fn clean_old_pg_databases(admin_url: &str) {
+    static ONCE: OnceCell<()> = OnceCell::const_new();
+    ONCE.get_or_init(|| async {
+        let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("GAIC_TEST_DATABASE_URL must be reachable");
+        let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'gaic_test_%'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        for name in names {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await;
+        }
+    })
+    .await;
+}
+
+/// A fresh PostgreSQL database for one test; its URL.
+async fn fresh_pg_database(admin_url: &str) -> String {
+    clean_old_pg_databases(admin_url).await;
+    let name = format!("gaic_test_{:016x}", rand::random::<u64>());
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.unwrap();
+    let mut url = url::Url::parse(admin_url).unwrap();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+impl TestApp {
+    /// Starts a server with the demo tasks imported.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server after `tweak` adjusts its settings.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut ServeArgs)) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let database_url = match std::env::var("GAIC_TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => Some(fresh_pg_database(&admin_url).await),
+            _ => None,
+        };
+        let mut args = ServeArgs {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data_dir.path().to_owned(),
+            database_url,
+            tasks_dir: tasks_dir(),
+            admin_password: Some(ADMIN_PASSWORD.into()),
+            max_upload_mib: 4,
+            log_format: LogFormat::Text,
+        };
+        tweak(&mut args);
+        let state = gaic::server::prepare(&args).await.expect("server prepares");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, gaic::api::router(state)).await.unwrap() });
+        Self { base: format!("http://{addr}"), _data_dir: data_dir, client: Client::new() }
+    }
+
+    /// An absolute URL for `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// An anonymous client.
+    pub fn anon(&self) -> User {
+        User { base: self.base.clone(), client: self.client.clone(), token: None }
+    }
+
+    /// Registers `username` (country KR) and returns the raw response.
+    pub async fn register(&self, body: Value) -> Response {
+        self.client.post(self.url("/api/v1/users")).json(&body).send().await.unwrap()
+    }
+
+    /// Logs in with a password and returns a client holding an API token.
+    pub async fn login(&self, username: &str, password: &str) -> User {
+        let res = self
+            .client
+            .post(self.url("/api/v1/tokens"))
+            .json(&json!({ "username": username, "password": password, "name": "tests" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "login of {username}");
+        let body: Value = res.json().await.unwrap();
+        User {
+            base: self.base.clone(),
+            client: self.client.clone(),
+            token: Some(body["token"].as_str().unwrap().to_owned()),
+        }
+    }
+
+    /// The bootstrap admin.
+    pub async fn admin(&self) -> User {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// A new competitor.
+    pub async fn competitor(&self, username: &str) -> User {
+        let res = self
+            .register(json!({
+                "username": username, "email": format!("{username}@example.org"),
+                "password": PASSWORD, "country": "KR", "display_name": username.to_uppercase(),
+            }))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+        self.login(username, PASSWORD).await
+    }
+
+    /// A new user with the organizer role.
+    pub async fn organizer(&self, username: &str) -> User {
+        let user = self.competitor(username).await;
+        let res = self.admin().await.put(&format!("/api/v1/users/{username}/roles/organizer")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        user
+    }
+}
+
+/// A client acting as one user (or anonymous).
+#[derive(Clone)]
+pub struct User {
+    base: String,
+    client: Client,
+    /// The API token, if logged in.
+    pub token: Option<String>,
+}
+
+impl User {
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let rb = self.client.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> Response {
+        self.req(reqwest::Method::GET, path).send().await.unwrap()
+    }
+
+    /// PUT without a body.
+    pub async fn put(&self, path: &str) -> Response {
+        self.req(reqwest::Method::PUT, path).send().await.unwrap()
+    }
+
+    /// DELETE.
+    pub async fn delete(&self, path: &str) -> Response {
+        self.req(reqwest::Method::DELETE, path).send().await.unwrap()
+    }
+
+    /// POST JSON.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.req(reqwest::Method::POST, path).json(body).send().await.unwrap()
+    }
+
+    /// PATCH JSON.
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Response {
+        self.req(reqwest::Method::PATCH, path).json(body).send().await.unwrap()
+    }
+
+    /// Uploads a task bundle (bytes of a .tar.gz).
+    pub async fn upload_bundle(&self, bytes: Vec<u8>) -> Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("bundle.tar.gz");
+        let form = reqwest::multipart::Form::new().part("bundle", part);
+        self.req(reqwest::Method::POST, "/api/v1/tasks").multipart(form).send().await.unwrap()
+    }
+
+    /// GET, asserting 200, as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.unwrap()
+    }
+}
+
+/// Asserts a JSON error response: status, code, and that the message contains `needle`.
+pub async fn assert_error(res: Response, status: u16, code: &str, needle: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    assert!(
+        res.headers()[reqwest::header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"),
+        "errors are JSON"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(needle), "{message:?} should contain {needle:?}");
+    body
+}
+
+/// Copies a demo bundle into a temporary folder for editing.
+pub fn copy_demo(slug: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&tasks_dir().join(slug), tmp.path());
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Rewrites `task.toml` of a bundle folder with `edit`.
+pub fn edit_toml(dir: &Path, edit: impl FnOnce(String) -> String) {
+    let path = dir.join("task.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(path, edit(text)).unwrap();
+}

@@ -1,0 +1,9 @@
+//! The HTTP integration suite: one binary, the real router on 127.0.0.1:0,
+//! a fresh database per test (a temporary SQLite file, or a fresh PostgreSQL
+//! database when `GAIC_TEST_DATABASE_URL` is set), reqwest as the client.
+
+mod accounts;
+mod helpers;
+mod ops;
+mod serve;
+mod tasks;

@@ -1,0 +1,133 @@
+//! The real `gaic serve` binary, as a new user runs it: first start creates
+//! and prints the admin password and imports the demo tasks; SIGTERM stops it
+//! cleanly; a second start on the same data folder keeps everything.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+    lines: Vec<String>,
+}
+
+fn start(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gaic"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--tasks-dir")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tasks"))
+        .env_remove("GAIC_ADMIN_PASSWORD")
+        .env_remove("GAIC_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("gaic starts");
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "gaic exited early: {lines:?}");
+        let done = line.starts_with("gaic is running at ");
+        lines.push(line);
+        if done {
+            break;
+        }
+        assert!(Instant::now() < deadline, "gaic did not start: {lines:?}");
+    }
+    let last = lines.last().unwrap();
+    let base = last.trim_start_matches("gaic is running at ").split('/').take(3).collect::<Vec<_>>().join("/");
+    Server { child, base, lines }
+}
+
+fn stop(mut server: Server) {
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "gaic exits 0 on SIGTERM, got {status}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "gaic did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn task_count(base: &str) -> i64 {
+    let v: serde_json::Value = reqwest::get(format!("{base}/api/v1/tasks")).await.unwrap().json().await.unwrap();
+    v["total"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn first_start_prints_the_admin_password_once_and_restarts_keep_the_store() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path(), &[]);
+    let password = server
+        .lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .expect("the generated admin password is printed")
+        .to_owned();
+    assert!(password.len() >= 20);
+    assert_eq!(task_count(&server.base).await, 3);
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/tokens", server.base))
+        .json(&serde_json::json!({ "username": "admin", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "the printed password works");
+    stop(server);
+    assert!(data.path().join("gaic.db").is_file());
+
+    let again = start(data.path(), &[]);
+    assert!(!again.lines.iter().any(|l| l.contains("password:")), "printed only on first start");
+    assert_eq!(task_count(&again.base).await, 3, "tasks are not imported twice");
+    stop(again);
+}
+
+#[tokio::test]
+async fn the_admin_password_can_be_chosen_and_too_short_ones_are_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gaic"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .env("GAIC_ADMIN_PASSWORD", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+
+    let server = start(data.path(), &[("GAIC_ADMIN_PASSWORD", "chosen-admin-password")]);
+    assert!(!server.lines.iter().any(|l| l.contains("password:")), "a chosen password is not printed");
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/tokens", server.base))
+        .json(&serde_json::json!({ "username": "admin", "password": "chosen-admin-password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    stop(server);
+}
+
+#[test]
+fn help_documents_every_setting_with_its_environment_variable() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gaic")).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for (flag, env) in [
+        ("--bind", "GAIC_BIND"),
+        ("--data-dir", "GAIC_DATA_DIR"),
+        ("--database-url", "GAIC_DATABASE_URL"),
+        ("--tasks-dir", "GAIC_TASKS_DIR"),
+        ("--admin-password", "GAIC_ADMIN_PASSWORD"),
+        ("--max-upload-mib", "GAIC_MAX_UPLOAD_MIB"),
+    ] {
+        assert!(help.contains(flag) && help.contains(env), "{flag} / {env} missing from:\n{help}");
+    }
+}
