@@ -206,6 +206,11 @@ pub fn load_dir(dir: &Path) -> Result<Bundle, Vec<Problem>> {
     }
     let spec = toml_text.as_deref().and_then(|text| parse_spec(text, &mut problems));
     let spec = spec.map(|spec| check_data(spec, &files, &mut problems));
+    if let (Some(spec), true, Some(labels)) = (&spec, problems.is_empty(), file_bytes(&files, HIDDEN_LABELS))
+        && let Err(e) = crate::scoring::scorer::TaskSolution::build(spec, labels)
+    {
+        problems.push(Problem::new(HIDDEN_LABELS, "split", e));
+    }
     match (spec, statement) {
         (Some(spec), Some(statement)) if problems.is_empty() => Ok(Bundle { spec, statement, files }),
         _ => Err(problems),

@@ -32,6 +32,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    /// The scorer and its solution cache.
+    pub scorer: Arc<crate::scoring::scorer::Scorer>,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
             settings: Arc::new(settings),
             throttle: Arc::new(LoginThrottle::new(10, Duration::from_secs(15 * 60))),
             metrics: crate::telemetry::prometheus(),
+            scorer: Arc::default(),
         }
     }
 }

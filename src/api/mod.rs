@@ -6,8 +6,11 @@
 //! what both `gaic serve` and the tests run. Every handler is listed in
 //! [`ApiDoc`], served at `/api/v1/openapi.json`.
 
+pub mod leaderboard;
 pub mod ops;
+pub mod submissions;
 pub mod tasks;
+pub mod teams;
 pub mod tokens;
 pub mod users;
 
@@ -38,6 +41,13 @@ pub const JSON_LIMIT: usize = 1 << 20;
         users::register_user, users::get_me, users::get_user, users::grant_role, users::revoke_role,
         tokens::create_token, tokens::list_tokens, tokens::revoke_token, tokens::create_session, tokens::delete_session,
         tasks::list_tasks, tasks::get_task, tasks::create_task, tasks::update_task, tasks::download_file,
+        submissions::create_submission, submissions::list_submissions, submissions::get_submission,
+        submissions::select_submission, submissions::unselect_submission, submissions::hide_submission,
+        submissions::unhide_submission,
+        teams::get_team, teams::create_team, teams::rename_team, teams::invite_member, teams::leave_team,
+        teams::disqualify_team, teams::reinstate_team, teams::list_invites, teams::accept_invite, teams::decline_invite,
+        leaderboard::get_leaderboard, leaderboard::close_task, leaderboard::add_baseline, leaderboard::delete_baseline,
+        leaderboard::rescore_task,
         ops::healthz, ops::readyz,
     ),
     components(schemas(ErrorBody)),
@@ -46,6 +56,9 @@ pub const JSON_LIMIT: usize = 1 << 20;
         (name = "accounts", description = "Registration, profiles and roles"),
         (name = "auth", description = "API tokens and web sessions"),
         (name = "tasks", description = "Challenges and their public data"),
+        (name = "submissions", description = "Uploading, scoring and selecting submissions"),
+        (name = "teams", description = "Teams, invites and mergers"),
+        (name = "leaderboards", description = "Public and private boards, closing, baselines, rescoring"),
         (name = "ops", description = "Health and readiness"),
     )
 )]
@@ -74,6 +87,9 @@ pub fn router(state: AppState) -> Router {
         .merge(users::router())
         .merge(tokens::router())
         .merge(tasks::router(upload_limit))
+        .merge(submissions::router(upload_limit))
+        .merge(teams::router())
+        .merge(leaderboard::router(upload_limit))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);

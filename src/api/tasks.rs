@@ -198,7 +198,11 @@ pub async fn list_tasks(
     Ok(Page { items, page, per_page, total })
 }
 
-async fn visible_task(state: &AppState, slug: &str, viewer: Option<&CurrentUser>) -> AppResult<tasks::TaskRow> {
+pub(crate) async fn visible_task(
+    state: &AppState,
+    slug: &str,
+    viewer: Option<&CurrentUser>,
+) -> AppResult<tasks::TaskRow> {
     match tasks::by_slug(&state.db.pool, slug).await? {
         Some(row) if visible_to(&row, viewer) => Ok(row),
         _ => Err(AppError::NotFound("task")),

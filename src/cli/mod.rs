@@ -1,6 +1,8 @@
 //! The `gaic` command line: one binary for the server and (later) the client
 //! commands. Doc comments are the help text.
 
+pub mod score;
+
 use clap::{Parser, Subcommand};
 
 use crate::server::ServeArgs;
@@ -23,6 +25,8 @@ pub enum Command {
     ///
     /// Example: gaic serve --bind 0.0.0.0:8080 --database-url postgres://postgres@127.0.0.1/gaic
     Serve(ServeArgs),
+    /// Score a submission file against a solution file, offline, exactly as the server does.
+    Score(score::ScoreArgs),
 }
 
 /// Parses the command line and runs it; the exit code.
@@ -30,6 +34,7 @@ pub async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => crate::server::serve(args).await,
+        Command::Score(args) => return args.run(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

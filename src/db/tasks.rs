@@ -253,3 +253,13 @@ pub async fn public_file<'e>(
         .fetch_optional(ex)
         .await
 }
+
+/// The task with this id.
+pub async fn by_id<'e>(ex: impl Executor<'e, Database = Any>, task_id: i64) -> sqlx::Result<Option<TaskRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM tasks t JOIN users u ON u.user_id = t.organizer_id WHERE t.task_id = $1"
+    ))
+    .bind(task_id)
+    .fetch_optional(ex)
+    .await
+}

@@ -5,6 +5,11 @@
 //! for it), which task bundles are validated against; the metric
 //! implementations arrive with prediction submissions.
 
+pub mod metrics;
+pub mod scorer;
+pub mod solution;
+pub mod split;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -65,6 +65,7 @@ impl TestApp {
 
     /// Starts a server after `tweak` adjusts its settings.
     pub async fn spawn_with(tweak: impl FnOnce(&mut ServeArgs)) -> Self {
+        capture_logs();
         let data_dir = tempfile::tempdir().unwrap();
         let database_url = match std::env::var("GAIC_TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => Some(fresh_pg_database(&admin_url).await),
@@ -189,6 +190,50 @@ impl User {
         self.req(reqwest::Method::PATCH, path).json(body).send().await.unwrap()
     }
 
+    /// Uploads a submission file to a task.
+    pub async fn submit(&self, slug: &str, bytes: impl Into<Vec<u8>>) -> Response {
+        self.submit_with(slug, bytes, "").await
+    }
+
+    /// Uploads a submission file with a message.
+    pub async fn submit_with(&self, slug: &str, bytes: impl Into<Vec<u8>>, message: &str) -> Response {
+        let part = reqwest::multipart::Part::bytes(bytes.into()).file_name("submission.csv");
+        let form = reqwest::multipart::Form::new().part("file", part).text("message", message.to_owned());
+        self.req(reqwest::Method::POST, &format!("/api/v1/tasks/{slug}/submissions"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads a submission that must be accepted; its JSON.
+    pub async fn submit_ok(&self, slug: &str, bytes: impl Into<Vec<u8>>) -> Value {
+        let res = self.submit(slug, bytes).await;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// POSTs a multipart form of (name, bytes) parts.
+    pub async fn post_form(&self, path: &str, parts: Vec<(&str, Vec<u8>)>) -> Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in parts {
+            form = form.part(name.to_owned(), reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+        }
+        self.req(reqwest::Method::POST, path).multipart(form).send().await.unwrap()
+    }
+
+    /// POSTs with no body.
+    pub async fn post_empty(&self, path: &str) -> Response {
+        self.req(reqwest::Method::POST, path).send().await.unwrap()
+    }
+
+    /// PUTs JSON.
+    pub async fn put_json(&self, path: &str, body: &Value) -> Response {
+        self.req(reqwest::Method::PUT, path).json(body).send().await.unwrap()
+    }
+
     /// Uploads a task bundle (bytes of a .tar.gz).
     pub async fn upload_bundle(&self, bytes: Vec<u8>) -> Response {
         let part = reqwest::multipart::Part::bytes(bytes).file_name("bundle.tar.gz");
@@ -216,6 +261,58 @@ pub async fn assert_error(res: Response, status: u16, code: &str, needle: &str) 
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains(needle), "{message:?} should contain {needle:?}");
     body
+}
+
+/// A demo task's hidden labels as (id, label) pairs.
+pub fn hidden_labels(slug: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(tasks_dir().join(slug).join("hidden/test_labels.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let (id, label) = l.split_once(',').unwrap();
+            (id.to_owned(), label.to_owned())
+        })
+        .collect()
+}
+
+/// A CSV built from a header and (id, value) rows.
+pub fn csv_of(header: &str, rows: impl IntoIterator<Item = (String, String)>) -> String {
+    let mut out = format!("{header}\n");
+    for (id, v) in rows {
+        out += &format!("{id},{v}\n");
+    }
+    out
+}
+
+/// Everything the server in this test process has logged.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures every log line of the servers in this process (once).
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug,hyper=info,reqwest=info,h2=info"))
+            .with_writer(|| LogWriter)
+            .with_ansi(false)
+            .try_init();
+    });
 }
 
 /// Copies a demo bundle into a temporary folder for editing.

@@ -4,6 +4,10 @@
 
 mod accounts;
 mod helpers;
+mod leaderboards;
+mod leaks;
 mod ops;
 mod serve;
+mod submissions;
 mod tasks;
+mod teams;

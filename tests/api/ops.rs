@@ -68,7 +68,8 @@ async fn the_openapi_document_matches_the_routes() {
             .replace("{path}", "train.csv")
             .replace("{username}", "admin")
             .replace("{role}", "organizer")
-            .replace("{id}", "1");
+            .replace("{id}", "1")
+            .replace("{team_id}", "1");
         assert!(!concrete.contains('{'), "unfilled parameter in {path}");
         for method in ops.as_object().unwrap().keys() {
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

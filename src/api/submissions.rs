@@ -1,0 +1,464 @@
+//! Submissions: upload and instant scoring of prediction CSVs, the daily
+//! quota, a team's list, final selections, and an organizer's controls
+//! (every submission of a task, hide with a reason).
+//!
+//! A prediction CSV is validated and scored before anything is stored: an
+//! invalid one is a 422 listing every problem (rows and ids named, correct
+//! values never), stores nothing and does not count toward the quota. A valid
+//! one is stored (blob, then row, in a transaction that also re-checks the
+//! quota under the team's lock) and answered with its public score.
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::tasks::visible_task;
+use crate::api::{Page, PageQuery};
+use crate::auth::CurrentUser;
+use crate::bundle::{HIDDEN_LABELS, SubmissionKind};
+use crate::competition::{DAY_MS, utc_day_start};
+use crate::db::{self, submissions, tasks, teams};
+use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody};
+use crate::state::AppState;
+use crate::tasks::{TaskState, editable_by, spec_of};
+
+/// Routes of this module; `upload_limit` bounds submission files.
+pub fn router(upload_limit: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/tasks/{slug}/submissions",
+            post(create_submission).get(list_submissions).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/submissions/{id}", get(get_submission))
+        .route("/submissions/{id}/selection", put(select_submission).delete(unselect_submission))
+        .route("/submissions/{id}/hidden", put(hide_submission).delete(unhide_submission))
+}
+
+/// Longest submission message.
+const MAX_MESSAGE: usize = 500;
+
+/// A submission as its team (or the organizer) sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmissionView {
+    /// Id.
+    pub id: i64,
+    /// Task slug.
+    pub task: String,
+    /// Team name.
+    pub team: String,
+    /// Who uploaded it.
+    pub submitted_by: String,
+    /// `predictions` or `model`.
+    pub kind: String,
+    /// The competitor's note.
+    pub message: String,
+    /// Uploaded file name.
+    pub file_name: String,
+    /// Bytes.
+    pub size: i64,
+    /// queued, running, scored, failed or platform_error.
+    pub status: String,
+    /// Score on the public rows.
+    pub public_score: Option<f64>,
+    /// Score on the private rows: shown once the task has closed.
+    pub private_score: Option<f64>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Made after the close: scored, never ranked.
+    pub late: bool,
+    /// Selected for the private board.
+    pub selected: bool,
+    /// Hidden by the organizer, with the reason.
+    pub hidden_reason: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// A team's daily submission quota.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Quota {
+    /// Submissions allowed per UTC day.
+    pub daily_cap: u32,
+    /// Used today.
+    pub used_today: i64,
+    /// Left today.
+    pub remaining_today: i64,
+    /// When the count resets (RFC 3339, midnight UTC).
+    pub resets_at: String,
+}
+
+/// The answer to an upload.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedSubmission {
+    /// The stored submission.
+    pub submission: SubmissionView,
+    /// The quota after it.
+    pub quota: Quota,
+}
+
+/// Whether private scores may be shown to `viewer` for this task.
+fn private_visible(task: &tasks::TaskRow, viewer: &CurrentUser, now: i64) -> bool {
+    task.closes_at <= now || editable_by(task, viewer)
+}
+
+/// Builds the view; `show_private` gates the private score.
+pub fn view(s: submissions::SubmissionRow, slug: &str, show_private: bool) -> SubmissionView {
+    SubmissionView {
+        id: s.submission_id,
+        task: slug.to_owned(),
+        team: s.team_name,
+        submitted_by: s.username,
+        kind: s.kind,
+        message: s.message,
+        file_name: s.file_name,
+        size: s.size,
+        status: s.status,
+        public_score: s.public_score,
+        private_score: if show_private { s.private_score } else { None },
+        error: s.error,
+        late: s.late != 0,
+        selected: s.selected_at.is_some(),
+        hidden_reason: s.hidden_reason,
+        created_at: db::ms_to_rfc3339(s.created_at),
+    }
+}
+
+/// The quota of a team at `now`.
+pub async fn quota(state: &AppState, team_id: i64, daily_cap: u32, now: i64) -> AppResult<Quota> {
+    let day = utc_day_start(now);
+    let used = submissions::counted_since(&state.db.pool, team_id, day).await?;
+    Ok(Quota {
+        daily_cap,
+        used_today: used,
+        remaining_today: (i64::from(daily_cap) - used).max(0),
+        resets_at: db::ms_to_rfc3339(day + DAY_MS),
+    })
+}
+
+fn is_wasm(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\0asm")
+}
+
+/// Uploads a submission (multipart: `file`, optional `message`). A
+/// predictions CSV is scored at once; the answer has its public score and the
+/// team's remaining quota for the UTC day.
+#[utoipa::path(post, path = "/api/v1/tasks/{slug}/submissions", tag = "submissions", security(("bearer" = [])),
+    params(("slug" = String, Path)),
+    request_body(content = SubmissionUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = CreatedSubmission), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 422, body = ErrorBody, description = "invalid submission: every problem listed"),
+              (status = 429, body = ErrorBody, description = "daily cap reached")))]
+pub async fn create_submission(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(slug): AppPath<String>,
+    mut form: Multipart,
+) -> AppResult<(StatusCode, AppJson<CreatedSubmission>)> {
+    let task = visible_task(&state, &slug, Some(&me)).await?;
+    let spec = spec_of(&task)?;
+    let now = db::now_ms();
+    if TaskState::at(task.opens_at, task.closes_at, now) == TaskState::Upcoming {
+        return Err(AppError::Forbidden(format!("the task opens at {}", db::ms_to_rfc3339(task.opens_at))));
+    }
+    let (mut file, mut file_name, mut message) = (None, String::from("submission"), String::new());
+    while let Some(field) = form.next_field().await? {
+        match field.name() {
+            Some("file") => {
+                file_name = field.file_name().unwrap_or("submission").chars().take(200).collect();
+                file = Some(field.bytes().await?);
+            }
+            Some("message") => message = field.text().await?,
+            _ => {}
+        }
+    }
+    let bytes: Bytes = file.ok_or_else(|| AppError::BadRequest("the form has no `file` field".into()))?;
+    if message.chars().count() > MAX_MESSAGE {
+        return Err(AppError::invalid("invalid_message", format!("message: at most {MAX_MESSAGE} characters")));
+    }
+    if bytes.is_empty() {
+        return Err(AppError::invalid("invalid_submission", "the file is empty"));
+    }
+    let kinds = &spec.submissions.kinds;
+    if is_wasm(&bytes) {
+        let why = if kinds.contains(&SubmissionKind::Model) {
+            "model submissions are not enabled on this server yet; submit a predictions CSV"
+        } else {
+            "this task does not accept models; submit a predictions CSV"
+        };
+        return Err(AppError::invalid("kind_not_accepted", why));
+    }
+    if !kinds.contains(&SubmissionKind::Predictions) {
+        return Err(AppError::invalid("kind_not_accepted", "this task accepts models only (a .wasm file)"));
+    }
+    let team = crate::teams::ensure_team(&state, task.task_id, me.user_id).await?;
+    if let Some(reason) = &team.disqualified_reason {
+        return Err(AppError::Forbidden(format!("your team is disqualified from this task: {reason}")));
+    }
+    let cap = spec.submissions.daily_cap;
+    let q = quota(&state, team.team_id, cap, now).await?;
+    if q.remaining_today == 0 {
+        return Err(too_many(cap, &q.resets_at));
+    }
+
+    // Score before storing anything: an invalid file costs nothing.
+    let labels_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_LABELS)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("task {slug} has no labels")))?;
+    let solution = state.scorer.solution(&state.blobs, task.task_id, &spec, &labels_hash).await?;
+    let scored = {
+        let bytes = bytes.clone();
+        tokio::task::spawn_blocking(move || solution.score(&bytes)).await.map_err(|e| AppError::Internal(e.into()))?
+    };
+    let scores = scored.map_err(|details| AppError::Invalid {
+        code: "invalid_submission",
+        message: format!("the submission has {} problem(s); nothing was stored and it does not count", details.len()),
+        details,
+    })?;
+    let blob_hash = state.blobs.put(bytes.clone()).await.map_err(AppError::Internal)?;
+    let late = now >= task.closes_at;
+    let new = submissions::NewSubmission {
+        task_id: task.task_id,
+        team_id: team.team_id,
+        user_id: me.user_id,
+        kind: "predictions",
+        message: message.trim(),
+        file_name: &file_name,
+        blob_hash: &blob_hash,
+        size: bytes.len() as i64,
+        status: "scored",
+        public_score: Some(scores.public),
+        private_score: Some(scores.private),
+        late,
+    };
+    let mut tx = state.db.pool.begin().await?;
+    teams::lock(&mut *tx, team.team_id, now).await?;
+    if submissions::counted_since(&mut *tx, team.team_id, utc_day_start(now)).await? >= i64::from(cap) {
+        return Err(too_many(cap, &q.resets_at));
+    }
+    let id = submissions::insert(&mut *tx, &new, now).await?;
+    tx.commit().await?;
+    metrics::counter!("gaic_submissions_total", "kind" => "predictions").increment(1);
+    tracing::info!(submission = id, task = %slug, team = team.team_id, late, "submission scored");
+    let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
+    let show_private = private_visible(&task, &me, now);
+    let quota = quota(&state, team.team_id, cap, now).await?;
+    Ok((StatusCode::CREATED, AppJson(CreatedSubmission { submission: view(row, &slug, show_private), quota })))
+}
+
+fn too_many(cap: u32, resets_at: &str) -> AppError {
+    AppError::TooManyRequests(format!(
+        "your team has used all {cap} submissions for today (UTC); the count resets at {resets_at}"
+    ))
+}
+
+/// The multipart form of a submission upload.
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "documents the multipart form for OpenAPI only")]
+pub struct SubmissionUpload {
+    /// A predictions CSV (or a `.wasm` model where the task accepts models).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// An optional note, at most 500 characters.
+    message: Option<String>,
+}
+
+/// `?scope=` and paging of the submissions list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubmissionListQuery {
+    /// `team` (default: your team's) or `all` (the task's organizer and admins).
+    pub scope: Option<String>,
+    /// 1-based page (default 1).
+    pub page: Option<u32>,
+    /// Items per page, 1–100 (default 20).
+    pub per_page: Option<u32>,
+}
+
+/// Your team's submissions, newest first (`scope=all`: every team's, for the
+/// task's organizer and admins).
+#[utoipa::path(get, path = "/api/v1/tasks/{slug}/submissions", tag = "submissions", security(("bearer" = [])),
+    params(("slug" = String, Path), SubmissionListQuery),
+    responses((status = 200, body = Page<SubmissionView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_submissions(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(slug): AppPath<String>,
+    AppQuery(q): AppQuery<SubmissionListQuery>,
+) -> AppResult<Page<SubmissionView>> {
+    let task = visible_task(&state, &slug, Some(&me)).await?;
+    let (limit, offset, page, per_page) = PageQuery { page: q.page, per_page: q.per_page }.resolve()?;
+    let show_private = private_visible(&task, &me, db::now_ms());
+    let (rows, total) = match q.scope.as_deref().unwrap_or("team") {
+        "all" => {
+            if !editable_by(&task, &me) {
+                return Err(AppError::Forbidden("only the task's organizer or an admin sees every submission".into()));
+            }
+            (
+                submissions::of_task(&state.db.pool, task.task_id, limit, offset).await?,
+                submissions::count_of_task(&state.db.pool, task.task_id).await?,
+            )
+        }
+        "team" => match teams::of_user(&state.db.pool, task.task_id, me.user_id).await? {
+            Some(team) => (
+                submissions::of_team(&state.db.pool, team.team_id, limit, offset).await?,
+                submissions::count_of_team(&state.db.pool, team.team_id).await?,
+            ),
+            None => (Vec::new(), 0),
+        },
+        other => return Err(AppError::BadRequest(format!("scope must be team or all, got {other:?}"))),
+    };
+    let items = rows.into_iter().map(|r| view(r, &slug, show_private)).collect();
+    Ok(Page { items, page, per_page, total })
+}
+
+/// A submission the caller may see: their team's, or any for the task's
+/// organizer and admins. Returns it with its task.
+async fn visible_submission(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+) -> AppResult<(submissions::SubmissionRow, tasks::TaskRow, bool)> {
+    let sub = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
+    let task = tasks::by_id(&state.db.pool, sub.task_id).await?.ok_or(AppError::NotFound("submission"))?;
+    let organizer = editable_by(&task, me);
+    let own = teams::of_user(&state.db.pool, sub.task_id, me.user_id).await?.is_some_and(|t| t.team_id == sub.team_id);
+    if !own && !organizer {
+        return Err(AppError::NotFound("submission"));
+    }
+    Ok((sub, task, organizer))
+}
+
+/// One submission (your team's, or any for the organizer).
+#[utoipa::path(get, path = "/api/v1/submissions/{id}", tag = "submissions", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = SubmissionView), (status = 404, body = ErrorBody)))]
+pub async fn get_submission(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<AppJson<SubmissionView>> {
+    let (sub, task, _) = visible_submission(&state, &me, id).await?;
+    let show = private_visible(&task, &me, db::now_ms());
+    Ok(AppJson(view(sub, &task.slug, show)))
+}
+
+async fn set_selection(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    select: bool,
+) -> AppResult<AppJson<SubmissionView>> {
+    let (sub, task, _) = visible_submission(state, me, id).await?;
+    let own = teams::of_user(&state.db.pool, sub.task_id, me.user_id).await?.is_some_and(|t| t.team_id == sub.team_id);
+    if !own {
+        return Err(AppError::Forbidden("only the team's members select its final submissions".into()));
+    }
+    let now = db::now_ms();
+    if now >= task.closes_at {
+        return Err(AppError::Conflict("the task has closed; final selections are fixed".into()));
+    }
+    if select && sub.selected_at.is_none() {
+        if sub.status != "scored" || sub.hidden_at.is_some() {
+            return Err(AppError::Conflict("only a scored, visible submission can be selected".into()));
+        }
+        let cap = spec_of(&task)?.submissions.final_selections;
+        let mut tx = state.db.pool.begin().await?;
+        teams::lock(&mut *tx, sub.team_id, now).await?;
+        if submissions::selected_count(&mut *tx, sub.team_id).await? >= i64::from(cap) {
+            return Err(AppError::Conflict(format!(
+                "your team has already selected {cap} submission(s); unselect one first"
+            )));
+        }
+        submissions::set_selected(&mut *tx, id, Some(now)).await?;
+        tx.commit().await?;
+    } else if !select {
+        submissions::set_selected(&state.db.pool, id, None).await?;
+    }
+    let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
+    Ok(AppJson(view(row, &task.slug, private_visible(&task, me, now))))
+}
+
+/// Selects a submission for the private board (before the close; at most
+/// the task's `final_selections`).
+#[utoipa::path(put, path = "/api/v1/submissions/{id}/selection", tag = "submissions", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = SubmissionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn select_submission(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<AppJson<SubmissionView>> {
+    set_selection(&state, &me, id, true).await
+}
+
+/// Unselects a submission.
+#[utoipa::path(delete, path = "/api/v1/submissions/{id}/selection", tag = "submissions", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = SubmissionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn unselect_submission(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<AppJson<SubmissionView>> {
+    set_selection(&state, &me, id, false).await
+}
+
+/// A reason, shown to the team concerned.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Reason {
+    /// Why (1–500 characters).
+    pub reason: String,
+}
+
+/// Checks a reason's length.
+pub fn valid_reason(r: &Reason) -> AppResult<&str> {
+    let reason = r.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(AppError::invalid("invalid_reason", "reason: 1-500 characters, shown to the team"));
+    }
+    Ok(reason)
+}
+
+/// Hides a submission from the boards, with a reason shown to its team.
+/// The task's organizer or an admin.
+#[utoipa::path(put, path = "/api/v1/submissions/{id}/hidden", tag = "submissions", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = Reason,
+    responses((status = 200, body = SubmissionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn hide_submission(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<Reason>,
+) -> AppResult<AppJson<SubmissionView>> {
+    let (_, task, organizer) = visible_submission(&state, &me, id).await?;
+    if !organizer {
+        return Err(AppError::Forbidden("only the task's organizer or an admin can hide a submission".into()));
+    }
+    let reason = valid_reason(&body)?;
+    submissions::set_hidden(&state.db.pool, id, Some(db::now_ms()), Some(reason)).await?;
+    tracing::info!(submission = id, by = %me.username, "submission hidden");
+    let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
+    Ok(AppJson(view(row, &task.slug, true)))
+}
+
+/// Shows a hidden submission again.
+#[utoipa::path(delete, path = "/api/v1/submissions/{id}/hidden", tag = "submissions", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = SubmissionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn unhide_submission(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<AppJson<SubmissionView>> {
+    let (_, task, organizer) = visible_submission(&state, &me, id).await?;
+    if !organizer {
+        return Err(AppError::Forbidden("only the task's organizer or an admin can unhide a submission".into()));
+    }
+    submissions::set_hidden(&state.db.pool, id, None, None).await?;
+    let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
+    Ok(AppJson(view(row, &task.slug, true)))
+}

@@ -1,0 +1,342 @@
+//! Queries on `submissions` and `baselines`.
+
+use sqlx::{Any, Executor, FromRow};
+
+/// A row of `submissions` with its team and submitter names.
+#[derive(Debug, Clone, FromRow)]
+pub struct SubmissionRow {
+    /// Primary key.
+    pub submission_id: i64,
+    /// Task.
+    pub task_id: i64,
+    /// Team.
+    pub team_id: i64,
+    /// Team name.
+    pub team_name: String,
+    /// Submitter.
+    pub user_id: i64,
+    /// Submitter's username.
+    pub username: String,
+    /// `predictions` or `model`.
+    pub kind: String,
+    /// The competitor's note.
+    pub message: String,
+    /// Uploaded file name.
+    pub file_name: String,
+    /// Content hash.
+    pub blob_hash: String,
+    /// Bytes.
+    pub size: i64,
+    /// queued, running, scored, failed, platform_error.
+    pub status: String,
+    /// Public-board score.
+    pub public_score: Option<f64>,
+    /// Private-board score.
+    pub private_score: Option<f64>,
+    /// Message for the submitter.
+    pub error: Option<String>,
+    /// 1 when made after the close.
+    pub late: i64,
+    /// 1 when it counts toward the daily cap.
+    pub counted: i64,
+    /// Final selection (ms).
+    pub selected_at: Option<i64>,
+    /// Hidden by the organizer (ms).
+    pub hidden_at: Option<i64>,
+    /// Why.
+    pub hidden_reason: Option<String>,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Scored (ms).
+    pub scored_at: Option<i64>,
+}
+
+const SELECT: &str = "SELECT s.submission_id, s.task_id, s.team_id, t.name AS team_name, s.user_id, u.username,
+        s.kind, s.message, s.file_name, s.blob_hash, s.size, s.status, s.public_score, s.private_score, s.error,
+        s.late, s.counted, s.selected_at, s.hidden_at, s.hidden_reason, s.created_at, s.scored_at
+    FROM submissions s JOIN teams t ON t.team_id = s.team_id JOIN users u ON u.user_id = s.user_id";
+
+/// The fields of a new submission.
+#[derive(Debug)]
+pub struct NewSubmission<'a> {
+    /// Task.
+    pub task_id: i64,
+    /// Team.
+    pub team_id: i64,
+    /// Submitter.
+    pub user_id: i64,
+    /// `predictions` or `model`.
+    pub kind: &'a str,
+    /// Note.
+    pub message: &'a str,
+    /// File name.
+    pub file_name: &'a str,
+    /// Content hash.
+    pub blob_hash: &'a str,
+    /// Bytes.
+    pub size: i64,
+    /// Initial status.
+    pub status: &'a str,
+    /// Public score, if scored.
+    pub public_score: Option<f64>,
+    /// Private score, if scored.
+    pub private_score: Option<f64>,
+    /// Made after the close.
+    pub late: bool,
+}
+
+/// Inserts a submission; returns its id.
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, s: &NewSubmission<'_>, now: i64) -> sqlx::Result<i64> {
+    let scored_at = (s.status == "scored").then_some(now);
+    sqlx::query_scalar(
+        "INSERT INTO submissions (task_id, team_id, user_id, kind, message, file_name, blob_hash, size, status,
+                                  public_score, private_score, late, counted, created_at, scored_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14) RETURNING submission_id",
+    )
+    .bind(s.task_id)
+    .bind(s.team_id)
+    .bind(s.user_id)
+    .bind(s.kind)
+    .bind(s.message)
+    .bind(s.file_name)
+    .bind(s.blob_hash)
+    .bind(s.size)
+    .bind(s.status)
+    .bind(s.public_score)
+    .bind(s.private_score)
+    .bind(i64::from(s.late))
+    .bind(now)
+    .bind(scored_at)
+    .fetch_one(ex)
+    .await
+}
+
+/// A submission by id.
+pub async fn by_id<'e>(ex: impl Executor<'e, Database = Any>, id: i64) -> sqlx::Result<Option<SubmissionRow>> {
+    sqlx::query_as(&format!("{SELECT} WHERE s.submission_id = $1")).bind(id).fetch_optional(ex).await
+}
+
+/// A team's submissions, newest first.
+pub async fn of_team<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    team_id: i64,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<SubmissionRow>> {
+    sqlx::query_as(&format!("{SELECT} WHERE s.team_id = $1 ORDER BY s.submission_id DESC LIMIT $2 OFFSET $3"))
+        .bind(team_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(ex)
+        .await
+}
+
+/// How many submissions a team has.
+pub async fn count_of_team<'e>(ex: impl Executor<'e, Database = Any>, team_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE team_id = $1").bind(team_id).fetch_one(ex).await
+}
+
+/// Every submission of a task, newest first (organizer views).
+pub async fn of_task<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    task_id: i64,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<SubmissionRow>> {
+    sqlx::query_as(&format!("{SELECT} WHERE s.task_id = $1 ORDER BY s.submission_id DESC LIMIT $2 OFFSET $3"))
+        .bind(task_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(ex)
+        .await
+}
+
+/// How many submissions a task has.
+pub async fn count_of_task<'e>(ex: impl Executor<'e, Database = Any>, task_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE task_id = $1").bind(task_id).fetch_one(ex).await
+}
+
+/// Every scored submission of a task, oldest first (leaderboards, rescoring).
+pub async fn scored_of_task<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    task_id: i64,
+) -> sqlx::Result<Vec<SubmissionRow>> {
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE s.task_id = $1 AND s.status = 'scored' ORDER BY s.created_at, s.submission_id"
+    ))
+    .bind(task_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// Submissions of a team that count toward the cap since `since` (ms).
+pub async fn counted_since<'e>(ex: impl Executor<'e, Database = Any>, team_id: i64, since: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE team_id = $1 AND counted = 1 AND created_at >= $2")
+        .bind(team_id)
+        .bind(since)
+        .fetch_one(ex)
+        .await
+}
+
+/// Submissions of a team that count toward the cap, ever.
+pub async fn counted_total<'e>(ex: impl Executor<'e, Database = Any>, team_id: i64) -> sqlx::Result<i64> {
+    counted_since(ex, team_id, i64::MIN).await
+}
+
+/// Number of a team's selected submissions.
+pub async fn selected_count<'e>(ex: impl Executor<'e, Database = Any>, team_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE team_id = $1 AND selected_at IS NOT NULL")
+        .bind(team_id)
+        .fetch_one(ex)
+        .await
+}
+
+/// Selects or unselects a submission.
+pub async fn set_selected<'e>(ex: impl Executor<'e, Database = Any>, id: i64, at: Option<i64>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE submissions SET selected_at = $2 WHERE submission_id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(ex)
+        .await
+        .map(|_| ())
+}
+
+/// Clears every selection of a team.
+pub async fn clear_selections<'e>(ex: impl Executor<'e, Database = Any>, team_id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE submissions SET selected_at = NULL WHERE team_id = $1")
+        .bind(team_id)
+        .execute(ex)
+        .await
+        .map(|_| ())
+}
+
+/// Hides (with a reason) or unhides a submission.
+pub async fn set_hidden<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: i64,
+    at: Option<i64>,
+    reason: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE submissions SET hidden_at = $2, hidden_reason = $3 WHERE submission_id = $1")
+        .bind(id)
+        .bind(at)
+        .bind(reason)
+        .execute(ex)
+        .await
+        .map(|_| ())
+}
+
+/// Writes new scores (rescoring).
+pub async fn set_scores<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: i64,
+    public: Option<f64>,
+    private: Option<f64>,
+    error: Option<&str>,
+    now: i64,
+) -> sqlx::Result<()> {
+    let status = if error.is_some() { "failed" } else { "scored" };
+    sqlx::query(
+        "UPDATE submissions SET public_score = $2, private_score = $3, error = $4, status = $5, scored_at = $6
+         WHERE submission_id = $1",
+    )
+    .bind(id)
+    .bind(public)
+    .bind(private)
+    .bind(error)
+    .bind(status)
+    .bind(now)
+    .execute(ex)
+    .await
+    .map(|_| ())
+}
+
+/// A row of `baselines`.
+#[derive(Debug, Clone, FromRow)]
+pub struct BaselineRow {
+    /// Primary key.
+    pub baseline_id: i64,
+    /// Name shown on the boards.
+    pub name: String,
+    /// Public score.
+    pub public_score: f64,
+    /// Private score.
+    pub private_score: f64,
+    /// Created (ms).
+    pub created_at: i64,
+}
+
+/// A task's baselines.
+pub async fn baselines<'e>(ex: impl Executor<'e, Database = Any>, task_id: i64) -> sqlx::Result<Vec<BaselineRow>> {
+    sqlx::query_as(
+        "SELECT baseline_id, name, public_score, private_score, created_at FROM baselines WHERE task_id = $1 ORDER BY baseline_id",
+    )
+    .bind(task_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// Adds a baseline; returns its id.
+pub async fn add_baseline<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    task_id: i64,
+    name: &str,
+    public: f64,
+    private: f64,
+    now: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO baselines (task_id, name, public_score, private_score, created_at) VALUES ($1, $2, $3, $4, $5)
+         RETURNING baseline_id",
+    )
+    .bind(task_id)
+    .bind(name)
+    .bind(public)
+    .bind(private)
+    .bind(now)
+    .fetch_one(ex)
+    .await
+}
+
+/// Removes a baseline; whether it existed.
+pub async fn delete_baseline<'e>(ex: impl Executor<'e, Database = Any>, task_id: i64, id: i64) -> sqlx::Result<bool> {
+    let r = sqlx::query("DELETE FROM baselines WHERE task_id = $1 AND baseline_id = $2")
+        .bind(task_id)
+        .bind(id)
+        .execute(ex)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Replaces the blob of a task's hidden file (after a label fix).
+pub async fn replace_hidden_file<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    task_id: i64,
+    path: &str,
+    blob_hash: &str,
+    size: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE task_files SET blob_hash = $3, size = $4 WHERE task_id = $1 AND visibility = 'hidden' AND path = $2",
+    )
+    .bind(task_id)
+    .bind(path)
+    .bind(blob_hash)
+    .bind(size)
+    .execute(ex)
+    .await
+    .map(|_| ())
+}
+
+/// The blob hash of a task's hidden file.
+pub async fn hidden_file<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    task_id: i64,
+    path: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT blob_hash FROM task_files WHERE task_id = $1 AND visibility = 'hidden' AND path = $2")
+        .bind(task_id)
+        .bind(path)
+        .fetch_optional(ex)
+        .await
+}

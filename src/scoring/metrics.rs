@@ -1,0 +1,420 @@
+//! The metrics, in f64, with scikit-learn's conventions (and Kaggle's where
+//! they differ; each choice is noted). Pure functions over slices that the
+//! scorer has already aligned by id: class labels are indices into the task's
+//! class list, probabilities are row-major `n × k`.
+//!
+//! Each is O(n) or O(n log n) (the rank-based ones sort once) and allocates a
+//! constant number of buffers, never one per row. An undefined case (one class
+//! only for ROC AUC, a constant vector for Spearman, …) is a
+//! [`MetricError`], never a NaN.
+
+use std::cmp::Ordering;
+
+/// Why a metric has no value on these inputs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MetricError(pub String);
+
+type Result<T> = std::result::Result<T, MetricError>;
+
+fn undefined(msg: impl Into<String>) -> MetricError {
+    MetricError(msg.into())
+}
+
+fn check_len(a: usize, b: usize) -> Result<()> {
+    if a == 0 {
+        return Err(undefined("no rows to score"));
+    }
+    if a != b {
+        return Err(undefined(format!("{a} labels but {b} predictions")));
+    }
+    Ok(())
+}
+
+/// The `k × k` confusion matrix (row = true class, column = predicted).
+fn confusion(y: &[u32], p: &[u32], k: usize) -> Vec<u64> {
+    let mut m = vec![0u64; k * k];
+    for (&t, &q) in y.iter().zip(p) {
+        m[t as usize * k + q as usize] += 1;
+    }
+    m
+}
+
+/// Per class: (true positives, false positives, false negatives).
+fn per_class(m: &[u64], k: usize) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
+    (0..k).map(move |c| {
+        let tp = m[c * k + c];
+        let row: u64 = m[c * k..(c + 1) * k].iter().sum();
+        let col: u64 = (0..k).map(|r| m[r * k + c]).sum();
+        (tp, col - tp, row - tp)
+    })
+}
+
+/// Share of rows whose predicted class is the true one.
+pub fn accuracy(y: &[u32], p: &[u32]) -> Result<f64> {
+    check_len(y.len(), p.len())?;
+    let right = y.iter().zip(p).filter(|(a, b)| a == b).count();
+    Ok(right as f64 / y.len() as f64)
+}
+
+/// Mean over classes of recall; classes with no true rows are left out
+/// (scikit-learn's convention).
+pub fn balanced_accuracy(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
+    check_len(y.len(), p.len())?;
+    let m = confusion(y, p, k);
+    let (sum, n) = per_class(&m, k)
+        .filter(|(tp, _, fn_)| tp + fn_ > 0)
+        .fold((0.0, 0usize), |(s, n), (tp, _, fn_)| (s + tp as f64 / (tp + fn_) as f64, n + 1));
+    Ok(sum / n as f64)
+}
+
+/// Unweighted mean of F1 over *all k classes of the task* (ours: scikit-learn
+/// uses the labels seen in y ∪ ŷ); a class with TP+FP+FN = 0 scores 0.
+pub fn macro_f1(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
+    check_len(y.len(), p.len())?;
+    let m = confusion(y, p, k);
+    let sum: f64 = per_class(&m, k)
+        .map(|(tp, fp, fn_)| if tp + fp + fn_ == 0 { 0.0 } else { 2.0 * tp as f64 / (2 * tp + fp + fn_) as f64 })
+        .sum();
+    Ok(sum / k as f64)
+}
+
+/// Mean over classes of IoU = TP/(TP+FP+FN), from one confusion matrix over
+/// the whole set; classes absent from both sides are left out.
+pub fn mean_iou(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
+    check_len(y.len(), p.len())?;
+    let m = confusion(y, p, k);
+    let (sum, n) = per_class(&m, k)
+        .filter(|(tp, fp, fn_)| tp + fp + fn_ > 0)
+        .fold((0.0, 0usize), |(s, n), (tp, fp, fn_)| (s + tp as f64 / (tp + fp + fn_) as f64, n + 1));
+    Ok(sum / n as f64)
+}
+
+/// Binary ROC AUC by Mann-Whitney: (Σ ranks of positives − n₊(n₊+1)/2)/(n₊n₋)
+/// with average ranks for ties, so a tied positive/negative pair counts ½.
+/// `scratch` is reused between calls (one buffer, no per-row allocation).
+pub fn roc_auc_with(
+    positive: impl Iterator<Item = bool>,
+    scores: &[f64],
+    scratch: &mut Vec<(f64, bool)>,
+) -> Result<f64> {
+    scratch.clear();
+    scratch.extend(scores.iter().copied().zip(positive));
+    check_len(scratch.len(), scores.len())?;
+    if scores.iter().any(|s| !s.is_finite()) {
+        return Err(undefined("scores must be finite numbers"));
+    }
+    scratch.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let n_pos = scratch.iter().filter(|(_, p)| *p).count() as f64;
+    let n_neg = scratch.len() as f64 - n_pos;
+    if n_pos == 0.0 || n_neg == 0.0 {
+        return Err(undefined("ROC AUC is undefined when only one class is present"));
+    }
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < scratch.len() {
+        let mut j = i + 1;
+        // -0.0 and 0.0 are the same score.
+        while j < scratch.len() && scratch[j].0 == scratch[i].0 {
+            j += 1;
+        }
+        // Ranks i+1 ..= j share their average.
+        let avg_rank = (i + 1 + j) as f64 / 2.0;
+        let pos_in_group = scratch[i..j].iter().filter(|(_, p)| *p).count() as f64;
+        rank_sum += avg_rank * pos_in_group;
+        i = j;
+    }
+    Ok((rank_sum - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg))
+}
+
+/// Binary ROC AUC of `scores` for the rows where `y` is true.
+pub fn roc_auc(y: &[bool], scores: &[f64]) -> Result<f64> {
+    check_len(y.len(), scores.len())?;
+    roc_auc_with(y.iter().copied(), scores, &mut Vec::with_capacity(y.len()))
+}
+
+/// Multiclass ROC AUC: the unweighted mean over classes of one-vs-rest AUC,
+/// from `n × k` scores. Classes with no true rows (or only true rows) in this
+/// set are left out; if none is left the metric is undefined.
+pub fn roc_auc_ovr(y: &[u32], probs: &[f64], k: usize) -> Result<f64> {
+    check_len(y.len() * k, probs.len())?;
+    let n = y.len();
+    let mut column = vec![0.0; n];
+    let mut scratch = Vec::with_capacity(n);
+    let (mut sum, mut used) = (0.0, 0usize);
+    for c in 0..k {
+        for (i, v) in column.iter_mut().enumerate() {
+            *v = probs[i * k + c];
+        }
+        match roc_auc_with(y.iter().map(|&t| t as usize == c), &column, &mut scratch) {
+            Ok(a) => {
+                sum += a;
+                used += 1;
+            }
+            Err(e) if e.0.contains("only one class") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if used == 0 {
+        return Err(undefined("ROC AUC is undefined when only one class is present"));
+    }
+    Ok(sum / used as f64)
+}
+
+/// Smallest probability log loss uses.
+pub const LOG_LOSS_EPS: f64 = 1e-15;
+
+/// Multiclass log loss −(1/N) Σ ln p(true class), from `n × k`
+/// probabilities: each is clipped to [1e-15, 1 − 1e-15], then each row is
+/// renormalised to sum to 1 (Kaggle's order).
+pub fn log_loss(y: &[u32], probs: &[f64], k: usize) -> Result<f64> {
+    check_len(y.len() * k, probs.len())?;
+    let mut total = 0.0;
+    for (i, &t) in y.iter().enumerate() {
+        let row = &probs[i * k..(i + 1) * k];
+        let clip = |p: f64| p.clamp(LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS);
+        let sum: f64 = row.iter().map(|&p| clip(p)).sum();
+        total -= (clip(row[t as usize]) / sum).ln();
+    }
+    Ok(total / y.len() as f64)
+}
+
+/// Binary log loss of P(positive) = `p`.
+pub fn log_loss_binary(y: &[bool], p: &[f64]) -> Result<f64> {
+    check_len(y.len(), p.len())?;
+    let total: f64 = y
+        .iter()
+        .zip(p)
+        .map(|(&t, &q)| {
+            let q = q.clamp(LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS);
+            -(if t { q } else { 1.0 - q }).ln()
+        })
+        .sum();
+    Ok(total / y.len() as f64)
+}
+
+fn finite(y: &[f64], p: &[f64]) -> Result<()> {
+    check_len(y.len(), p.len())?;
+    if y.iter().chain(p).any(|v| !v.is_finite()) {
+        return Err(undefined("values must be finite numbers (no NaN or infinity)"));
+    }
+    Ok(())
+}
+
+/// Root mean squared error.
+pub fn rmse(y: &[f64], p: &[f64]) -> Result<f64> {
+    finite(y, p)?;
+    let sse: f64 = y.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum();
+    Ok((sse / y.len() as f64).sqrt())
+}
+
+/// Mean absolute error.
+pub fn mae(y: &[f64], p: &[f64]) -> Result<f64> {
+    finite(y, p)?;
+    Ok(y.iter().zip(p).map(|(a, b)| (a - b).abs()).sum::<f64>() / y.len() as f64)
+}
+
+/// Coefficient of determination 1 − SS_res/SS_tot; undefined for constant y.
+pub fn r2(y: &[f64], p: &[f64]) -> Result<f64> {
+    finite(y, p)?;
+    let mean = y.iter().sum::<f64>() / y.len() as f64;
+    let ss_tot: f64 = y.iter().map(|a| (a - mean) * (a - mean)).sum();
+    if ss_tot == 0.0 {
+        return Err(undefined("R² is undefined when every true value is the same"));
+    }
+    let ss_res: f64 = y.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum();
+    Ok(1.0 - ss_res / ss_tot)
+}
+
+/// Mid-ranks (1-based, ties averaged) of `v` into `ranks`.
+fn mid_ranks(v: &[f64], order: &mut Vec<u32>, ranks: &mut Vec<f64>) {
+    order.clear();
+    order.extend(0..v.len() as u32);
+    order.sort_unstable_by(|&a, &b| v[a as usize].total_cmp(&v[b as usize]));
+    ranks.clear();
+    ranks.resize(v.len(), 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i + 1;
+        while j < order.len() && v[order[j] as usize] == v[order[i] as usize] {
+            j += 1;
+        }
+        let avg = (i + 1 + j) as f64 / 2.0;
+        for &o in &order[i..j] {
+            ranks[o as usize] = avg;
+        }
+        i = j;
+    }
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    (saa > 0.0 && sbb > 0.0).then(|| sab / (saa * sbb).sqrt())
+}
+
+/// Spearman's rank correlation: Pearson correlation of mid-ranks; undefined
+/// when either side is constant.
+pub fn spearman(y: &[f64], p: &[f64]) -> Result<f64> {
+    finite(y, p)?;
+    let mut order = Vec::with_capacity(y.len());
+    let (mut ry, mut rp) = (Vec::new(), Vec::new());
+    mid_ranks(y, &mut order, &mut ry);
+    mid_ranks(p, &mut order, &mut rp);
+    pearson(&ry, &rp).ok_or_else(|| undefined("Spearman correlation is undefined for a constant vector"))
+}
+
+/// Mean average precision at K. AP@K = Σ_{i≤K} P(i)·rel(i) / min(m, K) with a
+/// prediction repeated earlier in the list credited once; a query with no
+/// relevant items scores 0 (Kaggle's convention).
+pub fn map_at_k<T: PartialEq>(actual: &[Vec<T>], predicted: &[Vec<T>], k: usize) -> Result<f64> {
+    check_len(actual.len(), predicted.len())?;
+    if k == 0 {
+        return Err(undefined("K must be at least 1"));
+    }
+    let total: f64 = actual
+        .iter()
+        .zip(predicted)
+        .map(|(rel, pred)| {
+            if rel.is_empty() {
+                return 0.0;
+            }
+            let (mut hits, mut score) = (0usize, 0.0);
+            for (i, item) in pred.iter().take(k).enumerate() {
+                if rel.contains(item) && !pred[..i].contains(item) {
+                    hits += 1;
+                    score += hits as f64 / (i + 1) as f64;
+                }
+            }
+            score / rel.len().min(k) as f64
+        })
+        .sum();
+    Ok(total / actual.len() as f64)
+}
+
+/// Orders two scores so that the better comes first.
+pub fn better_first(a: f64, b: f64, higher_is_better: bool) -> Ordering {
+    if higher_is_better { b.total_cmp(&a) } else { a.total_cmp(&b) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-12, "{a} != {b}");
+    }
+
+    const Y: [u32; 8] = [0, 1, 2, 2, 1, 0, 2, 1];
+    const P: [u32; 8] = [0, 2, 2, 2, 1, 0, 1, 0];
+
+    // Expected values from scikit-learn 1.9.1 on the same vectors.
+    #[test]
+    fn classification_metrics_match_scikit_learn() {
+        close(accuracy(&Y, &P).unwrap(), 0.625);
+        close(balanced_accuracy(&Y, &P, 3).unwrap(), 2.0 / 3.0);
+        close(macro_f1(&Y, &P, 3).unwrap(), 0.6222222222222222);
+        // The label set is the task's: a fourth class nobody predicted counts as 0.
+        close(macro_f1(&Y, &P, 4).unwrap(), 0.4666666666666667);
+        // A predicted class with no true rows is left out of balanced accuracy.
+        close(balanced_accuracy(&[0, 0, 1, 1], &[0, 1, 1, 2], 3).unwrap(), 0.5);
+    }
+
+    #[test]
+    fn mean_iou_follows_the_ignite_example() {
+        // y=[0,1,0,1,2], ŷ=[1,1,0,1,1] → IoU [0.5, 0.5, 0] → mean 1/3.
+        close(mean_iou(&[0, 1, 0, 1, 2], &[1, 1, 0, 1, 1], 3).unwrap(), 1.0 / 3.0);
+        // A class absent from both sides is excluded.
+        close(mean_iou(&[0, 1, 0, 1, 2], &[1, 1, 0, 1, 1], 4).unwrap(), 1.0 / 3.0);
+    }
+
+    #[test]
+    fn roc_auc_matches_the_reference_values_with_ties_counting_half() {
+        close(roc_auc(&[true, false, true, true], &[0.32, 0.52, 0.26, 0.86]).unwrap(), 1.0 / 3.0);
+        close(roc_auc(&[true, false, true, false, true], &[0.9, 0.1, 0.8, 0.1, 0.7]).unwrap(), 1.0);
+        close(roc_auc(&[false, true, true, false], &[0.2, 0.1, 0.3, 0.4]).unwrap(), 0.25);
+        close(roc_auc(&[true, true, false, false], &[0.5; 4]).unwrap(), 0.5);
+        // scikit-learn: roc_auc_score([0,0,1,1,1,0],[.1,.5,.5,.9,.5,.2]) = 0.888…
+        let y = [false, false, true, true, true, false];
+        close(roc_auc(&y, &[0.1, 0.5, 0.5, 0.9, 0.5, 0.2]).unwrap(), 0.888888888888889);
+        let err = roc_auc(&[true, true], &[0.1, 0.2]).unwrap_err();
+        assert!(err.0.contains("only one class"));
+        assert!(roc_auc(&[true, false], &[f64::NAN, 0.2]).is_err());
+    }
+
+    #[test]
+    fn one_vs_rest_auc_matches_scikit_learn() {
+        let p = [0.7, 0.2, 0.1, 0.1, 0.8, 0.1, 0.3, 0.3, 0.4, 0.25, 0.5, 0.25, 0.6, 0.1, 0.3];
+        close(roc_auc_ovr(&[0, 1, 2, 2, 0], &p, 3).unwrap(), 0.9444444444444445);
+    }
+
+    #[test]
+    fn log_loss_clips_then_renormalises() {
+        // The benhamner/Metrics reference value (Kaggle's binary example).
+        let y = [true, true, true, false, false, false];
+        close(log_loss_binary(&y, &[0.5, 0.1, 0.01, 0.9, 0.75, 0.001]).unwrap(), 1.881797068998267);
+        // Multiclass, checked with numpy: clip to [1e-15, 1-1e-15], renormalise, mean −ln p.
+        let p = [0.7, 0.2, 0.1, 0.1, 0.8, 0.1, 0.3, 0.3, 0.4, 0.25, 0.5, 0.25, 0.6, 0.1, 0.3];
+        close(log_loss(&[0, 1, 2, 2, 0], &p, 3).unwrap(), 0.6786458424025955);
+        // A zero probability on the true class is clipped, not infinite.
+        let v = log_loss(&[1, 2], &[1.0, 0.0, 0.0, 0.0, 0.5, 0.5], 3).unwrap();
+        assert!((v - 17.615961787735316).abs() < 1e-9, "{v}");
+        // Binary as two columns equals the one-column form.
+        let two: Vec<f64> = [0.5, 0.1, 0.01, 0.9, 0.75, 0.001].iter().flat_map(|&q| [1.0 - q, q]).collect();
+        close(log_loss(&[1, 1, 1, 0, 0, 0], &two, 2).unwrap(), 1.881797068998267);
+    }
+
+    #[test]
+    fn regression_metrics_match_scikit_learn() {
+        let y = [3.0, -0.5, 2.0, 7.0];
+        let p = [2.5, 0.0, 2.0, 8.0];
+        close(rmse(&y, &p).unwrap(), 0.6123724356957945);
+        close(mae(&y, &p).unwrap(), 0.5);
+        close(r2(&y, &p).unwrap(), 0.9486081370449679);
+        close(mae(&[1.0, 2.0, 3.0, 4.0], &[1.0, 2.0, 3.0, 5.0]).unwrap(), 0.25);
+        assert!(r2(&[1.0, 1.0], &[1.0, 2.0]).unwrap_err().0.contains("same"));
+        assert!(rmse(&[1.0], &[f64::INFINITY]).is_err());
+        assert!(rmse(&[], &[]).unwrap_err().0.contains("no rows"));
+    }
+
+    #[test]
+    fn spearman_uses_mid_ranks() {
+        // scipy.stats.spearmanr([1,2,2,3,4],[2,1,3,3,5]) = 0.763157894736842
+        close(spearman(&[1.0, 2.0, 2.0, 3.0, 4.0], &[2.0, 1.0, 3.0, 3.0, 5.0]).unwrap(), 0.7631578947368421);
+        close(spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]).unwrap(), 1.0);
+        assert!(spearman(&[1.0, 2.0, 3.0], &[5.0, 5.0, 5.0]).unwrap_err().0.contains("constant"));
+    }
+
+    #[test]
+    fn map_at_k_follows_kaggle() {
+        let m3 = vec![vec![1, 2, 3]];
+        // Hits at #1 and #3 with m = 3 → (1 + 2/3)/3.
+        close(map_at_k(&m3, &[vec![1, 9, 2]], 3).unwrap(), (1.0 + 2.0 / 3.0) / 3.0);
+        // Hits at #1 and #2, m = 3 → 2/3.
+        close(map_at_k(&m3, &[vec![1, 2, 9]], 3).unwrap(), 2.0 / 3.0);
+        // Hits at #1 and #3 with m = 2 → (1 + 2/3)/2.
+        close(map_at_k(&[vec![1, 2]], &[vec![1, 9, 2]], 3).unwrap(), (1.0 + 2.0 / 3.0) / 2.0);
+        // A duplicate prediction is credited once.
+        close(map_at_k(&[vec![1, 2]], &[vec![1, 1, 1]], 3).unwrap(), 0.5);
+        // No relevant items → 0.
+        close(map_at_k(&[Vec::<i32>::new()], &[vec![1]], 3).unwrap(), 0.0);
+        // benhamner: mapk(10, [[1..5],[1..3]], [[1..10],[1,2]+[4..11]+[3]]) = 5/6 (its m=0 rule is not used here).
+        let actual = vec![(1..=5).collect::<Vec<_>>(), (1..=3).collect()];
+        let mut second = vec![1, 2];
+        second.extend(4..=11);
+        second.push(3);
+        close(map_at_k(&actual, &[(1..=10).collect(), second], 10).unwrap(), 5.0 / 6.0);
+    }
+
+    #[test]
+    fn better_first_respects_direction() {
+        assert_eq!(better_first(0.9, 0.8, true), Ordering::Less);
+        assert_eq!(better_first(0.9, 0.8, false), Ordering::Greater);
+    }
+}

@@ -1,0 +1,109 @@
+//! The server's scorer: the only code that loads hidden labels.
+//!
+//! A task's solution is parsed once and cached, keyed by the task and the
+//! labels' content hash, so a label fix (rescoring) is picked up at once.
+//! Scoring runs on the blocking pool. Nothing here logs or returns a label:
+//! errors describe the submission, never the solution.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::bundle::{HIDDEN_LABELS, TaskSpec};
+use crate::error::{AppError, Problem};
+use crate::scoring::solution::{Format, Solution};
+
+/// A task's solution with its public/private split.
+#[derive(Debug)]
+pub struct TaskSolution {
+    /// The labels.
+    pub solution: Solution,
+    /// Rows on the public board.
+    pub public_rows: Vec<u32>,
+    /// Rows on the private board.
+    pub private_rows: Vec<u32>,
+}
+
+/// A submission's two scores.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scores {
+    /// On the public rows.
+    pub public: f64,
+    /// On the private rows.
+    pub private: f64,
+}
+
+/// The submission layout of a task.
+pub fn format_of(spec: &TaskSpec) -> Format {
+    Format {
+        metric: spec.metric.name,
+        k: spec.metric.k,
+        id_column: spec.data.id_column.clone(),
+        target: spec.data.target_columns.first().cloned().unwrap_or_default(),
+        classes: spec.data.classes.clone(),
+    }
+}
+
+impl TaskSolution {
+    /// Parses labels and splits the rows.
+    pub fn build(spec: &TaskSpec, labels: &[u8]) -> Result<Self, String> {
+        let solution = Solution::parse(format_of(spec), labels).map_err(|e| e.to_string())?;
+        let mask = solution.public_mask(spec.split.seed, spec.split.public_fraction);
+        let (mut public_rows, mut private_rows) = (Vec::new(), Vec::new());
+        for (row, public) in mask.into_iter().enumerate() {
+            if public { &mut public_rows } else { &mut private_rows }.push(row as u32);
+        }
+        if public_rows.is_empty() || private_rows.is_empty() {
+            return Err("the public/private split leaves a board with no rows; change split.public_fraction".into());
+        }
+        let perfect = solution.perfect_predictions();
+        for (rows, board) in [(&public_rows, "public"), (&private_rows, "private")] {
+            solution.score(&perfect, Some(rows)).map_err(|e| {
+                format!("the metric cannot score the {board} rows ({e}); change split.seed or the data")
+            })?;
+        }
+        Ok(Self { solution, public_rows, private_rows })
+    }
+
+    /// Validates and scores a predictions CSV; on failure every problem (422).
+    pub fn score(&self, bytes: &[u8]) -> Result<Scores, Vec<Problem>> {
+        let preds = self.solution.parse_submission(bytes)?;
+        let on = |rows: &[u32], board: &str| {
+            self.solution
+                .score(&preds, Some(rows))
+                .map_err(|e| vec![Problem::new("submission", "", format!("{e} (on the {board} rows)"))])
+        };
+        Ok(Scores { public: on(&self.public_rows, "public")?, private: on(&self.private_rows, "private")? })
+    }
+}
+
+/// Cache of parsed solutions by task.
+#[derive(Debug, Default)]
+pub struct Scorer {
+    cache: Mutex<HashMap<i64, (String, Arc<TaskSolution>)>>,
+}
+
+impl Scorer {
+    /// The solution of `task_id` (labels stored under `labels_hash`).
+    pub async fn solution(
+        &self,
+        blobs: &crate::blobs::Blobs,
+        task_id: i64,
+        spec: &TaskSpec,
+        labels_hash: &str,
+    ) -> Result<Arc<TaskSolution>, AppError> {
+        if let Some((hash, sol)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&task_id)
+            && hash == labels_hash
+        {
+            return Ok(sol.clone());
+        }
+        let bytes = blobs.get(labels_hash).await.map_err(AppError::Internal)?;
+        let spec = spec.clone();
+        let built = tokio::task::spawn_blocking(move || TaskSolution::build(&spec, &bytes))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("task {task_id}: {HIDDEN_LABELS}: {e}")))?;
+        let sol = Arc::new(built);
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(task_id, (labels_hash.to_owned(), sol.clone()));
+        Ok(sol)
+    }
+}

@@ -1,0 +1,596 @@
+//! Solutions (the hidden labels, aligned by id) and submissions (a CSV of
+//! predictions, validated and aligned to the same rows).
+//!
+//! [`Format`] says what a submission for a task looks like: `id,<target>`
+//! (a class label, a number, a score, a probability or space-separated
+//! items), or `id,<class_1>,…,<class_k>` (one probability or score column per
+//! class, for multiclass `log_loss` and `roc_auc`). [`Solution::parse`] loads
+//! labels once; [`Solution::parse_submission`] checks a submission in one
+//! streaming pass (no per-row allocation for numeric and class columns) and
+//! reports every problem at once, capped, naming rows and ids — but never a
+//! correct value. [`Solution::score`] scores a subset of rows.
+
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+
+use crate::error::Problem;
+use crate::scoring::MetricKind;
+use crate::scoring::metrics::{self, MetricError};
+
+/// At most this many problems are listed for one submission.
+pub const MAX_PROBLEMS: usize = 20;
+
+/// The layout of submissions for a task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Format {
+    /// The metric.
+    pub metric: MetricKind,
+    /// K for `map_at_k`.
+    pub k: Option<u32>,
+    /// The id column.
+    pub id_column: String,
+    /// The target column of the solution (and of one-column submissions).
+    pub target: String,
+    /// The task's classes, in order; for binary tasks the second is positive.
+    pub classes: Option<Vec<String>>,
+}
+
+impl Format {
+    /// Whether submissions carry one column per class.
+    pub fn per_class_columns(&self) -> bool {
+        matches!(self.metric, MetricKind::LogLoss | MetricKind::RocAuc) && self.class_count() > 2
+    }
+
+    fn class_count(&self) -> usize {
+        self.classes.as_ref().map_or(0, Vec::len)
+    }
+
+    /// The columns a submission must have, in the canonical order.
+    pub fn columns(&self) -> Vec<String> {
+        let mut cols = vec![self.id_column.clone()];
+        match (&self.classes, self.per_class_columns()) {
+            (Some(classes), true) => cols.extend(classes.iter().cloned()),
+            _ => cols.push(self.target.clone()),
+        }
+        cols
+    }
+
+    /// What one prediction cell holds, for messages.
+    pub fn describe(&self) -> String {
+        match self.metric {
+            MetricKind::Accuracy | MetricKind::BalancedAccuracy | MetricKind::MacroF1 | MetricKind::MeanIou => {
+                "a class label".into()
+            }
+            MetricKind::RocAuc if !self.per_class_columns() => "a finite score (larger = more likely positive)".into(),
+            MetricKind::RocAuc => "one finite score per class".into(),
+            MetricKind::LogLoss if !self.per_class_columns() => "the probability of the positive class, 0 to 1".into(),
+            MetricKind::LogLoss => "one probability per class, 0 to 1".into(),
+            MetricKind::MapAtK => format!("up to {} space-separated items, best first", self.k.unwrap_or(1)),
+            _ => "a finite number".into(),
+        }
+    }
+}
+
+/// Ids in one buffer with a hash index: one allocation for all ids.
+#[derive(Debug, Clone, Default)]
+struct IdIndex {
+    text: String,
+    ends: Vec<u32>,
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl IdIndex {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, row: u32) -> &str {
+        let start = if row == 0 { 0 } else { self.ends[row as usize - 1] as usize };
+        &self.text[start..self.ends[row as usize] as usize]
+    }
+
+    fn find(&self, id: &str) -> Option<u32> {
+        let h = self.hasher.hash_one(id);
+        self.table.find(h, |&r| self.get(r) == id).copied()
+    }
+
+    /// Adds an id; `false` if it was already there.
+    fn insert(&mut self, id: &str) -> bool {
+        if self.find(id).is_some() {
+            return false;
+        }
+        self.text.push_str(id);
+        self.ends.push(self.text.len() as u32);
+        let row = self.ends.len() as u32 - 1;
+        let h = self.hasher.hash_one(id);
+        let (ends, text, hasher) = (&self.ends, &self.text, &self.hasher);
+        self.table.insert_unique(h, row, |&r| {
+            let start = if r == 0 { 0 } else { ends[r as usize - 1] as usize };
+            hasher.hash_one(&text[start..ends[r as usize] as usize])
+        });
+        true
+    }
+}
+
+/// The true values, by row.
+#[derive(Debug, Clone)]
+enum Truth {
+    Classes(Vec<u32>),
+    Values(Vec<f64>),
+    Items(Vec<Vec<Box<str>>>),
+}
+
+/// A submission's predictions, aligned to the solution's rows.
+#[derive(Debug, Clone)]
+pub enum Predictions {
+    /// A class index per row.
+    Classes(Vec<u32>),
+    /// One number per row (regression value, binary score or probability).
+    Values(Vec<f64>),
+    /// `n × k` scores or probabilities, row-major.
+    PerClass(Vec<f64>),
+    /// Ranked items per row.
+    Items(Vec<Vec<Box<str>>>),
+}
+
+/// The hidden labels of a task, ready to score against.
+#[derive(Debug, Clone)]
+pub struct Solution {
+    /// The submission layout.
+    pub format: Format,
+    ids: IdIndex,
+    truth: Truth,
+}
+
+/// Why a solution file could not be loaded (a platform problem: never shown
+/// to competitors, and never containing a label).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("invalid solution: {0}")]
+pub struct SolutionError(pub String);
+
+fn class_index(classes: &[String], cell: &str) -> Option<u32> {
+    classes.iter().position(|c| c == cell).map(|i| i as u32)
+}
+
+fn parse_finite(cell: &str) -> Option<f64> {
+    cell.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn split_items(cell: &str) -> Vec<Box<str>> {
+    cell.split_whitespace().map(Box::from).collect()
+}
+
+impl Solution {
+    /// Loads a solution CSV (`id,<target>`).
+    pub fn parse(format: Format, bytes: &[u8]) -> Result<Self, SolutionError> {
+        let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+        let header = reader.byte_headers().map_err(|e| SolutionError(format!("header: {e}")))?.clone();
+        let col = |name: &str| {
+            header
+                .iter()
+                .position(|h| std::str::from_utf8(h).is_ok_and(|h| h.trim() == name))
+                .ok_or_else(|| SolutionError(format!("no column {name:?}")))
+        };
+        let (id_idx, target_idx) = (col(&format.id_column)?, col(&format.target)?);
+        let mut ids = IdIndex::default();
+        let mut truth = match (&format.classes, format.metric) {
+            (_, MetricKind::MapAtK) => Truth::Items(Vec::new()),
+            (Some(_), m) if m.needs_classes() => Truth::Classes(Vec::new()),
+            _ => Truth::Values(Vec::new()),
+        };
+        let mut rec = csv::ByteRecord::new();
+        let mut line = 1;
+        while reader.read_byte_record(&mut rec).map_err(|e| SolutionError(format!("row {}: {e}", line + 1)))? {
+            line += 1;
+            let field = |i: usize| std::str::from_utf8(rec.get(i).unwrap_or_default()).map(str::trim);
+            let (Ok(id), Ok(cell)) = (field(id_idx), field(target_idx)) else {
+                return Err(SolutionError(format!("row {line}: not UTF-8")));
+            };
+            if !ids.insert(id) {
+                return Err(SolutionError(format!("row {line}: duplicate id {id:?}")));
+            }
+            let bad = || SolutionError(format!("row {line}: unusable label"));
+            match &mut truth {
+                Truth::Classes(v) => {
+                    v.push(class_index(format.classes.as_deref().unwrap_or_default(), cell).ok_or_else(bad)?)
+                }
+                Truth::Values(v) => v.push(parse_finite(cell).ok_or_else(bad)?),
+                Truth::Items(v) => v.push(split_items(cell)),
+            }
+        }
+        if ids.len() == 0 {
+            return Err(SolutionError("no rows".into()));
+        }
+        Ok(Self { format, ids, truth })
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are no rows (never true for a loaded solution).
+    pub fn is_empty(&self) -> bool {
+        self.ids.len() == 0
+    }
+
+    /// The id of row `row`.
+    pub fn id(&self, row: u32) -> &str {
+        self.ids.get(row)
+    }
+
+    /// Whether `other` has exactly the same ids (in any order).
+    pub fn same_ids(&self, other: &Solution) -> bool {
+        self.len() == other.len() && (0..self.len() as u32).all(|r| other.ids.find(self.id(r)).is_some())
+    }
+
+    /// Rows whose seeded hash puts them on the public board.
+    pub fn public_mask(&self, seed: u64, fraction: f64) -> Vec<bool> {
+        (0..self.len() as u32).map(|r| super::split::is_public(seed, fraction, self.id(r))).collect()
+    }
+
+    /// Checks a submission and aligns it to this solution's rows; on
+    /// failure, every problem found (capped at [`MAX_PROBLEMS`]).
+    pub fn parse_submission(&self, bytes: &[u8]) -> Result<Predictions, Vec<Problem>> {
+        let mut problems = Problems::default();
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+        let header: Vec<String> = match reader.headers() {
+            Ok(h) => h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_owned()).collect(),
+            Err(e) => return Err(vec![Problem::new("submission", "header", format!("not a readable CSV: {e}"))]),
+        };
+        let expected = self.format.columns();
+        let missing: Vec<&String> = expected.iter().filter(|c| !header.contains(c)).collect();
+        let extra: Vec<&String> = header.iter().filter(|c| !expected.contains(c)).collect();
+        let mut seen_cols = std::collections::HashSet::new();
+        let dup_cols: Vec<&String> = header.iter().filter(|c| !seen_cols.insert(c.as_str())).collect();
+        if !missing.is_empty() || !extra.is_empty() || !dup_cols.is_empty() || header.is_empty() {
+            let mut msg = format!("the header must be `{}`", expected.join(","));
+            if !missing.is_empty() {
+                msg += &format!("; missing {}", quote_list(&missing));
+            }
+            if !extra.is_empty() {
+                msg += &format!("; unexpected {}", quote_list(&extra));
+            }
+            if !dup_cols.is_empty() {
+                msg += &format!("; repeated {}", quote_list(&dup_cols));
+            }
+            return Err(vec![Problem::new("submission", "header", msg)]);
+        }
+        let id_idx = header.iter().position(|h| *h == self.format.id_column).unwrap_or(0);
+        let value_idx: Vec<usize> =
+            expected[1..].iter().map(|c| header.iter().position(|h| h == c).unwrap_or(0)).collect();
+        let n = self.len();
+        let k = value_idx.len();
+        let mut seen = vec![false; n];
+        let mut preds = match (&self.truth, self.format.per_class_columns()) {
+            (_, true) => Predictions::PerClass(vec![0.0; n * k]),
+            (Truth::Classes(_), false) if !matches!(self.format.metric, MetricKind::RocAuc | MetricKind::LogLoss) => {
+                Predictions::Classes(vec![0; n])
+            }
+            (Truth::Items(_), _) => Predictions::Items(vec![Vec::new(); n]),
+            _ => Predictions::Values(vec![0.0; n]),
+        };
+        let probability = self.format.metric == MetricKind::LogLoss;
+        let classes = self.format.classes.as_deref().unwrap_or_default();
+        let (mut unknown, mut unknown_examples) = (0usize, Vec::new());
+        let mut rec = csv::ByteRecord::new();
+        let mut line = 1usize;
+        loop {
+            match reader.read_byte_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    problems.push(format!("row {}", line + 1), format!("not readable as CSV: {e}"));
+                    break;
+                }
+            }
+            line += 1;
+            let row_name = || format!("row {line}");
+            if rec.len() != header.len() {
+                problems.push(row_name(), format!("has {} fields; the header has {}", rec.len(), header.len()));
+                continue;
+            }
+            let Ok(id) = std::str::from_utf8(&rec[id_idx]).map(str::trim) else {
+                problems.push(row_name(), "the id is not valid UTF-8".into());
+                continue;
+            };
+            let Some(row) = self.ids.find(id) else {
+                unknown += 1;
+                if unknown_examples.len() < 5 {
+                    unknown_examples.push(format!("{id:?} (row {line})"));
+                }
+                continue;
+            };
+            let row = row as usize;
+            if std::mem::replace(&mut seen[row], true) {
+                problems.push(row_name(), format!("duplicate id {id:?}"));
+                continue;
+            }
+            for (j, &col) in value_idx.iter().enumerate() {
+                let Ok(cell) = std::str::from_utf8(&rec[col]).map(str::trim) else {
+                    problems.push(row_name(), format!("column {}: not valid UTF-8", header[col]));
+                    continue;
+                };
+                let bad = |why: &str| format!("column {}: {cell:?} {why}", header[col]);
+                match &mut preds {
+                    Predictions::Classes(v) => match class_index(classes, cell) {
+                        Some(c) => v[row] = c,
+                        None => problems
+                            .push(row_name(), bad(&format!("is not one of the classes ({})", short_list(classes)))),
+                    },
+                    Predictions::Values(v) | Predictions::PerClass(v) => match parse_finite(cell) {
+                        Some(x) if probability && !(0.0..=1.0).contains(&x) => {
+                            problems.push(row_name(), bad("is not a probability between 0 and 1"))
+                        }
+                        Some(x) => v[row * k + j] = x,
+                        None => problems.push(row_name(), bad("is not a finite number")),
+                    },
+                    Predictions::Items(v) => v[row] = split_items(cell),
+                }
+            }
+        }
+        if line == 1 {
+            problems.push("rows".into(), "the file has a header but no rows".into());
+        }
+        if unknown > 0 {
+            problems.push(
+                "id".into(),
+                format!("{unknown} ids are not in the test set, e.g. {}", unknown_examples.join(", ")),
+            );
+        }
+        let missing = seen.iter().filter(|s| !**s).count();
+        if missing > 0 && line > 1 {
+            let examples: Vec<String> = seen
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !**s)
+                .take(5)
+                .map(|(r, _)| format!("{:?}", self.id(r as u32)))
+                .collect();
+            problems.push("id".into(), format!("missing {missing} ids, e.g. {}", examples.join(", ")));
+        }
+        problems.into_result(preds)
+    }
+
+    /// Predictions equal to the truth (a perfect submission): checks that the
+    /// metric is defined on a set of rows, and serves tests.
+    pub fn perfect_predictions(&self) -> Predictions {
+        let k = self.format.class_count();
+        match &self.truth {
+            Truth::Classes(y) if self.format.per_class_columns() => {
+                let mut p = vec![0.0; y.len() * k];
+                for (i, &c) in y.iter().enumerate() {
+                    p[i * k + c as usize] = 1.0;
+                }
+                Predictions::PerClass(p)
+            }
+            Truth::Classes(y) if matches!(self.format.metric, MetricKind::RocAuc | MetricKind::LogLoss) => {
+                Predictions::Values(y.iter().map(|&c| f64::from(c)).collect())
+            }
+            Truth::Classes(y) => Predictions::Classes(y.clone()),
+            Truth::Values(y) => Predictions::Values(y.clone()),
+            Truth::Items(y) => Predictions::Items(y.clone()),
+        }
+    }
+
+    /// Scores `preds` over `rows` (all rows when `None`).
+    pub fn score(&self, preds: &Predictions, rows: Option<&[u32]>) -> Result<f64, MetricError> {
+        let all: Vec<u32>;
+        let rows = match rows {
+            Some(r) => r,
+            None => {
+                all = (0..self.len() as u32).collect();
+                &all
+            }
+        };
+        let gather = |v: &[f64]| rows.iter().map(|&r| v[r as usize]).collect::<Vec<_>>();
+        let k = self.format.class_count();
+        let m = self.format.metric;
+        match (&self.truth, preds) {
+            (Truth::Classes(y), Predictions::Classes(p)) => {
+                let y: Vec<u32> = rows.iter().map(|&r| y[r as usize]).collect();
+                let p: Vec<u32> = rows.iter().map(|&r| p[r as usize]).collect();
+                match m {
+                    MetricKind::Accuracy => metrics::accuracy(&y, &p),
+                    MetricKind::BalancedAccuracy => metrics::balanced_accuracy(&y, &p, k),
+                    MetricKind::MacroF1 => metrics::macro_f1(&y, &p, k),
+                    MetricKind::MeanIou => metrics::mean_iou(&y, &p, k),
+                    _ => Err(MetricError(format!("{} cannot score class labels", m.name()))),
+                }
+            }
+            (Truth::Classes(y), Predictions::Values(p)) => {
+                // Binary: one column, the score or probability of classes[1].
+                let y: Vec<bool> = rows.iter().map(|&r| y[r as usize] == 1).collect();
+                let p = gather(p);
+                match m {
+                    MetricKind::RocAuc => metrics::roc_auc(&y, &p),
+                    MetricKind::LogLoss => metrics::log_loss_binary(&y, &p),
+                    _ => Err(MetricError(format!("{} cannot score one score column", m.name()))),
+                }
+            }
+            (Truth::Classes(y), Predictions::PerClass(p)) => {
+                let y: Vec<u32> = rows.iter().map(|&r| y[r as usize]).collect();
+                let p: Vec<f64> =
+                    rows.iter().flat_map(|&r| p[r as usize * k..(r as usize + 1) * k].iter().copied()).collect();
+                match m {
+                    MetricKind::RocAuc => metrics::roc_auc_ovr(&y, &p, k),
+                    MetricKind::LogLoss => metrics::log_loss(&y, &p, k),
+                    _ => Err(MetricError(format!("{} cannot score per-class columns", m.name()))),
+                }
+            }
+            (Truth::Values(y), Predictions::Values(p)) => {
+                let (y, p) = (gather(y), gather(p));
+                match m {
+                    MetricKind::Rmse => metrics::rmse(&y, &p),
+                    MetricKind::Mae => metrics::mae(&y, &p),
+                    MetricKind::R2 => metrics::r2(&y, &p),
+                    MetricKind::Spearman => metrics::spearman(&y, &p),
+                    _ => Err(MetricError(format!("{} cannot score numeric labels", m.name()))),
+                }
+            }
+            (Truth::Items(y), Predictions::Items(p)) => {
+                let y: Vec<&[Box<str>]> = rows.iter().map(|&r| y[r as usize].as_slice()).collect();
+                let p: Vec<&[Box<str>]> = rows.iter().map(|&r| p[r as usize].as_slice()).collect();
+                let y: Vec<Vec<&Box<str>>> = y.iter().map(|v| v.iter().collect()).collect();
+                let p: Vec<Vec<&Box<str>>> = p.iter().map(|v| v.iter().collect()).collect();
+                metrics::map_at_k(&y, &p, self.format.k.unwrap_or(1) as usize)
+            }
+            _ => Err(MetricError("the predictions do not match the solution's kind".into())),
+        }
+    }
+}
+
+fn quote_list(items: &[&String]) -> String {
+    items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+}
+
+fn short_list(items: &[String]) -> String {
+    if items.len() <= 12 {
+        items.join(", ")
+    } else {
+        format!("{}, … ({} classes)", items[..10].join(", "), items.len())
+    }
+}
+
+/// Collects a submission's problems, keeping the first [`MAX_PROBLEMS`].
+#[derive(Default)]
+struct Problems {
+    kept: Vec<Problem>,
+    more: usize,
+}
+
+impl Problems {
+    fn push(&mut self, field: String, message: String) {
+        if self.kept.len() < MAX_PROBLEMS {
+            self.kept.push(Problem::new("submission", field, message));
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn into_result(mut self, preds: Predictions) -> Result<Predictions, Vec<Problem>> {
+        if self.kept.is_empty() {
+            return Ok(preds);
+        }
+        if self.more > 0 {
+            self.kept.push(Problem::new("submission", "", format!("… and {} more problems", self.more)));
+        }
+        Err(self.kept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digits_like() -> Solution {
+        let format = Format {
+            metric: MetricKind::Accuracy,
+            k: None,
+            id_column: "id".into(),
+            target: "label".into(),
+            classes: Some((0..10).map(|c| c.to_string()).collect()),
+        };
+        Solution::parse(format, b"id,label\n1,3\n2,5\n3,3\n4,9\n").unwrap()
+    }
+
+    #[test]
+    fn a_good_submission_in_any_row_order_scores() {
+        let s = digits_like();
+        let p = s.parse_submission(b"id,label\n4,9\n3,3\n2,1\n1,3\n").unwrap();
+        assert_eq!(s.score(&p, None).unwrap(), 0.75);
+        assert_eq!(s.score(&p, Some(&[1])).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_rows_and_without_correct_values() {
+        let s = digits_like();
+        let errs = s.parse_submission(b"id,label\n1,3\n1,4\n2,twelve\n77,3\n").unwrap_err();
+        let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        let all = text.join("\n");
+        assert!(all.contains("row 3") && all.contains("duplicate id \"1\""), "{all}");
+        assert!(all.contains("row 4") && all.contains("\"twelve\" is not one of the classes"), "{all}");
+        assert!(all.contains("1 ids are not in the test set, e.g. \"77\" (row 5)"), "{all}");
+        assert!(all.contains("missing 2 ids, e.g. \"3\", \"4\""), "{all}");
+        // The true labels of rows 2-4 (5, 3, 9) are never named.
+        assert!(!all.contains("\"5\"") && !all.contains("\"9\""), "{all}");
+    }
+
+    #[test]
+    fn a_wrong_header_names_what_is_missing_and_unexpected() {
+        let s = digits_like();
+        let errs = s.parse_submission(b"id,prediction\n1,3\n").unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].message.contains("the header must be `id,label`"), "{}", errs[0]);
+        assert!(errs[0].message.contains("missing \"label\"") && errs[0].message.contains("unexpected \"prediction\""));
+        let errs = s.parse_submission(b"").unwrap_err();
+        assert!(errs[0].message.contains("header"), "{errs:?}");
+        let errs = s.parse_submission(b"id,label\n").unwrap_err();
+        assert!(errs[0].message.contains("no rows"), "{errs:?}");
+        let errs = s.parse_submission(b"id,label\n1,3,4\n").unwrap_err();
+        assert!(errs[0].message.contains("has 3 fields"), "{errs:?}");
+    }
+
+    #[test]
+    fn problems_are_capped() {
+        let s = digits_like();
+        let mut csv = String::from("id,label\n");
+        for i in 100..200 {
+            csv += &format!("{i},1\n1,x\n");
+        }
+        let errs = s.parse_submission(csv.as_bytes()).unwrap_err();
+        assert_eq!(errs.len(), MAX_PROBLEMS + 1);
+        assert!(errs.last().unwrap().message.contains("more problems"));
+    }
+
+    #[test]
+    fn multiclass_probabilities_use_one_column_per_class_in_any_order() {
+        let format = Format {
+            metric: MetricKind::LogLoss,
+            k: None,
+            id_column: "id".into(),
+            target: "y".into(),
+            classes: Some(vec!["a".into(), "b".into(), "c".into()]),
+        };
+        assert_eq!(format.columns(), ["id", "a", "b", "c"]);
+        let s = Solution::parse(format, b"id,y\n1,a\n2,c\n").unwrap();
+        let p = s.parse_submission(b"id,c,b,a\n1,0.1,0.1,0.8\n2,0.5,0.25,0.25\n").unwrap();
+        let expected = -((0.8f64).ln() + (0.5f64).ln()) / 2.0;
+        assert!((s.score(&p, None).unwrap() - expected).abs() < 1e-12);
+        let errs = s.parse_submission(b"id,a,b,c\n1,1.5,0,0\n2,0,0,NaN\n").unwrap_err();
+        assert!(errs[0].message.contains("not a probability"), "{errs:?}");
+        assert!(errs[1].message.contains("not a finite number"), "{errs:?}");
+    }
+
+    #[test]
+    fn binary_auc_takes_one_score_column_for_the_second_class() {
+        let format = Format {
+            metric: MetricKind::RocAuc,
+            k: None,
+            id_column: "id".into(),
+            target: "malignant".into(),
+            classes: Some(vec!["0".into(), "1".into()]),
+        };
+        let s = Solution::parse(format, b"id,malignant\n1,1\n2,0\n3,1\n4,1\n").unwrap();
+        let p = s.parse_submission(b"id,malignant\n1,0.32\n2,0.52\n3,0.26\n4,0.86\n").unwrap();
+        assert!((s.score(&p, None).unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        // Scores need not be probabilities for AUC.
+        assert!(s.parse_submission(b"id,malignant\n1,-3\n2,7\n3,0\n4,100\n").is_ok());
+        // One class only in the chosen rows: a clear error, not NaN.
+        assert!(s.score(&p, Some(&[0, 2])).unwrap_err().0.contains("only one class"));
+    }
+
+    #[test]
+    fn ids_index_handles_many_rows() {
+        let mut idx = IdIndex::default();
+        for i in 0..10_000 {
+            assert!(idx.insert(&format!("id-{i}")));
+        }
+        assert!(!idx.insert("id-77"));
+        assert_eq!(idx.find("id-9999"), Some(9999));
+        assert_eq!(idx.get(42), "id-42");
+        assert_eq!(idx.find("nope"), None);
+    }
+}

@@ -1,0 +1,224 @@
+//! Boards: ranking, ties, the private board and shake-up, CSV export, and
+//! the organizer's controls (hide, disqualify, baselines, rescore).
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, User, assert_error, csv_of, hidden_labels};
+
+/// Digits predictions right on the first `n` hidden rows and wrong elsewhere.
+fn digits_right_on(n: usize) -> String {
+    csv_of(
+        "id,label",
+        hidden_labels("digits").into_iter().enumerate().map(|(i, (id, y))| {
+            let wrong = ((y.parse::<u32>().unwrap() + 1) % 10).to_string();
+            (id, if i < n { y } else { wrong })
+        }),
+    )
+}
+
+fn ranks(board: &Value) -> Vec<(String, Option<u64>)> {
+    board["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["team"].as_str().unwrap().to_owned(), e["rank"].as_u64()))
+        .collect()
+}
+
+async fn three_teams(app: &TestApp) -> (User, User, User) {
+    let (a, b, c) = (app.competitor("ann").await, app.competitor("ben").await, app.competitor("cat").await);
+    a.submit_ok("digits", digits_right_on(500)).await;
+    b.submit_ok("digits", digits_right_on(300)).await;
+    c.submit_ok("digits", digits_right_on(100)).await;
+    (a, b, c)
+}
+
+#[tokio::test]
+async fn the_public_board_ranks_best_scores_and_breaks_ties_by_time() {
+    let app = TestApp::spawn().await;
+    let (_a, _b, _c) = three_teams(&app).await;
+    let late_twin = app.competitor("dee").await;
+    late_twin.submit_ok("digits", digits_right_on(500)).await;
+    let board = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert_eq!(board["board"], "public");
+    assert_eq!(board["metric"], "accuracy");
+    assert_eq!(board["closed"], false);
+    assert_eq!(
+        ranks(&board),
+        [("ann".into(), Some(1)), ("dee".into(), Some(2)), ("ben".into(), Some(3)), ("cat".into(), Some(4))],
+        "ann and dee tie; ann submitted first"
+    );
+    let first = &board["entries"][0];
+    assert_eq!(first["members"], json!(["ann"]));
+    assert_eq!(first["entries"], 1);
+    assert!(first["movement"].is_null(), "no shake-up before the close");
+    let page2 = app.anon().get_json("/api/v1/tasks/digits/leaderboard?per_page=3&page=2").await;
+    assert_eq!(ranks(&page2), [("cat".into(), Some(4))]);
+    assert_eq!(page2["total"], 4);
+}
+
+#[tokio::test]
+async fn the_private_board_is_revealed_at_the_close_with_shake_up() {
+    let app = TestApp::spawn().await;
+    let (_a, _b, _c) = three_teams(&app).await;
+    let anon = app.anon();
+    let res = anon.get("/api/v1/tasks/digits/leaderboard?board=private").await;
+    assert_error(res, 403, "forbidden", "revealed when the task closes").await;
+    let admin = app.admin().await;
+    assert_eq!(admin.get("/api/v1/tasks/digits/leaderboard?board=private").await.status(), StatusCode::OK);
+
+    admin.post_empty("/api/v1/tasks/digits/close").await;
+    let private = anon.get_json("/api/v1/tasks/digits/leaderboard?board=private").await;
+    assert_eq!(private["closed"], true);
+    let entries = private["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    for e in entries {
+        let (p, v) = (e["public_rank"].as_i64().unwrap(), e["private_rank"].as_i64().unwrap());
+        assert_eq!(e["movement"].as_i64().unwrap(), p - v);
+        assert_eq!(e["rank"].as_i64().unwrap(), v);
+    }
+    let public = anon.get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert!(public["entries"][0]["movement"].is_i64(), "both boards show movement after the close");
+
+    let res = anon.get("/api/v1/tasks/digits/leaderboard?board=private&format=csv").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = res.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "rank,team,members,score,entries,last_submission_at,baseline,public_rank,private_rank,movement"
+    );
+    assert_eq!(lines.count(), 3);
+    assert_error(
+        anon.get("/api/v1/tasks/digits/leaderboard?board=final").await,
+        400,
+        "bad_request",
+        "public or private",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_private_score_comes_from_the_selected_submissions() {
+    let app = TestApp::spawn().await;
+    let ann = app.competitor("ann").await;
+    let good = ann.submit_ok("digits", digits_right_on(539)).await["submission"]["id"].as_i64().unwrap();
+    let bad = ann.submit_ok("digits", digits_right_on(0)).await["submission"]["id"].as_i64().unwrap();
+    ann.put(&format!("/api/v1/submissions/{bad}/selection")).await;
+    let admin = app.admin().await;
+    admin.post_empty("/api/v1/tasks/digits/close").await;
+    let private = app.anon().get_json("/api/v1/tasks/digits/leaderboard?board=private").await;
+    assert_eq!(private["entries"][0]["score"], 0.0, "only the selected (bad) submission counts");
+    let public = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert_eq!(public["entries"][0]["score"], 1.0);
+    let _ = good;
+}
+
+#[tokio::test]
+async fn organizers_hide_disqualify_and_add_baselines_with_reasons_shown() {
+    let app = TestApp::spawn().await;
+    let (a, b, _c) = three_teams(&app).await;
+    let admin = app.admin().await;
+
+    // Hide ann's only submission: ann leaves the board and sees why.
+    let ann_sub = a.get_json("/api/v1/tasks/digits/submissions").await["items"][0]["id"].as_i64().unwrap();
+    assert_error(
+        b.put_json(&format!("/api/v1/submissions/{ann_sub}/hidden"), &json!({"reason": "x"})).await,
+        404,
+        "not_found",
+        "",
+    )
+    .await;
+    let res = admin
+        .put_json(&format!("/api/v1/submissions/{ann_sub}/hidden"), &json!({"reason": "copied from a public kernel"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mine = a.get_json(&format!("/api/v1/submissions/{ann_sub}")).await;
+    assert_eq!(mine["hidden_reason"], "copied from a public kernel");
+    let board = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert_eq!(ranks(&board), [("ben".into(), Some(1)), ("cat".into(), Some(2))]);
+    admin.delete(&format!("/api/v1/submissions/{ann_sub}/hidden")).await;
+
+    // Disqualify ben's team: off the board, told why, cannot submit.
+    let ben_team = b.get_json("/api/v1/tasks/digits/team").await["id"].as_i64().unwrap();
+    let path = format!("/api/v1/tasks/digits/teams/{ben_team}/disqualification");
+    assert_error(a.put_json(&path, &json!({"reason": "x"})).await, 403, "forbidden", "organizer").await;
+    assert_eq!(admin.put_json(&path, &json!({"reason": "multiple accounts"})).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(b.get_json("/api/v1/tasks/digits/team").await["disqualified_reason"], "multiple accounts");
+    assert_error(b.submit("digits", digits_right_on(1)).await, 403, "forbidden", "multiple accounts").await;
+    let board = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert_eq!(ranks(&board), [("ann".into(), Some(1)), ("cat".into(), Some(2))]);
+
+    // A baseline is shown in score order, unranked.
+    let res = admin
+        .post_form(
+            "/api/v1/tasks/digits/baselines",
+            vec![("name", b"Logistic regression".to_vec()), ("file", digits_right_on(250).into_bytes())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let board = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert_eq!(ranks(&board), [("ann".into(), Some(1)), ("Logistic regression".into(), None), ("cat".into(), Some(2))]);
+    assert_eq!(board["entries"][1]["baseline"], true);
+    let res = admin
+        .post_form(
+            "/api/v1/tasks/digits/baselines",
+            vec![("name", b"Logistic regression".to_vec()), ("file", digits_right_on(1).into_bytes())],
+        )
+        .await;
+    assert_error(res, 409, "conflict", "already exists").await;
+    let res = a
+        .post_form(
+            "/api/v1/tasks/digits/baselines",
+            vec![("name", b"mine".to_vec()), ("file", digits_right_on(1).into_bytes())],
+        )
+        .await;
+    assert_error(res, 403, "forbidden", "organizer").await;
+}
+
+#[tokio::test]
+async fn a_rescore_previews_rank_changes_and_applies_only_when_asked() {
+    let app = TestApp::spawn().await;
+    let (a, _b, _c) = three_teams(&app).await;
+    let admin = app.admin().await;
+    // "Fix" the labels past row 100 so that what everyone predicted wrong
+    // there becomes right: cat (right on 100) now leads, ann (right on 500)
+    // falls to last.
+    let fixed = csv_of(
+        "id,label",
+        hidden_labels("digits").into_iter().enumerate().map(|(i, (id, y))| {
+            let y: u32 = y.parse().unwrap();
+            (id, if i >= 100 { ((y + 1) % 10).to_string() } else { y.to_string() })
+        }),
+    );
+    let before = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    let res = admin.post_form("/api/v1/tasks/digits/rescore", vec![("labels", fixed.clone().into_bytes())]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let preview: Value = res.json().await.unwrap();
+    assert_eq!(preview["applied"], false);
+    assert_eq!(preview["submissions"], 3);
+    let ann = preview["changes"].as_array().unwrap().iter().find(|c| c["team"] == "ann").unwrap();
+    assert_eq!(ann["public_rank"][0], 1);
+    assert_eq!(ann["public_rank"][1], 3, "{preview}");
+    assert_eq!(ann["private_rank"], json!([1, 3]), "{preview}");
+    assert_eq!(ann["changed"], true);
+    assert_eq!(app.anon().get_json("/api/v1/tasks/digits/leaderboard").await, before, "a preview changes nothing");
+
+    let res = admin
+        .post_form("/api/v1/tasks/digits/rescore", vec![("labels", fixed.into_bytes()), ("apply", b"true".to_vec())])
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["applied"], true);
+    let after = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert_eq!(ranks(&after), [("cat".into(), Some(1)), ("ben".into(), Some(2)), ("ann".into(), Some(3))]);
+    // New submissions are scored against the fixed labels.
+    let again = a.submit_ok("digits", digits_right_on(500)).await;
+    assert!(again["submission"]["public_score"].as_f64().unwrap() < 0.5);
+
+    // Labels with other ids are refused, naming no label.
+    let wrong = csv_of("id,label", hidden_labels("digits").into_iter().skip(1));
+    let res = admin.post_form("/api/v1/tasks/digits/rescore", vec![("labels", wrong.into_bytes())]).await;
+    assert_error(res, 422, "invalid_labels", "cannot be used").await;
+    assert_error(a.post_form("/api/v1/tasks/digits/rescore", vec![]).await, 403, "forbidden", "organizer").await;
+}

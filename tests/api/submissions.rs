@@ -1,0 +1,185 @@
+//! Prediction submissions: instant scoring, precise errors, the daily quota,
+//! final selections, the schedule.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error, csv_of, hidden_labels, tasks_dir};
+
+fn sample(slug: &str) -> Vec<u8> {
+    std::fs::read(tasks_dir().join(slug).join("public/sample_submission.csv")).unwrap()
+}
+
+/// A perfect submission: the hidden labels themselves.
+fn perfect(slug: &str) -> Vec<u8> {
+    std::fs::read(tasks_dir().join(slug).join("hidden/test_labels.csv")).unwrap()
+}
+
+#[tokio::test]
+async fn the_sample_submissions_are_scored_at_once_with_the_quota() {
+    let app = TestApp::spawn().await;
+    let alice = app.competitor("alice").await;
+    let res = alice.submit_with("digits", sample("digits"), "all zeros").await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.unwrap();
+    let sub = &body["submission"];
+    assert_eq!(sub["status"], "scored");
+    assert_eq!(sub["message"], "all zeros");
+    assert_eq!(sub["team"], "alice");
+    let public = sub["public_score"].as_f64().unwrap();
+    assert!(public > 0.02 && public < 0.25, "all-zero accuracy is about 1/10: {public}");
+    assert!(sub["private_score"].is_null(), "the private score stays hidden until the close");
+    assert_eq!(body["quota"]["daily_cap"], 5);
+    assert_eq!(body["quota"]["used_today"], 1);
+    assert_eq!(body["quota"]["remaining_today"], 4);
+    assert!(body["quota"]["resets_at"].as_str().unwrap().ends_with("T00:00:00Z"));
+
+    let b = alice.submit_ok("breast-cancer", sample("breast-cancer")).await;
+    assert_eq!(b["submission"]["public_score"], 0.5, "a constant score has AUC 0.5");
+    let d = alice.submit_ok("diabetes", sample("diabetes")).await;
+    assert!(d["submission"]["public_score"].as_f64().unwrap() > 40.0, "RMSE of the mean is large");
+}
+
+#[tokio::test]
+async fn perfect_predictions_score_perfectly_and_near_perfect_ones_nearly() {
+    let app = TestApp::spawn().await;
+    let bob = app.competitor("bob").await;
+    let d = bob.submit_ok("digits", perfect("digits")).await;
+    assert_eq!(d["submission"]["public_score"], 1.0);
+    let r = bob.submit_ok("diabetes", perfect("diabetes")).await;
+    assert_eq!(r["submission"]["public_score"], 0.0);
+    // Reordered rows with a header in another column order score the same.
+    let mut rows = hidden_labels("breast-cancer");
+    rows.reverse();
+    let b = bob.submit_ok("breast-cancer", csv_of("id,malignant", rows)).await;
+    assert_eq!(b["submission"]["public_score"], 1.0);
+}
+
+#[tokio::test]
+async fn bad_csvs_get_every_problem_named_and_store_nothing() {
+    let app = TestApp::spawn().await;
+    let carol = app.competitor("carol").await;
+    let labels = hidden_labels("diabetes");
+
+    // Missing rows: the count and examples.
+    let short = csv_of("id,progression", labels.iter().take(100).map(|(id, _)| (id.clone(), "150".into())));
+    let body =
+        assert_error(carol.submit("diabetes", short).await, 422, "invalid_submission", "nothing was stored").await;
+    let text = body.to_string();
+    assert!(text.contains(&format!("missing {} ids", labels.len() - 100)), "{text}");
+
+    // Unknown, duplicate and unparsable rows, all at once, rows named.
+    let mut rows: Vec<(String, String)> = labels.iter().map(|(id, _)| (id.clone(), "150".into())).collect();
+    rows[3].1 = "NaN".into();
+    rows[5].1 = "lots".into();
+    rows.push(rows[0].clone());
+    rows.push(("999999".into(), "1".into()));
+    let body =
+        assert_error(carol.submit("diabetes", csv_of("id,progression", rows)).await, 422, "invalid_submission", "")
+            .await;
+    let details: Vec<String> = body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| format!("{} {}", d["field"], d["message"]))
+        .collect();
+    let all = details.join("\n");
+    assert!(all.contains("row 5") && all.contains("\\\"NaN\\\" is not a finite number"), "{all}");
+    assert!(all.contains("row 7") && all.contains("\\\"lots\\\" is not a finite number"), "{all}");
+    assert!(all.contains("duplicate id"), "{all}");
+    assert!(all.contains("1 ids are not in the test set, e.g. \\\"999999\\\""), "{all}");
+
+    // A wrong header.
+    let body = assert_error(carol.submit("diabetes", "id,target\n1,2\n").await, 422, "invalid_submission", "").await;
+    assert!(body.to_string().contains("the header must be `id,progression`"), "{body}");
+
+    // Class labels outside the task's classes.
+    let bad: String = csv_of("id,label", hidden_labels("digits").into_iter().map(|(id, _)| (id, "12".into())));
+    let body = assert_error(carol.submit("digits", bad).await, 422, "invalid_submission", "").await;
+    assert!(body.to_string().contains("is not one of the classes (0, 1, 2"), "{body}");
+
+    // A model for a task without models enabled yet, an empty file, no file.
+    assert_error(carol.submit("digits", b"\0asm\x01\0\0\0".to_vec()).await, 422, "kind_not_accepted", "").await;
+    assert_error(carol.submit("digits", Vec::new()).await, 422, "invalid_submission", "empty").await;
+    let res = carol.post_form("/api/v1/tasks/digits/submissions", vec![("other", b"x".to_vec())]).await;
+    assert_error(res, 400, "bad_request", "`file`").await;
+
+    // None of it was stored or counted.
+    let list = carol.get_json("/api/v1/tasks/diabetes/submissions").await;
+    assert_eq!(list["total"], 0);
+    let team = carol.get_json("/api/v1/tasks/diabetes/team").await;
+    assert_eq!(team["quota"]["used_today"], 0);
+}
+
+#[tokio::test]
+async fn the_daily_cap_is_per_team_and_says_when_it_resets() {
+    let app = TestApp::spawn().await;
+    let dan = app.competitor("dan").await;
+    for i in 0..5 {
+        let b = dan.submit_ok("diabetes", sample("diabetes")).await;
+        assert_eq!(b["quota"]["remaining_today"], 4 - i);
+    }
+    let body =
+        assert_error(dan.submit("diabetes", sample("diabetes")).await, 429, "too_many_requests", "all 5 submissions")
+            .await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("resets at"), "{body}");
+    // Another task has its own cap; another competitor too.
+    dan.submit_ok("digits", sample("digits")).await;
+    app.competitor("eve").await.submit_ok("diabetes", sample("diabetes")).await;
+    let list = dan.get_json("/api/v1/tasks/diabetes/submissions?per_page=2").await;
+    assert_eq!(list["total"], 5);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_team_selects_up_to_its_final_cap_before_the_close() {
+    let app = TestApp::spawn().await;
+    let fay = app.competitor("fay").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(fay.submit_ok("digits", sample("digits")).await["submission"]["id"].as_i64().unwrap());
+    }
+    for id in &ids[..2] {
+        let res = fay.put(&format!("/api/v1/submissions/{id}/selection")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.json::<Value>().await.unwrap()["selected"], true);
+    }
+    let res = fay.put(&format!("/api/v1/submissions/{}/selection", ids[2])).await;
+    assert_error(res, 409, "conflict", "already selected 2").await;
+    let res = fay.delete(&format!("/api/v1/submissions/{}/selection", ids[0])).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["selected"], false);
+    assert_eq!(fay.put(&format!("/api/v1/submissions/{}/selection", ids[2])).await.status(), StatusCode::OK);
+
+    // Someone else's submission is not even visible.
+    let gus = app.competitor("gus").await;
+    assert_error(gus.put(&format!("/api/v1/submissions/{}/selection", ids[0])).await, 404, "not_found", "").await;
+    assert_error(gus.get(&format!("/api/v1/submissions/{}", ids[0])).await, 404, "not_found", "").await;
+
+    // After the close selections are fixed and private scores appear.
+    let admin = app.admin().await;
+    assert_eq!(admin.post_empty("/api/v1/tasks/digits/close").await.status(), StatusCode::OK);
+    assert_error(fay.delete(&format!("/api/v1/submissions/{}/selection", ids[2])).await, 409, "conflict", "closed")
+        .await;
+    let s = fay.get_json(&format!("/api/v1/submissions/{}", ids[2])).await;
+    assert!(s["private_score"].as_f64().is_some(), "{s}");
+}
+
+#[tokio::test]
+async fn submissions_follow_the_schedule_and_late_ones_are_never_ranked() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let hal = app.competitor("hal").await;
+    let res = admin.patch_json("/api/v1/tasks/diabetes", &json!({ "opens_at": "2099-01-01T00:00:00Z", "closes_at": "2099-02-01T00:00:00Z", "merger_deadline": "2099-01-25T00:00:00Z" })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_error(hal.submit("diabetes", sample("diabetes")).await, 403, "forbidden", "opens at 2099-01-01").await;
+
+    hal.submit_ok("digits", sample("digits")).await;
+    admin.post_empty("/api/v1/tasks/digits/close").await;
+    let late = hal.submit_ok("digits", perfect("digits")).await;
+    assert_eq!(late["submission"]["late"], true);
+    assert_eq!(late["submission"]["public_score"], 1.0);
+    let board = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert_eq!(board["entries"].as_array().unwrap().len(), 1);
+    assert!(board["entries"][0]["score"].as_f64().unwrap() < 0.5, "the late perfect score is not ranked");
+    assert_error(admin.post_empty("/api/v1/tasks/digits/close").await, 409, "conflict", "already closed").await;
+}
