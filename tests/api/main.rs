@@ -7,6 +7,7 @@ mod helpers;
 mod leaderboards;
 mod leaks;
 mod ops;
+mod score_cli;
 mod serve;
 mod submissions;
 mod tasks;
