@@ -72,16 +72,43 @@ impl Format {
     }
 }
 
-/// Ids in one buffer with a hash index: one allocation for all ids.
+/// Ids in one buffer with an index: a direct table when the ids are
+/// smallish canonical integers (the common case: no hashing, sequential
+/// memory), a hash table otherwise. One allocation for all ids either way.
 #[derive(Debug, Clone, Default)]
 struct IdIndex {
     text: String,
     ends: Vec<u32>,
-    table: HashTable<u32>,
-    hasher: DefaultHashBuilder,
+    lookup: Lookup,
+}
+
+#[derive(Debug, Clone, Default)]
+enum Lookup {
+    /// Not built yet.
+    #[default]
+    None,
+    /// `table[id] = row + 1`, 0 when absent.
+    Dense(Vec<u32>),
+    /// Rows by the hash of their id.
+    Hash(HashTable<u32>, DefaultHashBuilder),
+}
+
+/// `s` as an integer if it is written canonically (digits only, no leading
+/// zero), so that equal integers are equal strings.
+fn canonical_int(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 18 || (b.len() > 1 && b[0] == b'0') || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 impl IdIndex {
+    /// An empty index with room for about `rows` ids of `bytes` total length.
+    fn with_capacity(rows: usize, bytes: usize) -> Self {
+        Self { text: String::with_capacity(bytes), ends: Vec::with_capacity(rows), lookup: Lookup::None }
+    }
+
     fn len(&self) -> usize {
         self.ends.len()
     }
@@ -91,26 +118,52 @@ impl IdIndex {
         &self.text[start..self.ends[row as usize] as usize]
     }
 
-    fn find(&self, id: &str) -> Option<u32> {
-        let h = self.hasher.hash_one(id);
-        self.table.find(h, |&r| self.get(r) == id).copied()
-    }
-
-    /// Adds an id; `false` if it was already there.
-    fn insert(&mut self, id: &str) -> bool {
-        if self.find(id).is_some() {
-            return false;
-        }
+    /// Appends an id (call [`IdIndex::build`] once all are in).
+    fn push(&mut self, id: &str) {
         self.text.push_str(id);
         self.ends.push(self.text.len() as u32);
-        let row = self.ends.len() as u32 - 1;
-        let h = self.hasher.hash_one(id);
-        let (ends, text, hasher) = (&self.ends, &self.text, &self.hasher);
-        self.table.insert_unique(h, row, |&r| {
-            let start = if r == 0 { 0 } else { ends[r as usize - 1] as usize };
-            hasher.hash_one(&text[start..ends[r as usize] as usize])
-        });
-        true
+    }
+
+    /// Builds the lookup; on a duplicate id, the later row of the pair.
+    fn build(&mut self) -> Result<(), u32> {
+        let n = self.len();
+        let ints: Option<Vec<u64>> = (0..n as u32).map(|r| canonical_int(self.get(r))).collect();
+        if let Some(ints) = ints.filter(|v| v.iter().all(|&x| x <= 4 * n as u64 + 1024)) {
+            let max = ints.iter().copied().max().unwrap_or(0) as usize;
+            let mut table = vec![0u32; max + 1];
+            for (row, &id) in ints.iter().enumerate() {
+                if std::mem::replace(&mut table[id as usize], row as u32 + 1) != 0 {
+                    return Err(row as u32);
+                }
+            }
+            self.lookup = Lookup::Dense(table);
+            return Ok(());
+        }
+        let hasher = DefaultHashBuilder::default();
+        let mut table = HashTable::with_capacity(n);
+        for row in 0..n as u32 {
+            let id = self.get(row);
+            let h = hasher.hash_one(id);
+            match table.entry(h, |&r| self.get(r) == id, |&r| hasher.hash_one(self.get(r))) {
+                hashbrown::hash_table::Entry::Occupied(_) => return Err(row),
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(row);
+                }
+            }
+        }
+        self.lookup = Lookup::Hash(table, hasher);
+        Ok(())
+    }
+
+    fn find(&self, id: &str) -> Option<u32> {
+        match &self.lookup {
+            Lookup::None => None,
+            Lookup::Dense(table) => {
+                let i = canonical_int(id)? as usize;
+                table.get(i).copied().filter(|&r| r != 0).map(|r| r - 1)
+            }
+            Lookup::Hash(table, hasher) => table.find(hasher.hash_one(id), |&r| self.get(r) == id).copied(),
+        }
     }
 }
 
@@ -174,7 +227,8 @@ impl Solution {
                 .ok_or_else(|| SolutionError(format!("no column {name:?}")))
         };
         let (id_idx, target_idx) = (col(&format.id_column)?, col(&format.target)?);
-        let mut ids = IdIndex::default();
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count();
+        let mut ids = IdIndex::with_capacity(lines, bytes.len() / 2);
         let mut truth = match (&format.classes, format.metric) {
             (_, MetricKind::MapAtK) => Truth::Items(Vec::new()),
             (Some(_), m) if m.needs_classes() => Truth::Classes(Vec::new()),
@@ -188,9 +242,7 @@ impl Solution {
             let (Ok(id), Ok(cell)) = (field(id_idx), field(target_idx)) else {
                 return Err(SolutionError(format!("row {line}: not UTF-8")));
             };
-            if !ids.insert(id) {
-                return Err(SolutionError(format!("row {line}: duplicate id {id:?}")));
-            }
+            ids.push(id);
             let bad = || SolutionError(format!("row {line}: unusable label"));
             match &mut truth {
                 Truth::Classes(v) => {
@@ -202,6 +254,9 @@ impl Solution {
         }
         if ids.len() == 0 {
             return Err(SolutionError("no rows".into()));
+        }
+        if let Err(row) = ids.build() {
+            return Err(SolutionError(format!("row {}: duplicate id {:?}", row + 2, ids.get(row))));
         }
         Ok(Self { format, ids, truth })
     }
@@ -277,6 +332,7 @@ impl Solution {
         let (mut unknown, mut unknown_examples) = (0usize, Vec::new());
         let mut rec = csv::ByteRecord::new();
         let mut line = 1usize;
+        let mut next_guess = 0u32;
         loop {
             match reader.read_byte_record(&mut rec) {
                 Ok(false) => break,
@@ -296,13 +352,18 @@ impl Solution {
                 problems.push(row_name(), "the id is not valid UTF-8".into());
                 continue;
             };
-            let Some(row) = self.ids.find(id) else {
+            // Rows usually come in the solution's order: try the next row
+            // first, which reads memory sequentially instead of hashing.
+            let guess = next_guess;
+            let found = if guess < n as u32 && self.id(guess) == id { Some(guess) } else { self.ids.find(id) };
+            let Some(row) = found else {
                 unknown += 1;
                 if unknown_examples.len() < 5 {
                     unknown_examples.push(format!("{id:?} (row {line})"));
                 }
                 continue;
             };
+            next_guess = row + 1;
             let row = row as usize;
             if std::mem::replace(&mut seen[row], true) {
                 problems.push(row_name(), format!("duplicate id {id:?}"));
@@ -583,14 +644,46 @@ mod tests {
     }
 
     #[test]
-    fn ids_index_handles_many_rows() {
+    fn the_id_index_hashes_strings_and_tables_small_integers() {
         let mut idx = IdIndex::default();
         for i in 0..10_000 {
-            assert!(idx.insert(&format!("id-{i}")));
+            idx.push(&format!("id-{i}"));
         }
-        assert!(!idx.insert("id-77"));
+        idx.build().unwrap();
+        assert!(matches!(idx.lookup, Lookup::Hash(..)));
         assert_eq!(idx.find("id-9999"), Some(9999));
         assert_eq!(idx.get(42), "id-42");
         assert_eq!(idx.find("nope"), None);
+
+        let mut dense = IdIndex::default();
+        for id in ["10", "3", "7"] {
+            dense.push(id);
+        }
+        dense.build().unwrap();
+        assert!(matches!(dense.lookup, Lookup::Dense(_)));
+        assert_eq!(dense.find("7"), Some(2));
+        // "07" and "+7" are other ids than "7", as strings.
+        assert_eq!(dense.find("07"), None);
+        assert_eq!(dense.find("+7"), None);
+        assert_eq!(dense.find("4"), None);
+        assert_eq!(dense.find("99999999999"), None);
+
+        let mut dup = IdIndex::default();
+        for id in ["1", "2", "1"] {
+            dup.push(id);
+        }
+        assert_eq!(dup.build(), Err(2));
+        let mut dup = IdIndex::default();
+        for id in ["a", "b", "a"] {
+            dup.push(id);
+        }
+        assert_eq!(dup.build(), Err(2));
+    }
+
+    #[test]
+    fn a_duplicate_solution_id_is_refused() {
+        let format = digits_like().format;
+        let err = Solution::parse(format, b"id,label\n1,3\n1,4\n").unwrap_err();
+        assert!(err.0.contains("row 3: duplicate id \"1\""), "{err}");
     }
 }
