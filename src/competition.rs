@@ -169,6 +169,10 @@ mod tests {
             hidden_reason: None,
             created_at: at,
             scored_at: Some(at),
+            verdict: None,
+            fuel_used: None,
+            peak_memory_bytes: None,
+            wall_ms: None,
         }
     }
 

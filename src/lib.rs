@@ -14,6 +14,7 @@ pub mod cli;
 pub mod competition;
 pub mod db;
 pub mod error;
+pub mod eval;
 pub mod scoring;
 pub mod server;
 pub mod state;

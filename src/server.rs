@@ -35,6 +35,10 @@ pub struct ServeArgs {
     /// Largest upload accepted (task bundles, submissions), in MiB.
     #[arg(long, env = "GAIC_MAX_UPLOAD_MIB", default_value_t = 256)]
     pub max_upload_mib: usize,
+    /// Model runs at the same time (the in-process workers)
+    /// [default: the number of CPU cores].
+    #[arg(long, env = "GAIC_WORKERS")]
+    pub workers: Option<u32>,
     /// Log format on stderr.
     #[arg(long, env = "GAIC_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -49,6 +53,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("tasks_dir", &self.tasks_dir)
             .field("admin_password", &self.admin_password.as_ref().map(|_| "***"))
             .field("max_upload_mib", &self.max_upload_mib)
+            .field("workers", &self.workers)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -70,12 +75,15 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
     let db = db::connect(&args.database_url()).await?;
     let blobs = Blobs::local(&args.data_dir.join("blobs"))?;
     let settings = Settings { data_dir: args.data_dir.clone(), max_upload_bytes: args.max_upload_mib << 20 };
-    let state = AppState::new(db, blobs, settings);
+    let workers =
+        args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u32)).max(1);
+    let state = AppState::new(db, blobs, settings, crate::eval::runner::sandbox(workers)?);
     let admin_id = ensure_admin(&state, args.admin_password.as_deref()).await?;
     let imported = crate::tasks::import_dir_if_empty(&state, &args.tasks_dir, admin_id).await?;
     if imported > 0 {
         tracing::info!(imported, dir = %args.tasks_dir.display(), "imported task bundles");
     }
+    crate::eval::runner::resume_unfinished(&state).await?;
     Ok(state)
 }
 

@@ -34,12 +34,19 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The scorer and its solution cache.
     pub scorer: Arc<crate::scoring::scorer::Scorer>,
+    /// The model sandbox.
+    pub sandbox: Arc<gaic_sandbox::Sandbox>,
+    /// One permit per concurrent model run.
+    pub eval_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     /// Builds the state over an open database.
-    pub fn new(db: Db, blobs: Blobs, settings: Settings) -> Self {
+    pub fn new(db: Db, blobs: Blobs, settings: Settings, sandbox: Arc<gaic_sandbox::Sandbox>) -> Self {
+        let slots = sandbox.config().concurrency as usize;
         Self {
+            sandbox,
+            eval_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
             db,
             blobs,
             settings: Arc::new(settings),

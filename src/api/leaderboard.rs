@@ -53,6 +53,9 @@ pub struct BoardEntry {
     pub last_submission_at: Option<String>,
     /// A displayed, unranked reference row.
     pub baseline: bool,
+    /// Efficiency: fuel the ranking submission used, when it is a model
+    /// (3 significant digits).
+    pub fuel_used: Option<i64>,
     /// After the close: rank on the public board.
     pub public_rank: Option<u32>,
     /// After the close: rank on the private board.
@@ -177,6 +180,7 @@ pub async fn get_leaderboard(
             entries: 0,
             last_submission_at: None,
             baseline: true,
+            fuel_used: None,
             public_rank: None,
             private_rank: None,
             movement: None,
@@ -237,6 +241,7 @@ fn board_entries(
         e.0 += 1;
         e.1 = e.1.max(s.created_at);
     }
+    let fuel: HashMap<i64, i64> = subs.iter().filter_map(|s| Some((s.submission_id, s.fuel_used?))).collect();
     let public_rank: HashMap<i64, u32> = b.public.iter().map(|s| (s.team_id, s.rank)).collect();
     let private_rank: HashMap<i64, u32> = b.private.iter().map(|s| (s.team_id, s.rank)).collect();
     let rows = if private { &b.private } else { &b.public };
@@ -253,6 +258,7 @@ fn board_entries(
                 entries: n,
                 last_submission_at: Some(db::ms_to_rfc3339(last)),
                 baseline: false,
+                fuel_used: fuel.get(&s.submission_id).copied().map(crate::api::submissions::round3),
                 public_rank: closed.then_some(pr).flatten(),
                 private_rank: closed.then_some(vr).flatten(),
                 movement: if closed { pr.zip(vr).map(|(p, v)| i64::from(p) - i64::from(v)) } else { None },
@@ -263,7 +269,7 @@ fn board_entries(
 
 fn csv_response(slug: &str, board: &str, entries: &[BoardEntry], closed: bool) -> Response {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["rank", "team", "members", "score", "entries", "last_submission_at", "baseline"];
+    let mut header = vec!["rank", "team", "members", "score", "entries", "last_submission_at", "baseline", "fuel_used"];
     if closed {
         header.extend(["public_rank", "private_rank", "movement"]);
     }
@@ -278,6 +284,7 @@ fn csv_response(slug: &str, board: &str, entries: &[BoardEntry], closed: bool) -
             e.entries.to_string(),
             opt(e.last_submission_at.clone()),
             e.baseline.to_string(),
+            opt(e.fuel_used.map(|f| f.to_string())),
         ];
         if closed {
             row.extend([

@@ -76,6 +76,29 @@ pub struct SubmissionView {
     pub hidden_reason: Option<String>,
     /// RFC 3339.
     pub created_at: String,
+    /// Models: the sandbox's verdict (ok, out_of_fuel, trap, …).
+    pub verdict: Option<String>,
+    /// Models: fuel used, to 3 significant digits (exact for organizers):
+    /// the deterministic cost, shown as the efficiency column.
+    pub fuel_used: Option<i64>,
+    /// Models: peak memory in bytes.
+    pub peak_memory_bytes: Option<i64>,
+    /// Models: wall time of the run in milliseconds.
+    pub wall_ms: Option<i64>,
+    /// Models, organizers only: what the model logged (it may echo hidden
+    /// inputs, so competitors never see it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+}
+
+/// `v` to three significant digits: exact fuel would let a model leak hidden
+/// inputs through its own cost, a few digits at a time.
+pub fn round3(v: i64) -> i64 {
+    if v < 1000 {
+        return v;
+    }
+    let scale = 10i64.pow(v.ilog10() - 2);
+    (v + scale / 2) / scale * scale
 }
 
 /// A team's daily submission quota.
@@ -107,7 +130,13 @@ fn private_visible(task: &tasks::TaskRow, viewer: &CurrentUser, now: i64) -> boo
 
 /// Builds the view; `show_private` gates the private score.
 pub fn view(s: submissions::SubmissionRow, slug: &str, show_private: bool) -> SubmissionView {
+    let fuel_used = s.fuel_used.map(round3);
     SubmissionView {
+        verdict: s.verdict,
+        fuel_used,
+        peak_memory_bytes: s.peak_memory_bytes,
+        wall_ms: s.wall_ms,
+        log: None,
         id: s.submission_id,
         task: slug.to_owned(),
         team: s.team_name,
@@ -144,12 +173,15 @@ fn is_wasm(bytes: &[u8]) -> bool {
 }
 
 /// Uploads a submission (multipart: `file`, optional `message`). A
-/// predictions CSV is scored at once; the answer has its public score and the
-/// team's remaining quota for the UTC day.
+/// predictions CSV is scored at once (201, with its public score); a `.wasm`
+/// model is checked against the guest ABI, stored and queued (202) and runs
+/// in the sandbox on the hidden inputs. Both answers carry the team's
+/// remaining quota for the UTC day.
 #[utoipa::path(post, path = "/api/v1/tasks/{slug}/submissions", tag = "submissions", security(("bearer" = [])),
     params(("slug" = String, Path)),
     request_body(content = SubmissionUpload, content_type = "multipart/form-data"),
-    responses((status = 201, body = CreatedSubmission), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, body = CreatedSubmission, description = "a CSV, scored"),
+              (status = 202, body = CreatedSubmission, description = "a model, queued for evaluation"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 422, body = ErrorBody, description = "invalid submission: every problem listed"),
               (status = 429, body = ErrorBody, description = "daily cap reached")))]
@@ -184,15 +216,29 @@ pub async fn create_submission(
         return Err(AppError::invalid("invalid_submission", "the file is empty"));
     }
     let kinds = &spec.submissions.kinds;
-    if is_wasm(&bytes) {
-        let why = if kinds.contains(&SubmissionKind::Model) {
-            "model submissions are not enabled on this server yet; submit a predictions CSV"
-        } else {
-            "this task does not accept models; submit a predictions CSV"
+    let model = is_wasm(&bytes);
+    if model {
+        if !kinds.contains(&SubmissionKind::Model) {
+            return Err(AppError::invalid(
+                "kind_not_accepted",
+                "this task does not accept models; submit a predictions CSV",
+            ));
+        }
+        crate::eval::out_cols(&crate::scoring::scorer::format_of(&spec))
+            .map_err(|m| AppError::invalid("kind_not_accepted", m))?;
+        let cap = u64::from(spec.budget.memory_mib) << 20;
+        let checked = {
+            let (sandbox, bytes) = (state.sandbox.clone(), bytes.clone());
+            tokio::task::spawn_blocking(move || sandbox.check(&bytes, cap))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?
         };
-        return Err(AppError::invalid("kind_not_accepted", why));
-    }
-    if !kinds.contains(&SubmissionKind::Predictions) {
+        checked.map_err(|(verdict, message)| AppError::Invalid {
+            code: "invalid_model",
+            message: format!("{verdict}: {message}"),
+            details: vec![crate::error::Problem::new("model", "", message)],
+        })?;
+    } else if !kinds.contains(&SubmissionKind::Predictions) {
         return Err(AppError::invalid("kind_not_accepted", "this task accepts models only (a .wasm file)"));
     }
     let team = crate::teams::ensure_team(&state, task.task_id, me.user_id).await?;
@@ -205,34 +251,22 @@ pub async fn create_submission(
         return Err(too_many(cap, &q.resets_at));
     }
 
-    // Score before storing anything: an invalid file costs nothing.
-    let labels_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_LABELS)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("task {slug} has no labels")))?;
-    let solution = state.scorer.solution(&state.blobs, task.task_id, &spec, &labels_hash).await?;
-    let scored = {
-        let bytes = bytes.clone();
-        tokio::task::spawn_blocking(move || solution.score(&bytes)).await.map_err(|e| AppError::Internal(e.into()))?
-    };
-    let scores = scored.map_err(|details| AppError::Invalid {
-        code: "invalid_submission",
-        message: format!("the submission has {} problem(s); nothing was stored and it does not count", details.len()),
-        details,
-    })?;
+    // Score a CSV before storing anything: an invalid file costs nothing.
+    let scores = if model { None } else { Some(score_csv(&state, &task, &spec, bytes.clone()).await?) };
     let blob_hash = state.blobs.put(bytes.clone()).await.map_err(AppError::Internal)?;
     let late = now >= task.closes_at;
     let new = submissions::NewSubmission {
         task_id: task.task_id,
         team_id: team.team_id,
         user_id: me.user_id,
-        kind: "predictions",
+        kind: if model { "model" } else { "predictions" },
         message: message.trim(),
         file_name: &file_name,
         blob_hash: &blob_hash,
         size: bytes.len() as i64,
-        status: "scored",
-        public_score: Some(scores.public),
-        private_score: Some(scores.private),
+        status: if model { "queued" } else { "scored" },
+        public_score: scores.map(|s| s.public),
+        private_score: scores.map(|s| s.private),
         late,
     };
     let mut tx = state.db.pool.begin().await?;
@@ -242,12 +276,37 @@ pub async fn create_submission(
     }
     let id = submissions::insert(&mut *tx, &new, now).await?;
     tx.commit().await?;
-    metrics::counter!("gaic_submissions_total", "kind" => "predictions").increment(1);
-    tracing::info!(submission = id, task = %slug, team = team.team_id, late, "submission scored");
+    let kind: &'static str = if model { "model" } else { "predictions" };
+    metrics::counter!("gaic_submissions_total", "kind" => kind).increment(1);
+    tracing::info!(submission = id, task = %slug, team = team.team_id, late, kind, "submission stored");
+    if model {
+        crate::eval::runner::spawn(state.clone(), id);
+    }
     let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
     let show_private = private_visible(&task, &me, now);
     let quota = quota(&state, team.team_id, cap, now).await?;
-    Ok((StatusCode::CREATED, AppJson(CreatedSubmission { submission: view(row, &slug, show_private), quota })))
+    let status = if model { StatusCode::ACCEPTED } else { StatusCode::CREATED };
+    Ok((status, AppJson(CreatedSubmission { submission: view(row, &slug, show_private), quota })))
+}
+
+/// Validates and scores a predictions CSV against the task's labels.
+async fn score_csv(
+    state: &AppState,
+    task: &tasks::TaskRow,
+    spec: &crate::bundle::TaskSpec,
+    bytes: Bytes,
+) -> AppResult<crate::scoring::scorer::Scores> {
+    let labels_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_LABELS)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("task {} has no labels", task.slug)))?;
+    let solution = state.scorer.solution(&state.blobs, task.task_id, spec, &labels_hash).await?;
+    let scored =
+        tokio::task::spawn_blocking(move || solution.score(&bytes)).await.map_err(|e| AppError::Internal(e.into()))?;
+    scored.map_err(|details| AppError::Invalid {
+        code: "invalid_submission",
+        message: format!("the submission has {} problem(s); nothing was stored and it does not count", details.len()),
+        details,
+    })
 }
 
 fn too_many(cap: u32, resets_at: &str) -> AppError {
@@ -341,9 +400,15 @@ pub async fn get_submission(
     me: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<AppJson<SubmissionView>> {
-    let (sub, task, _) = visible_submission(&state, &me, id).await?;
+    let (sub, task, organizer) = visible_submission(&state, &me, id).await?;
     let show = private_visible(&task, &me, db::now_ms());
-    Ok(AppJson(view(sub, &task.slug, show)))
+    let exact_fuel = sub.fuel_used;
+    let mut v = view(sub, &task.slug, show);
+    if organizer {
+        v.fuel_used = exact_fuel;
+        v.log = submissions::run_of(&state.db.pool, id).await?.run_log;
+    }
+    Ok(AppJson(v))
 }
 
 async fn set_selection(

@@ -1,6 +1,7 @@
 //! The `gaic` command line: one binary for the server and (later) the client
 //! commands. Doc comments are the help text.
 
+pub mod sandbox;
 pub mod score;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Score a submission file against a solution file, offline, exactly as the server does.
     Score(score::ScoreArgs),
+    /// Run models in the sandbox locally, exactly as the judge does.
+    Sandbox(sandbox::SandboxArgs),
 }
 
 /// Parses the command line and runs it; the exit code.
@@ -35,6 +38,7 @@ pub async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => crate::server::serve(args).await,
         Command::Score(args) => return args.run(),
+        Command::Sandbox(args) => return args.run(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -49,11 +49,20 @@ pub struct SubmissionRow {
     pub created_at: i64,
     /// Scored (ms).
     pub scored_at: Option<i64>,
+    /// Model runs: the sandbox's verdict.
+    pub verdict: Option<String>,
+    /// Model runs: fuel spent.
+    pub fuel_used: Option<i64>,
+    /// Model runs: peak memory.
+    pub peak_memory_bytes: Option<i64>,
+    /// Model runs: wall time.
+    pub wall_ms: Option<i64>,
 }
 
 const SELECT: &str = "SELECT s.submission_id, s.task_id, s.team_id, t.name AS team_name, s.user_id, u.username,
         s.kind, s.message, s.file_name, s.blob_hash, s.size, s.status, s.public_score, s.private_score, s.error,
-        s.late, s.counted, s.selected_at, s.hidden_at, s.hidden_reason, s.created_at, s.scored_at
+        s.late, s.counted, s.selected_at, s.hidden_at, s.hidden_reason, s.created_at, s.scored_at,
+        s.verdict, s.fuel_used, s.peak_memory_bytes, s.wall_ms
     FROM submissions s JOIN teams t ON t.team_id = s.team_id JOIN users u ON u.user_id = s.user_id";
 
 /// The fields of a new submission.
@@ -338,5 +347,101 @@ pub async fn hidden_file<'e>(
         .bind(task_id)
         .bind(path)
         .fetch_optional(ex)
+        .await
+}
+
+/// Marks a queued submission as running; false if it was not queued.
+pub async fn start_run<'e>(ex: impl Executor<'e, Database = Any>, id: i64, now: i64) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE submissions SET status = 'running', started_at = $2 WHERE submission_id = $1 AND status = 'queued'",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Writes a run's result; only a `running` submission changes, so a late or
+/// duplicate result is ignored. A platform error does not count toward the cap.
+pub async fn finish_run<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: i64,
+    r: &crate::eval::runner::RunResult,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let res = sqlx::query(
+        "UPDATE submissions SET status = $2, public_score = $3, private_score = $4, error = $5, verdict = $6,
+                fuel_used = $7, peak_memory_bytes = $8, wall_ms = $9, run_log = $10, scored_at = $11,
+                counted = CASE WHEN $2 = 'platform_error' THEN 0 ELSE counted END
+         WHERE submission_id = $1 AND status IN ('queued', 'running')",
+    )
+    .bind(id)
+    .bind(r.status)
+    .bind(r.public)
+    .bind(r.private)
+    .bind(r.error.as_deref())
+    .bind(r.verdict.as_deref())
+    .bind(r.fuel_used)
+    .bind(r.peak_memory_bytes)
+    .bind(r.wall_ms)
+    .bind(r.log.as_deref())
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(res.rows_affected() > 0)
+}
+
+/// Model submissions left queued or running.
+pub async fn unfinished_models<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT submission_id FROM submissions WHERE kind = 'model' AND status IN ('queued', 'running') ORDER BY submission_id",
+    )
+    .fetch_all(ex)
+    .await
+}
+
+/// Puts an unfinished submission back in the queue.
+pub async fn requeue<'e>(ex: impl Executor<'e, Database = Any>, id: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE submissions SET status = 'queued', started_at = NULL WHERE submission_id = $1 AND status = 'running'",
+    )
+    .bind(id)
+    .execute(ex)
+    .await
+    .map(|_| ())
+}
+
+/// The run details of a model submission.
+#[derive(Debug, Clone, Default, FromRow)]
+pub struct RunRow {
+    /// Verdict.
+    pub verdict: Option<String>,
+    /// Fuel.
+    pub fuel_used: Option<i64>,
+    /// Peak memory.
+    pub peak_memory_bytes: Option<i64>,
+    /// Wall time.
+    pub wall_ms: Option<i64>,
+    /// Model log.
+    pub run_log: Option<String>,
+}
+
+/// The run details of a submission.
+pub async fn run_of<'e>(ex: impl Executor<'e, Database = Any>, id: i64) -> sqlx::Result<RunRow> {
+    sqlx::query_as(
+        "SELECT verdict, fuel_used, peak_memory_bytes, wall_ms, run_log FROM submissions WHERE submission_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(ex)
+    .await
+    .map(Option::unwrap_or_default)
+}
+
+/// Fuel used by each scored model submission of a task.
+pub async fn fuel_of_task<'e>(ex: impl Executor<'e, Database = Any>, task_id: i64) -> sqlx::Result<Vec<(i64, i64)>> {
+    sqlx::query_as("SELECT submission_id, fuel_used FROM submissions WHERE task_id = $1 AND fuel_used IS NOT NULL")
+        .bind(task_id)
+        .fetch_all(ex)
         .await
 }

@@ -78,6 +78,7 @@ impl TestApp {
             tasks_dir: tasks_dir(),
             admin_password: Some(ADMIN_PASSWORD.into()),
             max_upload_mib: 4,
+            workers: Some(2),
             log_format: LogFormat::Text,
         };
         tweak(&mut args);

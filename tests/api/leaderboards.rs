@@ -88,7 +88,7 @@ async fn the_private_board_is_revealed_at_the_close_with_shake_up() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "rank,team,members,score,entries,last_submission_at,baseline,public_rank,private_rank,movement"
+        "rank,team,members,score,entries,last_submission_at,baseline,fuel_used,public_rank,private_rank,movement"
     );
     assert_eq!(lines.count(), 3);
     assert_error(

@@ -6,6 +6,7 @@ mod accounts;
 mod helpers;
 mod leaderboards;
 mod leaks;
+mod models;
 mod ops;
 mod score_cli;
 mod serve;

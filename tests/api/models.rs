@@ -1,0 +1,139 @@
+//! Model submissions: a `.wasm` is checked at upload, queued, run in the
+//! sandbox on the hidden inputs, and scored like a CSV; the examples score
+//! well above chance; hostile models end with their verdict.
+
+use std::path::PathBuf;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, User, assert_error, copy_demo, edit_toml};
+
+/// An example guest, built on first use by scripts/build-examples.sh.
+pub fn example(name: &str) -> Vec<u8> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if name.ends_with(".wat") {
+        return wat::parse_file(root.join("sandbox/guest/examples").join(name)).unwrap();
+    }
+    static BUILD: Once = Once::new();
+    BUILD.call_once(|| {
+        let status = std::process::Command::new("bash").arg(root.join("scripts/build-examples.sh")).status().unwrap();
+        assert!(status.success(), "scripts/build-examples.sh failed");
+    });
+    std::fs::read(root.join("sandbox/guest/target/wasm32-unknown-unknown/release").join(format!("{name}.wasm")))
+        .unwrap()
+}
+
+/// Waits for a submission to leave queued/running; its final view.
+pub async fn wait_final(user: &User, id: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = user.get_json(&format!("/api/v1/submissions/{id}")).await;
+        if !matches!(s["status"].as_str(), Some("queued" | "running")) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "submission {id} still {}", s["status"]);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn submit_model(user: &User, slug: &str, bytes: Vec<u8>) -> Value {
+    let res = user.submit(slug, bytes).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["submission"]["kind"], "model");
+    assert!(matches!(body["submission"]["status"].as_str(), Some("queued" | "running")), "{body}");
+    assert_eq!(body["quota"]["used_today"], 1);
+    wait_final(user, body["submission"]["id"].as_i64().unwrap()).await
+}
+
+#[tokio::test]
+async fn the_example_models_are_evaluated_and_score_well_above_chance() {
+    let app = TestApp::spawn().await;
+    let ann = app.competitor("ann").await;
+    let d = submit_model(&ann, "digits", example("digits_mlp")).await;
+    assert_eq!(d["status"], "scored", "{d}");
+    assert_eq!(d["verdict"], "ok");
+    assert!(d["public_score"].as_f64().unwrap() > 0.9, "digits accuracy {d}");
+    assert!(d["fuel_used"].as_i64().unwrap() > 100_000, "{d}");
+    assert!(d["peak_memory_bytes"].as_i64().unwrap() > 0);
+    assert!(d.get("log").is_none(), "competitors never see a model's log");
+
+    let b = submit_model(&ann, "breast-cancer", example("breast_cancer_logreg")).await;
+    assert!(b["public_score"].as_f64().unwrap() > 0.95, "breast-cancer AUC {b}");
+    let r = submit_model(&ann, "diabetes", example("diabetes-linear.wat")).await;
+    assert!(r["public_score"].as_f64().unwrap() < 65.0, "diabetes RMSE {r}");
+
+    // The efficiency column.
+    let board = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert!(board["entries"][0]["fuel_used"].as_i64().unwrap() > 0, "{board}");
+    // Fuel is deterministic: the same model costs the same again.
+    let again = submit_model_n(&ann, "digits", example("digits_mlp"), 2).await;
+    assert_eq!(again["fuel_used"], d["fuel_used"]);
+}
+
+async fn submit_model_n(user: &User, slug: &str, bytes: Vec<u8>, n: i64) -> Value {
+    let res = user.submit(slug, bytes).await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["quota"]["used_today"], n);
+    wait_final(user, body["submission"]["id"].as_i64().unwrap()).await
+}
+
+#[tokio::test]
+async fn broken_modules_are_refused_at_upload_and_hostile_ones_fail_with_their_verdict() {
+    let app = TestApp::spawn().await;
+    let bob = app.competitor("bob").await;
+    let wasi = wat::parse_str(
+        r#"(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (memory (export "memory") 1))"#,
+    )
+    .unwrap();
+    let body = assert_error(bob.submit("digits", wasi).await, 422, "invalid_model", "invalid_module").await;
+    assert!(body.to_string().contains("only from module \\\"gaic\\\""), "{body}");
+    assert_error(bob.submit("digits", b"\0asm garbage".to_vec()).await, 422, "invalid_model", "").await;
+    assert_eq!(bob.get_json("/api/v1/tasks/digits/submissions").await["total"], 0, "nothing stored");
+
+    let spin = wat::parse_str(
+        r#"(module (memory (export "memory") 4) (global $h (mut i32) (i32.const 1024))
+            (func (export "gaic_abi_version") (result i32) i32.const 1)
+            (func (export "gaic_alloc") (param $n i32) (result i32) global.get $h global.get $h local.get $n i32.add global.set $h)
+            (func (export "gaic_predict") (param i32 i32 i32 i32 i32) (result i32) (loop $l br $l) i32.const 0))"#,
+    )
+    .unwrap();
+    let s = submit_model(&bob, "digits", spin).await;
+    assert_eq!(s["status"], "failed");
+    assert_eq!(s["verdict"], "out_of_fuel");
+    assert!(s["error"].as_str().unwrap().contains("compute budget"), "{s}");
+    assert!(s["public_score"].is_null());
+    // The model's own fault counts toward the cap.
+    assert_eq!(bob.get_json("/api/v1/tasks/digits/team").await["quota"]["used_today"], 1);
+
+    // The organizer sees the exact fuel and the log.
+    let admin = app.admin().await;
+    let id = s["id"].as_i64().unwrap();
+    let o = admin.get_json(&format!("/api/v1/submissions/{id}")).await;
+    assert_eq!(o["fuel_used"].as_i64().unwrap() as u64, 2_000_000_000, "exact fuel for the organizer: {o}");
+    assert!(o.get("log").is_some());
+}
+
+#[tokio::test]
+async fn a_task_that_takes_no_models_says_so() {
+    let app = TestApp::spawn().await;
+    let olga = app.organizer("olga").await;
+    let dir = copy_demo("diabetes");
+    edit_toml(dir.path(), |t| {
+        t.replace("slug = \"diabetes\"", "slug = \"csv-only\"")
+            .replace("kinds = [\"predictions\", \"model\"]", "kinds = [\"predictions\"]")
+    });
+    assert_eq!(olga.upload_bundle(gaic::bundle::pack_dir(dir.path()).unwrap()).await.status(), StatusCode::CREATED);
+    olga.patch_json("/api/v1/tasks/csv-only", &json!({"published": true})).await;
+    let ann = app.competitor("ann").await;
+    assert_error(
+        ann.submit("csv-only", example("diabetes-linear.wat")).await,
+        422,
+        "kind_not_accepted",
+        "does not accept models",
+    )
+    .await;
+}
