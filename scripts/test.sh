@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 
 pg_url="${GAIC_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
+echo "== example models (wasm32-unknown-unknown)"
+scripts/build-examples.sh
+
 echo "== tests on SQLite"
 GAIC_TEST_DATABASE_URL= cargo test --workspace --all-targets
 

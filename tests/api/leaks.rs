@@ -97,6 +97,6 @@ async fn no_route_no_caller_and_no_log_line_reveals_a_hidden_label() {
         crawl(&app, &user, who, sub, team, &pairs).await;
     }
     let logs = captured_logs();
-    assert!(logs.contains("submission scored"), "the log capture works");
+    assert!(logs.contains("submission stored"), "the log capture works");
     assert_no_pairs("the server log", &logs.replace(' ', "\n"), &pairs);
 }

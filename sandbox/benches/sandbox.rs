@@ -1,0 +1,147 @@
+//! Sandbox costs, measured:
+//!
+//! - `instantiate_and_call`: a fresh store, instantiation from the pooling
+//!   allocator and the ABI calls for one row (the per-submission start-up).
+//! - `digits_mlp`: the digits example over the 539 test rows, against the
+//!   same MLP computed natively with the same CPU backend.
+//! - `matmul_512`: a 512×512 by 512×512 product in plain wasm arithmetic
+//!   (examples/bench-kernels) against the very same Rust code native.
+//! - `fuel_metering`: that wasm product with fuel metering on and off.
+//!
+//!     scripts/build-examples.sh && cargo bench -p gaic-sandbox
+
+extern crate alloc;
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use gaic_sandbox::tensor::{CpuBackend, TensorBackend};
+use gaic_sandbox::{Limits, Sandbox, SandboxConfig, Verdict};
+
+mod kernels {
+    include!("../guest/examples/bench-kernels/src/kernels.rs");
+}
+
+fn guest(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/target/wasm32-unknown-unknown/release").join(name);
+    std::fs::read(&path).unwrap_or_else(|_| panic!("{} missing: run scripts/build-examples.sh first", path.display()))
+}
+
+const IDENTITY: &str = r#"(module (memory (export "memory") 1) (global $h (mut i32) (i32.const 1024))
+  (func (export "gaic_abi_version") (result i32) i32.const 1)
+  (func (export "gaic_alloc") (param $n i32) (result i32) global.get $h global.get $h local.get $n i32.add global.set $h)
+  (func (export "gaic_predict") (param $in i32) (param $rows i32) (param i32) (param $out i32) (param i32) (result i32)
+    local.get $out local.get $in f32.load f32.store local.get $rows))"#;
+
+fn digits_inputs() -> Vec<f32> {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks/digits/public/test_inputs.csv"))
+            .unwrap();
+    text.lines()
+        .skip(1)
+        .flat_map(|l| l.split(',').skip(1).map(|v| v.parse::<f32>().unwrap()).collect::<Vec<_>>())
+        .collect()
+}
+
+fn native_mlp(x: &[f32], w: &[f32], rows: usize) -> Vec<f32> {
+    let (w1, rest) = w.split_at(64 * 32);
+    let (b1, rest) = rest.split_at(32);
+    let (w2, b2) = rest.split_at(32 * 10);
+    let x: Vec<f32> = x.iter().map(|v| v / 16.0).collect();
+    let mut h = CpuBackend.matmul(&x, w1, rows, 64, 32);
+    for (i, v) in h.iter_mut().enumerate() {
+        *v = (*v + b1[i % 32]).max(0.0);
+    }
+    let mut y = CpuBackend.matmul(&h, w2, rows, 32, 10);
+    for (i, v) in y.iter_mut().enumerate() {
+        *v += b2[i % 10];
+    }
+    y
+}
+
+fn bench(c: &mut Criterion) {
+    let sandbox =
+        Sandbox::new(SandboxConfig { concurrency: 2, max_memory_bytes: 256 << 20, ..Default::default() }).unwrap();
+    let limits = Limits { fuel: 50_000_000_000, memory_bytes: 256 << 20, wall_ms: 60_000, log_bytes: 1024 };
+
+    let identity = sandbox.compile(&wat::parse_str(IDENTITY).unwrap(), limits.memory_bytes).unwrap();
+    c.bench_function("instantiate_and_call", |b| {
+        b.iter(|| {
+            let r = sandbox.run(&identity, black_box(&[1.0, 2.0]), 2, 1, &limits);
+            assert_eq!(r.verdict, Verdict::Ok);
+        })
+    });
+
+    let inputs = digits_inputs();
+    let rows = inputs.len() / 64;
+    let mlp = sandbox.compile(&guest("digits_mlp.wasm"), limits.memory_bytes).unwrap();
+    let weights: Vec<f32> =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/examples/digits-mlp/weights.bin"))
+            .unwrap()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+    let mut g = c.benchmark_group("digits_mlp_539_rows");
+    g.bench_function("wasm_with_host_matmul", |b| {
+        b.iter(|| assert_eq!(sandbox.run(&mlp, black_box(&inputs), 64, 10, &limits).verdict, Verdict::Ok))
+    });
+    g.bench_function("native", |b| b.iter(|| native_mlp(black_box(&inputs), &weights, rows)));
+    g.finish();
+
+    let n = 512;
+    let x = kernels::weights(n);
+    let w = kernels::weights(n);
+    let mm = sandbox.compile(&guest("bench_kernels.wasm"), limits.memory_bytes).unwrap();
+    let mut g = c.benchmark_group("matmul_512");
+    g.sample_size(10);
+    g.bench_function("wasm", |b| {
+        b.iter(|| assert_eq!(sandbox.run(&mm, black_box(&x), n, n, &limits).verdict, Verdict::Ok))
+    });
+    g.bench_function("native", |b| {
+        let mut out = vec![0.0; n * n];
+        b.iter(|| kernels::matmul(black_box(&x), &w, n, n, n, &mut out))
+    });
+    g.finish();
+
+    // Fuel metering on and off, on a bare engine (the sandbox always meters).
+    let bytes = guest("bench_kernels.wasm");
+    let mut g = c.benchmark_group("fuel_metering_matmul_512");
+    g.sample_size(10);
+    for fuel in [true, false] {
+        let mut config = wasmtime::Config::new();
+        config.consume_fuel(fuel).cranelift_nan_canonicalization(true);
+        let engine = wasmtime::Engine::new(&config).unwrap();
+        let module = wasmtime::Module::new(&engine, &bytes).unwrap();
+        let linker = wasmtime::Linker::new(&engine);
+        g.bench_function(if fuel { "metered" } else { "unmetered" }, |b| {
+            b.iter(|| {
+                let mut store = wasmtime::Store::new(&engine, ());
+                if fuel {
+                    store.set_fuel(u64::MAX / 2).unwrap();
+                }
+                let inst = linker.instantiate(&mut store, &module).unwrap();
+                let init = inst.get_typed_func::<(), i32>(&mut store, "gaic_init").unwrap();
+                init.call(&mut store, ()).unwrap();
+                let alloc = inst.get_typed_func::<i32, i32>(&mut store, "gaic_alloc").unwrap();
+                let predict =
+                    inst.get_typed_func::<(i32, i32, i32, i32, i32), i32>(&mut store, "gaic_predict").unwrap();
+                let (ip, op) = (
+                    alloc.call(&mut store, (n * n * 4) as i32).unwrap(),
+                    alloc.call(&mut store, (n * n * 4) as i32).unwrap(),
+                );
+                let mem = inst.get_memory(&mut store, "memory").unwrap();
+                for (dst, v) in
+                    mem.data_mut(&mut store)[ip as usize..ip as usize + n * n * 4].chunks_exact_mut(4).zip(&x)
+                {
+                    dst.copy_from_slice(&v.to_le_bytes());
+                }
+                assert_eq!(predict.call(&mut store, (ip, n as i32, n as i32, op, n as i32)).unwrap(), (n * n) as i32);
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
