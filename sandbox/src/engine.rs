@@ -2,6 +2,7 @@
 //! epoch ticker.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, Linker, Module, OptLe
 
 use crate::Verdict;
 use crate::checks::{self, ModuleInfo};
+use crate::compile::{self, Compiler, DiskCache};
 use crate::host::{self, RunState};
 use crate::run::{self, Limits, RunReport};
 use crate::tensor::{self, Device, DeviceChoice, TensorBackend};
@@ -33,6 +35,10 @@ pub struct SandboxConfig {
     pub device: DeviceChoice,
     /// Compiled modules kept in memory.
     pub cache_entries: usize,
+    /// Where modules are compiled (in-process, or a limited child process).
+    pub compiler: Compiler,
+    /// Folder of the authenticated on-disk artifact cache, if any.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for SandboxConfig {
@@ -44,6 +50,8 @@ impl Default for SandboxConfig {
             max_functions: 50_000,
             device: DeviceChoice::Auto,
             cache_entries: 64,
+            compiler: Compiler::InProcess,
+            cache_dir: None,
         }
     }
 }
@@ -84,6 +92,8 @@ pub struct Sandbox {
     device: Device,
     config: SandboxConfig,
     cache: Mutex<HashMap<String, CompiledModel>>,
+    disk: Option<DiskCache>,
+    compat: String,
     stop: Arc<AtomicBool>,
 }
 
@@ -99,7 +109,8 @@ impl Drop for Sandbox {
     }
 }
 
-fn engine_config(config: &SandboxConfig) -> Config {
+/// The engine configuration; the compile worker builds the same one.
+pub(crate) fn engine_config(config: &SandboxConfig) -> Config {
     let mut c = Config::new();
     c.consume_fuel(true)
         .epoch_interruption(true)
@@ -142,6 +153,13 @@ impl Sandbox {
                 })
                 .map_err(|e| SandboxError::Engine(format!("starting the epoch ticker: {e}")))?;
         }
+        let disk = match &config.cache_dir {
+            Some(dir) => {
+                Some(DiskCache::open(dir).map_err(|e| SandboxError::Engine(format!("cache {}: {e}", dir.display())))?)
+            }
+            None => None,
+        };
+        let compat = compile::compat_hash(&engine);
         Ok(Self {
             engine,
             linker,
@@ -149,6 +167,8 @@ impl Sandbox {
             device,
             config,
             cache: Mutex::new(HashMap::new()),
+            disk,
+            compat,
             stop,
         })
     }
@@ -184,9 +204,7 @@ impl Sandbox {
             return Ok(m.clone());
         }
         let info = self.check(bytes, memory_cap).map_err(|(v, m)| RunReport::rejected(v, m))?;
-        let module = Module::new(&self.engine, bytes).map_err(|e| {
-            RunReport::rejected(Verdict::InvalidModule, format!("the module does not compile: {}", e.root_cause()))
-        })?;
+        let module = self.build(bytes, &hash).map_err(|m| RunReport::rejected(Verdict::InvalidModule, m))?;
         let model = CompiledModel { module, hash: hash.clone(), info };
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= self.config.cache_entries
@@ -196,6 +214,31 @@ impl Sandbox {
         }
         cache.insert(hash, model.clone());
         Ok(model)
+    }
+
+    /// The module for pre-checked `bytes`: from the disk cache, else compiled
+    /// by the configured compiler (and cached).
+    fn build(&self, bytes: &[u8], hash: &str) -> Result<Module, String> {
+        if let Some(disk) = &self.disk
+            && let Some(artifact) = disk.get(hash, &self.compat)
+            && let Ok(module) = compile::load(&self.engine, &artifact)
+        {
+            return Ok(module);
+        }
+        let args = [
+            "--concurrency".to_owned(),
+            self.config.concurrency.to_string(),
+            "--max-memory-bytes".to_owned(),
+            self.config.max_memory_bytes.to_string(),
+        ];
+        let artifact = compile::precompile(&self.engine, &self.config.compiler, bytes, &args)
+            .map_err(|e| format!("the module does not compile: {e}"))?;
+        let module =
+            compile::load(&self.engine, &artifact).map_err(|e| format!("the compiled module does not load: {e}"))?;
+        if let Some(disk) = &self.disk {
+            disk.put(hash, &self.compat, &artifact);
+        }
+        Ok(module)
     }
 
     /// Runs `model` over `inputs` (row-major, `cols` per row), expecting

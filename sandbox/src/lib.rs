@@ -16,6 +16,7 @@
 //! deadline is only a wall-clock safety net.
 
 mod checks;
+mod compile;
 mod engine;
 mod host;
 mod run;
@@ -23,6 +24,7 @@ pub mod tensor;
 mod verdict;
 
 pub use checks::{ABI_VERSION, ModuleInfo};
+pub use compile::{Compiler, compile_worker_main};
 pub use engine::{CompiledModel, Sandbox, SandboxConfig, SandboxError};
 pub use run::{Limits, RunReport};
 pub use tensor::{Device, DeviceChoice};

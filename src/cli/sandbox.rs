@@ -24,7 +24,23 @@ pub struct SandboxArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum SandboxCommand {
     /// Run a model over an inputs CSV exactly as the judge does.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
+    /// Internal: compile a module from stdin under resource limits (the
+    /// sandbox starts this as a child process).
+    #[command(hide = true)]
+    CompileWorker {
+        /// Engine settings and limits, passed by the sandbox.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// The compiler the sandbox uses: this very binary in a limited child process.
+pub fn subprocess_compiler(program: Option<std::path::PathBuf>) -> gaic_sandbox::Compiler {
+    match program.or_else(|| std::env::current_exe().ok()) {
+        Some(p) => gaic_sandbox::Compiler::subprocess(p, vec!["sandbox".into(), "compile-worker".into()]),
+        None => gaic_sandbox::Compiler::InProcess,
+    }
 }
 
 /// Run a model (`.wasm`, or `.wat` text) over an inputs CSV as the judge does.
@@ -87,6 +103,7 @@ impl SandboxArgs {
                     ExitCode::FAILURE
                 }
             },
+            SandboxCommand::CompileWorker { args } => gaic_sandbox::compile_worker_main(&args),
         }
     }
 }

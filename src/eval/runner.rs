@@ -160,9 +160,20 @@ pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<()
     Ok(())
 }
 
-/// The sandbox the server evaluates with, sized to `concurrency` runs.
-pub fn sandbox(concurrency: u32) -> anyhow::Result<Arc<gaic_sandbox::Sandbox>> {
-    let config = gaic_sandbox::SandboxConfig { concurrency, max_memory_bytes: 4 << 30, ..Default::default() };
+/// The sandbox the server evaluates with, sized to `concurrency` runs, its
+/// compiled artifacts cached (authenticated) in `cache_dir`.
+pub fn sandbox(
+    concurrency: u32,
+    compiler: gaic_sandbox::Compiler,
+    cache_dir: std::path::PathBuf,
+) -> anyhow::Result<Arc<gaic_sandbox::Sandbox>> {
+    let config = gaic_sandbox::SandboxConfig {
+        concurrency,
+        max_memory_bytes: 4 << 30,
+        compiler,
+        cache_dir: Some(cache_dir),
+        ..Default::default()
+    };
     let sandbox = gaic_sandbox::Sandbox::new(config)?;
     tracing::info!(device = %sandbox.device().name, reason = %sandbox.device().reason, "sandbox ready");
     Ok(Arc::new(sandbox))

@@ -99,7 +99,8 @@ async fn bad_csvs_get_every_problem_named_and_store_nothing() {
     assert!(body.to_string().contains("is not one of the classes (0, 1, 2"), "{body}");
 
     // A module that is not a model, an empty file, no file.
-    assert_error(carol.submit("digits", b"\0asm\x01\0\0\0".to_vec()).await, 422, "invalid_model", "exactly one memory").await;
+    assert_error(carol.submit("digits", b"\0asm\x01\0\0\0".to_vec()).await, 422, "invalid_model", "exactly one memory")
+        .await;
     assert_error(carol.submit("digits", Vec::new()).await, 422, "invalid_submission", "empty").await;
     let res = carol.post_form("/api/v1/tasks/digits/submissions", vec![("other", b"x".to_vec())]).await;
     assert_error(res, 400, "bad_request", "`file`").await;
