@@ -39,6 +39,10 @@ pub struct ServeArgs {
     /// [default: the number of CPU cores].
     #[arg(long, env = "GAIC_WORKERS")]
     pub workers: Option<u32>,
+    /// Device for the models' host tensor ops: auto (CUDA when a GPU is
+    /// found, else the CPU), cpu or cuda.
+    #[arg(long, env = "GAIC_DEVICE", default_value = "auto")]
+    pub device: gaic_sandbox::DeviceChoice,
     /// The program that compiles models in a limited child process
     /// [default: this binary].
     #[arg(long, env = "GAIC_COMPILER", hide = true)]
@@ -58,6 +62,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("admin_password", &self.admin_password.as_ref().map(|_| "***"))
             .field("max_upload_mib", &self.max_upload_mib)
             .field("workers", &self.workers)
+            .field("device", &self.device)
             .field("compiler", &self.compiler)
             .field("log_format", &self.log_format)
             .finish()
@@ -83,7 +88,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
     let workers =
         args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u32)).max(1);
     let compiler = crate::cli::sandbox::subprocess_compiler(args.compiler.clone());
-    let sandbox = crate::eval::runner::sandbox(workers, compiler, args.data_dir.join("compiled"))?;
+    let sandbox = crate::eval::runner::sandbox(workers, compiler, args.device, args.data_dir.join("compiled"))?;
     let state = AppState::new(db, blobs, settings, sandbox);
     let admin_id = ensure_admin(&state, args.admin_password.as_deref()).await?;
     let imported = crate::tasks::import_dir_if_empty(&state, &args.tasks_dir, admin_id).await?;

@@ -17,6 +17,8 @@
 
 mod checks;
 mod compile;
+#[cfg(feature = "cuda")]
+mod cuda;
 mod engine;
 mod host;
 mod run;

@@ -149,17 +149,32 @@ pub struct Device {
     pub reason: String,
 }
 
-/// Chooses the backend for `choice`. CUDA support is not built into this
-/// sandbox yet: `auto` falls back to the CPU with the reason, `cuda` fails.
+/// Chooses the backend for `choice`: `auto` tries CUDA and falls back to
+/// the CPU with the reason; `cuda` fails with it.
 pub fn select(choice: DeviceChoice) -> Result<(Box<dyn TensorBackend>, Device), String> {
-    const NO_CUDA: &str = "this build has no CUDA backend; host ops run on the CPU";
-    match choice {
-        DeviceChoice::Cpu => {
-            Ok((Box::new(CpuBackend), Device { name: "cpu".into(), reason: "asked for the CPU".into() }))
-        }
-        DeviceChoice::Auto => Ok((Box::new(CpuBackend), Device { name: "cpu".into(), reason: NO_CUDA.into() })),
-        DeviceChoice::Cuda => Err(NO_CUDA.replace("; host ops run on the CPU", "")),
+    if choice == DeviceChoice::Cpu {
+        return Ok((Box::new(CpuBackend), Device { name: "cpu".into(), reason: "asked for the CPU".into() }));
     }
+    match cuda() {
+        Ok(backend) => {
+            let name = backend.name();
+            Ok((backend, Device { name, reason: "a CUDA device was found".into() }))
+        }
+        Err(why) if choice == DeviceChoice::Auto => {
+            Ok((Box::new(CpuBackend), Device { name: "cpu".into(), reason: format!("{why}; host ops run on the CPU") }))
+        }
+        Err(why) => Err(why),
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn cuda() -> Result<Box<dyn TensorBackend>, String> {
+    crate::cuda::CudaBackend::probe().map(|b| Box::new(b) as Box<dyn TensorBackend>)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda() -> Result<Box<dyn TensorBackend>, String> {
+    Err("this build has no CUDA backend (the `cuda` feature is off)".into())
 }
 
 #[cfg(test)]

@@ -165,10 +165,12 @@ pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<()
 pub fn sandbox(
     concurrency: u32,
     compiler: gaic_sandbox::Compiler,
+    device: gaic_sandbox::DeviceChoice,
     cache_dir: std::path::PathBuf,
 ) -> anyhow::Result<Arc<gaic_sandbox::Sandbox>> {
     let config = gaic_sandbox::SandboxConfig {
         concurrency,
+        device,
         max_memory_bytes: 4 << 30,
         compiler,
         cache_dir: Some(cache_dir),

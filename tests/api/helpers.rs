@@ -79,6 +79,7 @@ impl TestApp {
             admin_password: Some(ADMIN_PASSWORD.into()),
             max_upload_mib: 4,
             workers: Some(2),
+            device: gaic_sandbox::DeviceChoice::Auto,
             compiler: Some(env!("CARGO_BIN_EXE_gaic").into()),
             log_format: LogFormat::Text,
         };

@@ -1,0 +1,169 @@
+//! The CUDA backend: matmul on cuBLAS, conv2d as an NVRTC-compiled kernel.
+//!
+//! cudarc loads the driver, cuBLAS and NVRTC libraries at run time, so this
+//! builds on any machine; [`CudaBackend::probe`] says why it cannot run
+//! (no driver library, no device, …) and the sandbox falls back to the CPU.
+//! Should a GPU call fail mid-run (out of device memory, say) the op is
+//! computed on the CPU instead: results stay within the documented tolerance
+//! and the fuel charged never depends on the device.
+
+use std::sync::{Arc, Mutex};
+
+use cudarc::cublas::{CudaBlas, Gemm, GemmConfig, sys::cublasOperation_t};
+use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg};
+
+use crate::tensor::{CpuBackend, Tensor, TensorBackend};
+
+const CONV2D: &str = r#"
+extern "C" __global__ void conv2d(const float* x, const float* w, float* y,
+                                  int n, int c, int h, int wd, int o, int kh, int kw,
+                                  int stride, int pad, int oh, int ow) {
+    int idx = blockIdx.x * blockDim.x + threadIdx.x;
+    int total = n * o * oh * ow;
+    if (idx >= total) return;
+    int ox = idx % ow;
+    int oy = (idx / ow) % oh;
+    int oc = (idx / (ow * oh)) % o;
+    int b = idx / (ow * oh * o);
+    float acc = 0.0f;
+    for (int ic = 0; ic < c; ++ic) {
+        for (int ky = 0; ky < kh; ++ky) {
+            int iy = oy * stride + ky - pad;
+            if (iy < 0 || iy >= h) continue;
+            for (int kx = 0; kx < kw; ++kx) {
+                int ix = ox * stride + kx - pad;
+                if (ix < 0 || ix >= wd) continue;
+                acc += x[((b * c + ic) * h + iy) * wd + ix] * w[((oc * c + ic) * kh + ky) * kw + kx];
+            }
+        }
+    }
+    y[idx] = acc;
+}
+"#;
+
+struct Gpu {
+    stream: Arc<CudaStream>,
+    blas: CudaBlas,
+    conv: CudaFunction,
+}
+
+/// Host ops on GPU 0.
+pub struct CudaBackend {
+    name: String,
+    gpu: Mutex<Gpu>,
+}
+
+impl std::fmt::Debug for CudaBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CudaBackend").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl CudaBackend {
+    /// Opens GPU 0 with cuBLAS and the conv2d kernel, or says why not.
+    pub fn probe() -> Result<Self, String> {
+        // A missing driver library makes cudarc's loader panic: contain it,
+        // without the default hook printing a backtrace for an expected case.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let opened = std::panic::catch_unwind(|| -> Result<Self, String> {
+            let ctx = CudaContext::new(0).map_err(|e| format!("no CUDA device: {e:?}"))?;
+            let name = ctx.name().unwrap_or_else(|_| "GPU".into());
+            let stream = ctx.default_stream();
+            let blas = CudaBlas::new(stream.clone()).map_err(|e| format!("cuBLAS: {e:?}"))?;
+            let ptx = cudarc::nvrtc::compile_ptx(CONV2D).map_err(|e| format!("NVRTC: {e:?}"))?;
+            let module = ctx.load_module(ptx).map_err(|e| format!("loading the conv2d kernel: {e:?}"))?;
+            let conv = module.load_function("conv2d").map_err(|e| format!("conv2d kernel: {e:?}"))?;
+            Ok(Self { name: format!("cuda:0 ({name})"), gpu: Mutex::new(Gpu { stream, blas, conv }) })
+        });
+        std::panic::set_hook(hook);
+        match opened {
+            Ok(r) => r,
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "the CUDA libraries could not be loaded".into());
+                // cudarc lists every file name it tried: keep the sentence.
+                let short = why.split(" - searched for").next().unwrap_or(&why);
+                Err(format!("CUDA unavailable: {short}"))
+            }
+        }
+    }
+
+    fn try_matmul(&self, a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>, String> {
+        let gpu = self.gpu.lock().map_err(|_| "poisoned".to_owned())?;
+        let s = &gpu.stream;
+        let da = s.clone_htod(a).map_err(|e| format!("{e:?}"))?;
+        let db = s.clone_htod(b).map_err(|e| format!("{e:?}"))?;
+        let mut dc = s.alloc_zeros::<f32>(m * n).map_err(|e| format!("{e:?}"))?;
+        // Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ: swap the operands.
+        let cfg = GemmConfig {
+            transa: cublasOperation_t::CUBLAS_OP_N,
+            transb: cublasOperation_t::CUBLAS_OP_N,
+            m: n as i32,
+            n: m as i32,
+            k: k as i32,
+            alpha: 1.0f32,
+            lda: n as i32,
+            ldb: k as i32,
+            beta: 0.0f32,
+            ldc: n as i32,
+        };
+        #[expect(unsafe_code, reason = "cuBLAS gemm on buffers allocated just above with the sizes in cfg")]
+        // SAFETY: db is k×n, da is m×k and dc is m×n f32 buffers on this
+        // stream, matching the dimensions and leading dimensions in `cfg`.
+        unsafe {
+            gpu.blas.gemm(cfg, &db, &da, &mut dc).map_err(|e| format!("{e:?}"))?;
+        }
+        s.clone_dtoh(&dc).map_err(|e| format!("{e:?}"))
+    }
+
+    fn try_conv2d(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        stride: usize,
+        pad: usize,
+        out: [usize; 4],
+    ) -> Result<Vec<f32>, String> {
+        let gpu = self.gpu.lock().map_err(|_| "poisoned".to_owned())?;
+        let s = &gpu.stream;
+        let dx = s.clone_htod(&x.data).map_err(|e| format!("{e:?}"))?;
+        let dw = s.clone_htod(&w.data).map_err(|e| format!("{e:?}"))?;
+        let total = out.iter().product::<usize>();
+        let mut dy = s.alloc_zeros::<f32>(total).map_err(|e| format!("{e:?}"))?;
+        let [n, c, h, wd] = x.shape.map(|v| v as i32);
+        let [o, _, kh, kw] = w.shape.map(|v| v as i32);
+        let (stride, pad, oh, ow) = (stride as i32, pad as i32, out[2] as i32, out[3] as i32);
+        let cfg = LaunchConfig::for_num_elems(total as u32);
+        let mut launch = s.launch_builder(&gpu.conv);
+        launch.arg(&dx).arg(&dw).arg(&mut dy);
+        for v in [&n, &c, &h, &wd, &o, &kh, &kw, &stride, &pad, &oh, &ow] {
+            launch.arg(v);
+        }
+        #[expect(unsafe_code, reason = "launching our conv2d kernel with arguments matching its signature")]
+        // SAFETY: the arguments match the kernel's parameter list in order
+        // and type; the buffers hold the sizes the shapes imply; the kernel
+        // bounds-checks `idx` against n·o·oh·ow.
+        unsafe {
+            launch.launch(cfg).map_err(|e| format!("{e:?}"))?;
+        }
+        s.clone_dtoh(&dy).map_err(|e| format!("{e:?}"))
+    }
+}
+
+impl TensorBackend for CudaBackend {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn matmul(&self, a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+        self.try_matmul(a, b, m, k, n).unwrap_or_else(|_| CpuBackend.matmul(a, b, m, k, n))
+    }
+
+    fn conv2d(&self, x: &Tensor, w: &Tensor, stride: usize, pad: usize, out: [usize; 4]) -> Vec<f32> {
+        self.try_conv2d(x, w, stride, pad, out).unwrap_or_else(|_| CpuBackend.conv2d(x, w, stride, pad, out))
+    }
+}
