@@ -40,6 +40,7 @@ pub(crate) struct Limiter {
     pub(crate) peak: u64,
     pub(crate) denied: Option<u64>,
     pub(crate) table_cap: usize,
+    pub(crate) table_denied: Option<usize>,
 }
 
 impl ResourceLimiter for Limiter {
@@ -53,7 +54,11 @@ impl ResourceLimiter for Limiter {
     }
 
     fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(desired <= self.table_cap)
+        if desired > self.table_cap {
+            self.table_denied = Some(desired);
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     fn instances(&self) -> usize {
@@ -85,7 +90,7 @@ pub(crate) struct RunState {
 impl RunState {
     pub(crate) fn new(memory_cap: u64, log_cap: usize, backend: Arc<dyn TensorBackend>) -> Self {
         Self {
-            limiter: Limiter { memory_cap, peak: 0, denied: None, table_cap: 100_000 },
+            limiter: Limiter { memory_cap, peak: 0, denied: None, table_cap: 10_000, table_denied: None },
             tensors: Vec::new(),
             tensor_bytes: 0,
             peak_tensor_bytes: 0,

@@ -142,6 +142,14 @@ pub(crate) fn run(
                 verdict = Verdict::MemoryLimit;
                 message =
                     format!("the model asked for {asked} bytes of memory; the task allows {}", limits.memory_bytes);
+            } else if let Some(asked) = state.limiter.table_denied
+                && verdict == Verdict::Trap
+            {
+                verdict = Verdict::MemoryLimit;
+                message = format!(
+                    "the model asked for a table of {asked} elements; at most {} are allowed",
+                    state.limiter.table_cap
+                );
             }
             report.verdict = verdict;
             report.message = message;
