@@ -173,6 +173,7 @@ mod tests {
             fuel_used: None,
             peak_memory_bytes: None,
             wall_ms: None,
+            predictions_hash: None,
         }
     }
 

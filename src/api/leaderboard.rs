@@ -349,6 +349,27 @@ pub async fn close_task(
 }
 
 /// Reads the named fields of a multipart form.
+/// The named fields of a request's multipart form; a request without a
+/// multipart body (e.g. a bare `POST`) has none.
+async fn optional_form(
+    state: &AppState,
+    req: axum::extract::Request,
+    names: &[&str],
+) -> AppResult<HashMap<String, Bytes>> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    if !multipart {
+        return Ok(HashMap::new());
+    }
+    let form = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, state)
+        .await
+        .map_err(|e| AppError::BadRequest(format!("malformed multipart body: {}", e.body_text())))?;
+    form_fields(form, names).await
+}
+
 async fn form_fields(mut form: Multipart, names: &[&str]) -> AppResult<HashMap<String, Bytes>> {
     let mut out = HashMap::new();
     while let Some(field) = form.next_field().await? {
@@ -477,7 +498,8 @@ pub struct RescoreReport {
     pub changes: Vec<RankChange>,
 }
 
-/// Rescores every predictions submission of a task, optionally with fixed
+/// Rescores every scored submission of a task (models through the
+/// predictions their outputs became), optionally with fixed
 /// labels (multipart: `labels`, a CSV `id,<target>` with the same ids). It
 /// previews the rank changes; with the field `apply` = `true` it writes them.
 #[utoipa::path(post, path = "/api/v1/tasks/{slug}/rescore", tag = "leaderboards", security(("bearer" = [])),
@@ -487,11 +509,11 @@ pub async fn rescore_task(
     State(state): State<AppState>,
     me: CurrentUser,
     AppPath(slug): AppPath<String>,
-    form: Multipart,
+    req: axum::extract::Request,
 ) -> AppResult<AppJson<RescoreReport>> {
     let task = organizer_task(&state, &me, &slug).await?;
     let spec = spec_of(&task)?;
-    let fields = form_fields(form, &["labels", "apply"]).await?;
+    let fields = optional_form(&state, req, &["labels", "apply"]).await?;
     let apply = fields.get("apply").is_some_and(|v| v.as_ref() == b"true" || v.as_ref() == b"1");
     let current = current_solution(&state, &task, &spec).await?;
     let new_labels = fields.get("labels").cloned();
@@ -513,8 +535,9 @@ pub async fn rescore_task(
     let mut new_subs = old_subs.clone();
     let mut failed = 0;
     let mut errors: HashMap<i64, String> = HashMap::new();
-    for s in new_subs.iter_mut().filter(|s| s.kind == "predictions") {
-        let bytes = state.blobs.get(&s.blob_hash).await.map_err(AppError::Internal)?;
+    for s in new_subs.iter_mut().filter(|s| s.predictions_blob().is_some()) {
+        let blob = s.predictions_blob().unwrap_or_default().to_owned();
+        let bytes = state.blobs.get(&blob).await.map_err(AppError::Internal)?;
         let sol = solution.clone();
         let result =
             tokio::task::spawn_blocking(move || sol.score(&bytes)).await.map_err(|e| AppError::Internal(e.into()))?;
@@ -543,7 +566,7 @@ pub async fn rescore_task(
             None => None,
         };
         let mut tx = state.db.pool.begin().await?;
-        for s in new_subs.iter().filter(|s| s.kind == "predictions") {
+        for s in new_subs.iter().filter(|s| s.predictions_blob().is_some()) {
             let err = errors.get(&s.submission_id).map(|e| format!("rescoring failed: {e}"));
             submissions::set_scores(&mut *tx, s.submission_id, s.public_score, s.private_score, err.as_deref(), now)
                 .await?;
@@ -557,7 +580,7 @@ pub async fn rescore_task(
     Ok(AppJson(RescoreReport {
         applied: apply,
         new_labels: new_labels.is_some(),
-        submissions: new_subs.iter().filter(|s| s.kind == "predictions").count(),
+        submissions: new_subs.iter().filter(|s| s.predictions_blob().is_some()).count(),
         failed,
         changes,
     }))

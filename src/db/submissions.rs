@@ -57,12 +57,24 @@ pub struct SubmissionRow {
     pub peak_memory_bytes: Option<i64>,
     /// Model runs: wall time.
     pub wall_ms: Option<i64>,
+    /// Model runs: the predictions CSV the outputs became.
+    pub predictions_hash: Option<String>,
+}
+
+impl SubmissionRow {
+    /// The blob holding this submission's predictions as a CSV, if any.
+    pub fn predictions_blob(&self) -> Option<&str> {
+        match self.kind.as_str() {
+            "predictions" => Some(&self.blob_hash),
+            _ => self.predictions_hash.as_deref(),
+        }
+    }
 }
 
 const SELECT: &str = "SELECT s.submission_id, s.task_id, s.team_id, t.name AS team_name, s.user_id, u.username,
         s.kind, s.message, s.file_name, s.blob_hash, s.size, s.status, s.public_score, s.private_score, s.error,
         s.late, s.counted, s.selected_at, s.hidden_at, s.hidden_reason, s.created_at, s.scored_at,
-        s.verdict, s.fuel_used, s.peak_memory_bytes, s.wall_ms
+        s.verdict, s.fuel_used, s.peak_memory_bytes, s.wall_ms, s.predictions_hash
     FROM submissions s JOIN teams t ON t.team_id = s.team_id JOIN users u ON u.user_id = s.user_id";
 
 /// The fields of a new submission.
@@ -373,6 +385,7 @@ pub async fn finish_run<'e>(
     let res = sqlx::query(
         "UPDATE submissions SET status = $2, public_score = $3, private_score = $4, error = $5, verdict = $6,
                 fuel_used = $7, peak_memory_bytes = $8, wall_ms = $9, run_log = $10, scored_at = $11,
+                predictions_hash = $12,
                 counted = CASE WHEN $2 = 'platform_error' THEN 0 ELSE counted END
          WHERE submission_id = $1 AND status IN ('queued', 'running')",
     )
@@ -387,6 +400,7 @@ pub async fn finish_run<'e>(
     .bind(r.wall_ms)
     .bind(r.log.as_deref())
     .bind(now)
+    .bind(r.predictions_hash.as_deref())
     .execute(ex)
     .await?;
     Ok(res.rows_affected() > 0)

@@ -40,6 +40,8 @@ pub struct RunResult {
     pub wall_ms: Option<i64>,
     /// The model's log (organizers only).
     pub log: Option<String>,
+    /// Blob of the predictions CSV the model's outputs became.
+    pub predictions_hash: Option<String>,
 }
 
 /// Starts the evaluation of a queued model submission in the background.
@@ -122,6 +124,7 @@ pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<()
         // The scorer's side: the outputs become a predictions CSV, scored
         // like an upload.
         let csv = super::outputs_to_csv(&format, &inputs.ids, &report.outputs, out_cols);
+        result.predictions_hash = Some(state.blobs.put(bytes::Bytes::from(csv.clone())).await?);
         let labels_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_LABELS)
             .await?
             .ok_or_else(|| anyhow::anyhow!("task {} has no labels", task.slug))?;

@@ -72,6 +72,15 @@ async fn the_example_models_are_evaluated_and_score_well_above_chance() {
     // Fuel is deterministic: the same model costs the same again.
     let again = submit_model_n(&ann, "digits", example("digits_mlp"), 2).await;
     assert_eq!(again["fuel_used"], d["fuel_used"]);
+
+    // Rescoring reaches model submissions too, through the predictions their
+    // outputs became.
+    let admin = app.admin().await;
+    let res = admin.post_empty("/api/v1/tasks/digits/rescore").await;
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(report["submissions"], 2, "{report}");
+    assert_eq!(report["failed"], 0, "{report}");
+    assert_eq!(report["changes"][0]["public_score"][1], d["public_score"], "{report}");
 }
 
 async fn submit_model_n(user: &User, slug: &str, bytes: Vec<u8>, n: i64) -> Value {
