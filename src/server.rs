@@ -35,10 +35,21 @@ pub struct ServeArgs {
     /// Largest upload accepted (task bundles, submissions), in MiB.
     #[arg(long, env = "GAIC_MAX_UPLOAD_MIB", default_value_t = 256)]
     pub max_upload_mib: usize,
-    /// Model runs at the same time (the in-process workers)
-    /// [default: the number of CPU cores].
+    /// In-process workers, each running one model at a time; 0 leaves the
+    /// queue to remote workers [default: the number of CPU cores].
     #[arg(long, env = "GAIC_WORKERS")]
     pub workers: Option<u32>,
+    /// Seconds a worker's lease on a job lasts without a heartbeat; a worker
+    /// silent for longer loses the job, which runs again.
+    #[arg(long, env = "GAIC_LEASE_SECS", default_value_t = 30)]
+    pub lease_secs: u64,
+    /// Attempts before a job failing for platform reasons ends as
+    /// platform_error (and is refunded).
+    #[arg(long, env = "GAIC_MAX_ATTEMPTS", default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Jobs one team may have running at once (fair share).
+    #[arg(long, env = "GAIC_TEAM_RUNNING_CAP", default_value_t = 2)]
+    pub team_running_cap: u32,
     /// Device for the models' host tensor ops: auto (CUDA when a GPU is
     /// found, else the CPU), cpu or cuda.
     #[arg(long, env = "GAIC_DEVICE", default_value = "auto")]
@@ -63,6 +74,9 @@ impl std::fmt::Debug for ServeArgs {
             .field("max_upload_mib", &self.max_upload_mib)
             .field("workers", &self.workers)
             .field("device", &self.device)
+            .field("lease_secs", &self.lease_secs)
+            .field("max_attempts", &self.max_attempts)
+            .field("team_running_cap", &self.team_running_cap)
             .field("compiler", &self.compiler)
             .field("log_format", &self.log_format)
             .finish()
@@ -85,17 +99,21 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
     let db = db::connect(&args.database_url()).await?;
     let blobs = Blobs::local(&args.data_dir.join("blobs"))?;
     let settings = Settings { data_dir: args.data_dir.clone(), max_upload_bytes: args.max_upload_mib << 20 };
-    let workers =
-        args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u32)).max(1);
+    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u32));
     let compiler = crate::cli::sandbox::subprocess_compiler(args.compiler.clone());
-    let sandbox = crate::eval::runner::sandbox(workers, compiler, args.device, args.data_dir.join("compiled"))?;
-    let state = AppState::new(db, blobs, settings, sandbox);
+    let sandbox = crate::eval::runner::sandbox(workers.max(1), compiler, args.device, args.data_dir.join("compiled"))?;
+    let mut state = AppState::new(db, blobs, settings, sandbox);
+    state.queue = crate::eval::runner::QueueSettings {
+        lease_ms: (args.lease_secs.max(1) * 1000) as i64,
+        max_attempts: i64::from(args.max_attempts.max(1)),
+        team_cap: i64::from(args.team_running_cap.max(1)),
+    };
     let admin_id = ensure_admin(&state, args.admin_password.as_deref()).await?;
     let imported = crate::tasks::import_dir_if_empty(&state, &args.tasks_dir, admin_id).await?;
     if imported > 0 {
         tracing::info!(imported, dir = %args.tasks_dir.display(), "imported task bundles");
     }
-    crate::eval::runner::resume_unfinished(&state).await?;
+    crate::eval::runner::start_workers(&state, workers);
     Ok(state)
 }
 

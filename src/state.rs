@@ -38,6 +38,10 @@ pub struct AppState {
     pub sandbox: Arc<gaic_sandbox::Sandbox>,
     /// One permit per concurrent model run.
     pub eval_slots: Arc<tokio::sync::Semaphore>,
+    /// Lease, retry and fairness settings of the evaluation queue.
+    pub queue: crate::eval::runner::QueueSettings,
+    /// Wakes idle in-process workers when a job is queued.
+    pub queue_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -47,6 +51,8 @@ impl AppState {
         Self {
             sandbox,
             eval_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
+            queue: crate::eval::runner::QueueSettings::default(),
+            queue_wakeup: Arc::new(tokio::sync::Notify::new()),
             db,
             blobs,
             settings: Arc::new(settings),

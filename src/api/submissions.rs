@@ -85,10 +85,25 @@ pub struct SubmissionView {
     pub peak_memory_bytes: Option<i64>,
     /// Models: wall time of the run in milliseconds.
     pub wall_ms: Option<i64>,
+    /// Models while queued: 1-based place in the queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<i64>,
+    /// Models while running: which worker, and since when (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running: Option<RunningOn>,
     /// Models, organizers only: what the model logged (it may echo hidden
     /// inputs, so competitors never see it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
+}
+
+/// Where a model is running.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunningOn {
+    /// The worker that holds the job.
+    pub worker: String,
+    /// When it started (RFC 3339).
+    pub since: String,
 }
 
 /// `v` to three significant digits: exact fuel would let a model leak hidden
@@ -137,6 +152,8 @@ pub fn view(s: submissions::SubmissionRow, slug: &str, show_private: bool) -> Su
         peak_memory_bytes: s.peak_memory_bytes,
         wall_ms: s.wall_ms,
         log: None,
+        queue_position: None,
+        running: None,
         id: s.submission_id,
         task: slug.to_owned(),
         team: s.team_name,
@@ -275,12 +292,15 @@ pub async fn create_submission(
         return Err(too_many(cap, &q.resets_at));
     }
     let id = submissions::insert(&mut *tx, &new, now).await?;
+    if model {
+        crate::eval::runner::enqueue(&mut tx, id, task.task_id, team.team_id).await?;
+    }
     tx.commit().await?;
     let kind: &'static str = if model { "model" } else { "predictions" };
     metrics::counter!("gaic_submissions_total", "kind" => kind).increment(1);
     tracing::info!(submission = id, task = %slug, team = team.team_id, late, kind, "submission stored");
     if model {
-        crate::eval::runner::spawn(state.clone(), id);
+        state.queue_wakeup.notify_one();
     }
     let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
     let show_private = private_visible(&task, &me, now);
@@ -404,6 +424,15 @@ pub async fn get_submission(
     let show = private_visible(&task, &me, db::now_ms());
     let exact_fuel = sub.fuel_used;
     let mut v = view(sub, &task.slug, show);
+    match v.status.as_str() {
+        "queued" => v.queue_position = crate::db::jobs::position(&state.db.pool, id).await?,
+        "running" => {
+            v.running = crate::db::jobs::running_info(&state.db.pool, id)
+                .await?
+                .map(|(worker, since)| RunningOn { worker, since: db::ms_to_rfc3339(since) });
+        }
+        _ => {}
+    }
     if organizer {
         v.fuel_used = exact_fuel;
         v.log = submissions::run_of(&state.db.pool, id).await?.run_log;

@@ -406,15 +406,6 @@ pub async fn finish_run<'e>(
     Ok(res.rows_affected() > 0)
 }
 
-/// Model submissions left queued or running.
-pub async fn unfinished_models<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<i64>> {
-    sqlx::query_scalar(
-        "SELECT submission_id FROM submissions WHERE kind = 'model' AND status IN ('queued', 'running') ORDER BY submission_id",
-    )
-    .fetch_all(ex)
-    .await
-}
-
 /// Puts an unfinished submission back in the queue.
 pub async fn requeue<'e>(ex: impl Executor<'e, Database = Any>, id: i64) -> sqlx::Result<()> {
     sqlx::query(

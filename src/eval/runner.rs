@@ -1,20 +1,21 @@
-//! In-process evaluation of model submissions: a queued submission is run
-//! in the sandbox on the task's hidden inputs (never its labels), its outputs
-//! become a predictions CSV, and the scorer scores that exactly like an
-//! uploaded CSV.
+//! Evaluation of model submissions through the durable queue (`jobs`).
 //!
-//! Runs are limited to the sandbox's concurrency by a semaphore (the pooling
-//! allocator has that many slots) and execute on the blocking pool. On start
-//! the server re-runs submissions left `queued` or `running` by a crash, so
-//! none is stuck; a result is written only while the submission is still
-//! `running`, so a duplicate run changes nothing.
+//! A model submission is stored with its job in one transaction. Workers
+//! ([`start_workers`], `--workers N` in-process) step the queue with
+//! [`run_once`]: lease the next job fairly across teams, heartbeat while the
+//! sandbox runs the model on the task's hidden inputs (never its labels),
+//! turn the outputs into a predictions CSV, score it like an upload, and
+//! record the result only while the lease is still theirs. A worker that
+//! dies loses its lease and the job runs again; a job that fails for
+//! platform reasons is retried up to `max_attempts` times, then ends as
+//! `platform_error` and is refunded. Verdicts caused by the model are final.
 
 use std::sync::Arc;
 
 use gaic_sandbox::{Limits, Verdict};
 
 use crate::bundle::{HIDDEN_INPUTS, HIDDEN_LABELS};
-use crate::db::{self, submissions, tasks};
+use crate::db::{self, jobs, submissions, tasks};
 use crate::scoring::scorer::format_of;
 use crate::state::AppState;
 use crate::tasks::spec_of;
@@ -44,47 +45,141 @@ pub struct RunResult {
     pub predictions_hash: Option<String>,
 }
 
-/// Starts the evaluation of a queued model submission in the background.
-pub fn spawn(state: AppState, submission_id: i64) {
-    tokio::spawn(async move {
-        if let Err(e) = evaluate(&state, submission_id).await {
-            tracing::error!(submission = submission_id, error = format!("{e:#}"), "evaluation failed");
-            let _ = submissions::finish_run(
-                &state.db.pool,
-                submission_id,
-                &RunResult {
-                    status: "platform_error",
-                    error: Some(
-                        "the platform failed to evaluate this model; it does not count toward your daily cap".into(),
-                    ),
-                    ..Default::default()
-                },
-                db::now_ms(),
-            )
-            .await;
+/// How the queue behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueSettings {
+    /// How long a lease lasts without a heartbeat (ms).
+    pub lease_ms: i64,
+    /// Attempts before a job that keeps failing for platform reasons ends as
+    /// `platform_error` (refunded).
+    pub max_attempts: i64,
+    /// Jobs one team may have running at once.
+    pub team_cap: i64,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self { lease_ms: 30_000, max_attempts: 3, team_cap: 2 }
+    }
+}
+
+/// Queues a stored model submission (call inside the transaction that
+/// stores it, so that a submission never exists without its job).
+pub async fn enqueue(
+    conn: &mut sqlx::AnyConnection,
+    submission_id: i64,
+    task_id: i64,
+    team_id: i64,
+) -> sqlx::Result<()> {
+    jobs::enqueue(&mut *conn, submission_id, task_id, team_id, db::now_ms()).await.map(|_| ())
+}
+
+fn platform_error(message: &str) -> RunResult {
+    RunResult {
+        status: "platform_error",
+        error: Some(format!("{message}; it does not count toward your daily cap")),
+        ..Default::default()
+    }
+}
+
+/// Returns expired leases to the queue, or ends their jobs as
+/// `platform_error` once they have used every attempt.
+pub async fn reap(state: &AppState) -> anyhow::Result<()> {
+    let now = db::now_ms();
+    for (job_id, submission_id, attempts) in jobs::expired(&state.db.pool, now).await? {
+        let mut tx = state.db.pool.begin().await?;
+        if attempts >= state.queue.max_attempts {
+            jobs::end(&mut *tx, job_id, "done", now).await?;
+            let result = platform_error("the evaluation failed on the platform");
+            submissions::finish_run(&mut *tx, submission_id, &result, now).await?;
+        } else if jobs::requeue_expired(&mut *tx, job_id, now).await? {
+            submissions::requeue(&mut *tx, submission_id).await?;
         }
-    });
+        tx.commit().await?;
+        tracing::warn!(job = job_id, submission = submission_id, attempts, "lease expired");
+    }
+    Ok(())
 }
 
-/// Re-runs the model submissions a previous process left unfinished.
-pub async fn resume_unfinished(state: &AppState) -> anyhow::Result<usize> {
-    let ids = submissions::unfinished_models(&state.db.pool).await?;
-    for &id in &ids {
-        submissions::requeue(&state.db.pool, id).await?;
-        spawn(state.clone(), id);
+/// Steps the queue once for worker `owner`: reaps expired leases, leases the
+/// next job fairly, evaluates it while heartbeating, and records the result
+/// only if the lease is still ours. Returns the submission it ran, or `None`
+/// when the queue was empty. Tests drive the queue with it, without sleeping.
+pub async fn run_once(state: &AppState, owner: &str) -> anyhow::Result<Option<i64>> {
+    reap(state).await?;
+    let q = state.queue;
+    let claimed = jobs::claim(&state.db.pool, state.db.backend, owner, db::now_ms(), q.lease_ms, q.team_cap).await?;
+    let Some(claim) = claimed else { return Ok(None) };
+    submissions::start_run(&state.db.pool, claim.submission_id, db::now_ms()).await?;
+    let heartbeat = {
+        let (state, owner) = (state.clone(), owner.to_owned());
+        tokio::spawn(async move {
+            let every = std::time::Duration::from_millis((q.lease_ms / 3).max(1) as u64);
+            loop {
+                tokio::time::sleep(every).await;
+                let now = db::now_ms();
+                if !jobs::heartbeat(&state.db.pool, claim.job_id, &owner, now, q.lease_ms).await.unwrap_or(false) {
+                    break;
+                }
+            }
+        })
+    };
+    let outcome = evaluate(state, claim.submission_id).await;
+    heartbeat.abort();
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    match outcome {
+        Ok(result) => {
+            if jobs::finish(&mut *tx, claim.job_id, owner, now).await? {
+                submissions::finish_run(&mut *tx, claim.submission_id, &result, now).await?;
+            } else {
+                tracing::warn!(job = claim.job_id, owner, "result dropped: the lease was no longer ours");
+            }
+        }
+        Err(e) => {
+            tracing::error!(
+                job = claim.job_id,
+                attempt = claim.attempts,
+                error = format!("{e:#}"),
+                "evaluation failed"
+            );
+            if claim.attempts >= q.max_attempts {
+                if jobs::finish(&mut *tx, claim.job_id, owner, now).await? {
+                    let result = platform_error("the evaluation failed on the platform");
+                    submissions::finish_run(&mut *tx, claim.submission_id, &result, now).await?;
+                }
+            } else if jobs::release(&mut *tx, claim.job_id, owner, &format!("{e:#}")).await? {
+                submissions::requeue(&mut *tx, claim.submission_id).await?;
+            }
+        }
     }
-    if !ids.is_empty() {
-        tracing::info!(count = ids.len(), "resumed unfinished model evaluations");
-    }
-    Ok(ids.len())
+    tx.commit().await?;
+    Ok(Some(claim.submission_id))
 }
 
-/// Runs one model submission to its final state.
-pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<()> {
+/// Starts `n` in-process workers that run the queue until the process ends.
+pub fn start_workers(state: &AppState, n: u32) {
+    for i in 0..n {
+        let state = state.clone();
+        let owner = format!("inproc:{}:{i}", std::process::id());
+        tokio::spawn(async move {
+            loop {
+                match run_once(&state, &owner).await {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(worker = %owner, error = format!("{e:#}"), "queue step failed"),
+                }
+                let wake = state.queue_wakeup.notified();
+                let _ = tokio::time::timeout(std::time::Duration::from_millis(500), wake).await;
+            }
+        });
+    }
+}
+
+/// Evaluates one model submission: its result, or an error for a platform
+/// failure (retried).
+pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<RunResult> {
     let _permit = state.eval_slots.clone().acquire_owned().await?;
-    if !submissions::start_run(&state.db.pool, submission_id, db::now_ms()).await? {
-        return Ok(()); // already taken or finished
-    }
     let sub = submissions::by_id(&state.db.pool, submission_id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
     let task = tasks::by_id(&state.db.pool, sub.task_id).await?.ok_or_else(|| anyhow::anyhow!("task gone"))?;
     let spec = spec_of(&task).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -151,7 +246,6 @@ pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<()
         result.status = "failed";
         result.error = Some(format!("{}: {}", report.verdict, report.message));
     }
-    submissions::finish_run(&state.db.pool, submission_id, &result, db::now_ms()).await?;
     metrics::counter!("gaic_model_runs_total", "verdict" => report.verdict.as_str()).increment(1);
     tracing::info!(
         submission = submission_id,
@@ -160,7 +254,7 @@ pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<()
         wall_ms = report.wall_ms,
         "model evaluated"
     );
-    Ok(())
+    Ok(result)
 }
 
 /// The sandbox the server evaluates with, sized to `concurrency` runs, its

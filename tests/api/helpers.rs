@@ -20,7 +20,9 @@ pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// The data folder, removed when the app is dropped.
-    _data_dir: tempfile::TempDir,
+    pub data_dir: tempfile::TempDir,
+    /// The server's state, for driving the queue directly.
+    pub state: gaic::state::AppState,
     client: Client,
 }
 
@@ -80,6 +82,9 @@ impl TestApp {
             max_upload_mib: 4,
             workers: Some(2),
             device: gaic_sandbox::DeviceChoice::Auto,
+            lease_secs: 30,
+            max_attempts: 3,
+            team_running_cap: 2,
             compiler: Some(env!("CARGO_BIN_EXE_gaic").into()),
             log_format: LogFormat::Text,
         };
@@ -87,8 +92,9 @@ impl TestApp {
         let state = gaic::server::prepare(&args).await.expect("server prepares");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, gaic::api::router(state)).await.unwrap() });
-        Self { base: format!("http://{addr}"), _data_dir: data_dir, client: Client::new() }
+        let router = gaic::api::router(state.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Self { base: format!("http://{addr}"), data_dir, state, client: Client::new() }
     }
 
     /// An absolute URL for `path`.

@@ -8,6 +8,7 @@ mod leaderboards;
 mod leaks;
 mod models;
 mod ops;
+mod queue;
 mod sandbox_cli;
 mod score_cli;
 mod serve;

@@ -6,13 +6,13 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    base: String,
-    lines: Vec<String>,
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub lines: Vec<String>,
 }
 
-fn start(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Server {
+pub fn start(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gaic"));
     cmd.args(["serve", "--bind", "127.0.0.1:0"])
         .arg("--data-dir")
@@ -45,7 +45,7 @@ fn start(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Server {
     Server { child, base, lines }
 }
 
-fn stop(mut server: Server) {
+pub fn stop(mut server: Server) {
     let pid = server.child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let deadline = Instant::now() + Duration::from_secs(20);
