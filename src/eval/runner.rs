@@ -176,49 +176,116 @@ pub fn start_workers(state: &AppState, n: u32) {
     }
 }
 
-/// Evaluates one model submission: its result, or an error for a platform
-/// failure (retried).
-pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<RunResult> {
-    let _permit = state.eval_slots.clone().acquire_owned().await?;
+/// What a worker needs to run one job; never the labels.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct JobSpec {
+    /// The submission.
+    pub submission_id: i64,
+    /// Content hash of the model.
+    pub model_hash: String,
+    /// Content hash of the task's hidden inputs CSV.
+    pub inputs_hash: String,
+    /// Id column of the inputs.
+    pub id_column: String,
+    /// Feature columns, in the order the model receives them.
+    pub feature_columns: Vec<String>,
+    /// Outputs per row.
+    pub out_cols: usize,
+    /// Fuel budget.
+    pub fuel: u64,
+    /// Memory cap, bytes.
+    pub memory_bytes: u64,
+    /// Wall-clock net, ms.
+    pub wall_ms: u64,
+}
+
+/// What a run reported, as a worker sends it back.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RunOutcome {
+    /// The verdict's name.
+    pub verdict: String,
+    /// Its message.
+    pub message: String,
+    /// Fuel spent.
+    pub fuel_used: u64,
+    /// Peak memory.
+    pub peak_memory_bytes: u64,
+    /// Wall time.
+    pub wall_ms: u64,
+    /// The model's log.
+    pub log: String,
+    /// Outputs (rows × out_cols) when the verdict is ok.
+    pub outputs: Vec<f32>,
+}
+
+/// The job for a submission (server side).
+pub async fn job_spec(state: &AppState, submission_id: i64) -> anyhow::Result<JobSpec> {
     let sub = submissions::by_id(&state.db.pool, submission_id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
     let task = tasks::by_id(&state.db.pool, sub.task_id).await?.ok_or_else(|| anyhow::anyhow!("task gone"))?;
     let spec = spec_of(&task).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let format = format_of(&spec);
-    let out_cols = super::out_cols(&format).map_err(anyhow::Error::msg)?;
-    // The worker side: the model and the hidden *inputs*; labels stay below.
+    let out_cols = super::out_cols(&format_of(&spec)).map_err(anyhow::Error::msg)?;
     let inputs_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_INPUTS)
         .await?
         .ok_or_else(|| anyhow::anyhow!("task {} has no hidden inputs", task.slug))?;
-    let inputs_bytes = state.blobs.get(&inputs_hash).await?;
-    let model_bytes = state.blobs.get(&sub.blob_hash).await?;
-    let limits = Limits {
+    Ok(JobSpec {
+        submission_id,
+        model_hash: sub.blob_hash,
+        inputs_hash,
+        id_column: spec.data.id_column.clone(),
+        feature_columns: spec.data.feature_columns.clone(),
+        out_cols,
         fuel: spec.budget.fuel,
         memory_bytes: u64::from(spec.budget.memory_mib) << 20,
         wall_ms: spec.budget.wall_ms,
-        ..Limits::default()
-    };
-    let sandbox = state.sandbox.clone();
-    let features = spec.data.feature_columns.clone();
-    let id_column = spec.data.id_column.clone();
-    let (inputs, report) = tokio::task::spawn_blocking(move || {
-        let inputs = super::read_inputs(&inputs_bytes, &id_column, &features)?;
-        let report = sandbox.compile_and_run(&model_bytes, &inputs.values, inputs.cols, out_cols, &limits);
-        Ok::<_, String>((inputs, report))
     })
-    .await?
-    .map_err(anyhow::Error::msg)?;
+}
+
+/// Runs a job's model on its inputs (worker side; blocking).
+pub fn execute(sandbox: &gaic_sandbox::Sandbox, job: &JobSpec, model: &[u8], inputs: &[u8]) -> Result<RunOutcome, String> {
+    let parsed = super::read_inputs(inputs, &job.id_column, &job.feature_columns)?;
+    let limits = Limits { fuel: job.fuel, memory_bytes: job.memory_bytes, wall_ms: job.wall_ms, ..Limits::default() };
+    let r = sandbox.compile_and_run(model, &parsed.values, parsed.cols, job.out_cols, &limits);
+    Ok(RunOutcome {
+        verdict: r.verdict.as_str().to_owned(),
+        message: r.message,
+        fuel_used: r.fuel_used,
+        peak_memory_bytes: r.peak_memory_bytes,
+        wall_ms: r.wall_ms,
+        log: r.log,
+        outputs: r.outputs,
+    })
+}
+
+/// Turns a run's outcome into the submission's result (server side): the
+/// outputs become a predictions CSV, scored like an upload.
+pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome) -> anyhow::Result<RunResult> {
+    let verdict: Verdict = outcome.verdict.parse().map_err(anyhow::Error::msg)?;
     let mut result = RunResult {
-        verdict: Some(report.verdict.as_str().to_owned()),
-        fuel_used: Some(report.fuel_used as i64),
-        peak_memory_bytes: Some(report.peak_memory_bytes as i64),
-        wall_ms: Some(report.wall_ms as i64),
-        log: Some(report.log.clone()),
+        verdict: Some(verdict.as_str().to_owned()),
+        fuel_used: Some(outcome.fuel_used as i64),
+        peak_memory_bytes: Some(outcome.peak_memory_bytes as i64),
+        wall_ms: Some(outcome.wall_ms as i64),
+        log: Some(outcome.log.chars().take(64 << 10).collect()),
         ..Default::default()
     };
-    if report.verdict == Verdict::Ok {
-        // The scorer's side: the outputs become a predictions CSV, scored
-        // like an upload.
-        let csv = super::outputs_to_csv(&format, &inputs.ids, &report.outputs, out_cols);
+    if verdict == Verdict::Ok {
+        let sub = submissions::by_id(&state.db.pool, submission_id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
+        let task = tasks::by_id(&state.db.pool, sub.task_id).await?.ok_or_else(|| anyhow::anyhow!("task gone"))?;
+        let spec = spec_of(&task).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let format = format_of(&spec);
+        let out_cols = super::out_cols(&format).map_err(anyhow::Error::msg)?;
+        let inputs_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_INPUTS)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("task {} has no hidden inputs", task.slug))?;
+        let inputs = super::read_inputs(&state.blobs.get(&inputs_hash).await?, &spec.data.id_column, &spec.data.feature_columns)
+            .map_err(anyhow::Error::msg)?;
+        if outcome.outputs.len() != inputs.ids.len() * out_cols || outcome.outputs.iter().any(|v| !v.is_finite()) {
+            result.status = "failed";
+            result.verdict = Some(Verdict::InvalidOutput.as_str().to_owned());
+            result.error = Some("invalid_output: the worker returned outputs of the wrong shape".into());
+            return Ok(result);
+        }
+        let csv = super::outputs_to_csv(&format, &inputs.ids, &outcome.outputs, out_cols);
         result.predictions_hash = Some(state.blobs.put(bytes::Bytes::from(csv.clone())).await?);
         let labels_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_LABELS)
             .await?
@@ -244,17 +311,26 @@ pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<Ru
         }
     } else {
         result.status = "failed";
-        result.error = Some(format!("{}: {}", report.verdict, report.message));
+        result.error = Some(format!("{verdict}: {}", outcome.message));
     }
-    metrics::counter!("gaic_model_runs_total", "verdict" => report.verdict.as_str()).increment(1);
-    tracing::info!(
-        submission = submission_id,
-        verdict = report.verdict.as_str(),
-        fuel = report.fuel_used,
-        wall_ms = report.wall_ms,
-        "model evaluated"
-    );
+    metrics::counter!("gaic_model_runs_total", "verdict" => verdict.as_str()).increment(1);
+    tracing::info!(submission = submission_id, verdict = verdict.as_str(), fuel = outcome.fuel_used, "model evaluated");
     Ok(result)
+}
+
+/// Evaluates one model submission in this process: its result, or an error
+/// for a platform failure (retried).
+pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<RunResult> {
+    let _permit = state.eval_slots.clone().acquire_owned().await?;
+    let job = job_spec(state, submission_id).await?;
+    let model = state.blobs.get(&job.model_hash).await?;
+    let inputs = state.blobs.get(&job.inputs_hash).await?;
+    let sandbox = state.sandbox.clone();
+    let outcome = {
+        let job = job.clone();
+        tokio::task::spawn_blocking(move || execute(&sandbox, &job, &model, &inputs)).await?.map_err(anyhow::Error::msg)?
+    };
+    conclude(state, submission_id, &outcome).await
 }
 
 /// The sandbox the server evaluates with, sized to `concurrency` runs, its
