@@ -13,6 +13,7 @@ pub mod tasks;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod workers;
 
 use std::any::Any;
 
@@ -48,6 +49,8 @@ pub const JSON_LIMIT: usize = 1 << 20;
         teams::disqualify_team, teams::reinstate_team, teams::list_invites, teams::accept_invite, teams::decline_invite,
         leaderboard::get_leaderboard, leaderboard::close_task, leaderboard::add_baseline, leaderboard::delete_baseline,
         leaderboard::rescore_task,
+        workers::create_worker_token, workers::revoke_worker_token, workers::list_workers, workers::register_worker,
+        workers::lease_job, workers::worker_blob, workers::heartbeat_job, workers::post_result, workers::fail_job,
         ops::healthz, ops::readyz,
     ),
     components(schemas(ErrorBody)),
@@ -59,6 +62,7 @@ pub const JSON_LIMIT: usize = 1 << 20;
         (name = "submissions", description = "Uploading, scoring and selecting submissions"),
         (name = "teams", description = "Teams, invites and mergers"),
         (name = "leaderboards", description = "Public and private boards, closing, baselines, rescoring"),
+        (name = "workers", description = "Remote evaluation workers and their tokens"),
         (name = "ops", description = "Health and readiness"),
     )
 )]
@@ -90,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(submissions::router(upload_limit))
         .merge(teams::router())
         .merge(leaderboard::router(upload_limit))
+        .merge(workers::router(upload_limit))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);

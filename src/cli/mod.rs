@@ -3,6 +3,7 @@
 
 pub mod sandbox;
 pub mod score;
+pub mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +31,8 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// Run models in the sandbox locally, exactly as the judge does.
     Sandbox(sandbox::SandboxArgs),
+    /// Run a remote evaluation worker that takes jobs from a server.
+    Worker(worker::WorkerArgs),
 }
 
 /// Parses the command line and runs it; the exit code.
@@ -39,6 +42,7 @@ pub async fn main() -> std::process::ExitCode {
         Command::Serve(args) => crate::server::serve(args).await,
         Command::Score(args) => return args.run(),
         Command::Sandbox(args) => return args.run(),
+        Command::Worker(args) => args.run().await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

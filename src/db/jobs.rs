@@ -190,3 +190,17 @@ pub async fn running_info<'e>(
         .fetch_optional(ex)
         .await
 }
+
+/// The submission of a job `owner` still holds, if it does.
+pub async fn held<'e>(ex: impl Executor<'e, Database = Any>, job_id: i64, owner: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT submission_id FROM jobs WHERE job_id = $1 AND lease_owner = $2 AND state = 'running'")
+        .bind(job_id)
+        .bind(owner)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Attempts so far of a job.
+pub async fn attempts<'e>(ex: impl Executor<'e, Database = Any>, job_id: i64) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query_as("SELECT submission_id, attempts FROM jobs WHERE job_id = $1").bind(job_id).fetch_optional(ex).await
+}

@@ -13,6 +13,7 @@ pub mod tasks;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod workers;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -137,24 +137,39 @@ pub async fn run_once(state: &AppState, owner: &str) -> anyhow::Result<Option<i6
             }
         }
         Err(e) => {
-            tracing::error!(
-                job = claim.job_id,
-                attempt = claim.attempts,
-                error = format!("{e:#}"),
-                "evaluation failed"
-            );
-            if claim.attempts >= q.max_attempts {
-                if jobs::finish(&mut *tx, claim.job_id, owner, now).await? {
-                    let result = platform_error("the evaluation failed on the platform");
-                    submissions::finish_run(&mut *tx, claim.submission_id, &result, now).await?;
-                }
-            } else if jobs::release(&mut *tx, claim.job_id, owner, &format!("{e:#}")).await? {
-                submissions::requeue(&mut *tx, claim.submission_id).await?;
-            }
+            drop(tx);
+            fail(state, claim.job_id, owner, &format!("{e:#}")).await?;
+            return Ok(Some(claim.submission_id));
         }
     }
     tx.commit().await?;
     Ok(Some(claim.submission_id))
+}
+
+/// A platform failure of the worker holding `owner`'s lease: the job goes
+/// back to the queue, or after its last attempt ends as `platform_error`
+/// (refunded). False if the lease was no longer held.
+pub async fn fail(state: &AppState, job_id: i64, owner: &str, error: &str) -> anyhow::Result<bool> {
+    let Some((submission_id, attempts)) = jobs::attempts(&state.db.pool, job_id).await? else { return Ok(false) };
+    tracing::error!(job = job_id, attempt = attempts, error, "evaluation failed on the platform");
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    let held = if attempts >= state.queue.max_attempts {
+        let done = jobs::finish(&mut *tx, job_id, owner, now).await?;
+        if done {
+            let result = platform_error("the evaluation failed on the platform");
+            submissions::finish_run(&mut *tx, submission_id, &result, now).await?;
+        }
+        done
+    } else {
+        let released = jobs::release(&mut *tx, job_id, owner, error).await?;
+        if released {
+            submissions::requeue(&mut *tx, submission_id).await?;
+        }
+        released
+    };
+    tx.commit().await?;
+    Ok(held)
 }
 
 /// Starts `n` in-process workers that run the queue until the process ends.
@@ -241,7 +256,12 @@ pub async fn job_spec(state: &AppState, submission_id: i64) -> anyhow::Result<Jo
 }
 
 /// Runs a job's model on its inputs (worker side; blocking).
-pub fn execute(sandbox: &gaic_sandbox::Sandbox, job: &JobSpec, model: &[u8], inputs: &[u8]) -> Result<RunOutcome, String> {
+pub fn execute(
+    sandbox: &gaic_sandbox::Sandbox,
+    job: &JobSpec,
+    model: &[u8],
+    inputs: &[u8],
+) -> Result<RunOutcome, String> {
     let parsed = super::read_inputs(inputs, &job.id_column, &job.feature_columns)?;
     let limits = Limits { fuel: job.fuel, memory_bytes: job.memory_bytes, wall_ms: job.wall_ms, ..Limits::default() };
     let r = sandbox.compile_and_run(model, &parsed.values, parsed.cols, job.out_cols, &limits);
@@ -277,8 +297,9 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
         let inputs_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_INPUTS)
             .await?
             .ok_or_else(|| anyhow::anyhow!("task {} has no hidden inputs", task.slug))?;
-        let inputs = super::read_inputs(&state.blobs.get(&inputs_hash).await?, &spec.data.id_column, &spec.data.feature_columns)
-            .map_err(anyhow::Error::msg)?;
+        let inputs =
+            super::read_inputs(&state.blobs.get(&inputs_hash).await?, &spec.data.id_column, &spec.data.feature_columns)
+                .map_err(anyhow::Error::msg)?;
         if outcome.outputs.len() != inputs.ids.len() * out_cols || outcome.outputs.iter().any(|v| !v.is_finite()) {
             result.status = "failed";
             result.verdict = Some(Verdict::InvalidOutput.as_str().to_owned());
@@ -328,7 +349,9 @@ pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<Ru
     let sandbox = state.sandbox.clone();
     let outcome = {
         let job = job.clone();
-        tokio::task::spawn_blocking(move || execute(&sandbox, &job, &model, &inputs)).await?.map_err(anyhow::Error::msg)?
+        tokio::task::spawn_blocking(move || execute(&sandbox, &job, &model, &inputs))
+            .await?
+            .map_err(anyhow::Error::msg)?
     };
     conclude(state, submission_id, &outcome).await
 }

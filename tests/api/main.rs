@@ -9,6 +9,7 @@ mod leaks;
 mod models;
 mod ops;
 mod queue;
+mod remote;
 mod sandbox_cli;
 mod score_cli;
 mod serve;

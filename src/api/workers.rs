@@ -1,0 +1,340 @@
+//! Remote workers: admins issue and revoke worker tokens and see the fleet;
+//! workers (with a worker token, never a user's) register, lease jobs, fetch
+//! the model and the hidden *inputs* (never labels: only those two kinds of
+//! blob are served here), heartbeat, and post outcomes, which the server
+//! scores. A result for a lease the worker no longer holds is refused (409).
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{self, CurrentUser};
+use crate::db::{self, jobs, workers};
+use crate::error::{AppError, AppJson, AppPath, AppResult, ErrorBody};
+use crate::eval::runner::{self, JobSpec, RunOutcome};
+use crate::state::AppState;
+
+/// Routes of this module; `upload_limit` bounds posted outcomes.
+pub fn router(upload_limit: usize) -> Router<AppState> {
+    Router::new()
+        .route("/admin/worker-tokens", post(create_worker_token))
+        .route("/admin/worker-tokens/{id}", delete(revoke_worker_token))
+        .route("/admin/workers", get(list_workers))
+        .route("/worker/register", post(register_worker))
+        .route("/worker/lease", post(lease_job))
+        .route("/worker/blobs/{hash}", get(worker_blob))
+        .route("/worker/jobs/{id}/heartbeat", post(heartbeat_job))
+        .route("/worker/jobs/{id}/result", post(post_result).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/worker/jobs/{id}/fail", post(fail_job))
+}
+
+/// The authenticated worker.
+#[derive(Debug, Clone)]
+pub struct WorkerAuth {
+    /// Its id.
+    pub worker_id: i64,
+}
+
+impl WorkerAuth {
+    fn owner_prefix(&self) -> String {
+        format!("w{}-", self.worker_id)
+    }
+}
+
+impl FromRequestParts<AppState> for WorkerAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = auth::presented_token(&parts.headers)
+            .ok_or_else(|| AppError::Unauthorized("send the worker token as `Authorization: Bearer <token>`".into()))?;
+        let row = workers::by_token_hash(&state.db.pool, &auth::token_hash(&token))
+            .await?
+            .ok_or_else(|| AppError::Unauthorized("the worker token is invalid or revoked".into()))?;
+        workers::touch(&state.db.pool, row.worker_id, db::now_ms()).await?;
+        Ok(Self { worker_id: row.worker_id })
+    }
+}
+
+/// A worker token request.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct WorkerTokenRequest {
+    /// A label, e.g. the machine's name.
+    pub name: String,
+}
+
+/// A new worker token, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewWorkerToken {
+    /// The worker's id (to revoke it).
+    pub id: i64,
+    /// Label.
+    pub name: String,
+    /// The secret: `gaic worker --token …`. Not shown again.
+    pub token: String,
+}
+
+/// Issues a worker token (admins).
+#[utoipa::path(post, path = "/api/v1/admin/worker-tokens", tag = "workers", security(("bearer" = [])),
+    request_body = WorkerTokenRequest,
+    responses((status = 201, body = NewWorkerToken), (status = 403, body = ErrorBody)))]
+pub async fn create_worker_token(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppJson(req): AppJson<WorkerTokenRequest>,
+) -> AppResult<(StatusCode, AppJson<NewWorkerToken>)> {
+    me.require("admin")?;
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("invalid_name", "name: 1-100 characters"));
+    }
+    // A worker token looks different from a user's: `gaicw_…`.
+    let token = format!("gaicw_{}", &auth::new_token().0["gaic_".len()..]);
+    let hash = auth::token_hash(&token);
+    let id = workers::insert(&state.db.pool, name, &hash, db::now_ms()).await?;
+    tracing::info!(worker = id, by = %me.username, "worker token issued");
+    Ok((StatusCode::CREATED, AppJson(NewWorkerToken { id, name: name.to_owned(), token })))
+}
+
+/// Revokes a worker token (admins); the worker is refused at once.
+#[utoipa::path(delete, path = "/api/v1/admin/worker-tokens/{id}", tag = "workers", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_worker_token(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<StatusCode> {
+    me.require("admin")?;
+    if workers::revoke(&state.db.pool, id, db::now_ms()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound("worker"))
+    }
+}
+
+/// A worker as admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkerView {
+    /// Id.
+    pub id: i64,
+    /// Label.
+    pub name: String,
+    /// Device it registered.
+    pub device: Option<String>,
+    /// Its gaic version.
+    pub version: Option<String>,
+    /// Jobs at once.
+    pub concurrency: Option<i64>,
+    /// Last heard from (RFC 3339).
+    pub last_seen_at: Option<String>,
+    /// Silent for longer than three leases.
+    pub lost: bool,
+    /// Token revoked.
+    pub revoked: bool,
+    /// Submissions it is running now.
+    pub running: Vec<i64>,
+}
+
+/// The worker fleet (admins).
+#[utoipa::path(get, path = "/api/v1/admin/workers", tag = "workers", security(("bearer" = [])),
+    responses((status = 200, body = [WorkerView]), (status = 403, body = ErrorBody)))]
+pub async fn list_workers(State(state): State<AppState>, me: CurrentUser) -> AppResult<AppJson<Vec<WorkerView>>> {
+    me.require("admin")?;
+    let now = db::now_ms();
+    let mut out = Vec::new();
+    for w in workers::list(&state.db.pool).await? {
+        let running =
+            workers::running_jobs(&state.db.pool, &WorkerAuth { worker_id: w.worker_id }.owner_prefix()).await?;
+        out.push(WorkerView {
+            id: w.worker_id,
+            name: w.name,
+            device: w.device,
+            version: w.version,
+            concurrency: w.concurrency,
+            last_seen_at: w.last_seen_at.map(db::ms_to_rfc3339),
+            lost: w.last_seen_at.is_none_or(|t| now - t > 3 * state.queue.lease_ms),
+            revoked: w.revoked_at.is_some(),
+            running,
+        });
+    }
+    Ok(AppJson(out))
+}
+
+/// What a worker says about itself.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct Registration {
+    /// `cpu` or `cuda:N (name)`.
+    pub device: String,
+    /// gaic version.
+    pub version: String,
+    /// Jobs at once.
+    pub concurrency: i64,
+}
+
+/// Registers (or re-registers) the calling worker.
+#[utoipa::path(post, path = "/api/v1/worker/register", tag = "workers", request_body = Registration,
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn register_worker(
+    State(state): State<AppState>,
+    w: WorkerAuth,
+    AppJson(r): AppJson<Registration>,
+) -> AppResult<StatusCode> {
+    let device: String = r.device.chars().take(200).collect();
+    let version: String = r.version.chars().take(50).collect();
+    workers::register(&state.db.pool, w.worker_id, &device, &version, r.concurrency.clamp(1, 1024), db::now_ms())
+        .await?;
+    tracing::info!(worker = w.worker_id, device = %device, version = %version, "worker registered");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A leased job.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Lease {
+    /// The job.
+    pub job_id: i64,
+    /// The lease to present with heartbeats and the result.
+    pub lease: String,
+    /// Milliseconds the lease lasts without a heartbeat.
+    pub lease_ms: i64,
+    /// What to run.
+    pub job: JobSpec,
+}
+
+/// Leases the next job (fairly across teams), or 204 when the queue is empty.
+#[utoipa::path(post, path = "/api/v1/worker/lease", tag = "workers",
+    responses((status = 200, body = Lease), (status = 204, description = "no job"), (status = 401, body = ErrorBody)))]
+pub async fn lease_job(State(state): State<AppState>, w: WorkerAuth) -> AppResult<Response> {
+    runner::reap(&state).await.map_err(AppError::Internal)?;
+    let owner = format!("{}{:08x}", w.owner_prefix(), rand::random::<u32>());
+    let q = state.queue;
+    let Some(claim) =
+        jobs::claim(&state.db.pool, state.db.backend, &owner, db::now_ms(), q.lease_ms, q.team_cap).await?
+    else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    crate::db::submissions::start_run(&state.db.pool, claim.submission_id, db::now_ms()).await?;
+    let job = runner::job_spec(&state, claim.submission_id).await.map_err(AppError::Internal)?;
+    tracing::info!(job = claim.job_id, worker = w.worker_id, "job leased to a remote worker");
+    Ok(AppJson(Lease { job_id: claim.job_id, lease: owner, lease_ms: q.lease_ms, job }).into_response())
+}
+
+/// Downloads a model or a task's hidden inputs by content hash. Nothing
+/// else (labels least of all) is served here.
+#[utoipa::path(get, path = "/api/v1/worker/blobs/{hash}", tag = "workers", params(("hash" = String, Path)),
+    responses((status = 200, description = "the bytes"), (status = 404, body = ErrorBody)))]
+pub async fn worker_blob(
+    State(state): State<AppState>,
+    _w: WorkerAuth,
+    AppPath(hash): AppPath<String>,
+) -> AppResult<Response> {
+    if hash.len() != 64
+        || !hash.bytes().all(|b| b.is_ascii_hexdigit())
+        || !workers::blob_allowed(&state.db.pool, &hash).await?
+    {
+        return Err(AppError::NotFound("blob"));
+    }
+    let stream = state.blobs.stream(&hash).await.map_err(AppError::Internal)?;
+    Ok(Body::from_stream(stream).into_response())
+}
+
+/// A lease presented back.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct LeaseRef {
+    /// The lease from `/worker/lease`.
+    pub lease: String,
+}
+
+fn own(w: &WorkerAuth, lease: &str) -> AppResult<()> {
+    if lease.starts_with(&w.owner_prefix()) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("that lease belongs to another worker".into()))
+    }
+}
+
+fn lost() -> AppError {
+    AppError::Conflict("the lease is no longer yours (it expired and the job went back to the queue)".into())
+}
+
+/// Extends a lease; 409 when it is no longer held.
+#[utoipa::path(post, path = "/api/v1/worker/jobs/{id}/heartbeat", tag = "workers", params(("id" = i64, Path)),
+    request_body = LeaseRef, responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn heartbeat_job(
+    State(state): State<AppState>,
+    w: WorkerAuth,
+    AppPath(id): AppPath<i64>,
+    AppJson(l): AppJson<LeaseRef>,
+) -> AppResult<StatusCode> {
+    own(&w, &l.lease)?;
+    if jobs::heartbeat(&state.db.pool, id, &l.lease, db::now_ms(), state.queue.lease_ms).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(lost())
+    }
+}
+
+/// A run's outcome with its lease.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct ResultPost {
+    /// The lease.
+    pub lease: String,
+    /// What the sandbox reported.
+    pub outcome: RunOutcome,
+}
+
+/// Posts a run's outcome: the server scores it and records it once; 409 when
+/// the lease is no longer held (a late or duplicate result changes nothing).
+#[utoipa::path(post, path = "/api/v1/worker/jobs/{id}/result", tag = "workers", params(("id" = i64, Path)),
+    request_body = ResultPost, responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn post_result(
+    State(state): State<AppState>,
+    w: WorkerAuth,
+    AppPath(id): AppPath<i64>,
+    AppJson(post): AppJson<ResultPost>,
+) -> AppResult<StatusCode> {
+    own(&w, &post.lease)?;
+    let Some(submission_id) = jobs::held(&state.db.pool, id, &post.lease).await? else {
+        return Err(lost());
+    };
+    let result = runner::conclude(&state, submission_id, &post.outcome).await.map_err(AppError::Internal)?;
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    if !jobs::finish(&mut *tx, id, &post.lease, now).await? {
+        return Err(lost());
+    }
+    crate::db::submissions::finish_run(&mut *tx, submission_id, &result, now).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Why a worker could not run a job.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct FailPost {
+    /// The lease.
+    pub lease: String,
+    /// What went wrong on the worker (a platform failure: the job is retried).
+    pub error: String,
+}
+
+/// Reports a platform failure: the job goes back to the queue (or, after the
+/// last attempt, ends as platform_error and is refunded).
+#[utoipa::path(post, path = "/api/v1/worker/jobs/{id}/fail", tag = "workers", params(("id" = i64, Path)),
+    request_body = FailPost, responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn fail_job(
+    State(state): State<AppState>,
+    w: WorkerAuth,
+    AppPath(id): AppPath<i64>,
+    AppJson(post): AppJson<FailPost>,
+) -> AppResult<StatusCode> {
+    own(&w, &post.lease)?;
+    if runner::fail(&state, id, &post.lease, &post.error).await.map_err(AppError::Internal)? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(lost())
+    }
+}

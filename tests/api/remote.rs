@@ -1,0 +1,148 @@
+//! Remote workers: tokens, the real `gaic worker` process taking jobs over
+//! HTTP, labels never served to a worker, and a worker killed mid-job.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, User, assert_error};
+use crate::models::{example, wait_final};
+
+async fn worker_token(app: &TestApp, name: &str) -> String {
+    let res = app.admin().await.post_json("/api/v1/admin/worker-tokens", &json!({ "name": name })).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.unwrap();
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("gaicw_"));
+    token
+}
+
+fn start_worker(app: &TestApp, token: &str, cache: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_gaic"))
+        .args(["worker", "--server", &app.base, "--concurrency", "1", "--poll-secs", "0.05", "--cache-dir"])
+        .arg(cache)
+        .env("GAIC_WORKER_TOKEN", token)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn submit(user: &User, slug: &str, bytes: Vec<u8>) -> i64 {
+    let body: Value = user.submit(slug, bytes).await.json().await.unwrap();
+    body["submission"]["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_remote_worker_takes_jobs_over_http_and_is_listed() {
+    let app = TestApp::spawn_with(|a| a.workers = Some(0)).await;
+    let ann = app.competitor("ann").await;
+    assert_error(ann.post_json("/api/v1/admin/worker-tokens", &json!({"name": "x"})).await, 403, "forbidden", "admin")
+        .await;
+    let token = worker_token(&app, "gpu-box-1").await;
+    let cache = tempfile::tempdir().unwrap();
+    let mut worker = start_worker(&app, &token, cache.path());
+    let id = submit(&ann, "digits", example("digits_mlp")).await;
+    let s = wait_final(&ann, id).await;
+    assert_eq!(s["status"], "scored", "{s}");
+    assert!(s["public_score"].as_f64().unwrap() > 0.9);
+    let fleet: Value = app.admin().await.get_json("/api/v1/admin/workers").await;
+    assert_eq!(fleet[0]["name"], "gpu-box-1");
+    assert_eq!(fleet[0]["device"], "cpu");
+    assert_eq!(fleet[0]["lost"], false);
+    assert!(fleet[0]["version"].is_string());
+    // The worker cached what it fetched, by hash.
+    assert!(std::fs::read_dir(cache.path().join("blobs")).unwrap().count() >= 2);
+    // Revoked: the worker is refused at once.
+    let wid = fleet[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        app.admin().await.delete(&format!("/api/v1/admin/worker-tokens/{wid}")).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let res = reqwest::Client::new().post(app.url("/api/v1/worker/lease")).bearer_auth(&token).send().await.unwrap();
+    assert_error(res, 401, "unauthorized", "revoked").await;
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+}
+
+#[tokio::test]
+async fn workers_get_models_and_inputs_but_never_labels() {
+    let app = TestApp::spawn_with(|a| a.workers = Some(0)).await;
+    let token = worker_token(&app, "w").await;
+    let ann = app.competitor("ann").await;
+    submit(&ann, "diabetes", example("diabetes-linear.wat")).await;
+    let client = reqwest::Client::new();
+    let lease: Value =
+        client.post(app.url("/api/v1/worker/lease")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let job = &lease["job"];
+    for key in ["model_hash", "inputs_hash"] {
+        let hash = job[key].as_str().unwrap();
+        let res =
+            client.get(app.url(&format!("/api/v1/worker/blobs/{hash}"))).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{key}");
+    }
+    assert!(!lease.to_string().contains("label"), "a lease names no labels: {lease}");
+    let labels = std::fs::read(crate::helpers::tasks_dir().join("diabetes/hidden/test_labels.csv")).unwrap();
+    let labels_hash = gaic::blobs::sha256_hex(&labels);
+    let res =
+        client.get(app.url(&format!("/api/v1/worker/blobs/{labels_hash}"))).bearer_auth(&token).send().await.unwrap();
+    assert_error(res, 404, "not_found", "blob").await;
+    // A user's token is not a worker's.
+    let res =
+        client.post(app.url("/api/v1/worker/lease")).bearer_auth(ann.token.as_ref().unwrap()).send().await.unwrap();
+    assert_error(res, 401, "unauthorized", "worker token").await;
+    // A result under somebody else's lease is refused.
+    let res = client
+        .post(app.url(&format!("/api/v1/worker/jobs/{}/result", lease["job_id"])))
+        .bearer_auth(&token)
+        .json(&json!({"lease": "w999-00000000", "outcome": {"verdict": "ok", "message": "", "fuel_used": 1, "peak_memory_bytes": 1, "wall_ms": 1, "log": "", "outputs": []}}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 403, "forbidden", "another worker").await;
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_job_loses_its_lease_and_the_job_runs_once_more() {
+    let app = TestApp::spawn_with(|a| {
+        a.workers = Some(0);
+        a.lease_secs = 1;
+    })
+    .await;
+    let token = worker_token(&app, "w").await;
+    let ann = app.competitor("ann").await;
+    // Spins until its 2e9 fuel (the digits budget) runs out: a few seconds.
+    let slow = wat::parse_str(
+        r#"(module (memory (export "memory") 2) (global $h (mut i32) (i32.const 1024))
+            (func (export "gaic_abi_version") (result i32) i32.const 1)
+            (func (export "gaic_alloc") (param $n i32) (result i32) global.get $h global.get $h local.get $n i32.add global.set $h)
+            (func (export "gaic_predict") (param i32 i32 i32 i32 i32) (result i32) (loop $l br $l) i32.const 0))"#,
+    )
+    .unwrap();
+    let id = submit(&ann, "digits", slow).await;
+    let cache = tempfile::tempdir().unwrap();
+    let mut first = start_worker(&app, &token, cache.path());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ann.get_json(&format!("/api/v1/submissions/{id}")).await["status"] != "running" {
+        assert!(Instant::now() < deadline, "never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let running = ann.get_json(&format!("/api/v1/submissions/{id}")).await;
+    assert!(running["running"]["worker"].as_str().unwrap().starts_with('w'), "{running}");
+    first.kill().unwrap(); // SIGKILL, mid-job
+    first.wait().unwrap();
+    let mut second = start_worker(&app, &token, cache.path());
+    let s = wait_final(&ann, id).await;
+    assert_eq!(s["status"], "failed", "{s}");
+    assert_eq!(s["verdict"], "out_of_fuel");
+    let jobs: Vec<(i64, String)> = sqlx::query_as("SELECT attempts, state FROM jobs WHERE submission_id = $1")
+        .bind(id)
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(jobs, [(2, "done".to_owned())], "re-leased once, finished once");
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
