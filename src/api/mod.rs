@@ -7,6 +7,7 @@
 //! [`ApiDoc`], served at `/api/v1/openapi.json`.
 
 pub mod leaderboard;
+pub mod live;
 pub mod ops;
 pub mod submissions;
 pub mod tasks;
@@ -50,6 +51,8 @@ pub const JSON_LIMIT: usize = 1 << 20;
         leaderboard::get_leaderboard, leaderboard::close_task, leaderboard::add_baseline, leaderboard::delete_baseline,
         leaderboard::rescore_task,
         workers::create_worker_token, workers::revoke_worker_token, workers::list_workers, workers::register_worker,
+        live::submission_events, live::task_events, live::cancel_submission, live::requeue_submission,
+        live::get_queue, live::purge_queue,
         workers::lease_job, workers::worker_blob, workers::heartbeat_job, workers::post_result, workers::fail_job,
         ops::healthz, ops::readyz,
     ),
@@ -63,6 +66,7 @@ pub const JSON_LIMIT: usize = 1 << 20;
         (name = "teams", description = "Teams, invites and mergers"),
         (name = "leaderboards", description = "Public and private boards, closing, baselines, rescoring"),
         (name = "workers", description = "Remote evaluation workers and their tokens"),
+        (name = "queue", description = "The evaluation queue: cancel, requeue, purge, depth"),
         (name = "ops", description = "Health and readiness"),
     )
 )]
@@ -95,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .merge(teams::router())
         .merge(leaderboard::router(upload_limit))
         .merge(workers::router(upload_limit))
+        .merge(live::router())
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);

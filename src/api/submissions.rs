@@ -397,7 +397,7 @@ pub async fn list_submissions(
 
 /// A submission the caller may see: their team's, or any for the task's
 /// organizer and admins. Returns it with its task.
-async fn visible_submission(
+pub(crate) async fn visible_submission(
     state: &AppState,
     me: &CurrentUser,
     id: i64,

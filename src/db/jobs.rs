@@ -204,3 +204,70 @@ pub async fn held<'e>(ex: impl Executor<'e, Database = Any>, job_id: i64, owner:
 pub async fn attempts<'e>(ex: impl Executor<'e, Database = Any>, job_id: i64) -> sqlx::Result<Option<(i64, i64)>> {
     sqlx::query_as("SELECT submission_id, attempts FROM jobs WHERE job_id = $1").bind(job_id).fetch_optional(ex).await
 }
+
+/// A job with its submission's names, for the organizer's queue view.
+#[derive(Debug, Clone, FromRow)]
+pub struct JobRow {
+    /// The job.
+    pub job_id: i64,
+    /// Its submission.
+    pub submission_id: i64,
+    /// The team's name.
+    pub team: String,
+    /// queued, running, done or cancelled.
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// The worker holding it.
+    pub lease_owner: Option<String>,
+    /// Queued at (ms).
+    pub created_at: i64,
+    /// Started at (ms).
+    pub started_at: Option<i64>,
+}
+
+/// A task's unfinished jobs, oldest first.
+pub async fn open_of_task<'e>(ex: impl Executor<'e, Database = Any>, task_id: i64) -> sqlx::Result<Vec<JobRow>> {
+    sqlx::query_as(
+        "SELECT j.job_id, j.submission_id, t.name AS team, j.state, j.attempts, j.lease_owner, j.created_at, j.started_at
+         FROM jobs j JOIN teams t ON t.team_id = j.team_id
+         WHERE j.task_id = $1 AND j.state IN ('queued', 'running') ORDER BY j.job_id",
+    )
+    .bind(task_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// Jobs of a task finished since `since` (ms).
+pub async fn finished_since<'e>(ex: impl Executor<'e, Database = Any>, task_id: i64, since: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE task_id = $1 AND state = 'done' AND finished_at >= $2")
+        .bind(task_id)
+        .bind(since)
+        .fetch_one(ex)
+        .await
+}
+
+/// Cancels a submission's job if it is queued or running; whether it was.
+pub async fn cancel<'e>(ex: impl Executor<'e, Database = Any>, submission_id: i64, now: i64) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE jobs SET state = 'cancelled', finished_at = $2, lease_owner = NULL
+         WHERE submission_id = $1 AND state IN ('queued', 'running')",
+    )
+    .bind(submission_id)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Puts a finished or cancelled job back in the queue with fresh attempts.
+pub async fn requeue_finished<'e>(ex: impl Executor<'e, Database = Any>, submission_id: i64) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE jobs SET state = 'queued', attempts = 0, lease_owner = NULL, lease_expires_at = NULL, finished_at = NULL
+         WHERE submission_id = $1 AND state IN ('done', 'cancelled')",
+    )
+    .bind(submission_id)
+    .execute(ex)
+    .await?;
+    Ok(r.rows_affected() > 0)
+}

@@ -450,3 +450,53 @@ pub async fn fuel_of_task<'e>(ex: impl Executor<'e, Database = Any>, task_id: i6
         .fetch_all(ex)
         .await
 }
+
+/// Marks a submission cancelled (failed, refunded).
+pub async fn cancel<'e>(ex: impl Executor<'e, Database = Any>, id: i64, reason: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE submissions SET status = 'failed', error = $2, counted = 0, scored_at = $3
+         WHERE submission_id = $1 AND status IN ('queued', 'running')",
+    )
+    .bind(id)
+    .bind(reason)
+    .bind(now)
+    .execute(ex)
+    .await
+    .map(|_| ())
+}
+
+/// Resets a model submission for another evaluation.
+pub async fn reset_for_requeue<'e>(ex: impl Executor<'e, Database = Any>, id: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE submissions SET status = 'queued', public_score = NULL, private_score = NULL, error = NULL, verdict = NULL,
+                fuel_used = NULL, peak_memory_bytes = NULL, wall_ms = NULL, run_log = NULL, predictions_hash = NULL,
+                scored_at = NULL, started_at = NULL
+         WHERE submission_id = $1",
+    )
+    .bind(id)
+    .execute(ex)
+    .await
+    .map(|_| ())
+}
+
+/// The status fields a live view follows.
+pub async fn live<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: i64,
+) -> sqlx::Result<Option<(String, Option<f64>, Option<String>, Option<String>)>> {
+    sqlx::query_as("SELECT status, public_score, verdict, error FROM submissions WHERE submission_id = $1")
+        .bind(id)
+        .fetch_optional(ex)
+        .await
+}
+
+/// How many submissions of a task are scored, and the latest score time.
+pub async fn scored_marker<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    task_id: i64,
+) -> sqlx::Result<(i64, Option<i64>)> {
+    sqlx::query_as("SELECT COUNT(*), MAX(scored_at) FROM submissions WHERE task_id = $1 AND status = 'scored'")
+        .bind(task_id)
+        .fetch_one(ex)
+        .await
+}

@@ -50,6 +50,9 @@ fn assert_no_pairs(what: &str, body: &str, pairs: &[(String, String)]) {
 async fn crawl(app: &TestApp, user: &User, who: &str, sub: i64, team: i64, pairs: &[(String, String)]) {
     let doc: Value = app.anon().get_json("/api/v1/openapi.json").await;
     for path in get_paths(&doc, "diabetes", sub, team) {
+        if path.ends_with("/events") {
+            continue; // streams of states and scores only; covered by the live tests
+        }
         let res = user.get(&path).await;
         let body = res.text().await.unwrap();
         if path.contains("/files/") && !path.contains("..") && body.starts_with("id,") {

@@ -6,6 +6,7 @@ mod accounts;
 mod helpers;
 mod leaderboards;
 mod leaks;
+mod live;
 mod models;
 mod ops;
 mod queue;

@@ -76,7 +76,8 @@ async fn the_openapi_document_matches_the_routes() {
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let res = client.request(m, app.url(&concrete)).send().await.unwrap();
             let status = res.status();
-            let body = res.text().await.unwrap();
+            // Event streams never end: their headers are enough.
+            let body = if concrete.ends_with("/events") { String::new() } else { res.text().await.unwrap() };
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is documented but not routed");
             assert!(!body.contains("route not found"), "{method} {path} is documented but not routed");
             checked += 1;
