@@ -23,6 +23,8 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     /// The server's state, for driving the queue directly.
     pub state: gaic::state::AppState,
+    /// The settings it was started with.
+    pub args: ServeArgs,
     client: Client,
 }
 
@@ -89,12 +91,26 @@ impl TestApp {
             log_format: LogFormat::Text,
         };
         tweak(&mut args);
+        if args.database_url.is_none() {
+            args.database_url = Some(args.database_url());
+        }
         let state = gaic::server::prepare(&args).await.expect("server prepares");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let router = gaic::api::router(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        Self { base: format!("http://{addr}"), data_dir, state, client: Client::new() }
+        Self { base: format!("http://{addr}"), data_dir, state, args, client: Client::new() }
+    }
+
+    /// A second server over the same database and data folder (a replica).
+    pub async fn replica(&self, tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        let (url, dir) = (self.args.database_url.clone(), self.args.data_dir.clone());
+        Self::spawn_with(|a| {
+            a.database_url = url;
+            a.data_dir = dir;
+            tweak(a);
+        })
+        .await
     }
 
     /// An absolute URL for `path`.

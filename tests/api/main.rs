@@ -11,6 +11,7 @@ mod models;
 mod ops;
 mod queue;
 mod remote;
+mod scale;
 mod sandbox_cli;
 mod score_cli;
 mod serve;
