@@ -27,8 +27,14 @@ async fn two_servers_and_three_workers_evaluate_200_submissions_exactly_once() {
     let caches: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     for (i, cache) in caches.iter().enumerate() {
         let server = if i < 2 { &a } else { &b };
-        let token: Value =
-            server.admin().await.post_json("/api/v1/admin/worker-tokens", &json!({"name": format!("w{i}")})).await.json().await.unwrap();
+        let token: Value = server
+            .admin()
+            .await
+            .post_json("/api/v1/admin/worker-tokens", &json!({"name": format!("w{i}")}))
+            .await
+            .json()
+            .await
+            .unwrap();
         workers.push(
             Command::new(env!("CARGO_BIN_EXE_gaic"))
                 .args(["worker", "--server", &server.base, "--concurrency", "1", "--poll-secs", "0.05", "--cache-dir"])
@@ -75,9 +81,13 @@ async fn two_servers_and_three_workers_evaluate_200_submissions_exactly_once() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    let jobs: Vec<(i64, String)> = sqlx::query_as("SELECT attempts, state FROM jobs").fetch_all(&a.state.db.pool).await.unwrap();
+    let jobs: Vec<(i64, String)> =
+        sqlx::query_as("SELECT attempts, state FROM jobs").fetch_all(&a.state.db.pool).await.unwrap();
     assert_eq!(jobs.len(), 100);
-    assert!(jobs.iter().all(|(attempts, state)| *attempts == 1 && state == "done"), "each job ran exactly once: {jobs:?}");
+    assert!(
+        jobs.iter().all(|(attempts, state)| *attempts == 1 && state == "done"),
+        "each job ran exactly once: {jobs:?}"
+    );
     let fleet: Value = admin.get_json("/api/v1/admin/workers").await;
     assert_eq!(fleet.as_array().unwrap().len(), 3);
     for mut w in workers {
