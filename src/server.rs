@@ -160,7 +160,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(database = ?state.db.backend, "listening on http://{addr}");
     println!("gaic is running at http://{addr}/ (tasks: http://{addr}/api/v1/tasks)");
-    axum::serve(listener, crate::api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, crate::api::router(state.clone())).with_graceful_shutdown(shutdown_signal()).await?;
+    crate::eval::runner::stop_workers(&state, std::time::Duration::from_secs(30)).await;
     tracing::info!("stopped");
     Ok(())
 }

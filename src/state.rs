@@ -42,6 +42,10 @@ pub struct AppState {
     pub queue: crate::eval::runner::QueueSettings,
     /// Wakes idle in-process workers when a job is queued.
     pub queue_wakeup: Arc<tokio::sync::Notify>,
+    /// Set when the server is stopping: workers take no new job.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// The in-process workers, awaited at shutdown.
+    pub workers: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl AppState {
@@ -53,6 +57,8 @@ impl AppState {
             eval_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
             queue: crate::eval::runner::QueueSettings::default(),
             queue_wakeup: Arc::new(tokio::sync::Notify::new()),
+            stopping: Arc::default(),
+            workers: Arc::default(),
             db,
             blobs,
             settings: Arc::new(settings),

@@ -172,13 +172,15 @@ pub async fn fail(state: &AppState, job_id: i64, owner: &str, error: &str) -> an
     Ok(held)
 }
 
-/// Starts `n` in-process workers that run the queue until the process ends.
+/// Starts `n` in-process workers that run the queue until
+/// [`stop_workers`].
 pub fn start_workers(state: &AppState, n: u32) {
     for i in 0..n {
-        let state = state.clone();
+        let worker_state = state.clone();
         let owner = format!("inproc:{}:{i}", std::process::id());
-        tokio::spawn(async move {
-            loop {
+        let handle = tokio::spawn(async move {
+            let state = worker_state;
+            while !state.stopping.load(std::sync::atomic::Ordering::Relaxed) {
                 match run_once(&state, &owner).await {
                     Ok(Some(_)) => continue,
                     Ok(None) => {}
@@ -188,6 +190,20 @@ pub fn start_workers(state: &AppState, n: u32) {
                 let _ = tokio::time::timeout(std::time::Duration::from_millis(500), wake).await;
             }
         });
+        state.workers.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+    }
+}
+
+/// Graceful stop: workers take no new job and finish the ones they hold
+/// (up to `grace`); a job still running then keeps its lease until it
+/// expires, and runs again elsewhere.
+pub async fn stop_workers(state: &AppState, grace: std::time::Duration) {
+    state.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+    state.queue_wakeup.notify_waiters();
+    let handles: Vec<_> = std::mem::take(&mut *state.workers.lock().unwrap_or_else(|e| e.into_inner()));
+    let all = futures::future::join_all(handles);
+    if tokio::time::timeout(grace, all).await.is_err() {
+        tracing::warn!("workers still busy after the grace period; their jobs will run again");
     }
 }
 

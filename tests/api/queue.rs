@@ -174,3 +174,71 @@ async fn a_crashed_server_loses_no_job() {
     }
     stop(second);
 }
+
+/// SIGTERM: the server stops taking jobs, finishes the one it runs, exits 0;
+/// the result is there after a restart, from that single attempt.
+#[tokio::test]
+async fn a_stopping_server_finishes_the_job_in_hand() {
+    use crate::serve::{start, stop};
+    let data = tempfile::tempdir().unwrap();
+    let env = [("GAIC_ADMIN_PASSWORD", "admin-password-1"), ("GAIC_WORKERS", "1")];
+    let server = start(data.path(), &env);
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    let register = serde_json::json!({"username": "ann", "email": "ann@example.org", "password": "a long password", "country": "KR"});
+    client.post(format!("{base}/api/v1/users")).json(&register).send().await.unwrap();
+    let token: Value = client
+        .post(format!("{base}/api/v1/tokens"))
+        .json(&serde_json::json!({"username": "ann", "password": "a long password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let slow = wat::parse_str(
+        r#"(module (memory (export "memory") 2) (global $h (mut i32) (i32.const 1024))
+            (func (export "gaic_abi_version") (result i32) i32.const 1)
+            (func (export "gaic_alloc") (param $n i32) (result i32) global.get $h global.get $h local.get $n i32.add global.set $h)
+            (func (export "gaic_predict") (param i32 i32 i32 i32 i32) (result i32) (loop $l br $l) i32.const 0))"#,
+    )
+    .unwrap();
+    let part = reqwest::multipart::Part::bytes(slow).file_name("m.wasm");
+    let res: Value = client
+        .post(format!("{base}/api/v1/tasks/breast-cancer/submissions"))
+        .bearer_auth(&token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = res["submission"]["id"].as_i64().unwrap();
+    let get = |base: String| {
+        let (client, token) = (client.clone(), token.clone());
+        async move {
+            client
+                .get(format!("{base}/api/v1/submissions/{id}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while get(base.clone()).await["status"] != "running" {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop(server); // SIGTERM; asserts a clean exit
+    let again = start(data.path(), &env);
+    let s = get(again.base.clone()).await;
+    assert_eq!(s["status"], "failed", "finished before the exit: {s}");
+    assert_eq!(s["verdict"], "out_of_fuel");
+    stop(again);
+}
