@@ -288,6 +288,40 @@ pub async fn assert_error(res: Response, status: u16, code: &str, needle: &str) 
     body
 }
 
+/// A model that spins in `gaic_predict` until its fuel runs out (about a
+/// second at the demo tasks' budgets).
+pub const SPIN_WAT: &str = r#"(module (memory (export "memory") 2) (global $h (mut i32) (i32.const 1024))
+    (func (export "gaic_abi_version") (result i32) i32.const 1)
+    (func (export "gaic_alloc") (param $n i32) (result i32) global.get $h global.get $h local.get $n i32.add global.set $h)
+    (func (export "gaic_predict") (param i32 i32 i32 i32 i32) (result i32) (loop $l br $l) i32.const 0))"#;
+
+/// [`SPIN_WAT`] as a binary module.
+pub fn spin_model() -> Vec<u8> {
+    wat::parse_str(SPIN_WAT).unwrap()
+}
+
+/// Registers `username` on a server known only by its URL (a spawned
+/// binary) and logs in.
+pub async fn remote_user(base: &str, username: &str) -> User {
+    let client = Client::new();
+    let body = json!({ "username": username, "email": format!("{username}@example.org"), "password": PASSWORD, "country": "KR" });
+    let res = client.post(format!("{base}/api/v1/users")).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = client
+        .post(format!("{base}/api/v1/tokens"))
+        .json(&json!({ "username": username, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let token: Value = res.json().await.unwrap();
+    User { base: base.to_owned(), client, token: Some(token["token"].as_str().unwrap().to_owned()) }
+}
+
+/// A client for a server known by URL, with an existing token.
+pub fn remote_user_token(base: &str, token: String) -> User {
+    User { base: base.to_owned(), client: Client::new(), token: Some(token) }
+}
+
 /// A demo task's hidden labels as (id, label) pairs.
 pub fn hidden_labels(slug: &str) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(tasks_dir().join(slug).join("hidden/test_labels.csv")).unwrap();

@@ -103,13 +103,7 @@ async fn broken_modules_are_refused_at_upload_and_hostile_ones_fail_with_their_v
     assert_error(bob.submit("digits", b"\0asm garbage".to_vec()).await, 422, "invalid_model", "").await;
     assert_eq!(bob.get_json("/api/v1/tasks/digits/submissions").await["total"], 0, "nothing stored");
 
-    let spin = wat::parse_str(
-        r#"(module (memory (export "memory") 4) (global $h (mut i32) (i32.const 1024))
-            (func (export "gaic_abi_version") (result i32) i32.const 1)
-            (func (export "gaic_alloc") (param $n i32) (result i32) global.get $h global.get $h local.get $n i32.add global.set $h)
-            (func (export "gaic_predict") (param i32 i32 i32 i32 i32) (result i32) (loop $l br $l) i32.const 0))"#,
-    )
-    .unwrap();
+    let spin = crate::helpers::spin_model();
     let s = submit_model(&bob, "digits", spin).await;
     assert_eq!(s["status"], "failed");
     assert_eq!(s["verdict"], "out_of_fuel");

@@ -108,41 +108,11 @@ async fn a_crashed_server_loses_no_job() {
     let data = tempfile::tempdir().unwrap();
     let env = [("GAIC_ADMIN_PASSWORD", "admin-password-1"), ("GAIC_WORKERS", "1"), ("GAIC_LEASE_SECS", "1")];
     let first = start(data.path(), &env);
-    let client = reqwest::Client::new();
-    let base = first.base.clone();
-    let register = serde_json::json!({"username": "ann", "email": "ann@example.org", "password": "a long password", "country": "KR"});
-    client.post(format!("{base}/api/v1/users")).json(&register).send().await.unwrap();
-    let token: Value = client
-        .post(format!("{base}/api/v1/tokens"))
-        .json(&serde_json::json!({"username": "ann", "password": "a long password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap().to_owned();
-    // A slow model (spins until its 1e9 fuel runs out), then two quick ones.
-    let slow = wat::parse_str(
-        r#"(module (memory (export "memory") 2) (global $h (mut i32) (i32.const 1024))
-            (func (export "gaic_abi_version") (result i32) i32.const 1)
-            (func (export "gaic_alloc") (param $n i32) (result i32) global.get $h global.get $h local.get $n i32.add global.set $h)
-            (func (export "gaic_predict") (param i32 i32 i32 i32 i32) (result i32) (loop $l br $l) i32.const 0))"#,
-    )
-    .unwrap();
+    let ann = crate::helpers::remote_user(&first.base, "ann").await;
+    // A slow model (spins until its fuel runs out), then two quick ones.
     let mut ids = Vec::new();
-    for bytes in [slow, example("breast_cancer_logreg"), example("breast_cancer_logreg")] {
-        let part = reqwest::multipart::Part::bytes(bytes).file_name("m.wasm");
-        let res: Value = client
-            .post(format!("{base}/api/v1/tasks/breast-cancer/submissions"))
-            .bearer_auth(&token)
-            .multipart(reqwest::multipart::Form::new().part("file", part))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    for bytes in [crate::helpers::spin_model(), example("breast_cancer_logreg"), example("breast_cancer_logreg")] {
+        let res: Value = ann.submit("breast-cancer", bytes).await.json().await.unwrap();
         ids.push(res["submission"]["id"].as_i64().unwrap());
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -151,26 +121,10 @@ async fn a_crashed_server_loses_no_job() {
     child.wait().unwrap();
 
     let second = start(data.path(), &env);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    for id in &ids {
-        loop {
-            let s: Value = client
-                .get(format!("{}/api/v1/submissions/{id}", second.base))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if !matches!(s["status"].as_str(), Some("queued" | "running")) {
-                let expected = if *id == ids[0] { "failed" } else { "scored" };
-                assert_eq!(s["status"], expected, "{s}");
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "submission {id} stuck: {s}");
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+    let ann = crate::helpers::remote_user_token(&second.base, ann.token.clone().unwrap());
+    for (i, id) in ids.iter().enumerate() {
+        let s = crate::models::wait_final(&ann, *id).await;
+        assert_eq!(s["status"], if i == 0 { "failed" } else { "scored" }, "{s}");
     }
     stop(second);
 }
@@ -183,61 +137,18 @@ async fn a_stopping_server_finishes_the_job_in_hand() {
     let data = tempfile::tempdir().unwrap();
     let env = [("GAIC_ADMIN_PASSWORD", "admin-password-1"), ("GAIC_WORKERS", "1")];
     let server = start(data.path(), &env);
-    let client = reqwest::Client::new();
-    let base = server.base.clone();
-    let register = serde_json::json!({"username": "ann", "email": "ann@example.org", "password": "a long password", "country": "KR"});
-    client.post(format!("{base}/api/v1/users")).json(&register).send().await.unwrap();
-    let token: Value = client
-        .post(format!("{base}/api/v1/tokens"))
-        .json(&serde_json::json!({"username": "ann", "password": "a long password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap().to_owned();
-    let slow = wat::parse_str(
-        r#"(module (memory (export "memory") 2) (global $h (mut i32) (i32.const 1024))
-            (func (export "gaic_abi_version") (result i32) i32.const 1)
-            (func (export "gaic_alloc") (param $n i32) (result i32) global.get $h global.get $h local.get $n i32.add global.set $h)
-            (func (export "gaic_predict") (param i32 i32 i32 i32 i32) (result i32) (loop $l br $l) i32.const 0))"#,
-    )
-    .unwrap();
-    let part = reqwest::multipart::Part::bytes(slow).file_name("m.wasm");
-    let res: Value = client
-        .post(format!("{base}/api/v1/tasks/breast-cancer/submissions"))
-        .bearer_auth(&token)
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ann = crate::helpers::remote_user(&server.base, "ann").await;
+    let res: Value = ann.submit("breast-cancer", crate::helpers::spin_model()).await.json().await.unwrap();
     let id = res["submission"]["id"].as_i64().unwrap();
-    let get = |base: String| {
-        let (client, token) = (client.clone(), token.clone());
-        async move {
-            client
-                .get(format!("{base}/api/v1/submissions/{id}"))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while get(base.clone()).await["status"] != "running" {
+    while ann.get_json(&format!("/api/v1/submissions/{id}")).await["status"] != "running" {
         assert!(std::time::Instant::now() < deadline);
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     stop(server); // SIGTERM; asserts a clean exit
     let again = start(data.path(), &env);
-    let s = get(again.base.clone()).await;
+    let ann = crate::helpers::remote_user_token(&again.base, ann.token.clone().unwrap());
+    let s = ann.get_json(&format!("/api/v1/submissions/{id}")).await;
     assert_eq!(s["status"], "failed", "finished before the exit: {s}");
     assert_eq!(s["verdict"], "out_of_fuel");
     stop(again);

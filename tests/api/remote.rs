@@ -113,15 +113,8 @@ async fn a_worker_killed_mid_job_loses_its_lease_and_the_job_runs_once_more() {
     .await;
     let token = worker_token(&app, "w").await;
     let ann = app.competitor("ann").await;
-    // Spins until its 2e9 fuel (the digits budget) runs out: a few seconds.
-    let slow = wat::parse_str(
-        r#"(module (memory (export "memory") 2) (global $h (mut i32) (i32.const 1024))
-            (func (export "gaic_abi_version") (result i32) i32.const 1)
-            (func (export "gaic_alloc") (param $n i32) (result i32) global.get $h global.get $h local.get $n i32.add global.set $h)
-            (func (export "gaic_predict") (param i32 i32 i32 i32 i32) (result i32) (loop $l br $l) i32.const 0))"#,
-    )
-    .unwrap();
-    let id = submit(&ann, "digits", slow).await;
+    // Spins until its fuel (the digits budget) runs out: a second or two.
+    let id = submit(&ann, "digits", crate::helpers::spin_model()).await;
     let cache = tempfile::tempdir().unwrap();
     let mut first = start_worker(&app, &token, cache.path());
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -58,14 +58,7 @@ fn a_good_model_runs_locally_and_writes_a_csv_ready_to_submit() {
 fn other_verdicts_exit_2_and_tool_errors_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let spin = dir.path().join("spin.wat");
-    std::fs::write(
-        &spin,
-        r#"(module (memory (export "memory") 1) (global $h (mut i32) (i32.const 1024))
-             (func (export "gaic_abi_version") (result i32) i32.const 1)
-             (func (export "gaic_alloc") (param $n i32) (result i32) global.get $h global.get $h local.get $n i32.add global.set $h)
-             (func (export "gaic_predict") (param i32 i32 i32 i32 i32) (result i32) (loop $l br $l) i32.const 0))"#,
-    )
-    .unwrap();
+    std::fs::write(&spin, crate::helpers::SPIN_WAT).unwrap();
     let inputs = tasks_dir().join("diabetes/public/test_inputs.csv");
     let (code, out, _) =
         gaic(&["sandbox", "run", spin.to_str().unwrap(), "--inputs", inputs.to_str().unwrap(), "--fuel", "1000000"]);
