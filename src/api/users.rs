@@ -173,12 +173,14 @@ pub async fn get_user(
     Ok(AppJson(view(row, roles, admin)))
 }
 
-fn check_role(role: &str) -> AppResult<()> {
-    if ROLES.contains(&role) {
-        Ok(())
-    } else {
-        Err(AppError::invalid("unknown_role", format!("unknown role {role:?}; roles: {}", ROLES.join(", "))))
+/// The user whose `role` an admin is changing, after checking the caller
+/// and the role's name.
+async fn role_target(state: &AppState, me: &CurrentUser, username: &str, role: &str) -> AppResult<users::UserRow> {
+    me.require("admin")?;
+    if !ROLES.contains(&role) {
+        return Err(AppError::invalid("unknown_role", format!("unknown role {role:?}; roles: {}", ROLES.join(", "))));
     }
+    users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))
 }
 
 /// Grants a role (admin only). Granting a role already held changes nothing.
@@ -191,10 +193,7 @@ pub async fn grant_role(
     me: CurrentUser,
     AppPath((username, role)): AppPath<(String, String)>,
 ) -> AppResult<AppJson<UserView>> {
-    me.require("admin")?;
-    check_role(&role)?;
-    let row =
-        users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))?;
+    let row = role_target(&state, &me, &username, &role).await?;
     users::grant_role(&state.db.pool, row.user_id, &role, Some(me.user_id), db::now_ms()).await?;
     tracing::info!(by = %me.username, user = %row.username, role, "role granted");
     let roles = users::roles(&state.db.pool, row.user_id).await?;
@@ -211,10 +210,7 @@ pub async fn revoke_role(
     me: CurrentUser,
     AppPath((username, role)): AppPath<(String, String)>,
 ) -> AppResult<AppJson<UserView>> {
-    me.require("admin")?;
-    check_role(&role)?;
-    let row =
-        users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))?;
+    let row = role_target(&state, &me, &username, &role).await?;
     let mut tx = state.db.pool.begin().await?;
     let held = users::roles(&mut *tx, row.user_id).await?.contains(&role);
     if held && role == "admin" && users::count_with_role(&mut *tx, "admin").await? <= 1 {
