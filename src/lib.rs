@@ -21,3 +21,4 @@ pub mod state;
 pub mod tasks;
 pub mod teams;
 pub mod telemetry;
+pub mod web;

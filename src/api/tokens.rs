@@ -64,7 +64,7 @@ pub struct NewTokenView {
 }
 
 /// Checks a username and password, throttling failures.
-async fn check_credentials(state: &AppState, creds: &Credentials) -> AppResult<users::UserRow> {
+pub(crate) async fn check_credentials(state: &AppState, creds: &Credentials) -> AppResult<users::UserRow> {
     let username = creds.username.trim().to_ascii_lowercase();
     state.throttle.check(&username)?;
     let user = users::by_username(&state.db.pool, &username).await?;
@@ -144,7 +144,18 @@ pub async fn revoke_token(
     }
 }
 
-fn session_cookie(value: &str, max_age_secs: u64) -> HeaderValue {
+/// Starts a web session for a user; the `Set-Cookie` value.
+pub(crate) async fn new_session(state: &AppState, user_id: i64, agent: &str) -> AppResult<HeaderValue> {
+    let agent: String = agent.chars().take(100).collect();
+    let (token, hash) = auth::new_token();
+    let now = db::now_ms();
+    let expires = now + SESSION_TTL.as_millis() as i64;
+    tokens::insert(&state.db.pool, user_id, "session", &agent, &hash, Some(expires), now).await?;
+    Ok(session_cookie(&token, SESSION_TTL.as_secs()))
+}
+
+/// A `gaic_session` cookie (an empty value with max-age 0 clears it).
+pub(crate) fn session_cookie(value: &str, max_age_secs: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}"))
         .expect("cookie characters are valid")
 }
@@ -159,14 +170,10 @@ pub async fn create_session(
     AppJson(creds): AppJson<Credentials>,
 ) -> AppResult<Response> {
     let user = check_credentials(&state, &creds).await?;
-    let agent: String =
-        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser").chars().take(100).collect();
-    let (token, hash) = auth::new_token();
-    let now = db::now_ms();
-    let expires = now + SESSION_TTL.as_millis() as i64;
-    tokens::insert(&state.db.pool, user.user_id, "session", &agent, &hash, Some(expires), now).await?;
+    let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser");
+    let cookie = new_session(&state, user.user_id, agent).await?;
     let body = AppJson(serde_json::json!({ "username": user.username }));
-    Ok(([(header::SET_COOKIE, session_cookie(&token, SESSION_TTL.as_secs()))], body).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], body).into_response())
 }
 
 /// Logs out: revokes the presented session or token and clears the cookie.

@@ -117,6 +117,12 @@ pub async fn register_user(
     State(state): State<AppState>,
     AppJson(req): AppJson<RegisterRequest>,
 ) -> AppResult<(StatusCode, AppJson<UserView>)> {
+    let row = create_account(&state, req).await?;
+    Ok((StatusCode::CREATED, AppJson(view(row, vec![], true))))
+}
+
+/// Validates a registration and creates the account (API and web form).
+pub(crate) async fn create_account(state: &AppState, req: RegisterRequest) -> AppResult<users::UserRow> {
     let details = validate(&req);
     if !details.is_empty() {
         let message = format!("{} invalid field(s)", details.len());
@@ -146,7 +152,7 @@ pub async fn register_user(
     })?;
     tracing::info!(user_id, username = %username, "account created");
     let row = users::by_id(&state.db.pool, user_id).await?.ok_or(AppError::NotFound("user"))?;
-    Ok((StatusCode::CREATED, AppJson(view(row, vec![], true))))
+    Ok(row)
 }
 
 /// The caller's own account, with email.

@@ -9,6 +9,7 @@ mod leaks;
 mod live;
 mod models;
 mod ops;
+mod pages;
 mod queue;
 mod remote;
 mod sandbox_cli;

@@ -1,0 +1,545 @@
+//! Server-rendered pages (minijinja templates compiled into the binary,
+//! auto-escaped), in English and Korean, sharing the API's queries and rules.
+//!
+//! Forms carry a CSRF token that must match the `gaic_csrf` cookie
+//! (double-submit; the session cookie is also SameSite=Lax). Markdown task
+//! statements are rendered with raw HTML turned into text, so a statement or
+//! a name with `<script>` shows as text.
+
+pub mod i18n;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use minijinja::{Environment, Value, context};
+use serde::Deserialize;
+
+use crate::auth::{self, CurrentUser, MaybeUser};
+use crate::db::{self, tasks};
+use crate::error::{AppError, AppPath};
+use crate::state::AppState;
+use crate::tasks::{TaskState, spec_of, visible_to};
+use i18n::Lang;
+
+/// Routes of the pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home_page))
+        .route("/tasks/{slug}", get(task_page))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/signup", get(signup_page).post(signup_submit))
+        .route("/logout", axum::routing::post(logout_submit))
+        .route("/lang/{code}", get(set_language))
+        .route("/static/site.css", get(stylesheet))
+}
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, src) in [
+            ("base.html", include_str!("templates/base.html")),
+            ("home.html", include_str!("templates/home.html")),
+            ("task.html", include_str!("templates/task.html")),
+            ("form.html", include_str!("templates/form.html")),
+            ("message.html", include_str!("templates/message.html")),
+        ] {
+            env.add_template(name, src).expect("templates parse");
+        }
+        env
+    })
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("templates/site.css"))
+}
+
+/// What every page knows: language, messages, the user, the CSRF token.
+struct PageCtx {
+    lang: Lang,
+    user: Option<String>,
+    csrf: String,
+    new_csrf: bool,
+    path: String,
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+impl PageCtx {
+    fn new(headers: &HeaderMap, user: Option<&CurrentUser>, uri: &Uri) -> Self {
+        let existing = cookie_value(headers, "gaic_csrf").filter(|v| v.len() >= 20);
+        let new_csrf = existing.is_none();
+        let csrf = existing.unwrap_or_else(|| auth::new_token().0);
+        Self {
+            lang: Lang::pick(headers),
+            user: user.map(|u| u.username.clone()),
+            csrf,
+            new_csrf,
+            path: uri.path_and_query().map_or("/".into(), |p| p.as_str().to_owned()),
+        }
+    }
+
+    fn render(&self, status: StatusCode, name: &str, extra: Value) -> Response {
+        let base = context! {
+            lang => self.lang.code(),
+            t => i18n::catalog(self.lang),
+            user => self.user,
+            csrf => self.csrf,
+            path => self.path,
+        };
+        let html = match env().get_template(name).and_then(|t| t.render(context! { ..base, ..extra })) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, template = name, "template failed");
+                return (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response();
+            }
+        };
+        let mut res = (status, Html(html)).into_response();
+        if self.new_csrf
+            && let Ok(v) = HeaderValue::from_str(&format!("gaic_csrf={}; Path=/; HttpOnly; SameSite=Lax", self.csrf))
+        {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+        res
+    }
+
+    fn t(&self, key: &str) -> &'static str {
+        i18n::catalog(self.lang).get(key).copied().unwrap_or("")
+    }
+}
+
+/// Whether a form's CSRF token matches its cookie.
+fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
+    cookie_value(headers, "gaic_csrf").is_some_and(|c| !form_token.is_empty() && c == form_token)
+}
+
+fn csrf_refused() -> Response {
+    let msg = "the form expired or did not come from this site (CSRF check); reload the page and try again";
+    (StatusCode::FORBIDDEN, msg).into_response()
+}
+
+fn when(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+}
+
+async fn home_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
+    let now = db::now_ms();
+    let mut groups = Vec::new();
+    for (key, sort) in [
+        ("open", "t.closes_at ASC, t.slug ASC"),
+        ("upcoming", "t.opens_at ASC, t.slug ASC"),
+        ("closed", "t.closes_at DESC, t.slug ASC"),
+    ] {
+        let filter = tasks::TaskFilter {
+            state: key,
+            viewer_id: viewer.0.as_ref().map_or(0, |u| u.user_id),
+            viewer_is_admin: viewer.0.as_ref().is_some_and(CurrentUser::is_admin),
+            now,
+        };
+        let rows = tasks::list(&state.db.pool, filter, sort, 50, 0).await?;
+        let mut cards = Vec::new();
+        for row in rows {
+            let spec = spec_of(&row)?;
+            let teams = crate::db::teams::of_task(&state.db.pool, row.task_id).await?.len();
+            let at = if key == "upcoming" { row.opens_at } else { row.closes_at };
+            cards.push(context! {
+                slug => row.slug, title => row.title, summary => row.summary, metric => spec.metric.name.name(),
+                when => when(at), when_iso => db::ms_to_rfc3339(at), teams => teams,
+            });
+        }
+        groups.push(context! { key => key, title => page.t(key), tasks => cards });
+    }
+    Ok(page.render(StatusCode::OK, "home.html", context! { groups => groups }))
+}
+
+/// Markdown to HTML with raw HTML neutralised (shown as text).
+fn markdown(src: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, html};
+    let parser = Parser::new_ext(src, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|e| match e {
+        Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, parser);
+    out
+}
+
+#[derive(Debug, Deserialize)]
+struct TabQuery {
+    tab: Option<String>,
+    board: Option<String>,
+}
+
+async fn task_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+    AppPath(slug): AppPath<String>,
+    Query(q): Query<TabQuery>,
+) -> Result<Response, AppError> {
+    let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
+    let row = match tasks::by_slug(&state.db.pool, &slug).await? {
+        Some(r) if visible_to(&r, viewer.0.as_ref()) => r,
+        _ => {
+            return Ok(page.render(
+                StatusCode::NOT_FOUND,
+                "message.html",
+                context! { heading => page.t("not_found"), message => slug },
+            ));
+        }
+    };
+    let spec = spec_of(&row)?;
+    let current = match q.tab.as_deref() {
+        Some(t @ ("data" | "rules" | "leaderboard")) => t.to_owned(),
+        _ => "overview".to_owned(),
+    };
+    let tabs: Vec<Value> = [
+        ("overview", "tab_overview"),
+        ("data", "tab_data"),
+        ("rules", "tab_rules"),
+        ("leaderboard", "tab_leaderboard"),
+    ]
+    .iter()
+    .map(|(k, l)| context! { key => k, label => page.t(l) })
+    .collect();
+    let files: Vec<Value> = tasks::public_files(&state.db.pool, row.task_id)
+        .await?
+        .into_iter()
+        .map(|(p, size)| context! { url => format!("/api/v1/tasks/{}/files/{p}", row.slug), path => p, size => size })
+        .collect();
+    let closed = TaskState::at(row.opens_at, row.closes_at, db::now_ms()) == TaskState::Closed;
+    let private = q.board.as_deref() == Some("private") && closed;
+    let mut board = Vec::new();
+    if current == "leaderboard" {
+        let subs = crate::db::submissions::scored_of_task(&state.db.pool, row.task_id).await?;
+        let dq = crate::db::teams::of_task(&state.db.pool, row.task_id)
+            .await?
+            .into_iter()
+            .filter(|t| t.disqualified_at.is_some())
+            .map(|t| t.team_id)
+            .collect();
+        let higher = spec.metric.higher_is_better;
+        let standings = if private {
+            crate::competition::private_board(&subs, higher, spec.submissions.final_selections, &dq)
+        } else {
+            crate::competition::public_board(&subs, higher, &dq)
+        };
+        let names: HashMap<i64, String> = subs.iter().map(|s| (s.team_id, s.team_name.clone())).collect();
+        let entries: HashMap<i64, usize> = subs.iter().fold(HashMap::new(), |mut m, s| {
+            *m.entry(s.team_id).or_default() += 1;
+            m
+        });
+        let mut rows: Vec<(Option<u32>, String, f64, usize, bool)> = standings
+            .iter()
+            .map(|s| {
+                (
+                    Some(s.rank),
+                    names.get(&s.team_id).cloned().unwrap_or_default(),
+                    s.score,
+                    entries.get(&s.team_id).copied().unwrap_or(0),
+                    false,
+                )
+            })
+            .collect();
+        for b in crate::db::submissions::baselines(&state.db.pool, row.task_id).await? {
+            rows.push((None, b.name, if private { b.private_score } else { b.public_score }, 0, true));
+        }
+        rows.sort_by(|a, b| match (a.0, b.0) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => crate::scoring::metrics::better_first(a.2, b.2, higher).then(a.4.cmp(&b.4)),
+        });
+        board = rows
+            .into_iter()
+            .map(|(rank, team, score, entries, baseline)| context! { rank => rank, team => team, score => format!("{score:.5}"), entries => entries, baseline => baseline })
+            .collect();
+    }
+    let rules = context! {
+        daily_cap => spec.submissions.daily_cap,
+        final_selections => spec.submissions.final_selections,
+        team_size_cap => spec.submissions.team_size_cap,
+        public_share => format!("{:.0}%", spec.split.public_fraction * 100.0),
+        merger_deadline => row.merger_deadline_at.map(when),
+        budget => format!("{} fuel · {} MiB · {} ms", spec.budget.fuel, spec.budget.memory_mib, spec.budget.wall_ms),
+    };
+    let task = context! {
+        slug => row.slug, title => row.title, summary => row.summary, metric => spec.metric.name.name(),
+        higher_is_better => spec.metric.higher_is_better, closes => when(row.closes_at), closes_iso => db::ms_to_rfc3339(row.closes_at),
+    };
+    let board_title = page.t(if private { "private_board" } else { "public_board" });
+    Ok(page.render(
+        StatusCode::OK,
+        "task.html",
+        context! { task => task, tabs => tabs, current => current, statement_html => markdown(&row.statement), files => files, rules => rules, board => board, board_title => board_title },
+    ))
+}
+
+struct Field {
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    value: String,
+    error: Option<String>,
+    autocomplete: &'static str,
+}
+
+fn form_page(
+    page: &PageCtx,
+    status: StatusCode,
+    heading: &str,
+    action: &str,
+    submit: &str,
+    fields: &[Field],
+    form_error: Option<&str>,
+) -> Response {
+    let fields: Vec<Value> = fields
+        .iter()
+        .map(|f| context! { name => f.name, label => page.t(f.label), kind => f.kind, value => f.value, error => f.error, autocomplete => f.autocomplete })
+        .collect();
+    page.render(
+        status,
+        "form.html",
+        context! { heading => heading, action => action, submit => submit, fields => fields, form_error => form_error },
+    )
+}
+
+fn login_fields(username: &str) -> Vec<Field> {
+    vec![
+        Field {
+            name: "username",
+            label: "username",
+            kind: "text",
+            value: username.to_owned(),
+            error: None,
+            autocomplete: "username",
+        },
+        Field {
+            name: "password",
+            label: "password",
+            kind: "password",
+            value: String::new(),
+            error: None,
+            autocomplete: "current-password",
+        },
+    ]
+}
+
+async fn login_page(viewer: MaybeUser, headers: HeaderMap, uri: Uri) -> Response {
+    let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
+    form_page(&page, StatusCode::OK, page.t("nav_login"), "/login", page.t("submit_login"), &login_fields(""), None)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    csrf: String,
+    username: String,
+    password: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    if !csrf_ok(&headers, &f.csrf) {
+        return csrf_refused();
+    }
+    let page = PageCtx::new(&headers, None, &uri);
+    let creds = crate::api::tokens::Credentials { username: f.username.clone(), password: f.password, name: None };
+    match crate::api::tokens::check_credentials(&state, &creds).await {
+        Ok(user) => {
+            let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser");
+            match crate::api::tokens::new_session(&state, user.user_id, agent).await {
+                Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(AppError::TooManyRequests(m)) => form_page(
+            &page,
+            StatusCode::TOO_MANY_REQUESTS,
+            page.t("nav_login"),
+            "/login",
+            page.t("submit_login"),
+            &login_fields(&f.username),
+            Some(&m),
+        ),
+        Err(_) => form_page(
+            &page,
+            StatusCode::UNAUTHORIZED,
+            page.t("nav_login"),
+            "/login",
+            page.t("submit_login"),
+            &login_fields(&f.username),
+            Some(page.t("login_failed")),
+        ),
+    }
+}
+
+fn signup_fields(f: &SignupForm, errors: &HashMap<String, String>) -> Vec<Field> {
+    let e = |n: &str| errors.get(n).cloned();
+    vec![
+        Field {
+            name: "username",
+            label: "username",
+            kind: "text",
+            value: f.username.clone(),
+            error: e("username"),
+            autocomplete: "username",
+        },
+        Field {
+            name: "email",
+            label: "email",
+            kind: "email",
+            value: f.email.clone(),
+            error: e("email"),
+            autocomplete: "email",
+        },
+        Field {
+            name: "password",
+            label: "password",
+            kind: "password",
+            value: String::new(),
+            error: e("password"),
+            autocomplete: "new-password",
+        },
+        Field {
+            name: "country",
+            label: "country",
+            kind: "text",
+            value: f.country.clone(),
+            error: e("country"),
+            autocomplete: "country",
+        },
+        Field {
+            name: "display_name",
+            label: "display_name",
+            kind: "text",
+            value: f.display_name.clone(),
+            error: e("display_name"),
+            autocomplete: "nickname",
+        },
+    ]
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SignupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+async fn signup_page(viewer: MaybeUser, headers: HeaderMap, uri: Uri) -> Response {
+    let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
+    let fields = signup_fields(&SignupForm::default(), &HashMap::new());
+    form_page(&page, StatusCode::OK, page.t("nav_signup"), "/signup", page.t("submit_signup"), &fields, None)
+}
+
+async fn signup_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(f): Form<SignupForm>,
+) -> Response {
+    if !csrf_ok(&headers, &f.csrf) {
+        return csrf_refused();
+    }
+    let page = PageCtx::new(&headers, None, &uri);
+    let req = crate::api::users::RegisterRequest {
+        username: f.username.clone(),
+        email: f.email.clone(),
+        password: f.password.clone(),
+        country: f.country.clone(),
+        display_name: Some(f.display_name.clone()).filter(|d| !d.trim().is_empty()),
+    };
+    match crate::api::users::create_account(&state, req).await {
+        Ok(user) => {
+            let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser");
+            match crate::api::tokens::new_session(&state, user.user_id, agent).await {
+                Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(AppError::Invalid { details, .. }) => {
+            let errors = details.into_iter().map(|d| (d.field, d.message)).collect();
+            form_page(
+                &page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page.t("nav_signup"),
+                "/signup",
+                page.t("submit_signup"),
+                &signup_fields(&f, &errors),
+                None,
+            )
+        }
+        Err(AppError::Conflict(m)) => form_page(
+            &page,
+            StatusCode::CONFLICT,
+            page.t("nav_signup"),
+            "/signup",
+            page.t("submit_signup"),
+            &signup_fields(&f, &HashMap::new()),
+            Some(&m),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout_submit(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+    if !csrf_ok(&headers, &f.csrf) {
+        return csrf_refused();
+    }
+    if let Some(token) = auth::presented_token(&headers) {
+        let _ = crate::db::tokens::revoke_by_hash(&state.db.pool, &auth::token_hash(&token), db::now_ms()).await;
+    }
+    ([(header::SET_COOKIE, crate::api::tokens::session_cookie("", 0))], Redirect::to("/")).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct Back {
+    back: Option<String>,
+}
+
+async fn set_language(AppPath(code): AppPath<String>, Query(b): Query<Back>) -> Response {
+    let lang = Lang::from_code(&code).unwrap_or(Lang::En);
+    // Only local paths: never an open redirect.
+    let back = b.back.filter(|p| p.starts_with('/') && !p.starts_with("//")).unwrap_or_else(|| "/".into());
+    let cookie = format!("gaic_lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+}

@@ -1,0 +1,188 @@
+//! The web pages over HTTP: both languages, escaping, forms that keep what
+//! was typed and name each error, CSRF, sessions. (Browser tests come with
+//! the full set of pages.)
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_LANGUAGE, COOKIE, SET_COOKIE};
+
+use crate::helpers::{PASSWORD, TestApp, copy_demo, edit_toml};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// The value of `name` among a response's Set-Cookie headers.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.split(';').next()?.strip_prefix(&format!("{name}=")).map(str::to_owned))
+}
+
+/// The CSRF token of a form page and its cookie.
+async fn form_csrf(app: &TestApp, path: &str) -> (String, String) {
+    let res = client().get(app.url(path)).send().await.unwrap();
+    let cookie = set_cookie(&res, "gaic_csrf").expect("a CSRF cookie");
+    let html = res.text().await.unwrap();
+    let token = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert_eq!(token, cookie);
+    (token, format!("gaic_csrf={cookie}"))
+}
+
+#[tokio::test]
+async fn the_home_page_lists_the_challenges_in_english_and_korean() {
+    let app = TestApp::spawn().await;
+    let en = client().get(app.url("/")).send().await.unwrap();
+    assert_eq!(en.status(), StatusCode::OK);
+    let html = en.text().await.unwrap();
+    for needle in [
+        "<html lang=\"en\">",
+        "Handwritten digits",
+        "Breast cancer diagnosis",
+        "Diabetes progression",
+        "2027-05-31 23:59 UTC",
+        ">Open<",
+    ] {
+        assert!(html.contains(needle), "{needle} missing");
+    }
+    let ko = client().get(app.url("/")).header(ACCEPT_LANGUAGE, "ko-KR,ko;q=0.9,en;q=0.8").send().await.unwrap();
+    let html = ko.text().await.unwrap();
+    assert!(html.contains("<html lang=\"ko\">") && html.contains("진행 중") && html.contains("로그인"), "Korean page");
+    // The switch sets a cookie that wins over Accept-Language, and returns to the page.
+    let res = client().get(app.url("/lang/en?back=%2Ftasks%2Fdigits")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/tasks/digits");
+    assert_eq!(set_cookie(&res, "gaic_lang").as_deref(), Some("en"));
+    let res = client().get(app.url("/lang/ko?back=https://evil.example")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/", "never an open redirect");
+    let html = client()
+        .get(app.url("/"))
+        .header(ACCEPT_LANGUAGE, "ko")
+        .header(COOKIE, "gaic_lang=en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<html lang=\"en\">"));
+}
+
+#[tokio::test]
+async fn the_task_page_has_its_tabs_and_escapes_what_people_write() {
+    let app = TestApp::spawn().await;
+    let html = client().get(app.url("/tasks/digits")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Origin and licence") && html.contains("<table>"), "statement rendered from Markdown");
+    let data = client()
+        .get(app.url("/tasks/digits?tab=data"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .replace("&#x2f;", "/");
+    assert!(data.contains("/api/v1/tasks/digits/files/train.csv") && !data.contains("test_labels"));
+    let ko_rules = client()
+        .get(app.url("/tasks/digits?tab=rules"))
+        .header(ACCEPT_LANGUAGE, "ko")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ko_rules.contains("팀당 하루 제출 횟수"));
+
+    // A statement and a title with markup render as text.
+    let olga = app.organizer("olga").await;
+    let dir = copy_demo("diabetes");
+    edit_toml(dir.path(), |t| {
+        t.replace("slug = \"diabetes\"", "slug = \"xss\"")
+            .replace("title = \"Diabetes progression\"", "title = \"<script>alert(1)</script>\"")
+    });
+    std::fs::write(
+        dir.path().join("README.md"),
+        "# Hi\n\n<script>alert('x')</script>\n\n<img src=x onerror=alert(2)>\n",
+    )
+    .unwrap();
+    assert_eq!(olga.upload_bundle(gaic::bundle::pack_dir(dir.path()).unwrap()).await.status(), StatusCode::CREATED);
+    olga.patch_json("/api/v1/tasks/xss", &serde_json::json!({"published": true})).await;
+    let html = client().get(app.url("/tasks/xss")).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("<script>alert") && !html.contains("<img src=x"), "{html}");
+    assert!(html.replace("&#x2f;", "/").contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the title shows as text");
+    let leaderboard = client().get(app.url("/tasks/digits?tab=leaderboard")).send().await.unwrap();
+    assert_eq!(leaderboard.status(), StatusCode::OK);
+    assert_eq!(client().get(app.url("/tasks/nope")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn sign_up_keeps_what_was_typed_names_each_error_and_logs_in() {
+    let app = TestApp::spawn().await;
+    let (csrf, cookie) = form_csrf(&app, "/signup").await;
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("username", "ann"),
+        ("email", "not-an-email"),
+        ("password", "short"),
+        ("country", "XX"),
+        ("display_name", "Ann"),
+    ];
+    let res = client().post(app.url("/signup")).header(COOKIE, &cookie).form(&bad).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("value=\"not-an-email\"") && html.contains("value=\"ann\""), "typed values kept");
+    assert!(html.contains("id=\"e-email\"") && html.contains("id=\"e-password\"") && html.contains("id=\"e-country\""));
+    assert!(!html.contains("value=\"short\""), "passwords are never echoed");
+
+    // Without the CSRF token: refused.
+    let res = client().post(app.url("/signup")).form(&[("username", "ann")]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let good = [
+        ("csrf", csrf.as_str()),
+        ("username", "ann"),
+        ("email", "ann@example.org"),
+        ("password", PASSWORD),
+        ("country", "KR"),
+        ("display_name", "Ann"),
+    ];
+    let res = client().post(app.url("/signup")).header(COOKIE, &cookie).form(&good).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = set_cookie(&res, "gaic_session").expect("logged in");
+    let cookies = format!("{cookie}; gaic_session={session}");
+    let html = client().get(app.url("/")).header(COOKIE, &cookies).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<strong>ann</strong>"));
+
+    // Log out (CSRF-checked), then the wrong password on the login form.
+    let res = client()
+        .post(app.url("/logout"))
+        .header(COOKIE, &cookies)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = client().get(app.url("/")).header(COOKIE, &cookies).send().await.unwrap();
+    assert_eq!(html.status(), StatusCode::UNAUTHORIZED, "the old session no longer works");
+    let res = client()
+        .post(app.url("/login"))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", csrf.as_str()), ("username", "ann"), ("password", "wrong password!")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Wrong username or password.") && html.contains("value=\"ann\""));
+    let res = client()
+        .post(app.url("/login"))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", csrf.as_str()), ("username", "ann"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(set_cookie(&res, "gaic_session").is_some());
+}
