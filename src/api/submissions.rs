@@ -208,12 +208,6 @@ pub async fn create_submission(
     AppPath(slug): AppPath<String>,
     mut form: Multipart,
 ) -> AppResult<(StatusCode, AppJson<CreatedSubmission>)> {
-    let task = visible_task(&state, &slug, Some(&me)).await?;
-    let spec = spec_of(&task)?;
-    let now = db::now_ms();
-    if TaskState::at(task.opens_at, task.closes_at, now) == TaskState::Upcoming {
-        return Err(AppError::Forbidden(format!("the task opens at {}", db::ms_to_rfc3339(task.opens_at))));
-    }
     let (mut file, mut file_name, mut message) = (None, String::from("submission"), String::new());
     while let Some(field) = form.next_field().await? {
         match field.name() {
@@ -226,6 +220,26 @@ pub async fn create_submission(
         }
     }
     let bytes: Bytes = file.ok_or_else(|| AppError::BadRequest("the form has no `file` field".into()))?;
+    let (status, created) = submit(&state, &me, &slug, &file_name, bytes, &message).await?;
+    Ok((status, AppJson(created)))
+}
+
+/// Validates and stores a submission (API and web form): a CSV is scored
+/// at once (201), a model is queued (202).
+pub(crate) async fn submit(
+    state: &AppState,
+    me: &CurrentUser,
+    slug: &str,
+    file_name: &str,
+    bytes: Bytes,
+    message: &str,
+) -> AppResult<(StatusCode, CreatedSubmission)> {
+    let task = visible_task(state, slug, Some(me)).await?;
+    let spec = spec_of(&task)?;
+    let now = db::now_ms();
+    if TaskState::at(task.opens_at, task.closes_at, now) == TaskState::Upcoming {
+        return Err(AppError::Forbidden(format!("the task opens at {}", db::ms_to_rfc3339(task.opens_at))));
+    }
     if message.chars().count() > MAX_MESSAGE {
         return Err(AppError::invalid("invalid_message", format!("message: at most {MAX_MESSAGE} characters")));
     }
@@ -258,18 +272,18 @@ pub async fn create_submission(
     } else if !kinds.contains(&SubmissionKind::Predictions) {
         return Err(AppError::invalid("kind_not_accepted", "this task accepts models only (a .wasm file)"));
     }
-    let team = crate::teams::ensure_team(&state, task.task_id, me.user_id).await?;
+    let team = crate::teams::ensure_team(state, task.task_id, me.user_id).await?;
     if let Some(reason) = &team.disqualified_reason {
         return Err(AppError::Forbidden(format!("your team is disqualified from this task: {reason}")));
     }
     let cap = spec.submissions.daily_cap;
-    let q = quota(&state, team.team_id, cap, now).await?;
+    let q = quota(state, team.team_id, cap, now).await?;
     if q.remaining_today == 0 {
         return Err(too_many(cap, &q.resets_at));
     }
 
     // Score a CSV before storing anything: an invalid file costs nothing.
-    let scores = if model { None } else { Some(score_csv(&state, &task, &spec, bytes.clone()).await?) };
+    let scores = if model { None } else { Some(score_csv(state, &task, &spec, bytes.clone()).await?) };
     let blob_hash = state.blobs.put(bytes.clone()).await.map_err(AppError::Internal)?;
     let late = now >= task.closes_at;
     let new = submissions::NewSubmission {
@@ -278,7 +292,7 @@ pub async fn create_submission(
         user_id: me.user_id,
         kind: if model { "model" } else { "predictions" },
         message: message.trim(),
-        file_name: &file_name,
+        file_name,
         blob_hash: &blob_hash,
         size: bytes.len() as i64,
         status: if model { "queued" } else { "scored" },
@@ -303,10 +317,10 @@ pub async fn create_submission(
         state.queue_wakeup.notify_one();
     }
     let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
-    let show_private = private_visible(&task, &me, now);
-    let quota = quota(&state, team.team_id, cap, now).await?;
+    let show_private = private_visible(&task, me, now);
+    let quota = quota(state, team.team_id, cap, now).await?;
     let status = if model { StatusCode::ACCEPTED } else { StatusCode::CREATED };
-    Ok((status, AppJson(CreatedSubmission { submission: view(row, &slug, show_private), quota })))
+    Ok((status, CreatedSubmission { submission: view(row, slug, show_private), quota }))
 }
 
 /// Validates and scores a predictions CSV against the task's labels.
