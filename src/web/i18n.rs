@@ -110,6 +110,20 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("language", "Language", "언어"),
     ("not_found", "Not found.", "찾을 수 없습니다."),
     ("times_utc", "All times are UTC.", "모든 시간은 UTC 기준입니다."),
+    ("tab_submit", "Submit", "제출"),
+    ("tab_submissions", "My submissions", "내 제출"),
+    ("remaining", "Submissions left today", "오늘 남은 제출 횟수"),
+    ("resets", "The count resets at", "횟수 초기화 시각"),
+    ("file_label", "Predictions CSV or .wasm model", "예측 CSV 또는 .wasm 모델"),
+    ("message_label", "Note (optional)", "메모 (선택)"),
+    ("submit_button", "Submit", "제출하기"),
+    ("login_to_submit", "Log in to submit.", "제출하려면 로그인하세요."),
+    ("status", "Status", "상태"),
+    ("submitted", "Submitted", "제출 시각"),
+    ("verdict", "Verdict", "판정"),
+    ("fuel", "Fuel", "연료"),
+    ("final", "Final", "최종"),
+    ("problems", "The submission was not stored:", "제출이 저장되지 않았습니다:"),
 ];
 
 /// The messages of `lang`, for templates.

@@ -32,6 +32,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home_page))
         .route("/tasks/{slug}", get(task_page))
+        .route(
+            "/tasks/{slug}/submit",
+            axum::routing::post(submit_form).layer(axum::extract::DefaultBodyLimit::max(256 << 20)),
+        )
         .route("/login", get(login_page).post(login_submit))
         .route("/signup", get(signup_page).post(signup_submit))
         .route("/logout", axum::routing::post(logout_submit))
@@ -200,8 +204,28 @@ async fn task_page(
     Query(q): Query<TabQuery>,
 ) -> Result<Response, AppError> {
     let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
-    let row = match tasks::by_slug(&state.db.pool, &slug).await? {
-        Some(r) if visible_to(&r, viewer.0.as_ref()) => r,
+    task_view(&state, &page, viewer.0.as_ref(), &slug, q, SubmitOutcome::default()).await
+}
+
+/// What a failed web submission shows next to the form.
+#[derive(Debug, Default)]
+struct SubmitOutcome {
+    status: Option<StatusCode>,
+    summary: String,
+    problems: Vec<crate::error::Problem>,
+    message: String,
+}
+
+async fn task_view(
+    state: &AppState,
+    page: &PageCtx,
+    viewer: Option<&CurrentUser>,
+    slug: &str,
+    q: TabQuery,
+    outcome: SubmitOutcome,
+) -> Result<Response, AppError> {
+    let row = match tasks::by_slug(&state.db.pool, slug).await? {
+        Some(r) if visible_to(&r, viewer) => r,
         _ => {
             return Ok(page.render(
                 StatusCode::NOT_FOUND,
@@ -212,7 +236,7 @@ async fn task_page(
     };
     let spec = spec_of(&row)?;
     let current = match q.tab.as_deref() {
-        Some(t @ ("data" | "rules" | "leaderboard")) => t.to_owned(),
+        Some(t @ ("data" | "rules" | "leaderboard" | "submit" | "submissions")) => t.to_owned(),
         _ => "overview".to_owned(),
     };
     let tabs: Vec<Value> = [
@@ -220,6 +244,8 @@ async fn task_page(
         ("data", "tab_data"),
         ("rules", "tab_rules"),
         ("leaderboard", "tab_leaderboard"),
+        ("submit", "tab_submit"),
+        ("submissions", "tab_submissions"),
     ]
     .iter()
     .map(|(k, l)| context! { key => k, label => page.t(l) })
@@ -288,11 +314,95 @@ async fn task_page(
         higher_is_better => spec.metric.higher_is_better, closes => when(row.closes_at), closes_iso => db::ms_to_rfc3339(row.closes_at),
     };
     let board_title = page.t(if private { "private_board" } else { "public_board" });
+    let team = match viewer {
+        Some(u) => crate::db::teams::of_user(&state.db.pool, row.task_id, u.user_id).await?,
+        None => None,
+    };
+    let cap = spec.submissions.daily_cap;
+    let quota = match &team {
+        Some(t) => crate::api::submissions::quota(state, t.team_id, cap, db::now_ms()).await?,
+        None => crate::api::submissions::Quota {
+            daily_cap: cap,
+            used_today: 0,
+            remaining_today: i64::from(cap),
+            resets_at: db::ms_to_rfc3339(crate::competition::utc_day_start(db::now_ms()) + crate::competition::DAY_MS),
+        },
+    };
+    let resets_ms = chrono::DateTime::parse_from_rfc3339(&quota.resets_at).map_or(0, |d| d.timestamp_millis());
+    let quota = context! { remaining => quota.remaining_today, cap => quota.daily_cap, resets => when(resets_ms), resets_iso => quota.resets_at };
+    let mut mine = Vec::new();
+    if let (Some(t), "submissions") = (&team, current.as_str()) {
+        for s in crate::db::submissions::of_team(&state.db.pool, t.team_id, 100, 0).await? {
+            mine.push(context! {
+                id => s.submission_id,
+                created => when(s.created_at),
+                live => matches!(s.status.as_str(), "queued" | "running"),
+                status => s.status,
+                score => s.public_score.map(|v| format!("{v:.5}")).unwrap_or_default(),
+                verdict => s.verdict.unwrap_or_default(),
+                fuel => s.fuel_used.map(|f| crate::api::submissions::round3(f).to_string()).unwrap_or_default(),
+                selected => s.selected_at.is_some(),
+            });
+        }
+    }
+    let problems: Vec<Value> =
+        outcome.problems.iter().map(|p| context! { field => p.field, message => p.message }).collect();
     Ok(page.render(
-        StatusCode::OK,
+        outcome.status.unwrap_or(StatusCode::OK),
         "task.html",
-        context! { task => task, tabs => tabs, current => current, statement_html => markdown(&row.statement), files => files, rules => rules, board => board, board_title => board_title },
+        context! {
+            task => task, tabs => tabs, current => current, statement_html => markdown(&row.statement), files => files,
+            rules => rules, board => board, board_title => board_title, quota => quota, mine => mine,
+            problems => problems, problem_summary => outcome.summary, message => outcome.message,
+        },
     ))
+}
+
+async fn submit_form(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+    AppPath(slug): AppPath<String>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let Some(me) = viewer.0 else { return Ok(Redirect::to("/login").into_response()) };
+    let (mut csrf, mut file, mut file_name, mut message) =
+        (String::new(), None, String::from("submission"), String::new());
+    while let Some(field) = form.next_field().await? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await?,
+            Some("file") => {
+                file_name = field.file_name().unwrap_or("submission").chars().take(200).collect();
+                file = Some(field.bytes().await?);
+            }
+            Some("message") => message = field.text().await?,
+            _ => {}
+        }
+    }
+    if !csrf_ok(&headers, &csrf) {
+        return Ok(csrf_refused());
+    }
+    let page = PageCtx::new(&headers, Some(&me), &uri);
+    let q = || TabQuery { tab: Some("submit".into()), board: None };
+    let bytes = file.unwrap_or_default();
+    match crate::api::submissions::submit(&state, &me, &slug, &file_name, bytes, &message).await {
+        Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}?tab=submissions")).into_response()),
+        Err(AppError::Invalid { message: summary, details, .. }) => {
+            let details =
+                if details.is_empty() { vec![crate::error::Problem::new("", "", summary.clone())] } else { details };
+            let outcome =
+                SubmitOutcome { status: Some(StatusCode::UNPROCESSABLE_ENTITY), summary, problems: details, message };
+            task_view(&state, &page, Some(&me), &slug, q(), outcome).await
+        }
+        Err(e @ (AppError::TooManyRequests(_) | AppError::Forbidden(_) | AppError::Conflict(_))) => {
+            let status = e.status();
+            let problems = vec![crate::error::Problem::new("", "", e.to_string())];
+            let outcome = SubmitOutcome { status: Some(status), summary: String::new(), problems, message };
+            task_view(&state, &page, Some(&me), &slug, q(), outcome).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 struct Field {

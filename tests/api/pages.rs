@@ -186,3 +186,99 @@ async fn sign_up_keeps_what_was_typed_names_each_error_and_logs_in() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(set_cookie(&res, "gaic_session").is_some());
 }
+
+/// Signs up through the form; the cookies (CSRF + session) and the token.
+async fn web_user(app: &TestApp, username: &str) -> (String, String) {
+    let (csrf, cookie) = form_csrf(app, "/signup").await;
+    let email = format!("{username}@example.org");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("username", username),
+        ("email", email.as_str()),
+        ("password", PASSWORD),
+        ("country", "KR"),
+        ("display_name", ""),
+    ];
+    let res = client().post(app.url("/signup")).header(COOKIE, &cookie).form(&form).send().await.unwrap();
+    let session = set_cookie(&res, "gaic_session").unwrap();
+    (format!("{cookie}; gaic_session={session}"), csrf)
+}
+
+fn upload(csrf: &str, name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_owned())
+        .text("message", "from the page")
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()))
+}
+
+#[tokio::test]
+async fn a_competitor_submits_from_the_task_page_and_sees_the_result() {
+    let app = TestApp::spawn().await;
+    let (cookies, csrf) = web_user(&app, "ann").await;
+    let html = client()
+        .get(app.url("/tasks/diabetes?tab=submit"))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<strong>5</strong> / 5") && html.contains("enctype=\"multipart/form-data\""),
+        "quota and form"
+    );
+
+    let sample = std::fs::read(crate::helpers::tasks_dir().join("diabetes/public/sample_submission.csv")).unwrap();
+    let res = client()
+        .post(app.url("/tasks/diabetes/submit"))
+        .header(COOKIE, &cookies)
+        .multipart(upload(&csrf, "s.csv", sample))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/tasks/diabetes?tab=submissions");
+    let html = client()
+        .get(app.url("/tasks/diabetes?tab=submissions"))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("scored"), "{html}");
+
+    // A bad file: the page lists the problems; nothing is stored.
+    let res = client()
+        .post(app.url("/tasks/diabetes/submit"))
+        .header(COOKIE, &cookies)
+        .multipart(upload(&csrf, "bad.csv", b"id,progression\n1,2\n".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("role=\"alert\"") && html.contains("missing 132 ids"), "{html}");
+    assert!(html.contains("<strong>4</strong> / 5"), "the bad file did not count");
+
+    // A model goes live: its row follows the event stream.
+    let res = client()
+        .post(app.url("/tasks/diabetes/submit"))
+        .header(COOKIE, &cookies)
+        .multipart(upload(&csrf, "m.wasm", crate::models::example("diabetes-linear.wat")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Without the CSRF field: refused.
+    let res = client()
+        .post(app.url("/tasks/diabetes/submit"))
+        .header(COOKIE, &cookies)
+        .multipart(upload("", "s.csv", b"x".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
