@@ -35,14 +35,7 @@ impl Lang {
 
     /// The language a request asks for.
     pub fn pick(headers: &HeaderMap) -> Self {
-        let cookie = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == "gaic_lang")
-            .and_then(|(_, v)| Self::from_code(v));
+        let cookie = crate::auth::cookie(headers, "gaic_lang").and_then(|v| Self::from_code(&v));
         if let Some(l) = cookie {
             return l;
         }

@@ -73,20 +73,9 @@ struct PageCtx {
     path: String,
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
 impl PageCtx {
     fn new(headers: &HeaderMap, user: Option<&CurrentUser>, uri: &Uri) -> Self {
-        let existing = cookie_value(headers, "gaic_csrf").filter(|v| v.len() >= 20);
+        let existing = auth::cookie(headers, "gaic_csrf").filter(|v| v.len() >= 20);
         let new_csrf = existing.is_none();
         let csrf = existing.unwrap_or_else(|| auth::new_token().0);
         Self {
@@ -129,7 +118,7 @@ impl PageCtx {
 
 /// Whether a form's CSRF token matches its cookie.
 fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
-    cookie_value(headers, "gaic_csrf").is_some_and(|c| !form_token.is_empty() && c == form_token)
+    auth::cookie(headers, "gaic_csrf").is_some_and(|c| !form_token.is_empty() && c == form_token)
 }
 
 fn csrf_refused() -> Response {
