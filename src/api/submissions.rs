@@ -454,7 +454,7 @@ pub async fn get_submission(
     Ok(AppJson(v))
 }
 
-async fn set_selection(
+pub(crate) async fn set_selection(
     state: &AppState,
     me: &CurrentUser,
     id: i64,

@@ -116,6 +116,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("verdict", "Verdict", "판정"),
     ("fuel", "Fuel", "연료"),
     ("final", "Final", "최종"),
+    ("select", "Select", "선택"),
+    ("unselect", "Unselect", "선택 해제"),
     ("problems", "The submission was not stored:", "제출이 저장되지 않았습니다:"),
 ];
 

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/signup", get(signup_page).post(signup_submit))
         .route("/logout", axum::routing::post(logout_submit))
+        .route("/submissions/{id}/final", axum::routing::post(final_submit))
         .route("/lang/{code}", get(set_language))
         .route("/static/site.css", get(stylesheet))
 }
@@ -331,6 +332,7 @@ async fn task_view(
                 verdict => s.verdict.unwrap_or_default(),
                 fuel => s.fuel_used.map(|f| crate::api::submissions::round3(f).to_string()).unwrap_or_default(),
                 selected => s.selected_at.is_some(),
+                selectable => s.status == "scored" && s.late == 0 && !closed,
             });
         }
     }
@@ -628,6 +630,38 @@ async fn logout_submit(State(state): State<AppState>, headers: HeaderMap, Form(f
         let _ = crate::db::tokens::revoke_by_hash(&state.db.pool, &auth::token_hash(&token), db::now_ms()).await;
     }
     ([(header::SET_COOKIE, crate::api::tokens::session_cookie("", 0))], Redirect::to("/")).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct FinalForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    select: String,
+}
+
+/// Selects or unselects a final submission from "My submissions".
+async fn final_submit(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+    AppPath(id): AppPath<i64>,
+    Form(f): Form<FinalForm>,
+) -> Result<Response, AppError> {
+    if !csrf_ok(&headers, &f.csrf) {
+        return Ok(csrf_refused());
+    }
+    let Some(me) = viewer.0 else { return Ok(Redirect::to("/login").into_response()) };
+    match crate::api::submissions::set_selection(&state, &me, id, f.select == "1").await {
+        Ok(view) => Ok(Redirect::to(&format!("/tasks/{}?tab=submissions", view.0.task)).into_response()),
+        Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_) | AppError::NotFound(_))) => {
+            let page = PageCtx::new(&headers, Some(&me), &uri);
+            let status = e.status();
+            Ok(page.render(status, "message.html", context! { heading => page.t("final"), message => e.to_string() }))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -250,6 +250,19 @@ async fn a_competitor_submits_from_the_task_page_and_sees_the_result() {
         .unwrap();
     assert!(html.contains("scored"), "{html}");
 
+    // Mark it final from the page, then see it marked.
+    let id = html.split("data-id=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let res = client()
+        .post(app.url(&format!("/submissions/{id}/final")))
+        .header(COOKIE, &cookies)
+        .form(&[("csrf", csrf.as_str()), ("select", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = client().get(app.url("/tasks/diabetes?tab=submissions")).header(COOKIE, &cookies).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("aria-pressed=\"true\""), "selected");
+
     // A bad file: the page lists the problems; nothing is stored.
     let res = client()
         .post(app.url("/tasks/diabetes/submit"))
