@@ -167,8 +167,13 @@ async fn home_page(
     Ok(page.render(StatusCode::OK, "home.html", context! { groups => groups }))
 }
 
-/// Markdown to HTML with raw HTML neutralised (shown as text).
+/// Markdown to HTML with raw HTML neutralised (shown as text). A leading
+/// `# Title` line is dropped: the page shows the title already.
 fn markdown(src: &str) -> String {
+    let src = match src.trim_start().strip_prefix("# ") {
+        Some(rest) => rest.split_once('\n').map_or("", |(_, body)| body),
+        None => src,
+    };
     use pulldown_cmark::{Event, Options, Parser, html};
     let parser = Parser::new_ext(src, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|e| match e {
         Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
@@ -675,4 +680,18 @@ async fn set_language(AppPath(code): AppPath<String>, Query(b): Query<Back>) -> 
     let back = b.back.filter(|p| p.starts_with('/') && !p.starts_with("//")).unwrap_or_else(|| "/".into());
     let cookie = format!("gaic_lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
     ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown;
+
+    #[test]
+    fn statements_drop_their_title_and_never_pass_raw_html() {
+        let html = markdown("# Digits\n\nSome **text**.\n\n<script>alert(1)</script>\n");
+        assert!(!html.contains("<h1>"), "{html}");
+        assert!(html.contains("<strong>text</strong>"));
+        assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"), "{html}");
+        assert!(markdown("No title here").contains("No title here"));
+    }
 }
