@@ -40,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/signup", get(signup_page).post(signup_submit))
         .route("/logout", axum::routing::post(logout_submit))
         .route("/submissions/{id}/final", axum::routing::post(final_submit))
+        .route("/account/tokens", get(tokens_page).post(create_token_submit))
+        .route("/account/tokens/{id}/revoke", axum::routing::post(revoke_token_submit))
         .route("/lang/{code}", get(set_language))
         .route("/static/site.css", get(stylesheet))
 }
@@ -54,6 +56,7 @@ fn env() -> &'static Environment<'static> {
             ("task.html", include_str!("templates/task.html")),
             ("form.html", include_str!("templates/form.html")),
             ("message.html", include_str!("templates/message.html")),
+            ("tokens.html", include_str!("templates/tokens.html")),
         ] {
             env.add_template(name, src).expect("templates parse");
         }
@@ -667,6 +670,79 @@ async fn final_submit(
         }
         Err(e) => Err(e),
     }
+}
+
+async fn render_tokens(
+    state: &AppState,
+    page: &PageCtx,
+    me: &CurrentUser,
+    new_token: Option<String>,
+) -> Result<Response, AppError> {
+    let rows = crate::db::tokens::list_for_user(&state.db.pool, me.user_id, "api").await?;
+    let tokens: Vec<Value> = rows
+        .into_iter()
+        .map(|k| {
+            context! {
+                id => k.token_id, name => k.name, created => when(k.created_at),
+                last_used => k.last_used_at.map(when).unwrap_or_default(), revoked => k.revoked_at.is_some(),
+            }
+        })
+        .collect();
+    Ok(page.render(StatusCode::OK, "tokens.html", context! { tokens => tokens, new_token => new_token }))
+}
+
+/// The caller's API tokens: create (shown once) and revoke.
+async fn tokens_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let Some(me) = viewer.0 else { return Ok(Redirect::to("/login").into_response()) };
+    let page = PageCtx::new(&headers, Some(&me), &uri);
+    render_tokens(&state, &page, &me, None).await
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+async fn create_token_submit(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, AppError> {
+    if !csrf_ok(&headers, &f.csrf) {
+        return Ok(csrf_refused());
+    }
+    let Some(me) = viewer.0 else { return Ok(Redirect::to("/login").into_response()) };
+    let name: String = f.name.trim().chars().take(100).collect();
+    let name = if name.is_empty() { "web".to_owned() } else { name };
+    let (token, hash) = auth::new_token();
+    crate::db::tokens::insert(&state.db.pool, me.user_id, "api", &name, &hash, None, db::now_ms()).await?;
+    let page = PageCtx::new(&headers, Some(&me), &uri);
+    render_tokens(&state, &page, &me, Some(token)).await
+}
+
+async fn revoke_token_submit(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    AppPath(id): AppPath<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    if !csrf_ok(&headers, &f.csrf) {
+        return Ok(csrf_refused());
+    }
+    let Some(me) = viewer.0 else { return Ok(Redirect::to("/login").into_response()) };
+    crate::db::tokens::revoke(&state.db.pool, me.user_id, id, db::now_ms()).await?;
+    Ok(Redirect::to("/account/tokens").into_response())
 }
 
 #[derive(Debug, Deserialize)]

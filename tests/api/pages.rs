@@ -295,3 +295,43 @@ async fn a_competitor_submits_from_the_task_page_and_sees_the_result() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_tokens_page_shows_a_new_token_once_and_revokes_it() {
+    let app = TestApp::spawn().await;
+    let (cookies, csrf) = web_user(&app, "ann").await;
+    assert_eq!(
+        client().get(app.url("/account/tokens")).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER,
+        "log in first"
+    );
+    let res = client()
+        .post(app.url("/account/tokens"))
+        .header(COOKIE, &cookies)
+        .form(&[("csrf", csrf.as_str()), ("name", "laptop")])
+        .send()
+        .await
+        .unwrap();
+    let html = res.text().await.unwrap();
+    let token = html.split("<code id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(token.starts_with("gaic_"));
+    let me: serde_json::Value =
+        client().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["username"], "ann");
+    let list =
+        client().get(app.url("/account/tokens")).header(COOKIE, &cookies).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("laptop") && !list.contains(&token), "listed, never shown again");
+    let id = list.split("/account/tokens/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let res = client()
+        .post(app.url(&format!("/account/tokens/{id}/revoke")))
+        .header(COOKIE, &cookies)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        client().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
