@@ -167,8 +167,42 @@ pub async fn get_leaderboard(
     if !(1..=500).contains(&per_page) || page == 0 {
         return Err(AppError::BadRequest("page starts at 1 and per_page is 1-500".into()));
     }
-    let (b, subs) = task_boards(&state, &task, &spec).await?;
-    let members = members_by_team(&state, task.task_id).await?;
+    let entries = board_rows(&state, &task, &spec, private, closed).await?;
+    let higher = spec.metric.higher_is_better;
+    if q.format.as_deref() == Some("csv") {
+        return Ok(csv_response(&slug, board, &entries, closed));
+    }
+    if let Some(f) = q.format.as_deref().filter(|f| *f != "json") {
+        return Err(AppError::BadRequest(format!("format must be json or csv, got {f:?}")));
+    }
+    let total = entries.len();
+    let start = ((page - 1) as usize * per_page as usize).min(total);
+    let entries = entries.into_iter().skip(start).take(per_page as usize).collect();
+    let lb = Leaderboard {
+        task: slug,
+        board: board.to_owned(),
+        metric: spec.metric.name,
+        higher_is_better: higher,
+        closed,
+        total,
+        page,
+        per_page,
+        entries,
+    };
+    Ok(AppJson(lb).into_response())
+}
+
+/// Every row of one board (`private` or public), teams ranked and
+/// baselines slotted in by score — for the API, its CSV and the web page.
+pub(crate) async fn board_rows(
+    state: &AppState,
+    task: &tasks::TaskRow,
+    spec: &TaskSpec,
+    private: bool,
+    closed: bool,
+) -> AppResult<Vec<BoardEntry>> {
+    let (b, subs) = task_boards(state, task, spec).await?;
+    let members = members_by_team(state, task.task_id).await?;
     let mut entries = board_entries(&b, private, closed, &subs, &members, &task_names(&subs));
     for base in submissions::baselines(&state.db.pool, task.task_id).await? {
         entries.push(BoardEntry {
@@ -192,27 +226,7 @@ pub async fn get_leaderboard(
         (Some(x), Some(y)) => x.cmp(&y),
         _ => crate::scoring::metrics::better_first(a.score, b.score, higher).then(a.baseline.cmp(&b.baseline)),
     });
-    if q.format.as_deref() == Some("csv") {
-        return Ok(csv_response(&slug, board, &entries, closed));
-    }
-    if let Some(f) = q.format.as_deref().filter(|f| *f != "json") {
-        return Err(AppError::BadRequest(format!("format must be json or csv, got {f:?}")));
-    }
-    let total = entries.len();
-    let start = ((page - 1) as usize * per_page as usize).min(total);
-    let entries = entries.into_iter().skip(start).take(per_page as usize).collect();
-    let lb = Leaderboard {
-        task: slug,
-        board: board.to_owned(),
-        metric: spec.metric.name,
-        higher_is_better: higher,
-        closed,
-        total,
-        page,
-        per_page,
-        entries,
-    };
-    Ok(AppJson(lb).into_response())
+    Ok(entries)
 }
 
 fn task_names(subs: &[submissions::SubmissionRow]) -> HashMap<i64, String> {

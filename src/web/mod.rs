@@ -257,46 +257,13 @@ async fn task_view(
     let private = q.board.as_deref() == Some("private") && closed;
     let mut board = Vec::new();
     if current == "leaderboard" {
-        let subs = crate::db::submissions::scored_of_task(&state.db.pool, row.task_id).await?;
-        let dq = crate::db::teams::of_task(&state.db.pool, row.task_id)
+        board = crate::api::leaderboard::board_rows(state, &row, &spec, private, closed)
             .await?
             .into_iter()
-            .filter(|t| t.disqualified_at.is_some())
-            .map(|t| t.team_id)
-            .collect();
-        let higher = spec.metric.higher_is_better;
-        let standings = if private {
-            crate::competition::private_board(&subs, higher, spec.submissions.final_selections, &dq)
-        } else {
-            crate::competition::public_board(&subs, higher, &dq)
-        };
-        let names: HashMap<i64, String> = subs.iter().map(|s| (s.team_id, s.team_name.clone())).collect();
-        let entries: HashMap<i64, usize> = subs.iter().fold(HashMap::new(), |mut m, s| {
-            *m.entry(s.team_id).or_default() += 1;
-            m
-        });
-        let mut rows: Vec<(Option<u32>, String, f64, usize, bool)> = standings
-            .iter()
-            .map(|s| {
-                (
-                    Some(s.rank),
-                    names.get(&s.team_id).cloned().unwrap_or_default(),
-                    s.score,
-                    entries.get(&s.team_id).copied().unwrap_or(0),
-                    false,
-                )
+            .map(|e| {
+                let score = format!("{:.5}", e.score);
+                context! { rank => e.rank, team => e.team, score => score, entries => e.entries, baseline => e.baseline }
             })
-            .collect();
-        for b in crate::db::submissions::baselines(&state.db.pool, row.task_id).await? {
-            rows.push((None, b.name, if private { b.private_score } else { b.public_score }, 0, true));
-        }
-        rows.sort_by(|a, b| match (a.0, b.0) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            _ => crate::scoring::metrics::better_first(a.2, b.2, higher).then(a.4.cmp(&b.4)),
-        });
-        board = rows
-            .into_iter()
-            .map(|(rank, team, score, entries, baseline)| context! { rank => rank, team => team, score => format!("{score:.5}"), entries => entries, baseline => baseline })
             .collect();
     }
     let rules = context! {
