@@ -36,8 +36,6 @@ pub struct AppState {
     pub scorer: Arc<crate::scoring::scorer::Scorer>,
     /// The model sandbox.
     pub sandbox: Arc<gaic_sandbox::Sandbox>,
-    /// One permit per concurrent model run.
-    pub eval_slots: Arc<tokio::sync::Semaphore>,
     /// Lease, retry and fairness settings of the evaluation queue.
     pub queue: crate::eval::runner::QueueSettings,
     /// Wakes idle in-process workers when a job is queued.
@@ -51,10 +49,8 @@ pub struct AppState {
 impl AppState {
     /// Builds the state over an open database.
     pub fn new(db: Db, blobs: Blobs, settings: Settings, sandbox: Arc<gaic_sandbox::Sandbox>) -> Self {
-        let slots = sandbox.config().concurrency as usize;
         Self {
             sandbox,
-            eval_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
             queue: crate::eval::runner::QueueSettings::default(),
             queue_wakeup: Arc::new(tokio::sync::Notify::new()),
             stopping: Arc::default(),

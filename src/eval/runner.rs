@@ -173,7 +173,8 @@ pub async fn fail(state: &AppState, job_id: i64, owner: &str, error: &str) -> an
 }
 
 /// Starts `n` in-process workers that run the queue until
-/// [`stop_workers`].
+/// [`stop_workers`]. Each runs one model at a time and the sandbox is sized
+/// to `n` runs, so its pool never runs out.
 pub fn start_workers(state: &AppState, n: u32) {
     for i in 0..n {
         let worker_state = state.clone();
@@ -358,7 +359,6 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
 /// Evaluates one model submission in this process: its result, or an error
 /// for a platform failure (retried).
 pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<RunResult> {
-    let _permit = state.eval_slots.clone().acquire_owned().await?;
     let job = job_spec(state, submission_id).await?;
     let model = state.blobs.get(&job.model_hash).await?;
     let inputs = state.blobs.get(&job.inputs_hash).await?;
