@@ -430,16 +430,31 @@ pub async fn add_baseline(
     AppPath(slug): AppPath<String>,
     form: Multipart,
 ) -> AppResult<(StatusCode, AppJson<BaselineView>)> {
-    let task = organizer_task(&state, &me, &slug).await?;
-    let spec = spec_of(&task)?;
     let fields = form_fields(form, &["name", "file"]).await?;
     let name = fields.get("name").map(|b| String::from_utf8_lossy(b).trim().to_owned()).unwrap_or_default();
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err(AppError::invalid("invalid_baseline", "name: 1-64 characters"));
-    }
     let file =
         fields.get("file").cloned().ok_or_else(|| AppError::BadRequest("the form has no `file` field".into()))?;
-    let sol = current_solution(&state, &task, &spec).await?;
+    Ok((StatusCode::CREATED, AppJson(baseline_from(&state, &me, &slug, name, file).await?)))
+}
+
+/// Scores a predictions CSV and stores it as a named baseline.
+pub(crate) async fn baseline_from(
+    state: &AppState,
+    me: &CurrentUser,
+    slug: &str,
+    name: String,
+    file: Bytes,
+) -> AppResult<BaselineView> {
+    let task = organizer_task(state, me, slug).await?;
+    let spec = spec_of(&task)?;
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(AppError::Invalid {
+            code: "invalid_baseline",
+            message: "the baseline needs a name".into(),
+            details: vec![Problem::new("name", "", "1-64 characters")],
+        });
+    }
+    let sol = current_solution(state, &task, &spec).await?;
     let scores = tokio::task::spawn_blocking(move || sol.score(&file))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
@@ -455,10 +470,7 @@ pub async fn add_baseline(
                 AppError::Conflict(_) => AppError::Conflict(format!("a baseline named {name:?} already exists")),
                 other => other,
             })?;
-    Ok((
-        StatusCode::CREATED,
-        AppJson(BaselineView { id, name, public_score: scores.public, private_score: scores.private }),
-    ))
+    Ok(BaselineView { id, name, public_score: scores.public, private_score: scores.private })
 }
 
 /// Removes a baseline.
@@ -525,12 +537,23 @@ pub async fn rescore_task(
     AppPath(slug): AppPath<String>,
     req: axum::extract::Request,
 ) -> AppResult<AppJson<RescoreReport>> {
-    let task = organizer_task(&state, &me, &slug).await?;
-    let spec = spec_of(&task)?;
     let fields = optional_form(&state, req, &["labels", "apply"]).await?;
     let apply = fields.get("apply").is_some_and(|v| v.as_ref() == b"true" || v.as_ref() == b"1");
-    let current = current_solution(&state, &task, &spec).await?;
-    let new_labels = fields.get("labels").cloned();
+    Ok(AppJson(rescore(&state, &me, &slug, fields.get("labels").cloned(), apply).await?))
+}
+
+/// Rescores a task's submissions (with new labels if given): the preview,
+/// written only when `apply`.
+pub(crate) async fn rescore(
+    state: &AppState,
+    me: &CurrentUser,
+    slug: &str,
+    new_labels: Option<Bytes>,
+    apply: bool,
+) -> AppResult<RescoreReport> {
+    let task = organizer_task(state, me, slug).await?;
+    let spec = spec_of(&task)?;
+    let current = current_solution(state, &task, &spec).await?;
     let solution = match &new_labels {
         Some(bytes) => {
             let (spec2, bytes2) = (spec.clone(), bytes.clone());
@@ -569,7 +592,7 @@ pub async fn rescore_task(
             }
         }
     }
-    let dq = disqualified(&state, task.task_id).await?;
+    let dq = disqualified(state, task.task_id).await?;
     let (before, after) = (boards(&old_subs, &spec, &dq), boards(&new_subs, &spec, &dq));
     let names = task_names(&old_subs);
     let changes = rank_changes(&before, &after, &names);
@@ -591,13 +614,13 @@ pub async fn rescore_task(
         tx.commit().await?;
         tracing::info!(task = %slug, by = %me.username, submissions = new_subs.len(), new_labels = hash.is_some(), "task rescored");
     }
-    Ok(AppJson(RescoreReport {
+    Ok(RescoreReport {
         applied: apply,
         new_labels: new_labels.is_some(),
         submissions: new_subs.iter().filter(|s| s.predictions_blob().is_some()).count(),
         failed,
         changes,
-    }))
+    })
 }
 
 fn invalid_labels(message: String) -> AppError {

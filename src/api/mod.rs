@@ -106,7 +106,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::router())
-        .merge(crate::web::router())
+        .merge(crate::web::router(upload_limit))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(crate::telemetry::track_http))

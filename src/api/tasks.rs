@@ -7,6 +7,7 @@
 
 use axum::Router;
 use axum::body::Body;
+use bytes::Bytes;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -283,6 +284,13 @@ pub async fn create_task(
         }
     }
     let bytes = upload.ok_or_else(|| AppError::BadRequest("the form has no `bundle` file field".into()))?;
+    Ok((StatusCode::CREATED, AppJson(create_from_tarball(&state, &me, bytes).await?)))
+}
+
+/// Stores a task (a draft) from a bundle's `.tar.gz` bytes — for the API
+/// and the organizer's web page alike.
+pub(crate) async fn create_from_tarball(state: &AppState, me: &CurrentUser, bytes: Bytes) -> AppResult<TaskDetail> {
+    me.require("organizer")?;
     let tmp_root = state.settings.data_dir.join("tmp");
     let limits = UnpackLimits { max_bytes: 4 * state.settings.max_upload_bytes as u64, max_entries: 20_000 };
     let loaded = tokio::task::spawn_blocking(move || {
@@ -300,10 +308,10 @@ pub async fn create_task(
         message: format!("the bundle has {} problem(s)", details.len()),
         details,
     })?;
-    crate::tasks::store_bundle(&state, &b, me.user_id, false).await?;
+    crate::tasks::store_bundle(state, &b, me.user_id, false).await?;
     tracing::info!(slug = %b.spec.slug, by = %me.username, "task created from bundle");
     let row = tasks::by_slug(&state.db.pool, &b.spec.slug).await?.ok_or(AppError::NotFound("task"))?;
-    Ok((StatusCode::CREATED, AppJson(detail(&state, row).await?)))
+    detail(state, row).await
 }
 
 /// Changes to a task's schedule or publication. Absent fields stay as they are.

@@ -136,6 +136,22 @@ pub async fn members_of_task<'e>(ex: impl Executor<'e, Database = Any>, task_id:
     .await
 }
 
+/// The (task, team) pairs a user is a member of, newest task first.
+pub async fn memberships<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> sqlx::Result<Vec<(i64, i64)>> {
+    sqlx::query_as("SELECT task_id, team_id FROM team_members WHERE user_id = $1 ORDER BY task_id DESC")
+        .bind(user_id)
+        .fetch_all(ex)
+        .await
+}
+
+/// How many teams of a task have members (its entrants).
+pub async fn count_of_task<'e>(ex: impl Executor<'e, Database = Any>, task_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(DISTINCT team_id) FROM team_members WHERE task_id = $1")
+        .bind(task_id)
+        .fetch_one(ex)
+        .await
+}
+
 /// Every team of a task.
 pub async fn of_task<'e>(ex: impl Executor<'e, Database = Any>, task_id: i64) -> sqlx::Result<Vec<TeamRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM teams WHERE task_id = $1 ORDER BY team_id"))

@@ -119,3 +119,42 @@ pub async fn revoke_role<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64
 pub async fn count_with_role<'e>(ex: impl Executor<'e, Database = Any>, role: &str) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role = $1").bind(role).fetch_one(ex).await
 }
+
+/// Users whose username or display name starts with `prefix` (case-folded;
+/// empty for all), by username, with their extra roles comma-joined.
+pub async fn search<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    prefix: &str,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<(UserRow, String)>> {
+    let pattern = format!("{}%", prefix.to_lowercase().replace(['%', '_', '\\'], ""));
+    let rows: Vec<UserWithRoles> = sqlx::query_as(
+        "SELECT u.user_id, u.username, u.email, u.password_hash, u.display_name, u.country, u.created_at,
+                COALESCE((SELECT STRING_AGG(r.role, ',') FROM user_roles r WHERE r.user_id = u.user_id), '') AS roles
+         FROM users u WHERE u.username LIKE $1 OR LOWER(u.display_name) LIKE $1
+         ORDER BY u.username LIMIT $2 OFFSET $3",
+    )
+    .bind(pattern)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(ex)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.user, r.roles)).collect())
+}
+
+/// How many users [`search`] finds.
+pub async fn count_search<'e>(ex: impl Executor<'e, Database = Any>, prefix: &str) -> sqlx::Result<i64> {
+    let pattern = format!("{}%", prefix.to_lowercase().replace(['%', '_', '\\'], ""));
+    sqlx::query_scalar("SELECT COUNT(*) FROM users u WHERE u.username LIKE $1 OR LOWER(u.display_name) LIKE $1")
+        .bind(pattern)
+        .fetch_one(ex)
+        .await
+}
+
+#[derive(FromRow)]
+struct UserWithRoles {
+    #[sqlx(flatten)]
+    user: UserRow,
+    roles: String,
+}

@@ -136,7 +136,126 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("revoke", "Revoke", "폐기"),
     ("revoked", "Revoked", "폐기됨"),
     ("unselect", "Unselect", "선택 해제"),
-    ("problems", "The submission was not stored:", "제출이 저장되지 않았습니다:"),
+    ("problems", "The submission was not stored:", "제출이 저장되지 않았습니다:"),    ("accept", "Accept", "수락"),
+    ("accept_rules", "I have read the rules and accept them.", "규칙을 읽었으며 이에 동의합니다."),
+    ("accept_rules_needed", "Tick the box to accept the rules before joining.", "참가하려면 규칙 동의란에 체크하세요."),
+    ("add_baseline", "Add the baseline", "기준선 추가"),
+    ("alive", "Alive", "정상"),
+    ("all_submissions", "All submissions", "전체 제출"),
+    ("apply_rescore", "Apply these changes", "이 변경 적용"),
+    ("attempts", "Attempts", "시도"),
+    ("back", "Back", "돌아가기"),
+    ("bad_datetime", "Use the form YYYY-MM-DDTHH:MM (UTC).", "YYYY-MM-DDTHH:MM (UTC) 형식으로 입력하세요."),
+    ("baseline_added", "Baseline added", "기준선을 추가했습니다"),
+    ("baseline_name", "Baseline name", "기준선 이름"),
+    ("baselines", "Baselines", "기준선"),
+    ("board", "Board", "리더보드"),
+    ("bundle_file", "Task bundle (.tar.gz)", "과제 번들 (.tar.gz)"),
+    ("bundle_help", "A .tar.gz of a folder with task.toml, README.md, public/ and hidden/ (see tasks/README.md). The task is created as a draft; every problem in the bundle is listed if it is refused.", "task.toml, README.md, public/, hidden/ 이 든 폴더의 .tar.gz 파일입니다 (tasks/README.md 참고). 과제는 초안으로 만들어지며, 거부되면 번들의 모든 문제가 나열됩니다."),
+    ("by", "By", "제출자"),
+    ("chart_mine", "My public scores over time", "시간에 따른 내 공개 점수"),
+    ("chart_over_time", "Best public score of the top teams over time", "상위 팀의 시간별 최고 공개 점수"),
+    ("chart_points", "scored submissions", "채점된 제출"),
+    ("choose_bundle", "Choose a bundle file to upload.", "업로드할 번들 파일을 선택하세요."),
+    ("close_confirm", "Close the task now? Later submissions will not be ranked.", "지금 과제를 마감할까요? 이후 제출은 순위에 반영되지 않습니다."),
+    ("close_now", "Close now and reveal the private board", "지금 마감하고 비공개 리더보드 공개"),
+    ("create_team", "Create the team", "팀 만들기"),
+    ("current_jobs", "Running submissions", "실행 중인 제출"),
+    ("decline", "Decline", "거절"),
+    ("device", "Device", "장치"),
+    ("disqualified", "Disqualified", "실격"),
+    ("disqualify", "Disqualify", "실격 처리"),
+    ("draft", "Draft", "초안"),
+    ("failed", "failed", "실패"),
+    ("finished_hour", "Finished in the last hour", "최근 1시간 완료"),
+    ("grant", "Grant", "부여"),
+    ("hidden", "Hidden", "숨김"),
+    ("hide", "Hide", "숨기기"),
+    ("in_good_standing", "In good standing", "정상"),
+    ("invite", "Invite", "초대"),
+    ("invite_from", "You are invited to join", "다음 팀에서 초대했습니다:"),
+    ("invite_user", "Invite by username", "사용자 이름으로 초대"),
+    ("join", "Join the challenge", "챌린지 참가"),
+    ("joined", "You have joined this challenge.", "이 챌린지에 참가했습니다."),
+    ("joined_at", "Joined", "참가 시각"),
+    ("kind", "Kind", "종류"),
+    ("last", "Last submission", "마지막 제출"),
+    ("last_heartbeat", "Last heartbeat", "마지막 응답"),
+    ("late", "late", "마감 후"),
+    ("leave_team", "Leave the team", "팀 나가기"),
+    ("lost", "Lost", "연결 끊김"),
+    ("manage", "Manage", "관리"),
+    ("member", "Member", "팀원"),
+    ("member_since", "Member since", "가입일"),
+    ("members", "Members", "팀원"),
+    ("memory", "Memory", "메모리"),
+    ("merge_help", "Accepting merges your current team into theirs, with its submissions, if the rules allow.", "수락하면 규칙이 허용하는 경우 현재 팀이 제출 기록과 함께 상대 팀에 병합됩니다."),
+    ("moved_down", "down", "하락"),
+    ("moved_none", "no change", "변동 없음"),
+    ("moved_up", "up", "상승"),
+    ("movement", "Move", "변동"),
+    ("my_tasks", "My tasks", "내 과제"),
+    ("nav_admin", "Admin", "관리자"),
+    ("nav_organize", "Organize", "과제 운영"),
+    ("nav_profile", "My profile", "내 프로필"),
+    ("new_labels", "Corrected labels (optional CSV with the same ids)", "수정된 정답 (같은 id의 CSV, 선택)"),
+    ("new_task", "Create a task", "과제 만들기"),
+    ("next", "Next", "다음"),
+    ("no_team", "You have no team in this challenge yet. Create one, or submit and a team of one is made for you.", "이 챌린지에 아직 팀이 없습니다. 팀을 만들거나, 제출하면 1인 팀이 자동으로 만들어집니다."),
+    ("page", "Page", "페이지"),
+    ("pages", "Pages", "페이지"),
+    ("pending_invites", "Invites sent", "보낸 초대"),
+    ("predictions_csv", "Predictions CSV", "예측 CSV"),
+    ("prev", "Previous", "이전"),
+    ("preview", "Preview the changes", "변경 미리보기"),
+    ("private_hidden", "The private leaderboard is revealed when the challenge closes at", "비공개 리더보드는 챌린지 마감 시 공개됩니다:"),
+    ("publish", "Published (visible to everyone)", "게시 (모두에게 공개)"),
+    ("published", "Published", "게시됨"),
+    ("queue", "Queue", "대기열"),
+    ("queued", "Queued", "대기"),
+    ("reason", "Reason (shown to the team)", "사유 (팀에 표시됨)"),
+    ("reinstate", "Reinstate", "복권"),
+    ("rename", "Rename", "이름 변경"),
+    ("rescore", "Rescore", "재채점"),
+    ("rescore_applied", "Rescored", "재채점 완료"),
+    ("rescore_help", "Rescores every scored submission, with corrected labels if you upload them. You see every team's rank change first; nothing changes until you apply.", "모든 채점된 제출을 (올린 경우 수정된 정답으로) 다시 채점합니다. 먼저 각 팀의 순위 변화를 보여 주며, 적용하기 전에는 아무것도 바뀌지 않습니다."),
+    ("rescore_preview", "Preview", "미리보기"),
+    ("results", "Results", "성적"),
+    ("roles", "Roles", "역할"),
+    ("rules_text", "Joining means accepting these rules: one account per person, no private sharing of code or data outside your team, and no probing of the hidden test data.", "참가는 다음 규칙에 동의함을 뜻합니다: 1인 1계정, 팀 밖으로 코드나 데이터를 비공개 공유하지 않기, 숨겨진 테스트 데이터를 탐색하지 않기."),
+    ("running", "Running", "실행 중"),
+    ("same_labels_again", "Choose the same labels file again to apply", "적용하려면 같은 정답 파일을 다시 선택하세요"),
+    ("save", "Save", "저장"),
+    ("schedule", "Schedule and publication", "일정 및 게시"),
+    ("search", "Search", "검색"),
+    ("search_users", "Username or name starts with", "사용자 이름 또는 이름 시작"),
+    ("state", "State", "상태"),
+    ("submissions_rescored", "submissions rescored", "개 제출 재채점"),
+    ("submit_joins", "Submitting joins the challenge and accepts its rules; read them first:", "제출하면 챌린지에 참가하고 규칙에 동의하게 됩니다. 먼저 읽어 보세요:"),
+    ("tab_team", "Team", "팀"),
+    ("tabs", "Sections", "섹션"),
+    ("task", "Challenge", "챌린지"),
+    ("team_name", "Team name", "팀 이름"),
+    ("teams", "Teams", "팀"),
+    ("teams_fixed", "Teams are fixed now (merger deadline or close passed).", "이제 팀을 바꿀 수 없습니다 (병합 마감 또는 챌린지 종료)."),
+    ("time", "Time", "시간"),
+    ("unhide", "Show again", "다시 표시"),
+    ("upload_bundle", "Upload and check", "업로드 및 검사"),
+    ("users", "Users", "사용자"),
+    ("with_new_labels", "with new labels", "새 정답 사용"),
+    ("worker", "Worker", "워커"),
+    ("workers", "Workers", "워커"),
+    ("metric_accuracy", "Accuracy: the share of rows whose predicted class is right.", "정확도: 예측한 클래스가 맞은 행의 비율."),
+    ("metric_balanced_accuracy", "Balanced accuracy: the mean of per-class recall, so rare classes count as much as common ones.", "균형 정확도: 클래스별 재현율의 평균으로, 드문 클래스도 흔한 클래스만큼 반영됩니다."),
+    ("metric_macro_f1", "Macro F1: the mean over classes of the F1 score (harmonic mean of precision and recall).", "매크로 F1: 클래스별 F1 점수(정밀도와 재현율의 조화 평균)의 평균."),
+    ("metric_roc_auc", "ROC AUC: the chance that a random positive row gets a higher score than a random negative one (ties count half).", "ROC AUC: 무작위 양성 행이 무작위 음성 행보다 높은 점수를 받을 확률 (동점은 절반)."),
+    ("metric_log_loss", "Log loss: the mean negative log of the probability given to the true class (probabilities clipped to 1e-15).", "로그 손실: 정답 클래스에 준 확률의 음의 로그 평균 (확률은 1e-15로 제한)."),
+    ("metric_rmse", "RMSE: the square root of the mean squared error.", "RMSE: 평균 제곱 오차의 제곱근."),
+    ("metric_mae", "MAE: the mean absolute error.", "MAE: 평균 절대 오차."),
+    ("metric_r2", "R²: one minus the residual sum of squares over the total sum of squares.", "R²: 1에서 잔차 제곱합을 전체 제곱합으로 나눈 값을 뺀 값."),
+    ("metric_map_at_k", "MAP@K: the mean over rows of the average precision of the first K predictions.", "MAP@K: 상위 K개 예측의 평균 정밀도를 행에 대해 평균한 값."),
+    ("metric_mean_iou", "Mean IoU: the mean over classes of intersection over union.", "평균 IoU: 클래스별 교집합/합집합 비율의 평균."),
+    ("metric_spearman", "Spearman: the rank correlation of predictions and truth.", "스피어만: 예측과 정답의 순위 상관계수."),
 ];
 
 /// The messages of `lang`, for templates.
@@ -158,6 +277,28 @@ mod tests {
         assert_eq!(Lang::pick(&h), Lang::Ko);
         h.insert(header::COOKIE, HeaderValue::from_static("a=b; gaic_lang=en"));
         assert_eq!(Lang::pick(&h), Lang::En);
+    }
+
+    #[test]
+    fn every_message_a_page_uses_exists() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+        let keys: std::collections::HashSet<&str> = MESSAGES.iter().map(|m| m.0).collect();
+        let mut files: Vec<_> = std::fs::read_dir(dir.join("templates")).unwrap().map(|e| e.unwrap().path()).collect();
+        files.extend(std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()));
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let is_rust = path.extension().is_some_and(|e| e == "rs");
+            let marker = if is_rust { "page.t(\"" } else { "t." };
+            for (at, _) in text.match_indices(marker) {
+                let before = text[..at].chars().next_back().unwrap_or(' ');
+                if !is_rust && (before.is_alphanumeric() || before == '_' || before == '.') {
+                    continue;
+                }
+                let key: String =
+                    text[at + marker.len()..].chars().take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_').collect();
+                assert!(key.is_empty() || keys.contains(key.as_str()), "{}: no message {key:?}", path.display());
+            }
+        }
     }
 
     #[test]

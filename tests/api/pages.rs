@@ -225,7 +225,7 @@ async fn a_competitor_submits_from_the_task_page_and_sees_the_result() {
         .await
         .unwrap();
     assert!(
-        html.contains("<strong>5</strong> / 5") && html.contains("enctype=\"multipart/form-data\""),
+        html.contains("id=\"remaining\">5</strong> / 5") && html.contains("enctype=\"multipart/form-data\""),
         "quota and form"
     );
 
@@ -274,7 +274,7 @@ async fn a_competitor_submits_from_the_task_page_and_sees_the_result() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("role=\"alert\"") && html.contains("missing 132 ids"), "{html}");
-    assert!(html.contains("<strong>4</strong> / 5"), "the bad file did not count");
+    assert!(html.contains("id=\"remaining\">4</strong> / 5"), "the bad file did not count");
 
     // A model goes live: its row follows the event stream.
     let res = client()

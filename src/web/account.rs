@@ -1,0 +1,322 @@
+//! Accounts in the browser: sign up, log in and out, API tokens, language.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::{CsrfField, PageCtx, Posted, csrf_ok, csrf_refused, to_login, when};
+use crate::auth::{self, CurrentUser, MaybeUser};
+use crate::db;
+use crate::error::{AppError, AppPath};
+use crate::state::AppState;
+use crate::web::i18n::Lang;
+
+struct Field {
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    value: String,
+    error: Option<String>,
+    autocomplete: &'static str,
+}
+
+fn form_page(
+    page: &PageCtx,
+    status: StatusCode,
+    heading: &str,
+    action: &str,
+    submit: &str,
+    fields: &[Field],
+    form_error: Option<&str>,
+) -> Response {
+    let fields: Vec<Value> = fields
+        .iter()
+        .map(|f| context! { name => f.name, label => page.t(f.label), kind => f.kind, value => f.value, error => f.error, autocomplete => f.autocomplete })
+        .collect();
+    page.render(
+        status,
+        "form.html",
+        context! { heading => heading, action => action, submit => submit, fields => fields, form_error => form_error },
+    )
+}
+
+fn login_fields(username: &str) -> Vec<Field> {
+    vec![
+        Field {
+            name: "username",
+            label: "username",
+            kind: "text",
+            value: username.to_owned(),
+            error: None,
+            autocomplete: "username",
+        },
+        Field {
+            name: "password",
+            label: "password",
+            kind: "password",
+            value: String::new(),
+            error: None,
+            autocomplete: "current-password",
+        },
+    ]
+}
+
+pub(super) async fn login_page(viewer: MaybeUser, headers: HeaderMap, uri: Uri) -> Response {
+    let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
+    form_page(&page, StatusCode::OK, page.t("nav_login"), "/login", page.t("submit_login"), &login_fields(""), None)
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LoginForm {
+    csrf: String,
+    username: String,
+    password: String,
+}
+
+pub(super) async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    if !csrf_ok(&headers, &f.csrf) {
+        return csrf_refused();
+    }
+    let page = PageCtx::new(&headers, None, &uri);
+    let creds = crate::api::tokens::Credentials { username: f.username.clone(), password: f.password, name: None };
+    match crate::api::tokens::check_credentials(&state, &creds).await {
+        Ok(user) => {
+            let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser");
+            match crate::api::tokens::new_session(&state, user.user_id, agent).await {
+                Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(AppError::TooManyRequests(m)) => form_page(
+            &page,
+            StatusCode::TOO_MANY_REQUESTS,
+            page.t("nav_login"),
+            "/login",
+            page.t("submit_login"),
+            &login_fields(&f.username),
+            Some(&m),
+        ),
+        Err(_) => form_page(
+            &page,
+            StatusCode::UNAUTHORIZED,
+            page.t("nav_login"),
+            "/login",
+            page.t("submit_login"),
+            &login_fields(&f.username),
+            Some(page.t("login_failed")),
+        ),
+    }
+}
+
+fn signup_fields(f: &SignupForm, errors: &HashMap<String, String>) -> Vec<Field> {
+    let e = |n: &str| errors.get(n).cloned();
+    vec![
+        Field {
+            name: "username",
+            label: "username",
+            kind: "text",
+            value: f.username.clone(),
+            error: e("username"),
+            autocomplete: "username",
+        },
+        Field {
+            name: "email",
+            label: "email",
+            kind: "email",
+            value: f.email.clone(),
+            error: e("email"),
+            autocomplete: "email",
+        },
+        Field {
+            name: "password",
+            label: "password",
+            kind: "password",
+            value: String::new(),
+            error: e("password"),
+            autocomplete: "new-password",
+        },
+        Field {
+            name: "country",
+            label: "country",
+            kind: "text",
+            value: f.country.clone(),
+            error: e("country"),
+            autocomplete: "country",
+        },
+        Field {
+            name: "display_name",
+            label: "display_name",
+            kind: "text",
+            value: f.display_name.clone(),
+            error: e("display_name"),
+            autocomplete: "nickname",
+        },
+    ]
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct SignupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+pub(super) async fn signup_page(viewer: MaybeUser, headers: HeaderMap, uri: Uri) -> Response {
+    let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
+    let fields = signup_fields(&SignupForm::default(), &HashMap::new());
+    form_page(&page, StatusCode::OK, page.t("nav_signup"), "/signup", page.t("submit_signup"), &fields, None)
+}
+
+pub(super) async fn signup_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(f): Form<SignupForm>,
+) -> Response {
+    if !csrf_ok(&headers, &f.csrf) {
+        return csrf_refused();
+    }
+    let page = PageCtx::new(&headers, None, &uri);
+    let req = crate::api::users::RegisterRequest {
+        username: f.username.clone(),
+        email: f.email.clone(),
+        password: f.password.clone(),
+        country: f.country.clone(),
+        display_name: Some(f.display_name.clone()).filter(|d| !d.trim().is_empty()),
+    };
+    match crate::api::users::create_account(&state, req).await {
+        Ok(user) => {
+            let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser");
+            match crate::api::tokens::new_session(&state, user.user_id, agent).await {
+                Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(AppError::Invalid { details, .. }) => {
+            let errors = details.into_iter().map(|d| (d.field, d.message)).collect();
+            form_page(
+                &page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page.t("nav_signup"),
+                "/signup",
+                page.t("submit_signup"),
+                &signup_fields(&f, &errors),
+                None,
+            )
+        }
+        Err(AppError::Conflict(m)) => form_page(
+            &page,
+            StatusCode::CONFLICT,
+            page.t("nav_signup"),
+            "/signup",
+            page.t("submit_signup"),
+            &signup_fields(&f, &HashMap::new()),
+            Some(&m),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(super) async fn logout_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfField>,
+) -> Response {
+    if !csrf_ok(&headers, &f.csrf) {
+        return csrf_refused();
+    }
+    if let Some(token) = auth::presented_token(&headers) {
+        let _ = crate::db::tokens::revoke_by_hash(&state.db.pool, &auth::token_hash(&token), db::now_ms()).await;
+    }
+    ([(header::SET_COOKIE, crate::api::tokens::session_cookie("", 0))], Redirect::to("/")).into_response()
+}
+
+
+async fn render_tokens(
+    state: &AppState,
+    page: &PageCtx,
+    me: &CurrentUser,
+    new_token: Option<String>,
+) -> Result<Response, AppError> {
+    let rows = crate::db::tokens::list_for_user(&state.db.pool, me.user_id, "api").await?;
+    let tokens: Vec<Value> = rows
+        .into_iter()
+        .map(|k| {
+            context! {
+                id => k.token_id, name => k.name, created => when(k.created_at),
+                last_used => k.last_used_at.map(when).unwrap_or_default(), revoked => k.revoked_at.is_some(),
+            }
+        })
+        .collect();
+    Ok(page.render(StatusCode::OK, "tokens.html", context! { tokens => tokens, new_token => new_token }))
+}
+
+/// The caller's API tokens: create (shown once) and revoke.
+pub(super) async fn tokens_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let Some(me) = viewer.0 else { return Ok(to_login()) };
+    let page = PageCtx::new(&headers, Some(&me), &uri);
+    render_tokens(&state, &page, &me, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub(super) async fn create_token_submit(
+    State(state): State<AppState>,
+    Posted { me, page, form: f }: Posted<TokenForm>,
+) -> Result<Response, AppError> {
+    let name: String = f.name.trim().chars().take(100).collect();
+    let name = if name.is_empty() { "web".to_owned() } else { name };
+    let (token, hash) = auth::new_token();
+    crate::db::tokens::insert(&state.db.pool, me.user_id, "api", &name, &hash, None, db::now_ms()).await?;
+    render_tokens(&state, &page, &me, Some(token)).await
+}
+
+pub(super) async fn revoke_token_submit(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<i64>,
+    Posted { me, .. }: Posted<CsrfField>,
+) -> Result<Response, AppError> {
+    crate::db::tokens::revoke(&state.db.pool, me.user_id, id, db::now_ms()).await?;
+    Ok(Redirect::to("/account/tokens").into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Back {
+    back: Option<String>,
+}
+
+pub(super) async fn set_language(AppPath(code): AppPath<String>, Query(b): Query<Back>) -> Response {
+    let lang = Lang::from_code(&code).unwrap_or(Lang::En);
+    // Only local paths: never an open redirect.
+    let back = b.back.filter(|p| p.starts_with('/') && !p.starts_with("//")).unwrap_or_else(|| "/".into());
+    let cookie = format!("gaic_lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+}

@@ -1,0 +1,119 @@
+//! Admin pages: users and their roles (searchable, paginated), and the
+//! worker fleet (device, last heartbeat, current jobs).
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::{PageCtx, Posted, refused, to_login, when};
+use crate::auth::{MaybeUser, ROLES};
+use crate::db::users;
+use crate::error::{AppError, AppPath};
+use crate::state::AppState;
+
+/// Users per page.
+const USERS_PAGE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct UsersQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+}
+
+pub(super) async fn users_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(query): Query<UsersQuery>,
+) -> Result<Response, AppError> {
+    let Some(me) = viewer.0 else { return Ok(to_login()) };
+    let page = PageCtx::new(&headers, Some(&me), &uri);
+    if let Err(e) = me.require("admin") {
+        return refused(&page, page.t("nav_admin"), "/", e);
+    }
+    let q = query.q.trim().to_owned();
+    let total = users::count_search(&state.db.pool, &q).await?;
+    let pages = ((total + USERS_PAGE - 1) / USERS_PAGE).max(1);
+    let at = query.page.unwrap_or(1).clamp(1, pages);
+    let rows: Vec<Value> = users::search(&state.db.pool, &q, USERS_PAGE, (at - 1) * USERS_PAGE)
+        .await?
+        .into_iter()
+        .map(|(u, roles)| {
+            let held: Vec<&str> = roles.split(',').filter(|r| !r.is_empty()).collect();
+            let toggles: Vec<Value> =
+                ROLES.iter().map(|r| context! { role => r, held => held.contains(r) }).collect();
+            context! {
+                username => u.username, display_name => u.display_name, email => u.email, country => u.country,
+                since => when(u.created_at), roles => toggles,
+            }
+        })
+        .collect();
+    Ok(page.render(
+        StatusCode::OK,
+        "admin.html",
+        context! { view => "users", users => rows, q => q, users_page => at, users_pages => pages, users_total => total },
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RoleForm {
+    #[serde(default)]
+    role: String,
+    /// `grant` or `revoke`.
+    #[serde(default)]
+    action: String,
+}
+
+/// Grants or revokes a role.
+pub(super) async fn role_submit(
+    State(state): State<AppState>,
+    AppPath(username): AppPath<String>,
+    Posted { me, page, form }: Posted<RoleForm>,
+) -> Result<Response, AppError> {
+    let path = AppPath((username.clone(), form.role));
+    let done = match form.action.as_str() {
+        "grant" => crate::api::users::grant_role(State(state), me, path).await.map(|_| ()),
+        _ => crate::api::users::revoke_role(State(state), me, path).await.map(|_| ()),
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/admin?q={}", url_escape(&username))).into_response()),
+        Err(e) => refused(&page, page.t("nav_admin"), "/admin", e),
+    }
+}
+
+fn url_escape(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub(super) async fn workers_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let Some(me) = viewer.0 else { return Ok(to_login()) };
+    let page = PageCtx::new(&headers, Some(&me), &uri);
+    let list = match crate::api::workers::list_workers(State(state), me).await {
+        Ok(l) => l.0,
+        Err(e) => return refused(&page, page.t("nav_admin"), "/", e),
+    };
+    let rows: Vec<Value> = list
+        .into_iter()
+        .map(|w| {
+            let seen = w
+                .last_seen_at
+                .as_deref()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| when(d.timestamp_millis()));
+            context! {
+                id => w.id, name => w.name, device => w.device, version => w.version, concurrency => w.concurrency,
+                seen => seen, lost => w.lost, revoked => w.revoked, running => w.running,
+            }
+        })
+        .collect();
+    Ok(page.render(StatusCode::OK, "admin.html", context! { view => "workers", workers => rows }))
+}

@@ -1,0 +1,411 @@
+//! Organizer pages: create a task from a bundle (every problem listed), and
+//! a task's management page — schedule and publication, close now, the
+//! queue, every submission (hide with a reason), teams (disqualify with a
+//! reason), baselines and rescoring with the rank-change preview.
+//! Every action goes through the API's handler for the same rules.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::{PageCtx, Posted, PostedFiles, refused, to_login, tasks::score, when};
+use crate::auth::{CurrentUser, MaybeUser};
+use crate::db::{self, submissions, tasks, teams};
+use crate::error::{AppError, AppJson, AppPath};
+use crate::state::AppState;
+use crate::tasks::{editable_by, spec_of};
+
+/// Submissions per page of the management list.
+const SUBMISSIONS_PAGE: i64 = 50;
+
+fn is_organizer(me: &CurrentUser) -> bool {
+    me.is_admin() || me.has_role("organizer")
+}
+
+/// The organizer's tasks and the bundle upload form.
+pub(super) async fn index_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let Some(me) = viewer.0 else { return Ok(to_login()) };
+    let page = PageCtx::new(&headers, Some(&me), &uri);
+    render_index(&state, &page, &me, StatusCode::OK, None).await
+}
+
+async fn render_index(
+    state: &AppState,
+    page: &PageCtx,
+    me: &CurrentUser,
+    status: StatusCode,
+    upload_error: Option<AppError>,
+) -> Result<Response, AppError> {
+    if !is_organizer(me) {
+        let e = AppError::Forbidden("organizing needs the organizer role; an admin can grant it".into());
+        return refused(page, page.t("nav_organize"), "/", e);
+    }
+    let filter = tasks::TaskFilter { state: "all", viewer_id: me.user_id, viewer_is_admin: me.is_admin(), now: db::now_ms() };
+    let mine: Vec<Value> = tasks::list(&state.db.pool, filter, "t.created_at DESC, t.slug ASC", 200, 0)
+        .await?
+        .into_iter()
+        .filter(|t| editable_by(t, me))
+        .map(|t| {
+            context! {
+                slug => t.slug, title => t.title, draft => t.published_at.is_none(),
+                opens => when(t.opens_at), closes => when(t.closes_at),
+            }
+        })
+        .collect();
+    let (error, problems) = match upload_error {
+        Some(AppError::Invalid { message, details, .. }) => {
+            let list: Vec<Value> =
+                details.iter().map(|p| context! { file => p.file, field => p.field, message => p.message }).collect();
+            (Some(message), list)
+        }
+        Some(e) => (Some(e.to_string()), Vec::new()),
+        None => (None, Vec::new()),
+    };
+    Ok(page.render(status, "organize.html", context! { tasks => mine, error => error, problems => problems }))
+}
+
+/// Creates a draft task from an uploaded `.tar.gz` bundle.
+pub(super) async fn create_submit(State(state): State<AppState>, posted: PostedFiles) -> Result<Response, AppError> {
+    let bytes = posted.file("bundle").map(|u| u.bytes.clone());
+    let PostedFiles { me, page, .. } = posted;
+    let result = match bytes {
+        Some(b) => crate::api::tasks::create_from_tarball(&state, &me, b).await,
+        None => Err(AppError::invalid("invalid_bundle", page.t("choose_bundle"))),
+    };
+    match result {
+        Ok(detail) => Ok(Redirect::to(&format!("/tasks/{}/manage", detail.summary.slug)).into_response()),
+        Err(e) if e.status().is_client_error() => {
+            let status = e.status();
+            render_index(&state, &page, &me, status, Some(e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ManageQuery {
+    page: Option<i64>,
+}
+
+/// A task's management page.
+pub(super) async fn manage_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+    AppPath(slug): AppPath<String>,
+    Query(q): Query<ManageQuery>,
+) -> Result<Response, AppError> {
+    let Some(me) = viewer.0 else { return Ok(to_login()) };
+    let page = PageCtx::new(&headers, Some(&me), &uri);
+    render_manage(&state, &page, &me, &slug, q.page.unwrap_or(1), Outcome::default()).await
+}
+
+/// What an action on the management page has to show.
+#[derive(Default)]
+struct Outcome {
+    status: Option<StatusCode>,
+    /// Field name → message, for the schedule form.
+    field_errors: Vec<(String, String)>,
+    /// Values the schedule form had (kept on an error).
+    schedule: Option<ScheduleForm>,
+    /// A message at the top.
+    notice: Option<String>,
+    error: Option<String>,
+    /// A rescore preview or result.
+    rescore: Option<crate::api::leaderboard::RescoreReport>,
+}
+
+fn local_input(ms: Option<i64>) -> String {
+    ms.and_then(DateTime::from_timestamp_millis).map(|d| d.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
+}
+
+async fn render_manage(
+    state: &AppState,
+    page: &PageCtx,
+    me: &CurrentUser,
+    slug: &str,
+    at: i64,
+    outcome: Outcome,
+) -> Result<Response, AppError> {
+    let task = match crate::api::tasks::visible_task(state, slug, Some(me)).await {
+        Ok(t) if editable_by(&t, me) => t,
+        Ok(_) => {
+            let e = AppError::Forbidden("only the task's organizer or an admin can manage it".into());
+            return refused(page, page.t("manage"), &format!("/tasks/{slug}"), e);
+        }
+        Err(e) => return refused(page, page.t("manage"), "/", e),
+    };
+    let spec = spec_of(&task)?;
+    let now = db::now_ms();
+    let schedule = outcome.schedule.unwrap_or_else(|| ScheduleForm {
+        opens_at: local_input(Some(task.opens_at)),
+        closes_at: local_input(Some(task.closes_at)),
+        merger_deadline: local_input(task.merger_deadline_at),
+        published: if task.published_at.is_some() { "yes".into() } else { String::new() },
+    });
+    let queue = crate::api::live::get_queue(State(state.clone()), me.clone(), AppPath(slug.to_owned())).await?.0;
+    let jobs: Vec<Value> = queue
+        .jobs
+        .iter()
+        .map(|j| {
+            context! { id => j.submission_id, team => j.team, state => j.state, attempts => j.attempts, worker => j.worker, queued => j.queued_at }
+        })
+        .collect();
+    let total = submissions::count_of_task(&state.db.pool, task.task_id).await?;
+    let pages = ((total + SUBMISSIONS_PAGE - 1) / SUBMISSIONS_PAGE).max(1);
+    let at = at.clamp(1, pages);
+    let subs: Vec<Value> = submissions::of_task(&state.db.pool, task.task_id, SUBMISSIONS_PAGE, (at - 1) * SUBMISSIONS_PAGE)
+        .await?
+        .into_iter()
+        .map(|s| {
+            context! {
+                id => s.submission_id, team => s.team_name, by => s.username, kind => s.kind, status => s.status,
+                public => s.public_score.map(score), private => s.private_score.map(score), created => when(s.created_at),
+                hidden => s.hidden_reason, late => s.late == 1, verdict => s.verdict,
+            }
+        })
+        .collect();
+    let team_rows: Vec<Value> = teams::of_task(&state.db.pool, task.task_id)
+        .await?
+        .into_iter()
+        .map(|t| context! { id => t.team_id, name => t.name, disqualified => t.disqualified_reason })
+        .collect();
+    let baselines: Vec<Value> = submissions::baselines(&state.db.pool, task.task_id)
+        .await?
+        .into_iter()
+        .map(|b| context! { name => b.name, public => score(b.public_score), private => score(b.private_score) })
+        .collect();
+    let rescore = outcome.rescore.map(|r| {
+        let changes: Vec<Value> = r
+            .changes
+            .iter()
+            .map(|c| {
+                let fmt = |v: Option<f64>| v.map(score).unwrap_or_else(|| "–".into());
+                let rank = |v: Option<u32>| v.map_or_else(|| "–".into(), |r| r.to_string());
+                context! {
+                    team => c.team, changed => c.changed,
+                    public_rank => format!("{} → {}", rank(c.public_rank[0]), rank(c.public_rank[1])),
+                    public_score => format!("{} → {}", fmt(c.public_score[0]), fmt(c.public_score[1])),
+                    private_rank => format!("{} → {}", rank(c.private_rank[0]), rank(c.private_rank[1])),
+                    private_score => format!("{} → {}", fmt(c.private_score[0]), fmt(c.private_score[1])),
+                }
+            })
+            .collect();
+        context! {
+            applied => r.applied, new_labels => r.new_labels, submissions => r.submissions, failed => r.failed,
+            changes => changes,
+        }
+    });
+    let errors: std::collections::HashMap<String, String> = outcome.field_errors.into_iter().collect();
+    let task_ctx = context! {
+        slug => task.slug, title => task.title, draft => task.published_at.is_none(), closed => now >= task.closes_at,
+        opens => when(task.opens_at), closes => when(task.closes_at), metric => spec.metric.name.name(),
+    };
+    Ok(page.render(
+        outcome.status.unwrap_or(StatusCode::OK),
+        "manage.html",
+        context! {
+            task => task_ctx, schedule => schedule, errors => errors, notice => outcome.notice, error => outcome.error,
+            queue => context! { queued => queue.queued, running => queue.running, finished => queue.finished_last_hour, jobs => jobs },
+            subs => subs, subs_page => at, subs_pages => pages, subs_total => total, teams => team_rows,
+            baselines => baselines, rescore => rescore,
+        },
+    ))
+}
+
+/// The schedule form, as typed (UTC, `YYYY-MM-DDTHH:MM`).
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+pub(super) struct ScheduleForm {
+    #[serde(default)]
+    opens_at: String,
+    #[serde(default)]
+    closes_at: String,
+    #[serde(default)]
+    merger_deadline: String,
+    #[serde(default)]
+    published: String,
+}
+
+fn parse_utc(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+/// Edits the schedule and publication.
+pub(super) async fn schedule_submit(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+    Posted { me, page, form }: Posted<ScheduleForm>,
+) -> Result<Response, AppError> {
+    let mut errors = Vec::new();
+    let mut field = |name: &str, value: &str, required: bool| match parse_utc(value) {
+        Some(t) => Some(t),
+        None if value.trim().is_empty() && !required => None,
+        None => {
+            errors.push((name.to_owned(), page.t("bad_datetime").to_owned()));
+            None
+        }
+    };
+    let opens = field("opens_at", &form.opens_at, true);
+    let closes = field("closes_at", &form.closes_at, true);
+    let merger = field("merger_deadline", &form.merger_deadline, false);
+    let outcome = |errors, error| Outcome {
+        status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+        field_errors: errors,
+        schedule: Some(form.clone()),
+        error,
+        ..Outcome::default()
+    };
+    if !errors.is_empty() {
+        return render_manage(&state, &page, &me, &slug, 1, outcome(errors, None)).await;
+    }
+    let patch = crate::api::tasks::TaskPatch {
+        opens_at: opens,
+        closes_at: closes,
+        merger_deadline: merger,
+        published: Some(form.published == "yes"),
+    };
+    match crate::api::tasks::update_task(State(state.clone()), me.clone(), AppPath(slug.clone()), AppJson(patch)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}/manage")).into_response()),
+        Err(AppError::Invalid { message, .. }) => {
+            let field = if message.contains("merger") { "merger_deadline" } else { "closes_at" };
+            render_manage(&state, &page, &me, &slug, 1, outcome(vec![(field.into(), message)], None)).await
+        }
+        Err(e) => refused(&page, page.t("manage"), &format!("/tasks/{slug}/manage"), e),
+    }
+}
+
+/// Closes the task now (revealing the private board).
+pub(super) async fn close_submit(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+    Posted { me, page, .. }: Posted<super::CsrfField>,
+) -> Result<Response, AppError> {
+    match crate::api::leaderboard::close_task(State(state), me, AppPath(slug.clone())).await {
+        Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}?tab=leaderboard&board=private")).into_response()),
+        Err(e) => refused(&page, page.t("manage"), &format!("/tasks/{slug}/manage"), e),
+    }
+}
+
+/// Adds a baseline from a predictions CSV.
+pub(super) async fn baseline_submit(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+    posted: PostedFiles,
+) -> Result<Response, AppError> {
+    let name = posted.text("name");
+    let file = posted.file("file").map(|u| u.bytes.clone()).unwrap_or_default();
+    let PostedFiles { me, page, .. } = posted;
+    match crate::api::leaderboard::baseline_from(&state, &me, &slug, name, file).await {
+        Ok(b) => {
+            let notice = format!("{}: {} ({})", page.t("baseline_added"), b.name, score(b.public_score));
+            render_manage(&state, &page, &me, &slug, 1, Outcome { notice: Some(notice), ..Outcome::default() }).await
+        }
+        Err(e) if e.status().is_client_error() => {
+            let status = Some(e.status());
+            let error = Some(problem_text(&e));
+            render_manage(&state, &page, &me, &slug, 1, Outcome { status, error, ..Outcome::default() }).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An error with its problems, in one line.
+fn problem_text(e: &AppError) -> String {
+    match e {
+        AppError::Invalid { message, details, .. } if !details.is_empty() => {
+            let list: Vec<String> = details
+                .iter()
+                .take(5)
+                .map(|p| if p.field.is_empty() { p.message.clone() } else { format!("{}: {}", p.field, p.message) })
+                .collect();
+            format!("{message} — {}", list.join("; "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Previews a rescore (optionally with corrected labels); applies it when
+/// the form says so (applying with labels takes the same file again).
+pub(super) async fn rescore_submit(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+    posted: PostedFiles,
+) -> Result<Response, AppError> {
+    let apply = posted.text("apply") == "yes";
+    let labels = posted.file("labels").map(|u| u.bytes.clone());
+    let PostedFiles { me, page, .. } = posted;
+    match crate::api::leaderboard::rescore(&state, &me, &slug, labels, apply).await {
+        Ok(report) => {
+            let outcome = Outcome { rescore: Some(report), ..Outcome::default() };
+            render_manage(&state, &page, &me, &slug, 1, outcome).await
+        }
+        Err(e) if e.status() == StatusCode::FORBIDDEN || e.status() == StatusCode::NOT_FOUND => {
+            refused(&page, page.t("manage"), &format!("/tasks/{slug}"), e)
+        }
+        Err(e) if e.status().is_client_error() => {
+            let status = Some(e.status());
+            let error = Some(problem_text(&e));
+            render_manage(&state, &page, &me, &slug, 1, Outcome { status, error, ..Outcome::default() }).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+    /// `set` or `clear`.
+    #[serde(default)]
+    action: String,
+}
+
+/// Disqualifies a team with a reason, or reinstates it.
+pub(super) async fn disqualify_submit(
+    State(state): State<AppState>,
+    AppPath((slug, team_id)): AppPath<(String, i64)>,
+    Posted { me, page, form }: Posted<ReasonForm>,
+) -> Result<Response, AppError> {
+    let path = AppPath((slug.clone(), team_id));
+    let done = if form.action == "clear" {
+        crate::api::teams::reinstate_team(State(state), me, path).await.map(|_| ())
+    } else {
+        let reason = AppJson(crate::api::submissions::Reason { reason: form.reason });
+        crate::api::teams::disqualify_team(State(state), me, path, reason).await.map(|_| ())
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/tasks/{slug}/manage#teams")).into_response()),
+        Err(e) => refused(&page, page.t("manage"), &format!("/tasks/{slug}/manage"), e),
+    }
+}
+
+/// Hides a submission with a reason, or shows it again.
+pub(super) async fn hide_submit(
+    State(state): State<AppState>,
+    AppPath((slug, id)): AppPath<(String, i64)>,
+    Posted { me, page, form }: Posted<ReasonForm>,
+) -> Result<Response, AppError> {
+    let done = if form.action == "clear" {
+        crate::api::submissions::unhide_submission(State(state), me, AppPath(id)).await.map(|_| ())
+    } else {
+        let reason = AppJson(crate::api::submissions::Reason { reason: form.reason });
+        crate::api::submissions::hide_submission(State(state), me, AppPath(id), reason).await.map(|_| ())
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/tasks/{slug}/manage#submissions")).into_response()),
+        Err(e) => refused(&page, page.t("manage"), &format!("/tasks/{slug}/manage"), e),
+    }
+}

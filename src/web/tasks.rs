@@ -1,0 +1,323 @@
+//! The challenge pages: the home page, a task's tabs (overview, data, rules,
+//! leaderboard with its chart, team, submit, my submissions), submitting and
+//! choosing finals.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::{PageCtx, Posted, PostedFiles, charts, markdown, refused, when};
+use crate::auth::{CurrentUser, MaybeUser};
+use crate::db::{self, tasks, teams};
+use crate::error::{AppError, AppPath, Problem};
+use crate::state::AppState;
+use crate::tasks::{TaskState, editable_by, spec_of, visible_to};
+
+/// Rows of a leaderboard page.
+pub(super) const BOARD_PAGE: usize = 50;
+
+pub(super) async fn home_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
+    let now = db::now_ms();
+    let mut groups = Vec::new();
+    for (key, sort) in [
+        ("open", "t.closes_at ASC, t.slug ASC"),
+        ("upcoming", "t.opens_at ASC, t.slug ASC"),
+        ("closed", "t.closes_at DESC, t.slug ASC"),
+    ] {
+        let filter = tasks::TaskFilter {
+            state: key,
+            viewer_id: viewer.0.as_ref().map_or(0, |u| u.user_id),
+            viewer_is_admin: viewer.0.as_ref().is_some_and(CurrentUser::is_admin),
+            now,
+        };
+        let rows = tasks::list(&state.db.pool, filter, sort, 50, 0).await?;
+        let mut cards = Vec::new();
+        for row in rows {
+            let spec = spec_of(&row)?;
+            let entrants = teams::count_of_task(&state.db.pool, row.task_id).await?;
+            let at = if key == "upcoming" { row.opens_at } else { row.closes_at };
+            cards.push(context! {
+                slug => row.slug, title => row.title, summary => row.summary, metric => spec.metric.name.name(),
+                when => when(at), when_iso => db::ms_to_rfc3339(at), teams => entrants, draft => row.published_at.is_none(),
+            });
+        }
+        groups.push(context! { key => key, title => page.t(key), tasks => cards });
+    }
+    Ok(page.render(StatusCode::OK, "home.html", context! { groups => groups }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct TabQuery {
+    tab: Option<String>,
+    board: Option<String>,
+    page: Option<usize>,
+}
+
+pub(super) async fn task_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+    AppPath(slug): AppPath<String>,
+    Query(q): Query<TabQuery>,
+) -> Result<Response, AppError> {
+    let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
+    task_view(&state, &page, viewer.0.as_ref(), &slug, q, SubmitOutcome::default()).await
+}
+
+/// What a failed web submission shows next to the form.
+#[derive(Debug, Default)]
+struct SubmitOutcome {
+    status: Option<StatusCode>,
+    summary: String,
+    problems: Vec<Problem>,
+    message: String,
+}
+
+const TABS: &[(&str, &str)] = &[
+    ("overview", "tab_overview"),
+    ("data", "tab_data"),
+    ("rules", "tab_rules"),
+    ("leaderboard", "tab_leaderboard"),
+    ("team", "tab_team"),
+    ("submit", "tab_submit"),
+    ("submissions", "tab_submissions"),
+];
+
+/// A score as shown on the pages.
+pub(super) fn score(v: f64) -> String {
+    format!("{v:.5}")
+}
+
+async fn task_view(
+    state: &AppState,
+    page: &PageCtx,
+    viewer: Option<&CurrentUser>,
+    slug: &str,
+    q: TabQuery,
+    outcome: SubmitOutcome,
+) -> Result<Response, AppError> {
+    let row = match tasks::by_slug(&state.db.pool, slug).await? {
+        Some(r) if visible_to(&r, viewer) => r,
+        _ => {
+            return Ok(page.render(
+                StatusCode::NOT_FOUND,
+                "message.html",
+                context! { heading => page.t("not_found"), message => slug },
+            ));
+        }
+    };
+    let spec = spec_of(&row)?;
+    let current = TABS.iter().map(|t| t.0).find(|t| q.tab.as_deref() == Some(*t)).unwrap_or("overview");
+    let tabs: Vec<Value> = TABS.iter().map(|(k, l)| context! { key => k, label => page.t(l) }).collect();
+    let now = db::now_ms();
+    let closed = TaskState::at(row.opens_at, row.closes_at, now) == TaskState::Closed;
+    let manager = viewer.is_some_and(|u| editable_by(&row, u));
+    let team = match viewer {
+        Some(u) => teams::of_user(&state.db.pool, row.task_id, u.user_id).await?,
+        None => None,
+    };
+    let mut extra = context! {};
+    match current {
+        "data" => {
+            let files: Vec<Value> = tasks::public_files(&state.db.pool, row.task_id)
+                .await?
+                .into_iter()
+                .map(|(p, size)| context! { url => format!("/api/v1/tasks/{}/files/{p}", row.slug), path => p, size => size })
+                .collect();
+            extra = context! { files => files };
+        }
+        "leaderboard" => extra = board_context(state, page, &row, &spec, &q, closed, manager).await?,
+        "team" => {
+            if let Some(u) = viewer {
+                extra = super::teams::team_context(state, &row, u, team.clone()).await?;
+            }
+        }
+        "submit" => {
+            let cap = spec.submissions.daily_cap;
+            let quota = match &team {
+                Some(t) => crate::api::submissions::quota(state, t.team_id, cap, now).await?,
+                None => crate::api::submissions::Quota {
+                    daily_cap: cap,
+                    used_today: 0,
+                    remaining_today: i64::from(cap),
+                    resets_at: db::ms_to_rfc3339(crate::competition::utc_day_start(now) + crate::competition::DAY_MS),
+                },
+            };
+            let resets_ms = chrono::DateTime::parse_from_rfc3339(&quota.resets_at).map_or(0, |d| d.timestamp_millis());
+            let quota = context! { remaining => quota.remaining_today, cap => quota.daily_cap, resets => when(resets_ms), resets_iso => quota.resets_at };
+            let problems: Vec<Value> =
+                outcome.problems.iter().map(|p| context! { field => p.field, message => p.message }).collect();
+            let accepts: Vec<&str> = spec
+                .submissions
+                .kinds
+                .iter()
+                .map(|k| match k {
+                    crate::bundle::SubmissionKind::Predictions => ".csv",
+                    crate::bundle::SubmissionKind::Model => ".wasm",
+                })
+                .collect();
+            let accepts = accepts.join(",");
+            extra = context! {
+                quota => quota, problems => problems, problem_summary => outcome.summary, message => outcome.message,
+                accepts => accepts,
+            };
+        }
+        "submissions" => {
+            if let Some(t) = &team {
+                extra = my_submissions(state, page, t.team_id, closed).await?;
+            }
+        }
+        _ => {}
+    }
+    let rules = context! {
+        daily_cap => spec.submissions.daily_cap,
+        final_selections => spec.submissions.final_selections,
+        team_size_cap => spec.submissions.team_size_cap,
+        public_share => format!("{:.0}%", spec.split.public_fraction * 100.0),
+        merger_deadline => row.merger_deadline_at.map(when),
+        budget => format!("{} fuel · {} MiB · {} ms", spec.budget.fuel, spec.budget.memory_mib, spec.budget.wall_ms),
+    };
+    let task = context! {
+        slug => row.slug, title => row.title, summary => row.summary, metric => spec.metric.name.name(),
+        higher_is_better => spec.metric.higher_is_better, closes => when(row.closes_at), closes_iso => db::ms_to_rfc3339(row.closes_at),
+        opens => when(row.opens_at), opens_iso => db::ms_to_rfc3339(row.opens_at), closed => closed,
+        draft => row.published_at.is_none(),
+    };
+    let base = context! {
+        task => task, tabs => tabs, current => current, statement_html => markdown(&row.statement), rules => rules,
+        joined => team.is_some(), manager => manager, metric_help => page.t(&format!("metric_{}", spec.metric.name.name())),
+    };
+    Ok(page.render(outcome.status.unwrap_or(StatusCode::OK), "task.html", context! { ..base, ..extra }))
+}
+
+/// The leaderboard tab: one page of the chosen board, its movement arrows
+/// after the close, and the score-over-time chart.
+async fn board_context(
+    state: &AppState,
+    page: &PageCtx,
+    row: &tasks::TaskRow,
+    spec: &crate::bundle::TaskSpec,
+    q: &TabQuery,
+    closed: bool,
+    manager: bool,
+) -> Result<Value, AppError> {
+    let private = q.board.as_deref() == Some("private") && (closed || manager);
+    let entries = crate::api::leaderboard::board_rows(state, row, spec, private, closed).await?;
+    let total = entries.len();
+    let pages = total.div_ceil(BOARD_PAGE).max(1);
+    let at = q.page.unwrap_or(1).clamp(1, pages);
+    let board: Vec<Value> = entries
+        .into_iter()
+        .skip((at - 1) * BOARD_PAGE)
+        .take(BOARD_PAGE)
+        .map(|e| {
+            let moved = e.movement.map(|m| match m {
+                0 => ("=".to_owned(), page.t("moved_none").to_owned()),
+                m if m > 0 => (format!("▲{m}"), format!("{} {m}", page.t("moved_up"))),
+                m => (format!("▼{}", -m), format!("{} {}", page.t("moved_down"), -m)),
+            });
+            context! {
+                rank => e.rank, team => e.team, members => e.members, score => score(e.score), entries => e.entries,
+                baseline => e.baseline, fuel => e.fuel_used, moved => moved.as_ref().map(|m| m.0.clone()),
+                moved_label => moved.map(|m| m.1), last => e.last_submission_at.as_deref().map(iso_to_when),
+            }
+        })
+        .collect();
+    let chart = charts::score_over_time(state, row, spec, page).await?;
+    Ok(context! {
+        board => board, board_title => page.t(if private { "private_board" } else { "public_board" }),
+        private => private, can_private => closed || manager, board_page => at, board_pages => pages, board_total => total,
+        chart => chart,
+    })
+}
+
+fn iso_to_when(iso: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(iso).map_or_else(|_| iso.to_owned(), |d| when(d.timestamp_millis()))
+}
+
+/// "My submissions": the team's latest 100 with live status, run costs and
+/// final selection, and their scores over time.
+async fn my_submissions(state: &AppState, page: &PageCtx, team_id: i64, closed: bool) -> Result<Value, AppError> {
+    let rows = crate::db::submissions::of_team(&state.db.pool, team_id, 100, 0).await?;
+    let chart = charts::own_scores(&rows, page);
+    let mine: Vec<Value> = rows
+        .into_iter()
+        .map(|s| {
+            context! {
+                id => s.submission_id,
+                created => when(s.created_at),
+                live => matches!(s.status.as_str(), "queued" | "running"),
+                score => s.public_score.map(score).unwrap_or_default(),
+                verdict => s.verdict.unwrap_or_default(),
+                error => s.error.unwrap_or_default(),
+                fuel => s.fuel_used.map(|f| crate::api::submissions::round3(f).to_string()).unwrap_or_default(),
+                memory => s.peak_memory_bytes.map(|b| format!("{:.1} MiB", b as f64 / 1048576.0)).unwrap_or_default(),
+                wall => s.wall_ms.map(|ms| format!("{ms} ms")).unwrap_or_default(),
+                selected => s.selected_at.is_some(),
+                selectable => s.status == "scored" && s.late == 0 && !closed,
+                file => s.file_name,
+                message => s.message,
+                status => s.status,
+            }
+        })
+        .collect();
+    Ok(context! { mine => mine, own_chart => chart })
+}
+
+/// The submit form: a CSV or `.wasm` with a message.
+pub(super) async fn submit_form(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+    posted: PostedFiles,
+) -> Result<Response, AppError> {
+    let message = posted.text("message");
+    let (file_name, bytes) = match posted.file("file") {
+        Some(u) => (u.file_name.clone().unwrap_or_else(|| "submission".into()), u.bytes.clone()),
+        None => ("submission".into(), bytes::Bytes::new()),
+    };
+    let PostedFiles { me, page, .. } = posted;
+    let q = || TabQuery { tab: Some("submit".into()), ..TabQuery::default() };
+    match crate::api::submissions::submit(&state, &me, &slug, &file_name, bytes, &message).await {
+        Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}?tab=submissions")).into_response()),
+        Err(AppError::Invalid { message: summary, details, .. }) => {
+            let details = if details.is_empty() { vec![Problem::new("", "", summary.clone())] } else { details };
+            let outcome =
+                SubmitOutcome { status: Some(StatusCode::UNPROCESSABLE_ENTITY), summary, problems: details, message };
+            task_view(&state, &page, Some(&me), &slug, q(), outcome).await
+        }
+        Err(e @ (AppError::TooManyRequests(_) | AppError::Forbidden(_) | AppError::Conflict(_))) => {
+            let status = e.status();
+            let problems = vec![Problem::new("", "", e.to_string())];
+            let outcome = SubmitOutcome { status: Some(status), summary: String::new(), problems, message };
+            task_view(&state, &page, Some(&me), &slug, q(), outcome).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct FinalForm {
+    #[serde(default)]
+    select: String,
+}
+
+/// Selects or unselects a final submission from "My submissions".
+pub(super) async fn final_submit(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<i64>,
+    Posted { me, page, form }: Posted<FinalForm>,
+) -> Result<Response, AppError> {
+    match crate::api::submissions::set_selection(&state, &me, id, form.select == "1").await {
+        Ok(view) => Ok(Redirect::to(&format!("/tasks/{}?tab=submissions", view.0.task)).into_response()),
+        Err(e) => refused(&page, page.t("final"), "/", e),
+    }
+}
