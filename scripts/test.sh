@@ -7,6 +7,11 @@
 #                           create fresh databases
 #                           (default postgres://postgres@127.0.0.1:5432/test)
 #   GAIC_TEST_REQUIRE_PG=1  fail instead of skipping when PostgreSQL is not reachable
+#   GAIC_TEST_REQUIRE_BROWSER=1
+#                           fail instead of skipping the browser tests when
+#                           chromium/chromedriver are missing (apt-get install
+#                           chromium chromium-driver); screenshots of the main
+#                           pages land in target/screenshots/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

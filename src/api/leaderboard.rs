@@ -430,6 +430,7 @@ pub async fn add_baseline(
     AppPath(slug): AppPath<String>,
     form: Multipart,
 ) -> AppResult<(StatusCode, AppJson<BaselineView>)> {
+    organizer_task(&state, &me, &slug).await?;
     let fields = form_fields(form, &["name", "file"]).await?;
     let name = fields.get("name").map(|b| String::from_utf8_lossy(b).trim().to_owned()).unwrap_or_default();
     let file =
@@ -537,6 +538,8 @@ pub async fn rescore_task(
     AppPath(slug): AppPath<String>,
     req: axum::extract::Request,
 ) -> AppResult<AppJson<RescoreReport>> {
+    // Refuse others before reading their upload.
+    organizer_task(&state, &me, &slug).await?;
     let fields = optional_form(&state, req, &["labels", "apply"]).await?;
     let apply = fields.get("apply").is_some_and(|v| v.as_ref() == b"true" || v.as_ref() == b"1");
     Ok(AppJson(rescore(&state, &me, &slug, fields.get("labels").cloned(), apply).await?))

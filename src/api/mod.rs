@@ -9,6 +9,7 @@
 pub mod leaderboard;
 pub mod live;
 pub mod ops;
+pub mod profile;
 pub mod submissions;
 pub mod tasks;
 pub mod teams;
@@ -54,6 +55,8 @@ pub const JSON_LIMIT: usize = 1 << 20;
         live::submission_events, live::task_events, live::cancel_submission, live::requeue_submission,
         live::get_queue, live::purge_queue,
         workers::lease_job, workers::worker_blob, workers::heartbeat_job, workers::post_result, workers::fail_job,
+        profile::get_profile, profile::put_profile, profile::grant_consent, profile::withdraw_consent,
+        profile::search_talent,
         ops::healthz, ops::readyz,
     ),
     components(schemas(ErrorBody)),
@@ -67,6 +70,7 @@ pub const JSON_LIMIT: usize = 1 << 20;
         (name = "leaderboards", description = "Public and private boards, closing, baselines, rescoring"),
         (name = "workers", description = "Remote evaluation workers and their tokens"),
         (name = "queue", description = "The evaluation queue: cancel, requeue, purge, depth"),
+        (name = "talent", description = "Profiles, consents and the recruiters' people search"),
         (name = "ops", description = "Health and readiness"),
     )
 )]
@@ -97,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tasks::router(upload_limit))
         .merge(submissions::router(upload_limit))
         .merge(teams::router())
+        .merge(profile::router())
         .merge(leaderboard::router(upload_limit))
         .merge(workers::router(upload_limit))
         .merge(live::router())

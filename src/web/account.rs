@@ -250,7 +250,6 @@ pub(super) async fn logout_submit(
     ([(header::SET_COOKIE, crate::api::tokens::session_cookie("", 0))], Redirect::to("/")).into_response()
 }
 
-
 async fn render_tokens(
     state: &AppState,
     page: &PageCtx,

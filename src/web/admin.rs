@@ -44,8 +44,7 @@ pub(super) async fn users_page(
         .into_iter()
         .map(|(u, roles)| {
             let held: Vec<&str> = roles.split(',').filter(|r| !r.is_empty()).collect();
-            let toggles: Vec<Value> =
-                ROLES.iter().map(|r| context! { role => r, held => held.contains(r) }).collect();
+            let toggles: Vec<Value> = ROLES.iter().map(|r| context! { role => r, held => held.contains(r) }).collect();
             context! {
                 username => u.username, display_name => u.display_name, email => u.email, country => u.country,
                 since => when(u.created_at), roles => toggles,

@@ -45,8 +45,23 @@ fn marker(out: &mut String, i: usize, x: f64, y: f64) {
     let _ = match i % 4 {
         0 => write!(out, r#"<circle cx="{x:.1}" cy="{y:.1}" r="3.5"/>"#),
         1 => write!(out, r#"<rect x="{:.1}" y="{:.1}" width="7" height="7"/>"#, x - 3.5, y - 3.5),
-        2 => write!(out, r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z"/>"#, y - 4.5, x + 4.5, y + 3.5, x - 4.5, y + 3.5),
-        _ => write!(out, r#"<path d="M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z"/>"#, y - 4.5, x + 4.5, y + 4.5, x - 4.5),
+        2 => write!(
+            out,
+            r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z"/>"#,
+            y - 4.5,
+            x + 4.5,
+            y + 3.5,
+            x - 4.5,
+            y + 3.5
+        ),
+        _ => write!(
+            out,
+            r#"<path d="M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z"/>"#,
+            y - 4.5,
+            x + 4.5,
+            y + 4.5,
+            x - 4.5
+        ),
     };
 }
 
@@ -90,11 +105,8 @@ fn svg(series: &[Series], title: &str, desc: &str) -> Option<String> {
         if s.step {
             let mut d = String::new();
             for (j, &(t, v)) in s.points.iter().enumerate() {
-                let _ = if j == 0 {
-                    write!(d, "M{:.1} {:.1}", x(t), y(v))
-                } else {
-                    write!(d, "H{:.1}V{:.1}", x(t), y(v))
-                };
+                let _ =
+                    if j == 0 { write!(d, "M{:.1} {:.1}", x(t), y(v)) } else { write!(d, "H{:.1}V{:.1}", x(t), y(v)) };
             }
             let _ = write!(
                 out,
@@ -113,7 +125,12 @@ fn svg(series: &[Series], title: &str, desc: &str) -> Option<String> {
         label_ys.push(ly);
         let lx = x(last_t) + 8.0;
         marker(&mut out, i, lx, ly - 4.0);
-        let _ = write!(out, r#"<text x="{:.1}" y="{ly:.1}" font-size="11" stroke="none">{}</text></g>"#, lx + 8.0, esc(&s.label));
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{ly:.1}" font-size="11" stroke="none">{}</text></g>"#,
+            lx + 8.0,
+            esc(&s.label)
+        );
     }
     out.push_str("</svg>");
     Some(out)
@@ -176,8 +193,10 @@ pub(super) async fn score_over_time(
 /// "My submissions" chart: every scored submission as a dot, with the
 /// best-so-far line.
 pub(super) fn own_scores(rows: &[SubmissionRow], page: &PageCtx) -> Option<String> {
-    let mut scored: Vec<(i64, f64)> =
-        rows.iter().filter_map(|s| s.public_score.filter(|_| s.status == "scored").map(|v| (s.created_at, v))).collect();
+    let mut scored: Vec<(i64, f64)> = rows
+        .iter()
+        .filter_map(|s| s.public_score.filter(|_| s.status == "scored").map(|v| (s.created_at, v)))
+        .collect();
     scored.sort_by_key(|p| p.0);
     let desc = format!("{} {}", scored.len(), page.t("chart_points"));
     let series = [Series { label: page.t("chart_mine").to_owned(), points: scored, step: false }];

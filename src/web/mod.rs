@@ -48,6 +48,8 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/invites/{id}/{answer}", post(teams::answer_submit))
         .route("/submissions/{id}/final", post(tasks::final_submit))
         .route("/users/{username}", get(people::profile_page))
+        .route("/account/profile", get(people::account_profile_page).post(people::account_profile_submit))
+        .route("/talent", get(people::talent_page))
         .route("/organize", get(organize::index_page))
         .route("/organize/new", post(organize::create_submit).layer(uploads))
         .route("/tasks/{slug}/manage", get(organize::manage_page))
@@ -85,6 +87,8 @@ fn env() -> &'static Environment<'static> {
             ("manage.html", include_str!("templates/manage.html")),
             ("admin.html", include_str!("templates/admin.html")),
             ("macros.html", include_str!("templates/macros.html")),
+            ("account_profile.html", include_str!("templates/account_profile.html")),
+            ("talent.html", include_str!("templates/talent.html")),
         ] {
             env.add_template(name, src).expect("templates parse");
         }
@@ -101,6 +105,7 @@ struct PageCtx {
     lang: Lang,
     user: Option<String>,
     organizer: bool,
+    recruiter: bool,
     admin: bool,
     csrf: String,
     new_csrf: bool,
@@ -116,6 +121,7 @@ impl PageCtx {
             lang: Lang::pick(headers),
             user: user.map(|u| u.username.clone()),
             organizer: user.is_some_and(|u| u.is_admin() || u.has_role("organizer")),
+            recruiter: user.is_some_and(|u| u.is_admin() || u.has_role("recruiter")),
             admin: user.is_some_and(CurrentUser::is_admin),
             csrf,
             new_csrf,
@@ -130,6 +136,7 @@ impl PageCtx {
             user => self.user,
             is_organizer => self.organizer,
             is_admin => self.admin,
+            is_recruiter => self.recruiter,
             csrf => self.csrf,
             path => self.path,
         };
@@ -180,7 +187,11 @@ struct CsrfField {
 }
 
 /// The signed-in user behind a form post, or the response that refuses it.
-async fn poster(parts: &mut axum::http::request::Parts, state: &AppState, token: &str) -> Result<CurrentUser, Response> {
+async fn poster(
+    parts: &mut axum::http::request::Parts,
+    state: &AppState,
+    token: &str,
+) -> Result<CurrentUser, Response> {
     let viewer = MaybeUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
     if !csrf_ok(&parts.headers, token) {
         return Err(csrf_refused());
@@ -277,10 +288,22 @@ fn refused(page: &PageCtx, heading: &str, back: &str, e: AppError) -> Result<Res
     ))
 }
 
+/// An integer with thousands separators (the same in English and Korean).
+fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 fn when(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
 }
-
 
 /// Markdown to HTML with raw HTML neutralised (shown as text). A leading
 /// `# Title` line is dropped: the page shows the title already.
@@ -299,10 +322,16 @@ fn markdown(src: &str) -> String {
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::markdown;
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(super::grouped(2_850_000), "2,850,000");
+        assert_eq!(super::grouped(-1234), "-1,234");
+        assert_eq!(super::grouped(999), "999");
+    }
 
     #[test]
     fn statements_drop_their_title_and_never_pass_raw_html() {

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{PageCtx, Posted, PostedFiles, refused, to_login, tasks::score, when};
+use super::{PageCtx, Posted, PostedFiles, refused, tasks::score, to_login, when};
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::db::{self, submissions, tasks, teams};
 use crate::error::{AppError, AppJson, AppPath};
@@ -48,8 +48,9 @@ async fn render_index(
         let e = AppError::Forbidden("organizing needs the organizer role; an admin can grant it".into());
         return refused(page, page.t("nav_organize"), "/", e);
     }
-    let filter = tasks::TaskFilter { state: "all", viewer_id: me.user_id, viewer_is_admin: me.is_admin(), now: db::now_ms() };
-    let mine: Vec<Value> = tasks::list(&state.db.pool, filter, "t.created_at DESC, t.slug ASC", 200, 0)
+    let filter =
+        tasks::TaskFilter { state: "all", viewer_id: me.user_id, viewer_is_admin: me.is_admin(), now: db::now_ms() };
+    let mine: Vec<Value> = tasks::list(&state.db.pool, filter, "t.created_at DESC, t.task_id DESC", 200, 0)
         .await?
         .into_iter()
         .filter(|t| editable_by(t, me))
@@ -163,17 +164,22 @@ async fn render_manage(
     let total = submissions::count_of_task(&state.db.pool, task.task_id).await?;
     let pages = ((total + SUBMISSIONS_PAGE - 1) / SUBMISSIONS_PAGE).max(1);
     let at = at.clamp(1, pages);
-    let subs: Vec<Value> = submissions::of_task(&state.db.pool, task.task_id, SUBMISSIONS_PAGE, (at - 1) * SUBMISSIONS_PAGE)
-        .await?
-        .into_iter()
-        .map(|s| {
-            context! {
-                id => s.submission_id, team => s.team_name, by => s.username, kind => s.kind, status => s.status,
-                public => s.public_score.map(score), private => s.private_score.map(score), created => when(s.created_at),
-                hidden => s.hidden_reason, late => s.late == 1, verdict => s.verdict,
-            }
-        })
-        .collect();
+    let subs: Vec<Value> = submissions::of_task(
+        &state.db.pool,
+        task.task_id,
+        SUBMISSIONS_PAGE,
+        (at - 1) * SUBMISSIONS_PAGE,
+    )
+    .await?
+    .into_iter()
+    .map(|s| {
+        context! {
+            id => s.submission_id, team => s.team_name, by => s.username, kind => s.kind, status => s.status,
+            public => s.public_score.map(score), private => s.private_score.map(score), created => when(s.created_at),
+            hidden => s.hidden_reason, late => s.late == 1, verdict => s.verdict,
+        }
+    })
+    .collect();
     let team_rows: Vec<Value> = teams::of_task(&state.db.pool, task.task_id)
         .await?
         .into_iter()
@@ -277,7 +283,8 @@ pub(super) async fn schedule_submit(
         merger_deadline: merger,
         published: Some(form.published == "yes"),
     };
-    match crate::api::tasks::update_task(State(state.clone()), me.clone(), AppPath(slug.clone()), AppJson(patch)).await {
+    match crate::api::tasks::update_task(State(state.clone()), me.clone(), AppPath(slug.clone()), AppJson(patch)).await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}/manage")).into_response()),
         Err(AppError::Invalid { message, .. }) => {
             let field = if message.contains("merger") { "merger_deadline" } else { "closes_at" };

@@ -84,8 +84,263 @@ pub(super) async fn profile_page(
             }
         })
         .collect();
+    let details = if crate::talent::details_visible(&state, viewer.0.as_ref(), &user).await? {
+        let p = crate::db::profiles::get(&state.db.pool, user.user_id).await?;
+        let links: Vec<String> = crate::api::profile::split_list(&p.links, '\n')
+            .into_iter()
+            .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
+            .collect();
+        Some(context! {
+            country => user.country, city => p.city, affiliation => p.affiliation,
+            skills => crate::api::profile::split_list(&p.skills, ','), links => links, bio => p.bio,
+            open => p.open_to_work == 1,
+        })
+    } else {
+        None
+    };
     let person = context! {
         username => user.username, display_name => user.display_name, since => when(user.created_at),
+        details => details,
     };
     Ok(page.render(StatusCode::OK, "profile.html", context! { person => person, results => results }))
+}
+
+/// The profile form as typed.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub(super) struct ProfileForm {
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    affiliation: String,
+    #[serde(default)]
+    skills: String,
+    #[serde(default)]
+    links: String,
+    #[serde(default)]
+    bio: String,
+    #[serde(default)]
+    open_to_work: String,
+    #[serde(default)]
+    birth_year: String,
+    #[serde(default)]
+    consent_public_profile: String,
+    #[serde(default)]
+    consent_recruiters: String,
+    #[serde(default)]
+    consent_abroad: String,
+}
+
+impl ProfileForm {
+    fn consent(&self, kind: &str) -> bool {
+        match kind {
+            "public_profile" => self.consent_public_profile == "yes",
+            "recruiters" => self.consent_recruiters == "yes",
+            _ => self.consent_abroad == "yes",
+        }
+    }
+}
+
+fn form_of(view: &crate::api::profile::ProfileView) -> ProfileForm {
+    let given = |k: &str| {
+        if view.consents.iter().any(|c| c.kind == k && c.granted_at.is_some()) { "yes".into() } else { String::new() }
+    };
+    ProfileForm {
+        city: view.city.clone(),
+        affiliation: view.affiliation.clone(),
+        skills: view.skills.join(", "),
+        links: view.links.join("\n"),
+        bio: view.bio.clone(),
+        open_to_work: if view.open_to_work { "yes".into() } else { String::new() },
+        birth_year: view.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+        consent_public_profile: given("public_profile"),
+        consent_recruiters: given("recruiters"),
+        consent_abroad: given("abroad"),
+    }
+}
+
+async fn render_profile_form(
+    state: &AppState,
+    page: &PageCtx,
+    me: &crate::auth::CurrentUser,
+    status: StatusCode,
+    form: Option<ProfileForm>,
+    errors: Vec<crate::error::Problem>,
+    saved: bool,
+) -> Result<Response, AppError> {
+    let view = crate::api::profile::profile_view(state, me.user_id).await?;
+    let form = form.unwrap_or_else(|| form_of(&view));
+    let consents: Vec<Value> = crate::consent::CONSENTS
+        .iter()
+        .map(|c| {
+            let given = view.consents.iter().find(|g| g.kind == c.kind).and_then(|g| g.granted_at.clone());
+            context! {
+                kind => c.kind, text => c.text(page.lang.code()), version => c.version, checked => form.consent(c.kind),
+                given => given.as_deref().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|d| when(d.timestamp_millis())),
+                label => page.t(&format!("consent_{}", c.kind)),
+            }
+        })
+        .collect();
+    let history: Vec<Value> = view
+        .history
+        .iter()
+        .map(|h| context! { kind => page.t(&format!("consent_{}", h.kind)), action => page.t(&format!("consent_{}", h.action)), version => h.text_version, at => h.at })
+        .collect();
+    let errors: std::collections::HashMap<String, String> =
+        errors.into_iter().map(|p| (p.field.clone(), p.message)).collect();
+    let form = context! {
+        city => form.city, affiliation => form.affiliation, skills => form.skills, links => form.links, bio => form.bio,
+        open_to_work => form.open_to_work == "yes", birth_year => form.birth_year,
+    };
+    Ok(page.render(
+        status,
+        "account_profile.html",
+        context! { form => form, consents => consents, history => history, errors => errors, saved => saved },
+    ))
+}
+
+/// The viewer's own profile and privacy choices.
+pub(super) async fn account_profile_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let Some(me) = viewer.0 else { return Ok(super::to_login()) };
+    let page = PageCtx::new(&headers, Some(&me), &uri);
+    render_profile_form(&state, &page, &me, StatusCode::OK, None, Vec::new(), false).await
+}
+
+/// Saves the profile and the consents (each change logged).
+pub(super) async fn account_profile_submit(
+    State(state): State<AppState>,
+    super::Posted { me, page, form }: super::Posted<ProfileForm>,
+) -> Result<Response, AppError> {
+    let mut errors = Vec::new();
+    let birth_year = match form.birth_year.trim() {
+        "" => None,
+        y => match y.parse::<i64>() {
+            Ok(y) => Some(y),
+            Err(_) => {
+                errors.push(crate::error::Problem::new("", "birth_year", page.t("bad_year")));
+                None
+            }
+        },
+    };
+    let update = crate::api::profile::ProfileUpdate {
+        city: form.city.clone(),
+        affiliation: form.affiliation.clone(),
+        skills: form.skills.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+        links: form.links.lines().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+        bio: form.bio.clone(),
+        open_to_work: form.open_to_work == "yes",
+        birth_year,
+    };
+    errors.extend(crate::api::profile::validate(&update, db::now_ms()));
+    if !errors.is_empty() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return render_profile_form(&state, &page, &me, status, Some(form), errors, false).await;
+    }
+    crate::api::profile::save_profile(&state, &me, update).await?;
+    for c in crate::consent::CONSENTS {
+        if let Err(e) = crate::api::profile::set_consent(&state, &me, c.kind, form.consent(c.kind)).await {
+            let status = e.status();
+            if !status.is_client_error() {
+                return Err(e);
+            }
+            let errors = vec![crate::error::Problem::new("", format!("consent_{}", c.kind), e.to_string())];
+            return render_profile_form(&state, &page, &me, status, Some(form), errors, false).await;
+        }
+    }
+    render_profile_form(&state, &page, &me, StatusCode::OK, None, Vec::new(), true).await
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct TalentForm {
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    task: String,
+    #[serde(default)]
+    min_percentile: String,
+    #[serde(default)]
+    open: String,
+    page: Option<usize>,
+}
+
+/// Rows per page of the people search.
+const TALENT_PAGE: usize = 25;
+
+/// The recruiters' page: final leaderboards across tasks and the people
+/// search over those who consented.
+pub(super) async fn talent_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+    axum::extract::Query(q): axum::extract::Query<TalentForm>,
+) -> Result<Response, AppError> {
+    let Some(me) = viewer.0 else { return Ok(super::to_login()) };
+    let page = PageCtx::new(&headers, Some(&me), &uri);
+    let min = q.min_percentile.trim();
+    let min_percentile =
+        if min.is_empty() { None } else { min.parse::<f64>().ok().filter(|v| (0.0..=100.0).contains(v)) };
+    let bad_min = !min.is_empty() && min_percentile.is_none();
+    let filter = crate::talent::TalentFilter {
+        country: Some(q.country.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()),
+        task: Some(q.task.trim().to_owned()).filter(|t| !t.is_empty()),
+        min_percentile,
+        open_only: q.open == "yes",
+    };
+    let found = match crate::talent::search(&state, &me, &filter).await {
+        Ok(f) => f,
+        Err(e) => return super::refused(&page, page.t("nav_talent"), "/", e),
+    };
+    let total = found.len();
+    let pages = total.div_ceil(TALENT_PAGE).max(1);
+    let at = q.page.unwrap_or(1).clamp(1, pages);
+    let people: Vec<Value> = found
+        .into_iter()
+        .skip((at - 1) * TALENT_PAGE)
+        .take(TALENT_PAGE)
+        .map(|c| {
+            let results: Vec<Value> = c
+                .results
+                .iter()
+                .map(|r| context! { slug => r.slug, title => r.title, rank => r.rank, of => r.of })
+                .collect();
+            context! {
+                username => c.username, display_name => c.display_name, country => c.country,
+                affiliation => c.profile.affiliation, skills => crate::api::profile::split_list(&c.profile.skills, ','),
+                open => c.profile.open_to_work == 1, best => c.best_percentile.map(|p| format!("{p:.1}")), results => results,
+            }
+        })
+        .collect();
+    let now = db::now_ms();
+    let closed_filter = tasks::TaskFilter { state: "closed", viewer_id: 0, viewer_is_admin: false, now };
+    let closed: Vec<Value> = tasks::list(&state.db.pool, closed_filter, "t.closes_at DESC, t.slug ASC", 100, 0)
+        .await?
+        .into_iter()
+        .map(|t| context! { slug => t.slug, title => t.title, closed => when(t.closes_at) })
+        .collect();
+    let query =
+        context! { country => q.country, task => q.task, min_percentile => q.min_percentile, open => q.open == "yes" };
+    let base = format!(
+        "/talent?country={}&task={}&min_percentile={}&open={}",
+        esc(&q.country),
+        esc(&q.task),
+        esc(&q.min_percentile),
+        esc(&q.open)
+    );
+    Ok(page.render(
+        if bad_min { StatusCode::BAD_REQUEST } else { StatusCode::OK },
+        "talent.html",
+        context! {
+            people => people, total => total, closed => closed, query => query, bad_min => bad_min,
+            talent_page => at, talent_pages => pages, base => base,
+        },
+    ))
+}
+
+fn esc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{PageCtx, Posted, PostedFiles, charts, markdown, refused, when};
+use super::{PageCtx, Posted, PostedFiles, charts, grouped, markdown, refused, when};
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::db::{self, tasks, teams};
 use crate::error::{AppError, AppPath, Problem};
@@ -227,7 +227,7 @@ async fn board_context(
             });
             context! {
                 rank => e.rank, team => e.team, members => e.members, score => score(e.score), entries => e.entries,
-                baseline => e.baseline, fuel => e.fuel_used, moved => moved.as_ref().map(|m| m.0.clone()),
+                baseline => e.baseline, fuel => e.fuel_used.map(grouped), moved => moved.as_ref().map(|m| m.0.clone()),
                 moved_label => moved.map(|m| m.1), last => e.last_submission_at.as_deref().map(iso_to_when),
             }
         })
@@ -259,7 +259,7 @@ async fn my_submissions(state: &AppState, page: &PageCtx, team_id: i64, closed: 
                 score => s.public_score.map(score).unwrap_or_default(),
                 verdict => s.verdict.unwrap_or_default(),
                 error => s.error.unwrap_or_default(),
-                fuel => s.fuel_used.map(|f| crate::api::submissions::round3(f).to_string()).unwrap_or_default(),
+                fuel => s.fuel_used.map(|f| grouped(crate::api::submissions::round3(f))).unwrap_or_default(),
                 memory => s.peak_memory_bytes.map(|b| format!("{:.1} MiB", b as f64 / 1048576.0)).unwrap_or_default(),
                 wall => s.wall_ms.map(|ms| format!("{ms} ms")).unwrap_or_default(),
                 selected => s.selected_at.is_some(),

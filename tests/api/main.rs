@@ -3,6 +3,7 @@
 //! database when `GAIC_TEST_DATABASE_URL` is set), reqwest as the client.
 
 mod accounts;
+mod browser;
 mod helpers;
 mod leaderboards;
 mod leaks;
@@ -17,5 +18,7 @@ mod scale;
 mod score_cli;
 mod serve;
 mod submissions;
+mod talent;
 mod tasks;
 mod teams;
+mod web_flows;

@@ -7,12 +7,12 @@ use reqwest::header::{ACCEPT_LANGUAGE, COOKIE, SET_COOKIE};
 
 use crate::helpers::{PASSWORD, TestApp, copy_demo, edit_toml};
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// The value of `name` among a response's Set-Cookie headers.
-fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
     res.headers()
         .get_all(SET_COOKIE)
         .iter()
@@ -21,7 +21,7 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// The CSRF token of a form page and its cookie.
-async fn form_csrf(app: &TestApp, path: &str) -> (String, String) {
+pub(crate) async fn form_csrf(app: &TestApp, path: &str) -> (String, String) {
     let res = client().get(app.url(path)).send().await.unwrap();
     let cookie = set_cookie(&res, "gaic_csrf").expect("a CSRF cookie");
     let html = res.text().await.unwrap();
@@ -188,7 +188,7 @@ async fn sign_up_keeps_what_was_typed_names_each_error_and_logs_in() {
 }
 
 /// Signs up through the form; the cookies (CSRF + session) and the token.
-async fn web_user(app: &TestApp, username: &str) -> (String, String) {
+pub(crate) async fn web_user(app: &TestApp, username: &str) -> (String, String) {
     let (csrf, cookie) = form_csrf(app, "/signup").await;
     let email = format!("{username}@example.org");
     let form = [
@@ -204,7 +204,7 @@ async fn web_user(app: &TestApp, username: &str) -> (String, String) {
     (format!("{cookie}; gaic_session={session}"), csrf)
 }
 
-fn upload(csrf: &str, name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+pub(crate) fn upload(csrf: &str, name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
     reqwest::multipart::Form::new()
         .text("csrf", csrf.to_owned())
         .text("message", "from the page")

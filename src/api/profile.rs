@@ -1,0 +1,355 @@
+//! A person's own profile and consents, and the recruiters' people search.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, put};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::CurrentUser;
+use crate::consent::{self, CONSENTS};
+use crate::db::{self, profiles};
+use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody, Problem};
+use crate::state::AppState;
+use crate::talent::{self, TalentFilter};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me/profile", get(get_profile).put(put_profile))
+        .route("/me/consents/{kind}", put(grant_consent).delete(withdraw_consent))
+        .route("/talent", get(search_talent))
+}
+
+/// One consent and whether it is given.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentState {
+    /// `public_profile`, `recruiters` or `abroad`.
+    pub kind: String,
+    /// The text agreed to (in English; the pages show Korean too).
+    pub text: String,
+    /// The current version of the text.
+    pub version: String,
+    /// When it was given (RFC 3339), if it is in force.
+    pub granted_at: Option<String>,
+    /// The version given, if in force.
+    pub granted_version: Option<String>,
+}
+
+/// A logged change of consent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentChange {
+    /// Which consent.
+    pub kind: String,
+    /// `granted` or `withdrawn`.
+    pub action: String,
+    /// The text version.
+    pub text_version: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// Your profile, consents and their history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileView {
+    /// City (optional).
+    pub city: String,
+    /// School, company or lab.
+    pub affiliation: String,
+    /// Skills and domain tags.
+    pub skills: Vec<String>,
+    /// Links (http or https).
+    pub links: Vec<String>,
+    /// Free text.
+    pub bio: String,
+    /// Open to opportunities.
+    pub open_to_work: bool,
+    /// Year of birth, if given.
+    pub birth_year: Option<i64>,
+    /// Every consent, given or not.
+    pub consents: Vec<ConsentState>,
+    /// Every grant and withdrawal, newest first.
+    pub history: Vec<ConsentChange>,
+}
+
+/// A profile as sent (every field; absent ones become empty).
+#[derive(Debug, Default, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfileUpdate {
+    /// At most 100 characters.
+    pub city: String,
+    /// At most 200 characters.
+    pub affiliation: String,
+    /// At most 20 tags of at most 40 characters.
+    pub skills: Vec<String>,
+    /// At most 5 http(s) URLs.
+    pub links: Vec<String>,
+    /// At most 2,000 characters.
+    pub bio: String,
+    /// Open to opportunities.
+    pub open_to_work: bool,
+    /// 1900 to this year.
+    pub birth_year: Option<i64>,
+}
+
+/// The stored profile and consents of `user_id`.
+pub(crate) async fn profile_view(state: &AppState, user_id: i64) -> AppResult<ProfileView> {
+    let p = profiles::get(&state.db.pool, user_id).await?;
+    let given = profiles::consents(&state.db.pool, user_id).await?;
+    let consents = CONSENTS
+        .iter()
+        .map(|c| {
+            let g = given.iter().find(|g| g.kind == c.kind);
+            ConsentState {
+                kind: c.kind.into(),
+                text: c.en.into(),
+                version: c.version.into(),
+                granted_at: g.map(|g| db::ms_to_rfc3339(g.granted_at)),
+                granted_version: g.map(|g| g.text_version.clone()),
+            }
+        })
+        .collect();
+    let history = profiles::consent_log(&state.db.pool, user_id)
+        .await?
+        .into_iter()
+        .map(|e| ConsentChange {
+            kind: e.kind,
+            action: e.action,
+            text_version: e.text_version,
+            at: db::ms_to_rfc3339(e.at),
+        })
+        .collect();
+    Ok(ProfileView {
+        city: p.city,
+        affiliation: p.affiliation,
+        skills: split_list(&p.skills, ','),
+        links: split_list(&p.links, '\n'),
+        bio: p.bio,
+        open_to_work: p.open_to_work == 1,
+        birth_year: p.birth_year,
+        consents,
+        history,
+    })
+}
+
+/// The non-empty, trimmed items of a stored list.
+pub fn split_list(s: &str, sep: char) -> Vec<String> {
+    s.split(sep).map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()
+}
+
+/// Every problem with a profile, by field.
+pub fn validate(p: &ProfileUpdate, now_ms: i64) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut limit = |field: &str, value: &str, max: usize| {
+        if value.chars().count() > max {
+            out.push(Problem::new("", field, format!("at most {max} characters")));
+        }
+    };
+    limit("city", &p.city, 100);
+    limit("affiliation", &p.affiliation, 200);
+    limit("bio", &p.bio, 2000);
+    if p.skills.len() > 20 || p.skills.iter().any(|s| s.chars().count() > 40 || s.contains(',')) {
+        out.push(Problem::new("", "skills", "at most 20 tags, each at most 40 characters without commas"));
+    }
+    if p.links.len() > 5 {
+        out.push(Problem::new("", "links", "at most 5 links"));
+    }
+    for l in &p.links {
+        let ok = url::Url::parse(l.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) && l.len() <= 300;
+        if !ok {
+            out.push(Problem::new("", "links", format!("{l:?} is not an http(s) URL of at most 300 characters")));
+        }
+    }
+    let year = chrono::DateTime::from_timestamp_millis(now_ms).map_or(2100, |d| i64::from(chrono::Datelike::year(&d)));
+    if p.birth_year.is_some_and(|y| !(1900..=year).contains(&y)) {
+        out.push(Problem::new("", "birth_year", format!("a year from 1900 to {year}")));
+    }
+    out
+}
+
+/// Saves a profile; a person who becomes too young for discoverability by
+/// the birth year given loses the recruiter consents at once.
+pub(crate) async fn save_profile(state: &AppState, me: &CurrentUser, p: ProfileUpdate) -> AppResult<ProfileView> {
+    let now = db::now_ms();
+    let problems = validate(&p, now);
+    if !problems.is_empty() {
+        return Err(AppError::Invalid {
+            code: "invalid_profile",
+            message: format!("the profile has {} problem(s)", problems.len()),
+            details: problems,
+        });
+    }
+    let row = profiles::ProfileRow {
+        user_id: me.user_id,
+        city: p.city.trim().to_owned(),
+        affiliation: p.affiliation.trim().to_owned(),
+        skills: p.skills.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(","),
+        links: p.links.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n"),
+        bio: p.bio.trim().to_owned(),
+        open_to_work: i64::from(p.open_to_work),
+        birth_year: p.birth_year,
+        updated_at: now,
+    };
+    let mut tx = state.db.pool.begin().await?;
+    profiles::put(&mut *tx, &row, now).await?;
+    if consent::too_young(p.birth_year, now) {
+        for kind in ["recruiters", "abroad"] {
+            profiles::set_consent(&mut tx, me.user_id, kind, None, now).await?;
+        }
+    }
+    tx.commit().await?;
+    profile_view(state, me.user_id).await
+}
+
+/// Gives (`grant`) or withdraws one consent; logged either way.
+pub(crate) async fn set_consent(state: &AppState, me: &CurrentUser, kind: &str, grant: bool) -> AppResult<()> {
+    let c = consent::by_kind(kind).ok_or(AppError::NotFound("consent (public_profile, recruiters or abroad)"))?;
+    let now = db::now_ms();
+    if grant && kind != "public_profile" {
+        let p = profiles::get(&state.db.pool, me.user_id).await?;
+        if consent::too_young(p.birth_year, now) {
+            return Err(AppError::invalid(
+                "too_young",
+                format!("people under {} cannot be discoverable by recruiters", consent::MIN_DISCOVERABLE_AGE),
+            ));
+        }
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    let changed = profiles::set_consent(&mut conn, me.user_id, kind, grant.then_some(c.version), now).await?;
+    if changed {
+        tracing::info!(user = %me.username, consent = kind, granted = grant, "consent changed");
+    }
+    Ok(())
+}
+
+/// Your profile, consents and consent history.
+#[utoipa::path(get, path = "/api/v1/me/profile", tag = "talent", security(("bearer" = [])),
+    responses((status = 200, body = ProfileView), (status = 401, body = ErrorBody)))]
+pub async fn get_profile(State(state): State<AppState>, me: CurrentUser) -> AppResult<AppJson<ProfileView>> {
+    Ok(AppJson(profile_view(&state, me.user_id).await?))
+}
+
+/// Replaces your profile (every field; every problem is listed).
+#[utoipa::path(put, path = "/api/v1/me/profile", tag = "talent", security(("bearer" = [])), request_body = ProfileUpdate,
+    responses((status = 200, body = ProfileView), (status = 422, body = ErrorBody)))]
+pub async fn put_profile(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppJson(body): AppJson<ProfileUpdate>,
+) -> AppResult<AppJson<ProfileView>> {
+    Ok(AppJson(save_profile(&state, &me, body).await?))
+}
+
+/// Gives a consent (the current version of its text).
+#[utoipa::path(put, path = "/api/v1/me/consents/{kind}", tag = "talent", security(("bearer" = [])),
+    params(("kind" = String, Path, description = "public_profile, recruiters or abroad")),
+    responses((status = 200, body = ProfileView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn grant_consent(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(kind): AppPath<String>,
+) -> AppResult<AppJson<ProfileView>> {
+    set_consent(&state, &me, &kind, true).await?;
+    Ok(AppJson(profile_view(&state, me.user_id).await?))
+}
+
+/// Withdraws a consent, effective at once.
+#[utoipa::path(delete, path = "/api/v1/me/consents/{kind}", tag = "talent", security(("bearer" = [])),
+    params(("kind" = String, Path)), responses((status = 200, body = ProfileView), (status = 404, body = ErrorBody)))]
+pub async fn withdraw_consent(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(kind): AppPath<String>,
+) -> AppResult<AppJson<ProfileView>> {
+    set_consent(&state, &me, &kind, false).await?;
+    Ok(AppJson(profile_view(&state, me.user_id).await?))
+}
+
+/// People search filters.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[serde(default)]
+pub struct TalentQuery {
+    /// ISO country code.
+    pub country: Option<String>,
+    /// Entered this (closed) task.
+    pub task: Option<String>,
+    /// Best final percentile at least this (100 = first place).
+    pub min_percentile: Option<f64>,
+    /// Only people open to opportunities.
+    pub open: Option<bool>,
+    /// 1-based page.
+    pub page: Option<u32>,
+    /// Rows per page (1-200, default 50).
+    pub per_page: Option<u32>,
+}
+
+/// One person found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TalentRow {
+    /// Username (their profile is /users/{username}).
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Country.
+    pub country: String,
+    /// City.
+    pub city: String,
+    /// Affiliation.
+    pub affiliation: String,
+    /// Skills.
+    pub skills: Vec<String>,
+    /// Open to opportunities.
+    pub open_to_work: bool,
+    /// Best final percentile over closed tasks (100 = first).
+    pub best_percentile: Option<f64>,
+    /// Closed tasks entered, with rank of N.
+    pub results: Vec<String>,
+}
+
+/// A page of people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TalentPage {
+    /// Everyone matching.
+    pub total: usize,
+    /// This page.
+    pub page: u32,
+    /// Rows per page.
+    pub per_page: u32,
+    /// The people, best percentile first.
+    pub people: Vec<TalentRow>,
+}
+
+/// Searches people who consented to be found by recruiters (and, across
+/// borders, to be found from abroad). Recruiters and admins. Ratings inform;
+/// people decide.
+#[utoipa::path(get, path = "/api/v1/talent", tag = "talent", security(("bearer" = [])), params(TalentQuery),
+    responses((status = 200, body = TalentPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn search_talent(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppQuery(q): AppQuery<TalentQuery>,
+) -> AppResult<AppJson<TalentPage>> {
+    let (page, per_page) = (q.page.unwrap_or(1), q.per_page.unwrap_or(50));
+    if page == 0 || !(1..=200).contains(&per_page) {
+        return Err(AppError::BadRequest("page starts at 1 and per_page is 1-200".into()));
+    }
+    let found = talent::search(&state, &me, &TalentFilter::from(&q)).await?;
+    let total = found.len();
+    let people = found
+        .into_iter()
+        .skip((page as usize - 1) * per_page as usize)
+        .take(per_page as usize)
+        .map(|c| TalentRow {
+            username: c.username,
+            display_name: c.display_name,
+            country: c.country,
+            city: c.profile.city,
+            affiliation: c.profile.affiliation,
+            skills: split_list(&c.profile.skills, ','),
+            open_to_work: c.profile.open_to_work == 1,
+            best_percentile: c.best_percentile,
+            results: c.results.iter().map(|r| format!("{} {}/{}", r.slug, r.rank, r.of)).collect(),
+        })
+        .collect();
+    Ok(AppJson(TalentPage { total, page, per_page, people }))
+}

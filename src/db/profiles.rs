@@ -1,0 +1,156 @@
+//! Queries on `profiles`, `consents` and `consent_log`.
+
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+/// A row of `profiles`.
+#[derive(Debug, Clone, Default, FromRow)]
+pub struct ProfileRow {
+    /// The person.
+    pub user_id: i64,
+    /// City (optional).
+    pub city: String,
+    /// School, company or lab.
+    pub affiliation: String,
+    /// Comma-separated skills/tags.
+    pub skills: String,
+    /// Newline-separated links.
+    pub links: String,
+    /// Free text.
+    pub bio: String,
+    /// 1 when open to opportunities.
+    pub open_to_work: i64,
+    /// Year of birth, if given (for the age limit on discoverability).
+    pub birth_year: Option<i64>,
+    /// Last change (ms).
+    pub updated_at: i64,
+}
+
+/// A person's profile; an empty one if never saved.
+pub async fn get<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> sqlx::Result<ProfileRow> {
+    let row: Option<ProfileRow> = sqlx::query_as(
+        "SELECT user_id, city, affiliation, skills, links, bio, open_to_work, birth_year, updated_at
+         FROM profiles WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(ex)
+    .await?;
+    Ok(row.unwrap_or(ProfileRow { user_id, ..ProfileRow::default() }))
+}
+
+/// Inserts or replaces a profile.
+pub async fn put<'e>(ex: impl Executor<'e, Database = Any>, p: &ProfileRow, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO profiles (user_id, city, affiliation, skills, links, bio, open_to_work, birth_year, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (user_id) DO UPDATE SET city = $2, affiliation = $3, skills = $4, links = $5, bio = $6,
+             open_to_work = $7, birth_year = $8, updated_at = $9",
+    )
+    .bind(p.user_id)
+    .bind(&p.city)
+    .bind(&p.affiliation)
+    .bind(&p.skills)
+    .bind(&p.links)
+    .bind(&p.bio)
+    .bind(p.open_to_work)
+    .bind(p.birth_year)
+    .bind(now)
+    .execute(ex)
+    .await
+    .map(|_| ())
+}
+
+/// A consent in force.
+#[derive(Debug, Clone, FromRow)]
+pub struct ConsentRow {
+    /// Which.
+    pub kind: String,
+    /// The text version agreed to.
+    pub text_version: String,
+    /// When (ms).
+    pub granted_at: i64,
+}
+
+/// The consents a person has in force.
+pub async fn consents<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> sqlx::Result<Vec<ConsentRow>> {
+    sqlx::query_as("SELECT kind, text_version, granted_at FROM consents WHERE user_id = $1 ORDER BY kind")
+        .bind(user_id)
+        .fetch_all(ex)
+        .await
+}
+
+/// Grants (`Some(version)`) or withdraws (`None`) one consent, logging the
+/// change; a no-op change is not logged. Returns whether anything changed.
+pub async fn set_consent(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    kind: &str,
+    version: Option<&str>,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let current: Option<String> =
+        sqlx::query_scalar("SELECT text_version FROM consents WHERE user_id = $1 AND kind = $2")
+            .bind(user_id)
+            .bind(kind)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (action, logged_version) = match (version, &current) {
+        (Some(v), Some(c)) if v == c => return Ok(false),
+        (None, None) => return Ok(false),
+        (Some(v), _) => {
+            sqlx::query(
+                "INSERT INTO consents (user_id, kind, text_version, granted_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (user_id, kind) DO UPDATE SET text_version = $3, granted_at = $4",
+            )
+            .bind(user_id)
+            .bind(kind)
+            .bind(v)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            ("granted", v.to_owned())
+        }
+        (None, Some(c)) => {
+            sqlx::query("DELETE FROM consents WHERE user_id = $1 AND kind = $2")
+                .bind(user_id)
+                .bind(kind)
+                .execute(&mut *conn)
+                .await?;
+            ("withdrawn", c.clone())
+        }
+    };
+    sqlx::query("INSERT INTO consent_log (user_id, kind, action, text_version, at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(user_id)
+        .bind(kind)
+        .bind(action)
+        .bind(logged_version)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
+
+/// A logged consent change.
+#[derive(Debug, Clone, FromRow)]
+pub struct ConsentEvent {
+    /// Which consent.
+    pub kind: String,
+    /// granted or withdrawn.
+    pub action: String,
+    /// The text version.
+    pub text_version: String,
+    /// When (ms).
+    pub at: i64,
+}
+
+/// A person's consent history, newest first.
+pub async fn consent_log<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> sqlx::Result<Vec<ConsentEvent>> {
+    sqlx::query_as("SELECT kind, action, text_version, at FROM consent_log WHERE user_id = $1 ORDER BY log_id DESC")
+        .bind(user_id)
+        .fetch_all(ex)
+        .await
+}
+
+/// The users who consented to `kind`.
+pub async fn consenting<'e>(ex: impl Executor<'e, Database = Any>, kind: &str) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT user_id FROM consents WHERE kind = $1 ORDER BY user_id").bind(kind).fetch_all(ex).await
+}

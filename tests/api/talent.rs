@@ -1,0 +1,164 @@
+//! Profiles, consents and the recruiters' people search: only people who
+//! said yes are found, only by whom they allowed, and a withdrawal counts at
+//! once.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, User, assert_error, csv_of, hidden_labels};
+
+async fn recruiter(app: &TestApp, username: &str, country: &str) -> User {
+    let res = app
+        .register(json!({
+            "username": username, "email": format!("{username}@example.org"), "password": crate::helpers::PASSWORD,
+            "country": country, "display_name": username,
+        }))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.admin().await.put(&format!("/api/v1/users/{username}/roles/recruiter")).await.status(),
+        StatusCode::OK
+    );
+    app.login(username, crate::helpers::PASSWORD).await
+}
+
+fn names(page: &Value) -> Vec<String> {
+    page["people"].as_array().unwrap().iter().map(|p| p["username"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn only_consenting_people_are_found_and_withdrawal_is_immediate() {
+    let app = TestApp::spawn().await;
+    // Three competitors in KR (the helper's country); ann does best.
+    let labels = hidden_labels("diabetes");
+    let mut users = Vec::new();
+    for (name, noise) in [("ann", 0.0), ("ben", 20.0), ("cat", 40.0)] {
+        let u = app.competitor(name).await;
+        let rows = labels.iter().map(|(id, y)| (id.clone(), (y.parse::<f64>().unwrap() + noise).to_string()));
+        u.submit_ok("diabetes", csv_of("id,progression", rows)).await;
+        users.push(u);
+    }
+    let admin = app.admin().await;
+    assert_eq!(admin.post_empty("/api/v1/tasks/diabetes/close").await.status(), StatusCode::OK);
+
+    // Everything is off by default.
+    let me = users[0].get_json("/api/v1/me/profile").await;
+    assert!(me["consents"].as_array().unwrap().iter().all(|c| c["granted_at"].is_null()), "{me}");
+
+    // A profile with problems: every one named.
+    let res = users[0]
+        .put_json(
+            "/api/v1/me/profile",
+            &json!({"links": ["javascript:alert(1)"], "birth_year": 1800, "skills": ["a,b"]}),
+        )
+        .await;
+    let body = assert_error(res, 422, "invalid_profile", "3 problem").await;
+    let fields: Vec<&str> =
+        body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["skills", "links", "birth_year"]);
+    let ok = users[0]
+        .put_json(
+            "/api/v1/me/profile",
+            &json!({"city": "Seoul", "affiliation": "KAIST", "skills": ["tabular", "vision"], "open_to_work": true}),
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+
+    // Ann and Ben consent; Cat does not. A KR recruiter finds Ann and Ben.
+    for u in &users[..2] {
+        let res = u.put("/api/v1/me/consents/recruiters").await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let kr = recruiter(&app, "rita", "KR").await;
+    let page = kr.get_json("/api/v1/talent").await;
+    assert_eq!(names(&page), ["ann", "ben"], "best first, only consenting: {page}");
+    assert_eq!(page["people"][0]["best_percentile"], 100.0);
+    assert_eq!(page["people"][0]["city"], "Seoul");
+    let top = kr.get_json("/api/v1/talent?min_percentile=90").await;
+    assert_eq!(names(&top), ["ann"]);
+    let open = kr.get_json("/api/v1/talent?open=true").await;
+    assert_eq!(names(&open), ["ann"]);
+    assert_eq!(names(&kr.get_json("/api/v1/talent?country=US").await), Vec::<String>::new());
+
+    // A recruiter abroad sees nobody until someone also consents to that.
+    let us = recruiter(&app, "sam", "US").await;
+    assert!(names(&us.get_json("/api/v1/talent").await).is_empty());
+    assert_eq!(users[1].put("/api/v1/me/consents/abroad").await.status(), StatusCode::OK);
+    assert_eq!(names(&us.get_json("/api/v1/talent").await), ["ben"]);
+
+    // Withdrawal: gone from the next search, and logged.
+    assert_eq!(users[0].delete("/api/v1/me/consents/recruiters").await.status(), StatusCode::OK);
+    assert_eq!(names(&kr.get_json("/api/v1/talent").await), ["ben"]);
+    let me = users[0].get_json("/api/v1/me/profile").await;
+    let actions: Vec<&str> = me["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["withdrawn", "granted"]);
+
+    // Under 14 by birth year: cannot be discoverable; saving such a year
+    // withdraws the recruiter consents.
+    let res = users[1].put_json("/api/v1/me/profile", &json!({"birth_year": 2020})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(names(&kr.get_json("/api/v1/talent").await).is_empty(), "withdrawn for age");
+    assert_error(users[1].put("/api/v1/me/consents/recruiters").await, 422, "too_young", "under 14").await;
+
+    // Competitors cannot search.
+    assert_error(users[2].get("/api/v1/talent").await, 403, "forbidden", "recruiter role").await;
+    assert_error(users[2].put("/api/v1/me/consents/nonsense").await, 404, "not_found", "consent").await;
+}
+
+#[tokio::test]
+async fn profile_pages_show_details_only_under_consent_and_the_talent_page_searches() {
+    use crate::pages::{client, form_csrf, set_cookie};
+    use reqwest::header::COOKIE;
+
+    let app = TestApp::spawn().await;
+    let ann = app.competitor("ann").await;
+    ann.put_json("/api/v1/me/profile", &json!({"city": "Busan", "bio": "<b>hi</b>"})).await;
+    let anon = || async { client().get(app.url("/users/ann")).send().await.unwrap().text().await.unwrap() };
+    assert!(!anon().await.contains("Busan"), "private without consent");
+    ann.put("/api/v1/me/consents/public_profile").await;
+    let html = anon().await;
+    assert!(html.contains("Busan") && html.contains("&lt;b&gt;hi") && !html.contains("<b>hi"), "shown, escaped");
+
+    // The profile form: consents ticked in the page, saved and logged.
+    let (csrf, cookie) = form_csrf(&app, "/login").await;
+    let form = [("csrf", csrf.as_str()), ("username", "ann"), ("password", crate::helpers::PASSWORD)];
+    let res = client().post(app.url("/login")).header(COOKIE, &cookie).form(&form).send().await.unwrap();
+    let cookies = format!("{cookie}; gaic_session={}", set_cookie(&res, "gaic_session").unwrap());
+    let page = client().get(app.url("/account/profile")).header(COOKIE, &cookies).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("provision of personal information to a third party"), "the consent text is shown");
+    let bad = [("csrf", csrf.as_str()), ("city", "Busan"), ("birth_year", "nineteen"), ("consent_recruiters", "yes")];
+    let res = client().post(app.url("/account/profile")).header(COOKIE, &cookies).form(&bad).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("id=\"e-birth_year\"") && html.contains("value=\"nineteen\""),
+        "error by the field, typed value kept"
+    );
+    let good = [("csrf", csrf.as_str()), ("city", "Busan"), ("consent_recruiters", "yes"), ("open_to_work", "yes")];
+    let res = client().post(app.url("/account/profile")).header(COOKIE, &cookies).form(&good).send().await.unwrap();
+    assert!(res.text().await.unwrap().contains("id=\"saved\""));
+    let me = ann.get_json("/api/v1/me/profile").await;
+    let given: Vec<&str> = me["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !c["granted_at"].is_null())
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(given, ["recruiters"], "unticked public_profile was withdrawn: {me}");
+
+    // A recruiter's page lists her; a competitor's is refused.
+    recruiter(&app, "rita", "KR").await;
+    let (csrf, cookie) = form_csrf(&app, "/login").await;
+    let form = [("csrf", csrf.as_str()), ("username", "rita"), ("password", crate::helpers::PASSWORD)];
+    let res = client().post(app.url("/login")).header(COOKIE, &cookie).form(&form).send().await.unwrap();
+    let rita = format!("{cookie}; gaic_session={}", set_cookie(&res, "gaic_session").unwrap());
+    let html =
+        client().get(app.url("/talent?open=yes")).header(COOKIE, &rita).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("href=\"/users/ann\"") && html.contains("people decide"), "{html}");
+    let html = client().get(app.url("/users/ann")).header(COOKIE, &rita).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Busan"), "a recruiter she allowed sees her details");
+    let res = client().get(app.url("/talent")).header(COOKIE, &cookies).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
