@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{CsrfField, PageCtx, Posted, csrf_ok, csrf_refused, to_login, when};
+use super::{CsrfField, PageCtx, Posted, SignedIn, csrf_ok, csrf_refused, when};
 use crate::auth::{self, CurrentUser, MaybeUser};
 use crate::db;
 use crate::error::{AppError, AppPath};
@@ -272,12 +272,8 @@ async fn render_tokens(
 /// The caller's API tokens: create (shown once) and revoke.
 pub(super) async fn tokens_page(
     State(state): State<AppState>,
-    viewer: MaybeUser,
-    headers: HeaderMap,
-    uri: Uri,
+    SignedIn { me, page }: SignedIn,
 ) -> Result<Response, AppError> {
-    let Some(me) = viewer.0 else { return Ok(to_login()) };
-    let page = PageCtx::new(&headers, Some(&me), &uri);
     render_tokens(&state, &page, &me, None).await
 }
 

@@ -2,13 +2,13 @@
 //! worker fleet (device, last heartbeat, current jobs).
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{PageCtx, Posted, refused, to_login, when};
-use crate::auth::{MaybeUser, ROLES};
+use super::{Posted, SignedIn, refused, when};
+use crate::auth::ROLES;
 use crate::db::users;
 use crate::error::{AppError, AppPath};
 use crate::state::AppState;
@@ -25,13 +25,9 @@ pub(super) struct UsersQuery {
 
 pub(super) async fn users_page(
     State(state): State<AppState>,
-    viewer: MaybeUser,
-    headers: HeaderMap,
-    uri: Uri,
+    SignedIn { me, page }: SignedIn,
     Query(query): Query<UsersQuery>,
 ) -> Result<Response, AppError> {
-    let Some(me) = viewer.0 else { return Ok(to_login()) };
-    let page = PageCtx::new(&headers, Some(&me), &uri);
     if let Err(e) = me.require("admin") {
         return refused(&page, page.t("nav_admin"), "/", e);
     }
@@ -90,12 +86,8 @@ fn url_escape(s: &str) -> String {
 
 pub(super) async fn workers_page(
     State(state): State<AppState>,
-    viewer: MaybeUser,
-    headers: HeaderMap,
-    uri: Uri,
+    SignedIn { me, page }: SignedIn,
 ) -> Result<Response, AppError> {
-    let Some(me) = viewer.0 else { return Ok(to_login()) };
-    let page = PageCtx::new(&headers, Some(&me), &uri);
     let list = match crate::api::workers::list_workers(State(state), me).await {
         Ok(l) => l.0,
         Err(e) => return refused(&page, page.t("nav_admin"), "/", e),

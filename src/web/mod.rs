@@ -263,6 +263,24 @@ impl FromRequest<AppState> for PostedFiles {
     }
 }
 
+/// The signed-in viewer of a page that needs one (anyone else is sent to
+/// the login page), with the page context.
+struct SignedIn {
+    me: CurrentUser,
+    page: PageCtx,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
+        let viewer = MaybeUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let me = viewer.0.ok_or_else(to_login)?;
+        let page = PageCtx::new(&parts.headers, Some(&me), &parts.uri);
+        Ok(Self { me, page })
+    }
+}
+
 /// Where a page that needs a signed-in viewer sends anyone else.
 fn to_login() -> Response {
     Redirect::to("/login").into_response()

@@ -5,14 +5,14 @@
 //! Every action goes through the API's handler for the same rules.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{PageCtx, Posted, PostedFiles, refused, tasks::score, to_login, when};
-use crate::auth::{CurrentUser, MaybeUser};
+use super::{PageCtx, Posted, PostedFiles, SignedIn, refused, tasks::score, when};
+use crate::auth::CurrentUser;
 use crate::db::{self, submissions, tasks, teams};
 use crate::error::{AppError, AppJson, AppPath};
 use crate::state::AppState;
@@ -28,12 +28,8 @@ fn is_organizer(me: &CurrentUser) -> bool {
 /// The organizer's tasks and the bundle upload form.
 pub(super) async fn index_page(
     State(state): State<AppState>,
-    viewer: MaybeUser,
-    headers: HeaderMap,
-    uri: Uri,
+    SignedIn { me, page }: SignedIn,
 ) -> Result<Response, AppError> {
-    let Some(me) = viewer.0 else { return Ok(to_login()) };
-    let page = PageCtx::new(&headers, Some(&me), &uri);
     render_index(&state, &page, &me, StatusCode::OK, None).await
 }
 
@@ -99,14 +95,10 @@ pub(super) struct ManageQuery {
 /// A task's management page.
 pub(super) async fn manage_page(
     State(state): State<AppState>,
-    viewer: MaybeUser,
-    headers: HeaderMap,
-    uri: Uri,
+    SignedIn { me, page }: SignedIn,
     AppPath(slug): AppPath<String>,
     Query(q): Query<ManageQuery>,
 ) -> Result<Response, AppError> {
-    let Some(me) = viewer.0 else { return Ok(to_login()) };
-    let page = PageCtx::new(&headers, Some(&me), &uri);
     render_manage(&state, &page, &me, &slug, q.page.unwrap_or(1), Outcome::default()).await
 }
 

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use minijinja::{Value, context};
 
-use super::{PageCtx, tasks::score, when};
+use super::{PageCtx, SignedIn, tasks::score, when};
 use crate::auth::MaybeUser;
 use crate::db::{self, tasks, teams, users};
 use crate::error::{AppError, AppPath};
@@ -201,12 +201,8 @@ async fn render_profile_form(
 /// The viewer's own profile and privacy choices.
 pub(super) async fn account_profile_page(
     State(state): State<AppState>,
-    viewer: MaybeUser,
-    headers: HeaderMap,
-    uri: Uri,
+    SignedIn { me, page }: SignedIn,
 ) -> Result<Response, AppError> {
-    let Some(me) = viewer.0 else { return Ok(super::to_login()) };
-    let page = PageCtx::new(&headers, Some(&me), &uri);
     render_profile_form(&state, &page, &me, StatusCode::OK, None, Vec::new(), false).await
 }
 
@@ -274,13 +270,9 @@ const TALENT_PAGE: usize = 25;
 /// search over those who consented.
 pub(super) async fn talent_page(
     State(state): State<AppState>,
-    viewer: MaybeUser,
-    headers: HeaderMap,
-    uri: Uri,
+    SignedIn { me, page }: SignedIn,
     axum::extract::Query(q): axum::extract::Query<TalentForm>,
 ) -> Result<Response, AppError> {
-    let Some(me) = viewer.0 else { return Ok(super::to_login()) };
-    let page = PageCtx::new(&headers, Some(&me), &uri);
     let min = q.min_percentile.trim();
     let min_percentile =
         if min.is_empty() { None } else { min.parse::<f64>().ok().filter(|v| (0.0..=100.0).contains(v)) };
