@@ -56,9 +56,9 @@ pub(super) async fn home_page(
 
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct TabQuery {
-    tab: Option<String>,
-    board: Option<String>,
-    page: Option<usize>,
+    pub tab: Option<String>,
+    pub board: Option<String>,
+    pub page: Option<usize>,
 }
 
 pub(super) async fn task_page(
@@ -73,13 +73,15 @@ pub(super) async fn task_page(
     task_view(&state, &page, viewer.0.as_ref(), &slug, q, SubmitOutcome::default()).await
 }
 
-/// What a failed web submission shows next to the form.
+/// What a refused form on a tab shows next to it: the problems, and what
+/// was typed (kept).
 #[derive(Debug, Default)]
-struct SubmitOutcome {
-    status: Option<StatusCode>,
-    summary: String,
-    problems: Vec<Problem>,
-    message: String,
+pub(super) struct SubmitOutcome {
+    pub status: Option<StatusCode>,
+    pub summary: String,
+    pub problems: Vec<Problem>,
+    /// The submission note, or the team tab's typed name.
+    pub message: String,
 }
 
 const TABS: &[(&str, &str)] = &[
@@ -97,7 +99,7 @@ pub(super) fn score(v: f64) -> String {
     format!("{v:.5}")
 }
 
-async fn task_view(
+pub(super) async fn task_view(
     state: &AppState,
     page: &PageCtx,
     viewer: Option<&CurrentUser>,
@@ -138,7 +140,9 @@ async fn task_view(
         "leaderboard" => extra = board_context(state, page, &row, &spec, &q, closed, manager).await?,
         "team" => {
             if let Some(u) = viewer {
-                extra = super::teams::team_context(state, &row, u, team.clone()).await?;
+                let team_ctx = super::teams::team_context(state, &row, u, team.clone()).await?;
+                let problems: Vec<Value> = outcome.problems.iter().map(|p| context! { message => p.message }).collect();
+                extra = context! { ..team_ctx, ..context! { problems => problems, typed => outcome.message } };
             }
         }
         "submit" => {
@@ -173,7 +177,7 @@ async fn task_view(
         }
         "submissions" => {
             if let Some(t) = &team {
-                extra = my_submissions(state, page, t.team_id, closed).await?;
+                extra = my_submissions(state, page, t.team_id, closed, q.page.unwrap_or(1)).await?;
             }
         }
         _ => {}
@@ -244,10 +248,22 @@ fn iso_to_when(iso: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(iso).map_or_else(|_| iso.to_owned(), |d| when(d.timestamp_millis()))
 }
 
-/// "My submissions": the team's latest 100 with live status, run costs and
-/// final selection, and their scores over time.
-async fn my_submissions(state: &AppState, page: &PageCtx, team_id: i64, closed: bool) -> Result<Value, AppError> {
-    let rows = crate::db::submissions::of_team(&state.db.pool, team_id, 100, 0).await?;
+/// Rows of a "My submissions" page.
+const MINE_PAGE: i64 = 50;
+
+/// "My submissions": a page of the team's submissions, newest first, with
+/// live status, run costs and final selection, and their scores over time.
+async fn my_submissions(
+    state: &AppState,
+    page: &PageCtx,
+    team_id: i64,
+    closed: bool,
+    at: usize,
+) -> Result<Value, AppError> {
+    let total = crate::db::submissions::count_of_team(&state.db.pool, team_id).await?;
+    let pages = (total.max(1) + MINE_PAGE - 1) / MINE_PAGE;
+    let at = (at as i64).clamp(1, pages);
+    let rows = crate::db::submissions::of_team(&state.db.pool, team_id, MINE_PAGE, (at - 1) * MINE_PAGE).await?;
     let chart = charts::own_scores(&rows, page);
     let mine: Vec<Value> = rows
         .into_iter()
@@ -270,7 +286,7 @@ async fn my_submissions(state: &AppState, page: &PageCtx, team_id: i64, closed: 
             }
         })
         .collect();
-    Ok(context! { mine => mine, own_chart => chart })
+    Ok(context! { mine => mine, own_chart => chart, mine_page => at, mine_pages => pages })
 }
 
 /// The submit form: a CSV or `.wasm` with a message.

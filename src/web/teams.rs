@@ -50,6 +50,37 @@ pub(super) async fn team_context(
     })
 }
 
+/// The team tab again with a refused action's message next to the forms
+/// and what was typed kept.
+async fn on_team_tab(
+    state: &AppState,
+    page: &super::PageCtx,
+    me: &CurrentUser,
+    slug: &str,
+    e: AppError,
+    typed: String,
+) -> Result<Response, AppError> {
+    let status = e.status();
+    if !status.is_client_error() {
+        return Err(e);
+    }
+    let message = match &e {
+        AppError::Invalid { message, details, .. } if !details.is_empty() => {
+            let list: Vec<&str> = details.iter().map(|d| d.message.as_str()).collect();
+            format!("{message}: {}", list.join("; "))
+        }
+        other => other.to_string(),
+    };
+    let outcome = super::tasks::SubmitOutcome {
+        status: Some(status),
+        summary: String::new(),
+        problems: vec![crate::error::Problem::new("", "", message)],
+        message: typed,
+    };
+    let q = super::tasks::TabQuery { tab: Some("team".into()), ..Default::default() };
+    super::tasks::task_view(state, page, Some(me), slug, q, outcome).await
+}
+
 fn to_team_tab(slug: &str) -> Response {
     Redirect::to(&format!("/tasks/{slug}?tab=team")).into_response()
 }
@@ -92,10 +123,11 @@ pub(super) async fn create_submit(
     AppPath(slug): AppPath<String>,
     Posted { me, page, form }: Posted<NameForm>,
 ) -> Result<Response, AppError> {
+    let typed = form.name.clone();
     let body = AppJson(api::TeamName { name: form.name });
-    match api::create_team(State(state), me, AppPath(slug.clone()), body).await {
+    match api::create_team(State(state.clone()), me.clone(), AppPath(slug.clone()), body).await {
         Ok(_) => Ok(to_team_tab(&slug)),
-        Err(e) => refused(&page, page.t("tab_team"), &format!("/tasks/{slug}?tab=team"), e),
+        Err(e) => on_team_tab(&state, &page, &me, &slug, e, typed).await,
     }
 }
 
@@ -105,10 +137,11 @@ pub(super) async fn rename_submit(
     AppPath(slug): AppPath<String>,
     Posted { me, page, form }: Posted<NameForm>,
 ) -> Result<Response, AppError> {
+    let typed = String::new();
     let body = AppJson(api::TeamName { name: form.name });
-    match api::rename_team(State(state), me, AppPath(slug.clone()), body).await {
+    match api::rename_team(State(state.clone()), me.clone(), AppPath(slug.clone()), body).await {
         Ok(_) => Ok(to_team_tab(&slug)),
-        Err(e) => refused(&page, page.t("tab_team"), &format!("/tasks/{slug}?tab=team"), e),
+        Err(e) => on_team_tab(&state, &page, &me, &slug, e, typed).await,
     }
 }
 
@@ -124,10 +157,11 @@ pub(super) async fn invite_submit(
     AppPath(slug): AppPath<String>,
     Posted { me, page, form }: Posted<InviteForm>,
 ) -> Result<Response, AppError> {
+    let typed = form.username.clone();
     let body = AppJson(api::InviteRequest { username: form.username });
-    match api::invite_member(State(state), me, AppPath(slug.clone()), body).await {
+    match api::invite_member(State(state.clone()), me.clone(), AppPath(slug.clone()), body).await {
         Ok(_) => Ok(to_team_tab(&slug)),
-        Err(e) => refused(&page, page.t("tab_team"), &format!("/tasks/{slug}?tab=team"), e),
+        Err(e) => on_team_tab(&state, &page, &me, &slug, e, typed).await,
     }
 }
 
@@ -137,9 +171,9 @@ pub(super) async fn leave_submit(
     AppPath(slug): AppPath<String>,
     Posted { me, page, .. }: Posted<CsrfField>,
 ) -> Result<Response, AppError> {
-    match api::leave_team(State(state), me, AppPath(slug.clone())).await {
+    match api::leave_team(State(state.clone()), me.clone(), AppPath(slug.clone())).await {
         Ok(_) => Ok(to_team_tab(&slug)),
-        Err(e) => refused(&page, page.t("tab_team"), &format!("/tasks/{slug}?tab=team"), e),
+        Err(e) => on_team_tab(&state, &page, &me, &slug, e, String::new()).await,
     }
 }
 

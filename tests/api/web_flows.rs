@@ -61,6 +61,7 @@ async fn teams_are_joined_made_merged_and_left_from_the_team_tab() {
     let (status, html) =
         post(&app, &bob, "/tasks/digits/team/invite", &[("csrf", &bob_csrf), ("username", "nobody")]).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{html}");
+    assert!(html.contains("id=\"team-error\"") && html.contains("value=\"nobody\""), "error by the form, name kept");
 
     // Ann sees the invite and accepts: her team merges into Bob's.
     let (_, html) = get(&app, &ann, "/tasks/digits?tab=team").await;
