@@ -120,6 +120,7 @@ async fn seed(state: &gaic::state::AppState) {
                 public_score: Some(score),
                 private_score: Some(1.0 - score),
                 late: false,
+                idempotency_key: None,
             };
             let at = now - 86_400_000 + (i * 5 + k) as i64 * 1000;
             gaic::db::submissions::insert(&mut *tx, &sub, at).await.unwrap();

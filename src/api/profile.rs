@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/profile", get(get_profile).put(put_profile))
         .route("/me/consents/{kind}", put(grant_consent).delete(withdraw_consent))
         .route("/talent", get(search_talent))
+        .route("/talent/{username}", get(show_talent))
 }
 
 /// One consent and whether it is given.
@@ -352,4 +353,40 @@ pub async fn search_talent(
         })
         .collect();
     Ok(AppJson(TalentPage { total, page, per_page, people }))
+}
+
+/// One person a recruiter may see: profile details and final results.
+/// Recruiters and admins; people who have not agreed to be found are "not
+/// found".
+#[utoipa::path(get, path = "/api/v1/talent/{username}", tag = "talent", security(("bearer" = [])),
+    params(("username" = String, Path)),
+    responses((status = 200, body = TalentRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn show_talent(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(username): AppPath<String>,
+) -> AppResult<AppJson<TalentRow>> {
+    if !(me.has_role("recruiter") || me.is_admin()) {
+        return Err(AppError::Forbidden("viewing people needs the recruiter role; an admin can grant it".into()));
+    }
+    let hidden = AppError::NotFound("person (no such user, or they have not agreed to be found)");
+    let Some(user) = crate::db::users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await? else {
+        return Err(hidden);
+    };
+    if !talent::details_visible(&state, Some(&me), &user).await? {
+        return Err(hidden);
+    }
+    let results = talent::final_results(&state).await?.remove(&user.username).unwrap_or_default();
+    let p = profiles::get(&state.db.pool, user.user_id).await?;
+    Ok(AppJson(TalentRow {
+        username: user.username,
+        display_name: user.display_name,
+        country: user.country,
+        city: p.city,
+        affiliation: p.affiliation,
+        skills: split_list(&p.skills, ','),
+        open_to_work: p.open_to_work == 1,
+        best_percentile: results.first().map(|r| r.percentile),
+        results: results.iter().map(|r| format!("{} {}/{}", r.slug, r.rank, r.of)).collect(),
+    }))
 }

@@ -195,9 +195,11 @@ fn is_wasm(bytes: &[u8]) -> bool {
 /// in the sandbox on the hidden inputs. Both answers carry the team's
 /// remaining quota for the UTC day.
 #[utoipa::path(post, path = "/api/v1/tasks/{slug}/submissions", tag = "submissions", security(("bearer" = [])),
-    params(("slug" = String, Path)),
+    params(("slug" = String, Path),
+           ("Idempotency-Key" = Option<String>, Header, description = "makes a retried upload safe: the same key returns the stored submission (200) and counts once")),
     request_body(content = SubmissionUpload, content_type = "multipart/form-data"),
-    responses((status = 201, body = CreatedSubmission, description = "a CSV, scored"),
+    responses((status = 200, body = CreatedSubmission, description = "already stored under this Idempotency-Key"),
+              (status = 201, body = CreatedSubmission, description = "a CSV, scored"),
               (status = 202, body = CreatedSubmission, description = "a model, queued for evaluation"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 422, body = ErrorBody, description = "invalid submission: every problem listed"),
@@ -206,8 +208,16 @@ pub async fn create_submission(
     State(state): State<AppState>,
     me: CurrentUser,
     AppPath(slug): AppPath<String>,
+    headers: axum::http::HeaderMap,
     mut form: Multipart,
 ) -> AppResult<(StatusCode, AppJson<CreatedSubmission>)> {
+    let key = match headers.get("idempotency-key") {
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.trim().is_empty() && k.len() <= 100 => Some(k.trim().to_owned()),
+            _ => return Err(AppError::BadRequest("Idempotency-Key: 1-100 visible ASCII characters".into())),
+        },
+        None => None,
+    };
     let (mut file, mut file_name, mut message) = (None, String::from("submission"), String::new());
     while let Some(field) = form.next_field().await? {
         match field.name() {
@@ -220,12 +230,14 @@ pub async fn create_submission(
         }
     }
     let bytes: Bytes = file.ok_or_else(|| AppError::BadRequest("the form has no `file` field".into()))?;
-    let (status, created) = submit(&state, &me, &slug, &file_name, bytes, &message).await?;
+    let (status, created) = submit(&state, &me, &slug, &file_name, bytes, &message, key.as_deref()).await?;
     Ok((status, AppJson(created)))
 }
 
 /// Validates and stores a submission (API and web form): a CSV is scored
-/// at once (201), a model is queued (202).
+/// at once (201), a model is queued (202). With an idempotency key already
+/// used by this person, the stored submission is returned (200) and nothing
+/// is counted again.
 pub(crate) async fn submit(
     state: &AppState,
     me: &CurrentUser,
@@ -233,10 +245,16 @@ pub(crate) async fn submit(
     file_name: &str,
     bytes: Bytes,
     message: &str,
+    idempotency_key: Option<&str>,
 ) -> AppResult<(StatusCode, CreatedSubmission)> {
     let task = visible_task(state, slug, Some(me)).await?;
     let spec = spec_of(&task)?;
     let now = db::now_ms();
+    if let Some(key) = idempotency_key
+        && let Some(done) = already_stored(state, me, &task, &spec, key, now).await?
+    {
+        return Ok((StatusCode::OK, done));
+    }
     if TaskState::at(task.opens_at, task.closes_at, now) == TaskState::Upcoming {
         return Err(AppError::Forbidden(format!("the task opens at {}", db::ms_to_rfc3339(task.opens_at))));
     }
@@ -299,13 +317,26 @@ pub(crate) async fn submit(
         public_score: scores.map(|s| s.public),
         private_score: scores.map(|s| s.private),
         late,
+        idempotency_key,
     };
     let mut tx = state.db.pool.begin().await?;
     teams::lock(&mut *tx, team.team_id, now).await?;
     if submissions::counted_since(&mut *tx, team.team_id, utc_day_start(now)).await? >= i64::from(cap) {
         return Err(too_many(cap, &q.resets_at));
     }
-    let id = submissions::insert(&mut *tx, &new, now).await?;
+    let id = match submissions::insert(&mut *tx, &new, now).await {
+        Ok(id) => id,
+        // The same key raced in from a retry: answer with what it stored.
+        Err(sqlx::Error::Database(e)) if idempotency_key.is_some() && e.is_unique_violation() => {
+            drop(tx);
+            let key = idempotency_key.unwrap_or_default();
+            if let Some(done) = already_stored(state, me, &task, &spec, key, now).await? {
+                return Ok((StatusCode::OK, done));
+            }
+            return Err(AppError::Conflict("a submission with this Idempotency-Key is being stored".into()));
+        }
+        Err(e) => return Err(e.into()),
+    };
     if model {
         crate::eval::runner::enqueue(&mut tx, id, task.task_id, team.team_id).await?;
     }
@@ -321,6 +352,24 @@ pub(crate) async fn submit(
     let quota = quota(state, team.team_id, cap, now).await?;
     let status = if model { StatusCode::ACCEPTED } else { StatusCode::CREATED };
     Ok((status, CreatedSubmission { submission: view(row, slug, show_private), quota }))
+}
+
+/// The submission `me` already stored under `key`, as an upload answers it.
+async fn already_stored(
+    state: &AppState,
+    me: &CurrentUser,
+    task: &tasks::TaskRow,
+    spec: &crate::bundle::TaskSpec,
+    key: &str,
+    now: i64,
+) -> AppResult<Option<CreatedSubmission>> {
+    let Some(row) = submissions::by_idempotency_key(&state.db.pool, me.user_id, key).await? else { return Ok(None) };
+    if row.task_id != task.task_id {
+        return Err(AppError::Conflict("this Idempotency-Key was already used for another task".into()));
+    }
+    let quota = quota(state, row.team_id, spec.submissions.daily_cap, now).await?;
+    let show_private = private_visible(task, me, now);
+    Ok(Some(CreatedSubmission { submission: view(row, &task.slug, show_private), quota }))
 }
 
 /// Validates and scores a predictions CSV against the task's labels.

@@ -104,6 +104,8 @@ pub struct NewSubmission<'a> {
     pub private_score: Option<f64>,
     /// Made after the close.
     pub late: bool,
+    /// The client's idempotency key, if it sent one.
+    pub idempotency_key: Option<&'a str>,
 }
 
 /// Inserts a submission; returns its id.
@@ -111,8 +113,8 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, s: &NewSubmission
     let scored_at = (s.status == "scored").then_some(now);
     sqlx::query_scalar(
         "INSERT INTO submissions (task_id, team_id, user_id, kind, message, file_name, blob_hash, size, status,
-                                  public_score, private_score, late, counted, created_at, scored_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14) RETURNING submission_id",
+                                  public_score, private_score, late, counted, created_at, scored_at, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14, $15) RETURNING submission_id",
     )
     .bind(s.task_id)
     .bind(s.team_id)
@@ -128,8 +130,22 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, s: &NewSubmission
     .bind(i64::from(s.late))
     .bind(now)
     .bind(scored_at)
+    .bind(s.idempotency_key)
     .fetch_one(ex)
     .await
+}
+
+/// The submission a user already made with this idempotency key.
+pub async fn by_idempotency_key<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_id: i64,
+    key: &str,
+) -> sqlx::Result<Option<SubmissionRow>> {
+    sqlx::query_as(&format!("{SELECT} WHERE s.user_id = $1 AND s.idempotency_key = $2"))
+        .bind(user_id)
+        .bind(key)
+        .fetch_optional(ex)
+        .await
 }
 
 /// A submission by id.

@@ -302,7 +302,7 @@ pub(super) async fn submit_form(
     };
     let PostedFiles { me, page, .. } = posted;
     let q = || TabQuery { tab: Some("submit".into()), ..TabQuery::default() };
-    match crate::api::submissions::submit(&state, &me, &slug, &file_name, bytes, &message).await {
+    match crate::api::submissions::submit(&state, &me, &slug, &file_name, bytes, &message, None).await {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}?tab=submissions")).into_response()),
         Err(AppError::Invalid { message: summary, details, .. }) => {
             let details = if details.is_empty() { vec![Problem::new("", "", summary.clone())] } else { details };

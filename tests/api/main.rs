@@ -4,6 +4,7 @@
 
 mod accounts;
 mod browser;
+mod cli;
 mod helpers;
 mod leaderboards;
 mod leaks;

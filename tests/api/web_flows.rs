@@ -250,6 +250,7 @@ async fn big_boards_are_paged_and_profiles_show_results() {
             public_score: Some(f64::from(i) / 200.0),
             private_score: Some(f64::from(i) / 200.0),
             late: false,
+            idempotency_key: None,
         };
         gaic::db::submissions::insert(pool, &sub, now + i64::from(i)).await.unwrap();
     }
