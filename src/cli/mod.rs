@@ -15,6 +15,7 @@ use crate::server::ServeArgs;
 /// gaic — the Global AI Challenge platform.
 ///
 /// Start the server with the demo tasks:  gaic serve
+///
 /// Compete from a terminal:  gaic login --server URL --username NAME, then
 /// gaic tasks list, gaic tasks download SLUG, gaic submit SLUG FILE --wait.
 ///
@@ -49,9 +50,8 @@ pub enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// Run a remote evaluation worker that takes jobs from a server.
     Worker(worker::WorkerArgs),
-    /// Log in to a server and store an API token.
     Login(commands::LoginArgs),
-    /// Revoke and forget the stored token.
+    /// Revoke the stored token on the server and forget it here. Example: gaic logout
     Logout,
     /// Who the token belongs to. Example: gaic whoami --json
     Whoami {
@@ -62,7 +62,6 @@ pub enum Command {
     /// List, show and download tasks; organizers create, publish, close and rescore.
     #[command(subcommand)]
     Tasks(commands::TasksCmd),
-    /// Upload predictions or a model, optionally following it to its score.
     Submit(commands::SubmitArgs),
     /// Your team's submissions to a task. Example: gaic submissions digits
     Submissions {
