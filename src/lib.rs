@@ -16,6 +16,7 @@ pub mod consent;
 pub mod db;
 pub mod error;
 pub mod eval;
+pub mod rating;
 pub mod scoring;
 pub mod server;
 pub mod state;

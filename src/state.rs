@@ -44,6 +44,9 @@ pub struct AppState {
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
     /// The in-process workers, awaited at shutdown.
     pub workers: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    /// The talent pool (ratings, medals, points) with the fingerprint of
+    /// the final results it was computed from.
+    pub talent: Arc<std::sync::Mutex<Option<crate::talent::CachedPool>>>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             queue_wakeup: Arc::new(tokio::sync::Notify::new()),
             stopping: Arc::default(),
             workers: Arc::default(),
+            talent: Arc::default(),
             db,
             blobs,
             settings: Arc::new(settings),

@@ -9,11 +9,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use std::sync::Arc;
+
 use crate::api::profile::TalentQuery;
 use crate::auth::CurrentUser;
 use crate::consent;
 use crate::db::{self, profiles, tasks, users};
 use crate::error::{AppError, AppResult};
+use crate::rating::{Medal, Rating, Tier};
 use crate::state::AppState;
 use crate::tasks::spec_of;
 
@@ -28,6 +31,29 @@ pub struct TalentFilter {
     pub min_percentile: Option<f64>,
     /// Open to opportunities only.
     pub open_only: bool,
+    /// At least this tier.
+    pub min_tier: Option<Tier>,
+    /// A displayed rating at least this.
+    pub min_rating: Option<f64>,
+    /// The order.
+    pub sort: SortBy,
+}
+
+/// How search results are ordered (best first).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// Best final percentile.
+    #[default]
+    Percentile,
+    /// Displayed rating.
+    Rating,
+    /// Points of the last 365 days (recent form).
+    Points,
+}
+
+/// A tier by name.
+pub fn tier_named(name: &str) -> Option<Tier> {
+    Tier::ALL.into_iter().find(|t| t.name() == name)
 }
 
 impl From<&TalentQuery> for TalentFilter {
@@ -37,6 +63,13 @@ impl From<&TalentQuery> for TalentFilter {
             task: q.task.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned),
             min_percentile: q.min_percentile,
             open_only: q.open.unwrap_or(false),
+            min_tier: q.tier.as_deref().and_then(tier_named),
+            min_rating: q.min_rating,
+            sort: match q.sort.as_deref() {
+                Some("rating") => SortBy::Rating,
+                Some("points") => SortBy::Points,
+                _ => SortBy::Percentile,
+            },
         }
     }
 }
@@ -56,6 +89,156 @@ pub struct FinalResult {
     pub score: f64,
     /// 100 × (of − rank + 1) / of.
     pub percentile: f64,
+    /// The medal, in rated tasks.
+    pub medal: Option<Medal>,
+    /// Ranking points, in rated tasks (decaying with time).
+    pub points: f64,
+    /// The displayed rating (μ − 2σ) after this task, in rated tasks.
+    pub rating_after: Option<f64>,
+    /// When the task closed (ms).
+    pub closed_at: i64,
+}
+
+/// One person's standing in the pool.
+#[derive(Debug, Clone, Default)]
+pub struct Standing {
+    /// Final results, best percentile first.
+    pub results: Vec<FinalResult>,
+    /// The Elo-MMR state, once rated.
+    pub rating: Option<Rating>,
+    /// Medals with whether the team was solo.
+    pub medals: Vec<(Medal, bool)>,
+    /// Points summed over results.
+    pub points: f64,
+    /// Points from tasks closed in the last 365 days (recent form).
+    pub recent_points: f64,
+}
+
+impl Standing {
+    /// The displayed rating.
+    pub fn display(&self) -> Option<f64> {
+        self.rating.as_ref().map(Rating::display)
+    }
+
+    /// The tier, given whether the profile is complete.
+    pub fn tier(&self, profile_complete: bool) -> Tier {
+        crate::rating::tier(&self.medals, profile_complete, !self.results.is_empty())
+    }
+
+    /// (gold, silver, bronze) counts.
+    pub fn medal_counts(&self) -> (usize, usize, usize) {
+        let n = |m| self.medals.iter().filter(|x| x.0 == m).count();
+        (n(Medal::Gold), n(Medal::Silver), n(Medal::Bronze))
+    }
+}
+
+/// Everyone's final results, ratings, medals and points, by username,
+/// computed from scratch from the private boards of closed tasks (rated
+/// tasks only count toward ratings, medals and points).
+#[derive(Debug, Default)]
+pub struct Pool {
+    /// By username.
+    pub people: HashMap<String, Standing>,
+}
+
+/// A computed pool and the fingerprint of what it was computed from.
+pub type CachedPool = (String, Arc<Pool>);
+
+/// What the pool was computed from: changes whenever a task closes, a
+/// closed task's scores change (rescoring), or a submission or team is
+/// hidden, disqualified or reinstated.
+async fn fingerprint(state: &AppState, now: i64) -> AppResult<String> {
+    let row: (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(MAX(s.scored_at), 0), COALESCE(SUM(CASE WHEN s.hidden_at IS NULL THEN 0 ELSE 1 END), 0),
+                COALESCE(MAX(t.closes_at), 0)
+         FROM tasks t LEFT JOIN submissions s ON s.task_id = t.task_id
+         WHERE t.published_at IS NOT NULL AND t.closes_at <= $1",
+    )
+    .bind(now)
+    .fetch_one(&state.db.pool)
+    .await?;
+    let dq: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM teams k JOIN tasks t ON t.task_id = k.task_id
+         WHERE k.disqualified_at IS NOT NULL AND t.closes_at <= $1",
+    )
+    .bind(now)
+    .fetch_one(&state.db.pool)
+    .await?;
+    Ok(format!("{row:?}/{dq}"))
+}
+
+/// The current pool (recomputed when the final results changed).
+pub async fn pool(state: &AppState) -> AppResult<Arc<Pool>> {
+    let now = db::now_ms();
+    let key = fingerprint(state, now).await?;
+    if let Some((k, p)) = state.talent.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+        && *k == key
+    {
+        return Ok(p.clone());
+    }
+    let pool = Arc::new(compute(state, now).await?);
+    *state.talent.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, pool.clone()));
+    Ok(pool)
+}
+
+async fn compute(state: &AppState, now: i64) -> AppResult<Pool> {
+    let filter = tasks::TaskFilter { state: "closed", viewer_id: 0, viewer_is_admin: false, now };
+    let mut people: HashMap<String, Standing> = HashMap::new();
+    for task in tasks::list(&state.db.pool, filter, "t.closes_at ASC, t.slug ASC", 100_000, 0).await? {
+        let spec = spec_of(&task)?;
+        let rows = crate::api::leaderboard::board_rows(state, &task, &spec, true, true).await?;
+        let ranked: Vec<_> = rows.into_iter().filter(|e| e.rank.is_some()).collect();
+        let of = ranked.len();
+        let days = (now - task.closes_at) as f64 / 86_400_000.0;
+        // Everyone in a team gets the team's rank.
+        let mut names = Vec::new();
+        let mut ranks = Vec::new();
+        for e in &ranked {
+            let rank = e.rank.unwrap_or_default();
+            for m in &e.members {
+                names.push(m.clone());
+                ranks.push(rank);
+                let medal = if spec.rated { crate::rating::medal(rank, of) } else { None };
+                let points = if spec.rated { crate::rating::points(rank, of, e.members.len(), days) } else { 0.0 };
+                let st = people.entry(m.clone()).or_default();
+                if let Some(md) = medal {
+                    st.medals.push((md, e.members.len() == 1));
+                }
+                st.points += points;
+                if days <= 365.0 {
+                    st.recent_points += points;
+                }
+                st.results.push(FinalResult {
+                    slug: task.slug.clone(),
+                    title: task.title.clone(),
+                    rank,
+                    of,
+                    score: e.score,
+                    percentile: 100.0 * (of as f64 - f64::from(rank) + 1.0) / of as f64,
+                    medal,
+                    points,
+                    rating_after: None,
+                    closed_at: task.closes_at,
+                });
+            }
+        }
+        if spec.rated && !names.is_empty() {
+            let mut players: Vec<Rating> =
+                names.iter().map(|n| people.get(n).and_then(|s| s.rating.clone()).unwrap_or_default()).collect();
+            crate::rating::rate_contest(&mut players, &ranks, 1.0);
+            for (n, r) in names.iter().zip(players) {
+                let st = people.entry(n.clone()).or_default();
+                if let Some(last) = st.results.last_mut() {
+                    last.rating_after = Some(r.display());
+                }
+                st.rating = Some(r);
+            }
+        }
+    }
+    for st in people.values_mut() {
+        st.results.sort_by(|a, b| b.percentile.total_cmp(&a.percentile));
+    }
+    Ok(Pool { people })
 }
 
 /// A person found.
@@ -75,35 +258,17 @@ pub struct Candidate {
     pub results: Vec<FinalResult>,
     /// The best percentile, if any result.
     pub best_percentile: Option<f64>,
+    /// The displayed rating (μ − 2σ), once rated.
+    pub rating: Option<f64>,
+    /// The tier.
+    pub tier: Tier,
+    /// Medals, points and the rating state.
+    pub standing: Standing,
 }
 
-/// Final results of everyone in closed, published tasks, by username.
-pub async fn final_results(state: &AppState) -> AppResult<HashMap<String, Vec<FinalResult>>> {
-    let now = db::now_ms();
-    let filter = tasks::TaskFilter { state: "closed", viewer_id: 0, viewer_is_admin: false, now };
-    let mut out: HashMap<String, Vec<FinalResult>> = HashMap::new();
-    for task in tasks::list(&state.db.pool, filter, "t.closes_at DESC, t.slug ASC", 10_000, 0).await? {
-        let spec = spec_of(&task)?;
-        let rows = crate::api::leaderboard::board_rows(state, &task, &spec, true, true).await?;
-        let of = rows.iter().filter(|e| e.rank.is_some()).count();
-        for e in rows {
-            let Some(rank) = e.rank else { continue };
-            for member in e.members {
-                out.entry(member).or_default().push(FinalResult {
-                    slug: task.slug.clone(),
-                    title: task.title.clone(),
-                    rank,
-                    of,
-                    score: e.score,
-                    percentile: 100.0 * (of as f64 - f64::from(rank) + 1.0) / of as f64,
-                });
-            }
-        }
-    }
-    for list in out.values_mut() {
-        list.sort_by(|a, b| b.percentile.total_cmp(&a.percentile));
-    }
-    Ok(out)
+/// Whether a profile counts as complete (for the Contributor tier).
+pub fn profile_complete(p: &profiles::ProfileRow) -> bool {
+    !p.affiliation.is_empty() && !p.skills.is_empty() && !p.bio.is_empty()
 }
 
 /// Whether `viewer` may see the profile details of `user_id` (country,
@@ -151,7 +316,7 @@ pub async fn search(state: &AppState, recruiter: &CurrentUser, filter: &TalentFi
     let pool = &state.db.pool;
     let home = users::by_id(pool, recruiter.user_id).await?.map(|u| u.country).unwrap_or_default();
     let abroad: HashSet<i64> = profiles::consenting(pool, "abroad").await?.into_iter().collect();
-    let results = final_results(state).await?;
+    let everyone = crate::talent::pool(state).await?;
     let now = db::now_ms();
     let mut out = Vec::new();
     for id in profiles::consenting(pool, "recruiters").await? {
@@ -166,12 +331,20 @@ pub async fn search(state: &AppState, recruiter: &CurrentUser, filter: &TalentFi
         if consent::too_young(profile.birth_year, now) || (filter.open_only && profile.open_to_work != 1) {
             continue;
         }
-        let mine = results.get(&user.username).cloned().unwrap_or_default();
-        if filter.task.as_ref().is_some_and(|t| !mine.iter().any(|r| &r.slug == t)) {
+        let standing = everyone.people.get(&user.username).cloned().unwrap_or_default();
+        if filter.task.as_ref().is_some_and(|t| !standing.results.iter().any(|r| &r.slug == t)) {
             continue;
         }
-        let best = mine.first().map(|r| r.percentile);
+        let best = standing.results.first().map(|r| r.percentile);
         if filter.min_percentile.is_some_and(|m| best.is_none_or(|b| b < m)) {
+            continue;
+        }
+        let tier = standing.tier(profile_complete(&profile));
+        if filter.min_tier.is_some_and(|t| tier < t) {
+            continue;
+        }
+        let rating = standing.display();
+        if filter.min_rating.is_some_and(|m| rating.is_none_or(|r| r < m)) {
             continue;
         }
         out.push(Candidate {
@@ -180,15 +353,18 @@ pub async fn search(state: &AppState, recruiter: &CurrentUser, filter: &TalentFi
             display_name: user.display_name,
             country: user.country,
             profile,
-            results: mine,
+            results: standing.results.clone(),
             best_percentile: best,
+            rating,
+            tier,
+            standing,
         });
     }
-    out.sort_by(|a, b| {
-        b.best_percentile
-            .unwrap_or(-1.0)
-            .total_cmp(&a.best_percentile.unwrap_or(-1.0))
-            .then(a.username.cmp(&b.username))
-    });
+    let key = |c: &Candidate| match filter.sort {
+        SortBy::Rating => c.rating.unwrap_or(f64::NEG_INFINITY),
+        SortBy::Points => c.standing.recent_points,
+        SortBy::Percentile => c.best_percentile.unwrap_or(-1.0),
+    };
+    out.sort_by(|a, b| key(b).total_cmp(&key(a)).then(a.username.cmp(&b.username)));
     Ok(out)
 }

@@ -278,6 +278,12 @@ pub struct TalentQuery {
     pub min_percentile: Option<f64>,
     /// Only people open to opportunities.
     pub open: Option<bool>,
+    /// At least this tier: novice, contributor, expert, master, grandmaster.
+    pub tier: Option<String>,
+    /// A displayed rating (μ − 2σ) at least this.
+    pub min_rating: Option<f64>,
+    /// percentile (default), rating or points (recent form).
+    pub sort: Option<String>,
     /// 1-based page.
     pub page: Option<u32>,
     /// Rows per page (1-200, default 50).
@@ -305,6 +311,38 @@ pub struct TalentRow {
     pub best_percentile: Option<f64>,
     /// Closed tasks entered, with rank of N.
     pub results: Vec<String>,
+    /// Displayed rating μ − 2σ (Elo-MMR), once rated.
+    pub rating: Option<f64>,
+    /// novice, contributor, expert, master or grandmaster.
+    pub tier: String,
+    /// Gold, silver and bronze medals.
+    pub medals: [usize; 3],
+    /// Ranking points, all time.
+    pub points: f64,
+    /// Ranking points from the last 365 days.
+    pub recent_points: f64,
+}
+
+impl TalentRow {
+    fn of(c: talent::Candidate) -> Self {
+        let (g, s, b) = c.standing.medal_counts();
+        Self {
+            username: c.username,
+            display_name: c.display_name,
+            country: c.country,
+            city: c.profile.city,
+            affiliation: c.profile.affiliation,
+            skills: split_list(&c.profile.skills, ','),
+            open_to_work: c.profile.open_to_work == 1,
+            best_percentile: c.best_percentile,
+            results: c.results.iter().map(|r| format!("{} {}/{}", r.slug, r.rank, r.of)).collect(),
+            rating: c.rating.map(f64::round),
+            tier: c.tier.name().into(),
+            medals: [g, s, b],
+            points: c.standing.points.round(),
+            recent_points: c.standing.recent_points.round(),
+        }
+    }
 }
 
 /// A page of people.
@@ -334,23 +372,21 @@ pub async fn search_talent(
     if page == 0 || !(1..=200).contains(&per_page) {
         return Err(AppError::BadRequest("page starts at 1 and per_page is 1-200".into()));
     }
+    if let Some(t) = q.tier.as_deref().filter(|t| talent::tier_named(t).is_none()) {
+        return Err(AppError::BadRequest(format!(
+            "tier must be novice, contributor, expert, master or grandmaster, not {t:?}"
+        )));
+    }
+    if let Some(s) = q.sort.as_deref().filter(|s| !matches!(*s, "percentile" | "rating" | "points")) {
+        return Err(AppError::BadRequest(format!("sort must be percentile, rating or points, not {s:?}")));
+    }
     let found = talent::search(&state, &me, &TalentFilter::from(&q)).await?;
     let total = found.len();
     let people = found
         .into_iter()
         .skip((page as usize - 1) * per_page as usize)
         .take(per_page as usize)
-        .map(|c| TalentRow {
-            username: c.username,
-            display_name: c.display_name,
-            country: c.country,
-            city: c.profile.city,
-            affiliation: c.profile.affiliation,
-            skills: split_list(&c.profile.skills, ','),
-            open_to_work: c.profile.open_to_work == 1,
-            best_percentile: c.best_percentile,
-            results: c.results.iter().map(|r| format!("{} {}/{}", r.slug, r.rank, r.of)).collect(),
-        })
+        .map(TalentRow::of)
         .collect();
     Ok(AppJson(TalentPage { total, page, per_page, people }))
 }
@@ -376,17 +412,19 @@ pub async fn show_talent(
     if !talent::details_visible(&state, Some(&me), &user).await? {
         return Err(hidden);
     }
-    let results = talent::final_results(&state).await?.remove(&user.username).unwrap_or_default();
-    let p = profiles::get(&state.db.pool, user.user_id).await?;
-    Ok(AppJson(TalentRow {
+    let standing = talent::pool(&state).await?.people.get(&user.username).cloned().unwrap_or_default();
+    let profile = profiles::get(&state.db.pool, user.user_id).await?;
+    let tier = standing.tier(talent::profile_complete(&profile));
+    Ok(AppJson(TalentRow::of(talent::Candidate {
+        user_id: user.user_id,
         username: user.username,
         display_name: user.display_name,
         country: user.country,
-        city: p.city,
-        affiliation: p.affiliation,
-        skills: split_list(&p.skills, ','),
-        open_to_work: p.open_to_work == 1,
-        best_percentile: results.first().map(|r| r.percentile),
-        results: results.iter().map(|r| format!("{} {}/{}", r.slug, r.rank, r.of)).collect(),
-    }))
+        profile,
+        results: standing.results.clone(),
+        best_percentile: standing.results.first().map(|r| r.percentile),
+        rating: standing.display(),
+        tier,
+        standing,
+    })))
 }

@@ -787,6 +787,15 @@ pub enum TalentCmd {
         /// Only people open to opportunities.
         #[arg(long)]
         open: bool,
+        /// At least this tier: novice, contributor, expert, master, grandmaster.
+        #[arg(long)]
+        tier: Option<String>,
+        /// A rating (μ − 2σ) at least this.
+        #[arg(long)]
+        min_rating: Option<f64>,
+        /// percentile, rating or points (recent form).
+        #[arg(long, default_value = "percentile")]
+        sort: String,
         /// Print the API's JSON.
         #[arg(long)]
         json: bool,
@@ -806,9 +815,15 @@ impl TalentCmd {
     pub async fn run(self, remote: &Remote) -> CliResult {
         let conn = Conn::new(remote, true)?;
         match self {
-            Self::Search { country, task, min_percentile, open, json } => {
+            Self::Search { country, task, min_percentile, open, tier, min_rating, sort, json } => {
                 let mut q = url::form_urlencoded::Serializer::new(String::new());
-                q.append_pair("per_page", "200");
+                q.append_pair("per_page", "200").append_pair("sort", &sort);
+                if let Some(t) = tier {
+                    q.append_pair("tier", &t);
+                }
+                if let Some(r) = min_rating {
+                    q.append_pair("min_rating", &r.to_string());
+                }
                 if let Some(c) = country {
                     q.append_pair("country", &c);
                 }
@@ -833,16 +848,20 @@ impl TalentCmd {
                     .map(|p| {
                         let best = p["best_percentile"].as_f64().map(|b| format!("{b:.1}")).unwrap_or_default();
                         let results: Vec<String> = p["results"].as_array().into_iter().flatten().map(text).collect();
+                        let m = &p["medals"];
                         vec![
                             text(&p["username"]),
                             text(&p["display_name"]),
                             text(&p["country"]),
+                            p["rating"].as_f64().map(|r| format!("{r:.0}")).unwrap_or_default(),
+                            text(&p["tier"]),
+                            format!("{}/{}/{}", text(&m[0]), text(&m[1]), text(&m[2])),
                             best,
                             results.join(", "),
                         ]
                     })
                     .collect();
-                table(&["USERNAME", "NAME", "COUNTRY", "BEST %", "RESULTS"], &rows);
+                table(&["USERNAME", "NAME", "COUNTRY", "RATING", "TIER", "G/S/B", "BEST %", "RESULTS"], &rows);
                 println!("{} people · ratings inform, people decide", text(&page["total"]));
             }
             Self::Show { username, json } => {
@@ -867,6 +886,16 @@ impl TalentCmd {
                     println!("skills: {}", skills.join(", "));
                 }
                 println!("open to opportunities: {}", if p["open_to_work"] == true { "yes" } else { "no" });
+                let m = &p["medals"];
+                println!(
+                    "tier: {} · rating: {} · medals: {} gold, {} silver, {} bronze · points: {}",
+                    text(&p["tier"]),
+                    p["rating"].as_f64().map_or_else(|| "–".to_owned(), |r| format!("{r:.0}")),
+                    text(&m[0]),
+                    text(&m[1]),
+                    text(&m[2]),
+                    p["points"].as_f64().map(|x| format!("{x:.0}")).unwrap_or_default()
+                );
                 for r in p["results"].as_array().into_iter().flatten() {
                     println!("  {}", text(r));
                 }

@@ -386,6 +386,28 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("best_percentile", "Best percentile", "최고 백분위"),
     ("country_col", "Country", "국가"),
     ("skills_col", "Skills", "기술"),
+    ("tier", "Tier", "등급"),
+    ("rating", "Rating", "레이팅"),
+    ("medals", "Medals", "메달"),
+    ("points", "Points", "포인트"),
+    ("recent_points", "Recent points (365 days)", "최근 포인트 (365일)"),
+    ("rating_history", "Rating history", "레이팅 기록"),
+    ("min_rating", "Rating at least", "레이팅 이상"),
+    ("min_tier", "Tier at least", "등급 이상"),
+    ("sort_by", "Sort by", "정렬"),
+    ("tier_novice", "Novice", "입문"),
+    ("tier_contributor", "Contributor", "기여자"),
+    ("tier_expert", "Expert", "전문가"),
+    ("tier_master", "Master", "마스터"),
+    ("tier_grandmaster", "Grandmaster", "그랜드마스터"),
+    ("medal_gold", "gold", "금"),
+    ("medal_silver", "silver", "은"),
+    ("medal_bronze", "bronze", "동"),
+    (
+        "ratings_explain",
+        "The rating is Elo-MMR's conservative estimate μ − 2σ over rated challenges (every team member gets the team's rank); medals follow Kaggle's thresholds by team count; points decay over time. They inform; people decide.",
+        "레이팅은 평가 대상 챌린지에 대한 Elo-MMR의 보수적 추정치 μ − 2σ입니다 (팀원 모두가 팀 순위를 받습니다). 메달은 팀 수에 따른 Kaggle 기준을 따르며, 포인트는 시간이 지나면 줄어듭니다. 참고 자료일 뿐, 결정은 사람이 합니다.",
+    ),
 ];
 
 /// The messages of `lang`, for templates.

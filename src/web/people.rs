@@ -98,9 +98,35 @@ pub(super) async fn profile_page(
     } else {
         None
     };
+    let standing = crate::talent::pool(&state).await?.people.get(&user.username).cloned().unwrap_or_default();
+    let profile = crate::db::profiles::get(&state.db.pool, user.user_id).await?;
+    let (g, s, b) = standing.medal_counts();
+    let history: Vec<Value> = {
+        let mut rated: Vec<&crate::talent::FinalResult> =
+            standing.results.iter().filter(|r| r.rating_after.is_some()).collect();
+        rated.sort_by_key(|r| r.closed_at);
+        rated
+            .into_iter()
+            .map(|r| {
+                context! {
+                    title => r.title, slug => r.slug, rank => r.rank, of => r.of, at => when(r.closed_at),
+                    rating => r.rating_after.map(|x| format!("{x:.0}")),
+                    medal => r.medal.map(|m| page.t(&format!("medal_{}", m.name()))),
+                    points => format!("{:.0}", r.points),
+                }
+            })
+            .collect()
+    };
+    let standing_ctx = context! {
+        rating => standing.display().map(|r| format!("{r:.0}")),
+        mu => standing.rating.as_ref().map(|r| format!("{:.0}", r.mu)),
+        sigma => standing.rating.as_ref().map(|r| format!("{:.0}", r.sigma)),
+        tier => page.t(&format!("tier_{}", standing.tier(crate::talent::profile_complete(&profile)).name())),
+        gold => g, silver => s, bronze => b, points => format!("{:.0}", standing.points), history => history,
+    };
     let person = context! {
         username => user.username, display_name => user.display_name, since => when(user.created_at),
-        details => details,
+        details => details, standing => standing_ctx,
     };
     Ok(page.render(StatusCode::OK, "profile.html", context! { person => person, results => results }))
 }
@@ -260,6 +286,12 @@ pub(super) struct TalentForm {
     min_percentile: String,
     #[serde(default)]
     open: String,
+    #[serde(default)]
+    tier: String,
+    #[serde(default)]
+    min_rating: String,
+    #[serde(default)]
+    sort: String,
     page: Option<usize>,
 }
 
@@ -282,6 +314,13 @@ pub(super) async fn talent_page(
         task: Some(q.task.trim().to_owned()).filter(|t| !t.is_empty()),
         min_percentile,
         open_only: q.open == "yes",
+        min_tier: crate::talent::tier_named(q.tier.trim()),
+        min_rating: q.min_rating.trim().parse::<f64>().ok(),
+        sort: match q.sort.as_str() {
+            "rating" => crate::talent::SortBy::Rating,
+            "points" => crate::talent::SortBy::Points,
+            _ => crate::talent::SortBy::Percentile,
+        },
     };
     let found = match crate::talent::search(&state, &me, &filter).await {
         Ok(f) => f,
@@ -300,10 +339,13 @@ pub(super) async fn talent_page(
                 .iter()
                 .map(|r| context! { slug => r.slug, title => r.title, rank => r.rank, of => r.of })
                 .collect();
+            let (g, s, b) = c.standing.medal_counts();
             context! {
                 username => c.username, display_name => c.display_name, country => c.country,
                 affiliation => c.profile.affiliation, skills => crate::api::profile::split_list(&c.profile.skills, ','),
                 open => c.profile.open_to_work == 1, best => c.best_percentile.map(|p| format!("{p:.1}")), results => results,
+                rating => c.rating.map(|r| format!("{r:.0}")), tier => page.t(&format!("tier_{}", c.tier.name())),
+                medals => format!("🥇{g} 🥈{s} 🥉{b}"), medals_label => format!("{g} gold, {s} silver, {b} bronze"),
             }
         })
         .collect();
@@ -314,20 +356,29 @@ pub(super) async fn talent_page(
         .into_iter()
         .map(|t| context! { slug => t.slug, title => t.title, closed => when(t.closes_at) })
         .collect();
-    let query =
-        context! { country => q.country, task => q.task, min_percentile => q.min_percentile, open => q.open == "yes" };
+    let tiers: Vec<Value> = crate::rating::Tier::ALL
+        .iter()
+        .map(|t| context! { key => t.name(), label => page.t(&format!("tier_{}", t.name())) })
+        .collect();
+    let query = context! {
+        country => q.country, task => q.task, min_percentile => q.min_percentile, open => q.open == "yes",
+        tier => q.tier, min_rating => q.min_rating, sort => q.sort,
+    };
     let base = format!(
-        "/talent?country={}&task={}&min_percentile={}&open={}",
+        "/talent?country={}&task={}&min_percentile={}&open={}&tier={}&min_rating={}&sort={}",
         esc(&q.country),
         esc(&q.task),
         esc(&q.min_percentile),
-        esc(&q.open)
+        esc(&q.open),
+        esc(&q.tier),
+        esc(&q.min_rating),
+        esc(&q.sort)
     );
     Ok(page.render(
         if bad_min { StatusCode::BAD_REQUEST } else { StatusCode::OK },
         "talent.html",
         context! {
-            people => people, total => total, closed => closed, query => query, bad_min => bad_min,
+            people => people, total => total, closed => closed, query => query, bad_min => bad_min, tiers => tiers,
             talent_page => at, talent_pages => pages, base => base,
         },
     ))

@@ -162,3 +162,57 @@ async fn profile_pages_show_details_only_under_consent_and_the_talent_page_searc
     let res = client().get(app.url("/talent")).header(COOKIE, &cookies).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn closed_tasks_give_ratings_medals_tiers_and_points() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // Five competitors on two rated tasks, each worse than the one before.
+    let who = ["ann", "ben", "cat", "dan", "eve"];
+    let mut users = Vec::new();
+    for name in who {
+        users.push(app.competitor(name).await);
+    }
+    let diabetes = hidden_labels("diabetes");
+    let cancer = hidden_labels("breast-cancer");
+    for (i, u) in users.iter().enumerate() {
+        let noise = i as f64 * 15.0;
+        let rows = diabetes.iter().map(|(id, y)| (id.clone(), (y.parse::<f64>().unwrap() + noise).to_string()));
+        u.submit_ok("diabetes", csv_of("id,progression", rows)).await;
+        // Flip a growing share of the cancer labels.
+        let rows = cancer.iter().enumerate().map(|(k, (id, y))| {
+            let flip = k % 5 < i;
+            let p = if (y == "1") != flip { "0.9" } else { "0.1" };
+            (id.clone(), p.to_owned())
+        });
+        u.submit_ok("breast-cancer", csv_of("id,malignant", rows)).await;
+    }
+    for slug in ["diabetes", "breast-cancer"] {
+        assert_eq!(admin.post_empty(&format!("/api/v1/tasks/{slug}/close")).await.status(), StatusCode::OK);
+    }
+    for u in &users {
+        u.put("/api/v1/me/consents/recruiters").await;
+    }
+    let rita = recruiter(&app, "rita", "KR").await;
+    let by_rating = rita.get_json("/api/v1/talent?sort=rating").await;
+    assert_eq!(names(&by_rating), who.to_vec(), "the rating follows the finishing order: {by_rating}");
+    let ann = rita.get_json("/api/v1/talent/ann").await;
+    // Five teams: gold for the top max(1, ⌊0.5⌋) = 1, silver top 1, bronze top 2.
+    assert_eq!(ann["medals"], json!([2, 0, 0]), "{ann}");
+    assert_eq!(ann["tier"], "expert", "two medals");
+    let rating = ann["rating"].as_f64().unwrap();
+    assert!(rating > 1500.0 - 2.0 * 350.0, "μ−2σ rose from the newcomer's 800: {rating}");
+    assert!(ann["points"].as_f64().unwrap() > 0.0);
+    let eve = rita.get_json("/api/v1/talent/eve").await;
+    assert!(eve["rating"].as_f64().unwrap() < rating);
+    assert_eq!(eve["medals"], json!([0, 0, 0]));
+    let ben = rita.get_json("/api/v1/talent/ben").await;
+    assert_eq!(ben["medals"], json!([0, 0, 2]), "rank 2 of 5: bronze (top 2)");
+    let experts = rita.get_json("/api/v1/talent?tier=expert").await;
+    assert_eq!(names(&experts), ["ann", "ben"]);
+    assert_error(rita.get("/api/v1/talent?tier=wizard").await, 400, "bad_request", "tier must be").await;
+
+    // The profile page shows them, in both languages.
+    let html = crate::pages::client().get(app.url("/users/ann")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"standing\"") && html.contains("🥇 2") && html.contains("id=\"history\""), "{html}");
+}
