@@ -47,6 +47,8 @@ pub struct AppState {
     /// The talent pool (ratings, medals, points) with the fingerprint of
     /// the final results it was computed from.
     pub talent: Arc<std::sync::Mutex<Option<crate::talent::CachedPool>>>,
+    /// Each task's computed boards, keyed by what they depend on.
+    pub boards: Arc<std::sync::Mutex<crate::api::leaderboard::BoardCache>>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             stopping: Arc::default(),
             workers: Arc::default(),
             talent: Arc::default(),
+            boards: Arc::default(),
             db,
             blobs,
             settings: Arc::new(settings),

@@ -149,7 +149,8 @@ pub type CachedPool = (String, Arc<Pool>);
 /// hidden, disqualified or reinstated.
 async fn fingerprint(state: &AppState, now: i64) -> AppResult<String> {
     let row: (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(MAX(s.scored_at), 0), COALESCE(SUM(CASE WHEN s.hidden_at IS NULL THEN 0 ELSE 1 END), 0),
+        "SELECT COUNT(*), COALESCE(MAX(s.scored_at), 0),
+                CAST(COALESCE(SUM(CASE WHEN s.hidden_at IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT),
                 COALESCE(MAX(t.closes_at), 0)
          FROM tasks t LEFT JOIN submissions s ON s.task_id = t.task_id
          WHERE t.published_at IS NOT NULL AND t.closes_at <= $1",

@@ -3,6 +3,7 @@
 //! rescoring after a label fix with a preview of every rank change.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
@@ -116,14 +117,78 @@ fn boards(subs: &[submissions::SubmissionRow], spec: &TaskSpec, disqualified: &H
     }
 }
 
-async fn task_boards(
-    state: &AppState,
-    task: &tasks::TaskRow,
-    spec: &TaskSpec,
-) -> AppResult<(Boards, Vec<submissions::SubmissionRow>)> {
+/// What a task's boards and chart are built from, computed once per change
+/// of its scored submissions (and disqualifications) and cached.
+pub struct Computed {
+    boards: Boards,
+    /// Per team: (scored submissions, last one's time in ms).
+    counts: HashMap<i64, (i64, i64)>,
+    /// Per submission: fuel used (models).
+    fuel: HashMap<i64, i64>,
+    /// Per team: its best public score so far, at each improvement (ms,
+    /// score), counting what the public board counts.
+    pub progress: HashMap<i64, Vec<(i64, f64)>>,
+}
+
+/// A task's cached [`Computed`], by task id, with its fingerprint.
+pub type BoardCache = HashMap<i64, (String, Arc<Computed>)>;
+
+/// What a task's boards depend on, as one aggregate query: the scored
+/// submissions (count, latest score time — rescoring rewrites it —, the sum
+/// of their team ids — a merger moves them — and checksums of hidden and
+/// selected marks) and the disqualifications.
+async fn fingerprint(state: &AppState, task_id: i64) -> AppResult<String> {
+    let subs: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(MAX(scored_at), 0), COALESCE(MAX(submission_id), 0),
+                CAST(COALESCE(SUM(team_id), 0) AS BIGINT),
+                CAST(COALESCE(SUM(COALESCE(hidden_at, 0) % 1000003), 0) AS BIGINT),
+                CAST(COALESCE(SUM(COALESCE(selected_at, 0) % 1000003), 0) AS BIGINT)
+         FROM submissions WHERE task_id = $1 AND status = 'scored'",
+    )
+    .bind(task_id)
+    .fetch_one(&state.db.pool)
+    .await?;
+    let dq: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(COALESCE(disqualified_at, 0) % 1000003), 0) AS BIGINT) FROM teams WHERE task_id = $1",
+    )
+    .bind(task_id)
+    .fetch_one(&state.db.pool)
+    .await?;
+    Ok(format!("{subs:?}/{dq}"))
+}
+
+/// A task's boards and progress lines, from the cache when nothing changed.
+pub async fn computed(state: &AppState, task: &tasks::TaskRow, spec: &TaskSpec) -> AppResult<Arc<Computed>> {
+    let key = fingerprint(state, task.task_id).await?;
+    if let Some((k, c)) = state.boards.lock().unwrap_or_else(|e| e.into_inner()).get(&task.task_id)
+        && *k == key
+    {
+        return Ok(c.clone());
+    }
     let subs = submissions::scored_of_task(&state.db.pool, task.task_id).await?;
     let dq = disqualified(state, task.task_id).await?;
-    Ok((boards(&subs, spec, &dq), subs))
+    let higher = spec.metric.higher_is_better;
+    let mut counts: HashMap<i64, (i64, i64)> = HashMap::new();
+    let mut progress: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
+    for s in &subs {
+        let e = counts.entry(s.team_id).or_insert((0, 0));
+        e.0 += 1;
+        e.1 = e.1.max(s.created_at);
+        if let Some(v) = s.public_score.filter(|_| s.late == 0 && s.hidden_at.is_none() && !dq.contains(&s.team_id)) {
+            let line = progress.entry(s.team_id).or_default();
+            if line.last().is_none_or(|&(_, b)| if higher { v > b } else { v < b }) {
+                line.push((s.created_at, v));
+            }
+        }
+    }
+    let c = Arc::new(Computed {
+        boards: boards(&subs, spec, &dq),
+        counts,
+        fuel: subs.iter().filter_map(|s| Some((s.submission_id, s.fuel_used?))).collect(),
+        progress,
+    });
+    state.boards.lock().unwrap_or_else(|e| e.into_inner()).insert(task.task_id, (key, c.clone()));
+    Ok(c)
 }
 
 async fn disqualified(state: &AppState, task_id: i64) -> AppResult<HashSet<i64>> {
@@ -201,9 +266,11 @@ pub(crate) async fn board_rows(
     private: bool,
     closed: bool,
 ) -> AppResult<Vec<BoardEntry>> {
-    let (b, subs) = task_boards(state, task, spec).await?;
+    let c = computed(state, task, spec).await?;
     let members = members_by_team(state, task.task_id).await?;
-    let mut entries = board_entries(&b, private, closed, &subs, &members, &task_names(&subs));
+    let names: HashMap<i64, String> =
+        teams::of_task(&state.db.pool, task.task_id).await?.into_iter().map(|t| (t.team_id, t.name)).collect();
+    let mut entries = board_entries(&c, private, closed, &members, &names);
     for base in submissions::baselines(&state.db.pool, task.task_id).await? {
         entries.push(BoardEntry {
             rank: None,
@@ -242,20 +309,13 @@ async fn members_by_team(state: &AppState, task_id: i64) -> AppResult<HashMap<i6
 }
 
 fn board_entries(
-    b: &Boards,
+    c: &Computed,
     private: bool,
     closed: bool,
-    subs: &[submissions::SubmissionRow],
     members: &HashMap<i64, Vec<String>>,
     names: &HashMap<i64, String>,
 ) -> Vec<BoardEntry> {
-    let mut counts: HashMap<i64, (i64, i64)> = HashMap::new();
-    for s in subs {
-        let e = counts.entry(s.team_id).or_insert((0, 0));
-        e.0 += 1;
-        e.1 = e.1.max(s.created_at);
-    }
-    let fuel: HashMap<i64, i64> = subs.iter().filter_map(|s| Some((s.submission_id, s.fuel_used?))).collect();
+    let (b, counts, fuel) = (&c.boards, &c.counts, &c.fuel);
     let public_rank: HashMap<i64, u32> = b.public.iter().map(|s| (s.team_id, s.rank)).collect();
     let private_rank: HashMap<i64, u32> = b.private.iter().map(|s| (s.team_id, s.rank)).collect();
     let rows = if private { &b.private } else { &b.public };

@@ -3,12 +3,12 @@
 //! marker shape and dash pattern and is labelled at its end, so the charts
 //! read without colour; a `<title>`/`<desc>` describes them to screen readers.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::PageCtx;
 use super::tasks::score;
-use crate::db::submissions::{self, SubmissionRow};
+use crate::db::submissions::SubmissionRow;
 use crate::db::tasks::TaskRow;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -136,25 +136,6 @@ fn svg(series: &[Series], title: &str, desc: &str) -> Option<String> {
     Some(out)
 }
 
-/// Whether a scored submission counts on the public board's history.
-fn counts(s: &SubmissionRow, disqualified: &HashSet<i64>) -> bool {
-    s.late == 0 && s.hidden_at.is_none() && !disqualified.contains(&s.team_id) && s.public_score.is_some()
-}
-
-/// Best-so-far points of each team, in time order.
-fn best_so_far(subs: &[SubmissionRow], higher: bool, disqualified: &HashSet<i64>) -> HashMap<i64, Vec<(i64, f64)>> {
-    let mut out: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
-    for s in subs.iter().filter(|s| counts(s, disqualified)) {
-        let v = s.public_score.unwrap_or_default();
-        let line = out.entry(s.team_id).or_default();
-        let better = line.last().is_none_or(|&(_, b)| if higher { v > b } else { v < b });
-        if better {
-            line.push((s.created_at, v));
-        }
-    }
-    out
-}
-
 /// The leaderboard's chart: the best public score of the top teams over
 /// the competition.
 pub(super) async fn score_over_time(
@@ -163,16 +144,14 @@ pub(super) async fn score_over_time(
     spec: &crate::bundle::TaskSpec,
     page: &PageCtx,
 ) -> Result<Option<String>, AppError> {
-    let subs = submissions::scored_of_task(&state.db.pool, task.task_id).await?;
-    let disqualified: HashSet<i64> = crate::db::teams::of_task(&state.db.pool, task.task_id)
+    let computed = crate::api::leaderboard::computed(state, task, spec).await?;
+    let higher = spec.metric.higher_is_better;
+    let names: HashMap<i64, String> = crate::db::teams::of_task(&state.db.pool, task.task_id)
         .await?
         .into_iter()
-        .filter(|t| t.disqualified_at.is_some())
-        .map(|t| t.team_id)
+        .map(|t| (t.team_id, t.name))
         .collect();
-    let higher = spec.metric.higher_is_better;
-    let names: HashMap<i64, &str> = subs.iter().map(|s| (s.team_id, s.team_name.as_str())).collect();
-    let mut lines: Vec<(i64, Vec<(i64, f64)>)> = best_so_far(&subs, higher, &disqualified).into_iter().collect();
+    let mut lines: Vec<(i64, Vec<(i64, f64)>)> = computed.progress.iter().map(|(k, v)| (*k, v.clone())).collect();
     lines.sort_by(|a, b| {
         let (x, y) = (a.1.last().map_or(0.0, |p| p.1), b.1.last().map_or(0.0, |p| p.1));
         crate::scoring::metrics::better_first(x, y, higher).then(a.0.cmp(&b.0))
@@ -180,7 +159,7 @@ pub(super) async fn score_over_time(
     let series: Vec<Series> = lines
         .into_iter()
         .take(TOP_TEAMS)
-        .map(|(team, points)| Series { label: names.get(&team).copied().unwrap_or("").to_owned(), points, step: true })
+        .map(|(team, points)| Series { label: names.get(&team).cloned().unwrap_or_default(), points, step: true })
         .collect();
     let desc = series
         .iter()

@@ -20,6 +20,8 @@ use crate::tasks::{editable_by, spec_of};
 
 /// Submissions per page of the management list.
 const SUBMISSIONS_PAGE: i64 = 50;
+/// Teams per page of the management list.
+const TEAMS_PAGE: usize = 50;
 
 fn is_organizer(me: &CurrentUser) -> bool {
     me.is_admin() || me.has_role("organizer")
@@ -90,6 +92,8 @@ pub(super) async fn create_submit(State(state): State<AppState>, posted: PostedF
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct ManageQuery {
     page: Option<i64>,
+    /// The page of the teams list.
+    tpage: Option<usize>,
 }
 
 /// A task's management page.
@@ -99,7 +103,8 @@ pub(super) async fn manage_page(
     AppPath(slug): AppPath<String>,
     Query(q): Query<ManageQuery>,
 ) -> Result<Response, AppError> {
-    render_manage(&state, &page, &me, &slug, q.page.unwrap_or(1), Outcome::default()).await
+    let outcome = Outcome { teams_page: q.tpage.unwrap_or(1), ..Outcome::default() };
+    render_manage(&state, &page, &me, &slug, q.page.unwrap_or(1), outcome).await
 }
 
 /// What an action on the management page has to show.
@@ -115,6 +120,8 @@ struct Outcome {
     error: Option<String>,
     /// A rescore preview or result.
     rescore: Option<crate::api::leaderboard::RescoreReport>,
+    /// The page of the teams list (disqualified teams first).
+    teams_page: usize,
 }
 
 fn local_input(ms: Option<i64>) -> String {
@@ -172,9 +179,15 @@ async fn render_manage(
         }
     })
     .collect();
-    let team_rows: Vec<Value> = teams::of_task(&state.db.pool, task.task_id)
-        .await?
+    let mut all_teams = teams::of_task(&state.db.pool, task.task_id).await?;
+    all_teams.sort_by_key(|t| (t.disqualified_at.is_none(), t.name.to_lowercase()));
+    let teams_total = all_teams.len();
+    let teams_pages = teams_total.div_ceil(TEAMS_PAGE).max(1);
+    let teams_at = outcome.teams_page.clamp(1, teams_pages);
+    let team_rows: Vec<Value> = all_teams
         .into_iter()
+        .skip((teams_at - 1) * TEAMS_PAGE)
+        .take(TEAMS_PAGE)
         .map(|t| context! { id => t.team_id, name => t.name, disqualified => t.disqualified_reason })
         .collect();
     let baselines: Vec<Value> = submissions::baselines(&state.db.pool, task.task_id)
@@ -215,6 +228,7 @@ async fn render_manage(
             task => task_ctx, schedule => schedule, errors => errors, notice => outcome.notice, error => outcome.error,
             queue => context! { queued => queue.queued, running => queue.running, finished => queue.finished_last_hour, jobs => jobs },
             subs => subs, subs_page => at, subs_pages => pages, subs_total => total, teams => team_rows,
+            teams_page => teams_at, teams_pages => teams_pages, teams_total => teams_total,
             baselines => baselines, rescore => rescore,
         },
     ))
