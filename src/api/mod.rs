@@ -56,7 +56,7 @@ pub const JSON_LIMIT: usize = 1 << 20;
         live::get_queue, live::purge_queue,
         workers::lease_job, workers::worker_blob, workers::heartbeat_job, workers::post_result, workers::fail_job,
         profile::get_profile, profile::put_profile, profile::grant_consent, profile::withdraw_consent,
-        profile::search_talent, profile::show_talent,
+        profile::search_talent, profile::show_talent, profile::my_views, profile::export_me, profile::delete_me,
         ops::healthz, ops::readyz,
     ),
     components(schemas(ErrorBody)),

@@ -17,6 +17,8 @@ use crate::talent::{self, TalentFilter};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/me/profile", get(get_profile).put(put_profile))
+        .route("/me/views", get(my_views))
+        .route("/me/export", get(export_me))
         .route("/me/consents/{kind}", put(grant_consent).delete(withdraw_consent))
         .route("/talent", get(search_talent))
         .route("/talent/{username}", get(show_talent))
@@ -412,6 +414,9 @@ pub async fn show_talent(
     if !talent::details_visible(&state, Some(&me), &user).await? {
         return Err(hidden);
     }
+    if me.user_id != user.user_id {
+        crate::db::privacy::log_view(&state.db.pool, me.user_id, user.user_id, "profile", db::now_ms()).await?;
+    }
     let standing = talent::pool(&state).await?.people.get(&user.username).cloned().unwrap_or_default();
     let profile = profiles::get(&state.db.pool, user.user_id).await?;
     let tier = standing.tier(talent::profile_complete(&profile));
@@ -427,4 +432,143 @@ pub async fn show_talent(
         tier,
         standing,
     })))
+}
+
+/// Someone who saw your details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViewEntry {
+    /// The recruiter's username.
+    pub recruiter: String,
+    /// Their display name.
+    pub recruiter_name: String,
+    /// Their organisation, as they give it.
+    pub organisation: Option<String>,
+    /// `profile` (seen) or `export` (exported).
+    pub what: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// The recruiters who saw or exported your details, newest first (the last 500).
+#[utoipa::path(get, path = "/api/v1/me/views", tag = "talent", security(("bearer" = [])),
+    responses((status = 200, body = [ViewEntry]), (status = 401, body = ErrorBody)))]
+pub async fn my_views(State(state): State<AppState>, me: CurrentUser) -> AppResult<AppJson<Vec<ViewEntry>>> {
+    Ok(AppJson(views(&state, me.user_id).await?))
+}
+
+pub(crate) async fn views(state: &AppState, user_id: i64) -> AppResult<Vec<ViewEntry>> {
+    Ok(crate::db::privacy::views_of(&state.db.pool, user_id, 500)
+        .await?
+        .into_iter()
+        .map(|v| ViewEntry {
+            recruiter: v.recruiter,
+            recruiter_name: v.recruiter_name,
+            organisation: v.organisation.filter(|o| !o.is_empty()),
+            what: v.what,
+            at: db::ms_to_rfc3339(v.at),
+        })
+        .collect())
+}
+
+/// Everything stored about you, as one JSON document (a download):
+/// account, roles, profile, consents and their history, teams, your
+/// submissions, tokens (never their secrets), invites and who viewed you.
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "talent", security(("bearer" = [])),
+    responses((status = 200, description = "a JSON document"), (status = 401, body = ErrorBody)))]
+pub async fn export_me(State(state): State<AppState>, me: CurrentUser) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let pool = &state.db.pool;
+    let user = crate::db::users::by_id(pool, me.user_id).await?.ok_or(AppError::NotFound("user"))?;
+    let now = db::now_ms();
+    let mut teams = Vec::new();
+    let mut subs = Vec::new();
+    for (task_id, team_id) in crate::db::teams::memberships(pool, me.user_id).await? {
+        let Some(task) = crate::db::tasks::by_id(pool, task_id).await? else { continue };
+        let team = crate::db::teams::by_id(pool, team_id).await?.map(|t| t.name).unwrap_or_default();
+        teams.push(serde_json::json!({"task": task.slug, "team": team}));
+        let closed = now >= task.closes_at;
+        for s in crate::db::submissions::of_team(pool, team_id, 100_000, 0).await? {
+            if s.user_id == me.user_id {
+                subs.push(crate::api::submissions::view(s, &task.slug, closed));
+            }
+        }
+    }
+    let tokens: Vec<serde_json::Value> = crate::db::tokens::list_for_user(pool, me.user_id, "api")
+        .await?
+        .into_iter()
+        .map(|t| {
+            serde_json::json!({
+                "name": t.name, "created_at": db::ms_to_rfc3339(t.created_at),
+                "last_used_at": t.last_used_at.map(db::ms_to_rfc3339), "revoked_at": t.revoked_at.map(db::ms_to_rfc3339),
+            })
+        })
+        .collect();
+    let invites: Vec<serde_json::Value> = crate::db::teams::pending_for_user(pool, me.user_id)
+        .await?
+        .into_iter()
+        .map(|i| serde_json::json!({"task": i.task_slug, "team": i.team_name, "invited_by": i.invited_by}))
+        .collect();
+    let doc = serde_json::json!({
+        "exported_at": db::ms_to_rfc3339(now),
+        "account": {
+            "username": user.username, "email": user.email, "display_name": user.display_name,
+            "country": user.country, "created_at": db::ms_to_rfc3339(user.created_at), "roles": me.roles,
+        },
+        "profile": profile_view(&state, me.user_id).await?,
+        "teams": teams,
+        "submissions": subs,
+        "tokens": tokens,
+        "pending_invites": invites,
+        "viewed_by": views(&state, me.user_id).await?,
+    });
+    let body = serde_json::to_string_pretty(&doc).map_err(|e| AppError::Internal(e.into()))?;
+    let disposition = format!("attachment; filename=\"gaic-{}.json\"", me.username);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// The password that confirms deleting your account.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeleteAccount {
+    /// Your current password.
+    pub password: String,
+}
+
+/// Deletes your account: personal data is erased at once; your results stay
+/// on the boards as "deleted user". The last admin cannot delete theirs.
+#[utoipa::path(delete, path = "/api/v1/me", tag = "talent", security(("bearer" = [])), request_body = DeleteAccount,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_me(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppJson(body): AppJson<DeleteAccount>,
+) -> AppResult<axum::http::StatusCode> {
+    delete_account(&state, &me, &body.password).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Checks the password and erases the account.
+pub(crate) async fn delete_account(state: &AppState, me: &CurrentUser, password: &str) -> AppResult<()> {
+    let creds =
+        crate::api::tokens::Credentials { username: me.username.clone(), password: password.to_owned(), name: None };
+    crate::api::tokens::check_credentials(state, &creds)
+        .await
+        .map_err(|_| AppError::Unauthorized("the password is not right; the account was not deleted".into()))?;
+    let mut tx = state.db.pool.begin().await?;
+    if me.is_admin() && crate::db::users::count_with_role(&mut *tx, "admin").await? <= 1 {
+        return Err(AppError::Conflict(
+            "the last admin cannot delete their account; make someone else admin first".into(),
+        ));
+    }
+    crate::db::privacy::erase(&mut tx, me.user_id, &me.username, db::now_ms()).await?;
+    tx.commit().await?;
+    *state.talent.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    tracing::info!(user = me.user_id, "account deleted");
+    Ok(())
 }

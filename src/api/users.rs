@@ -16,7 +16,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users", post(register_user))
-        .route("/me", get(get_me))
+        .route("/me", get(get_me).delete(crate::api::profile::delete_me))
         .route("/users/{username}", get(get_user))
         .route("/users/{username}/roles/{role}", put(grant_role).delete(revoke_role))
 }

@@ -8,6 +8,7 @@
 //! functions taking an executor, so callers pass the pool or a transaction.
 
 pub mod jobs;
+pub mod privacy;
 pub mod profiles;
 pub mod submissions;
 pub mod tasks;

@@ -408,6 +408,23 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "The rating is Elo-MMR's conservative estimate μ − 2σ over rated challenges (every team member gets the team's rank); medals follow Kaggle's thresholds by team count; points decay over time. They inform; people decide.",
         "레이팅은 평가 대상 챌린지에 대한 Elo-MMR의 보수적 추정치 μ − 2σ입니다 (팀원 모두가 팀 순위를 받습니다). 메달은 팀 수에 따른 Kaggle 기준을 따르며, 포인트는 시간이 지나면 줄어듭니다. 참고 자료일 뿐, 결정은 사람이 합니다.",
     ),
+    ("viewed_by", "Recruiters who saw your details", "내 정보를 본 채용 담당자"),
+    ("recruiter", "Recruiter", "채용 담당자"),
+    ("what", "What", "내용"),
+    ("your_data", "Your data", "내 데이터"),
+    ("download_data", "Download everything stored about you (JSON)", "저장된 내 정보 전체 내려받기 (JSON)"),
+    (
+        "delete_help",
+        "Deleting your account erases your personal data at once; your results stay on the leaderboards as “deleted user”. This cannot be undone.",
+        "계정을 삭제하면 개인정보가 즉시 지워지며, 성적은 리더보드에 “삭제된 사용자”로 남습니다. 되돌릴 수 없습니다.",
+    ),
+    ("delete_account", "Delete my account", "내 계정 삭제"),
+    ("account_deleted", "Account deleted", "계정이 삭제되었습니다"),
+    (
+        "account_deleted_text",
+        "Your personal data is erased and you are signed out. Your results remain on the leaderboards as “deleted user”.",
+        "개인정보가 지워졌고 로그아웃되었습니다. 성적은 리더보드에 “삭제된 사용자”로 남습니다.",
+    ),
 ];
 
 /// The messages of `lang`, for templates.

@@ -50,6 +50,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/users/{username}", get(people::profile_page))
         .route("/account/profile", get(people::account_profile_page).post(people::account_profile_submit))
         .route("/talent", get(people::talent_page))
+        .route("/account/delete", post(people::delete_account_submit))
         .route("/organize", get(organize::index_page))
         .route("/organize/new", post(organize::create_submit).layer(uploads))
         .route("/tasks/{slug}/manage", get(organize::manage_page))

@@ -84,7 +84,11 @@ pub(super) async fn profile_page(
             }
         })
         .collect();
-    let details = if crate::talent::details_visible(&state, viewer.0.as_ref(), &user).await? {
+    let visible = crate::talent::details_visible(&state, viewer.0.as_ref(), &user).await?;
+    if let Some(v) = viewer.0.as_ref().filter(|v| visible && v.has_role("recruiter") && v.user_id != user.user_id) {
+        crate::db::privacy::log_view(&state.db.pool, v.user_id, user.user_id, "profile", db::now_ms()).await?;
+    }
+    let details = if visible {
         let p = crate::db::profiles::get(&state.db.pool, user.user_id).await?;
         let links: Vec<String> = crate::api::profile::split_list(&p.links, '\n')
             .into_iter()
@@ -213,6 +217,12 @@ async fn render_profile_form(
         .collect();
     let errors: std::collections::HashMap<String, String> =
         errors.into_iter().map(|p| (p.field.clone(), p.message)).collect();
+    let viewed: Vec<Value> = crate::api::profile::views(state, me.user_id)
+        .await?
+        .into_iter()
+        .take(50)
+        .map(|v| context! { recruiter => v.recruiter, name => v.recruiter_name, organisation => v.organisation, what => v.what, at => v.at })
+        .collect();
     let form = context! {
         city => form.city, affiliation => form.affiliation, skills => form.skills, links => form.links, bio => form.bio,
         open_to_work => form.open_to_work == "yes", birth_year => form.birth_year,
@@ -220,7 +230,7 @@ async fn render_profile_form(
     Ok(page.render(
         status,
         "account_profile.html",
-        context! { form => form, consents => consents, history => history, errors => errors, saved => saved },
+        context! { form => form, consents => consents, history => history, errors => errors, saved => saved, viewed => viewed },
     ))
 }
 
@@ -386,4 +396,36 @@ pub(super) async fn talent_page(
 
 fn esc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct DeleteForm {
+    #[serde(default)]
+    password: String,
+}
+
+/// Deletes the viewer's account (password confirmed) and signs them out.
+pub(super) async fn delete_account_submit(
+    State(state): State<AppState>,
+    super::Posted { me, page, form }: super::Posted<DeleteForm>,
+) -> Result<Response, AppError> {
+    match crate::api::profile::delete_account(&state, &me, &form.password).await {
+        Ok(()) => {
+            let cookie = crate::api::tokens::session_cookie("", 0);
+            let body = page.render(
+                StatusCode::OK,
+                "message.html",
+                context! { heading => page.t("account_deleted"), message => page.t("account_deleted_text"), back => "/" },
+            );
+            let mut res = body;
+            res.headers_mut().append(axum::http::header::SET_COOKIE, cookie);
+            Ok(res)
+        }
+        Err(e) if e.status().is_client_error() => {
+            let errors = vec![crate::error::Problem::new("", "delete_password", e.to_string())];
+            let status = e.status();
+            render_profile_form(&state, &page, &me, status, None, errors, false).await
+        }
+        Err(e) => Err(e),
+    }
 }

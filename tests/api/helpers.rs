@@ -206,6 +206,11 @@ impl User {
     }
 
     /// POST JSON.
+    /// DELETE with a JSON body.
+    pub async fn delete_json(&self, path: &str, body: &Value) -> Response {
+        self.req(reqwest::Method::DELETE, path).json(body).send().await.unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
         self.req(reqwest::Method::POST, path).json(body).send().await.unwrap()
     }

@@ -121,6 +121,7 @@ async fn profile_pages_show_details_only_under_consent_and_the_talent_page_searc
 
     // The profile form: consents ticked in the page, saved and logged.
     let (csrf, cookie) = form_csrf(&app, "/login").await;
+    let csrf_ann = csrf.clone();
     let form = [("csrf", csrf.as_str()), ("username", "ann"), ("password", crate::helpers::PASSWORD)];
     let res = client().post(app.url("/login")).header(COOKIE, &cookie).form(&form).send().await.unwrap();
     let cookies = format!("{cookie}; gaic_session={}", set_cookie(&res, "gaic_session").unwrap());
@@ -161,6 +162,20 @@ async fn profile_pages_show_details_only_under_consent_and_the_talent_page_searc
     assert!(html.contains("Busan"), "a recruiter she allowed sees her details");
     let res = client().get(app.url("/talent")).header(COOKIE, &cookies).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // Her privacy page lists Rita's view; deleting needs the password.
+    let html =
+        client().get(app.url("/account/profile")).header(COOKIE, &cookies).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("@rita") && html.contains("href=\"/api/v1/me/export\""), "views and the export link");
+    let wrong = [("csrf", csrf_ann.as_str()), ("password", "not it at all")];
+    let res = client().post(app.url("/account/delete")).header(COOKIE, &cookies).form(&wrong).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains("id=\"e-delete_password\""));
+    let right = [("csrf", csrf_ann.as_str()), ("password", crate::helpers::PASSWORD)];
+    let res = client().post(app.url("/account/delete")).header(COOKIE, &cookies).form(&right).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Account deleted"));
+    assert_eq!(client().get(app.url("/users/ann")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -215,4 +230,53 @@ async fn closed_tasks_give_ratings_medals_tiers_and_points() {
     // The profile page shows them, in both languages.
     let html = crate::pages::client().get(app.url("/users/ann")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"standing\"") && html.contains("🥇 2") && html.contains("id=\"history\""), "{html}");
+}
+
+#[tokio::test]
+async fn views_are_logged_data_exports_whole_and_a_deleted_account_leaves_only_its_results() {
+    let app = TestApp::spawn().await;
+    let ann = app.competitor("ann").await;
+    let sub = ann.submit_ok("diabetes", csv_of("id,progression", hidden_labels("diabetes"))).await;
+    ann.put_json("/api/v1/me/profile", &json!({"affiliation": "KAIST"})).await;
+    ann.put("/api/v1/me/consents/recruiters").await;
+    let rita = recruiter(&app, "rita", "KR").await;
+    rita.put_json("/api/v1/me/profile", &json!({"affiliation": "Acme Robotics"})).await;
+    assert_eq!(rita.get("/api/v1/talent/ann").await.status(), StatusCode::OK);
+
+    // Ann sees who looked, with their organisation.
+    let views = ann.get_json("/api/v1/me/views").await;
+    assert_eq!(views[0]["recruiter"], "rita");
+    assert_eq!(views[0]["organisation"], "Acme Robotics");
+
+    // The export holds her data and nothing it must not.
+    let res = ann.get("/api/v1/me/export").await;
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    let doc: Value = res.json().await.unwrap();
+    assert_eq!(doc["account"]["email"], "ann@example.org");
+    assert_eq!(doc["profile"]["affiliation"], "KAIST");
+    assert_eq!(doc["submissions"][0]["id"], sub["submission"]["id"]);
+    assert!(doc["submissions"][0]["private_score"].is_null(), "no private score before the close");
+    assert_eq!(doc["viewed_by"][0]["recruiter"], "rita");
+    let text = doc.to_string();
+    assert!(!text.contains("argon2") && !text.contains(ann.token.as_deref().unwrap()), "no secrets");
+
+    // Deleting: the password is checked; then the data is gone and the
+    // results stay as "deleted user".
+    let res = ann.delete_json("/api/v1/me", &json!({"password": "wrong password!"})).await;
+    assert_error(res, 401, "unauthorized", "not deleted").await;
+    let res = ann.delete_json("/api/v1/me", &json!({"password": crate::helpers::PASSWORD})).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(ann.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED, "tokens revoked");
+    let board = app.anon().get_json("/api/v1/tasks/diabetes/leaderboard").await;
+    let entry = &board["entries"][0];
+    assert!(entry["members"][0].as_str().unwrap().starts_with("deleted-"), "{entry}");
+    assert!(!board.to_string().contains("\"ann\""), "the name is gone from the board");
+    assert_eq!(rita.get("/api/v1/talent/ann").await.status(), StatusCode::NOT_FOUND);
+    assert!(names(&rita.get_json("/api/v1/talent").await).is_empty());
+    // The username is free again.
+    assert_eq!(app.register(json!({"username": "ann", "email": "ann@example.org", "password": crate::helpers::PASSWORD, "country": "KR"})).await.status(), StatusCode::CREATED);
+    // The last admin cannot delete themself.
+    let admin = app.admin().await;
+    let res = admin.delete_json("/api/v1/me", &json!({"password": crate::helpers::ADMIN_PASSWORD})).await;
+    assert_error(res, 409, "conflict", "last admin").await;
 }
