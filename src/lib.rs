@@ -13,6 +13,7 @@ pub mod bundle;
 pub mod cli;
 pub mod competition;
 pub mod consent;
+pub mod credentials;
 pub mod db;
 pub mod error;
 pub mod eval;

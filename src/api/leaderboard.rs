@@ -130,6 +130,13 @@ pub struct Computed {
     pub progress: HashMap<i64, Vec<(i64, f64)>>,
 }
 
+impl Computed {
+    /// The private board's standings, best first.
+    pub fn private(&self) -> &[Standing] {
+        &self.boards.private
+    }
+}
+
 /// A task's cached [`Computed`], by task id, with its fingerprint.
 pub type BoardCache = HashMap<i64, (String, Arc<Computed>)>;
 

@@ -57,6 +57,7 @@ pub const JSON_LIMIT: usize = 1 << 20;
         workers::lease_job, workers::worker_blob, workers::heartbeat_job, workers::post_result, workers::fail_job,
         profile::get_profile, profile::put_profile, profile::grant_consent, profile::withdraw_consent,
         profile::search_talent, profile::show_talent, profile::my_views, profile::export_me, profile::delete_me,
+        profile::my_credentials, profile::credential_key,
         ops::healthz, ops::readyz,
     ),
     components(schemas(ErrorBody)),
@@ -111,6 +112,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::router())
+        .route("/.well-known/gaic-credential-key", get(profile::credential_key))
         .merge(crate::web::router(upload_limit))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

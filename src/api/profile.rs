@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/me/profile", get(get_profile).put(put_profile))
         .route("/me/views", get(my_views))
+        .route("/me/credentials", get(my_credentials))
         .route("/me/export", get(export_me))
         .route("/me/consents/{kind}", put(grant_consent).delete(withdraw_consent))
         .route("/talent", get(search_talent))
@@ -571,4 +572,69 @@ pub(crate) async fn delete_account(state: &AppState, me: &CurrentUser, password:
     *state.talent.lock().unwrap_or_else(|e| e.into_inner()) = None;
     tracing::info!(user = me.user_id, "account deleted");
     Ok(())
+}
+
+/// Signed credentials for each of your final results (closed tasks where
+/// your team is ranked). Verify one with `gaic verify FILE --public-key KEY`
+/// and the key at `/.well-known/gaic-credential-key`.
+#[utoipa::path(get, path = "/api/v1/me/credentials", tag = "talent", security(("bearer" = [])),
+    responses((status = 200, body = [crate::credentials::Signed]), (status = 401, body = ErrorBody)))]
+pub async fn my_credentials(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> AppResult<AppJson<Vec<crate::credentials::Signed>>> {
+    let pool = &state.db.pool;
+    let key = crate::credentials::signing_key(&state.settings.data_dir).map_err(AppError::Internal)?;
+    let user = crate::db::users::by_id(pool, me.user_id).await?.ok_or(AppError::NotFound("user"))?;
+    let now = db::now_ms();
+    let mut out = Vec::new();
+    for (task_id, team_id) in crate::db::teams::memberships(pool, me.user_id).await? {
+        let Some(task) = crate::db::tasks::by_id(pool, task_id).await? else { continue };
+        if task.published_at.is_none() || now < task.closes_at {
+            continue;
+        }
+        let spec = crate::tasks::spec_of(&task)?;
+        let computed = crate::api::leaderboard::computed(&state, &task, &spec).await?;
+        let board = computed.private();
+        let Some(mine) = board.iter().find(|s| s.team_id == team_id) else { continue };
+        let Some(sub) = crate::db::submissions::by_id(pool, mine.submission_id).await? else { continue };
+        let credential = crate::credentials::Credential {
+            kind: "gaic-result/1".into(),
+            issuer: "gaic".into(),
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            task: task.slug.clone(),
+            task_title: task.title.clone(),
+            rank: mine.rank,
+            of: board.len(),
+            private_score: mine.score,
+            metric: spec.metric.name.name().into(),
+            submission_sha256: sub.blob_hash,
+            scorer_version: env!("CARGO_PKG_VERSION").into(),
+            date: db::ms_to_rfc3339(task.closes_at),
+        };
+        out.push(crate::credentials::sign(&key, credential));
+    }
+    Ok(AppJson(out))
+}
+
+/// The public key result credentials are signed with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialKey {
+    /// Always `Ed25519`.
+    pub alg: String,
+    /// The 32-byte public key, base64.
+    pub public_key: String,
+}
+
+/// The key to verify this server's result credentials with.
+#[utoipa::path(get, path = "/.well-known/gaic-credential-key", tag = "talent",
+    responses((status = 200, body = CredentialKey)))]
+pub async fn credential_key(State(state): State<AppState>) -> AppResult<AppJson<CredentialKey>> {
+    use base64::Engine;
+    let key = crate::credentials::signing_key(&state.settings.data_dir).map_err(AppError::Internal)?;
+    Ok(AppJson(CredentialKey {
+        alg: "Ed25519".into(),
+        public_key: base64::engine::general_purpose::STANDARD.encode(key.verifying_key().to_bytes()),
+    }))
 }

@@ -973,3 +973,83 @@ impl AdminCmd {
 fn roles(u: &Value) -> String {
     u["roles"].as_array().into_iter().flatten().map(text).collect::<Vec<_>>().join(", ")
 }
+
+/// Check a result credential's signature, offline with the issuer's public
+/// key (from its /.well-known/gaic-credential-key), or fetching that key
+/// from --server. Exit codes: 0 valid, 2 not valid (changed, or signed by
+/// another key), 1 an error.
+///
+/// Example: gaic verify ana-digits.json --public-key 3q2+7w…=
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The credential file (JSON).
+    pub file: PathBuf,
+    /// The issuer's public key (base64), or a file holding it.
+    #[arg(long)]
+    pub public_key: Option<String>,
+}
+
+impl VerifyArgs {
+    /// Runs it; 0 valid, 2 not valid.
+    pub async fn run(self, remote: &Remote) -> CliResult<u8> {
+        let body = std::fs::read_to_string(&self.file)
+            .map_err(|e| CliError::new(format!("reading {}: {e}", self.file.display())))?;
+        let signed: crate::credentials::Signed = serde_json::from_str(&body)
+            .map_err(|e| CliError::new(format!("{} is not a gaic credential: {e}", self.file.display())))?;
+        let key = match self.public_key {
+            Some(k) if Path::new(&k).is_file() => std::fs::read_to_string(&k)?.trim().to_owned(),
+            Some(k) => k,
+            None => {
+                let conn = Conn::new(remote, false).map_err(|e| {
+                    e.hint("pass --public-key KEY to verify offline, or --server URL to fetch the issuer's key")
+                })?;
+                text(&conn.get("/.well-known/gaic-credential-key").await?["public_key"])
+            }
+        };
+        let c = &signed.credential;
+        match crate::credentials::verify(&signed, &key) {
+            Ok(()) => {
+                println!(
+                    "{}: {} ({}) ranked {} of {} in {} with {} {} (submission {}…, scorer {}, {})",
+                    tint("valid", true),
+                    c.display_name,
+                    c.username,
+                    c.rank,
+                    c.of,
+                    c.task,
+                    c.metric,
+                    c.private_score,
+                    &c.submission_sha256[..c.submission_sha256.len().min(12)],
+                    c.scorer_version,
+                    c.date
+                );
+                Ok(0)
+            }
+            Err(why) => {
+                println!("{}: {why}", tint("NOT valid", false));
+                Ok(2)
+            }
+        }
+    }
+}
+
+/// Download your result credentials, one JSON file per result.
+///
+/// Example: gaic credentials --out creds/
+pub async fn credentials(remote: &Remote, out: &Path, json: bool) -> CliResult {
+    let list = Conn::new(remote, true)?.get("/api/v1/me/credentials").await?;
+    if json {
+        print_json(&list);
+        return Ok(());
+    }
+    std::fs::create_dir_all(out).map_err(|e| CliError::new(format!("creating {}: {e}", out.display())))?;
+    let items = list.as_array().cloned().unwrap_or_default();
+    for c in &items {
+        let name = format!("{}-{}.json", text(&c["credential"]["username"]), text(&c["credential"]["task"]));
+        let path = out.join(name);
+        std::fs::write(&path, serde_json::to_string_pretty(c)?)?;
+        println!("{}  rank {} of {}", path.display(), text(&c["credential"]["rank"]), text(&c["credential"]["of"]));
+    }
+    println!("{} credential(s); check one with `gaic verify FILE`", items.len());
+    Ok(())
+}

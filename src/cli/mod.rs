@@ -105,6 +105,16 @@ pub enum Command {
     /// Admins: roles and worker tokens.
     #[command(subcommand)]
     Admin(commands::AdminCmd),
+    /// Download your signed result credentials. Example: gaic credentials --out creds/
+    Credentials {
+        /// Folder to write them into.
+        #[arg(long, default_value = ".")]
+        out: std::path::PathBuf,
+        /// Print the API's JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    Verify(commands::VerifyArgs),
 }
 
 /// Parses the command line and runs it; the exit code.
@@ -133,6 +143,10 @@ pub async fn main() -> std::process::ExitCode {
         Command::Queue { slug, json } => return exit(commands::queue(&remote, &slug, json).await.map(|()| 0)),
         Command::Talent(cmd) => return exit(cmd.run(&remote).await.map(|()| 0)),
         Command::Admin(cmd) => return exit(cmd.run(&remote).await.map(|()| 0)),
+        Command::Credentials { out, json } => {
+            return exit(commands::credentials(&remote, &out, json).await.map(|()| 0));
+        }
+        Command::Verify(args) => return exit(args.run(&remote).await),
     };
     let result = client;
     match result {

@@ -264,3 +264,61 @@ async fn a_retried_upload_with_the_same_idempotency_key_counts_once() {
     assert_eq!(first["submission"]["id"], again["submission"]["id"]);
     assert_eq!(again["quota"]["used_today"], 1, "counted once");
 }
+
+#[tokio::test]
+async fn a_result_credential_verifies_offline_and_a_tampered_one_fails() {
+    let app = TestApp::spawn().await;
+    let ann = app.competitor("ann").await;
+    let sub = ann.submit_ok("diabetes", csv_of("id,progression", hidden_labels("diabetes"))).await;
+    assert!(ann.get_json("/api/v1/me/credentials").await.as_array().unwrap().is_empty(), "none before the close");
+    assert_eq!(app.admin().await.post_empty("/api/v1/tasks/diabetes/close").await.status(), 200);
+
+    let cfg = tempfile::tempdir().unwrap();
+    let c = cfg.path();
+    assert_eq!(login(&app, c, "ann", PASSWORD).await.code, 0);
+    let out = tempfile::tempdir().unwrap();
+    let run = gaic(&app, c, &["credentials", "--out", out.path().to_str().unwrap()], "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let file = out.path().join("ann-diabetes.json");
+    let cred: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(cred["credential"]["rank"], 1);
+    assert_eq!(cred["credential"]["of"], 1);
+    assert_eq!(cred["credential"]["metric"], "rmse");
+    let blob = app.state.db.pool.clone();
+    let hash: String = sqlx::query_scalar("SELECT blob_hash FROM submissions WHERE submission_id = $1")
+        .bind(sub["submission"]["id"].as_i64().unwrap())
+        .fetch_one(&blob)
+        .await
+        .unwrap();
+    assert_eq!(cred["credential"]["submission_sha256"], hash);
+
+    // Offline, with the key from the well-known URL.
+    let key: Value = app.anon().get_json("/.well-known/gaic-credential-key").await;
+    let key = key["public_key"].as_str().unwrap().to_owned();
+    let nowhere = tempfile::tempdir().unwrap();
+    let offline = |args: Vec<String>| async {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gaic"))
+            .args(args)
+            .env("XDG_CONFIG_HOME", nowhere.path())
+            .env_remove("GAIC_SERVER")
+            .output()
+            .await
+            .unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let path = file.to_str().unwrap().to_owned();
+    let (code, stdout) = offline(vec!["verify".into(), path.clone(), "--public-key".into(), key.clone()]).await;
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.starts_with("valid") && stdout.contains("ranked 1 of 1 in diabetes"), "{stdout}");
+
+    // Change one field: no longer valid.
+    let tampered = out.path().join("tampered.json");
+    std::fs::write(&tampered, std::fs::read_to_string(&file).unwrap().replace("\"rank\": 1", "\"rank\": 2")).unwrap();
+    let (code, stdout) =
+        offline(vec!["verify".into(), tampered.to_str().unwrap().into(), "--public-key".into(), key]).await;
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("NOT valid"), "{stdout}");
+    // Online: the key fetched from the server.
+    let run = gaic(&app, c, &["verify", &path], "").await;
+    assert_eq!(run.code, 0, "{} {}", run.stdout, run.stderr);
+}
