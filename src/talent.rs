@@ -291,6 +291,14 @@ pub async fn details_visible(state: &AppState, viewer: Option<&CurrentUser>, use
     }
 }
 
+/// Whether `recruiter` may find `user` now (their consents, age and
+/// country, read at this moment).
+pub async fn discoverable(state: &AppState, recruiter: &CurrentUser, user: &users::UserRow) -> AppResult<bool> {
+    let given: HashSet<String> =
+        profiles::consents(&state.db.pool, user.user_id).await?.into_iter().map(|c| c.kind).collect();
+    discoverable_by(state, recruiter, user, &given).await
+}
+
 async fn discoverable_by(
     state: &AppState,
     recruiter: &CurrentUser,

@@ -10,6 +10,7 @@ pub mod leaderboard;
 pub mod live;
 pub mod ops;
 pub mod profile;
+pub mod recruiting;
 pub mod submissions;
 pub mod tasks;
 pub mod teams;
@@ -58,6 +59,9 @@ pub const JSON_LIMIT: usize = 1 << 20;
         profile::get_profile, profile::put_profile, profile::grant_consent, profile::withdraw_consent,
         profile::search_talent, profile::show_talent, profile::my_views, profile::export_me, profile::delete_me,
         profile::my_credentials, profile::credential_key,
+        recruiting::list_shortlists, recruiting::create_shortlist, recruiting::get_shortlist, recruiting::add_to_shortlist,
+        recruiting::remove_from_shortlist, recruiting::request_contact, recruiting::list_contact_requests,
+        recruiting::answer_contact_request,
         ops::healthz, ops::readyz,
     ),
     components(schemas(ErrorBody)),
@@ -103,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(submissions::router(upload_limit))
         .merge(teams::router())
         .merge(profile::router())
+        .merge(recruiting::router())
         .merge(leaderboard::router(upload_limit))
         .merge(workers::router(upload_limit))
         .merge(live::router())

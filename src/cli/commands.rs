@@ -808,6 +808,68 @@ pub enum TalentCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Shortlists with private notes. Example: gaic talent shortlist add 3 ana --note "strong NLP"
+    #[command(subcommand)]
+    Shortlist(ShortlistCmd),
+    /// Ask someone you found to get in touch; they see your organisation.
+    /// Example: gaic talent contact ana --organisation "Acme" --message "Hello"
+    Contact {
+        /// Their username.
+        username: String,
+        /// The organisation you recruit for.
+        #[arg(long)]
+        organisation: String,
+        /// Why you write.
+        #[arg(long)]
+        message: String,
+    },
+    /// Contact requests: sent (with the email of those who accepted) and
+    /// received. Example: gaic talent requests
+    Requests {
+        /// Print the API's JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept or decline a contact request sent to you. Example: gaic talent answer 4 accept
+    Answer {
+        /// The request's id.
+        id: i64,
+        /// accept or decline.
+        answer: String,
+    },
+}
+
+/// Shortlists.
+#[derive(Debug, clap::Subcommand)]
+pub enum ShortlistCmd {
+    /// Your shortlists.
+    List,
+    /// Create one.
+    Create {
+        /// Its name.
+        name: String,
+    },
+    /// Add someone (or change your note).
+    Add {
+        /// The shortlist's id.
+        id: i64,
+        /// Their username.
+        username: String,
+        /// A private note.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Show one; --csv exports it (each person sees the export logged).
+    Show {
+        /// The shortlist's id.
+        id: i64,
+        /// Export as CSV.
+        #[arg(long)]
+        csv: bool,
+        /// Print the API's JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl TalentCmd {
@@ -863,6 +925,44 @@ impl TalentCmd {
                     .collect();
                 table(&["USERNAME", "NAME", "COUNTRY", "RATING", "TIER", "G/S/B", "BEST %", "RESULTS"], &rows);
                 println!("{} people · ratings inform, people decide", text(&page["total"]));
+            }
+            Self::Shortlist(cmd) => return shortlist(&conn, cmd).await,
+            Self::Contact { username, organisation, message } => {
+                let body = json!({"organisation": organisation, "message": message});
+                let r =
+                    conn.call(Method::POST, &format!("/api/v1/talent/{username}/contact"), Some(&body), false).await?;
+                println!(
+                    "Asked {} (request {}); you will see their email if they accept.",
+                    text(&r["username"]),
+                    text(&r["id"])
+                );
+            }
+            Self::Requests { json } => {
+                let list = conn.get("/api/v1/contact-requests").await?;
+                if json {
+                    print_json(&list);
+                    return Ok(());
+                }
+                let rows: Vec<Vec<String>> = list
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| {
+                        vec![
+                            text(&r["id"]),
+                            text(&r["recruiter"]),
+                            text(&r["username"]),
+                            text(&r["organisation"]),
+                            text(&r["state"]),
+                            text(&r["email"]),
+                        ]
+                    })
+                    .collect();
+                table(&["ID", "FROM", "TO", "ORGANISATION", "STATE", "EMAIL"], &rows);
+            }
+            Self::Answer { id, answer } => {
+                conn.call(Method::POST, &format!("/api/v1/contact-requests/{id}/{answer}"), None, false).await?;
+                println!("Request {id}: {}.", if answer == "accept" { "accepted" } else { "declined" });
             }
             Self::Show { username, json } => {
                 let p = conn.get(&format!("/api/v1/talent/{username}")).await?;
@@ -1051,5 +1151,69 @@ pub async fn credentials(remote: &Remote, out: &Path, json: bool) -> CliResult {
         println!("{}  rank {} of {}", path.display(), text(&c["credential"]["rank"]), text(&c["credential"]["of"]));
     }
     println!("{} credential(s); check one with `gaic verify FILE`", items.len());
+    Ok(())
+}
+
+async fn shortlist(conn: &Conn, cmd: ShortlistCmd) -> CliResult {
+    match cmd {
+        ShortlistCmd::List => {
+            let lists = conn.get("/api/v1/shortlists").await?;
+            let rows: Vec<Vec<String>> = lists
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|l| vec![text(&l["id"]), text(&l["name"]), text(&l["people"])])
+                .collect();
+            table(&["ID", "NAME", "PEOPLE"], &rows);
+        }
+        ShortlistCmd::Create { name } => {
+            let l = conn.call(Method::POST, "/api/v1/shortlists", Some(&json!({"name": name})), false).await?;
+            println!("Shortlist {} created: {}", text(&l["id"]), text(&l["name"]));
+        }
+        ShortlistCmd::Add { id, username, note } => {
+            conn.call(
+                Method::PUT,
+                &format!("/api/v1/shortlists/{id}/people/{username}"),
+                Some(&json!({"note": note})),
+                true,
+            )
+            .await?;
+            println!("Added {username} to shortlist {id}.");
+        }
+        ShortlistCmd::Show { id, csv, json } => {
+            if csv {
+                let res =
+                    conn.send(true, || conn.req(Method::GET, &format!("/api/v1/shortlists/{id}?format=csv"))).await?;
+                if !res.status().is_success() {
+                    return Err(json_of(res).await.err().unwrap_or_else(|| CliError::new("failed")));
+                }
+                print!("{}", res.text().await?);
+                return Ok(());
+            }
+            let l = conn.get(&format!("/api/v1/shortlists/{id}")).await?;
+            if json {
+                print_json(&l);
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = l["people"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    vec![
+                        text(&p["username"]),
+                        text(&p["affiliation"]),
+                        text(&p["tier"]),
+                        text(&p["rating"]),
+                        text(&p["note"]),
+                    ]
+                })
+                .collect();
+            table(&["USERNAME", "AFFILIATION", "TIER", "RATING", "NOTE"], &rows);
+            if l["withdrawn"].as_u64().unwrap_or(0) > 0 {
+                println!("{} left out: they withdrew consent.", text(&l["withdrawn"]));
+            }
+        }
+    }
     Ok(())
 }

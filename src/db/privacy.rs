@@ -74,13 +74,16 @@ pub async fn erase(conn: &mut AnyConnection, user_id: i64, old_username: &str, n
         .bind(now)
         .execute(&mut *conn)
         .await?;
-    for table in ["user_roles", "profiles", "consents", "consent_log"] {
+    for table in ["user_roles", "profiles", "consents", "consent_log", "shortlist_entries", "contact_requests"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(user_id).execute(&mut *conn).await?;
     }
     sqlx::query("DELETE FROM talent_views WHERE user_id = $1 OR recruiter_id = $1")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
+    for table in ["shortlists", "contact_requests"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE recruiter_id = $1")).bind(user_id).execute(&mut *conn).await?;
+    }
     sqlx::query(
         "UPDATE teams SET name = $2 WHERE name = $3 AND team_id IN (SELECT team_id FROM team_members WHERE user_id = $1)",
     )

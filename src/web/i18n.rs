@@ -425,6 +425,23 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Your personal data is erased and you are signed out. Your results remain on the leaderboards as “deleted user”.",
         "개인정보가 지워졌고 로그아웃되었습니다. 성적은 리더보드에 “삭제된 사용자”로 남습니다.",
     ),
+    ("shortlists", "Shortlists and contact requests", "후보 목록 및 연락 요청"),
+    ("new_shortlist", "New shortlist", "새 후보 목록"),
+    ("create", "Create", "만들기"),
+    ("export_csv", "Export CSV", "CSV 내보내기"),
+    ("export_json", "Export JSON", "JSON 내보내기"),
+    ("withdrew", "left out: they withdrew consent", "명은 동의를 철회해 제외됨"),
+    ("note", "Private note", "비공개 메모"),
+    ("contact_requests", "Contact requests", "연락 요청"),
+    ("organisation", "Organisation", "기관"),
+    ("recruiter_tools", "For recruiters", "채용 담당자용"),
+    ("add_to_shortlist", "Add to shortlist", "후보 목록에 추가"),
+    ("request_contact", "Request contact", "연락 요청하기"),
+    (
+        "contact_help",
+        "Accepting shows your email to that recruiter only; declining tells them no. Either way, nothing else changes.",
+        "수락하면 해당 채용 담당자에게만 이메일이 보이며, 거절하면 거절 사실만 전달됩니다. 그 밖에는 아무것도 바뀌지 않습니다.",
+    ),
 ];
 
 /// The messages of `lang`, for templates.

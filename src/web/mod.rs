@@ -51,6 +51,10 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/account/profile", get(people::account_profile_page).post(people::account_profile_submit))
         .route("/talent", get(people::talent_page))
         .route("/account/delete", post(people::delete_account_submit))
+        .route("/talent/shortlists", get(people::shortlists_page).post(people::create_shortlist_submit))
+        .route("/talent/people/{username}/shortlist", post(people::shortlist_add_submit))
+        .route("/talent/people/{username}/contact", post(people::contact_submit))
+        .route("/contact-requests/{id}/{answer}", post(people::contact_answer_submit))
         .route("/organize", get(organize::index_page))
         .route("/organize/new", post(organize::create_submit).layer(uploads))
         .route("/tasks/{slug}/manage", get(organize::manage_page))
@@ -90,6 +94,7 @@ fn env() -> &'static Environment<'static> {
             ("macros.html", include_str!("templates/macros.html")),
             ("account_profile.html", include_str!("templates/account_profile.html")),
             ("talent.html", include_str!("templates/talent.html")),
+            ("shortlists.html", include_str!("templates/shortlists.html")),
         ] {
             env.add_template(name, src).expect("templates parse");
         }

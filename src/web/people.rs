@@ -6,7 +6,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 
 use super::{PageCtx, SignedIn, tasks::score, when};
@@ -128,9 +128,25 @@ pub(super) async fn profile_page(
         tier => page.t(&format!("tier_{}", standing.tier(crate::talent::profile_complete(&profile)).name())),
         gold => g, silver => s, bronze => b, points => format!("{:.0}", standing.points), history => history,
     };
+    let recruiting = match viewer.0.as_ref() {
+        Some(v)
+            if v.user_id != user.user_id
+                && v.has_role("recruiter")
+                && crate::talent::discoverable(&state, v, &user).await? =>
+        {
+            let lists: Vec<Value> = crate::api::recruiting::list_shortlists(State(state.clone()), v.clone())
+                .await?
+                .0
+                .into_iter()
+                .map(|l| context! { id => l.id, name => l.name })
+                .collect();
+            Some(context! { lists => lists })
+        }
+        _ => None,
+    };
     let person = context! {
         username => user.username, display_name => user.display_name, since => when(user.created_at),
-        details => details, standing => standing_ctx,
+        details => details, standing => standing_ctx, recruiting => recruiting,
     };
     Ok(page.render(StatusCode::OK, "profile.html", context! { person => person, results => results }))
 }
@@ -223,6 +239,12 @@ async fn render_profile_form(
         .take(50)
         .map(|v| context! { recruiter => v.recruiter, name => v.recruiter_name, organisation => v.organisation, what => v.what, at => v.at })
         .collect();
+    let requests: Vec<Value> = crate::api::recruiting::contact_requests(state, me)
+        .await?
+        .into_iter()
+        .filter(|r| r.username == me.username)
+        .map(|r| context! { id => r.id, recruiter => r.recruiter, organisation => r.organisation, message => r.message, state => r.state, at => r.created_at })
+        .collect();
     let form = context! {
         city => form.city, affiliation => form.affiliation, skills => form.skills, links => form.links, bio => form.bio,
         open_to_work => form.open_to_work == "yes", birth_year => form.birth_year,
@@ -230,7 +252,7 @@ async fn render_profile_form(
     Ok(page.render(
         status,
         "account_profile.html",
-        context! { form => form, consents => consents, history => history, errors => errors, saved => saved, viewed => viewed },
+        context! { form => form, consents => consents, history => history, errors => errors, saved => saved, viewed => viewed, requests => requests },
     ))
 }
 
@@ -355,7 +377,8 @@ pub(super) async fn talent_page(
                 affiliation => c.profile.affiliation, skills => crate::api::profile::split_list(&c.profile.skills, ','),
                 open => c.profile.open_to_work == 1, best => c.best_percentile.map(|p| format!("{p:.1}")), results => results,
                 rating => c.rating.map(|r| format!("{r:.0}")), tier => page.t(&format!("tier_{}", c.tier.name())),
-                medals => format!("🥇{g} 🥈{s} 🥉{b}"), medals_label => format!("{g} gold, {s} silver, {b} bronze"),
+                medals => format!("{g} / {s} / {b}"),
+                medals_label => format!("{g} {}, {s} {}, {b} {}", page.t("medal_gold"), page.t("medal_silver"), page.t("medal_bronze")),
             }
         })
         .collect();
@@ -427,5 +450,116 @@ pub(super) async fn delete_account_submit(
             render_profile_form(&state, &page, &me, status, None, errors, false).await
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The recruiter's shortlists and sent contact requests.
+pub(super) async fn shortlists_page(
+    State(state): State<AppState>,
+    SignedIn { me, page }: SignedIn,
+) -> Result<Response, AppError> {
+    render_shortlists(&state, &page, &me, StatusCode::OK, None).await
+}
+
+async fn render_shortlists(
+    state: &AppState,
+    page: &PageCtx,
+    me: &crate::auth::CurrentUser,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let lists = match crate::api::recruiting::list_shortlists(State(state.clone()), me.clone()).await {
+        Ok(l) => l.0,
+        Err(e) => return super::refused(page, page.t("shortlists"), "/talent", e),
+    };
+    let mut out = Vec::new();
+    for l in lists {
+        let full = crate::api::recruiting::shortlist(state, me, l.id).await?;
+        let people: Vec<Value> = full
+            .people
+            .iter()
+            .map(|p| context! { username => p.username, name => p.display_name, affiliation => p.affiliation, note => p.note, tier => p.tier, rating => p.rating })
+            .collect();
+        out.push(context! { id => l.id, name => l.name, people => people, withdrawn => full.withdrawn });
+    }
+    let requests: Vec<Value> = crate::api::recruiting::contact_requests(state, me)
+        .await?
+        .into_iter()
+        .filter(|r| r.recruiter == me.username)
+        .map(|r| context! { username => r.username, organisation => r.organisation, state => r.state, email => r.email, at => r.created_at })
+        .collect();
+    Ok(page.render(status, "shortlists.html", context! { lists => out, requests => requests, error => error }))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct NewShortlistForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub(super) async fn create_shortlist_submit(
+    State(state): State<AppState>,
+    super::Posted { me, page, form }: super::Posted<NewShortlistForm>,
+) -> Result<Response, AppError> {
+    match crate::api::recruiting::new_shortlist(&state, &me, &form.name).await {
+        Ok(_) => Ok(axum::response::Redirect::to("/talent/shortlists").into_response()),
+        Err(e) if e.status().is_client_error() => {
+            let status = e.status();
+            render_shortlists(&state, &page, &me, status, Some(e.to_string())).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct ShortlistAddForm {
+    #[serde(default)]
+    shortlist: i64,
+    #[serde(default)]
+    note: String,
+}
+
+/// Adds the person to a shortlist from their profile page.
+pub(super) async fn shortlist_add_submit(
+    State(state): State<AppState>,
+    AppPath(username): AppPath<String>,
+    super::Posted { me, page, form }: super::Posted<ShortlistAddForm>,
+) -> Result<Response, AppError> {
+    match crate::api::recruiting::shortlist_person(&state, &me, form.shortlist, &username, &form.note).await {
+        Ok(()) => Ok(axum::response::Redirect::to("/talent/shortlists").into_response()),
+        Err(e) => super::refused(&page, page.t("shortlists"), &format!("/users/{username}"), e),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct ContactForm {
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// Sends a contact request from the person's profile page.
+pub(super) async fn contact_submit(
+    State(state): State<AppState>,
+    AppPath(username): AppPath<String>,
+    super::Posted { me, page, form }: super::Posted<ContactForm>,
+) -> Result<Response, AppError> {
+    let body = crate::api::recruiting::ContactRequest { organisation: form.organisation, message: form.message };
+    match crate::api::recruiting::send_request(&state, &me, &username, &body).await {
+        Ok(_) => Ok(axum::response::Redirect::to("/talent/shortlists").into_response()),
+        Err(e) => super::refused(&page, page.t("request_contact"), &format!("/users/{username}"), e),
+    }
+}
+
+/// Accepts or declines a contact request from the privacy page.
+pub(super) async fn contact_answer_submit(
+    State(state): State<AppState>,
+    AppPath((id, answer)): AppPath<(i64, String)>,
+    super::Posted { me, page, .. }: super::Posted<super::CsrfField>,
+) -> Result<Response, AppError> {
+    match crate::api::recruiting::answer_request(&state, &me, id, &answer).await {
+        Ok(()) => Ok(axum::response::Redirect::to("/account/profile#requests").into_response()),
+        Err(e) => super::refused(&page, page.t("contact_requests"), "/account/profile", e),
     }
 }

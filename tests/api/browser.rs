@@ -345,6 +345,40 @@ async fn a_person_consents_and_a_recruiter_finds_them_and_opens_their_profile() 
     let details = b.text("#details").await;
     assert!(details.contains("tabular, medical"), "{details}");
     assert!(b.text("#results").await.contains("1 / 1"));
+    assert!(b.text("#standing").await.contains("gold 1"), "a gold medal shows");
     b.shot("profile-for-recruiter").await;
+
+    // Shortlist her with a note, and ask to get in touch.
+    b.go("/talent/shortlists").await;
+    b.fill("#f-list", "Medical ML").await;
+    b.click_to_page("form[action='/talent/shortlists'] button").await;
+    b.go("/users/ann").await;
+    b.fill("#f-note", "strong on tabular").await;
+    b.click_to_page("form[action$='/shortlist'] button").await;
+    assert!(b.text(".shortlist").await.contains("strong on tabular"));
+    b.go("/users/ann").await;
+    b.fill("#f-org", "Acme Health").await;
+    b.fill("#f-msg", "Would you talk to us?").await;
+    b.click_to_page("form[action$='/contact'] button").await;
+    assert!(b.text("#sent-requests").await.contains("pending"));
+    b.shot("shortlists").await;
+    b.click_to_page("header form button").await;
+
+    // Ann accepts; Rita then sees her email.
+    b.go("/login").await;
+    b.fill("#f-username", "ann").await;
+    b.fill("#f-password", PASSWORD).await;
+    b.click_to_page("form button[type=submit]").await;
+    b.go("/account/profile").await;
+    assert!(b.text("#incoming-requests").await.contains("Acme Health"));
+    b.click_to_page("#incoming-requests form[action$='/accept'] button").await;
+    assert!(b.text("#incoming-requests").await.contains("accepted"));
+    b.click_to_page("header form button").await;
+    b.go("/login").await;
+    b.fill("#f-username", "rita").await;
+    b.fill("#f-password", PASSWORD).await;
+    b.click_to_page("form button[type=submit]").await;
+    b.go("/talent/shortlists").await;
+    assert!(b.text("#sent-requests").await.contains("ann@example.org"));
     b.close().await;
 }

@@ -238,6 +238,28 @@ async fn organizers_create_publish_rescore_and_close_and_recruiters_search() {
     assert!(show.stdout.contains("diab2 1/2"), "{}", show.stdout);
     let hidden = gaic(&app, rita.path(), &["talent", "show", "ann"], "").await;
     assert_eq!(hidden.code, 1, "ann did not consent");
+
+    // Shortlist, export and a contact request from the terminal.
+    let r = rita.path();
+    assert!(
+        gaic(&app, r, &["talent", "shortlist", "create", "Regression"], "")
+            .await
+            .stdout
+            .contains("Shortlist 1 created")
+    );
+    assert_eq!(
+        gaic(&app, r, &["talent", "shortlist", "add", "1", "bob", "--note", "rescore winner"], "").await.code,
+        0
+    );
+    let csv = gaic(&app, r, &["talent", "shortlist", "show", "1", "--csv"], "").await;
+    assert!(csv.stdout.starts_with("username,") && csv.stdout.contains("rescore winner"), "{}", csv.stdout);
+    let asked = gaic(&app, r, &["talent", "contact", "bob", "--organisation", "Acme", "--message", "Hi"], "").await;
+    assert_eq!(asked.code, 0, "{}", asked.stderr);
+    let reqs = bob.get_json("/api/v1/contact-requests").await;
+    let id = reqs[0]["id"].as_i64().unwrap();
+    assert_eq!(bob.post_empty(&format!("/api/v1/contact-requests/{id}/accept")).await.status(), 204);
+    let sent = gaic(&app, r, &["talent", "requests", "--json"], "").await.json();
+    assert_eq!(sent[0]["email"], "bob@example.org");
 }
 
 #[tokio::test]

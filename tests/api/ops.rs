@@ -71,6 +71,7 @@ async fn the_openapi_document_matches_the_routes() {
             .replace("{id}", "1")
             .replace("{team_id}", "1")
             .replace("{kind}", "recruiters")
+            .replace("{answer}", "accept")
             .replace("{hash}", &"0".repeat(64));
         assert!(!concrete.contains('{'), "unfilled parameter in {path}");
         for method in ops.as_object().unwrap().keys() {

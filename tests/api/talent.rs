@@ -229,7 +229,7 @@ async fn closed_tasks_give_ratings_medals_tiers_and_points() {
 
     // The profile page shows them, in both languages.
     let html = crate::pages::client().get(app.url("/users/ann")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("id=\"standing\"") && html.contains("🥇 2") && html.contains("id=\"history\""), "{html}");
+    assert!(html.contains("id=\"standing\"") && html.contains("gold 2") && html.contains("id=\"history\""), "{html}");
 }
 
 #[tokio::test]
@@ -279,4 +279,72 @@ async fn views_are_logged_data_exports_whole_and_a_deleted_account_leaves_only_i
     let admin = app.admin().await;
     let res = admin.delete_json("/api/v1/me", &json!({"password": crate::helpers::ADMIN_PASSWORD})).await;
     assert_error(res, 409, "conflict", "last admin").await;
+}
+
+#[tokio::test]
+async fn recruiters_shortlist_export_and_request_contact_and_people_decide() {
+    let app = TestApp::spawn().await;
+    let ann = app.competitor("ann").await;
+    let ben = app.competitor("ben").await;
+    for u in [&ann, &ben] {
+        u.put_json("/api/v1/me/profile", &json!({"affiliation": "KAIST", "bio": "secret bio", "skills": ["nlp"]}))
+            .await;
+        u.put("/api/v1/me/consents/recruiters").await;
+    }
+    let rita = recruiter(&app, "rita", "KR").await;
+    let list: Value = rita.post_json("/api/v1/shortlists", &json!({"name": "NLP hires"})).await.json().await.unwrap();
+    let id = list["id"].as_i64().unwrap();
+    assert_error(rita.post_json("/api/v1/shortlists", &json!({"name": "NLP hires"})).await, 409, "conflict", "already")
+        .await;
+    for who in ["ann", "ben"] {
+        let res = rita
+            .put_json(&format!("/api/v1/shortlists/{id}/people/{who}"), &json!({"note": format!("call {who}")}))
+            .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+    assert_error(
+        rita.put_json(&format!("/api/v1/shortlists/{id}/people/nobody"), &json!({})).await,
+        404,
+        "not_found",
+        "agreed",
+    )
+    .await;
+    let got = rita.get_json(&format!("/api/v1/shortlists/{id}")).await;
+    assert_eq!(got["people"].as_array().unwrap().len(), 2);
+    assert_eq!(got["people"][0]["note"], "call ann");
+    assert!(
+        !got.to_string().contains("secret bio") && !got.to_string().contains("@example.org"),
+        "consented fields only"
+    );
+
+    // Ben withdraws: gone from the list at once, and from the export.
+    ben.delete("/api/v1/me/consents/recruiters").await;
+    let got = rita.get_json(&format!("/api/v1/shortlists/{id}")).await;
+    assert_eq!((got["people"].as_array().unwrap().len(), got["withdrawn"].as_i64()), (1, Some(1)));
+    let csv = rita.get(&format!("/api/v1/shortlists/{id}?format=csv")).await.text().await.unwrap();
+    assert!(csv.starts_with("username,") && csv.contains("ann") && !csv.contains("ben"), "{csv}");
+    let views = ann.get_json("/api/v1/me/views").await;
+    assert_eq!(views[0]["what"], "export", "the export is logged for her");
+
+    // A contact request: Ann sees the organisation; the email only after she accepts.
+    let body = json!({"organisation": "Acme Robotics", "message": "We liked your NLP results."});
+    let req: Value = rita.post_json("/api/v1/talent/ann/contact", &body).await.json().await.unwrap();
+    assert_error(rita.post_json("/api/v1/talent/ann/contact", &body).await, 409, "conflict", "pending").await;
+    assert_error(rita.post_json("/api/v1/talent/ben/contact", &body).await, 404, "not_found", "").await;
+    let incoming = ann.get_json("/api/v1/contact-requests").await;
+    assert_eq!(incoming[0]["organisation"], "Acme Robotics");
+    assert!(incoming[0].get("email").is_none());
+    let sent = rita.get_json("/api/v1/contact-requests").await;
+    assert!(sent[0].get("email").is_none(), "no email before acceptance");
+    let rid = req["id"].as_i64().unwrap();
+    assert_eq!(
+        rita.post_empty(&format!("/api/v1/contact-requests/{rid}/accept")).await.status(),
+        404,
+        "only she answers"
+    );
+    assert_eq!(ann.post_empty(&format!("/api/v1/contact-requests/{rid}/accept")).await.status(), 204);
+    let sent = rita.get_json("/api/v1/contact-requests").await;
+    assert_eq!(sent[0]["state"], "accepted");
+    assert_eq!(sent[0]["email"], "ann@example.org");
+    assert_error(ann.get("/api/v1/shortlists").await, 403, "forbidden", "recruiter role").await;
 }
