@@ -58,7 +58,7 @@ pub const JSON_LIMIT: usize = 1 << 20;
         workers::lease_job, workers::worker_blob, workers::heartbeat_job, workers::post_result, workers::fail_job,
         profile::get_profile, profile::put_profile, profile::grant_consent, profile::withdraw_consent,
         profile::search_talent, profile::show_talent, profile::my_views, profile::export_me, profile::delete_me,
-        profile::my_credentials, profile::credential_key,
+        profile::my_credentials, profile::credential_key, profile::get_rankings,
         recruiting::list_shortlists, recruiting::create_shortlist, recruiting::get_shortlist, recruiting::add_to_shortlist,
         recruiting::remove_from_shortlist, recruiting::request_contact, recruiting::list_contact_requests,
         recruiting::answer_contact_request,

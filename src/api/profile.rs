@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/export", get(export_me))
         .route("/me/consents/{kind}", put(grant_consent).delete(withdraw_consent))
         .route("/talent", get(search_talent))
+        .route("/rankings", get(get_rankings))
         .route("/talent/{username}", get(show_talent))
 }
 
@@ -637,4 +638,104 @@ pub async fn credential_key(State(state): State<AppState>) -> AppResult<AppJson<
         alg: "Ed25519".into(),
         public_key: base64::engine::general_purpose::STANDARD.encode(key.verifying_key().to_bytes()),
     }))
+}
+
+/// Rankings query.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+pub struct RankingsQuery {
+    /// `rating` (default: Elo-MMR, μ − 2σ) or `points` (the recent-form board:
+    /// points from the last 365 days).
+    pub by: Option<String>,
+    /// 1-based page.
+    pub page: Option<u32>,
+    /// Rows per page (1-200, default 50).
+    pub per_page: Option<u32>,
+}
+
+/// One row of the global rankings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankingRow {
+    /// 1-based place.
+    pub rank: usize,
+    /// Username.
+    pub username: String,
+    /// Displayed rating μ − 2σ.
+    pub rating: Option<f64>,
+    /// Points, all time.
+    pub points: f64,
+    /// Points from the last 365 days.
+    pub recent_points: f64,
+    /// Gold, silver, bronze.
+    pub medals: [usize; 3],
+    /// Rated tasks entered.
+    pub tasks: usize,
+}
+
+/// A page of the global rankings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rankings {
+    /// `rating` or `points`.
+    pub by: String,
+    /// Everyone ranked.
+    pub total: usize,
+    /// This page.
+    pub page: u32,
+    /// Rows per page.
+    pub per_page: u32,
+    /// The rows.
+    pub people: Vec<RankingRow>,
+}
+
+/// Everyone with final results in rated tasks, by rating or by recent
+/// points. Built from the public boards only (usernames and results), so it
+/// needs no consent; profile details stay behind the consents.
+#[utoipa::path(get, path = "/api/v1/rankings", tag = "talent", params(RankingsQuery),
+    responses((status = 200, body = Rankings), (status = 400, body = ErrorBody)))]
+pub async fn get_rankings(
+    State(state): State<AppState>,
+    AppQuery(q): AppQuery<RankingsQuery>,
+) -> AppResult<AppJson<Rankings>> {
+    Ok(AppJson(rankings(&state, &q).await?))
+}
+
+pub(crate) async fn rankings(state: &AppState, q: &RankingsQuery) -> AppResult<Rankings> {
+    let by = q.by.clone().unwrap_or_else(|| "rating".into());
+    if by != "rating" && by != "points" {
+        return Err(AppError::BadRequest(format!("by must be rating or points, not {by:?}")));
+    }
+    let (page, per_page) = (q.page.unwrap_or(1), q.per_page.unwrap_or(50));
+    if page == 0 || !(1..=200).contains(&per_page) {
+        return Err(AppError::BadRequest("page starts at 1 and per_page is 1-200".into()));
+    }
+    let pool = talent::pool(state).await?;
+    let mut rows: Vec<(&String, &talent::Standing)> = pool
+        .people
+        .iter()
+        .filter(|(name, s)| {
+            !name.starts_with("deleted-") && if by == "rating" { s.rating.is_some() } else { s.recent_points > 0.0 }
+        })
+        .collect();
+    let key = |s: &talent::Standing| if by == "rating" { s.display().unwrap_or(f64::MIN) } else { s.recent_points };
+    rows.sort_by(|a, b| key(b.1).total_cmp(&key(a.1)).then(a.0.cmp(b.0)));
+    let total = rows.len();
+    let people = rows
+        .into_iter()
+        .enumerate()
+        .skip((page as usize - 1) * per_page as usize)
+        .take(per_page as usize)
+        .map(|(i, (name, s))| {
+            let (g, sv, b) = s.medal_counts();
+            RankingRow {
+                rank: i + 1,
+                username: name.clone(),
+                rating: s.display().map(f64::round),
+                points: s.points.round(),
+                recent_points: s.recent_points.round(),
+                medals: [g, sv, b],
+                tasks: s.results.iter().filter(|r| r.rating_after.is_some()).count(),
+            }
+        })
+        .collect();
+    Ok(Rankings { by, total, page, per_page, people })
 }

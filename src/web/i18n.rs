@@ -442,6 +442,9 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Accepting shows your email to that recruiter only; declining tells them no. Either way, nothing else changes.",
         "수락하면 해당 채용 담당자에게만 이메일이 보이며, 거절하면 거절 사실만 전달됩니다. 그 밖에는 아무것도 바뀌지 않습니다.",
     ),
+    ("nav_rankings", "Rankings", "랭킹"),
+    ("recent_form", "Recent form (points, 365 days)", "최근 성적 (포인트, 365일)"),
+    ("rated_tasks", "Rated challenges", "평가 챌린지"),
 ];
 
 /// The messages of `lang`, for templates.

@@ -50,6 +50,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/users/{username}", get(people::profile_page))
         .route("/account/profile", get(people::account_profile_page).post(people::account_profile_submit))
         .route("/talent", get(people::talent_page))
+        .route("/rankings", get(people::rankings_page))
         .route("/account/delete", post(people::delete_account_submit))
         .route("/talent/shortlists", get(people::shortlists_page).post(people::create_shortlist_submit))
         .route("/talent/people/{username}/shortlist", post(people::shortlist_add_submit))
@@ -95,6 +96,7 @@ fn env() -> &'static Environment<'static> {
             ("account_profile.html", include_str!("templates/account_profile.html")),
             ("talent.html", include_str!("templates/talent.html")),
             ("shortlists.html", include_str!("templates/shortlists.html")),
+            ("rankings.html", include_str!("templates/rankings.html")),
         ] {
             env.add_template(name, src).expect("templates parse");
         }

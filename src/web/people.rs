@@ -563,3 +563,43 @@ pub(super) async fn contact_answer_submit(
         Err(e) => super::refused(&page, page.t("contact_requests"), "/account/profile", e),
     }
 }
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct RankingsForm {
+    by: Option<String>,
+    page: Option<u32>,
+}
+
+/// The global rankings: by rating, or the recent-form board by points.
+pub(super) async fn rankings_page(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    headers: HeaderMap,
+    uri: Uri,
+    axum::extract::Query(q): axum::extract::Query<RankingsForm>,
+) -> Result<Response, AppError> {
+    let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
+    let by = if q.by.as_deref() == Some("points") { "points" } else { "rating" };
+    let query = crate::api::profile::RankingsQuery {
+        by: Some(by.into()),
+        page: Some(q.page.unwrap_or(1).max(1)),
+        per_page: Some(50),
+    };
+    let r = crate::api::profile::rankings(&state, &query).await?;
+    let pages = r.total.div_ceil(50).max(1);
+    let rows: Vec<Value> = r
+        .people
+        .iter()
+        .map(|p| {
+            context! {
+                rank => p.rank, username => p.username, rating => p.rating, points => p.points,
+                recent => p.recent_points, gold => p.medals[0], silver => p.medals[1], bronze => p.medals[2], tasks => p.tasks,
+            }
+        })
+        .collect();
+    Ok(page.render(
+        StatusCode::OK,
+        "rankings.html",
+        context! { rows => rows, by => by, total => r.total, rank_page => r.page, rank_pages => pages, base => format!("/rankings?by={by}") },
+    ))
+}

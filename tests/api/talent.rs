@@ -227,6 +227,17 @@ async fn closed_tasks_give_ratings_medals_tiers_and_points() {
     assert_eq!(names(&experts), ["ann", "ben"]);
     assert_error(rita.get("/api/v1/talent?tier=wizard").await, 400, "bad_request", "tier must be").await;
 
+    // The public rankings (by rating, and the recent-form board by points).
+    let r = app.anon().get_json("/api/v1/rankings").await;
+    let order: Vec<&str> = r["people"].as_array().unwrap().iter().map(|p| p["username"].as_str().unwrap()).collect();
+    assert_eq!(order, who.to_vec(), "{r}");
+    assert_eq!(r["people"][0]["tasks"], 2);
+    let p = app.anon().get_json("/api/v1/rankings?by=points").await;
+    assert_eq!(p["people"][0]["username"], "ann");
+    assert_error(app.anon().get("/api/v1/rankings?by=luck").await, 400, "bad_request", "rating or points").await;
+    let html = crate::pages::client().get(app.url("/rankings?by=points")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"rankings\"") && html.contains("href=\"/users/ann\""), "the page lists them");
+
     // The profile page shows them, in both languages.
     let html = crate::pages::client().get(app.url("/users/ann")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"standing\"") && html.contains("gold 2") && html.contains("id=\"history\""), "{html}");
