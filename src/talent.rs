@@ -33,6 +33,12 @@ pub struct TalentFilter {
     pub open_only: bool,
     /// At least this tier.
     pub min_tier: Option<Tier>,
+    /// Entered a closed task of this domain (tabular, vision, nlp, …).
+    pub domain: Option<String>,
+    /// At least one medal of this kind or better.
+    pub medal: Option<Medal>,
+    /// A final result within this many months.
+    pub active_months: Option<u32>,
     /// A displayed rating at least this.
     pub min_rating: Option<f64>,
     /// The order.
@@ -51,6 +57,11 @@ pub enum SortBy {
     Points,
 }
 
+/// A medal by name.
+pub fn medal_named(name: &str) -> Option<Medal> {
+    [Medal::Gold, Medal::Silver, Medal::Bronze].into_iter().find(|m| m.name() == name)
+}
+
 /// A tier by name.
 pub fn tier_named(name: &str) -> Option<Tier> {
     Tier::ALL.into_iter().find(|t| t.name() == name)
@@ -64,6 +75,9 @@ impl From<&TalentQuery> for TalentFilter {
             min_percentile: q.min_percentile,
             open_only: q.open.unwrap_or(false),
             min_tier: q.tier.as_deref().and_then(tier_named),
+            domain: q.domain.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_ascii_lowercase),
+            medal: q.medal.as_deref().and_then(medal_named),
+            active_months: q.active_months,
             min_rating: q.min_rating,
             sort: match q.sort.as_deref() {
                 Some("rating") => SortBy::Rating,
@@ -97,6 +111,8 @@ pub struct FinalResult {
     pub rating_after: Option<f64>,
     /// When the task closed (ms).
     pub closed_at: i64,
+    /// The task's domain (tabular, vision, nlp, …).
+    pub domain: String,
 }
 
 /// One person's standing in the pool.
@@ -220,6 +236,7 @@ async fn compute(state: &AppState, now: i64) -> AppResult<Pool> {
                     points,
                     rating_after: None,
                     closed_at: task.closes_at,
+                    domain: spec.domain.clone(),
                 });
             }
         }
@@ -346,6 +363,16 @@ pub async fn search(state: &AppState, recruiter: &CurrentUser, filter: &TalentFi
         }
         let best = standing.results.first().map(|r| r.percentile);
         if filter.min_percentile.is_some_and(|m| best.is_none_or(|b| b < m)) {
+            continue;
+        }
+        if filter.domain.as_ref().is_some_and(|d| !standing.results.iter().any(|r| r.domain.eq_ignore_ascii_case(d))) {
+            continue;
+        }
+        if filter.medal.is_some_and(|m| !standing.medals.iter().any(|x| x.0 <= m)) {
+            continue;
+        }
+        let since = now - i64::from(filter.active_months.unwrap_or(0)) * 30 * 86_400_000;
+        if filter.active_months.is_some() && !standing.results.iter().any(|r| r.closed_at >= since) {
             continue;
         }
         let tier = standing.tier(profile_complete(&profile));

@@ -284,6 +284,12 @@ pub struct TalentQuery {
     pub open: Option<bool>,
     /// At least this tier: novice, contributor, expert, master, grandmaster.
     pub tier: Option<String>,
+    /// Entered a closed task of this domain (tabular, vision, nlp, …).
+    pub domain: Option<String>,
+    /// At least one medal of this kind or better: gold, silver or bronze.
+    pub medal: Option<String>,
+    /// A final result within this many months.
+    pub active_months: Option<u32>,
     /// A displayed rating (μ − 2σ) at least this.
     pub min_rating: Option<f64>,
     /// percentile (default), rating or points (recent form).
@@ -380,6 +386,9 @@ pub async fn search_talent(
         return Err(AppError::BadRequest(format!(
             "tier must be novice, contributor, expert, master or grandmaster, not {t:?}"
         )));
+    }
+    if let Some(m) = q.medal.as_deref().filter(|m| talent::medal_named(m).is_none()) {
+        return Err(AppError::BadRequest(format!("medal must be gold, silver or bronze, not {m:?}")));
     }
     if let Some(s) = q.sort.as_deref().filter(|s| !matches!(*s, "percentile" | "rating" | "points")) {
         return Err(AppError::BadRequest(format!("sort must be percentile, rating or points, not {s:?}")));

@@ -790,6 +790,15 @@ pub enum TalentCmd {
         /// At least this tier: novice, contributor, expert, master, grandmaster.
         #[arg(long)]
         tier: Option<String>,
+        /// Entered a closed task of this domain (tabular, vision, nlp, …).
+        #[arg(long)]
+        domain: Option<String>,
+        /// At least one medal of this kind or better: gold, silver, bronze.
+        #[arg(long)]
+        medal: Option<String>,
+        /// A final result within this many months.
+        #[arg(long)]
+        active_months: Option<u32>,
         /// A rating (μ − 2σ) at least this.
         #[arg(long)]
         min_rating: Option<f64>,
@@ -877,7 +886,19 @@ impl TalentCmd {
     pub async fn run(self, remote: &Remote) -> CliResult {
         let conn = Conn::new(remote, true)?;
         match self {
-            Self::Search { country, task, min_percentile, open, tier, min_rating, sort, json } => {
+            Self::Search {
+                country,
+                task,
+                min_percentile,
+                open,
+                tier,
+                domain,
+                medal,
+                active_months,
+                min_rating,
+                sort,
+                json,
+            } => {
                 let mut q = url::form_urlencoded::Serializer::new(String::new());
                 q.append_pair("per_page", "200").append_pair("sort", &sort);
                 if let Some(t) = tier {
@@ -885,6 +906,13 @@ impl TalentCmd {
                 }
                 if let Some(r) = min_rating {
                     q.append_pair("min_rating", &r.to_string());
+                }
+                for (k, v) in
+                    [("domain", domain), ("medal", medal), ("active_months", active_months.map(|m| m.to_string()))]
+                {
+                    if let Some(v) = v {
+                        q.append_pair(k, &v);
+                    }
                 }
                 if let Some(c) = country {
                     q.append_pair("country", &c);

@@ -445,6 +445,9 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav_rankings", "Rankings", "랭킹"),
     ("recent_form", "Recent form (points, 365 days)", "최근 성적 (포인트, 365일)"),
     ("rated_tasks", "Rated challenges", "평가 챌린지"),
+    ("domain", "Domain", "분야"),
+    ("medal_at_least", "A medal of at least", "최소 메달"),
+    ("active_months", "Active within months", "최근 활동 (개월)"),
 ];
 
 /// The messages of `lang`, for templates.

@@ -321,6 +321,12 @@ pub(super) struct TalentForm {
     #[serde(default)]
     tier: String,
     #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    medal: String,
+    #[serde(default)]
+    active_months: String,
+    #[serde(default)]
     min_rating: String,
     #[serde(default)]
     sort: String,
@@ -347,6 +353,9 @@ pub(super) async fn talent_page(
         min_percentile,
         open_only: q.open == "yes",
         min_tier: crate::talent::tier_named(q.tier.trim()),
+        domain: Some(q.domain.trim().to_ascii_lowercase()).filter(|d| !d.is_empty()),
+        medal: crate::talent::medal_named(q.medal.trim()),
+        active_months: q.active_months.trim().parse().ok(),
         min_rating: q.min_rating.trim().parse::<f64>().ok(),
         sort: match q.sort.as_str() {
             "rating" => crate::talent::SortBy::Rating,
@@ -395,17 +404,21 @@ pub(super) async fn talent_page(
         .collect();
     let query = context! {
         country => q.country, task => q.task, min_percentile => q.min_percentile, open => q.open == "yes",
-        tier => q.tier, min_rating => q.min_rating, sort => q.sort,
+        tier => q.tier, min_rating => q.min_rating, sort => q.sort, domain => q.domain, medal => q.medal,
+        active_months => q.active_months,
     };
     let base = format!(
-        "/talent?country={}&task={}&min_percentile={}&open={}&tier={}&min_rating={}&sort={}",
+        "/talent?country={}&task={}&min_percentile={}&open={}&tier={}&min_rating={}&sort={}&domain={}&medal={}&active_months={}",
         esc(&q.country),
         esc(&q.task),
         esc(&q.min_percentile),
         esc(&q.open),
         esc(&q.tier),
         esc(&q.min_rating),
-        esc(&q.sort)
+        esc(&q.sort),
+        esc(&q.domain),
+        esc(&q.medal),
+        esc(&q.active_months)
     );
     Ok(page.render(
         if bad_min { StatusCode::BAD_REQUEST } else { StatusCode::OK },

@@ -223,6 +223,10 @@ async fn closed_tasks_give_ratings_medals_tiers_and_points() {
     assert_eq!(eve["medals"], json!([0, 0, 0]));
     let ben = rita.get_json("/api/v1/talent/ben").await;
     assert_eq!(ben["medals"], json!([0, 0, 2]), "rank 2 of 5: bronze (top 2)");
+    assert_eq!(names(&rita.get_json("/api/v1/talent?medal=gold").await), ["ann"]);
+    assert_eq!(names(&rita.get_json("/api/v1/talent?medal=bronze").await), ["ann", "ben"]);
+    assert_eq!(names(&rita.get_json("/api/v1/talent?domain=tabular&active_months=1").await).len(), 5);
+    assert!(names(&rita.get_json("/api/v1/talent?domain=vision").await).is_empty());
     let experts = rita.get_json("/api/v1/talent?tier=expert").await;
     assert_eq!(names(&experts), ["ann", "ben"]);
     assert_error(rita.get("/api/v1/talent?tier=wizard").await, 400, "bad_request", "tier must be").await;
