@@ -182,6 +182,16 @@ pub(super) fn own_scores(rows: &[SubmissionRow], page: &PageCtx) -> Option<Strin
     svg(&series, page.t("chart_mine"), &desc)
 }
 
+/// A person's displayed rating after each rated task.
+pub(super) fn rating_history(points: Vec<(i64, f64)>, page: &PageCtx) -> Option<String> {
+    if points.len() < 2 {
+        return None;
+    }
+    let desc = points.iter().map(|p| format!("{:.0}", p.1)).collect::<Vec<_>>().join(", ");
+    let series = [Series { label: page.t("rating").to_owned(), points, step: true }];
+    svg(&series, page.t("rating_history"), &desc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Series, svg};

@@ -121,7 +121,12 @@ pub(super) async fn profile_page(
             })
             .collect()
     };
+    let mut rating_points: Vec<(i64, f64)> =
+        standing.results.iter().filter_map(|r| Some((r.closed_at, r.rating_after?))).collect();
+    rating_points.sort_by_key(|p| p.0);
+    let rating_chart = super::charts::rating_history(rating_points, &page);
     let standing_ctx = context! {
+        chart => rating_chart,
         rating => standing.display().map(|r| format!("{r:.0}")),
         mu => standing.rating.as_ref().map(|r| format!("{:.0}", r.mu)),
         sigma => standing.rating.as_ref().map(|r| format!("{:.0}", r.sigma)),
