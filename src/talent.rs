@@ -41,6 +41,8 @@ pub struct TalentFilter {
     pub active_months: Option<u32>,
     /// A displayed rating at least this.
     pub min_rating: Option<f64>,
+    /// A displayed rating at most this.
+    pub max_rating: Option<f64>,
     /// The order.
     pub sort: SortBy,
 }
@@ -79,6 +81,7 @@ impl From<&TalentQuery> for TalentFilter {
             medal: q.medal.as_deref().and_then(medal_named),
             active_months: q.active_months,
             min_rating: q.min_rating,
+            max_rating: q.max_rating,
             sort: match q.sort.as_deref() {
                 Some("rating") => SortBy::Rating,
                 Some("points") => SortBy::Points,
@@ -380,7 +383,9 @@ pub async fn search(state: &AppState, recruiter: &CurrentUser, filter: &TalentFi
             continue;
         }
         let rating = standing.display();
-        if filter.min_rating.is_some_and(|m| rating.is_none_or(|r| r < m)) {
+        if filter.min_rating.is_some_and(|m| rating.is_none_or(|r| r < m))
+            || filter.max_rating.is_some_and(|m| rating.is_none_or(|r| r > m))
+        {
             continue;
         }
         out.push(Candidate {

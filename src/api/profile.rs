@@ -292,6 +292,8 @@ pub struct TalentQuery {
     pub active_months: Option<u32>,
     /// A displayed rating (μ − 2σ) at least this.
     pub min_rating: Option<f64>,
+    /// A displayed rating at most this.
+    pub max_rating: Option<f64>,
     /// percentile (default), rating or points (recent form).
     pub sort: Option<String>,
     /// 1-based page.

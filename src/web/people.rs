@@ -362,6 +362,7 @@ pub(super) async fn talent_page(
         medal: crate::talent::medal_named(q.medal.trim()),
         active_months: q.active_months.trim().parse().ok(),
         min_rating: q.min_rating.trim().parse::<f64>().ok(),
+        max_rating: None,
         sort: match q.sort.as_str() {
             "rating" => crate::talent::SortBy::Rating,
             "points" => crate::talent::SortBy::Points,

@@ -224,6 +224,11 @@ async fn closed_tasks_give_ratings_medals_tiers_and_points() {
     let ben = rita.get_json("/api/v1/talent/ben").await;
     assert_eq!(ben["medals"], json!([0, 0, 2]), "rank 2 of 5: bronze (top 2)");
     assert_eq!(names(&rita.get_json("/api/v1/talent?medal=gold").await), ["ann"]);
+    let rated = |u: &str| {
+        by_rating["people"].as_array().unwrap().iter().find(|p| p["username"] == u).unwrap()["rating"].as_f64().unwrap()
+    };
+    let band = format!("/api/v1/talent?sort=rating&min_rating={}&max_rating={}", rated("dan"), rated("ben"));
+    assert_eq!(names(&rita.get_json(&band).await), ["ben", "cat", "dan"], "a rating range");
     assert_eq!(names(&rita.get_json("/api/v1/talent?medal=bronze").await), ["ann", "ben"]);
     assert_eq!(names(&rita.get_json("/api/v1/talent?domain=tabular&active_months=1").await).len(), 5);
     assert!(names(&rita.get_json("/api/v1/talent?domain=vision").await).is_empty());
@@ -362,4 +367,26 @@ async fn recruiters_shortlist_export_and_request_contact_and_people_decide() {
     assert_eq!(sent[0]["state"], "accepted");
     assert_eq!(sent[0]["email"], "ann@example.org");
     assert_error(ann.get("/api/v1/shortlists").await, 403, "forbidden", "recruiter role").await;
+}
+
+#[tokio::test]
+async fn an_unrated_practice_task_gives_no_rating_medals_or_points() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let dir = crate::helpers::copy_demo("diabetes");
+    crate::helpers::edit_toml(dir.path(), |t| {
+        t.replace("slug = \"diabetes\"", "slug = \"practice\"").replace("rated = true", "rated = false")
+    });
+    assert_eq!(admin.upload_bundle(gaic::bundle::pack_dir(dir.path()).unwrap()).await.status(), StatusCode::CREATED);
+    admin.patch_json("/api/v1/tasks/practice", &json!({"published": true})).await;
+    let ann = app.competitor("ann").await;
+    ann.submit_ok("practice", csv_of("id,progression", hidden_labels("diabetes"))).await;
+    assert_eq!(admin.post_empty("/api/v1/tasks/practice/close").await.status(), StatusCode::OK);
+    ann.put("/api/v1/me/consents/recruiters").await;
+    let rita = recruiter(&app, "rita", "KR").await;
+    let shown = rita.get_json("/api/v1/talent/ann").await;
+    assert_eq!(shown["results"], json!(["practice 1/1"]), "the result is listed");
+    assert!(shown["rating"].is_null(), "{shown}");
+    assert_eq!(shown["medals"], json!([0, 0, 0]));
+    assert_eq!(shown["points"], 0.0);
 }
