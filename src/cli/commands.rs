@@ -187,20 +187,15 @@ impl TasksCmd {
                     print_json(&page);
                     return Ok(());
                 }
-                let rows: Vec<Vec<String>> = page["items"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|t| {
-                        vec![
-                            text(&t["slug"]),
-                            text(&t["title"]),
-                            text(&t["state"]),
-                            text(&t["metric"]),
-                            text(&t["closes_at"]),
-                        ]
-                    })
-                    .collect();
+                let rows = rows_of(&page["items"], |t| {
+                    vec![
+                        text(&t["slug"]),
+                        text(&t["title"]),
+                        text(&t["state"]),
+                        text(&t["metric"]),
+                        text(&t["closes_at"]),
+                    ]
+                });
                 table(&["SLUG", "TITLE", "STATE", "METRIC", "CLOSES"], &rows);
             }
             Self::Show { slug, json } => {
@@ -231,12 +226,7 @@ impl TasksCmd {
                     text(&r["team_size_cap"])
                 );
                 println!("\n{}\n", text(&t["statement"]).trim());
-                let rows: Vec<Vec<String>> = t["files"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|f| vec![text(&f["path"]), text(&f["size"])])
-                    .collect();
+                let rows = rows_of(&t["files"], |f| vec![text(&f["path"]), text(&f["size"])]);
                 table(&["FILE", "BYTES"], &rows);
             }
             Self::Download { slug, path } => download(remote, &slug, path).await?,
@@ -359,20 +349,15 @@ async fn rescore(remote: &Remote, slug: &str, labels: Option<&Path>, apply: bool
         return Ok(());
     }
     let fmt_rank = |v: &Value| v.as_u64().map_or_else(|| "–".to_owned(), |r| r.to_string());
-    let rows: Vec<Vec<String>> = r["changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            vec![
-                text(&c["team"]),
-                format!("{} → {}", fmt_rank(&c["public_rank"][0]), fmt_rank(&c["public_rank"][1])),
-                format!("{} → {}", text(&c["public_score"][0]), text(&c["public_score"][1])),
-                format!("{} → {}", fmt_rank(&c["private_rank"][0]), fmt_rank(&c["private_rank"][1])),
-                if c["changed"] == true { "*".into() } else { String::new() },
-            ]
-        })
-        .collect();
+    let rows = rows_of(&r["changes"], |c| {
+        vec![
+            text(&c["team"]),
+            format!("{} → {}", fmt_rank(&c["public_rank"][0]), fmt_rank(&c["public_rank"][1])),
+            format!("{} → {}", text(&c["public_score"][0]), text(&c["public_score"][1])),
+            format!("{} → {}", fmt_rank(&c["private_rank"][0]), fmt_rank(&c["private_rank"][1])),
+            if c["changed"] == true { "*".into() } else { String::new() },
+        ]
+    });
     table(&["TEAM", "PUBLIC RANK", "PUBLIC SCORE", "PRIVATE RANK", "CHANGED"], &rows);
     let n = text(&r["submissions"]);
     if r["applied"] == true {
@@ -522,23 +507,18 @@ pub async fn submissions(remote: &Remote, slug: &str, json: bool) -> CliResult {
         print_json(&page);
         return Ok(());
     }
-    let rows: Vec<Vec<String>> = page["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|s| {
-            vec![
-                text(&s["id"]),
-                text(&s["created_at"]),
-                text(&s["kind"]),
-                text(&s["status"]),
-                text(&s["public_score"]),
-                text(&s["private_score"]),
-                if s["selected"] == true { "✓".into() } else { String::new() },
-                text(&s["message"]),
-            ]
-        })
-        .collect();
+    let rows = rows_of(&page["items"], |s| {
+        vec![
+            text(&s["id"]),
+            text(&s["created_at"]),
+            text(&s["kind"]),
+            text(&s["status"]),
+            text(&s["public_score"]),
+            text(&s["private_score"]),
+            if s["selected"] == true { "✓".into() } else { String::new() },
+            text(&s["message"]),
+        ]
+    });
     table(&["ID", "SUBMITTED", "KIND", "STATUS", "PUBLIC", "PRIVATE", "FINAL", "MESSAGE"], &rows);
     Ok(())
 }
@@ -582,11 +562,7 @@ impl LeaderboardArgs {
         let conn = Conn::new(remote, false)?;
         let base = format!("/api/v1/tasks/{}/leaderboard?board={}", self.slug, self.board);
         if self.csv {
-            let res = conn.send(true, || conn.req(Method::GET, &format!("{base}&format=csv"))).await?;
-            if !res.status().is_success() {
-                return Err(json_of(res).await.err().unwrap_or_else(|| CliError::new("failed")));
-            }
-            print!("{}", res.text().await?);
+            print!("{}", fetch_text(&conn, &format!("{base}&format=csv")).await?);
             return Ok(());
         }
         let b = conn.get(&format!("{base}&per_page={}", self.top.clamp(1, 500))).await?;
@@ -595,26 +571,21 @@ impl LeaderboardArgs {
             return Ok(());
         }
         let closed = b["closed"] == true;
-        let rows: Vec<Vec<String>> = b["entries"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| {
-                let team =
-                    if e["baseline"] == true { format!("{} (baseline)", text(&e["team"])) } else { text(&e["team"]) };
-                let moved = match e["movement"].as_i64() {
-                    Some(0) => "=".into(),
-                    Some(m) if m > 0 => format!("▲{m}"),
-                    Some(m) => format!("▼{}", -m),
-                    None => String::new(),
-                };
-                let mut row = vec![text(&e["rank"]), team, text(&e["score"]), text(&e["entries"])];
-                if closed {
-                    row.push(moved);
-                }
-                row
-            })
-            .collect();
+        let rows = rows_of(&b["entries"], |e| {
+            let team =
+                if e["baseline"] == true { format!("{} (baseline)", text(&e["team"])) } else { text(&e["team"]) };
+            let moved = match e["movement"].as_i64() {
+                Some(0) => "=".into(),
+                Some(m) if m > 0 => format!("▲{m}"),
+                Some(m) => format!("▼{}", -m),
+                None => String::new(),
+            };
+            let mut row = vec![text(&e["rank"]), team, text(&e["score"]), text(&e["entries"])];
+            if closed {
+                row.push(moved);
+            }
+            row
+        });
         let mut head = vec!["RANK", "TEAM", "SCORE", "ENTRIES"];
         if closed {
             head.push("MOVE");
@@ -708,12 +679,9 @@ impl TeamCmd {
                     print_json(&list);
                     return Ok(());
                 }
-                let rows: Vec<Vec<String>> = list
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|i| vec![text(&i["id"]), text(&i["task"]), text(&i["team"]), text(&i["invited_by"])])
-                    .collect();
+                let rows = rows_of(&list, |i| {
+                    vec![text(&i["id"]), text(&i["task"]), text(&i["team"]), text(&i["invited_by"])]
+                });
                 table(&["ID", "TASK", "TEAM", "FROM"], &rows);
                 return Ok(());
             }
@@ -752,20 +720,9 @@ pub async fn queue(remote: &Remote, slug: &str, json: bool) -> CliResult {
         text(&q["running"]),
         text(&q["finished_last_hour"])
     );
-    let rows: Vec<Vec<String>> = q["jobs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|j| {
-            vec![
-                text(&j["submission_id"]),
-                text(&j["team"]),
-                text(&j["state"]),
-                text(&j["attempts"]),
-                text(&j["worker"]),
-            ]
-        })
-        .collect();
+    let rows = rows_of(&q["jobs"], |j| {
+        vec![text(&j["submission_id"]), text(&j["team"]), text(&j["state"]), text(&j["attempts"]), text(&j["worker"])]
+    });
     table(&["SUBMISSION", "TEAM", "STATE", "ATTEMPTS", "WORKER"], &rows);
     Ok(())
 }
@@ -931,26 +888,21 @@ impl TalentCmd {
                     print_json(&page);
                     return Ok(());
                 }
-                let rows: Vec<Vec<String>> = page["people"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|p| {
-                        let best = p["best_percentile"].as_f64().map(|b| format!("{b:.1}")).unwrap_or_default();
-                        let results: Vec<String> = p["results"].as_array().into_iter().flatten().map(text).collect();
-                        let m = &p["medals"];
-                        vec![
-                            text(&p["username"]),
-                            text(&p["display_name"]),
-                            text(&p["country"]),
-                            p["rating"].as_f64().map(|r| format!("{r:.0}")).unwrap_or_default(),
-                            text(&p["tier"]),
-                            format!("{}/{}/{}", text(&m[0]), text(&m[1]), text(&m[2])),
-                            best,
-                            results.join(", "),
-                        ]
-                    })
-                    .collect();
+                let rows = rows_of(&page["people"], |p| {
+                    let best = p["best_percentile"].as_f64().map(|b| format!("{b:.1}")).unwrap_or_default();
+                    let results: Vec<String> = p["results"].as_array().into_iter().flatten().map(text).collect();
+                    let m = &p["medals"];
+                    vec![
+                        text(&p["username"]),
+                        text(&p["display_name"]),
+                        text(&p["country"]),
+                        p["rating"].as_f64().map(|r| format!("{r:.0}")).unwrap_or_default(),
+                        text(&p["tier"]),
+                        format!("{}/{}/{}", text(&m[0]), text(&m[1]), text(&m[2])),
+                        best,
+                        results.join(", "),
+                    ]
+                });
                 table(&["USERNAME", "NAME", "COUNTRY", "RATING", "TIER", "G/S/B", "BEST %", "RESULTS"], &rows);
                 println!("{} people · ratings inform, people decide", text(&page["total"]));
             }
@@ -971,21 +923,16 @@ impl TalentCmd {
                     print_json(&list);
                     return Ok(());
                 }
-                let rows: Vec<Vec<String>> = list
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|r| {
-                        vec![
-                            text(&r["id"]),
-                            text(&r["recruiter"]),
-                            text(&r["username"]),
-                            text(&r["organisation"]),
-                            text(&r["state"]),
-                            text(&r["email"]),
-                        ]
-                    })
-                    .collect();
+                let rows = rows_of(&list, |r| {
+                    vec![
+                        text(&r["id"]),
+                        text(&r["recruiter"]),
+                        text(&r["username"]),
+                        text(&r["organisation"]),
+                        text(&r["state"]),
+                        text(&r["email"]),
+                    ]
+                });
                 table(&["ID", "FROM", "TO", "ORGANISATION", "STATE", "EMAIL"], &rows);
             }
             Self::Answer { id, answer } => {
@@ -1186,12 +1133,7 @@ async fn shortlist(conn: &Conn, cmd: ShortlistCmd) -> CliResult {
     match cmd {
         ShortlistCmd::List => {
             let lists = conn.get("/api/v1/shortlists").await?;
-            let rows: Vec<Vec<String>> = lists
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|l| vec![text(&l["id"]), text(&l["name"]), text(&l["people"])])
-                .collect();
+            let rows = rows_of(&lists, |l| vec![text(&l["id"]), text(&l["name"]), text(&l["people"])]);
             table(&["ID", "NAME", "PEOPLE"], &rows);
         }
         ShortlistCmd::Create { name } => {
@@ -1210,12 +1152,7 @@ async fn shortlist(conn: &Conn, cmd: ShortlistCmd) -> CliResult {
         }
         ShortlistCmd::Show { id, csv, json } => {
             if csv {
-                let res =
-                    conn.send(true, || conn.req(Method::GET, &format!("/api/v1/shortlists/{id}?format=csv"))).await?;
-                if !res.status().is_success() {
-                    return Err(json_of(res).await.err().unwrap_or_else(|| CliError::new("failed")));
-                }
-                print!("{}", res.text().await?);
+                print!("{}", fetch_text(conn, &format!("/api/v1/shortlists/{id}?format=csv")).await?);
                 return Ok(());
             }
             let l = conn.get(&format!("/api/v1/shortlists/{id}")).await?;
@@ -1223,20 +1160,15 @@ async fn shortlist(conn: &Conn, cmd: ShortlistCmd) -> CliResult {
                 print_json(&l);
                 return Ok(());
             }
-            let rows: Vec<Vec<String>> = l["people"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| {
-                    vec![
-                        text(&p["username"]),
-                        text(&p["affiliation"]),
-                        text(&p["tier"]),
-                        text(&p["rating"]),
-                        text(&p["note"]),
-                    ]
-                })
-                .collect();
+            let rows = rows_of(&l["people"], |p| {
+                vec![
+                    text(&p["username"]),
+                    text(&p["affiliation"]),
+                    text(&p["tier"]),
+                    text(&p["rating"]),
+                    text(&p["note"]),
+                ]
+            });
             table(&["USERNAME", "AFFILIATION", "TIER", "RATING", "NOTE"], &rows);
             if l["withdrawn"].as_u64().unwrap_or(0) > 0 {
                 println!("{} left out: they withdrew consent.", text(&l["withdrawn"]));
@@ -1244,4 +1176,18 @@ async fn shortlist(conn: &Conn, cmd: ShortlistCmd) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// Table rows from a JSON array, one per item.
+fn rows_of(items: &Value, row: impl Fn(&Value) -> Vec<String>) -> Vec<Vec<String>> {
+    items.as_array().into_iter().flatten().map(row).collect()
+}
+
+/// GET a text body (a CSV export), or the server's error.
+async fn fetch_text(conn: &Conn, path: &str) -> CliResult<String> {
+    let res = conn.send(true, || conn.req(Method::GET, path)).await?;
+    if !res.status().is_success() {
+        return Err(json_of(res).await.err().unwrap_or_else(|| CliError::new("the server refused")));
+    }
+    Ok(res.text().await?)
 }
