@@ -108,13 +108,23 @@ pub struct NewSubmission<'a> {
     pub idempotency_key: Option<&'a str>,
 }
 
+/// A nullable float as two always-typed bind values: the number (0 when
+/// absent) and a 1/0 presence flag, read back with
+/// `CASE WHEN flag = 1 THEN value END`. sqlx's Any driver binds a NULL f64
+/// as float4 on PostgreSQL, so a statement first prepared with a NULL would
+/// later refuse a real score (22P03); this way the types never change.
+fn nullable(v: Option<f64>) -> (f64, i64) {
+    (v.unwrap_or(0.0), i64::from(v.is_some()))
+}
+
 /// Inserts a submission; returns its id.
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, s: &NewSubmission<'_>, now: i64) -> sqlx::Result<i64> {
     let scored_at = (s.status == "scored").then_some(now);
     sqlx::query_scalar(
         "INSERT INTO submissions (task_id, team_id, user_id, kind, message, file_name, blob_hash, size, status,
                                   public_score, private_score, late, counted, created_at, scored_at, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14, $15) RETURNING submission_id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $16 = 1 THEN $10 END, CASE WHEN $17 = 1 THEN $11 END,
+                 $12, 1, $13, $14, $15) RETURNING submission_id",
     )
     .bind(s.task_id)
     .bind(s.team_id)
@@ -125,12 +135,14 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, s: &NewSubmission
     .bind(s.blob_hash)
     .bind(s.size)
     .bind(s.status)
-    .bind(s.public_score)
-    .bind(s.private_score)
+    .bind(nullable(s.public_score).0)
+    .bind(nullable(s.private_score).0)
     .bind(i64::from(s.late))
     .bind(now)
     .bind(scored_at)
     .bind(s.idempotency_key)
+    .bind(nullable(s.public_score).1)
+    .bind(nullable(s.private_score).1)
     .fetch_one(ex)
     .await
 }
@@ -274,15 +286,18 @@ pub async fn set_scores<'e>(
 ) -> sqlx::Result<()> {
     let status = if error.is_some() { "failed" } else { "scored" };
     sqlx::query(
-        "UPDATE submissions SET public_score = $2, private_score = $3, error = $4, status = $5, scored_at = $6
+        "UPDATE submissions SET public_score = CASE WHEN $7 = 1 THEN $2 END, private_score = CASE WHEN $8 = 1 THEN $3 END,
+                error = $4, status = $5, scored_at = $6
          WHERE submission_id = $1",
     )
     .bind(id)
-    .bind(public)
-    .bind(private)
+    .bind(nullable(public).0)
+    .bind(nullable(private).0)
     .bind(error)
     .bind(status)
     .bind(now)
+    .bind(nullable(public).1)
+    .bind(nullable(private).1)
     .execute(ex)
     .await
     .map(|_| ())
@@ -399,7 +414,8 @@ pub async fn finish_run<'e>(
     now: i64,
 ) -> sqlx::Result<bool> {
     let res = sqlx::query(
-        "UPDATE submissions SET status = $2, public_score = $3, private_score = $4, error = $5, verdict = $6,
+        "UPDATE submissions SET status = $2, public_score = CASE WHEN $13 = 1 THEN $3 END,
+                private_score = CASE WHEN $14 = 1 THEN $4 END, error = $5, verdict = $6,
                 fuel_used = $7, peak_memory_bytes = $8, wall_ms = $9, run_log = $10, scored_at = $11,
                 predictions_hash = $12,
                 counted = CASE WHEN $2 = 'platform_error' THEN 0 ELSE counted END
@@ -407,8 +423,8 @@ pub async fn finish_run<'e>(
     )
     .bind(id)
     .bind(r.status)
-    .bind(r.public)
-    .bind(r.private)
+    .bind(nullable(r.public).0)
+    .bind(nullable(r.private).0)
     .bind(r.error.as_deref())
     .bind(r.verdict.as_deref())
     .bind(r.fuel_used)
@@ -417,6 +433,8 @@ pub async fn finish_run<'e>(
     .bind(r.log.as_deref())
     .bind(now)
     .bind(r.predictions_hash.as_deref())
+    .bind(nullable(r.public).1)
+    .bind(nullable(r.private).1)
     .execute(ex)
     .await?;
     Ok(res.rows_affected() > 0)

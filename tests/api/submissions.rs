@@ -184,3 +184,39 @@ async fn submissions_follow_the_schedule_and_late_ones_are_never_ranked() {
     assert!(board["entries"][0]["score"].as_f64().unwrap() < 0.5, "the late perfect score is not ranked");
     assert_error(admin.post_empty("/api/v1/tasks/digits/close").await, 409, "conflict", "already closed").await;
 }
+
+/// On PostgreSQL, sqlx's Any driver declares a NULL f64 as float4; a
+/// statement first prepared on a connection with a missing score must still
+/// take a real score afterwards (and the other way round).
+#[tokio::test]
+async fn scores_and_missing_scores_share_one_prepared_statement() {
+    let app = TestApp::spawn().await;
+    let ann = app.competitor("ann").await;
+    let first = ann
+        .submit_ok("diabetes", crate::helpers::csv_of("id,progression", crate::helpers::hidden_labels("diabetes")))
+        .await;
+    let pool = &app.state.db.pool;
+    let row = gaic::db::submissions::by_id(pool, first["submission"]["id"].as_i64().unwrap()).await.unwrap().unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    for score in [None, Some(0.5), None, Some(0.25)] {
+        let new = gaic::db::submissions::NewSubmission {
+            task_id: row.task_id,
+            team_id: row.team_id,
+            user_id: row.user_id,
+            kind: "predictions",
+            message: "",
+            file_name: "p.csv",
+            blob_hash: &row.blob_hash,
+            size: 1,
+            status: if score.is_some() { "scored" } else { "queued" },
+            public_score: score,
+            private_score: score,
+            late: false,
+            idempotency_key: None,
+        };
+        let id = gaic::db::submissions::insert(&mut *conn, &new, gaic::db::now_ms()).await.unwrap();
+        gaic::db::submissions::set_scores(&mut *conn, id, score, score, None, gaic::db::now_ms()).await.unwrap();
+        let back = gaic::db::submissions::by_id(&mut *conn, id).await.unwrap().unwrap();
+        assert_eq!(back.public_score, score);
+    }
+}
