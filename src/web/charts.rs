@@ -178,7 +178,7 @@ pub(super) fn own_scores(rows: &[SubmissionRow], page: &PageCtx) -> Option<Strin
         .collect();
     scored.sort_by_key(|p| p.0);
     let desc = format!("{} {}", scored.len(), page.t("chart_points"));
-    let series = [Series { label: page.t("chart_mine").to_owned(), points: scored, step: false }];
+    let series = [Series { label: page.t("chart_you").to_owned(), points: scored, step: false }];
     svg(&series, page.t("chart_mine"), &desc)
 }
 

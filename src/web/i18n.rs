@@ -448,6 +448,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("domain", "Domain", "분야"),
     ("medal_at_least", "A medal of at least", "최소 메달"),
     ("active_months", "Active within months", "최근 활동 (개월)"),
+    ("chart_you", "you", "나"),
 ];
 
 /// The messages of `lang`, for templates.
