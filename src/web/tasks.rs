@@ -70,13 +70,13 @@ pub(super) async fn task_page(
     Query(q): Query<TabQuery>,
 ) -> Result<Response, AppError> {
     let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
-    task_view(&state, &page, viewer.0.as_ref(), &slug, q, SubmitOutcome::default()).await
+    task_view(&state, &page, viewer.0.as_ref(), &slug, q, TabOutcome::default()).await
 }
 
 /// What a refused form on a tab shows next to it: the problems, and what
 /// was typed (kept).
 #[derive(Debug, Default)]
-pub(super) struct SubmitOutcome {
+pub(super) struct TabOutcome {
     pub status: Option<StatusCode>,
     pub summary: String,
     pub problems: Vec<Problem>,
@@ -105,7 +105,7 @@ pub(super) async fn task_view(
     viewer: Option<&CurrentUser>,
     slug: &str,
     q: TabQuery,
-    outcome: SubmitOutcome,
+    outcome: TabOutcome,
 ) -> Result<Response, AppError> {
     let row = match tasks::by_slug(&state.db.pool, slug).await? {
         Some(r) if visible_to(&r, viewer) => r,
@@ -307,13 +307,13 @@ pub(super) async fn submit_form(
         Err(AppError::Invalid { message: summary, details, .. }) => {
             let details = if details.is_empty() { vec![Problem::new("", "", summary.clone())] } else { details };
             let outcome =
-                SubmitOutcome { status: Some(StatusCode::UNPROCESSABLE_ENTITY), summary, problems: details, message };
+                TabOutcome { status: Some(StatusCode::UNPROCESSABLE_ENTITY), summary, problems: details, message };
             task_view(&state, &page, Some(&me), &slug, q(), outcome).await
         }
         Err(e @ (AppError::TooManyRequests(_) | AppError::Forbidden(_) | AppError::Conflict(_))) => {
             let status = e.status();
             let problems = vec![Problem::new("", "", e.to_string())];
-            let outcome = SubmitOutcome { status: Some(status), summary: String::new(), problems, message };
+            let outcome = TabOutcome { status: Some(status), summary: String::new(), problems, message };
             task_view(&state, &page, Some(&me), &slug, q(), outcome).await
         }
         Err(e) => Err(e),

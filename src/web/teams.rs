@@ -71,7 +71,7 @@ async fn on_team_tab(
         }
         other => other.to_string(),
     };
-    let outcome = super::tasks::SubmitOutcome {
+    let outcome = super::tasks::TabOutcome {
         status: Some(status),
         summary: String::new(),
         problems: vec![crate::error::Problem::new("", "", message)],
