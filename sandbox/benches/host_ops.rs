@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use gaic_sandbox::tensor::{self, CpuBackend, DeviceChoice, TensorBackend};
+use gaic_sandbox::tensor::{self, CpuBackend, Deadline, DeviceChoice, TensorBackend};
 
 fn bench(c: &mut Criterion) {
     let gpu = tensor::select(DeviceChoice::Cuda).ok();
@@ -20,11 +20,11 @@ fn bench(c: &mut Criterion) {
         let b = a.clone();
         g.throughput(Throughput::Elements((2 * n * n * n) as u64));
         g.bench_with_input(BenchmarkId::new("cpu", n), &n, |bch, &n| {
-            bch.iter(|| CpuBackend.matmul(black_box(&a), &b, n, n, n))
+            bch.iter(|| CpuBackend.matmul(black_box(&a), &b, n, n, n, &Deadline::NONE))
         });
         if let Some((gpu, _)) = &gpu {
             g.bench_with_input(BenchmarkId::new("cuda", n), &n, |bch, &n| {
-                bch.iter(|| gpu.matmul(black_box(&a), &b, n, n, n))
+                bch.iter(|| gpu.matmul(black_box(&a), &b, n, n, n, &Deadline::NONE))
             });
         }
     }

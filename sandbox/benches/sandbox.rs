@@ -16,7 +16,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use gaic_sandbox::tensor::{CpuBackend, TensorBackend};
+use gaic_sandbox::tensor::{CpuBackend, Deadline, TensorBackend};
 use gaic_sandbox::{Limits, Sandbox, SandboxConfig, Verdict};
 
 mod kernels {
@@ -49,11 +49,11 @@ fn native_mlp(x: &[f32], w: &[f32], rows: usize) -> Vec<f32> {
     let (b1, rest) = rest.split_at(32);
     let (w2, b2) = rest.split_at(32 * 10);
     let x: Vec<f32> = x.iter().map(|v| v / 16.0).collect();
-    let mut h = CpuBackend.matmul(&x, w1, rows, 64, 32);
+    let mut h = CpuBackend.matmul(&x, w1, rows, 64, 32, &Deadline::NONE).expect("no deadline");
     for (i, v) in h.iter_mut().enumerate() {
         *v = (*v + b1[i % 32]).max(0.0);
     }
-    let mut y = CpuBackend.matmul(&h, w2, rows, 32, 10);
+    let mut y = CpuBackend.matmul(&h, w2, rows, 32, 10, &Deadline::NONE).expect("no deadline");
     for (i, v) in y.iter_mut().enumerate() {
         *v += b2[i % 10];
     }

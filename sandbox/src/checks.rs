@@ -171,6 +171,21 @@ pub fn check(bytes: &[u8], max_bytes: usize, max_functions: u32, memory_cap: u64
                     info.initial_memory_bytes = m.initial.saturating_mul(65536);
                 }
             }
+            Payload::TableSection(reader) => {
+                for t in reader {
+                    let t = t.map_err(|e| invalid(e.message().to_owned()))?;
+                    if t.ty.initial > crate::host::TABLE_CAP as u64 {
+                        return Err(CheckError {
+                            verdict: Verdict::MemoryLimit,
+                            message: format!(
+                                "the module's initial table has {} elements; at most {} are allowed",
+                                t.ty.initial,
+                                crate::host::TABLE_CAP
+                            ),
+                        });
+                    }
+                }
+            }
             Payload::ExportSection(reader) => {
                 for e in reader {
                     let e = e.map_err(|e| invalid(e.message().to_owned()))?;

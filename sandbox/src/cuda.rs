@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use cudarc::cublas::{CudaBlas, Gemm, GemmConfig, sys::cublasOperation_t};
 use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg};
 
-use crate::tensor::{CpuBackend, Tensor, TensorBackend};
+use crate::tensor::{CpuBackend, Deadline, Interrupted, Tensor, TensorBackend};
 
 const CONV2D: &str = r#"
 extern "C" __global__ void conv2d(const float* x, const float* w, float* y,
@@ -159,11 +159,37 @@ impl TensorBackend for CudaBackend {
         self.name.clone()
     }
 
-    fn matmul(&self, a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
-        self.try_matmul(a, b, m, k, n).unwrap_or_else(|_| CpuBackend.matmul(a, b, m, k, n))
+    // One kernel launch is the unit of work on the GPU: the deadline is
+    // looked at before it (the op's size is bounded by the memory cap).
+    fn matmul(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        deadline: &Deadline,
+    ) -> Result<Vec<f32>, Interrupted> {
+        deadline.check()?;
+        match self.try_matmul(a, b, m, k, n) {
+            Ok(out) => Ok(out),
+            Err(_) => CpuBackend.matmul(a, b, m, k, n, deadline),
+        }
     }
 
-    fn conv2d(&self, x: &Tensor, w: &Tensor, stride: usize, pad: usize, out: [usize; 4]) -> Vec<f32> {
-        self.try_conv2d(x, w, stride, pad, out).unwrap_or_else(|_| CpuBackend.conv2d(x, w, stride, pad, out))
+    fn conv2d(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        stride: usize,
+        pad: usize,
+        out: [usize; 4],
+        deadline: &Deadline,
+    ) -> Result<Vec<f32>, Interrupted> {
+        deadline.check()?;
+        match self.try_conv2d(x, w, stride, pad, out) {
+            Ok(y) => Ok(y),
+            Err(_) => CpuBackend.conv2d(x, w, stride, pad, out, deadline),
+        }
     }
 }

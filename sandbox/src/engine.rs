@@ -112,12 +112,25 @@ impl Drop for Sandbox {
 /// The engine configuration; the compile worker builds the same one.
 pub(crate) fn engine_config(config: &SandboxConfig) -> Config {
     let mut c = Config::new();
+    // Exactly the WebAssembly 2.0 features the pre-check accepts
+    // (`checks::features`): wasmtime 48 turns on a few later proposals by
+    // default, which are switched off here so that the engine could not
+    // run what the pre-check would refuse.
     c.consume_fuel(true)
         .epoch_interruption(true)
         .wasm_simd(true)
+        .wasm_bulk_memory(true)
+        .wasm_multi_value(true)
         .wasm_relaxed_simd(false)
         .wasm_multi_memory(false)
         .wasm_memory64(false)
+        .wasm_tail_call(false)
+        .wasm_extended_const(false)
+        .wasm_wide_arithmetic(false)
+        .wasm_custom_page_sizes(false)
+        .wasm_branch_hinting(false)
+        .wasm_gc(false)
+        .wasm_stack_switching(false)
         .cranelift_nan_canonicalization(true)
         .cranelift_opt_level(OptLevel::Speed)
         .max_wasm_stack(1 << 20);
@@ -196,15 +209,15 @@ impl Sandbox {
 
     /// Pre-checks and compiles a module (cached by content hash). On
     /// failure, the report that a run would have given.
-    pub fn compile(&self, bytes: &[u8], memory_cap: u64) -> Result<CompiledModel, RunReport> {
+    pub fn compile(&self, bytes: &[u8], memory_cap: u64) -> Result<CompiledModel, Box<RunReport>> {
         let hash = hex(&Sha256::digest(bytes));
         if let Some(m) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&hash)
             && m.info.initial_memory_bytes <= memory_cap
         {
             return Ok(m.clone());
         }
-        let info = self.check(bytes, memory_cap).map_err(|(v, m)| RunReport::rejected(v, m))?;
-        let module = self.build(bytes, &hash).map_err(|m| RunReport::rejected(Verdict::InvalidModule, m))?;
+        let info = self.check(bytes, memory_cap).map_err(|(v, m)| Box::new(RunReport::rejected(v, m)))?;
+        let module = self.build(bytes, &hash).map_err(|m| Box::new(RunReport::rejected(Verdict::InvalidModule, m)))?;
         let model = CompiledModel { module, hash: hash.clone(), info };
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= self.config.cache_entries
@@ -268,7 +281,7 @@ impl Sandbox {
     ) -> RunReport {
         match self.compile(bytes, limits.memory_bytes) {
             Ok(model) => self.run(&model, inputs, cols, out_cols, limits),
-            Err(report) => report,
+            Err(report) => *report,
         }
     }
 }

@@ -4,20 +4,30 @@
 //! Every guest pointer and length is checked with overflow-safe 64-bit
 //! arithmetic before memory is touched; a bad one, an unknown handle or a
 //! shape mismatch ends the run with a `trap` verdict and a message, never a
-//! host panic. Each op charges fuel for its work (from shapes alone) before
-//! doing it, and host tensors count against the run's memory cap. No op ever
-//! calls back into wasm.
+//! host panic. No op ever calls back into wasm.
+//!
+//! The order inside every op is fixed, so a hostile model cannot make the
+//! host spend before it is refused: (1) check the shapes, (2) compute the
+//! output's size and *reserve* it against the per-tensor limit, the live
+//! tensor count and the run's tensor memory cap, (3) charge the fuel (a flat
+//! [`HOST_CALL_FEE`] plus the op's work, from shapes alone), and only then
+//! (4) allocate and compute. Long kernels work in chunks and look at the
+//! run's wall-clock [`Deadline`] between them. Handles are slots with a free
+//! list: lookup and free are O(1).
 
 use std::sync::Arc;
 
 use wasmtime::{Caller, Extern, Linker, ResourceLimiter};
 
-use crate::tensor::{Cost, Tensor, TensorBackend};
+use crate::tensor::{CHUNK_FLOPS, Cost, Deadline, Interrupted, Tensor, TensorBackend};
 
 /// Most elements one host tensor may hold.
 pub(crate) const MAX_TENSOR_ELEMENTS: u64 = 1 << 26;
 /// Most live host tensors in one run.
 pub(crate) const MAX_TENSORS: usize = 4096;
+/// Fuel every host call costs on top of its work (documented in ABI.md), so
+/// that a loop of cheap calls ends `out_of_fuel` like any other loop.
+pub const HOST_CALL_FEE: u64 = 100;
 
 /// Why a host call ended the run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,6 +38,9 @@ pub(crate) enum HostError {
     /// Host tensors would exceed the memory cap.
     #[error("{0}")]
     MemoryLimit(String),
+    /// The wall clock ran out inside an op.
+    #[error("the wall clock ran out in host op {0}")]
+    Timeout(&'static str),
     /// A bad pointer, handle, shape or argument.
     #[error("{0}")]
     Bad(String),
@@ -42,6 +55,9 @@ pub(crate) struct Limiter {
     pub(crate) table_cap: usize,
     pub(crate) table_denied: Option<usize>,
 }
+
+/// Most table elements a model may have (also checked before compiling).
+pub(crate) const TABLE_CAP: usize = 10_000;
 
 impl ResourceLimiter for Limiter {
     fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
@@ -78,26 +94,51 @@ impl ResourceLimiter for Limiter {
 #[derive(Debug)]
 pub(crate) struct RunState {
     pub(crate) limiter: Limiter,
-    pub(crate) tensors: Vec<Option<Tensor>>,
+    /// Tensor slots; a handle is an index.
+    tensors: Vec<Option<Tensor>>,
+    /// Empty slots, reused before the vector grows.
+    free: Vec<usize>,
+    /// Live tensors.
+    live: usize,
+    /// Bytes of live tensors plus reservations not yet filled.
     pub(crate) tensor_bytes: u64,
     pub(crate) peak_tensor_bytes: u64,
     pub(crate) log: String,
     pub(crate) log_cap: usize,
     pub(crate) log_dropped: u64,
     pub(crate) backend: Arc<dyn TensorBackend>,
+    pub(crate) deadline: Deadline,
+}
+
+/// Room for one op's output, taken from the run's cap before the op
+/// allocates; [`RunState::store`] turns it into a live tensor.
+#[derive(Debug)]
+#[must_use]
+pub(crate) struct Reservation {
+    bytes: u64,
+}
+
+impl Reservation {
+    /// The reserved bytes, using the reservation up.
+    fn into_bytes(self) -> u64 {
+        self.bytes
+    }
 }
 
 impl RunState {
-    pub(crate) fn new(memory_cap: u64, log_cap: usize, backend: Arc<dyn TensorBackend>) -> Self {
+    pub(crate) fn new(memory_cap: u64, log_cap: usize, backend: Arc<dyn TensorBackend>, deadline: Deadline) -> Self {
         Self {
-            limiter: Limiter { memory_cap, peak: 0, denied: None, table_cap: 10_000, table_denied: None },
+            limiter: Limiter { memory_cap, peak: 0, denied: None, table_cap: TABLE_CAP, table_denied: None },
             tensors: Vec::new(),
+            free: Vec::new(),
+            live: 0,
             tensor_bytes: 0,
             peak_tensor_bytes: 0,
             log: String::new(),
             log_cap,
             log_dropped: 0,
             backend,
+            deadline,
         }
     }
 
@@ -109,25 +150,42 @@ impl RunState {
             .ok_or_else(|| HostError::Bad(format!("no live tensor with handle {h}")))
     }
 
-    fn store(&mut self, t: Tensor) -> Result<i32, HostError> {
-        let bytes = t.data.len() as u64 * 4;
+    /// Reserves room for an output of `elements` values, or refuses.
+    fn reserve(&mut self, elements: u64, op: &str) -> Result<Reservation, HostError> {
+        if elements > MAX_TENSOR_ELEMENTS {
+            return Err(HostError::MemoryLimit(format!(
+                "{op}: the output would hold {elements} values; a host tensor holds at most {MAX_TENSOR_ELEMENTS}"
+            )));
+        }
+        let bytes = elements * 4;
         if self.tensor_bytes + bytes > self.limiter.memory_cap {
             return Err(HostError::MemoryLimit(format!(
-                "host tensors would use {} bytes; the task allows {}",
+                "{op}: host tensors would use {} bytes; the task allows {}",
                 self.tensor_bytes + bytes,
                 self.limiter.memory_cap
             )));
         }
-        let live = self.tensors.iter().filter(|t| t.is_some()).count();
-        if live >= MAX_TENSORS {
+        if self.live >= MAX_TENSORS {
             return Err(HostError::Bad(format!(
-                "more than {MAX_TENSORS} live tensors; drop the ones you are done with"
+                "{op}: more than {MAX_TENSORS} live tensors; drop the ones you are done with"
             )));
         }
         self.tensor_bytes += bytes;
         self.peak_tensor_bytes = self.peak_tensor_bytes.max(self.tensor_bytes);
-        let slot = self.tensors.iter().position(Option::is_none);
-        let h = match slot {
+        Ok(Reservation { bytes })
+    }
+
+    /// Gives back a reservation whose op did not finish.
+    fn release(&mut self, r: Reservation) {
+        self.tensor_bytes -= r.into_bytes();
+    }
+
+    /// Stores an op's output in the room reserved for it.
+    fn store(&mut self, r: Reservation, t: Tensor) -> i32 {
+        let reserved = r.into_bytes();
+        debug_assert_eq!(t.data.len() as u64 * 4, reserved, "an op filled its reservation exactly");
+        self.live += 1;
+        let h = match self.free.pop() {
             Some(i) => {
                 self.tensors[i] = Some(t);
                 i
@@ -137,13 +195,29 @@ impl RunState {
                 self.tensors.len() - 1
             }
         };
-        Ok(h as i32)
+        h as i32
+    }
+
+    /// Frees tensor `h`.
+    fn drop_tensor(&mut self, h: i32) -> Result<(), HostError> {
+        let slot = usize::try_from(h)
+            .ok()
+            .and_then(|i| self.tensors.get_mut(i))
+            .filter(|t| t.is_some())
+            .ok_or_else(|| HostError::Bad(format!("tensor_drop: no live tensor with handle {h}")))?;
+        let t = slot.take().unwrap_or_else(|| Tensor { shape: [0; 4], data: Vec::new() });
+        self.tensor_bytes -= t.data.len() as u64 * 4;
+        self.live -= 1;
+        self.free.push(h as usize);
+        Ok(())
     }
 }
 
 type C<'a> = Caller<'a, RunState>;
 
-fn charge(caller: &mut C<'_>, cost: u64, op: &'static str) -> wasmtime::Result<()> {
+/// Charges the flat fee plus `work` fuel, or ends the run `out_of_fuel`.
+fn charge(caller: &mut C<'_>, work: u64, op: &'static str) -> wasmtime::Result<()> {
+    let cost = work.saturating_add(HOST_CALL_FEE);
     let left = caller.get_fuel()?;
     if cost > left {
         caller.set_fuel(0)?;
@@ -151,6 +225,33 @@ fn charge(caller: &mut C<'_>, cost: u64, op: &'static str) -> wasmtime::Result<(
     }
     caller.set_fuel(left - cost)?;
     Ok(())
+}
+
+/// Reserves the output, then charges the fuel: both before any work.
+fn reserve_and_charge(caller: &mut C<'_>, elements: u64, work: u64, op: &'static str) -> wasmtime::Result<Reservation> {
+    let r = caller.data_mut().reserve(elements, op)?;
+    if let Err(e) = charge(caller, work, op) {
+        caller.data_mut().release(r);
+        return Err(e);
+    }
+    Ok(r)
+}
+
+/// Stores a computed output, or gives its room back when the op was
+/// interrupted.
+fn finish(
+    caller: &mut C<'_>,
+    r: Reservation,
+    out: Result<Tensor, Interrupted>,
+    op: &'static str,
+) -> wasmtime::Result<i32> {
+    match out {
+        Ok(t) => Ok(caller.data_mut().store(r, t)),
+        Err(Interrupted) => {
+            caller.data_mut().release(r);
+            Err(HostError::Timeout(op).into())
+        }
+    }
 }
 
 /// The byte range `[ptr, ptr + len)` of guest memory, checked.
@@ -164,7 +265,9 @@ fn range(ptr: i32, len: u64, memory_len: usize, what: &str) -> Result<std::ops::
     Ok(start as usize..end as usize)
 }
 
-fn dims(ds: [i32; 4], op: &str) -> Result<[usize; 4], HostError> {
+/// A shape from the guest: positive dimensions. The element count is
+/// returned unchecked (saturating), for the reservation to judge.
+fn dims(ds: [i32; 4], op: &str) -> Result<([usize; 4], u64), HostError> {
     let mut out = [0usize; 4];
     let mut n: u64 = 1;
     for (i, &d) in ds.iter().enumerate() {
@@ -174,10 +277,7 @@ fn dims(ds: [i32; 4], op: &str) -> Result<[usize; 4], HostError> {
         n = n.saturating_mul(d as u64);
         out[i] = d as usize;
     }
-    if n > MAX_TENSOR_ELEMENTS {
-        return Err(HostError::Bad(format!("{op}: {n} elements; a host tensor holds at most {MAX_TENSOR_ELEMENTS}")));
-    }
-    Ok(out)
+    Ok((out, n))
 }
 
 fn memory(caller: &mut C<'_>) -> Result<wasmtime::Memory, HostError> {
@@ -187,60 +287,92 @@ fn memory(caller: &mut C<'_>) -> Result<wasmtime::Memory, HostError> {
     }
 }
 
-fn unary(
+/// Values an elementwise op handles between two looks at the deadline.
+const CHUNK_VALUES: usize = CHUNK_FLOPS / 4;
+
+/// An op whose output has the input's shape, computed row by row in chunks.
+fn rowwise(
     caller: &mut C<'_>,
     h: i32,
     op: &'static str,
     per: u64,
-    f: impl Fn(&Tensor) -> Tensor,
+    f: impl Fn(&[f32], &mut Vec<f32>),
 ) -> wasmtime::Result<i32> {
-    let n = caller.data().tensor(h)?.data.len();
-    charge(caller, Cost::elementwise(n, per), op)?;
-    let out = f(caller.data().tensor(h)?);
-    Ok(caller.data_mut().store(out)?)
+    let (shape, n, cols) = {
+        let t = caller.data().tensor(h)?;
+        (t.shape, t.data.len(), t.cols())
+    };
+    let r = reserve_and_charge(caller, n as u64, Cost::elementwise(n, per), op)?;
+    let s = caller.data();
+    let input = &s.tensor(h)?.data;
+    let out = chunked(input, cols, n, &s.deadline, f).map(|data| Tensor { shape, data });
+    finish(caller, r, out, op)
 }
 
-fn map(t: &Tensor, f: impl Fn(f32) -> f32) -> Tensor {
-    Tensor { shape: t.shape, data: t.data.iter().map(|&x| f(x)).collect() }
+/// Applies `f` to whole rows of `input` (`cols` values each), writing
+/// `out_len` values, looking at the deadline every chunk.
+fn chunked(
+    input: &[f32],
+    cols: usize,
+    out_len: usize,
+    deadline: &Deadline,
+    f: impl Fn(&[f32], &mut Vec<f32>),
+) -> Result<Vec<f32>, Interrupted> {
+    let mut out = Vec::with_capacity(out_len);
+    let rows_per_chunk = (CHUNK_VALUES / cols.max(1)).max(1);
+    for chunk in input.chunks(rows_per_chunk * cols.max(1)) {
+        deadline.check()?;
+        for row in chunk.chunks(cols.max(1)) {
+            f(row, &mut out);
+        }
+    }
+    Ok(out)
+}
+
+fn map(f: impl Fn(f32) -> f32) -> impl Fn(&[f32], &mut Vec<f32>) {
+    move |row, out| out.extend(row.iter().map(|&x| f(x)))
 }
 
 /// Registers module `gaic` on `linker`.
 pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
     linker.func_wrap("gaic", "log", |mut caller: C<'_>, ptr: i32, len: i32| -> wasmtime::Result<()> {
         let len = u64::from(len as u32);
-        charge(&mut caller, len + 100, "log")?;
+        charge(&mut caller, len, "log")?;
         let mem = memory(&mut caller)?;
         let r = range(ptr, len, mem.data_size(&caller), "log")?;
-        let text = String::from_utf8_lossy(&mem.data(&caller)[r]).into_owned();
-        let state = caller.data_mut();
+        // Only the bytes the log still has room for are copied; the rest
+        // is counted.
+        let (bytes, state) = mem.data_and_store_mut(&mut caller);
         let room = state.log_cap.saturating_sub(state.log.len());
-        if text.len() <= room {
-            state.log.push_str(&text);
-        } else {
-            let mut cut = room;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            state.log.push_str(&text[..cut]);
-            state.log_dropped += (text.len() - cut) as u64;
+        let keep = r.start..r.end.min(r.start + room);
+        let text = String::from_utf8_lossy(&bytes[keep.clone()]);
+        let mut cut = text.len().min(room);
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
         }
+        state.log.push_str(&text[..cut]);
+        // Bytes of the guest's text that were not kept (a replacement
+        // character stands for at least one guest byte).
+        let kept_guest_bytes = if cut == text.len() { keep.len() } else { cut.min(keep.len()) };
+        state.log_dropped += (r.len() - kept_guest_bytes) as u64;
         Ok(())
     })?;
     linker.func_wrap(
         "gaic",
         "tensor_from",
         |mut caller: C<'_>, ptr: i32, d0: i32, d1: i32, d2: i32, d3: i32| -> wasmtime::Result<i32> {
-            let shape = dims([d0, d1, d2, d3], "tensor_from")?;
-            let n = shape.iter().product::<usize>();
-            charge(&mut caller, n as u64, "tensor_from")?;
+            let (shape, n) = dims([d0, d1, d2, d3], "tensor_from")?;
+            // The source must exist before anything is reserved.
             let mem = memory(&mut caller)?;
-            let r = range(ptr, n as u64 * 4, mem.data_size(&caller), "tensor_from")?;
+            let src = range(ptr, n.saturating_mul(4), mem.data_size(&caller), "tensor_from")?;
+            let r = reserve_and_charge(&mut caller, n, n, "tensor_from")?;
             let data: Vec<f32> =
-                mem.data(&caller)[r].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-            Ok(caller.data_mut().store(Tensor { shape, data })?)
+                mem.data(&caller)[src].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            Ok(caller.data_mut().store(r, Tensor { shape, data }))
         },
     )?;
-    linker.func_wrap("gaic", "tensor_dim", |caller: C<'_>, h: i32, i: i32| -> wasmtime::Result<i32> {
+    linker.func_wrap("gaic", "tensor_dim", |mut caller: C<'_>, h: i32, i: i32| -> wasmtime::Result<i32> {
+        charge(&mut caller, 0, "tensor_dim")?;
         let t = caller.data().tensor(h)?;
         let i = usize::try_from(i)
             .ok()
@@ -268,11 +400,8 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
         },
     )?;
     linker.func_wrap("gaic", "tensor_drop", |mut caller: C<'_>, h: i32| -> wasmtime::Result<()> {
-        let state = caller.data_mut();
-        state.tensor(h)?;
-        let t = state.tensors[h as usize].take().unwrap_or_else(|| Tensor { shape: [0; 4], data: Vec::new() });
-        state.tensor_bytes -= t.data.len() as u64 * 4;
-        Ok(())
+        charge(&mut caller, 0, "tensor_drop")?;
+        Ok(caller.data_mut().drop_tensor(h)?)
     })?;
     linker.func_wrap("gaic", "matmul", |mut caller: C<'_>, a: i32, b: i32| -> wasmtime::Result<i32> {
         let (m, k, k2, n) = {
@@ -283,67 +412,68 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
         if k != k2 {
             return Err(HostError::Bad(format!("matmul: [{m}, {k}] × [{k2}, {n}] do not fit")).into());
         }
-        charge(&mut caller, Cost::matmul(m, k, n), "matmul")?;
+        let r = reserve_and_charge(&mut caller, (m as u64).saturating_mul(n as u64), Cost::matmul(m, k, n), "matmul")?;
         let s = caller.data();
-        let data = s.backend.matmul(&s.tensor(a)?.data, &s.tensor(b)?.data, m, k, n);
-        Ok(caller.data_mut().store(Tensor { shape: [m, n, 1, 1], data })?)
+        let out = s
+            .backend
+            .matmul(&s.tensor(a)?.data, &s.tensor(b)?.data, m, k, n, &s.deadline)
+            .map(|data| Tensor { shape: [m, n, 1, 1], data });
+        finish(&mut caller, r, out, "matmul")
     })?;
     linker.func_wrap("gaic", "add_row", |mut caller: C<'_>, a: i32, b: i32| -> wasmtime::Result<i32> {
-        let (n, cols, bn) = {
+        let (shape, n, cols, bn) = {
             let s = caller.data();
             let (ta, tb) = (s.tensor(a)?, s.tensor(b)?);
-            (ta.data.len(), ta.cols(), tb.data.len())
+            (ta.shape, ta.data.len(), ta.cols(), tb.data.len())
         };
         if bn != cols {
             return Err(
                 HostError::Bad(format!("add_row: the row has {bn} values; the tensor has {cols} columns")).into()
             );
         }
-        charge(&mut caller, Cost::elementwise(n, 1), "add_row")?;
+        let r = reserve_and_charge(&mut caller, n as u64, Cost::elementwise(n, 1), "add_row")?;
         let s = caller.data();
-        let (ta, tb) = (s.tensor(a)?, s.tensor(b)?);
-        let data = ta.data.iter().enumerate().map(|(i, x)| x + tb.data[i % cols]).collect();
-        let out = Tensor { shape: ta.shape, data };
-        Ok(caller.data_mut().store(out)?)
+        let bias = &s.tensor(b)?.data;
+        let out = chunked(&s.tensor(a)?.data, cols, n, &s.deadline, |row, out| {
+            out.extend(row.iter().zip(bias).map(|(x, y)| x + y));
+        })
+        .map(|data| Tensor { shape, data });
+        finish(&mut caller, r, out, "add_row")
     })?;
-    linker.func_wrap("gaic", "relu", |mut c: C<'_>, h: i32| unary(&mut c, h, "relu", 1, |t| map(t, |x| x.max(0.0))))?;
+    linker.func_wrap("gaic", "relu", |mut c: C<'_>, h: i32| rowwise(&mut c, h, "relu", 1, map(|x| x.max(0.0))))?;
     linker.func_wrap("gaic", "sigmoid", |mut c: C<'_>, h: i32| {
-        unary(&mut c, h, "sigmoid", 4, |t| map(t, |x| 1.0 / (1.0 + (-x).exp())))
+        rowwise(&mut c, h, "sigmoid", 4, map(|x| 1.0 / (1.0 + (-x).exp())))
     })?;
-    linker.func_wrap("gaic", "tanh", |mut c: C<'_>, h: i32| unary(&mut c, h, "tanh", 4, |t| map(t, f32::tanh)))?;
+    linker.func_wrap("gaic", "tanh", |mut c: C<'_>, h: i32| rowwise(&mut c, h, "tanh", 4, map(f32::tanh)))?;
     linker.func_wrap("gaic", "softmax_rows", |mut c: C<'_>, h: i32| {
-        unary(&mut c, h, "softmax_rows", 5, |t| {
-            let cols = t.cols();
-            let mut out = t.clone();
-            for row in out.data.chunks_mut(cols) {
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut sum = 0.0;
-                for v in row.iter_mut() {
-                    *v = (*v - max).exp();
-                    sum += *v;
-                }
-                for v in row.iter_mut() {
-                    *v /= sum;
-                }
+        rowwise(&mut c, h, "softmax_rows", 5, |row, out| {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let start = out.len();
+            let mut sum = 0.0;
+            for &x in row {
+                let e = (x - max).exp();
+                sum += e;
+                out.push(e);
             }
-            out
+            for v in &mut out[start..] {
+                *v /= sum;
+            }
         })
     })?;
-    linker.func_wrap("gaic", "argmax_rows", |mut c: C<'_>, h: i32| {
-        unary(&mut c, h, "argmax_rows", 1, |t| {
-            let cols = t.cols();
-            let data = t
-                .data
-                .chunks(cols)
-                .map(|row| {
-                    row.iter()
-                        .enumerate()
-                        .fold((0usize, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b })
-                        .0 as f32
-                })
-                .collect();
-            Tensor { shape: [t.rows(), 1, 1, 1], data }
+    linker.func_wrap("gaic", "argmax_rows", |mut caller: C<'_>, h: i32| -> wasmtime::Result<i32> {
+        let (rows, n, cols) = {
+            let t = caller.data().tensor(h)?;
+            (t.rows(), t.data.len(), t.cols())
+        };
+        let r = reserve_and_charge(&mut caller, rows as u64, Cost::elementwise(n, 1), "argmax_rows")?;
+        let s = caller.data();
+        let out = chunked(&s.tensor(h)?.data, cols, rows, &s.deadline, |row, out| {
+            let best =
+                row.iter().enumerate().fold((0usize, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+            out.push(best.0 as f32);
         })
+        .map(|data| Tensor { shape: [rows, 1, 1, 1], data });
+        finish(&mut caller, r, out, "argmax_rows")
     })?;
     linker.func_wrap(
         "gaic",
@@ -371,13 +501,14 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
                 .into());
             }
             let out = [n, o, (h + 2 * pad - kh) / stride + 1, (wd + 2 * pad - kw) / stride + 1];
-            if out.iter().map(|&d| d as u64).product::<u64>() > MAX_TENSOR_ELEMENTS {
-                return Err(HostError::Bad("conv2d: the output would be too large".into()).into());
-            }
-            charge(&mut caller, Cost::conv2d(out, c, kh, kw), "conv2d")?;
+            let elements = out.iter().fold(1u64, |p, &d| p.saturating_mul(d as u64));
+            let r = reserve_and_charge(&mut caller, elements, Cost::conv2d(out, c, kh, kw), "conv2d")?;
             let s = caller.data();
-            let data = s.backend.conv2d(s.tensor(x)?, s.tensor(w)?, stride, pad, out);
-            Ok(caller.data_mut().store(Tensor { shape: out, data })?)
+            let y = s
+                .backend
+                .conv2d(s.tensor(x)?, s.tensor(w)?, stride, pad, out, &s.deadline)
+                .map(|data| Tensor { shape: out, data });
+            finish(&mut caller, r, y, "conv2d")
         },
     )?;
     Ok(())

@@ -28,6 +28,7 @@ mod verdict;
 pub use checks::{ABI_VERSION, ModuleInfo};
 pub use compile::{Compiler, compile_worker_main};
 pub use engine::{CompiledModel, Sandbox, SandboxConfig, SandboxError};
+pub use host::HOST_CALL_FEE;
 pub use run::{Limits, RunReport};
 pub use tensor::{Device, DeviceChoice};
 pub use verdict::Verdict;

@@ -11,7 +11,7 @@ use crate::Verdict;
 use crate::checks::ABI_VERSION;
 use crate::engine::{CompiledModel, EPOCH_TICK_MS};
 use crate::host::{HostError, RunState};
-use crate::tensor::TensorBackend;
+use crate::tensor::{Deadline, TensorBackend};
 
 /// The budget of one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,13 @@ pub struct RunReport {
     pub log: String,
     /// `rows × out_cols` outputs, row-major, when the verdict is `ok`.
     pub outputs: Vec<f32>,
+    /// The device that ran the host ops (`cpu`, `cuda:0 (…)`): host-op
+    /// results are bit-identical only on the same device and CPU family.
+    pub device: String,
+    /// Set when the run failed for a reason that is not the model's (the
+    /// engine could not instantiate it: instance pool exhausted, host out of
+    /// memory). The verdict then means nothing; the job should run again.
+    pub platform_error: Option<String>,
 }
 
 impl RunReport {
@@ -62,6 +69,8 @@ impl RunReport {
             wall_ms: 0,
             log: String::new(),
             outputs: Vec::new(),
+            device: String::new(),
+            platform_error: None,
         }
     }
 }
@@ -79,6 +88,9 @@ impl From<wasmtime::Error> for Failure {
                     Failure(Verdict::OutOfFuel, format!("{} (in host op {op})", Verdict::OutOfFuel.message()))
                 }
                 HostError::MemoryLimit(m) => Failure(Verdict::MemoryLimit, m.clone()),
+                HostError::Timeout(op) => {
+                    Failure(Verdict::Timeout, format!("{} (in host op {op})", Verdict::Timeout.message()))
+                }
                 HostError::Bad(m) => Failure(Verdict::Trap, format!("host op refused: {m}")),
             };
         }
@@ -108,9 +120,12 @@ pub(crate) fn run(
     limits: &Limits,
 ) -> RunReport {
     let start = Instant::now();
-    let mut store = Store::new(engine, RunState::new(limits.memory_bytes, limits.log_bytes, backend));
+    let deadline = Deadline::at(start + std::time::Duration::from_millis(limits.wall_ms));
+    let device = backend.name();
+    let mut store = Store::new(engine, RunState::new(limits.memory_bytes, limits.log_bytes, backend, deadline));
     store.limiter(|s| &mut s.limiter);
     let mut report = RunReport::rejected(Verdict::Ok, String::new());
+    report.device = device;
     // The budget is in place before instantiation: a start function is
     // metered and interruptible like everything else.
     if store.set_fuel(limits.fuel).is_err() {
@@ -120,7 +135,17 @@ pub(crate) fn run(
     }
     store.set_epoch_deadline(limits.wall_ms.div_ceil(EPOCH_TICK_MS) + 1);
     store.epoch_deadline_trap();
-    let result = predict_all(&mut store, linker, job);
+    let result = match predict_all(&mut store, linker, job) {
+        Err(Run::Platform(why)) => {
+            report.verdict = Verdict::Trap;
+            report.message = "the evaluation failed on the platform".into();
+            report.platform_error = Some(why);
+            report.wall_ms = start.elapsed().as_millis() as u64;
+            return report;
+        }
+        Err(Run::Model(f)) => Err(f),
+        Ok(outputs) => Ok(outputs),
+    };
     let state = store.data();
     report.fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
     report.peak_memory_bytes = state.limiter.peak + state.peak_tensor_bytes;
@@ -159,16 +184,43 @@ pub(crate) fn run(
     report
 }
 
-fn predict_all(store: &mut Store<RunState>, linker: &Linker<RunState>, job: &Job<'_>) -> Result<Vec<f32>, Failure> {
+/// Why a run stopped early: the model's doing, or the platform's.
+enum Run {
+    Model(Failure),
+    Platform(String),
+}
+
+impl From<Failure> for Run {
+    fn from(f: Failure) -> Self {
+        Run::Model(f)
+    }
+}
+
+impl From<wasmtime::Error> for Run {
+    fn from(e: wasmtime::Error) -> Self {
+        Run::Model(e.into())
+    }
+}
+
+/// Sorts an instantiation error: the model's trap, host-call error or
+/// refused memory/table growth is the model's verdict; anything else (the
+/// instance pool exhausted, mmap failing) is the platform's. The pre-checks
+/// have already refused what a module could do to make instantiation fail
+/// (wrong imports, an initial memory or table over the caps).
+fn instantiation_error(store: &Store<RunState>, e: wasmtime::Error) -> Run {
+    let limiter = &store.data().limiter;
+    if e.downcast_ref::<Trap>().is_some() || e.downcast_ref::<HostError>().is_some() {
+        return Run::Model(Failure::from(e));
+    }
+    if limiter.denied.is_some() || limiter.table_denied.is_some() {
+        return Run::Model(Failure(Verdict::MemoryLimit, "the model's memory does not fit the task's cap".into()));
+    }
+    Run::Platform(format!("instantiating the model: {e:#}"))
+}
+
+fn predict_all(store: &mut Store<RunState>, linker: &Linker<RunState>, job: &Job<'_>) -> Result<Vec<f32>, Run> {
     let Job { model, inputs, cols, out_cols } = *job;
-    let instance = linker.instantiate(&mut *store, &model.module).map_err(|e| {
-        let f = Failure::from(e);
-        if store.data().limiter.denied.is_some() && f.0 == Verdict::Trap {
-            Failure(Verdict::MemoryLimit, "the model's memory does not fit the task's cap".into())
-        } else {
-            f
-        }
-    })?;
+    let instance = linker.instantiate(&mut *store, &model.module).map_err(|e| instantiation_error(store, e))?;
     let memory = instance
         .get_memory(&mut *store, "memory")
         .ok_or_else(|| Failure(Verdict::InvalidModule, "the module exports no memory".into()))?;
@@ -182,12 +234,13 @@ fn predict_all(store: &mut Store<RunState>, linker: &Linker<RunState>, job: &Job
         return Err(Failure(
             Verdict::InvalidModule,
             format!("the module speaks ABI version {version}; this sandbox speaks {ABI_VERSION}"),
-        ));
+        )
+        .into());
     }
     if model.info.has_init {
         let code = typed(store, "gaic_init")?.call(&mut *store, ())?;
         if code != 0 {
-            return Err(Failure(Verdict::Trap, format!("gaic_init returned error code {code}")));
+            return Err(Failure(Verdict::Trap, format!("gaic_init returned error code {code}")).into());
         }
     }
     let alloc: TypedFunc<i32, i32> = instance
@@ -230,7 +283,7 @@ fn predict_all(store: &mut Store<RunState>, linker: &Linker<RunState>, job: &Job
         }
         let written = predict.call(&mut *store, (in_ptr, n as i32, cols as i32, out_ptr, out_cols as i32))?;
         if written < 0 {
-            return Err(Failure(Verdict::Trap, format!("gaic_predict returned error code {written}")));
+            return Err(Failure(Verdict::Trap, format!("gaic_predict returned error code {written}")).into());
         }
         if written as usize != n * out_cols {
             return Err(Failure(
@@ -239,7 +292,8 @@ fn predict_all(store: &mut Store<RunState>, linker: &Linker<RunState>, job: &Job
                     "gaic_predict wrote {written} values for {n} rows × {out_cols} outputs; expected {}",
                     n * out_cols
                 ),
-            ));
+            )
+            .into());
         }
         let outp = check(store, out_ptr, out_bytes, "output")?;
         let mem = memory.data(&*store);
@@ -254,7 +308,8 @@ fn predict_all(store: &mut Store<RunState>, linker: &Linker<RunState>, job: &Job
                         row,
                         i % out_cols.max(1)
                     ),
-                ));
+                )
+                .into());
             }
             outputs.push(v);
         }

@@ -4,11 +4,15 @@
 //! Tensors are row-major f32 with up to four dimensions; matrix ops view a
 //! tensor as `[d0, d1·d2·d3]`. [`TensorBackend`] holds the heavy kernels
 //! (matmul, conv2d); [`CpuBackend`] implements them on ndarray (its matmul is
-//! the cache-blocked `matrixmultiply`). The fuel an op costs is computed from
+//! the cache-blocked `matrixmultiply`, run in blocks of rows written in place
+//! so that a [`Deadline`] is looked at every few milliseconds). The fuel an op costs is computed from
 //! shapes alone (see [`Cost`]), never from the backend, so a verdict is the
 //! same on CPU and GPU.
 
-use ndarray::ArrayView2;
+use std::time::Instant;
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2, s};
 
 /// A host tensor.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,29 +44,81 @@ pub struct Cost;
 impl Cost {
     /// `[m,k] × [k,n]`: 2mkn FLOPs plus the output.
     pub fn matmul(m: usize, k: usize, n: usize) -> u64 {
-        2 * (m as u64) * (k as u64) * (n as u64) + (m as u64) * (n as u64)
+        let mn = (m as u64).saturating_mul(n as u64);
+        mn.saturating_mul(k as u64).saturating_mul(2).saturating_add(mn)
     }
 
     /// An elementwise op over `n` elements (transcendentals count 4).
     pub fn elementwise(n: usize, per: u64) -> u64 {
-        n as u64 * per
+        (n as u64).saturating_mul(per)
     }
 
     /// A convolution: 2·N·O·OH·OW·C·KH·KW FLOPs plus the output.
     pub fn conv2d(out: [usize; 4], c: usize, kh: usize, kw: usize) -> u64 {
-        let outputs = out.iter().map(|&d| d as u64).product::<u64>();
-        outputs * (2 * c as u64 * kh as u64 * kw as u64 + 1)
+        let outputs = out.iter().fold(1u64, |p, &d| p.saturating_mul(d as u64));
+        let per = (c as u64).saturating_mul(kh as u64).saturating_mul(kw as u64).saturating_mul(2).saturating_add(1);
+        outputs.saturating_mul(per)
     }
 }
 
-/// The heavy kernels, on some device.
+/// When a run's wall clock runs out. Long host ops work in chunks and look
+/// at it between them, so a run stops within a chunk of its `wall_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline(Option<Instant>);
+
+/// A host op stopped because the run's wall clock ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the wall clock ran out inside a host op")]
+pub struct Interrupted;
+
+impl Deadline {
+    /// No deadline (benchmarks, parity tests).
+    pub const NONE: Deadline = Deadline(None);
+
+    /// A deadline at `at`.
+    pub fn at(at: Instant) -> Self {
+        Self(Some(at))
+    }
+
+    /// `Err(Interrupted)` once the deadline has passed.
+    pub fn check(&self) -> Result<(), Interrupted> {
+        match self.0 {
+            Some(at) if Instant::now() >= at => Err(Interrupted),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Work (in FLOPs) between two looks at the deadline: about 10 ms on one
+/// core, and enough rows per matmul block to keep the kernel efficient.
+pub(crate) const CHUNK_FLOPS: usize = 1 << 26;
+
+/// The heavy kernels, on some device. The caller has checked the shapes,
+/// charged the fuel and reserved the output against the run's memory cap;
+/// a kernel allocates nothing larger than its output.
 pub trait TensorBackend: Send + Sync + std::fmt::Debug {
     /// The device's name, e.g. `cpu` or `cuda:0 (NVIDIA H200)`.
     fn name(&self) -> String;
     /// `a [m,k] × b [k,n]` into `out [m,n]`.
-    fn matmul(&self, a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32>;
+    fn matmul(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        deadline: &Deadline,
+    ) -> Result<Vec<f32>, Interrupted>;
     /// NCHW convolution of `x [n,c,h,w]` by `w [o,c,kh,kw]`.
-    fn conv2d(&self, x: &Tensor, w: &Tensor, stride: usize, pad: usize, out: [usize; 4]) -> Vec<f32>;
+    fn conv2d(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        stride: usize,
+        pad: usize,
+        out: [usize; 4],
+        deadline: &Deadline,
+    ) -> Result<Vec<f32>, Interrupted>;
 }
 
 /// The CPU backend.
@@ -74,21 +130,56 @@ impl TensorBackend for CpuBackend {
         "cpu".into()
     }
 
-    fn matmul(&self, a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+    fn matmul(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        deadline: &Deadline,
+    ) -> Result<Vec<f32>, Interrupted> {
         let a = ArrayView2::from_shape((m, k), a).expect("shape checked by the caller");
         let b = ArrayView2::from_shape((k, n), b).expect("shape checked by the caller");
-        a.dot(&b).into_raw_vec_and_offset().0
+        let mut out = vec![0.0f32; m * n];
+        let mut c = ArrayViewMut2::from_shape((m, n), &mut out).expect("sized just above");
+        // Blocks of rows, each a few milliseconds of work, written in place.
+        let rows = (CHUNK_FLOPS / (2 * k * n).max(1)).clamp(1, m.max(1));
+        let mut r0 = 0;
+        while r0 < m {
+            deadline.check()?;
+            let r1 = (r0 + rows).min(m);
+            general_mat_mul(1.0, &a.slice(s![r0..r1, ..]), &b, 0.0, &mut c.slice_mut(s![r0..r1, ..]));
+            r0 = r1;
+        }
+        Ok(out)
     }
 
-    fn conv2d(&self, x: &Tensor, w: &Tensor, stride: usize, pad: usize, out: [usize; 4]) -> Vec<f32> {
+    fn conv2d(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        stride: usize,
+        pad: usize,
+        out: [usize; 4],
+        deadline: &Deadline,
+    ) -> Result<Vec<f32>, Interrupted> {
         let [n, c, h, wd] = x.shape;
         let [o, _, kh, kw] = w.shape;
         let [_, _, oh, ow] = out;
         let mut y = vec![0.0f32; n * o * oh * ow];
+        // The deadline is looked at every CHUNK_FLOPS of work.
+        let pixel_flops = 2 * c * kh * kw;
+        let mut since_check = usize::MAX;
         for b in 0..n {
             for oc in 0..o {
                 for oy in 0..oh {
                     for ox in 0..ow {
+                        since_check = since_check.saturating_add(pixel_flops);
+                        if since_check >= CHUNK_FLOPS {
+                            deadline.check()?;
+                            since_check = 0;
+                        }
                         let mut acc = 0.0f32;
                         for ic in 0..c {
                             for ky in 0..kh {
@@ -112,7 +203,7 @@ impl TensorBackend for CpuBackend {
                 }
             }
         }
-        y
+        Ok(y)
     }
 }
 
@@ -126,6 +217,17 @@ pub enum DeviceChoice {
     Cpu,
     /// CUDA, or an error.
     Cuda,
+}
+
+impl DeviceChoice {
+    /// The name `FromStr` reads: `auto`, `cpu` or `cuda`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Cpu => "cpu",
+            Self::Cuda => "cuda",
+        }
+    }
 }
 
 impl std::str::FromStr for DeviceChoice {
@@ -183,14 +285,33 @@ mod tests {
 
     #[test]
     fn cpu_matmul_and_conv_are_right() {
-        let c = CpuBackend.matmul(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0], 2, 3, 2);
-        assert_eq!(c, [4.0, 5.0, 10.0, 11.0]);
+        let d = &Deadline::NONE;
+        let c = CpuBackend.matmul(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0], 2, 3, 2, d);
+        assert_eq!(c.unwrap(), [4.0, 5.0, 10.0, 11.0]);
         // A 1x1x3x3 image with a 1x1x2x2 all-ones kernel, stride 1, no padding: 2x2 sums.
         let x = Tensor { shape: [1, 1, 3, 3], data: (1..=9).map(|v| v as f32).collect() };
         let w = Tensor { shape: [1, 1, 2, 2], data: vec![1.0; 4] };
-        assert_eq!(CpuBackend.conv2d(&x, &w, 1, 0, [1, 1, 2, 2]), [12.0, 16.0, 24.0, 28.0]);
+        assert_eq!(CpuBackend.conv2d(&x, &w, 1, 0, [1, 1, 2, 2], d).unwrap(), [12.0, 16.0, 24.0, 28.0]);
         // Padding 1, stride 2: corners see one pixel less.
-        assert_eq!(CpuBackend.conv2d(&x, &w, 2, 1, [1, 1, 2, 2]), [1.0, 5.0, 11.0, 28.0]);
+        assert_eq!(CpuBackend.conv2d(&x, &w, 2, 1, [1, 1, 2, 2], d).unwrap(), [1.0, 5.0, 11.0, 28.0]);
+    }
+
+    #[test]
+    fn a_passed_deadline_stops_long_kernels() {
+        let past = Deadline::at(Instant::now());
+        let a = vec![1.0f32; 512 * 512];
+        assert_eq!(CpuBackend.matmul(&a, &a, 512, 512, 512, &past), Err(Interrupted));
+        let x = Tensor { shape: [1, 1, 64, 64], data: vec![1.0; 64 * 64] };
+        let w = Tensor { shape: [1, 1, 3, 3], data: vec![1.0; 9] };
+        assert_eq!(CpuBackend.conv2d(&x, &w, 1, 1, [1, 1, 64, 64], &past), Err(Interrupted));
+        // Row blocks give the same numbers as one product.
+        let m = 300;
+        let a: Vec<f32> = (0..m * 7).map(|i| (i % 13) as f32).collect();
+        let b: Vec<f32> = (0..7 * 5).map(|i| (i % 5) as f32).collect();
+        let got = CpuBackend.matmul(&a, &b, m, 7, 5, &Deadline::NONE).unwrap();
+        let want =
+            ArrayView2::from_shape((m, 7), &a[..]).unwrap().dot(&ArrayView2::from_shape((7, 5), &b[..]).unwrap());
+        assert_eq!(got, want.into_raw_vec_and_offset().0);
     }
 
     #[test]

@@ -22,11 +22,14 @@ pub enum Verdict {
     InvalidModule,
     /// The model's output had the wrong length or non-finite values.
     InvalidOutput,
+    /// The evaluation process died running the model, twice (decided by
+    /// the platform, never by a run: see the evaluation queue).
+    Crashed,
 }
 
 impl Verdict {
     /// Every verdict, in a stable order.
-    pub const ALL: [Verdict; 8] = [
+    pub const ALL: [Verdict; 9] = [
         Verdict::Ok,
         Verdict::OutOfFuel,
         Verdict::Timeout,
@@ -35,6 +38,7 @@ impl Verdict {
         Verdict::Trap,
         Verdict::InvalidModule,
         Verdict::InvalidOutput,
+        Verdict::Crashed,
     ];
 
     /// The stable snake_case name used in the API and the database.
@@ -48,6 +52,7 @@ impl Verdict {
             Verdict::Trap => "trap",
             Verdict::InvalidModule => "invalid_module",
             Verdict::InvalidOutput => "invalid_output",
+            Verdict::Crashed => "crashed",
         }
     }
 
@@ -62,6 +67,7 @@ impl Verdict {
             Verdict::Trap => "the model trapped while running",
             Verdict::InvalidModule => "the module does not follow the gaic guest ABI",
             Verdict::InvalidOutput => "the model's output had the wrong shape or non-finite values",
+            Verdict::Crashed => "the evaluation process died while running the model, on two attempts",
         }
     }
 }

@@ -7,7 +7,7 @@
 //! rounding differs with it. Fuel is identical by construction (it is
 //! computed from shapes before the op runs) and asserted below.
 
-use gaic_sandbox::tensor::{self, CpuBackend, DeviceChoice, Tensor, TensorBackend};
+use gaic_sandbox::tensor::{self, CpuBackend, Deadline, DeviceChoice, Tensor, TensorBackend};
 use gaic_sandbox::{Limits, Sandbox, SandboxConfig, Verdict};
 
 fn cuda() -> Option<Box<dyn TensorBackend>> {
@@ -46,7 +46,8 @@ fn matmul_on_cuda_matches_the_cpu() {
     let Some(gpu) = cuda() else { return };
     for (m, k, n) in [(1, 1, 1), (257, 129, 65), (512, 512, 512), (3, 1000, 7)] {
         let (a, b) = (values(m * k, 1), values(k * n, 2));
-        close(&CpuBackend.matmul(&a, &b, m, k, n), &gpu.matmul(&a, &b, m, k, n));
+        let d = &Deadline::NONE;
+        close(&CpuBackend.matmul(&a, &b, m, k, n, d).unwrap(), &gpu.matmul(&a, &b, m, k, n, d).unwrap());
     }
 }
 
@@ -57,7 +58,11 @@ fn conv2d_on_cuda_matches_the_cpu() {
     let w = Tensor { shape: [4, 3, 3, 3], data: values(4 * 3 * 3 * 3, 4) };
     for (stride, pad) in [(1, 0), (1, 1), (2, 1), (3, 2)] {
         let out = [2, 4, (17 + 2 * pad - 3) / stride + 1, (13 + 2 * pad - 3) / stride + 1];
-        close(&CpuBackend.conv2d(&x, &w, stride, pad, out), &gpu.conv2d(&x, &w, stride, pad, out));
+        let d = &Deadline::NONE;
+        close(
+            &CpuBackend.conv2d(&x, &w, stride, pad, out, d).unwrap(),
+            &gpu.conv2d(&x, &w, stride, pad, out, d).unwrap(),
+        );
     }
 }
 

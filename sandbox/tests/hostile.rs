@@ -2,6 +2,7 @@
 //! verdict within its budget, and the sandbox must stay healthy (a good model
 //! still runs afterwards, on the same sandbox).
 
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -226,7 +227,7 @@ fn bad_pointers_and_lengths_to_host_ops_are_traps_not_panics() {
         ("i32.const 65530 i32.const 1 i32.const 4 i32.const 1 i32.const 1 call $from drop", "run past the end"),
         ("i32.const 0 i32.const 0 i32.const 1 i32.const 1 i32.const 1 call $from drop", "dimension 0 is 0"),
         ("i32.const 0 i32.const -1 i32.const 1 i32.const 1 i32.const 1 call $from drop", "dimension 0 is -1"),
-        ("i32.const 0 i32.const 65536 i32.const 65536 i32.const 1 i32.const 1 call $from drop", "at most"),
+        ("i32.const 0 i32.const 65536 i32.const 65536 i32.const 1 i32.const 1 call $from drop", "run past the end"),
         ("i32.const 77 i32.const 0 i32.const 1 call $read drop", "no live tensor"),
         (
             "i32.const 0 i32.const 1 i32.const 1 i32.const 1 i32.const 1 call $from i32.const 2147483647 i32.const 1 call $read drop",
@@ -295,4 +296,267 @@ fn a_second_run_sees_fresh_zeroed_memory() {
     assert_eq!(first.outputs[0], 0.0);
     let second = run(&m);
     assert_eq!(second.outputs[0], 0.0, "the second run must not see the first run's marker");
+}
+
+/// Every host op, each fed so that its output alone would blow the 64 MiB
+/// cap (or the per-tensor limit), or called in a loop that hoards outputs.
+/// `(name, body of gaic_predict)`; the module has 64 pages (4 MiB) of memory,
+/// and `$t` is a 1M-value tensor made from it.
+const BOMBS: &[(&str, &str)] = &[
+    // [20000,1] × [1,20000]: 4·10⁸ values, 1.6 GB.
+    (
+        "matmul",
+        "i32.const 0 i32.const 20000 i32.const 1 i32.const 1 i32.const 1 call $from
+         i32.const 0 i32.const 1 i32.const 20000 i32.const 1 i32.const 1 call $from call $matmul drop",
+    ),
+    // [8192,1] × [1,8192]: exactly the per-tensor limit, 256 MiB.
+    (
+        "matmul_at_limit",
+        "i32.const 0 i32.const 8192 i32.const 1 i32.const 1 i32.const 1 call $from
+         i32.const 0 i32.const 1 i32.const 8192 i32.const 1 i32.const 1 call $from call $matmul drop",
+    ),
+    // A 1024² image through 64 1×1 filters: 256 MiB of output.
+    (
+        "conv2d",
+        "i32.const 0 i32.const 1 i32.const 1 i32.const 1024 i32.const 1024 call $from
+         i32.const 0 i32.const 64 i32.const 1 i32.const 1 i32.const 1 call $from
+         i32.const 1 i32.const 0 call $conv drop",
+    ),
+    // Padding grows a 1×1 image by 64 on each side, 4096 filters: 268M values.
+    (
+        "conv2d_padded",
+        "i32.const 0 i32.const 1 i32.const 1 i32.const 1 i32.const 1 call $from
+         i32.const 0 i32.const 4096 i32.const 1 i32.const 1 i32.const 1 call $from
+         i32.const 1 i32.const 64 call $conv drop",
+    ),
+    (
+        "tensor_from",
+        "(loop $l i32.const 0 i32.const 1024 i32.const 1024 i32.const 1 i32.const 1 call $from drop br $l)",
+    ),
+    ("add_row", "$T (loop $l local.get $t local.get $row call $add_row drop br $l)"),
+    ("relu", "$T (loop $l local.get $t call $relu drop br $l)"),
+    ("sigmoid", "$T (loop $l local.get $t call $sigmoid drop br $l)"),
+    ("tanh", "$T (loop $l local.get $t call $tanh drop br $l)"),
+    ("softmax_rows", "$T (loop $l local.get $t call $softmax drop br $l)"),
+    // One value per row: a [1M, 1] tensor gives 1M outputs a call.
+    (
+        "argmax_rows",
+        "i32.const 0 i32.const 1048576 i32.const 1 i32.const 1 i32.const 1 call $from local.set $t
+         (loop $l local.get $t call $argmax drop br $l)",
+    ),
+];
+
+const ALL_IMPORTS: &str = r#"
+  (import "gaic" "log" (func $log (param i32 i32)))
+  (import "gaic" "tensor_from" (func $from (param i32 i32 i32 i32 i32) (result i32)))
+  (import "gaic" "tensor_dim" (func $dim (param i32 i32) (result i32)))
+  (import "gaic" "tensor_read" (func $read (param i32 i32 i32) (result i32)))
+  (import "gaic" "tensor_drop" (func $drop (param i32)))
+  (import "gaic" "matmul" (func $matmul (param i32 i32) (result i32)))
+  (import "gaic" "add_row" (func $add_row (param i32 i32) (result i32)))
+  (import "gaic" "relu" (func $relu (param i32) (result i32)))
+  (import "gaic" "sigmoid" (func $sigmoid (param i32) (result i32)))
+  (import "gaic" "tanh" (func $tanh (param i32) (result i32)))
+  (import "gaic" "softmax_rows" (func $softmax (param i32) (result i32)))
+  (import "gaic" "argmax_rows" (func $argmax (param i32) (result i32)))
+  (import "gaic" "conv2d" (func $conv (param i32 i32 i32 i32) (result i32)))"#;
+
+/// A module with every import, `pages` of memory and `code` as the body of
+/// `gaic_predict` (locals `$t` and `$row` available; `$T` in `code` makes
+/// `$t` a [1024,1024] tensor and `$row` a [1,1024] one).
+fn bomb_module(code: &str, pages: u32) -> Vec<u8> {
+    let make = "i32.const 0 i32.const 1024 i32.const 1024 i32.const 1 i32.const 1 call $from local.set $t
+                i32.const 0 i32.const 1 i32.const 1024 i32.const 1 i32.const 1 call $from local.set $row";
+    let code = code.replace("$T", make);
+    let text = format!(
+        r#"(module {ALL_IMPORTS}
+          (memory (export "memory") {pages})
+          (func (export "gaic_abi_version") (result i32) i32.const 1)
+          (func (export "gaic_alloc") (param i32) (result i32) i32.const 8)
+          (func (export "gaic_predict") (param $in i32) (param $rows i32) (param $cols i32) (param $out i32) (param $oc i32) (result i32)
+            (local $t i32) (local $row i32)
+            {code}
+            local.get $rows local.get $oc i32.mul))"#
+    );
+    wat::parse_str(text).unwrap()
+}
+
+/// This process's peak resident memory, bytes (Linux).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
+}
+
+/// Runs one bomb (named by GAIC_BOMB) and prints the verdict and the peak
+/// RSS: started in a fresh process by the test below, so that the peak is
+/// that bomb's alone.
+#[test]
+#[ignore = "a child process of host_op_bombs_never_allocate_past_the_cap, which runs it once per bomb"]
+fn bomb_child() {
+    let name = std::env::var("GAIC_BOMB").expect("GAIC_BOMB names the bomb");
+    let (_, code) = BOMBS.iter().find(|(n, _)| *n == name).expect("a known bomb");
+    let sandbox =
+        Sandbox::new(SandboxConfig { concurrency: 1, max_memory_bytes: 64 << 20, ..Default::default() }).unwrap();
+    // A large budget, as a task may grant: only the reservation stops it.
+    let limits = Limits { fuel: 2_000_000_000, memory_bytes: 64 << 20, wall_ms: 20_000, log_bytes: 1024 };
+    let r = sandbox.compile_and_run(&bomb_module(code, 64), &[0.0; 2], 2, 1, &limits);
+    println!("BOMB verdict={} rss={} message={}", r.verdict, peak_rss().unwrap_or(0), r.message);
+}
+
+#[test]
+fn host_op_bombs_never_allocate_past_the_cap() {
+    let Some(_) = peak_rss() else {
+        println!("SKIPPED: no /proc/self/status to read the peak RSS from");
+        return;
+    };
+    let exe = std::env::current_exe().unwrap();
+    for (name, _) in BOMBS {
+        let out = Command::new(&exe)
+            .args(["bomb_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .env("GAIC_BOMB", name)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: the child failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        let line = stdout
+            .lines()
+            .find_map(|l| l.find("BOMB verdict=").map(|i| &l[i..]))
+            .unwrap_or_else(|| panic!("{name}: {stdout}"));
+        assert!(line.contains("verdict=memory_limit"), "{name}: {line}");
+        let rss: u64 = line.split("rss=").nth(1).and_then(|v| v.split(' ').next()).unwrap().parse().unwrap();
+        assert!(rss > 0 && rss < (64 + 64) << 20, "{name}: peak RSS {} MiB for a 64 MiB cap", rss >> 20);
+        println!("{name}: peak RSS {} MiB; {line}", rss >> 20);
+    }
+}
+
+#[test]
+fn a_loop_of_cheap_host_calls_runs_out_of_fuel_not_time() {
+    // Plenty of wall clock: only fuel can stop these loops, deterministically.
+    let generous = Limits { fuel: 20_000_000, wall_ms: 60_000, ..limits() };
+    let dim = "i32.const 0 i32.const 1 i32.const 1 i32.const 1 i32.const 1 call $from local.set $t
+               (loop $l local.get $t i32.const 0 call $dim drop br $l)";
+    let churn = "(loop $l i32.const 0 i32.const 1 i32.const 1 i32.const 1 i32.const 1 call $from call $drop br $l)";
+    for code in [dim, churn] {
+        let m = bomb_module(code, 1);
+        let first = run_with(&m, &generous);
+        expect(&first, Verdict::OutOfFuel, "");
+        assert!(first.wall_ms < 10_000, "{first:?}");
+        // The same fuel on every run.
+        assert_eq!(run_with(&m, &generous).fuel_used, first.fuel_used);
+    }
+    // Dropping a handle twice is a trap, not a crash.
+    let twice = "i32.const 0 i32.const 1 i32.const 1 i32.const 1 i32.const 1 call $from local.set $t
+                 local.get $t call $drop local.get $t call $drop";
+    expect(&run(&bomb_module(twice, 1)), Verdict::Trap, "no live tensor with handle 0");
+}
+
+#[test]
+fn long_host_ops_stop_near_the_wall_clock() {
+    // A 256-channel 128² image through a 33×33 kernel: ~9 GFLOP, seconds of
+    // work on a CPU, with a small output; and a 2048² matmul.
+    let conv = "i32.const 0 i32.const 1 i32.const 256 i32.const 128 i32.const 128 call $from
+                i32.const 0 i32.const 1 i32.const 256 i32.const 33 i32.const 33 call $from
+                i32.const 1 i32.const 16 call $conv drop";
+    let matmul = "i32.const 0 i32.const 2048 i32.const 2048 i32.const 1 i32.const 1 call $from local.set $t
+                  local.get $t local.get $t call $matmul drop
+                  local.get $t local.get $t call $matmul drop
+                  local.get $t local.get $t call $matmul drop";
+    let s = Sandbox::new(SandboxConfig { concurrency: 1, max_memory_bytes: 256 << 20, ..Default::default() }).unwrap();
+    for (name, code, wall_ms) in [("conv2d", conv, 300), ("matmul", matmul, 150)] {
+        let m = s.compile(&bomb_module(code, 256), 256 << 20).unwrap();
+        let limits = Limits { fuel: u64::MAX / 2, memory_bytes: 256 << 20, wall_ms, log_bytes: 1024 };
+        let r = s.run(&m, &[0.0; 2], 2, 1, &limits);
+        assert_eq!(r.verdict, Verdict::Timeout, "{name}: {r:?}");
+        assert!(r.message.contains(&format!("host op {name}")), "{name}: {}", r.message);
+        assert!(r.wall_ms <= wall_ms + 100, "{name}: stopped after {} ms for a {wall_ms} ms limit", r.wall_ms);
+    }
+}
+
+#[test]
+fn tables_imports_and_allocators_that_break_the_abi_are_refused() {
+    // A huge initial table is refused before compiling.
+    let table = format!("(table 1000000 funcref) {IDENTITY}");
+    expect(&run(&module("", &table)), Verdict::MemoryLimit, "initial table has 1000000 elements");
+    // Imports of the right name with the wrong signature or kind.
+    let log_result = r#"(import "gaic" "log" (func (param i32 i32) (result i32)))"#;
+    expect(&run(&module(log_result, IDENTITY)), Verdict::InvalidModule, "imports gaic.log with type");
+    let mem = r#"(import "gaic" "tensor_from" (global i32))"#;
+    expect(&run(&module(mem, IDENTITY)), Verdict::InvalidModule, "as a non-function");
+    // gaic_alloc returning a pointer that is null, past the memory or
+    // wrapping around it.
+    for ptr in ["0", "65535", "-4", "2147483647"] {
+        let text = format!(
+            r#"(module (memory (export "memory") 1)
+              (func (export "gaic_abi_version") (result i32) i32.const 1)
+              (func (export "gaic_alloc") (param i32) (result i32) i32.const {ptr})
+              {IDENTITY})"#
+        );
+        expect(&run(&wat::parse_str(text).unwrap()), Verdict::Trap, "gaic_alloc returned an unusable");
+    }
+    // Proposals beyond WebAssembly 2.0 (tail calls here) are not accepted.
+    let tail = format!("(func $t (result i32) i32.const 0) {}", predict("return_call $t"));
+    expect(&run(&module("", &tail)), Verdict::InvalidModule, "not a valid module");
+}
+
+#[test]
+fn two_models_in_turn_see_nothing_of_each_other() {
+    // The first leaves host tensors alive and a marker in its memory.
+    let leave = bomb_module(
+        "i32.const 100 f32.const 42 f32.store
+         i32.const 100 i32.const 1 i32.const 1 i32.const 1 i32.const 1 call $from drop
+         i32.const 100 i32.const 1 i32.const 1 i32.const 1 i32.const 1 call $from drop
+         local.get $out f32.const 1 f32.store",
+        1,
+    );
+    let r = run(&leave);
+    assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
+    // The second looks for them: no tensor 0 or 1, and zeroed memory.
+    let peek = bomb_module("local.get $out i32.const 100 f32.load f32.store", 1);
+    let r = run(&peek);
+    assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
+    assert_eq!(r.outputs[0], 0.0, "the marker of the previous model leaked");
+    for h in [0, 1] {
+        let read = bomb_module(&format!("i32.const {h} i32.const 200 i32.const 1 call $read drop"), 1);
+        expect(&run(&read), Verdict::Trap, &format!("no live tensor with handle {h}"));
+    }
+}
+
+#[test]
+fn host_ops_cost_the_same_fuel_on_every_run() {
+    let code = "$T local.get $t local.get $row call $add_row call $relu call $softmax call $argmax drop
+                i32.const 0 i32.const 64 i32.const 64 i32.const 1 i32.const 1 call $from local.set $t
+                local.get $t local.get $t call $matmul drop";
+    let m = bomb_module(code, 64);
+    let lim = Limits { fuel: 200_000_000, memory_bytes: 64 << 20, ..limits() };
+    let s = Sandbox::new(SandboxConfig {
+        concurrency: 2,
+        max_memory_bytes: 64 << 20,
+        device: gaic_sandbox::DeviceChoice::Cpu,
+        ..Default::default()
+    })
+    .unwrap();
+    let runs: Vec<_> = (0..3).map(|_| s.compile_and_run(&m, &[0.0; 2], 2, 1, &lim)).collect();
+    assert_eq!(runs[0].verdict, Verdict::Ok, "{:?}", runs[0]);
+    assert!(
+        runs.iter().all(|r| r.fuel_used == runs[0].fuel_used),
+        "{:?}",
+        runs.iter().map(|r| r.fuel_used).collect::<Vec<_>>()
+    );
+    // The fee per host call is part of it: 12 calls at least.
+    assert!(runs[0].fuel_used > 12 * gaic_sandbox::HOST_CALL_FEE);
+    assert_eq!(runs[0].device, "cpu");
+}
+
+#[test]
+fn bulk_memory_costs_fuel_per_byte_as_abi_md_says() {
+    // wasmtime 48 charges memory.fill / memory.copy one unit plus one per
+    // byte: a 60,000-byte fill costs 59,999 more than a 1-byte one.
+    let fill = |n: u32| module("", &predict(&format!("i32.const 0 i32.const 7 i32.const {n} memory.fill")));
+    let small = run(&fill(1));
+    let big = run(&fill(60_000));
+    assert_eq!(small.verdict, Verdict::Ok, "{small:?}");
+    assert_eq!(big.fuel_used - small.fuel_used, 59_999, "{} vs {}", big.fuel_used, small.fuel_used);
+    let copy = |n: u32| module("", &predict(&format!("i32.const 0 i32.const 100 i32.const {n} memory.copy")));
+    assert_eq!(run(&copy(30_001)).fuel_used - run(&copy(1)).fuel_used, 30_000);
 }
