@@ -36,7 +36,8 @@ async fn start(workers: u32) -> App {
         max_attempts: 3,
         team_running_cap: 64,
         device: gaic_sandbox::DeviceChoice::Cpu,
-        compiler: Some(env!("CARGO_BIN_EXE_gaic").into()),
+        child_program: Some(env!("CARGO_BIN_EXE_gaic").into()),
+        test_abort_on_log: None,
         log_format: LogFormat::Text,
     };
     let state = gaic::server::prepare(&args).await.unwrap();

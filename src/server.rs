@@ -35,8 +35,9 @@ pub struct ServeArgs {
     /// Largest upload accepted (task bundles, submissions), in MiB.
     #[arg(long, env = "GAIC_MAX_UPLOAD_MIB", default_value_t = 256)]
     pub max_upload_mib: usize,
-    /// In-process workers, each running one model at a time; 0 leaves the
-    /// queue to remote workers [default: the number of CPU cores].
+    /// Local evaluation workers: each runs one model at a time in its own
+    /// evaluator child process (never in the server's); 0 leaves the queue
+    /// to remote workers [default: the number of CPU cores].
     #[arg(long, env = "GAIC_WORKERS")]
     pub workers: Option<u32>,
     /// Seconds a worker's lease on a job lasts without a heartbeat; a worker
@@ -54,10 +55,14 @@ pub struct ServeArgs {
     /// found, else the CPU), cpu or cuda.
     #[arg(long, env = "GAIC_DEVICE", default_value = "auto")]
     pub device: gaic_sandbox::DeviceChoice,
-    /// The program that compiles models in a limited child process
-    /// [default: this binary].
-    #[arg(long, env = "GAIC_COMPILER", hide = true)]
-    pub compiler: Option<PathBuf>,
+    /// The gaic program started for child processes: model compilation and
+    /// the evaluators that run models [default: this binary].
+    #[arg(long, env = "GAIC_CHILD_PROGRAM", hide = true)]
+    pub child_program: Option<PathBuf>,
+    /// Test hook: an evaluator process aborts when a model's log contains
+    /// this text (to test crash handling end to end).
+    #[arg(long, env = "GAIC_TEST_ABORT_ON_LOG", hide = true)]
+    pub test_abort_on_log: Option<String>,
     /// Log format on stderr.
     #[arg(long, env = "GAIC_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -77,7 +82,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("lease_secs", &self.lease_secs)
             .field("max_attempts", &self.max_attempts)
             .field("team_running_cap", &self.team_running_cap)
-            .field("compiler", &self.compiler)
+            .field("child_program", &self.child_program)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -100,9 +105,21 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
     let blobs = Blobs::local(&args.data_dir.join("blobs"))?;
     let settings = Settings { data_dir: args.data_dir.clone(), max_upload_bytes: args.max_upload_mib << 20 };
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u32));
-    let compiler = crate::cli::sandbox::subprocess_compiler(args.compiler.clone());
-    let sandbox = crate::eval::runner::sandbox(workers.max(1), compiler, args.device, args.data_dir.join("compiled"))?;
-    let mut state = AppState::new(db, blobs, settings, sandbox);
+    let compiler = crate::cli::sandbox::subprocess_compiler(args.child_program.clone());
+    // Here the sandbox only pre-checks uploads; models run in evaluators.
+    let sandbox =
+        crate::eval::runner::sandbox(1, compiler, gaic_sandbox::DeviceChoice::Cpu, args.data_dir.join("compiled"))?;
+    let program = match args.child_program.clone() {
+        Some(p) => p,
+        None => std::env::current_exe().context("locating this program to start evaluators")?,
+    };
+    let evaluators = crate::eval::child::EvaluatorPool::new(crate::eval::child::EvaluatorSpec {
+        program,
+        device: args.device.as_str().to_owned(),
+        cache_dir: args.data_dir.join("compiled"),
+        abort_on_log: args.test_abort_on_log.clone(),
+    });
+    let mut state = AppState::new(db, blobs, settings, sandbox, evaluators);
     state.queue = crate::eval::runner::QueueSettings {
         lease_ms: (args.lease_secs.max(1) * 1000) as i64,
         max_attempts: i64::from(args.max_attempts.max(1)),

@@ -34,8 +34,11 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The scorer and its solution cache.
     pub scorer: Arc<crate::scoring::scorer::Scorer>,
-    /// The model sandbox.
+    /// The model sandbox, used here only to pre-check uploads (no model
+    /// runs in this process).
     pub sandbox: Arc<gaic_sandbox::Sandbox>,
+    /// The evaluator child processes that run models.
+    pub evaluators: Arc<crate::eval::child::EvaluatorPool>,
     /// Lease, retry and fairness settings of the evaluation queue.
     pub queue: crate::eval::runner::QueueSettings,
     /// Wakes idle in-process workers when a job is queued.
@@ -53,9 +56,16 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state over an open database.
-    pub fn new(db: Db, blobs: Blobs, settings: Settings, sandbox: Arc<gaic_sandbox::Sandbox>) -> Self {
+    pub fn new(
+        db: Db,
+        blobs: Blobs,
+        settings: Settings,
+        sandbox: Arc<gaic_sandbox::Sandbox>,
+        evaluators: crate::eval::child::EvaluatorPool,
+    ) -> Self {
         Self {
             sandbox,
+            evaluators: Arc::new(evaluators),
             queue: crate::eval::runner::QueueSettings::default(),
             queue_wakeup: Arc::new(tokio::sync::Notify::new()),
             stopping: Arc::default(),

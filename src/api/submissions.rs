@@ -95,6 +95,11 @@ pub struct SubmissionView {
     /// inputs, so competitors never see it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
+    /// Models on tasks whose test inputs are hidden, organizers only: the
+    /// run's real message and exact figures (competitors see a message fixed
+    /// by the verdict, memory and time in coarse buckets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// Where a model is running.
@@ -152,6 +157,7 @@ pub fn view(s: submissions::SubmissionRow, slug: &str, show_private: bool) -> Su
         peak_memory_bytes: s.peak_memory_bytes,
         wall_ms: s.wall_ms,
         log: None,
+        detail: None,
         queue_position: None,
         running: None,
         id: s.submission_id,
@@ -498,7 +504,9 @@ pub async fn get_submission(
     }
     if organizer {
         v.fuel_used = exact_fuel;
-        v.log = submissions::run_of(&state.db.pool, id).await?.run_log;
+        let run = submissions::run_of(&state.db.pool, id).await?;
+        v.log = run.run_log;
+        v.detail = run.run_detail;
     }
     Ok(AppJson(v))
 }

@@ -1,8 +1,9 @@
 //! Remote workers: admins issue and revoke worker tokens and see the fleet;
 //! workers (with a worker token, never a user's) register, lease jobs, fetch
-//! the model and the hidden *inputs* (never labels: only those two kinds of
-//! blob are served here), heartbeat, and post outcomes, which the server
-//! scores. A result for a lease the worker no longer holds is refused (409).
+//! the model and the hidden *inputs* of a job they hold a live lease on
+//! (never labels, and nothing of another job), heartbeat, and post outcomes,
+//! which the server checks and scores. A result for a lease the worker no
+//! longer holds is refused (409).
 
 use axum::Router;
 use axum::body::Body;
@@ -16,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{self, CurrentUser};
 use crate::db::{self, jobs, workers};
-use crate::error::{AppError, AppJson, AppPath, AppResult, ErrorBody};
+use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody};
 use crate::eval::runner::{self, JobSpec, RunOutcome};
 use crate::state::AppState;
 
@@ -223,18 +224,32 @@ pub async fn lease_job(State(state): State<AppState>, w: WorkerAuth) -> AppResul
     Ok(AppJson(Lease { job_id: claim.job_id, lease: owner, lease_ms: q.lease_ms, job }).into_response())
 }
 
-/// Downloads a model or a task's hidden inputs by content hash. Nothing
-/// else (labels least of all) is served here.
-#[utoipa::path(get, path = "/api/v1/worker/blobs/{hash}", tag = "workers", params(("hash" = String, Path)),
-    responses((status = 200, description = "the bytes"), (status = 404, body = ErrorBody)))]
+/// The lease a blob is fetched under.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct BlobQuery {
+    /// The lease from `/worker/lease` of the job that needs the blob.
+    pub lease: Option<String>,
+}
+
+/// Downloads the model or the task's hidden inputs of a job the calling
+/// worker holds a live lease on, by content hash. Nothing else (labels least
+/// of all, nor another job's files) is served here.
+#[utoipa::path(get, path = "/api/v1/worker/blobs/{hash}", tag = "workers", params(("hash" = String, Path), BlobQuery),
+    responses((status = 200, description = "the bytes"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn worker_blob(
     State(state): State<AppState>,
-    _w: WorkerAuth,
+    w: WorkerAuth,
     AppPath(hash): AppPath<String>,
+    AppQuery(q): AppQuery<BlobQuery>,
 ) -> AppResult<Response> {
+    let lease = q.lease.ok_or_else(|| {
+        AppError::invalid("lease_required", "send the lease of the job that needs this blob as ?lease=…")
+    })?;
+    own(&w, &lease)?;
     if hash.len() != 64
         || !hash.bytes().all(|b| b.is_ascii_hexdigit())
-        || !workers::blob_allowed(&state.db.pool, &hash).await?
+        || !workers::blob_of_lease(&state.db.pool, &lease, &hash).await?
     {
         return Err(AppError::NotFound("blob"));
     }
@@ -319,10 +334,15 @@ pub struct FailPost {
     pub lease: String,
     /// What went wrong on the worker (a platform failure: the job is retried).
     pub error: String,
+    /// The evaluator process died holding the job: it runs once more on a
+    /// fresh one, and a second death ends it as `crashed` (counted).
+    #[serde(default)]
+    pub crashed: bool,
 }
 
 /// Reports a platform failure: the job goes back to the queue (or, after the
-/// last attempt, ends as platform_error and is refunded).
+/// last attempt, ends as platform_error and is refunded). With `crashed`,
+/// the evaluator died holding the job: see [`FailPost::crashed`].
 #[utoipa::path(post, path = "/api/v1/worker/jobs/{id}/fail", tag = "workers", params(("id" = i64, Path)),
     request_body = FailPost, responses((status = 204), (status = 409, body = ErrorBody)))]
 pub async fn fail_job(
@@ -332,9 +352,10 @@ pub async fn fail_job(
     AppJson(post): AppJson<FailPost>,
 ) -> AppResult<StatusCode> {
     own(&w, &post.lease)?;
-    if runner::fail(&state, id, &post.lease, &post.error).await.map_err(AppError::Internal)? {
-        Ok(StatusCode::NO_CONTENT)
+    let held = if post.crashed {
+        runner::crashed(&state, id, &post.lease, &post.error).await
     } else {
-        Err(lost())
-    }
+        runner::fail(&state, id, &post.lease, &post.error).await
+    };
+    if held.map_err(AppError::Internal)? { Ok(StatusCode::NO_CONTENT) } else { Err(lost()) }
 }

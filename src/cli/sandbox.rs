@@ -33,6 +33,48 @@ pub enum SandboxCommand {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Internal: an evaluator process, running the jobs its parent sends
+    /// over stdin (the server and `gaic worker` start these).
+    #[command(hide = true)]
+    Evaluator(EvaluatorArgs),
+}
+
+/// Settings of an evaluator process.
+#[derive(Debug, clap::Args)]
+pub struct EvaluatorArgs {
+    /// Device for host tensor ops: auto, cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceChoice,
+    /// Folder of the authenticated compiled-module cache.
+    #[arg(long)]
+    pub cache_dir: PathBuf,
+}
+
+impl EvaluatorArgs {
+    fn run(self) -> ExitCode {
+        let config = SandboxConfig {
+            concurrency: 1,
+            max_memory_bytes: 4 << 30,
+            device: self.device,
+            compiler: subprocess_compiler(None),
+            cache_dir: Some(self.cache_dir),
+            ..Default::default()
+        };
+        let sandbox = match Sandbox::new(config) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("evaluator: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match crate::eval::child::serve_requests(&sandbox) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("evaluator: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
 }
 
 /// The compiler the sandbox uses: this very binary in a limited child process.
@@ -104,6 +146,7 @@ impl SandboxArgs {
                 }
             },
             SandboxCommand::CompileWorker { args } => gaic_sandbox::compile_worker_main(&args),
+            SandboxCommand::Evaluator(args) => args.run(),
         }
     }
 }
@@ -144,6 +187,9 @@ impl RunArgs {
             Sandbox::new(SandboxConfig { concurrency: 1, max_memory_bytes: memory, device, ..Default::default() })?;
         let limits = Limits { fuel: self.fuel, memory_bytes: memory, wall_ms: self.timeout_ms, ..Limits::default() };
         let report = sandbox.compile_and_run(&bytes, &inputs.values, inputs.cols, out_cols, &limits);
+        if let Some(why) = &report.platform_error {
+            anyhow::bail!("the sandbox could not run the model (not the model's fault): {why}");
+        }
         if report.verdict == Verdict::Ok
             && let Some(path) = &self.output
         {

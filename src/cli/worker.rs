@@ -1,7 +1,10 @@
 //! `gaic worker`: a remote evaluation worker. It speaks HTTP only to a gaic
-//! server: leases jobs, fetches the model and the hidden inputs (cached by
-//! content hash, verified), runs the sandbox, heartbeats while it runs and
-//! posts the outcome; the server scores it. It never sees a label.
+//! server: leases jobs, fetches the model and the hidden inputs of the job
+//! it holds a lease on (cached by content hash, verified), runs the model in
+//! an evaluator child process, heartbeats while it runs and posts the
+//! outcome; the server scores it. It never sees a label. An evaluator that
+//! dies holding a job is reported as a crash (the server decides whether
+//! the job runs again) and replaced.
 //! SIGINT/SIGTERM: it stops leasing and finishes the jobs it holds.
 
 use std::path::PathBuf;
@@ -13,6 +16,7 @@ use anyhow::{Context, bail};
 use gaic_sandbox::{DeviceChoice, Sandbox, SandboxConfig};
 
 use crate::api::workers::{FailPost, Lease, LeaseRef, Registration, ResultPost};
+use crate::eval::child::{EvalError, EvaluatorPool, EvaluatorSpec};
 
 /// Run a remote evaluation worker against a gaic server.
 ///
@@ -43,7 +47,7 @@ struct Worker {
     http: reqwest::Client,
     base: String,
     token: String,
-    sandbox: Arc<Sandbox>,
+    evaluators: EvaluatorPool,
     cache: PathBuf,
     poll: Duration,
     stop: Arc<AtomicBool>,
@@ -59,24 +63,28 @@ impl WorkerArgs {
             .max(1);
         std::fs::create_dir_all(self.cache_dir.join("blobs"))
             .with_context(|| format!("creating {}", self.cache_dir.display()))?;
-        let sandbox = Arc::new(Sandbox::new(SandboxConfig {
-            concurrency,
-            max_memory_bytes: 4 << 30,
-            device: self.device,
-            compiler: crate::cli::sandbox::subprocess_compiler(None),
-            cache_dir: Some(self.cache_dir.join("compiled")),
-            ..Default::default()
-        })?);
+        // The device is probed here once, to register it and to fail early
+        // when `--device cuda` cannot be had; models run in evaluators.
+        let device =
+            Sandbox::new(SandboxConfig { concurrency: 1, device: self.device, ..Default::default() })?.device().clone();
+        let program = std::env::current_exe().context("locating this program to start evaluators")?;
+        let evaluators = EvaluatorPool::new(EvaluatorSpec {
+            program,
+            // The children use the device found here, not a probe of their own.
+            device: if device.name.starts_with("cuda") { "cuda" } else { "cpu" }.to_owned(),
+            cache_dir: self.cache_dir.join("compiled"),
+            abort_on_log: None,
+        });
+        evaluators.warm(concurrency as usize)?;
         let worker = Arc::new(Worker {
             http: reqwest::Client::builder().timeout(Duration::from_secs(300)).build()?,
             base: self.server.trim_end_matches('/').to_owned(),
             token: self.token,
-            sandbox,
+            evaluators,
             cache: self.cache_dir.join("blobs"),
             poll: Duration::from_secs_f64(self.poll_secs.max(0.05)),
             stop: Arc::new(AtomicBool::new(false)),
         });
-        let device = worker.sandbox.device().clone();
         let reg = Registration {
             device: device.name.clone(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -139,7 +147,10 @@ impl Worker {
         }
         let lease: Lease = res.json().await?;
         let fetched = async {
-            Ok::<_, anyhow::Error>((self.blob(&lease.job.model_hash).await?, self.blob(&lease.job.inputs_hash).await?))
+            Ok::<_, anyhow::Error>((
+                self.blob(&lease.job.model_hash, &lease.lease).await?,
+                self.blob(&lease.job.inputs_hash, &lease.lease).await?,
+            ))
         }
         .await;
         let (model, inputs) = match fetched {
@@ -167,13 +178,10 @@ impl Worker {
                 }
             })
         };
-        let sandbox = self.sandbox.clone();
-        let job = lease.job.clone();
-        let outcome =
-            tokio::task::spawn_blocking(move || crate::eval::runner::execute(&sandbox, &job, &model, &inputs)).await;
+        let outcome = self.evaluators.run(&lease.job, &model, &inputs).await;
         heartbeat.abort();
         match outcome {
-            Ok(Ok(outcome)) => {
+            Ok(outcome) => {
                 let post = ResultPost { lease: lease.lease.clone(), outcome };
                 let url = self.url(&format!("/api/v1/worker/jobs/{}/result", lease.job_id));
                 // Retried on network errors: the server records a result once.
@@ -193,14 +201,20 @@ impl Worker {
                     }
                 }
             }
-            Ok(Err(e)) => self.fail(&lease, &e).await,
-            Err(e) => self.fail(&lease, &format!("the run panicked: {e}")).await,
+            Err(EvalError::Crashed(why)) => self.report(&lease, &why, true).await,
+            Err(EvalError::Platform(why)) => self.fail(&lease, &why).await,
         }
         Ok(true)
     }
 
     async fn fail(&self, lease: &Lease, error: &str) {
-        let body = FailPost { lease: lease.lease.clone(), error: error.to_owned() };
+        self.report(lease, error, false).await;
+    }
+
+    /// Tells the server a job could not be finished: a platform fault, or
+    /// (`crashed`) the evaluator died holding it.
+    async fn report(&self, lease: &Lease, error: &str, crashed: bool) {
+        let body = FailPost { lease: lease.lease.clone(), error: error.to_owned(), crashed };
         let _ = self
             .http
             .post(self.url(&format!("/api/v1/worker/jobs/{}/fail", lease.job_id)))
@@ -210,16 +224,22 @@ impl Worker {
             .await;
     }
 
-    /// A blob by hash, from the cache or the server, verified.
-    async fn blob(&self, hash: &str) -> anyhow::Result<Vec<u8>> {
+    /// A blob by hash, from the cache or the server (which serves it only
+    /// to the holder of `lease`), verified.
+    async fn blob(&self, hash: &str, lease: &str) -> anyhow::Result<Vec<u8>> {
         let path = self.cache.join(hash);
         if let Ok(bytes) = std::fs::read(&path)
             && crate::blobs::sha256_hex(&bytes) == hash
         {
             return Ok(bytes);
         }
-        let res =
-            self.http.get(self.url(&format!("/api/v1/worker/blobs/{hash}"))).bearer_auth(&self.token).send().await?;
+        let res = self
+            .http
+            .get(self.url(&format!("/api/v1/worker/blobs/{hash}")))
+            .query(&[("lease", lease)])
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
         if !res.status().is_success() {
             bail!("blob {hash}: {}", res.status());
         }

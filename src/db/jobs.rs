@@ -134,6 +134,35 @@ pub async fn release<'e>(
     Ok(r.rows_affected() > 0)
 }
 
+/// Records that the evaluator process holding `owner`'s lease died: the
+/// job goes back to the queue, or is done once it has crashed `final_at`
+/// times. Returns (submission, crashes so far), or `None` if `owner` no
+/// longer held the job.
+pub async fn crash<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    job_id: i64,
+    owner: &str,
+    why: &str,
+    now: i64,
+    final_at: i64,
+) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query_as(
+        "UPDATE jobs SET crashes = crashes + 1, last_error = $3,
+                         state = CASE WHEN crashes + 1 >= $5 THEN 'done' ELSE 'queued' END,
+                         finished_at = CASE WHEN crashes + 1 >= $5 THEN $4 END,
+                         lease_owner = NULL, lease_expires_at = NULL
+         WHERE job_id = $1 AND lease_owner = $2 AND state = 'running'
+         RETURNING submission_id, crashes",
+    )
+    .bind(job_id)
+    .bind(owner)
+    .bind(why)
+    .bind(now)
+    .bind(final_at)
+    .fetch_optional(ex)
+    .await
+}
+
 /// Running jobs whose lease has expired: (job, submission, attempts).
 pub async fn expired<'e>(ex: impl Executor<'e, Database = Any>, now: i64) -> sqlx::Result<Vec<(i64, i64, i64)>> {
     sqlx::query_as(

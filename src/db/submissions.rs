@@ -393,6 +393,22 @@ pub async fn hidden_file<'e>(
         .await
 }
 
+/// Whether a task publishes the public file at `path` (its test inputs, say).
+pub async fn has_public_file<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    task_id: i64,
+    path: &str,
+) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM task_files WHERE task_id = $1 AND visibility = 'public' AND path = $2",
+    )
+    .bind(task_id)
+    .bind(path)
+    .fetch_one(ex)
+    .await?;
+    Ok(n > 0)
+}
+
 /// Marks a queued submission as running; false if it was not queued.
 pub async fn start_run<'e>(ex: impl Executor<'e, Database = Any>, id: i64, now: i64) -> sqlx::Result<bool> {
     let r = sqlx::query(
@@ -417,7 +433,7 @@ pub async fn finish_run<'e>(
         "UPDATE submissions SET status = $2, public_score = CASE WHEN $13 = 1 THEN $3 END,
                 private_score = CASE WHEN $14 = 1 THEN $4 END, error = $5, verdict = $6,
                 fuel_used = $7, peak_memory_bytes = $8, wall_ms = $9, run_log = $10, scored_at = $11,
-                predictions_hash = $12,
+                predictions_hash = $12, run_detail = $15,
                 counted = CASE WHEN $2 = 'platform_error' THEN 0 ELSE counted END
          WHERE submission_id = $1 AND status IN ('queued', 'running')",
     )
@@ -435,6 +451,7 @@ pub async fn finish_run<'e>(
     .bind(r.predictions_hash.as_deref())
     .bind(nullable(r.public).1)
     .bind(nullable(r.private).1)
+    .bind(r.detail.as_deref())
     .execute(ex)
     .await?;
     Ok(res.rows_affected() > 0)
@@ -464,12 +481,14 @@ pub struct RunRow {
     pub wall_ms: Option<i64>,
     /// Model log.
     pub run_log: Option<String>,
+    /// The real message and exact figures where competitors see coarse ones.
+    pub run_detail: Option<String>,
 }
 
 /// The run details of a submission.
 pub async fn run_of<'e>(ex: impl Executor<'e, Database = Any>, id: i64) -> sqlx::Result<RunRow> {
     sqlx::query_as(
-        "SELECT verdict, fuel_used, peak_memory_bytes, wall_ms, run_log FROM submissions WHERE submission_id = $1",
+        "SELECT verdict, fuel_used, peak_memory_bytes, wall_ms, run_log, run_detail FROM submissions WHERE submission_id = $1",
     )
     .bind(id)
     .fetch_optional(ex)
@@ -504,7 +523,7 @@ pub async fn reset_for_requeue<'e>(ex: impl Executor<'e, Database = Any>, id: i6
     sqlx::query(
         "UPDATE submissions SET status = 'queued', public_score = NULL, private_score = NULL, error = NULL, verdict = NULL,
                 fuel_used = NULL, peak_memory_bytes = NULL, wall_ms = NULL, run_log = NULL, predictions_hash = NULL,
-                scored_at = NULL, started_at = NULL
+                run_detail = NULL, scored_at = NULL, started_at = NULL
          WHERE submission_id = $1",
     )
     .bind(id)

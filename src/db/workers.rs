@@ -103,13 +103,17 @@ pub async fn running_jobs<'e>(ex: impl Executor<'e, Database = Any>, owner_prefi
         .await
 }
 
-/// Whether `hash` is a blob a worker may fetch: a model submission's module
-/// or a task's hidden inputs — never labels or anything else.
-pub async fn blob_allowed<'e>(ex: impl Executor<'e, Database = Any>, hash: &str) -> sqlx::Result<bool> {
+/// Whether `hash` is the model or the hidden inputs of the job `lease`
+/// holds right now (a running job whose lease has not expired).
+pub async fn blob_of_lease<'e>(ex: impl Executor<'e, Database = Any>, lease: &str, hash: &str) -> sqlx::Result<bool> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM submissions WHERE blob_hash = $1 AND kind = 'model')
-              + (SELECT COUNT(*) FROM task_files WHERE blob_hash = $1 AND visibility = 'hidden' AND path = 'hidden/test_inputs.csv')",
+        "SELECT COUNT(*) FROM jobs j JOIN submissions s ON s.submission_id = j.submission_id
+         WHERE j.lease_owner = $1 AND j.state = 'running'
+           AND (s.blob_hash = $2
+                OR EXISTS (SELECT 1 FROM task_files f WHERE f.task_id = j.task_id AND f.visibility = 'hidden'
+                           AND f.path = 'hidden/test_inputs.csv' AND f.blob_hash = $2))",
     )
+    .bind(lease)
     .bind(hash)
     .fetch_one(ex)
     .await?;

@@ -7,6 +7,7 @@
 //! largest; binary ROC AUC and log loss take one score (the second class);
 //! multiclass ROC AUC and log loss one score per class; regression one value.
 
+pub mod child;
 pub mod runner;
 
 use crate::scoring::MetricKind;

@@ -1,20 +1,31 @@
 //! Evaluation of model submissions through the durable queue (`jobs`).
 //!
-//! A model submission is stored with its job in one transaction. Workers
-//! ([`start_workers`], `--workers N` in-process) step the queue with
-//! [`run_once`]: lease the next job fairly across teams, heartbeat while the
-//! sandbox runs the model on the task's hidden inputs (never its labels),
-//! turn the outputs into a predictions CSV, score it like an upload, and
-//! record the result only while the lease is still theirs. A worker that
-//! dies loses its lease and the job runs again; a job that fails for
-//! platform reasons is retried up to `max_attempts` times, then ends as
-//! `platform_error` and is refunded. Verdicts caused by the model are final.
+//! A model submission is stored with its job in one transaction. The
+//! server's queue loops ([`start_workers`], `--workers N`) step the queue
+//! with [`run_once`]: lease the next job fairly across teams, heartbeat
+//! while an evaluator *child process* runs the model on the task's hidden
+//! inputs (never its labels; see [`super::child`]), turn the outputs into a
+//! predictions CSV, score it here, and record the result only while the
+//! lease is still theirs. No model ever runs in the server's process.
+//!
+//! Failures: a verdict caused by the model is final. A worker that goes
+//! silent loses its lease and the job runs again; a platform fault is
+//! retried up to `max_attempts` times, then ends as `platform_error` and is
+//! refunded. An evaluator process that dies holding the job ([`crashed`])
+//! gets the job once more on a fresh process; a second death ends it as
+//! `crashed`, final and counted against the team's cap, so that crashing
+//! the judge buys no free retries.
+//!
+//! What a competitor sees of a run on a task whose test inputs are hidden
+//! is fixed by the verdict alone ([`redact`]): the model chose nothing in
+//! it. The real message and exact figures are kept for organizers.
 
 use std::sync::Arc;
 
 use gaic_sandbox::{Limits, Verdict};
 
-use crate::bundle::{HIDDEN_INPUTS, HIDDEN_LABELS};
+use super::child::EvalError;
+use crate::bundle::{HIDDEN_INPUTS, HIDDEN_LABELS, PUBLIC_INPUTS};
 use crate::db::{self, jobs, submissions, tasks};
 use crate::scoring::scorer::format_of;
 use crate::state::AppState;
@@ -43,6 +54,9 @@ pub struct RunResult {
     pub log: Option<String>,
     /// Blob of the predictions CSV the model's outputs became.
     pub predictions_hash: Option<String>,
+    /// Organizers only: the real message and exact figures, where the
+    /// competitor sees a fixed message and coarse figures.
+    pub detail: Option<String>,
 }
 
 /// How the queue behaves.
@@ -136,7 +150,12 @@ pub async fn run_once(state: &AppState, owner: &str) -> anyhow::Result<Option<i6
                 tracing::warn!(job = claim.job_id, owner, "result dropped: the lease was no longer ours");
             }
         }
-        Err(e) => {
+        Err(Evaluation::Crashed(why)) => {
+            drop(tx);
+            crashed(state, claim.job_id, owner, &why).await?;
+            return Ok(Some(claim.submission_id));
+        }
+        Err(Evaluation::Platform(e)) => {
             drop(tx);
             fail(state, claim.job_id, owner, &format!("{e:#}")).await?;
             return Ok(Some(claim.submission_id));
@@ -145,6 +164,39 @@ pub async fn run_once(state: &AppState, owner: &str) -> anyhow::Result<Option<i6
     tx.commit().await?;
     Ok(Some(claim.submission_id))
 }
+
+/// The evaluator process holding `owner`'s lease died (or hung and was
+/// killed): the job runs once more on a fresh process; the second time it
+/// ends as `crashed`, final and counted. False if the lease was not held.
+pub async fn crashed(state: &AppState, job_id: i64, owner: &str, why: &str) -> anyhow::Result<bool> {
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    let Some((submission_id, crashes)) = jobs::crash(&mut *tx, job_id, owner, why, now, CRASHES_BEFORE_VERDICT).await?
+    else {
+        return Ok(false);
+    };
+    tracing::warn!(job = job_id, submission = submission_id, crashes, why, "an evaluator process died running a job");
+    metrics::counter!("gaic_evaluator_crashes_total").increment(1);
+    if crashes >= CRASHES_BEFORE_VERDICT {
+        let result = RunResult {
+            status: "failed",
+            verdict: Some(Verdict::Crashed.as_str().to_owned()),
+            error: Some(format!("{}: {}", Verdict::Crashed, Verdict::Crashed.message())),
+            detail: Some(format!("the evaluator process died on {crashes} attempts; last: {why}")),
+            ..Default::default()
+        };
+        submissions::finish_run(&mut *tx, submission_id, &result, now).await?;
+        metrics::counter!("gaic_model_runs_total", "verdict" => Verdict::Crashed.as_str()).increment(1);
+    } else {
+        submissions::requeue(&mut *tx, submission_id).await?;
+    }
+    tx.commit().await?;
+    state.queue_wakeup.notify_waiters();
+    Ok(true)
+}
+
+/// Deaths of the evaluator process after which a job ends as `crashed`.
+pub const CRASHES_BEFORE_VERDICT: i64 = 2;
 
 /// A platform failure of the worker holding `owner`'s lease: the job goes
 /// back to the queue, or after its last attempt ends as `platform_error`
@@ -172,10 +224,15 @@ pub async fn fail(state: &AppState, job_id: i64, owner: &str, error: &str) -> an
     Ok(held)
 }
 
-/// Starts `n` in-process workers that run the queue until
-/// [`stop_workers`]. Each runs one model at a time and the sandbox is sized
-/// to `n` runs, so its pool never runs out.
+/// Starts `n` queue loops that run the queue until [`stop_workers`], each
+/// handing one model at a time to an evaluator child process (started
+/// now, so the first jobs pay no start-up).
 pub fn start_workers(state: &AppState, n: u32) {
+    if n > 0
+        && let Err(e) = state.evaluators.warm(n as usize)
+    {
+        tracing::error!(error = %e, "starting the evaluator processes");
+    }
     for i in 0..n {
         let worker_state = state.clone();
         let owner = format!("inproc:{}:{i}", std::process::id());
@@ -248,6 +305,9 @@ pub struct RunOutcome {
     pub log: String,
     /// Outputs (rows × out_cols) when the verdict is ok.
     pub outputs: Vec<f32>,
+    /// The device that ran the host ops.
+    #[serde(default)]
+    pub device: String,
 }
 
 /// The job for a submission (server side).
@@ -282,7 +342,11 @@ pub fn execute(
     let parsed = super::read_inputs(inputs, &job.id_column, &job.feature_columns)?;
     let limits = Limits { fuel: job.fuel, memory_bytes: job.memory_bytes, wall_ms: job.wall_ms, ..Limits::default() };
     let r = sandbox.compile_and_run(model, &parsed.values, parsed.cols, job.out_cols, &limits);
+    if let Some(why) = r.platform_error {
+        return Err(why);
+    }
     Ok(RunOutcome {
+        device: r.device,
         verdict: r.verdict.as_str().to_owned(),
         message: r.message,
         fuel_used: r.fuel_used,
@@ -294,9 +358,19 @@ pub fn execute(
 }
 
 /// Turns a run's outcome into the submission's result (server side): the
-/// outputs become a predictions CSV, scored like an upload.
+/// outputs are checked (count, finite), become a predictions CSV and are
+/// scored here, where the labels are. On a task whose test inputs are
+/// hidden, the competitor-facing fields are then [`redact`]ed.
 pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome) -> anyhow::Result<RunResult> {
     let verdict: Verdict = outcome.verdict.parse().map_err(anyhow::Error::msg)?;
+    if verdict == Verdict::Crashed {
+        anyhow::bail!("a run cannot report `crashed`: only the queue decides it");
+    }
+    let sub = submissions::by_id(&state.db.pool, submission_id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
+    let task = tasks::by_id(&state.db.pool, sub.task_id).await?.ok_or_else(|| anyhow::anyhow!("task gone"))?;
+    // Public files are stored under their path inside `public/`.
+    let public_name = PUBLIC_INPUTS.trim_start_matches("public/");
+    let inputs_public = submissions::has_public_file(&state.db.pool, task.task_id, public_name).await?;
     let mut result = RunResult {
         verdict: Some(verdict.as_str().to_owned()),
         fuel_used: Some(outcome.fuel_used as i64),
@@ -306,8 +380,6 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
         ..Default::default()
     };
     if verdict == Verdict::Ok {
-        let sub = submissions::by_id(&state.db.pool, submission_id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
-        let task = tasks::by_id(&state.db.pool, sub.task_id).await?.ok_or_else(|| anyhow::anyhow!("task gone"))?;
         let spec = spec_of(&task).map_err(|e| anyhow::anyhow!("{e}"))?;
         let format = format_of(&spec);
         let out_cols = super::out_cols(&format).map_err(anyhow::Error::msg)?;
@@ -321,7 +393,7 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
             result.status = "failed";
             result.verdict = Some(Verdict::InvalidOutput.as_str().to_owned());
             result.error = Some("invalid_output: the worker returned outputs of the wrong shape".into());
-            return Ok(result);
+            return Ok(if inputs_public { result } else { redact(result, &outcome.device) });
         }
         let csv = super::outputs_to_csv(&format, &inputs.ids, &outcome.outputs, out_cols);
         result.predictions_hash = Some(state.blobs.put(bytes::Bytes::from(csv.clone())).await?);
@@ -353,23 +425,68 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
     }
     metrics::counter!("gaic_model_runs_total", "verdict" => verdict.as_str()).increment(1);
     tracing::info!(submission = submission_id, verdict = verdict.as_str(), fuel = outcome.fuel_used, "model evaluated");
-    Ok(result)
+    Ok(if inputs_public { result } else { redact(result, &outcome.device) })
 }
 
-/// Evaluates one model submission in this process: its result, or an error
-/// for a platform failure (retried).
-pub async fn evaluate(state: &AppState, submission_id: i64) -> anyhow::Result<RunResult> {
+/// What a competitor may see of a run on a task whose test inputs are
+/// hidden: a message fixed by the verdict, memory rounded up to a power of
+/// two MiB and wall time to 100 ms × a power of two. Nothing the model chose
+/// (error codes, shapes, values, log) remains; fuel is already shown to 3
+/// significant digits. The real message and exact figures move to
+/// `detail`, which only organizers see.
+pub fn redact(mut result: RunResult, device: &str) -> RunResult {
+    let verdict: Option<Verdict> = result.verdict.as_deref().and_then(|v| v.parse().ok());
+    let detail = format!(
+        "{} · peak memory {} bytes · wall {} ms · device {}",
+        result.error.as_deref().unwrap_or("ok"),
+        result.peak_memory_bytes.unwrap_or(0),
+        result.wall_ms.unwrap_or(0),
+        if device.is_empty() { "unknown" } else { device },
+    );
+    result.error = result.error.as_ref().map(|_| match verdict {
+        Some(Verdict::Ok) => "the model's predictions could not be scored".to_owned(),
+        Some(v) => format!("{v}: {}", v.message()),
+        None => "the model's run failed".to_owned(),
+    });
+    result.peak_memory_bytes = result.peak_memory_bytes.map(|b| {
+        let mib = (b.max(1) as u64).div_ceil(1 << 20).next_power_of_two();
+        (mib << 20) as i64
+    });
+    result.wall_ms = result.wall_ms.map(|ms| {
+        let steps = (ms.max(1) as u64).div_ceil(100).next_power_of_two();
+        (steps * 100) as i64
+    });
+    result.detail = Some(detail);
+    result
+}
+
+/// Why [`evaluate`] produced no result.
+#[derive(Debug)]
+pub enum Evaluation {
+    /// The evaluator process died holding the job.
+    Crashed(String),
+    /// A platform fault: retried.
+    Platform(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Evaluation {
+    fn from(e: E) -> Self {
+        Evaluation::Platform(e.into())
+    }
+}
+
+/// Evaluates one model submission in an evaluator child process and
+/// scores it here.
+pub async fn evaluate(state: &AppState, submission_id: i64) -> Result<RunResult, Evaluation> {
     let job = job_spec(state, submission_id).await?;
     let model = state.blobs.get(&job.model_hash).await?;
     let inputs = state.blobs.get(&job.inputs_hash).await?;
-    let sandbox = state.sandbox.clone();
-    let outcome = {
-        let job = job.clone();
-        tokio::task::spawn_blocking(move || execute(&sandbox, &job, &model, &inputs))
-            .await?
-            .map_err(anyhow::Error::msg)?
+    let outcome = match state.evaluators.run(&job, &model, &inputs).await {
+        Ok(outcome) => outcome,
+        Err(EvalError::Crashed(why)) => return Err(Evaluation::Crashed(why)),
+        Err(EvalError::Platform(why)) => return Err(Evaluation::Platform(anyhow::anyhow!(why))),
     };
-    conclude(state, submission_id, &outcome).await
+    Ok(conclude(state, submission_id, &outcome).await?)
 }
 
 /// The sandbox the server evaluates with, sized to `concurrency` runs, its

@@ -87,7 +87,8 @@ impl TestApp {
             lease_secs: 30,
             max_attempts: 3,
             team_running_cap: 2,
-            compiler: Some(env!("CARGO_BIN_EXE_gaic").into()),
+            child_program: Some(env!("CARGO_BIN_EXE_gaic").into()),
+            test_abort_on_log: None,
             log_format: LogFormat::Text,
         };
         tweak(&mut args);

@@ -6,6 +6,7 @@ mod accounts;
 mod browser;
 mod cli;
 mod helpers;
+mod judge;
 mod leaderboards;
 mod leaks;
 mod live;

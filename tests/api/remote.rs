@@ -77,18 +77,32 @@ async fn workers_get_models_and_inputs_but_never_labels() {
     let lease: Value =
         client.post(app.url("/api/v1/worker/lease")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let job = &lease["job"];
+    let held = lease["lease"].as_str().unwrap();
+    let blob = |hash: &str, lease: Option<&str>, token: &str| {
+        let mut rb = client.get(app.url(&format!("/api/v1/worker/blobs/{hash}"))).bearer_auth(token);
+        if let Some(l) = lease {
+            rb = rb.query(&[("lease", l)]);
+        }
+        rb.send()
+    };
     for key in ["model_hash", "inputs_hash"] {
-        let hash = job[key].as_str().unwrap();
-        let res =
-            client.get(app.url(&format!("/api/v1/worker/blobs/{hash}"))).bearer_auth(&token).send().await.unwrap();
+        let res = blob(job[key].as_str().unwrap(), Some(held), &token).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{key}");
     }
     assert!(!lease.to_string().contains("label"), "a lease names no labels: {lease}");
     let labels = std::fs::read(crate::helpers::tasks_dir().join("diabetes/hidden/test_labels.csv")).unwrap();
     let labels_hash = gaic::blobs::sha256_hex(&labels);
-    let res =
-        client.get(app.url(&format!("/api/v1/worker/blobs/{labels_hash}"))).bearer_auth(&token).send().await.unwrap();
-    assert_error(res, 404, "not_found", "blob").await;
+    assert_error(blob(&labels_hash, Some(held), &token).await.unwrap(), 404, "not_found", "blob").await;
+    // Only under a live lease of the calling worker, and only that job's files.
+    let model = job["model_hash"].as_str().unwrap();
+    assert_error(blob(model, None, &token).await.unwrap(), 422, "lease_required", "?lease=").await;
+    let other = worker_token(&app, "other").await;
+    assert_error(blob(model, Some(held), &other).await.unwrap(), 403, "forbidden", "another worker").await;
+    let bob = app.competitor("bob").await;
+    let digits_model = example("digits_mlp");
+    submit(&bob, "digits", digits_model.clone()).await;
+    let other_job = gaic::blobs::sha256_hex(&digits_model);
+    assert_error(blob(&other_job, Some(held), &token).await.unwrap(), 404, "not_found", "blob").await;
     // A user's token is not a worker's.
     let res =
         client.post(app.url("/api/v1/worker/lease")).bearer_auth(ann.token.as_ref().unwrap()).send().await.unwrap();
@@ -102,6 +116,16 @@ async fn workers_get_models_and_inputs_but_never_labels() {
         .await
         .unwrap();
     assert_error(res, 403, "forbidden", "another worker").await;
+    // Once the lease is given back, its files are refused too.
+    let res = client
+        .post(app.url(&format!("/api/v1/worker/jobs/{}/fail", lease["job_id"])))
+        .bearer_auth(&token)
+        .json(&json!({"lease": held, "error": "disk full"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_error(blob(model, Some(held), &token).await.unwrap(), 404, "not_found", "blob").await;
 }
 
 #[tokio::test]
