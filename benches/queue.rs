@@ -1,4 +1,5 @@
-//! End-to-end evaluation latency and throughput with in-process workers:
+//! End-to-end evaluation latency and throughput with the server's local
+//! workers (each running models in an evaluator child process):
 //!
 //!     scripts/build-examples.sh && cargo bench --bench queue
 //!
@@ -158,7 +159,7 @@ async fn main() {
     }
     lat.sort_by(f64::total_cmp);
     println!(
-        "upload-to-score latency, digits-mlp, 1 in-process worker: p50 {:.1} ms, p95 {:.1} ms",
+        "upload-to-score latency, digits-mlp, 1 worker (an evaluator child process): p50 {:.1} ms, p95 {:.1} ms",
         percentile(&lat, 0.5),
         percentile(&lat, 0.95)
     );

@@ -137,36 +137,15 @@ impl Computed {
     }
 }
 
-/// A task's cached [`Computed`], by task id, with its fingerprint.
-pub type BoardCache = HashMap<i64, (String, Arc<Computed>)>;
-
-/// What a task's boards depend on, as one aggregate query: the scored
-/// submissions (count, latest score time — rescoring rewrites it —, the sum
-/// of their team ids — a merger moves them — and checksums of hidden and
-/// selected marks) and the disqualifications.
-async fn fingerprint(state: &AppState, task_id: i64) -> AppResult<String> {
-    let subs: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(MAX(scored_at), 0), COALESCE(MAX(submission_id), 0),
-                CAST(COALESCE(SUM(team_id), 0) AS BIGINT),
-                CAST(COALESCE(SUM(COALESCE(hidden_at, 0) % 1000003), 0) AS BIGINT),
-                CAST(COALESCE(SUM(COALESCE(selected_at, 0) % 1000003), 0) AS BIGINT)
-         FROM submissions WHERE task_id = $1 AND status = 'scored'",
-    )
-    .bind(task_id)
-    .fetch_one(&state.db.pool)
-    .await?;
-    let dq: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(COALESCE(disqualified_at, 0) % 1000003), 0) AS BIGINT) FROM teams WHERE task_id = $1",
-    )
-    .bind(task_id)
-    .fetch_one(&state.db.pool)
-    .await?;
-    Ok(format!("{subs:?}/{dq}"))
-}
+/// A task's cached [`Computed`], by task id, with the board version it was
+/// computed at.
+pub type BoardCache = HashMap<i64, (i64, Arc<Computed>)>;
 
 /// A task's boards and progress lines, from the cache when nothing changed.
 pub async fn computed(state: &AppState, task: &tasks::TaskRow, spec: &TaskSpec) -> AppResult<Arc<Computed>> {
-    let key = fingerprint(state, task.task_id).await?;
+    // The version comes with the task row: a cache hit costs no query. A
+    // change committed after the row was read is caught on the next request.
+    let key = task.board_version;
     if let Some((k, c)) = state.boards.lock().unwrap_or_else(|e| e.into_inner()).get(&task.task_id)
         && *k == key
     {

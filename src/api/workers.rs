@@ -18,7 +18,8 @@ use utoipa::ToSchema;
 use crate::auth::{self, CurrentUser};
 use crate::db::{self, jobs, workers};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody};
-use crate::eval::runner::{self, JobSpec, RunOutcome};
+use crate::eval::runner;
+use crate::eval::wire::{FailPost, Lease, LeaseRef, Registration, ResultPost};
 use crate::state::AppState;
 
 /// Routes of this module; `upload_limit` bounds posted outcomes.
@@ -166,17 +167,6 @@ pub async fn list_workers(State(state): State<AppState>, me: CurrentUser) -> App
     Ok(AppJson(out))
 }
 
-/// What a worker says about itself.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct Registration {
-    /// `cpu` or `cuda:N (name)`.
-    pub device: String,
-    /// gaic version.
-    pub version: String,
-    /// Jobs at once.
-    pub concurrency: i64,
-}
-
 /// Registers (or re-registers) the calling worker.
 #[utoipa::path(post, path = "/api/v1/worker/register", tag = "workers", request_body = Registration,
     responses((status = 204), (status = 401, body = ErrorBody)))]
@@ -191,19 +181,6 @@ pub async fn register_worker(
         .await?;
     tracing::info!(worker = w.worker_id, device = %device, version = %version, "worker registered");
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A leased job.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Lease {
-    /// The job.
-    pub job_id: i64,
-    /// The lease to present with heartbeats and the result.
-    pub lease: String,
-    /// Milliseconds the lease lasts without a heartbeat.
-    pub lease_ms: i64,
-    /// What to run.
-    pub job: JobSpec,
 }
 
 /// Leases the next job (fairly across teams), or 204 when the queue is empty.
@@ -257,13 +234,6 @@ pub async fn worker_blob(
     Ok(Body::from_stream(stream).into_response())
 }
 
-/// A lease presented back.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct LeaseRef {
-    /// The lease from `/worker/lease`.
-    pub lease: String,
-}
-
 fn own(w: &WorkerAuth, lease: &str) -> AppResult<()> {
     if lease.starts_with(&w.owner_prefix()) {
         Ok(())
@@ -293,15 +263,6 @@ pub async fn heartbeat_job(
     }
 }
 
-/// A run's outcome with its lease.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct ResultPost {
-    /// The lease.
-    pub lease: String,
-    /// What the sandbox reported.
-    pub outcome: RunOutcome,
-}
-
 /// Posts a run's outcome: the server scores it and records it once; 409 when
 /// the lease is no longer held (a late or duplicate result changes nothing).
 #[utoipa::path(post, path = "/api/v1/worker/jobs/{id}/result", tag = "workers", params(("id" = i64, Path)),
@@ -325,19 +286,6 @@ pub async fn post_result(
     crate::db::submissions::finish_run(&mut *tx, submission_id, &result, now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Why a worker could not run a job.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct FailPost {
-    /// The lease.
-    pub lease: String,
-    /// What went wrong on the worker (a platform failure: the job is retried).
-    pub error: String,
-    /// The evaluator process died holding the job: it runs once more on a
-    /// fresh one, and a second death ends it as `crashed` (counted).
-    #[serde(default)]
-    pub crashed: bool,
 }
 
 /// Reports a platform failure: the job goes back to the queue (or, after the

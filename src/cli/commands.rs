@@ -381,6 +381,9 @@ async fn rescore(remote: &Remote, slug: &str, labels: Option<&Path>, apply: bool
 /// Example: gaic submit digits predictions.csv -m "first try" --wait
 #[derive(Debug, clap::Args)]
 pub struct SubmitArgs {
+    /// Which server and token to use.
+    #[command(flatten)]
+    pub remote: Remote,
     /// The task.
     pub slug: String,
     /// A CSV of predictions or a .wasm model.
@@ -540,6 +543,9 @@ pub async fn select(remote: &Remote, slug: &str, ids: &[i64], on: bool) -> CliRe
 /// A task's leaderboard.
 #[derive(Debug, clap::Args)]
 pub struct LeaderboardArgs {
+    /// Which server and token to use.
+    #[command(flatten)]
+    pub remote: Remote,
     /// The task.
     pub slug: String,
     /// public or private (private: after the close).
@@ -1057,6 +1063,9 @@ fn roles(u: &Value) -> String {
 /// Example: gaic verify ana-digits.json --public-key 3q2+7w…=
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
+    /// Which server and token to use.
+    #[command(flatten)]
+    pub remote: Remote,
     /// The credential file (JSON).
     pub file: PathBuf,
     /// The issuer's public key (base64), or a file holding it.

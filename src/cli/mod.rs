@@ -11,6 +11,7 @@ pub mod worker;
 use clap::{Parser, Subcommand};
 
 use crate::server::ServeArgs;
+use client::Remote;
 
 /// gaic — the Global AI Challenge platform.
 ///
@@ -29,9 +30,6 @@ use crate::server::ServeArgs;
 #[derive(Debug, Parser)]
 #[command(name = "gaic", version, about, long_about)]
 pub struct Cli {
-    /// Which server and token client commands use.
-    #[command(flatten)]
-    pub remote: client::Remote,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -52,19 +50,30 @@ pub enum Command {
     Worker(worker::WorkerArgs),
     Login(commands::LoginArgs),
     /// Revoke the stored token on the server and forget it here. Example: gaic logout
-    Logout,
+    Logout {
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Who the token belongs to. Example: gaic whoami --json
     Whoami {
+        #[command(flatten)]
+        remote: Remote,
         /// Print the API's JSON.
         #[arg(long)]
         json: bool,
     },
     /// List, show and download tasks; organizers create, publish, close and rescore.
-    #[command(subcommand)]
-    Tasks(commands::TasksCmd),
+    Tasks {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        cmd: commands::TasksCmd,
+    },
     Submit(commands::SubmitArgs),
     /// Your team's submissions to a task. Example: gaic submissions digits
     Submissions {
+        #[command(flatten)]
+        remote: Remote,
         /// The task.
         slug: String,
         /// Print the API's JSON.
@@ -73,6 +82,8 @@ pub enum Command {
     },
     /// Select submissions for the private leaderboard. Example: gaic select digits 12 15
     Select {
+        #[command(flatten)]
+        remote: Remote,
         /// The task.
         slug: String,
         /// Submission ids.
@@ -81,6 +92,8 @@ pub enum Command {
     },
     /// Unselect a final submission. Example: gaic unselect digits 12
     Unselect {
+        #[command(flatten)]
+        remote: Remote,
         /// The task.
         slug: String,
         /// The submission.
@@ -89,10 +102,16 @@ pub enum Command {
     /// A task's leaderboard. Example: gaic leaderboard digits --top 10
     Leaderboard(commands::LeaderboardArgs),
     /// Teams: show, create, invite, accept, decline, leave.
-    #[command(subcommand)]
-    Team(commands::TeamCmd),
+    Team {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        cmd: commands::TeamCmd,
+    },
     /// Organizers: a task's evaluation queue. Example: gaic queue digits
     Queue {
+        #[command(flatten)]
+        remote: Remote,
         /// The task.
         slug: String,
         /// Print the API's JSON.
@@ -100,13 +119,23 @@ pub enum Command {
         json: bool,
     },
     /// Recruiters: search people who agreed to be found, and show one.
-    #[command(subcommand)]
-    Talent(commands::TalentCmd),
+    Talent {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        cmd: commands::TalentCmd,
+    },
     /// Admins: roles and worker tokens.
-    #[command(subcommand)]
-    Admin(commands::AdminCmd),
+    Admin {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        cmd: commands::AdminCmd,
+    },
     /// Download your signed result credentials. Example: gaic credentials --out creds/
     Credentials {
+        #[command(flatten)]
+        remote: Remote,
         /// Folder to write them into.
         #[arg(long, default_value = ".")]
         out: std::path::PathBuf,
@@ -120,33 +149,43 @@ pub enum Command {
 /// Parses the command line and runs it; the exit code.
 pub async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let remote = cli.remote;
     let client = match cli.command {
         Command::Serve(args) => crate::server::serve(args).await,
         Command::Score(args) => return args.run(),
         Command::Sandbox(args) => return args.run(),
         Command::Worker(args) => args.run().await,
         Command::Login(args) => return exit(args.run().await.map(|()| 0)),
-        Command::Logout => return exit(commands::logout(&remote).await.map(|()| 0)),
-        Command::Whoami { json } => return exit(commands::whoami(&remote, json).await.map(|()| 0)),
-        Command::Tasks(cmd) => return exit(cmd.run(&remote).await.map(|()| 0)),
-        Command::Submit(args) => return exit(args.run(&remote).await),
-        Command::Submissions { slug, json } => {
+        Command::Logout { remote } => return exit(commands::logout(&remote).await.map(|()| 0)),
+        Command::Whoami { remote, json } => return exit(commands::whoami(&remote, json).await.map(|()| 0)),
+        Command::Tasks { remote, cmd } => return exit(cmd.run(&remote).await.map(|()| 0)),
+        Command::Submit(args) => {
+            let remote = args.remote.clone();
+            return exit(args.run(&remote).await);
+        }
+        Command::Submissions { remote, slug, json } => {
             return exit(commands::submissions(&remote, &slug, json).await.map(|()| 0));
         }
-        Command::Select { slug, ids } => return exit(commands::select(&remote, &slug, &ids, true).await.map(|()| 0)),
-        Command::Unselect { slug, id } => {
+        Command::Select { remote, slug, ids } => {
+            return exit(commands::select(&remote, &slug, &ids, true).await.map(|()| 0));
+        }
+        Command::Unselect { remote, slug, id } => {
             return exit(commands::select(&remote, &slug, &[id], false).await.map(|()| 0));
         }
-        Command::Leaderboard(args) => return exit(args.run(&remote).await.map(|()| 0)),
-        Command::Team(cmd) => return exit(cmd.run(&remote).await.map(|()| 0)),
-        Command::Queue { slug, json } => return exit(commands::queue(&remote, &slug, json).await.map(|()| 0)),
-        Command::Talent(cmd) => return exit(cmd.run(&remote).await.map(|()| 0)),
-        Command::Admin(cmd) => return exit(cmd.run(&remote).await.map(|()| 0)),
-        Command::Credentials { out, json } => {
+        Command::Leaderboard(args) => {
+            let remote = args.remote.clone();
+            return exit(args.run(&remote).await.map(|()| 0));
+        }
+        Command::Team { remote, cmd } => return exit(cmd.run(&remote).await.map(|()| 0)),
+        Command::Queue { remote, slug, json } => return exit(commands::queue(&remote, &slug, json).await.map(|()| 0)),
+        Command::Talent { remote, cmd } => return exit(cmd.run(&remote).await.map(|()| 0)),
+        Command::Admin { remote, cmd } => return exit(cmd.run(&remote).await.map(|()| 0)),
+        Command::Credentials { remote, out, json } => {
             return exit(commands::credentials(&remote, &out, json).await.map(|()| 0));
         }
-        Command::Verify(args) => return exit(args.run(&remote).await),
+        Command::Verify(args) => {
+            let remote = args.remote.clone();
+            return exit(args.run(&remote).await);
+        }
     };
     let result = client;
     match result {
@@ -179,5 +218,36 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    fn help(path: &[&str]) -> String {
+        let mut cmd = super::Cli::command();
+        // Building propagates global flags to the subcommands below.
+        cmd.build();
+        let mut sub = &mut cmd;
+        for name in path {
+            sub = sub.find_subcommand_mut(name).unwrap_or_else(|| panic!("no subcommand {name}"));
+        }
+        sub.render_long_help().to_string()
+    }
+
+    #[test]
+    fn each_command_shows_only_its_own_flags() {
+        for local in [&["serve"][..], &["score"], &["sandbox", "run"]] {
+            let text = help(local);
+            assert!(!text.contains("--token <TOKEN>") && !text.contains("GAIC_TOKEN"), "{local:?}:\n{text}");
+        }
+        assert!(!help(&["serve"]).contains("--server"), "{}", help(&["serve"]));
+        for client in [&["tasks", "list"][..], &["submit"], &["leaderboard"], &["whoami"], &["admin", "grant"]] {
+            let text = help(client);
+            assert!(text.contains("--server") && text.contains("--token"), "{client:?}:\n{text}");
+        }
+        // The flags still go after the subcommand, at any depth.
+        use clap::Parser;
+        let cli =
+            super::Cli::try_parse_from(["gaic", "tasks", "list", "--server", "http://x", "--token", "t"]).unwrap();
+        let super::Command::Tasks { remote, .. } = cli.command else { panic!("not tasks") };
+        assert_eq!(remote.server.as_deref(), Some("http://x"));
+        assert_eq!(remote.token.as_deref(), Some("t"));
     }
 }

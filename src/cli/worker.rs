@@ -15,8 +15,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use gaic_sandbox::{DeviceChoice, Sandbox, SandboxConfig};
 
-use crate::api::workers::{FailPost, Lease, LeaseRef, Registration, ResultPost};
 use crate::eval::child::{EvalError, EvaluatorPool, EvaluatorSpec};
+use crate::eval::wire::{FailPost, Lease, LeaseRef, Registration, ResultPost};
 
 /// Run a remote evaluation worker against a gaic server.
 ///

@@ -33,10 +33,14 @@ pub struct TaskRow {
     pub created_at: i64,
     /// Last change (ms).
     pub updated_at: i64,
+    /// Bumped (by triggers, in the same transaction) by every change that
+    /// can move the task's boards: what the board cache is keyed by.
+    pub board_version: i64,
 }
 
 const COLUMNS: &str = "t.task_id, t.slug, t.title, t.summary, t.statement, t.spec, t.organizer_id, \
-    u.username AS organizer, t.opens_at, t.closes_at, t.merger_deadline_at, t.published_at, t.created_at, t.updated_at";
+    u.username AS organizer, t.opens_at, t.closes_at, t.merger_deadline_at, t.published_at, t.created_at, t.updated_at, \
+    t.board_version";
 
 /// Which tasks a listing shows.
 #[derive(Debug, Clone, Copy)]

@@ -27,7 +27,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use super::runner::{JobSpec, RunOutcome};
+use super::wire::{JobSpec, RunOutcome};
 
 /// Largest reply a child may send (outputs of the largest task, as JSON).
 const MAX_REPLY_BYTES: u32 = 1 << 30;
@@ -131,7 +131,21 @@ impl EvaluatorPool {
     /// Runs `job` in a child. The child goes back to the pool after a
     /// reply; one that died or hung is killed and not reused.
     pub async fn run(&self, job: &JobSpec, model: &[u8], inputs: &[u8]) -> Result<RunOutcome, EvalError> {
-        let popped = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        // An idle child that died meanwhile (killed by the OOM killer for
+        // another's sins, say) is not this job's crash: skip it.
+        let popped = loop {
+            let next = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            match next {
+                Some(mut ev) => {
+                    if matches!(ev.child.try_wait(), Ok(None)) {
+                        break Some(ev);
+                    }
+                    tracing::warn!("an idle evaluator had exited; starting another");
+                    let _ = ev.child.start_kill();
+                }
+                None => break None,
+            }
+        };
         let mut ev = match popped {
             Some(ev) => ev,
             None => self.spawn()?,

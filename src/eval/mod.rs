@@ -9,6 +9,7 @@
 
 pub mod child;
 pub mod runner;
+pub mod wire;
 
 use crate::scoring::MetricKind;
 use crate::scoring::solution::Format;

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use gaic_sandbox::{Limits, Verdict};
 
 use super::child::EvalError;
+use super::wire::{JobSpec, RunOutcome};
 use crate::bundle::{HIDDEN_INPUTS, HIDDEN_LABELS, PUBLIC_INPUTS};
 use crate::db::{self, jobs, submissions, tasks};
 use crate::scoring::scorer::format_of;
@@ -263,51 +264,6 @@ pub async fn stop_workers(state: &AppState, grace: std::time::Duration) {
     if tokio::time::timeout(grace, all).await.is_err() {
         tracing::warn!("workers still busy after the grace period; their jobs will run again");
     }
-}
-
-/// What a worker needs to run one job; never the labels.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct JobSpec {
-    /// The submission.
-    pub submission_id: i64,
-    /// Content hash of the model.
-    pub model_hash: String,
-    /// Content hash of the task's hidden inputs CSV.
-    pub inputs_hash: String,
-    /// Id column of the inputs.
-    pub id_column: String,
-    /// Feature columns, in the order the model receives them.
-    pub feature_columns: Vec<String>,
-    /// Outputs per row.
-    pub out_cols: usize,
-    /// Fuel budget.
-    pub fuel: u64,
-    /// Memory cap, bytes.
-    pub memory_bytes: u64,
-    /// Wall-clock net, ms.
-    pub wall_ms: u64,
-}
-
-/// What a run reported, as a worker sends it back.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct RunOutcome {
-    /// The verdict's name.
-    pub verdict: String,
-    /// Its message.
-    pub message: String,
-    /// Fuel spent.
-    pub fuel_used: u64,
-    /// Peak memory.
-    pub peak_memory_bytes: u64,
-    /// Wall time.
-    pub wall_ms: u64,
-    /// The model's log.
-    pub log: String,
-    /// Outputs (rows × out_cols) when the verdict is ok.
-    pub outputs: Vec<f32>,
-    /// The device that ran the host ops.
-    #[serde(default)]
-    pub device: String,
 }
 
 /// The job for a submission (server side).

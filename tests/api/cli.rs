@@ -166,7 +166,7 @@ async fn a_failed_model_exits_2_a_late_submission_says_so_and_bad_tokens_get_a_h
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("late: made after the close"), "{}", run.stdout);
     // A bad or revoked token: a clear message and a hint, exit 1.
-    let run = gaic(&app, c, &["--token", "gaic_not_a_token", "whoami"], "").await;
+    let run = gaic(&app, c, &["whoami", "--token", "gaic_not_a_token"], "").await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("hint: your token is missing, revoked or expired"), "{}", run.stderr);
 }

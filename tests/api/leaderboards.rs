@@ -222,3 +222,47 @@ async fn a_rescore_previews_rank_changes_and_applies_only_when_asked() {
     assert_error(res, 422, "invalid_labels", "cannot be used").await;
     assert_error(a.post_form("/api/v1/tasks/digits/rescore", vec![]).await, 403, "forbidden", "organizer").await;
 }
+
+async fn board_version(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT board_version FROM tasks WHERE slug = 'digits'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_change_that_can_move_a_board_bumps_its_version_and_nothing_else_does() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let ann = app.competitor("ann").await;
+    let mut v = board_version(&app).await;
+    fn bump(v: &mut i64, what: &str, now: i64) {
+        assert!(now > *v, "{what} did not bump the board version ({v} → {now})");
+        *v = now;
+    }
+    let id = ann.submit_ok("digits", digits_right_on(500)).await["submission"]["id"].as_i64().unwrap();
+    bump(&mut v, "a scored upload", board_version(&app).await);
+    assert_eq!(ranks(&app.anon().get_json("/api/v1/tasks/digits/leaderboard").await), [("ann".into(), Some(1))]);
+    admin.put_json(&format!("/api/v1/submissions/{id}/hidden"), &json!({"reason": "copied"})).await;
+    bump(&mut v, "hiding", board_version(&app).await);
+    assert_eq!(ranks(&app.anon().get_json("/api/v1/tasks/digits/leaderboard").await), []);
+    admin.delete(&format!("/api/v1/submissions/{id}/hidden")).await;
+    bump(&mut v, "unhiding", board_version(&app).await);
+    assert_eq!(ann.put(&format!("/api/v1/submissions/{id}/selection")).await.status(), StatusCode::OK);
+    bump(&mut v, "a selection", board_version(&app).await);
+    let team = ann.get_json("/api/v1/tasks/digits/team").await["id"].as_i64().unwrap();
+    let dq = format!("/api/v1/tasks/digits/teams/{team}/disqualification");
+    admin.put_json(&dq, &json!({"reason": "multiple accounts"})).await;
+    bump(&mut v, "a disqualification", board_version(&app).await);
+    assert_eq!(ranks(&app.anon().get_json("/api/v1/tasks/digits/leaderboard").await), []);
+    admin.delete(&dq).await;
+    bump(&mut v, "a reinstatement", board_version(&app).await);
+    // Reading boards, profiles and the task changes nothing.
+    app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    app.anon().get_json("/api/v1/tasks/digits").await;
+    assert_eq!(board_version(&app).await, v, "reads do not bump the version");
+    let closes = chrono::Utc::now() + chrono::Duration::days(3650);
+    let res = admin.patch_json("/api/v1/tasks/digits", &json!({"closes_at": closes.to_rfc3339()})).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    bump(&mut v, "a schedule change", board_version(&app).await);
+}
