@@ -117,7 +117,7 @@ async fn seed(state: &gaic::state::AppState) {
                 file_name: "p.csv",
                 blob_hash: "0",
                 size: 1,
-                status: "scored",
+                status: gaic::status::SubmissionStatus::Scored,
                 public_score: Some(score),
                 private_score: Some(1.0 - score),
                 late: false,

@@ -9,6 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
 echo "== parity tests (CPU vs CUDA)"
-GAIC_REQUIRE_CUDA=1 cargo test --release -p gaic-sandbox --test cuda -- --nocapture
+GAIC_REQUIRE_CUDA=1 cargo test --release -p gaic-sandbox --test cuda -- --ignored --nocapture
 echo "== host matmul: CPU vs CUDA"
 cargo bench -p gaic-sandbox --bench host_ops -- --warm-up-time 1 --measurement-time 3

@@ -49,7 +49,10 @@ pub struct Standing {
 /// disqualified.
 fn rankable<'a>(subs: &'a [SubmissionRow], disqualified: &'a HashSet<i64>) -> impl Iterator<Item = &'a SubmissionRow> {
     subs.iter().filter(move |s| {
-        s.status == "scored" && s.late == 0 && s.hidden_at.is_none() && !disqualified.contains(&s.team_id)
+        s.status == crate::status::SubmissionStatus::Scored
+            && s.late == 0
+            && s.hidden_at.is_none()
+            && !disqualified.contains(&s.team_id)
     })
 }
 
@@ -158,7 +161,7 @@ mod tests {
             file_name: "s.csv".into(),
             blob_hash: String::new(),
             size: 1,
-            status: "scored".into(),
+            status: crate::status::SubmissionStatus::Scored,
             public_score: Some(public),
             private_score: Some(private),
             error: None,

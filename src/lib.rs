@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod blobs;
+pub mod boards;
 pub mod bundle;
 pub mod cli;
 pub mod competition;
@@ -21,6 +22,7 @@ pub mod rating;
 pub mod scoring;
 pub mod server;
 pub mod state;
+pub mod status;
 pub mod talent;
 pub mod tasks;
 pub mod teams;

@@ -51,7 +51,7 @@ pub struct AppState {
     /// the final results it was computed from.
     pub talent: Arc<std::sync::Mutex<Option<crate::talent::CachedPool>>>,
     /// Each task's computed boards, keyed by what they depend on.
-    pub boards: Arc<std::sync::Mutex<crate::api::leaderboard::BoardCache>>,
+    pub boards: Arc<std::sync::Mutex<crate::boards::BoardCache>>,
 }
 
 impl AppState {

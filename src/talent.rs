@@ -11,7 +11,6 @@ use std::collections::{HashMap, HashSet};
 
 use std::sync::Arc;
 
-use crate::api::profile::TalentQuery;
 use crate::auth::CurrentUser;
 use crate::consent;
 use crate::db::{self, profiles, tasks, users};
@@ -67,28 +66,6 @@ pub fn medal_named(name: &str) -> Option<Medal> {
 /// A tier by name.
 pub fn tier_named(name: &str) -> Option<Tier> {
     Tier::ALL.into_iter().find(|t| t.name() == name)
-}
-
-impl From<&TalentQuery> for TalentFilter {
-    fn from(q: &TalentQuery) -> Self {
-        Self {
-            country: q.country.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_ascii_uppercase),
-            task: q.task.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned),
-            min_percentile: q.min_percentile,
-            open_only: q.open.unwrap_or(false),
-            min_tier: q.tier.as_deref().and_then(tier_named),
-            domain: q.domain.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_ascii_lowercase),
-            medal: q.medal.as_deref().and_then(medal_named),
-            active_months: q.active_months,
-            min_rating: q.min_rating,
-            max_rating: q.max_rating,
-            sort: match q.sort.as_deref() {
-                Some("rating") => SortBy::Rating,
-                Some("points") => SortBy::Points,
-                _ => SortBy::Percentile,
-            },
-        }
-    }
 }
 
 /// A final result.
@@ -206,7 +183,7 @@ async fn compute(state: &AppState, now: i64) -> AppResult<Pool> {
     let mut people: HashMap<String, Standing> = HashMap::new();
     for task in tasks::list(&state.db.pool, filter, "t.closes_at ASC, t.slug ASC", 100_000, 0).await? {
         let spec = spec_of(&task)?;
-        let rows = crate::api::leaderboard::board_rows(state, &task, &spec, true, true).await?;
+        let rows = crate::boards::board_rows(state, &task, &spec, true, true).await?;
         let ranked: Vec<_> = rows.into_iter().filter(|e| e.rank.is_some()).collect();
         let of = ranked.len();
         let days = (now - task.closes_at) as f64 / 86_400_000.0;

@@ -3,7 +3,6 @@
 //! rescoring after a label fix with a preview of every rank change.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
@@ -16,9 +15,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::tasks::visible_task;
 use crate::auth::{CurrentUser, MaybeUser};
+use crate::boards::{BoardEntry, Boards, board_rows, boards, disqualified, task_names};
 use crate::bundle::{HIDDEN_LABELS, TaskSpec};
-use crate::competition::{Standing, private_board, public_board};
-use crate::db::{self, submissions, tasks, teams};
+use crate::competition::Standing;
+use crate::db::{self, submissions, tasks};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody, Problem};
 use crate::scoring::MetricKind;
 use crate::scoring::scorer::TaskSolution;
@@ -33,36 +33,6 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/tasks/{slug}/baselines", post(add_baseline).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/tasks/{slug}/baselines/{id}", delete(delete_baseline))
         .route("/tasks/{slug}/rescore", post(rescore_task).layer(DefaultBodyLimit::max(upload_limit)))
-}
-
-/// One row of a board.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BoardEntry {
-    /// 1-based rank; `null` for a baseline.
-    pub rank: Option<u32>,
-    /// Team name, or the baseline's name.
-    pub team: String,
-    /// Team id (absent for baselines).
-    pub team_id: Option<i64>,
-    /// Members' usernames.
-    pub members: Vec<String>,
-    /// The score that ranks the team on this board.
-    pub score: f64,
-    /// Submissions the team made.
-    pub entries: i64,
-    /// Time of the team's last submission (RFC 3339).
-    pub last_submission_at: Option<String>,
-    /// A displayed, unranked reference row.
-    pub baseline: bool,
-    /// Efficiency: fuel the ranking submission used, when it is a model
-    /// (3 significant digits).
-    pub fuel_used: Option<i64>,
-    /// After the close: rank on the public board.
-    pub public_rank: Option<u32>,
-    /// After the close: rank on the private board.
-    pub private_rank: Option<u32>,
-    /// After the close: public rank − private rank (positive = climbed).
-    pub movement: Option<i64>,
 }
 
 /// A page of a board.
@@ -101,89 +71,6 @@ pub struct BoardQuery {
     pub page: Option<u32>,
     /// Rows per page, 1–500 (default 50).
     pub per_page: Option<u32>,
-}
-
-/// Both boards of a task, computed from its scored submissions.
-struct Boards {
-    public: Vec<Standing>,
-    private: Vec<Standing>,
-}
-
-fn boards(subs: &[submissions::SubmissionRow], spec: &TaskSpec, disqualified: &HashSet<i64>) -> Boards {
-    let higher = spec.metric.higher_is_better;
-    Boards {
-        public: public_board(subs, higher, disqualified),
-        private: private_board(subs, higher, spec.submissions.final_selections, disqualified),
-    }
-}
-
-/// What a task's boards and chart are built from, computed once per change
-/// of its scored submissions (and disqualifications) and cached.
-pub struct Computed {
-    boards: Boards,
-    /// Per team: (scored submissions, last one's time in ms).
-    counts: HashMap<i64, (i64, i64)>,
-    /// Per submission: fuel used (models).
-    fuel: HashMap<i64, i64>,
-    /// Per team: its best public score so far, at each improvement (ms,
-    /// score), counting what the public board counts.
-    pub progress: HashMap<i64, Vec<(i64, f64)>>,
-}
-
-impl Computed {
-    /// The private board's standings, best first.
-    pub fn private(&self) -> &[Standing] {
-        &self.boards.private
-    }
-}
-
-/// A task's cached [`Computed`], by task id, with the board version it was
-/// computed at.
-pub type BoardCache = HashMap<i64, (i64, Arc<Computed>)>;
-
-/// A task's boards and progress lines, from the cache when nothing changed.
-pub async fn computed(state: &AppState, task: &tasks::TaskRow, spec: &TaskSpec) -> AppResult<Arc<Computed>> {
-    // The version comes with the task row: a cache hit costs no query. A
-    // change committed after the row was read is caught on the next request.
-    let key = task.board_version;
-    if let Some((k, c)) = state.boards.lock().unwrap_or_else(|e| e.into_inner()).get(&task.task_id)
-        && *k == key
-    {
-        return Ok(c.clone());
-    }
-    let subs = submissions::scored_of_task(&state.db.pool, task.task_id).await?;
-    let dq = disqualified(state, task.task_id).await?;
-    let higher = spec.metric.higher_is_better;
-    let mut counts: HashMap<i64, (i64, i64)> = HashMap::new();
-    let mut progress: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
-    for s in &subs {
-        let e = counts.entry(s.team_id).or_insert((0, 0));
-        e.0 += 1;
-        e.1 = e.1.max(s.created_at);
-        if let Some(v) = s.public_score.filter(|_| s.late == 0 && s.hidden_at.is_none() && !dq.contains(&s.team_id)) {
-            let line = progress.entry(s.team_id).or_default();
-            if line.last().is_none_or(|&(_, b)| if higher { v > b } else { v < b }) {
-                line.push((s.created_at, v));
-            }
-        }
-    }
-    let c = Arc::new(Computed {
-        boards: boards(&subs, spec, &dq),
-        counts,
-        fuel: subs.iter().filter_map(|s| Some((s.submission_id, s.fuel_used?))).collect(),
-        progress,
-    });
-    state.boards.lock().unwrap_or_else(|e| e.into_inner()).insert(task.task_id, (key, c.clone()));
-    Ok(c)
-}
-
-async fn disqualified(state: &AppState, task_id: i64) -> AppResult<HashSet<i64>> {
-    Ok(teams::of_task(&state.db.pool, task_id)
-        .await?
-        .into_iter()
-        .filter(|t| t.disqualified_at.is_some())
-        .map(|t| t.team_id)
-        .collect())
 }
 
 /// A task's leaderboard. The private board is revealed after the close (403
@@ -241,90 +128,6 @@ pub async fn get_leaderboard(
         entries,
     };
     Ok(AppJson(lb).into_response())
-}
-
-/// Every row of one board (`private` or public), teams ranked and
-/// baselines slotted in by score — for the API, its CSV and the web page.
-pub(crate) async fn board_rows(
-    state: &AppState,
-    task: &tasks::TaskRow,
-    spec: &TaskSpec,
-    private: bool,
-    closed: bool,
-) -> AppResult<Vec<BoardEntry>> {
-    let c = computed(state, task, spec).await?;
-    let members = members_by_team(state, task.task_id).await?;
-    let names: HashMap<i64, String> =
-        teams::of_task(&state.db.pool, task.task_id).await?.into_iter().map(|t| (t.team_id, t.name)).collect();
-    let mut entries = board_entries(&c, private, closed, &members, &names);
-    for base in submissions::baselines(&state.db.pool, task.task_id).await? {
-        entries.push(BoardEntry {
-            rank: None,
-            team: base.name,
-            team_id: None,
-            members: Vec::new(),
-            score: if private { base.private_score } else { base.public_score },
-            entries: 0,
-            last_submission_at: None,
-            baseline: true,
-            fuel_used: None,
-            public_rank: None,
-            private_rank: None,
-            movement: None,
-        });
-    }
-    let higher = spec.metric.higher_is_better;
-    // Baselines slot in by score; ranked rows keep their order.
-    entries.sort_by(|a, b| match (a.rank, b.rank) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        _ => crate::scoring::metrics::better_first(a.score, b.score, higher).then(a.baseline.cmp(&b.baseline)),
-    });
-    Ok(entries)
-}
-
-fn task_names(subs: &[submissions::SubmissionRow]) -> HashMap<i64, String> {
-    subs.iter().map(|s| (s.team_id, s.team_name.clone())).collect()
-}
-
-async fn members_by_team(state: &AppState, task_id: i64) -> AppResult<HashMap<i64, Vec<String>>> {
-    let mut map: HashMap<i64, Vec<String>> = HashMap::new();
-    for m in teams::members_of_task(&state.db.pool, task_id).await? {
-        map.entry(m.team_id).or_default().push(m.username);
-    }
-    Ok(map)
-}
-
-fn board_entries(
-    c: &Computed,
-    private: bool,
-    closed: bool,
-    members: &HashMap<i64, Vec<String>>,
-    names: &HashMap<i64, String>,
-) -> Vec<BoardEntry> {
-    let (b, counts, fuel) = (&c.boards, &c.counts, &c.fuel);
-    let public_rank: HashMap<i64, u32> = b.public.iter().map(|s| (s.team_id, s.rank)).collect();
-    let private_rank: HashMap<i64, u32> = b.private.iter().map(|s| (s.team_id, s.rank)).collect();
-    let rows = if private { &b.private } else { &b.public };
-    rows.iter()
-        .map(|s| {
-            let (pr, vr) = (public_rank.get(&s.team_id).copied(), private_rank.get(&s.team_id).copied());
-            let (n, last) = counts.get(&s.team_id).copied().unwrap_or((0, 0));
-            BoardEntry {
-                rank: Some(s.rank),
-                team: names.get(&s.team_id).cloned().unwrap_or_default(),
-                team_id: Some(s.team_id),
-                members: members.get(&s.team_id).cloned().unwrap_or_default(),
-                score: s.score,
-                entries: n,
-                last_submission_at: Some(db::ms_to_rfc3339(last)),
-                baseline: false,
-                fuel_used: fuel.get(&s.submission_id).copied().map(crate::api::submissions::round3),
-                public_rank: closed.then_some(pr).flatten(),
-                private_rank: closed.then_some(vr).flatten(),
-                movement: if closed { pr.zip(vr).map(|(p, v)| i64::from(p) - i64::from(v)) } else { None },
-            }
-        })
-        .collect()
 }
 
 fn csv_response(slug: &str, board: &str, entries: &[BoardEntry], closed: bool) -> Response {
@@ -634,7 +437,7 @@ pub(crate) async fn rescore(
             }
             Err(problems) => {
                 failed += 1;
-                s.status = "failed".into();
+                s.status = crate::status::SubmissionStatus::Failed;
                 s.public_score = None;
                 s.private_score = None;
                 errors.insert(s.submission_id, problems.first().map(|p| p.message.clone()).unwrap_or_default());

@@ -27,6 +27,7 @@ use crate::auth::{CurrentUser, MaybeUser};
 use crate::db::{self, jobs, submissions};
 use crate::error::{AppError, AppJson, AppPath, AppResult, ErrorBody};
 use crate::state::AppState;
+use crate::status::{JobState, SubmissionStatus};
 use crate::tasks::editable_by;
 
 /// Routes of this module.
@@ -43,7 +44,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct LiveState {
     /// queued, running, scored, failed or platform_error.
-    pub status: String,
+    pub status: SubmissionStatus,
     /// While queued: 1-based place.
     pub queue_position: Option<i64>,
     /// While running: the worker.
@@ -60,13 +61,18 @@ async fn live_state(state: &AppState, id: i64) -> sqlx::Result<Option<LiveState>
     let Some((status, public_score, verdict, error)) = submissions::live(&state.db.pool, id).await? else {
         return Ok(None);
     };
-    let queue_position = if status == "queued" { jobs::position(&state.db.pool, id).await? } else { None };
-    let worker = if status == "running" { jobs::running_info(&state.db.pool, id).await?.map(|(w, _)| w) } else { None };
+    let queue_position =
+        if status == SubmissionStatus::Queued { jobs::position(&state.db.pool, id).await? } else { None };
+    let worker = if status == SubmissionStatus::Running {
+        jobs::running_info(&state.db.pool, id).await?.map(|(w, _)| w)
+    } else {
+        None
+    };
     Ok(Some(LiveState { status, queue_position, worker, public_score, verdict, error }))
 }
 
-fn is_final(status: &str) -> bool {
-    !matches!(status, "queued" | "running")
+fn is_final(status: SubmissionStatus) -> bool {
+    !status.is_pending()
 }
 
 /// Streams a submission's state changes (Server-Sent Events, event `state`)
@@ -88,7 +94,7 @@ pub async fn submission_events(
             let now = live_state(&state, id).await.ok().flatten();
             match now {
                 Some(s) if last.as_ref() != Some(&s) => {
-                    let finished = is_final(&s.status);
+                    let finished = is_final(s.status);
                     let event = Event::default().event("state").json_data(&s).unwrap_or_default();
                     return Some((Ok(event), (state, Some(s), finished)));
                 }
@@ -193,7 +199,7 @@ pub struct QueuedJob {
     /// The team.
     pub team: String,
     /// queued or running.
-    pub state: String,
+    pub state: JobState,
     /// Attempts so far.
     pub attempts: i64,
     /// The worker holding it.
@@ -237,8 +243,8 @@ pub async fn get_queue(
     let rows = jobs::open_of_task(&state.db.pool, task.task_id).await?;
     let finished_last_hour = jobs::finished_since(&state.db.pool, task.task_id, db::now_ms() - 3_600_000).await?;
     Ok(AppJson(QueueView {
-        queued: rows.iter().filter(|j| j.state == "queued").count(),
-        running: rows.iter().filter(|j| j.state == "running").count(),
+        queued: rows.iter().filter(|j| j.state == JobState::Queued).count(),
+        running: rows.iter().filter(|j| j.state == JobState::Running).count(),
         finished_last_hour,
         jobs: rows
             .into_iter()
@@ -266,7 +272,8 @@ pub async fn purge_queue(
     let task = organizer_task(&state, &me, &slug).await?;
     let now = db::now_ms();
     let mut cancelled = 0;
-    for j in jobs::open_of_task(&state.db.pool, task.task_id).await?.into_iter().filter(|j| j.state == "queued") {
+    for j in jobs::open_of_task(&state.db.pool, task.task_id).await?.into_iter().filter(|j| j.state == JobState::Queued)
+    {
         let mut tx = state.db.pool.begin().await?;
         if jobs::cancel(&mut *tx, j.submission_id, now).await? {
             submissions::cancel(&mut *tx, j.submission_id, &format!("the queue was purged by {}", me.username), now)

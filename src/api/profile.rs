@@ -302,6 +302,29 @@ pub struct TalentQuery {
     pub per_page: Option<u32>,
 }
 
+/// The query string, read as the talent pool's filter.
+impl From<&TalentQuery> for crate::talent::TalentFilter {
+    fn from(q: &TalentQuery) -> Self {
+        Self {
+            country: q.country.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_ascii_uppercase),
+            task: q.task.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned),
+            min_percentile: q.min_percentile,
+            open_only: q.open.unwrap_or(false),
+            min_tier: q.tier.as_deref().and_then(crate::talent::tier_named),
+            domain: q.domain.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_ascii_lowercase),
+            medal: q.medal.as_deref().and_then(crate::talent::medal_named),
+            active_months: q.active_months,
+            min_rating: q.min_rating,
+            max_rating: q.max_rating,
+            sort: match q.sort.as_deref() {
+                Some("rating") => crate::talent::SortBy::Rating,
+                Some("points") => crate::talent::SortBy::Points,
+                _ => crate::talent::SortBy::Percentile,
+            },
+        }
+    }
+}
+
 /// One person found.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TalentRow {
@@ -606,7 +629,7 @@ pub async fn my_credentials(
             continue;
         }
         let spec = crate::tasks::spec_of(&task)?;
-        let computed = crate::api::leaderboard::computed(&state, &task, &spec).await?;
+        let computed = crate::boards::computed(&state, &task, &spec).await?;
         let board = computed.private();
         let Some(mine) = board.iter().find(|s| s.team_id == team_id) else { continue };
         let Some(sub) = crate::db::submissions::by_id(pool, mine.submission_id).await? else { continue };

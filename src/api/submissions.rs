@@ -19,11 +19,13 @@ use utoipa::ToSchema;
 use crate::api::tasks::visible_task;
 use crate::api::{Page, PageQuery};
 use crate::auth::CurrentUser;
+use crate::boards::round3;
 use crate::bundle::{HIDDEN_LABELS, SubmissionKind};
 use crate::competition::{DAY_MS, utc_day_start};
 use crate::db::{self, submissions, tasks, teams};
 use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody};
 use crate::state::AppState;
+use crate::status::SubmissionStatus;
 use crate::tasks::{TaskState, editable_by, spec_of};
 
 /// Routes of this module; `upload_limit` bounds submission files.
@@ -61,7 +63,7 @@ pub struct SubmissionView {
     /// Bytes.
     pub size: i64,
     /// queued, running, scored, failed or platform_error.
-    pub status: String,
+    pub status: SubmissionStatus,
     /// Score on the public rows.
     pub public_score: Option<f64>,
     /// Score on the private rows: shown once the task has closed.
@@ -109,16 +111,6 @@ pub struct RunningOn {
     pub worker: String,
     /// When it started (RFC 3339).
     pub since: String,
-}
-
-/// `v` to three significant digits: exact fuel would let a model leak hidden
-/// inputs through its own cost, a few digits at a time.
-pub fn round3(v: i64) -> i64 {
-    if v < 1000 {
-        return v;
-    }
-    let scale = 10i64.pow(v.ilog10() - 2);
-    (v + scale / 2) / scale * scale
 }
 
 /// A team's daily submission quota.
@@ -319,7 +311,7 @@ pub(crate) async fn submit(
         file_name,
         blob_hash: &blob_hash,
         size: bytes.len() as i64,
-        status: if model { "queued" } else { "scored" },
+        status: if model { SubmissionStatus::Queued } else { SubmissionStatus::Scored },
         public_score: scores.map(|s| s.public),
         private_score: scores.map(|s| s.private),
         late,
@@ -493,9 +485,9 @@ pub async fn get_submission(
     let show = private_visible(&task, &me, db::now_ms());
     let exact_fuel = sub.fuel_used;
     let mut v = view(sub, &task.slug, show);
-    match v.status.as_str() {
-        "queued" => v.queue_position = crate::db::jobs::position(&state.db.pool, id).await?,
-        "running" => {
+    match v.status {
+        SubmissionStatus::Queued => v.queue_position = crate::db::jobs::position(&state.db.pool, id).await?,
+        SubmissionStatus::Running => {
             v.running = crate::db::jobs::running_info(&state.db.pool, id)
                 .await?
                 .map(|(worker, since)| RunningOn { worker, since: db::ms_to_rfc3339(since) });
@@ -527,7 +519,7 @@ pub(crate) async fn set_selection(
         return Err(AppError::Conflict("the task has closed; final selections are fixed".into()));
     }
     if select && sub.selected_at.is_none() {
-        if sub.status != "scored" || sub.hidden_at.is_some() {
+        if sub.status != SubmissionStatus::Scored || sub.hidden_at.is_some() {
             return Err(AppError::Conflict("only a scored, visible submission can be selected".into()));
         }
         let cap = spec_of(&task)?.submissions.final_selections;

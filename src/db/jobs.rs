@@ -10,6 +10,7 @@
 use sqlx::{Any, Executor, FromRow};
 
 use super::Backend;
+use crate::status::JobState;
 
 /// A claimed job.
 #[derive(Debug, Clone, FromRow)]
@@ -244,7 +245,7 @@ pub struct JobRow {
     /// The team's name.
     pub team: String,
     /// queued, running, done or cancelled.
-    pub state: String,
+    pub state: JobState,
     /// Attempts so far.
     pub attempts: i64,
     /// The worker holding it.

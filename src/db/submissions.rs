@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+use crate::status::SubmissionStatus;
+
 /// A row of `submissions` with its team and submitter names.
 #[derive(Debug, Clone, FromRow)]
 pub struct SubmissionRow {
@@ -27,8 +29,8 @@ pub struct SubmissionRow {
     pub blob_hash: String,
     /// Bytes.
     pub size: i64,
-    /// queued, running, scored, failed, platform_error.
-    pub status: String,
+    /// Where it stands.
+    pub status: SubmissionStatus,
     /// Public-board score.
     pub public_score: Option<f64>,
     /// Private-board score.
@@ -97,7 +99,7 @@ pub struct NewSubmission<'a> {
     /// Bytes.
     pub size: i64,
     /// Initial status.
-    pub status: &'a str,
+    pub status: SubmissionStatus,
     /// Public score, if scored.
     pub public_score: Option<f64>,
     /// Private score, if scored.
@@ -119,7 +121,7 @@ fn nullable(v: Option<f64>) -> (f64, i64) {
 
 /// Inserts a submission; returns its id.
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, s: &NewSubmission<'_>, now: i64) -> sqlx::Result<i64> {
-    let scored_at = (s.status == "scored").then_some(now);
+    let scored_at = (s.status == SubmissionStatus::Scored).then_some(now);
     sqlx::query_scalar(
         "INSERT INTO submissions (task_id, team_id, user_id, kind, message, file_name, blob_hash, size, status,
                                   public_score, private_score, late, counted, created_at, scored_at, idempotency_key)
@@ -284,7 +286,7 @@ pub async fn set_scores<'e>(
     error: Option<&str>,
     now: i64,
 ) -> sqlx::Result<()> {
-    let status = if error.is_some() { "failed" } else { "scored" };
+    let status = if error.is_some() { SubmissionStatus::Failed } else { SubmissionStatus::Scored };
     sqlx::query(
         "UPDATE submissions SET public_score = CASE WHEN $7 = 1 THEN $2 END, private_score = CASE WHEN $8 = 1 THEN $3 END,
                 error = $4, status = $5, scored_at = $6
@@ -442,7 +444,7 @@ pub async fn finish_run<'e>(
     .bind(nullable(r.public).0)
     .bind(nullable(r.private).0)
     .bind(r.error.as_deref())
-    .bind(r.verdict.as_deref())
+    .bind(r.verdict.map(|v| v.as_str()))
     .bind(r.fuel_used)
     .bind(r.peak_memory_bytes)
     .bind(r.wall_ms)
@@ -536,7 +538,7 @@ pub async fn reset_for_requeue<'e>(ex: impl Executor<'e, Database = Any>, id: i6
 pub async fn live<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: i64,
-) -> sqlx::Result<Option<(String, Option<f64>, Option<String>, Option<String>)>> {
+) -> sqlx::Result<Option<(SubmissionStatus, Option<f64>, Option<String>, Option<String>)>> {
     sqlx::query_as("SELECT status, public_score, verdict, error FROM submissions WHERE submission_id = $1")
         .bind(id)
         .fetch_optional(ex)

@@ -30,13 +30,14 @@ use crate::bundle::{HIDDEN_INPUTS, HIDDEN_LABELS, PUBLIC_INPUTS};
 use crate::db::{self, jobs, submissions, tasks};
 use crate::scoring::scorer::format_of;
 use crate::state::AppState;
+use crate::status::SubmissionStatus;
 use crate::tasks::spec_of;
 
 /// What a finished run writes to its submission.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunResult {
-    /// `scored` or `failed`.
-    pub status: &'static str,
+    /// `scored`, `failed` or `platform_error`.
+    pub status: SubmissionStatus,
     /// Public score when scored.
     pub public: Option<f64>,
     /// Private score when scored.
@@ -44,7 +45,7 @@ pub struct RunResult {
     /// Message for the submitter when failed.
     pub error: Option<String>,
     /// The sandbox's verdict.
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     /// Fuel spent.
     pub fuel_used: Option<i64>,
     /// Peak memory.
@@ -58,6 +59,25 @@ pub struct RunResult {
     /// Organizers only: the real message and exact figures, where the
     /// competitor sees a fixed message and coarse figures.
     pub detail: Option<String>,
+}
+
+impl RunResult {
+    /// A result with `status` and nothing else yet.
+    pub fn with_status(status: SubmissionStatus) -> Self {
+        Self {
+            status,
+            public: None,
+            private: None,
+            error: None,
+            verdict: None,
+            fuel_used: None,
+            peak_memory_bytes: None,
+            wall_ms: None,
+            log: None,
+            predictions_hash: None,
+            detail: None,
+        }
+    }
 }
 
 /// How the queue behaves.
@@ -91,9 +111,8 @@ pub async fn enqueue(
 
 fn platform_error(message: &str) -> RunResult {
     RunResult {
-        status: "platform_error",
         error: Some(format!("{message}; it does not count toward your daily cap")),
-        ..Default::default()
+        ..RunResult::with_status(SubmissionStatus::PlatformError)
     }
 }
 
@@ -180,11 +199,10 @@ pub async fn crashed(state: &AppState, job_id: i64, owner: &str, why: &str) -> a
     metrics::counter!("gaic_evaluator_crashes_total").increment(1);
     if crashes >= CRASHES_BEFORE_VERDICT {
         let result = RunResult {
-            status: "failed",
-            verdict: Some(Verdict::Crashed.as_str().to_owned()),
+            verdict: Some(Verdict::Crashed),
             error: Some(format!("{}: {}", Verdict::Crashed, Verdict::Crashed.message())),
             detail: Some(format!("the evaluator process died on {crashes} attempts; last: {why}")),
-            ..Default::default()
+            ..RunResult::with_status(SubmissionStatus::Failed)
         };
         submissions::finish_run(&mut *tx, submission_id, &result, now).await?;
         metrics::counter!("gaic_model_runs_total", "verdict" => Verdict::Crashed.as_str()).increment(1);
@@ -328,12 +346,12 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
     let public_name = PUBLIC_INPUTS.trim_start_matches("public/");
     let inputs_public = submissions::has_public_file(&state.db.pool, task.task_id, public_name).await?;
     let mut result = RunResult {
-        verdict: Some(verdict.as_str().to_owned()),
+        verdict: Some(verdict),
         fuel_used: Some(outcome.fuel_used as i64),
         peak_memory_bytes: Some(outcome.peak_memory_bytes as i64),
         wall_ms: Some(outcome.wall_ms as i64),
         log: Some(outcome.log.chars().take(64 << 10).collect()),
-        ..Default::default()
+        ..RunResult::with_status(SubmissionStatus::Failed)
     };
     if verdict == Verdict::Ok {
         let spec = spec_of(&task).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -346,8 +364,8 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
             super::read_inputs(&state.blobs.get(&inputs_hash).await?, &spec.data.id_column, &spec.data.feature_columns)
                 .map_err(anyhow::Error::msg)?;
         if outcome.outputs.len() != inputs.ids.len() * out_cols || outcome.outputs.iter().any(|v| !v.is_finite()) {
-            result.status = "failed";
-            result.verdict = Some(Verdict::InvalidOutput.as_str().to_owned());
+            result.status = SubmissionStatus::Failed;
+            result.verdict = Some(Verdict::InvalidOutput);
             result.error = Some("invalid_output: the worker returned outputs of the wrong shape".into());
             return Ok(if inputs_public { result } else { redact(result, &outcome.device) });
         }
@@ -363,12 +381,12 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         match tokio::task::spawn_blocking(move || solution.score(csv.as_bytes())).await? {
             Ok(scores) => {
-                result.status = "scored";
+                result.status = SubmissionStatus::Scored;
                 result.public = Some(scores.public);
                 result.private = Some(scores.private);
             }
             Err(problems) => {
-                result.status = "failed";
+                result.status = SubmissionStatus::Failed;
                 result.error = Some(format!(
                     "the model's predictions could not be scored: {}",
                     problems.first().map(|p| p.message.clone()).unwrap_or_default()
@@ -376,7 +394,7 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
             }
         }
     } else {
-        result.status = "failed";
+        result.status = SubmissionStatus::Failed;
         result.error = Some(format!("{verdict}: {}", outcome.message));
     }
     metrics::counter!("gaic_model_runs_total", "verdict" => verdict.as_str()).increment(1);
@@ -391,7 +409,7 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
 /// significant digits. The real message and exact figures move to
 /// `detail`, which only organizers see.
 pub fn redact(mut result: RunResult, device: &str) -> RunResult {
-    let verdict: Option<Verdict> = result.verdict.as_deref().and_then(|v| v.parse().ok());
+    let verdict = result.verdict;
     let detail = format!(
         "{} · peak memory {} bytes · wall {} ms · device {}",
         result.error.as_deref().unwrap_or("ok"),

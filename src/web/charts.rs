@@ -144,7 +144,7 @@ pub(super) async fn score_over_time(
     spec: &crate::bundle::TaskSpec,
     page: &PageCtx,
 ) -> Result<Option<String>, AppError> {
-    let computed = crate::api::leaderboard::computed(state, task, spec).await?;
+    let computed = crate::boards::computed(state, task, spec).await?;
     let higher = spec.metric.higher_is_better;
     let names: HashMap<i64, String> = crate::db::teams::of_task(&state.db.pool, task.task_id)
         .await?
@@ -174,7 +174,9 @@ pub(super) async fn score_over_time(
 pub(super) fn own_scores(rows: &[SubmissionRow], page: &PageCtx) -> Option<String> {
     let mut scored: Vec<(i64, f64)> = rows
         .iter()
-        .filter_map(|s| s.public_score.filter(|_| s.status == "scored").map(|v| (s.created_at, v)))
+        .filter_map(|s| {
+            s.public_score.filter(|_| s.status == crate::status::SubmissionStatus::Scored).map(|v| (s.created_at, v))
+        })
         .collect();
     scored.sort_by_key(|p| p.0);
     let desc = format!("{} {}", scored.len(), page.t("chart_points"));

@@ -42,7 +42,7 @@ pub(super) async fn results_of(
         }
         let spec = spec_of(&task)?;
         let closed = now >= task.closes_at;
-        let rows = crate::api::leaderboard::board_rows(state, &task, &spec, closed, closed).await?;
+        let rows = crate::boards::board_rows(state, &task, &spec, closed, closed).await?;
         let ranked = rows.iter().filter(|e| e.rank.is_some()).count();
         let mine = rows.iter().find(|e| e.team_id == Some(team_id));
         let team = teams::by_id(&state.db.pool, team_id).await?.map(|t| t.name).unwrap_or_default();

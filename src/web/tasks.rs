@@ -215,7 +215,7 @@ async fn board_context(
     manager: bool,
 ) -> Result<Value, AppError> {
     let private = q.board.as_deref() == Some("private") && (closed || manager);
-    let entries = crate::api::leaderboard::board_rows(state, row, spec, private, closed).await?;
+    let entries = crate::boards::board_rows(state, row, spec, private, closed).await?;
     let total = entries.len();
     let pages = total.div_ceil(BOARD_PAGE).max(1);
     let at = q.page.unwrap_or(1).clamp(1, pages);
@@ -271,15 +271,15 @@ async fn my_submissions(
             context! {
                 id => s.submission_id,
                 created => when(s.created_at),
-                live => matches!(s.status.as_str(), "queued" | "running"),
+                live => s.status.is_pending(),
                 score => s.public_score.map(score).unwrap_or_default(),
                 verdict => s.verdict.unwrap_or_default(),
                 error => s.error.unwrap_or_default(),
-                fuel => s.fuel_used.map(|f| grouped(crate::api::submissions::round3(f))).unwrap_or_default(),
+                fuel => s.fuel_used.map(|f| grouped(crate::boards::round3(f))).unwrap_or_default(),
                 memory => s.peak_memory_bytes.map(|b| format!("{:.1} MiB", b as f64 / 1048576.0)).unwrap_or_default(),
                 wall => s.wall_ms.map(|ms| format!("{ms} ms")).unwrap_or_default(),
                 selected => s.selected_at.is_some(),
-                selectable => s.status == "scored" && s.late == 0 && !closed,
+                selectable => s.status == crate::status::SubmissionStatus::Scored && s.late == 0 && !closed,
                 file => s.file_name,
                 message => s.message,
                 status => s.status,

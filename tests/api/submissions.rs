@@ -1,6 +1,7 @@
 //! Prediction submissions: instant scoring, precise errors, the daily quota,
 //! final selections, the schedule.
 
+use gaic::status::SubmissionStatus;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -208,7 +209,7 @@ async fn scores_and_missing_scores_share_one_prepared_statement() {
             file_name: "p.csv",
             blob_hash: &row.blob_hash,
             size: 1,
-            status: if score.is_some() { "scored" } else { "queued" },
+            status: if score.is_some() { SubmissionStatus::Scored } else { SubmissionStatus::Queued },
             public_score: score,
             private_score: score,
             late: false,

@@ -246,7 +246,7 @@ async fn big_boards_are_paged_and_profiles_show_results() {
             file_name: "p.csv",
             blob_hash: "0",
             size: 1,
-            status: "scored",
+            status: gaic::status::SubmissionStatus::Scored,
             public_score: Some(f64::from(i) / 200.0),
             private_score: Some(f64::from(i) / 200.0),
             late: false,
