@@ -110,7 +110,7 @@ pub async fn computed(state: &AppState, task: &tasks::TaskRow, spec: &TaskSpec) 
         let e = counts.entry(s.team_id).or_insert((0, 0));
         e.0 += 1;
         e.1 = e.1.max(s.created_at);
-        if let Some(v) = s.public_score.filter(|_| s.late == 0 && s.hidden_at.is_none() && !dq.contains(&s.team_id)) {
+        if let Some(v) = s.public_score.filter(|_| !s.late.get() && s.hidden_at.is_none() && !dq.contains(&s.team_id)) {
             let line = progress.entry(s.team_id).or_default();
             if line.last().is_none_or(|&(_, b)| if higher { v > b } else { v < b }) {
                 line.push((s.created_at, v));

@@ -50,7 +50,7 @@ pub struct Standing {
 fn rankable<'a>(subs: &'a [SubmissionRow], disqualified: &'a HashSet<i64>) -> impl Iterator<Item = &'a SubmissionRow> {
     subs.iter().filter(move |s| {
         s.status == crate::status::SubmissionStatus::Scored
-            && s.late == 0
+            && !s.late.get()
             && s.hidden_at.is_none()
             && !disqualified.contains(&s.team_id)
     })
@@ -165,8 +165,8 @@ mod tests {
             public_score: Some(public),
             private_score: Some(private),
             error: None,
-            late: 0,
-            counted: 1,
+            late: crate::status::Flag(false),
+            counted: crate::status::Flag(true),
             selected_at: None,
             hidden_at: None,
             hidden_reason: None,
@@ -221,7 +221,7 @@ mod tests {
     fn late_hidden_and_disqualified_entries_are_not_ranked() {
         let mut subs =
             vec![sub(1, 1, 10, 0.8, 0.8), sub(2, 2, 10, 0.9, 0.9), sub(3, 3, 10, 0.95, 0.95), sub(4, 4, 1, 1.0, 1.0)];
-        subs[1].late = 1;
+        subs[1].late = crate::status::Flag(true);
         subs[2].hidden_at = Some(1);
         let dq: HashSet<i64> = [4].into();
         let board = public_board(&subs, true, &dq);

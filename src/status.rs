@@ -3,6 +3,9 @@
 //! (and shown in the API), so the schema and the wire format are unchanged;
 //! a value outside the set is a decoding error, never a silent default.
 //!
+//! Yes/no columns (`late`, `counted`) are [`Flag`]s: stored as 1/0, read
+//! as `bool`, anything else a decoding error.
+//!
 //! Submission: `queued` → `running` → `scored` | `failed` |
 //! `platform_error` (a CSV is `scored` or refused at upload; only models
 //! queue). Job: `queued` → `running` → `done`, or `cancelled`; a job whose
@@ -113,6 +116,45 @@ text_enum!(
         Cancelled => "cancelled",
     }
 );
+
+/// A yes/no column stored as the integer 1 or 0 (the schema's convention,
+/// portable to both databases), read and written as a `bool`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Flag(pub bool);
+
+impl Flag {
+    /// The flag's value.
+    pub fn get(self) -> bool {
+        self.0
+    }
+}
+
+impl Type<Any> for Flag {
+    fn type_info() -> AnyTypeInfo {
+        <i64 as Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <i64 as Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Any> for Flag {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        match <i64 as Decode<'r, Any>>::decode(value)? {
+            0 => Ok(Flag(false)),
+            1 => Ok(Flag(true)),
+            other => Err(format!("a flag column holds {other}, not 0 or 1").into()),
+        }
+    }
+}
+
+impl<'q> Encode<'q, Any> for Flag {
+    fn encode_by_ref(&self, buf: &mut <Any as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<'q, Any>>::encode(i64::from(self.0), buf)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -164,7 +164,7 @@ pub fn view(s: submissions::SubmissionRow, slug: &str, show_private: bool) -> Su
         public_score: s.public_score,
         private_score: if show_private { s.private_score } else { None },
         error: s.error,
-        late: s.late != 0,
+        late: s.late.get(),
         selected: s.selected_at.is_some(),
         hidden_reason: s.hidden_reason,
         created_at: db::ms_to_rfc3339(s.created_at),

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor, FromRow};
 
-use crate::status::SubmissionStatus;
+use crate::status::{Flag, SubmissionStatus};
 
 /// A row of `submissions` with its team and submitter names.
 #[derive(Debug, Clone, FromRow)]
@@ -37,10 +37,10 @@ pub struct SubmissionRow {
     pub private_score: Option<f64>,
     /// Message for the submitter.
     pub error: Option<String>,
-    /// 1 when made after the close.
-    pub late: i64,
-    /// 1 when it counts toward the daily cap.
-    pub counted: i64,
+    /// Made after the close: scored, never ranked.
+    pub late: Flag,
+    /// Counts toward the daily cap (not after a platform failure).
+    pub counted: Flag,
     /// Final selection (ms).
     pub selected_at: Option<i64>,
     /// Hidden by the organizer (ms).

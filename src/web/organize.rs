@@ -175,7 +175,7 @@ async fn render_manage(
         context! {
             id => s.submission_id, team => s.team_name, by => s.username, kind => s.kind, status => s.status,
             public => s.public_score.map(score), private => s.private_score.map(score), created => when(s.created_at),
-            hidden => s.hidden_reason, late => s.late == 1, verdict => s.verdict,
+            hidden => s.hidden_reason, late => s.late.get(), verdict => s.verdict,
         }
     })
     .collect();
