@@ -1,4 +1,11 @@
 //! Team membership rules shared by submissions and the team endpoints.
+//!
+//! Invariants: a person is in at most one team per task (the primary key
+//! of `team_members`; [`ensure_team`] creates a solo team, named after them,
+//! on first use and tolerates a concurrent creation); team names are unique
+//! within a task (`UNIQUE (task_id, name)`; a taken name gets a numbered
+//! suffix). Mergers, invites and the size cap are checked by the team
+//! endpoints against `competition`'s merge rule.
 
 use crate::db::{self, teams, users};
 use crate::error::AppError;
