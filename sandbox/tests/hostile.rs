@@ -558,3 +558,33 @@ fn bulk_memory_costs_fuel_per_byte_as_abi_md_says() {
     let copy = |n: u32| module("", &predict(&format!("i32.const 0 i32.const 100 i32.const {n} memory.copy")));
     assert_eq!(run(&copy(30_001)).fuel_used - run(&copy(1)).fuel_used, 30_000);
 }
+
+#[test]
+fn an_exhausted_instance_pool_is_a_platform_error_not_the_models_fault() {
+    // A sandbox sized for one run at a time (a pool of two instances) asked
+    // for four at once: the runs that find no slot are the platform's
+    // failure, to be retried, never a `trap` charged to the model.
+    let s = Sandbox::new(SandboxConfig { concurrency: 1, max_memory_bytes: 4 << 20, ..Default::default() }).unwrap();
+    let m = s.compile(&module("", &predict("(loop $l br $l)")), 4 << 20).unwrap();
+    let limits = Limits { fuel: u64::MAX / 2, wall_ms: 400, ..limits() };
+    let barrier = std::sync::Barrier::new(4);
+    let reports: Vec<RunReport> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    s.run(&m, &[0.0; 2], 2, 1, &limits)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let refused: Vec<_> = reports.iter().filter(|r| r.platform_error.is_some()).collect();
+    assert!(!refused.is_empty(), "{reports:?}");
+    for r in &refused {
+        assert!(r.platform_error.as_deref().unwrap().contains("instantiating"), "{r:?}");
+    }
+    for r in reports.iter().filter(|r| r.platform_error.is_none()) {
+        assert_eq!(r.verdict, Verdict::Timeout, "{r:?}");
+    }
+}
