@@ -73,7 +73,9 @@ impl WorkerArgs {
             // The children use the device found here, not a probe of their own.
             device: if device.name.starts_with("cuda") { "cuda" } else { "cpu" }.to_owned(),
             cache_dir: self.cache_dir.join("compiled"),
-            abort_on_log: None,
+            // The crash test hook, as for the server's evaluators (hidden;
+            // off unless set).
+            abort_on_log: std::env::var("GAIC_TEST_ABORT_ON_LOG").ok().filter(|m| !m.is_empty()),
         });
         evaluators.warm(concurrency as usize)?;
         let worker = Arc::new(Worker {

@@ -99,6 +99,38 @@ async fn a_model_that_kills_its_evaluator_ends_crashed_after_one_retry() {
     assert_eq!(s["status"], "scored", "{s}");
 }
 
+#[tokio::test]
+async fn a_remote_workers_evaluator_that_dies_is_reported_and_the_verdict_is_crashed() {
+    let app = TestApp::spawn_with(|a| a.workers = Some(0)).await;
+    let res = app.admin().await.post_json("/api/v1/admin/worker-tokens", &serde_json::json!({ "name": "w" })).await;
+    let token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let cache = tempfile::tempdir().unwrap();
+    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_gaic"))
+        .args(["worker", "--server", &app.base, "--concurrency", "1", "--poll-secs", "0.05", "--cache-dir"])
+        .arg(cache.path())
+        .env("GAIC_WORKER_TOKEN", &token)
+        .env("GAIC_TEST_ABORT_ON_LOG", CRASH_MARKER)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ann = app.competitor("ann").await;
+    let s = submit(&ann, "digits", logging_model(CRASH_MARKER)).await;
+    assert_eq!(s["verdict"], "crashed", "{s}");
+    let id = s["id"].as_i64().unwrap();
+    let (attempts, crashes): (i64, i64) = sqlx::query_as("SELECT attempts, crashes FROM jobs WHERE submission_id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!((attempts, crashes), (2, 2));
+    // The worker itself lived on and runs the next model.
+    let good = submit(&ann, "digits", example("digits_mlp")).await;
+    assert_eq!(good["status"], "scored", "{good}");
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+}
+
 /// A model-only copy of diabetes: its test inputs are not published.
 async fn hidden_inputs_task(app: &TestApp) {
     let olga = app.organizer("olga").await;
