@@ -115,7 +115,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
     };
     let evaluators = crate::eval::child::EvaluatorPool::new(crate::eval::child::EvaluatorSpec {
         program,
-        device: args.device.as_str().to_owned(),
+        device: args.device,
         cache_dir: args.data_dir.join("compiled"),
         abort_on_log: args.test_abort_on_log.clone(),
     });

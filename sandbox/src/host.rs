@@ -200,12 +200,11 @@ impl RunState {
 
     /// Frees tensor `h`.
     fn drop_tensor(&mut self, h: i32) -> Result<(), HostError> {
-        let slot = usize::try_from(h)
+        let t = usize::try_from(h)
             .ok()
             .and_then(|i| self.tensors.get_mut(i))
-            .filter(|t| t.is_some())
+            .and_then(Option::take)
             .ok_or_else(|| HostError::Bad(format!("tensor_drop: no live tensor with handle {h}")))?;
-        let t = slot.take().unwrap_or_else(|| Tensor { shape: [0; 4], data: Vec::new() });
         self.tensor_bytes -= t.data.len() as u64 * 4;
         self.live -= 1;
         self.free.push(h as usize);

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use gaic_sandbox::{DeviceChoice, Sandbox, SandboxConfig};
+use gaic_sandbox::DeviceChoice;
 
 use crate::eval::child::{EvalError, EvaluatorPool, EvaluatorSpec};
 use crate::eval::wire::{FailPost, Lease, LeaseRef, Registration, ResultPost};
@@ -65,13 +65,12 @@ impl WorkerArgs {
             .with_context(|| format!("creating {}", self.cache_dir.display()))?;
         // The device is probed here once, to register it and to fail early
         // when `--device cuda` cannot be had; models run in evaluators.
-        let device =
-            Sandbox::new(SandboxConfig { concurrency: 1, device: self.device, ..Default::default() })?.device().clone();
+        let (_, device) = gaic_sandbox::tensor::select(self.device).map_err(anyhow::Error::msg)?;
         let program = std::env::current_exe().context("locating this program to start evaluators")?;
         let evaluators = EvaluatorPool::new(EvaluatorSpec {
             program,
             // The children use the device found here, not a probe of their own.
-            device: if device.name.starts_with("cuda") { "cuda" } else { "cpu" }.to_owned(),
+            device: if device.name.starts_with("cuda") { DeviceChoice::Cuda } else { DeviceChoice::Cpu },
             cache_dir: self.cache_dir.join("compiled"),
             // The crash test hook, as for the server's evaluators (hidden;
             // off unless set).

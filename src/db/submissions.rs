@@ -395,22 +395,6 @@ pub async fn hidden_file<'e>(
         .await
 }
 
-/// Whether a task publishes the public file at `path` (its test inputs, say).
-pub async fn has_public_file<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    task_id: i64,
-    path: &str,
-) -> sqlx::Result<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM task_files WHERE task_id = $1 AND visibility = 'public' AND path = $2",
-    )
-    .bind(task_id)
-    .bind(path)
-    .fetch_one(ex)
-    .await?;
-    Ok(n > 0)
-}
-
 /// Marks a queued submission as running; false if it was not queued.
 pub async fn start_run<'e>(ex: impl Executor<'e, Database = Any>, id: i64, now: i64) -> sqlx::Result<bool> {
     let r = sqlx::query(

@@ -104,7 +104,8 @@ pub async fn running_jobs<'e>(ex: impl Executor<'e, Database = Any>, owner_prefi
 }
 
 /// Whether `hash` is the model or the hidden inputs of the job `lease`
-/// holds right now (a running job whose lease has not expired).
+/// holds right now (running under that owner: until the reaper takes an
+/// expired lease back, as for heartbeats and results).
 pub async fn blob_of_lease<'e>(ex: impl Executor<'e, Database = Any>, lease: &str, hash: &str) -> sqlx::Result<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM jobs j JOIN submissions s ON s.submission_id = j.submission_id

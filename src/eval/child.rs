@@ -61,8 +61,8 @@ pub enum Reply {
 pub struct EvaluatorSpec {
     /// The gaic program.
     pub program: PathBuf,
-    /// Device for host tensor ops (`auto`, `cpu`, `cuda`).
-    pub device: String,
+    /// Device for host tensor ops.
+    pub device: gaic_sandbox::DeviceChoice,
     /// Folder of the compiled-module cache the children share.
     pub cache_dir: PathBuf,
     /// Test hook: a child aborts when a model's log contains this text.
@@ -110,7 +110,7 @@ impl EvaluatorPool {
 
     fn spawn(&self) -> Result<Evaluator, EvalError> {
         let mut cmd = Command::new(&self.spec.program);
-        cmd.args(["sandbox", "evaluator", "--device", &self.spec.device, "--cache-dir"])
+        cmd.args(["sandbox", "evaluator", "--device", self.spec.device.as_str(), "--cache-dir"])
             .arg(&self.spec.cache_dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -344,13 +344,14 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
     let task = tasks::by_id(&state.db.pool, sub.task_id).await?.ok_or_else(|| anyhow::anyhow!("task gone"))?;
     // Public files are stored under their path inside `public/`.
     let public_name = PUBLIC_INPUTS.trim_start_matches("public/");
-    let inputs_public = submissions::has_public_file(&state.db.pool, task.task_id, public_name).await?;
+    let inputs_public = tasks::public_file(&state.db.pool, task.task_id, public_name).await?.is_some();
     let mut result = RunResult {
         verdict: Some(verdict),
         fuel_used: Some(outcome.fuel_used as i64),
         peak_memory_bytes: Some(outcome.peak_memory_bytes as i64),
         wall_ms: Some(outcome.wall_ms as i64),
         log: Some(outcome.log.chars().take(64 << 10).collect()),
+        // Failed unless the outputs score below.
         ..RunResult::with_status(SubmissionStatus::Failed)
     };
     if verdict == Verdict::Ok {
@@ -364,7 +365,6 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
             super::read_inputs(&state.blobs.get(&inputs_hash).await?, &spec.data.id_column, &spec.data.feature_columns)
                 .map_err(anyhow::Error::msg)?;
         if outcome.outputs.len() != inputs.ids.len() * out_cols || outcome.outputs.iter().any(|v| !v.is_finite()) {
-            result.status = SubmissionStatus::Failed;
             result.verdict = Some(Verdict::InvalidOutput);
             result.error = Some("invalid_output: the worker returned outputs of the wrong shape".into());
             return Ok(if inputs_public { result } else { redact(result, &outcome.device) });
@@ -386,7 +386,6 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
                 result.private = Some(scores.private);
             }
             Err(problems) => {
-                result.status = SubmissionStatus::Failed;
                 result.error = Some(format!(
                     "the model's predictions could not be scored: {}",
                     problems.first().map(|p| p.message.clone()).unwrap_or_default()
@@ -394,7 +393,6 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
             }
         }
     } else {
-        result.status = SubmissionStatus::Failed;
         result.error = Some(format!("{verdict}: {}", outcome.message));
     }
     metrics::counter!("gaic_model_runs_total", "verdict" => verdict.as_str()).increment(1);

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, User, copy_demo, edit_toml};
 use crate::models::{example, wait_final};
+use crate::remote::{start_worker_with, worker_token};
 
 /// The text whose appearance in a model's log makes a test evaluator abort.
 const CRASH_MARKER: &str = "GAIC-TEST-ABORT-NOW";
@@ -102,18 +103,9 @@ async fn a_model_that_kills_its_evaluator_ends_crashed_after_one_retry() {
 #[tokio::test]
 async fn a_remote_workers_evaluator_that_dies_is_reported_and_the_verdict_is_crashed() {
     let app = TestApp::spawn_with(|a| a.workers = Some(0)).await;
-    let res = app.admin().await.post_json("/api/v1/admin/worker-tokens", &serde_json::json!({ "name": "w" })).await;
-    let token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let token = worker_token(&app, "w").await;
     let cache = tempfile::tempdir().unwrap();
-    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_gaic"))
-        .args(["worker", "--server", &app.base, "--concurrency", "1", "--poll-secs", "0.05", "--cache-dir"])
-        .arg(cache.path())
-        .env("GAIC_WORKER_TOKEN", &token)
-        .env("GAIC_TEST_ABORT_ON_LOG", CRASH_MARKER)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut worker = start_worker_with(&app, &token, cache.path(), &[("GAIC_TEST_ABORT_ON_LOG", CRASH_MARKER)]);
     let ann = app.competitor("ann").await;
     let s = submit(&ann, "digits", logging_model(CRASH_MARKER)).await;
     assert_eq!(s["verdict"], "crashed", "{s}");

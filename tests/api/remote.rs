@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, User, assert_error};
 use crate::models::{example, wait_final};
 
-async fn worker_token(app: &TestApp, name: &str) -> String {
+/// A new worker token from the admin.
+pub async fn worker_token(app: &TestApp, name: &str) -> String {
     let res = app.admin().await.post_json("/api/v1/admin/worker-tokens", &json!({ "name": name })).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let body: Value = res.json().await.unwrap();
@@ -20,10 +21,16 @@ async fn worker_token(app: &TestApp, name: &str) -> String {
 }
 
 fn start_worker(app: &TestApp, token: &str, cache: &std::path::Path) -> Child {
+    start_worker_with(app, token, cache, &[])
+}
+
+/// The real `gaic worker` (one slot, quick polling) with extra environment.
+pub fn start_worker_with(app: &TestApp, token: &str, cache: &std::path::Path, env: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_gaic"))
         .args(["worker", "--server", &app.base, "--concurrency", "1", "--poll-secs", "0.05", "--cache-dir"])
         .arg(cache)
         .env("GAIC_WORKER_TOKEN", token)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
