@@ -55,8 +55,9 @@ pub struct ServeArgs {
     /// found, else the CPU), cpu or cuda.
     #[arg(long, env = "GAIC_DEVICE", default_value = "auto")]
     pub device: gaic_sandbox::DeviceChoice,
-    /// The gaic program started for child processes: model compilation and
-    /// the evaluators that run models [default: this binary].
+    /// The gaic program started as the evaluator processes that run (and,
+    /// in limited children of their own, compile) models [default: this
+    /// binary].
     #[arg(long, env = "GAIC_CHILD_PROGRAM", hide = true)]
     pub child_program: Option<PathBuf>,
     /// Test hook: an evaluator process aborts when a model's log contains
@@ -105,10 +106,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
     let blobs = Blobs::local(&args.data_dir.join("blobs"))?;
     let settings = Settings { data_dir: args.data_dir.clone(), max_upload_bytes: args.max_upload_mib << 20 };
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u32));
-    let compiler = crate::cli::sandbox::subprocess_compiler(args.child_program.clone());
-    // Here the sandbox only pre-checks uploads; models run in evaluators.
-    let sandbox =
-        crate::eval::runner::sandbox(1, compiler, gaic_sandbox::DeviceChoice::Cpu, args.data_dir.join("compiled"))?;
+    let sandbox = crate::eval::runner::upload_checker()?;
     let program = match args.child_program.clone() {
         Some(p) => p,
         None => std::env::current_exe().context("locating this program to start evaluators")?,

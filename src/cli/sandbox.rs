@@ -54,7 +54,7 @@ impl EvaluatorArgs {
     fn run(self) -> ExitCode {
         let config = SandboxConfig {
             concurrency: 1,
-            max_memory_bytes: 4 << 30,
+            max_memory_bytes: crate::eval::runner::MAX_MEMORY_BYTES,
             device: self.device,
             compiler: subprocess_compiler(None),
             cache_dir: Some(self.cache_dir),

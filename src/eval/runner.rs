@@ -461,23 +461,18 @@ pub async fn evaluate(state: &AppState, submission_id: i64) -> Result<RunResult,
     Ok(conclude(state, submission_id, &outcome).await?)
 }
 
-/// The sandbox the server evaluates with, sized to `concurrency` runs, its
-/// compiled artifacts cached (authenticated) in `cache_dir`.
-pub fn sandbox(
-    concurrency: u32,
-    compiler: gaic_sandbox::Compiler,
-    device: gaic_sandbox::DeviceChoice,
-    cache_dir: std::path::PathBuf,
-) -> anyhow::Result<Arc<gaic_sandbox::Sandbox>> {
+/// The largest memory cap a task may give a model run; the upload checks
+/// and the evaluators use the same one.
+pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
+
+/// The server's sandbox: it only pre-checks uploads (size, ABI, imports,
+/// initial memory); models run in evaluator processes.
+pub fn upload_checker() -> anyhow::Result<Arc<gaic_sandbox::Sandbox>> {
     let config = gaic_sandbox::SandboxConfig {
-        concurrency,
-        device,
-        max_memory_bytes: 4 << 30,
-        compiler,
-        cache_dir: Some(cache_dir),
+        concurrency: 1,
+        device: gaic_sandbox::DeviceChoice::Cpu,
+        max_memory_bytes: MAX_MEMORY_BYTES,
         ..Default::default()
     };
-    let sandbox = gaic_sandbox::Sandbox::new(config)?;
-    tracing::info!(device = %sandbox.device().name, reason = %sandbox.device().reason, "sandbox ready");
-    Ok(Arc::new(sandbox))
+    Ok(Arc::new(gaic_sandbox::Sandbox::new(config)?))
 }
