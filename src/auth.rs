@@ -5,7 +5,9 @@
 //! form `gaic_…`; the database keeps only their SHA-256, so a leaked database
 //! yields no usable credential. A request is authenticated by
 //! `Authorization: Bearer <token>` (the CLI) or the `gaic_session` cookie (the
-//! web pages); [`CurrentUser`] extracts either.
+//! web pages); [`authenticate`] finds its [`CurrentUser`]. Invariants: no
+//! secret is stored in clear; a revoked or expired token never authenticates;
+//! after `max` failures a username is locked for the window.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,15 +15,12 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, PasswordHash};
-use axum::extract::FromRequestParts;
-use axum::http::header;
-use axum::http::request::Parts;
 use base64::Engine;
 use rand::RngCore;
 
-use crate::db::{self, tokens, users};
+use crate::db::{self, Db, tokens, users};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::msg;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "gaic_session";
@@ -88,7 +87,11 @@ impl CurrentUser {
 
     /// Fails with 403 unless the caller holds `role`.
     pub fn require(&self, role: &str) -> Result<(), AppError> {
-        if self.has_role(role) { Ok(()) } else { Err(AppError::Forbidden(format!("this needs the {role} role"))) }
+        if self.has_role(role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("this needs the {role} role").into()))
+        }
     }
 
     /// Whether the caller is an admin.
@@ -97,60 +100,19 @@ impl CurrentUser {
     }
 }
 
-/// The bearer token or session cookie a request presents, if any.
-pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<String> {
-    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        return value.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
-    }
-    cookie(headers, SESSION_COOKIE)
-}
-
-/// The value of the cookie `name`, if the request carries it.
-pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
-    let Some(token) = presented_token(&parts.headers) else { return Ok(None) };
+/// Who presents `token` (a bearer token or session cookie), touching its
+/// last use; an unknown, expired or revoked token is `Unauthorized`.
+pub async fn authenticate(db: &Db, token: &str) -> Result<CurrentUser, AppError> {
     let now = db::now_ms();
-    let Some(row) = tokens::active_by_hash(&state.db.pool, &token_hash(&token), now).await? else {
-        return Err(AppError::Unauthorized("the token is invalid, expired or revoked; log in again".into()));
+    let Some(row) = tokens::active_by_hash(&db.pool, &token_hash(token), now).await? else {
+        return Err(AppError::Unauthorized(msg!("token_invalid")));
     };
-    let Some(user) = users::by_id(&state.db.pool, row.user_id).await? else {
-        return Err(AppError::Unauthorized("the account no longer exists".into()));
+    let Some(user) = users::by_id(&db.pool, row.user_id).await? else {
+        return Err(AppError::Unauthorized(msg!("account_gone")));
     };
-    tokens::touch(&state.db.pool, row.token_id, now).await?;
-    let roles = users::roles(&state.db.pool, user.user_id).await?;
-    Ok(Some(CurrentUser { user_id: user.user_id, username: user.username, roles, token_id: row.token_id }))
-}
-
-impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        authenticate(parts, state)
-            .await?
-            .ok_or_else(|| AppError::Unauthorized("log in first: send `Authorization: Bearer <token>`".into()))
-    }
-}
-
-/// The caller if authenticated, `None` if anonymous. A bad token is still a 401.
-#[derive(Debug, Clone)]
-pub struct MaybeUser(pub Option<CurrentUser>);
-
-impl FromRequestParts<AppState> for MaybeUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Self(authenticate(parts, state).await?))
-    }
+    tokens::touch(&db.pool, row.token_id, now).await?;
+    let roles = users::roles(&db.pool, user.user_id).await?;
+    Ok(CurrentUser { user_id: user.user_id, username: user.username, roles, token_id: row.token_id })
 }
 
 /// Throttles password guessing: after `max` failures for one username within
@@ -176,8 +138,10 @@ impl LoginThrottle {
         list.retain(|t| now.duration_since(*t) < self.window);
         if list.len() >= self.max {
             let wait = self.window.saturating_sub(now.duration_since(list[0])).as_secs() + 1;
-            return Err(AppError::TooManyRequests(format!(
-                "too many failed logins for {username:?}; try again in {wait} s"
+            return Err(AppError::TooManyRequests(msg!(
+                "login_throttled",
+                username = format!("{username:?}"),
+                wait = wait
             )));
         }
         Ok(())

@@ -322,7 +322,7 @@ impl<'a> Fields<'a> {
         if self.prefix.is_empty() { name.to_owned() } else { format!("{}.{name}", self.prefix) }
     }
 
-    fn problem(&mut self, name: &str, message: impl Into<String>) {
+    fn problem(&mut self, name: &str, message: impl Into<crate::messages::Msg>) {
         let field = self.key(name);
         self.problems.push(Problem::new("task.toml", field, message));
     }
@@ -1054,7 +1054,7 @@ mod tests {
     fn a_toml_syntax_error_names_the_line() {
         let mut problems = Vec::new();
         assert!(parse_spec("slug = \"a\"\ntitle = \n", &mut problems).is_none());
-        assert!(problems[0].message.starts_with("line 2"), "{problems:?}");
+        assert!(problems[0].message.to_string().starts_with("line 2"), "{problems:?}");
     }
 
     #[test]
@@ -1109,7 +1109,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let big = vec![b'x'; 2 << 20];
         let err = unpack_tarball(&tar_with("big", tar::EntryType::Regular, &big), tmp.path(), limits).unwrap_err();
-        assert!(err[0].message.contains("more than"), "{err:?}");
+        assert!(err[0].message.to_string().contains("more than"), "{err:?}");
         let err = unpack_tarball(b"not a tarball at all", tmp.path(), limits).unwrap_err();
         assert!(!err.is_empty());
     }

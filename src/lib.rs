@@ -18,6 +18,8 @@ pub mod credentials;
 pub mod db;
 pub mod error;
 pub mod eval;
+pub mod http;
+pub mod messages;
 pub mod rating;
 pub mod scoring;
 pub mod server;

@@ -69,7 +69,7 @@ pub async fn store_bundle(
     publish: bool,
 ) -> Result<i64, AppError> {
     if tasks::by_slug(&state.db.pool, &bundle.spec.slug).await?.is_some() {
-        return Err(AppError::Conflict(format!("a task with slug {:?} already exists", bundle.spec.slug)));
+        return Err(AppError::Conflict(format!("a task with slug {:?} already exists", bundle.spec.slug).into()));
     }
     let mut hashes = Vec::with_capacity(bundle.files.len());
     for file in &bundle.files {

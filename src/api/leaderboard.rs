@@ -14,12 +14,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::tasks::visible_task;
-use crate::auth::{CurrentUser, MaybeUser};
+use crate::auth::CurrentUser;
 use crate::boards::{BoardEntry, Boards, board_rows, boards, disqualified, task_names};
 use crate::bundle::{HIDDEN_LABELS, TaskSpec};
 use crate::competition::Standing;
 use crate::db::{self, submissions, tasks};
-use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody, Problem};
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::MaybeUser;
+use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::scoring::MetricKind;
 use crate::scoring::scorer::TaskSolution;
 use crate::state::AppState;
@@ -93,13 +95,16 @@ pub async fn get_leaderboard(
     let private = match board {
         "public" => false,
         "private" => true,
-        other => return Err(AppError::BadRequest(format!("board must be public or private, got {other:?}"))),
+        other => return Err(AppError::BadRequest(format!("board must be public or private, got {other:?}").into())),
     };
     if private && !closed && !viewer.0.as_ref().is_some_and(|u| editable_by(&task, u)) {
-        return Err(AppError::Forbidden(format!(
-            "the private leaderboard is revealed when the task closes at {}",
-            db::ms_to_rfc3339(task.closes_at)
-        )));
+        return Err(AppError::Forbidden(
+            format!(
+                "the private leaderboard is revealed when the task closes at {}",
+                db::ms_to_rfc3339(task.closes_at)
+            )
+            .into(),
+        ));
     }
     let (per_page, page) = (q.per_page.unwrap_or(50), q.page.unwrap_or(1));
     if !(1..=500).contains(&per_page) || page == 0 {
@@ -111,7 +116,7 @@ pub async fn get_leaderboard(
         return Ok(csv_response(&slug, board, &entries, closed));
     }
     if let Some(f) = q.format.as_deref().filter(|f| *f != "json") {
-        return Err(AppError::BadRequest(format!("format must be json or csv, got {f:?}")));
+        return Err(AppError::BadRequest(format!("format must be json or csv, got {f:?}").into()));
     }
     let total = entries.len();
     let start = ((page - 1) as usize * per_page as usize).min(total);
@@ -190,7 +195,9 @@ pub async fn close_task(
     let task = organizer_task(&state, &me, &slug).await?;
     let now = db::now_ms();
     if task.closes_at <= now {
-        return Err(AppError::Conflict(format!("the task already closed at {}", db::ms_to_rfc3339(task.closes_at))));
+        return Err(AppError::Conflict(
+            format!("the task already closed at {}", db::ms_to_rfc3339(task.closes_at)).into(),
+        ));
     }
     let mut spec = spec_of(&task)?;
     let closes = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
@@ -229,7 +236,7 @@ async fn optional_form(
     }
     let form = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, state)
         .await
-        .map_err(|e| AppError::BadRequest(format!("malformed multipart body: {}", e.body_text())))?;
+        .map_err(|e| AppError::BadRequest(format!("malformed multipart body: {}", e.body_text()).into()))?;
     form_fields(form, names).await
 }
 
@@ -310,14 +317,14 @@ pub(crate) async fn baseline_from(
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|details| AppError::Invalid {
             code: "invalid_submission",
-            message: format!("the baseline file has {} problem(s)", details.len()),
+            message: format!("the baseline file has {} problem(s)", details.len()).into(),
             details,
         })?;
     let id =
         submissions::add_baseline(&state.db.pool, task.task_id, &name, scores.public, scores.private, db::now_ms())
             .await
             .map_err(|e| match AppError::from(e) {
-                AppError::Conflict(_) => AppError::Conflict(format!("a baseline named {name:?} already exists")),
+                AppError::Conflict(_) => AppError::Conflict(format!("a baseline named {name:?} already exists").into()),
                 other => other,
             })?;
     Ok(BaselineView { id, name, public_score: scores.public, private_score: scores.private })
@@ -440,7 +447,7 @@ pub(crate) async fn rescore(
                 s.status = crate::status::SubmissionStatus::Failed;
                 s.public_score = None;
                 s.private_score = None;
-                errors.insert(s.submission_id, problems.first().map(|p| p.message.clone()).unwrap_or_default());
+                errors.insert(s.submission_id, problems.first().map(|p| p.message.to_string()).unwrap_or_default());
             }
         }
     }

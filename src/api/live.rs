@@ -23,9 +23,11 @@ use utoipa::ToSchema;
 
 use crate::api::submissions::{SubmissionView, view, visible_submission};
 use crate::api::tasks::visible_task;
-use crate::auth::{CurrentUser, MaybeUser};
+use crate::auth::CurrentUser;
 use crate::db::{self, jobs, submissions};
-use crate::error::{AppError, AppJson, AppPath, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult};
+use crate::http::MaybeUser;
+use crate::http::{AppJson, AppPath, ErrorBody};
 use crate::state::AppState;
 use crate::status::{JobState, SubmissionStatus};
 use crate::tasks::editable_by;

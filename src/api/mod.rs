@@ -31,7 +31,8 @@ use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
-use crate::error::{AppError, ErrorBody, error_response};
+use crate::error::AppError;
+use crate::http::{ErrorBody, error_response};
 use crate::state::AppState;
 
 /// Largest JSON body accepted anywhere.
@@ -165,7 +166,7 @@ impl PageQuery {
             return Err(AppError::BadRequest("page starts at 1".into()));
         }
         if !(1..=100).contains(&per_page) {
-            return Err(AppError::BadRequest(format!("per_page must be between 1 and 100, got {per_page}")));
+            return Err(AppError::BadRequest(format!("per_page must be between 1 and 100, got {per_page}").into()));
         }
         Ok((i64::from(per_page), i64::from(page - 1) * i64::from(per_page), page, per_page))
     }

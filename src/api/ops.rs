@@ -7,7 +7,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::error::{AppError, AppJson};
+use crate::error::AppError;
+use crate::http::AppJson;
 use crate::state::AppState;
 
 /// Routes of this module.

@@ -9,7 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::CurrentUser;
 use crate::consent::{self, CONSENTS};
 use crate::db::{self, profiles};
-use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody, Problem};
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::state::AppState;
 use crate::talent::{self, TalentFilter};
 
@@ -180,7 +181,7 @@ pub(crate) async fn save_profile(state: &AppState, me: &CurrentUser, p: ProfileU
     if !problems.is_empty() {
         return Err(AppError::Invalid {
             code: "invalid_profile",
-            message: format!("the profile has {} problem(s)", problems.len()),
+            message: format!("the profile has {} problem(s)", problems.len()).into(),
             details: problems,
         });
     }
@@ -408,15 +409,15 @@ pub async fn search_talent(
         return Err(AppError::BadRequest("page starts at 1 and per_page is 1-200".into()));
     }
     if let Some(t) = q.tier.as_deref().filter(|t| talent::tier_named(t).is_none()) {
-        return Err(AppError::BadRequest(format!(
-            "tier must be novice, contributor, expert, master or grandmaster, not {t:?}"
-        )));
+        return Err(AppError::BadRequest(
+            format!("tier must be novice, contributor, expert, master or grandmaster, not {t:?}").into(),
+        ));
     }
     if let Some(m) = q.medal.as_deref().filter(|m| talent::medal_named(m).is_none()) {
-        return Err(AppError::BadRequest(format!("medal must be gold, silver or bronze, not {m:?}")));
+        return Err(AppError::BadRequest(format!("medal must be gold, silver or bronze, not {m:?}").into()));
     }
     if let Some(s) = q.sort.as_deref().filter(|s| !matches!(*s, "percentile" | "rating" | "points")) {
-        return Err(AppError::BadRequest(format!("sort must be percentile, rating or points, not {s:?}")));
+        return Err(AppError::BadRequest(format!("sort must be percentile, rating or points, not {s:?}").into()));
     }
     let found = talent::search(&state, &me, &TalentFilter::from(&q)).await?;
     let total = found.len();
@@ -736,7 +737,7 @@ pub async fn get_rankings(
 pub(crate) async fn rankings(state: &AppState, q: &RankingsQuery) -> AppResult<Rankings> {
     let by = q.by.clone().unwrap_or_else(|| "rating".into());
     if by != "rating" && by != "points" {
-        return Err(AppError::BadRequest(format!("by must be rating or points, not {by:?}")));
+        return Err(AppError::BadRequest(format!("by must be rating or points, not {by:?}").into()));
     }
     let (page, per_page) = (q.page.unwrap_or(1), q.per_page.unwrap_or(50));
     if page == 0 || !(1..=200).contains(&per_page) {

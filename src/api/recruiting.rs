@@ -15,7 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::CurrentUser;
 use crate::db::{self, users};
-use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody, Problem};
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::state::AppState;
 use crate::talent;
 
@@ -196,7 +197,7 @@ pub(crate) async fn new_shortlist(state: &AppState, me: &CurrentUser, name: &str
     .fetch_one(&state.db.pool)
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict(format!("you already have a shortlist named {name:?}")),
+        AppError::Conflict(_) => AppError::Conflict(format!("you already have a shortlist named {name:?}").into()),
         other => other,
     })?;
     Ok(ShortlistSummary { id, name: name.into(), people: 0 })
@@ -227,7 +228,7 @@ pub async fn get_shortlist(
     let csv = match q.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
-        Some(other) => return Err(AppError::BadRequest(format!("format must be json or csv, not {other:?}"))),
+        Some(other) => return Err(AppError::BadRequest(format!("format must be json or csv, not {other:?}").into())),
     };
     if csv || q.export == Some(true) {
         let now = db::now_ms();
@@ -432,7 +433,7 @@ pub(crate) async fn send_request(
     .fetch_one(&state.db.pool)
     .await?;
     if pending > 0 {
-        return Err(AppError::Conflict(format!("you already have a pending request to {}", user.username)));
+        return Err(AppError::Conflict(format!("you already have a pending request to {}", user.username).into()));
     }
     let now = db::now_ms();
     let id: i64 = sqlx::query_scalar(

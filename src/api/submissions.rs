@@ -23,7 +23,8 @@ use crate::boards::round3;
 use crate::bundle::{HIDDEN_LABELS, SubmissionKind};
 use crate::competition::{DAY_MS, utc_day_start};
 use crate::db::{self, submissions, tasks, teams};
-use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult};
+use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::state::AppState;
 use crate::status::SubmissionStatus;
 use crate::tasks::{TaskState, editable_by, spec_of};
@@ -254,7 +255,7 @@ pub(crate) async fn submit(
         return Ok((StatusCode::OK, done));
     }
     if TaskState::at(task.opens_at, task.closes_at, now) == TaskState::Upcoming {
-        return Err(AppError::Forbidden(format!("the task opens at {}", db::ms_to_rfc3339(task.opens_at))));
+        return Err(AppError::Forbidden(format!("the task opens at {}", db::ms_to_rfc3339(task.opens_at)).into()));
     }
     if message.chars().count() > MAX_MESSAGE {
         return Err(AppError::invalid("invalid_message", format!("message: at most {MAX_MESSAGE} characters")));
@@ -282,7 +283,7 @@ pub(crate) async fn submit(
         };
         checked.map_err(|(verdict, message)| AppError::Invalid {
             code: "invalid_model",
-            message: format!("{verdict}: {message}"),
+            message: format!("{verdict}: {message}").into(),
             details: vec![crate::error::Problem::new("model", "", message)],
         })?;
     } else if !kinds.contains(&SubmissionKind::Predictions) {
@@ -290,7 +291,7 @@ pub(crate) async fn submit(
     }
     let team = crate::teams::ensure_team(state, task.task_id, me.user_id).await?;
     if let Some(reason) = &team.disqualified_reason {
-        return Err(AppError::Forbidden(format!("your team is disqualified from this task: {reason}")));
+        return Err(AppError::Forbidden(format!("your team is disqualified from this task: {reason}").into()));
     }
     let cap = spec.submissions.daily_cap;
     let q = quota(state, team.team_id, cap, now).await?;
@@ -385,15 +386,16 @@ async fn score_csv(
         tokio::task::spawn_blocking(move || solution.score(&bytes)).await.map_err(|e| AppError::Internal(e.into()))?;
     scored.map_err(|details| AppError::Invalid {
         code: "invalid_submission",
-        message: format!("the submission has {} problem(s); nothing was stored and it does not count", details.len()),
+        message: format!("the submission has {} problem(s); nothing was stored and it does not count", details.len())
+            .into(),
         details,
     })
 }
 
 fn too_many(cap: u32, resets_at: &str) -> AppError {
-    AppError::TooManyRequests(format!(
-        "your team has used all {cap} submissions for today (UTC); the count resets at {resets_at}"
-    ))
+    AppError::TooManyRequests(
+        format!("your team has used all {cap} submissions for today (UTC); the count resets at {resets_at}").into(),
+    )
 }
 
 /// The multipart form of a submission upload.
@@ -450,7 +452,7 @@ pub async fn list_submissions(
             ),
             None => (Vec::new(), 0),
         },
-        other => return Err(AppError::BadRequest(format!("scope must be team or all, got {other:?}"))),
+        other => return Err(AppError::BadRequest(format!("scope must be team or all, got {other:?}").into())),
     };
     let items = rows.into_iter().map(|r| view(r, &slug, show_private)).collect();
     Ok(Page { items, page, per_page, total })
@@ -526,9 +528,9 @@ pub(crate) async fn set_selection(
         let mut tx = state.db.pool.begin().await?;
         teams::lock(&mut *tx, sub.team_id, now).await?;
         if submissions::selected_count(&mut *tx, sub.team_id).await? >= i64::from(cap) {
-            return Err(AppError::Conflict(format!(
-                "your team has already selected {cap} submission(s); unselect one first"
-            )));
+            return Err(AppError::Conflict(
+                format!("your team has already selected {cap} submission(s); unselect one first").into(),
+            ));
         }
         submissions::set_selected(&mut *tx, id, Some(now)).await?;
         tx.commit().await?;

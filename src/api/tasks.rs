@@ -17,10 +17,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::{Page, PageQuery};
-use crate::auth::{CurrentUser, MaybeUser};
+use crate::auth::CurrentUser;
 use crate::bundle::{self, Budget, DataSpec, SubmissionKind, UnpackLimits};
 use crate::db::{self, tasks};
-use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult};
+use crate::http::MaybeUser;
+use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::scoring::MetricKind;
 use crate::state::AppState;
 use crate::tasks::{TaskState, editable_by, spec_of, visible_to};
@@ -179,12 +181,14 @@ pub async fn list_tasks(
     let (limit, offset, page, per_page) = PageQuery { page: q.page, per_page: q.per_page }.resolve()?;
     let state_filter = q.state.as_deref().unwrap_or("all");
     if !["all", "open", "upcoming", "closed"].contains(&state_filter) {
-        return Err(AppError::BadRequest(format!("state must be open, upcoming, closed or all, got {state_filter:?}")));
+        return Err(AppError::BadRequest(
+            format!("state must be open, upcoming, closed or all, got {state_filter:?}").into(),
+        ));
     }
     let sort = q.sort.as_deref().unwrap_or("closes_at");
     let Some((_, order_sql)) = tasks::SORTS.iter().find(|(name, _)| *name == sort) else {
         let names: Vec<_> = tasks::SORTS.iter().map(|(n, _)| *n).collect();
-        return Err(AppError::BadRequest(format!("sort must be one of {}, got {sort:?}", names.join(", "))));
+        return Err(AppError::BadRequest(format!("sort must be one of {}, got {sort:?}", names.join(", ")).into()));
     };
     let now = db::now_ms();
     let filter = tasks::TaskFilter {
@@ -305,7 +309,7 @@ pub(crate) async fn create_from_tarball(state: &AppState, me: &CurrentUser, byte
     .map_err(|e| AppError::Internal(e.into()))?;
     let b = loaded.map_err(|details| AppError::Invalid {
         code: "invalid_bundle",
-        message: format!("the bundle has {} problem(s)", details.len()),
+        message: format!("the bundle has {} problem(s)", details.len()).into(),
         details,
     })?;
     crate::tasks::store_bundle(state, &b, me.user_id, false).await?;

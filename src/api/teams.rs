@@ -18,7 +18,8 @@ use crate::api::tasks::visible_task;
 use crate::auth::CurrentUser;
 use crate::competition::merge_allowed;
 use crate::db::{self, submissions, tasks, teams, users};
-use crate::error::{AppError, AppJson, AppPath, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult};
+use crate::http::{AppJson, AppPath, ErrorBody};
 use crate::state::AppState;
 use crate::tasks::{editable_by, spec_of};
 use crate::teams::{ensure_team, valid_team_name};
@@ -165,10 +166,10 @@ pub async fn create_team(
     }
     let name = valid_team_name(&body.name)?;
     if let Some(team) = teams::of_user(&state.db.pool, task.task_id, me.user_id).await? {
-        return Err(AppError::Conflict(format!("you are already in team {:?}; rename it instead", team.name)));
+        return Err(AppError::Conflict(format!("you are already in team {:?}; rename it instead", team.name).into()));
     }
     if teams::name_taken(&state.db.pool, task.task_id, &name).await? {
-        return Err(AppError::Conflict(format!("a team named {name:?} already exists in this task")));
+        return Err(AppError::Conflict(format!("a team named {name:?} already exists in this task").into()));
     }
     let mut tx = state.db.pool.begin().await?;
     let team_id = teams::create(&mut tx, task.task_id, &name, me.user_id, db::now_ms()).await?;
@@ -191,7 +192,7 @@ pub async fn rename_team(
     let team = my_team(&state, &task, &me).await?;
     let name = valid_team_name(&body.name)?;
     if !name.eq_ignore_ascii_case(&team.name) && teams::name_taken(&state.db.pool, task.task_id, &name).await? {
-        return Err(AppError::Conflict(format!("a team named {name:?} already exists in this task")));
+        return Err(AppError::Conflict(format!("a team named {name:?} already exists in this task").into()));
     }
     teams::rename(&state.db.pool, team.team_id, &name).await?;
     let team = teams::by_id(&state.db.pool, team.team_id).await?.ok_or(AppError::NotFound("team"))?;
@@ -226,17 +227,18 @@ pub async fn invite_member(
         .ok_or(AppError::NotFound("user"))?;
     let theirs = teams::of_user(&state.db.pool, task.task_id, invitee.user_id).await?;
     if theirs.as_ref().is_some_and(|t| t.team_id == team.team_id) {
-        return Err(AppError::Conflict(format!("{} is already in your team", invitee.username)));
+        return Err(AppError::Conflict(format!("{} is already in your team", invitee.username).into()));
     }
     let size = teams::members(&state.db.pool, team.team_id).await?.len() as u32;
     if size >= spec.submissions.team_size_cap {
-        return Err(AppError::Conflict(format!(
-            "your team is full ({} members at most)",
-            spec.submissions.team_size_cap
-        )));
+        return Err(AppError::Conflict(
+            format!("your team is full ({} members at most)", spec.submissions.team_size_cap).into(),
+        ));
     }
     if teams::pending_of_team(&state.db.pool, team.team_id).await?.iter().any(|i| i.user_id == invitee.user_id) {
-        return Err(AppError::Conflict(format!("{} already has a pending invite from your team", invitee.username)));
+        return Err(AppError::Conflict(
+            format!("{} already has a pending invite from your team", invitee.username).into(),
+        ));
     }
     let id = teams::invite(&state.db.pool, team.team_id, invitee.user_id, me.user_id, now).await?;
     let invite = teams::invite_by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("invite"))?;
@@ -248,10 +250,13 @@ fn check_merge_window(task: &tasks::TaskRow, now: i64) -> AppResult<()> {
         return Err(AppError::Conflict("the task has closed; teams are fixed".into()));
     }
     if task.merger_deadline_at.is_some_and(|d| now >= d) {
-        return Err(AppError::Conflict(format!(
-            "the team merger deadline ({}) has passed",
-            db::ms_to_rfc3339(task.merger_deadline_at.unwrap_or_default())
-        )));
+        return Err(AppError::Conflict(
+            format!(
+                "the team merger deadline ({}) has passed",
+                db::ms_to_rfc3339(task.merger_deadline_at.unwrap_or_default())
+            )
+            .into(),
+        ));
     }
     Ok(())
 }
@@ -295,11 +300,14 @@ pub async fn accept_invite(
         Some(old) => {
             let moving = teams::members(&mut *tx, old.team_id).await?.len() as u32;
             if target_size + moving > spec.submissions.team_size_cap {
-                return Err(AppError::Conflict(format!(
-                    "the merged team would have {} members; at most {} are allowed",
-                    target_size + moving,
-                    spec.submissions.team_size_cap
-                )));
+                return Err(AppError::Conflict(
+                    format!(
+                        "the merged team would have {} members; at most {} are allowed",
+                        target_size + moving,
+                        spec.submissions.team_size_cap
+                    )
+                    .into(),
+                ));
             }
             let total = submissions::counted_total(&mut *tx, old.team_id).await?
                 + submissions::counted_total(&mut *tx, invite.team_id).await?;
@@ -307,7 +315,7 @@ pub async fn accept_invite(
                 return Err(AppError::Conflict(format!(
                     "the merged team would have {total} submissions, more than the daily cap ({}) × days run allows",
                     spec.submissions.daily_cap
-                )));
+                ).into()));
             }
             let selected = submissions::selected_count(&mut *tx, old.team_id).await?
                 + submissions::selected_count(&mut *tx, invite.team_id).await?;
@@ -319,10 +327,9 @@ pub async fn accept_invite(
         }
         None => {
             if target_size >= spec.submissions.team_size_cap {
-                return Err(AppError::Conflict(format!(
-                    "the team is full ({} members at most)",
-                    spec.submissions.team_size_cap
-                )));
+                return Err(AppError::Conflict(
+                    format!("the team is full ({} members at most)", spec.submissions.team_size_cap).into(),
+                ));
             }
             teams::add_member(&mut *tx, task.task_id, invite.team_id, me.user_id, now).await?;
         }

@@ -13,7 +13,9 @@ use utoipa::ToSchema;
 
 use crate::auth::{self, CurrentUser, SESSION_COOKIE, SESSION_TTL};
 use crate::db::{self, tokens, users};
-use crate::error::{AppError, AppJson, AppPath, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult};
+use crate::http;
+use crate::http::{AppJson, AppPath, ErrorBody};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -180,7 +182,7 @@ pub async fn create_session(
 #[utoipa::path(delete, path = "/api/v1/session", tag = "auth",
     responses((status = 204, description = "logged out (also when not logged in)")))]
 pub async fn delete_session(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    if let Some(token) = auth::presented_token(&headers) {
+    if let Some(token) = http::presented_token(&headers) {
         tokens::revoke_by_hash(&state.db.pool, &auth::token_hash(&token), db::now_ms()).await?;
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session_cookie("", 0))]).into_response())

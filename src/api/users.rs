@@ -9,7 +9,9 @@ use utoipa::ToSchema;
 
 use crate::auth::{self, COUNTRIES, CurrentUser, ROLES};
 use crate::db::{self, users};
-use crate::error::{AppError, AppJson, AppPath, AppResult, ErrorBody, Problem};
+use crate::error::{AppError, AppResult, Problem};
+use crate::http;
+use crate::http::{AppJson, AppPath, ErrorBody};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -126,12 +128,12 @@ pub(crate) async fn create_account(state: &AppState, req: RegisterRequest) -> Ap
     let details = validate(&req);
     if !details.is_empty() {
         let message = format!("{} invalid field(s)", details.len());
-        return Err(AppError::Invalid { code: "invalid_registration", message, details });
+        return Err(AppError::Invalid { code: "invalid_registration", message: message.into(), details });
     }
     let username = req.username.trim().to_ascii_lowercase();
     let email = req.email.trim().to_ascii_lowercase();
     if let Some(field) = users::taken(&state.db.pool, &username, &email).await? {
-        return Err(AppError::Conflict(format!("that {field} is already registered")));
+        return Err(AppError::Conflict(format!("that {field} is already registered").into()));
     }
     let password = req.password;
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
@@ -169,7 +171,7 @@ pub async fn get_me(State(state): State<AppState>, me: CurrentUser) -> AppResult
     responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
 pub async fn get_user(
     State(state): State<AppState>,
-    viewer: auth::MaybeUser,
+    viewer: http::MaybeUser,
     AppPath(username): AppPath<String>,
 ) -> AppResult<AppJson<UserView>> {
     let row =

@@ -17,9 +17,11 @@ use utoipa::ToSchema;
 
 use crate::auth::{self, CurrentUser};
 use crate::db::{self, jobs, workers};
-use crate::error::{AppError, AppJson, AppPath, AppQuery, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult};
 use crate::eval::runner;
 use crate::eval::wire::{FailPost, Lease, LeaseRef, Registration, ResultPost};
+use crate::http;
+use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::state::AppState;
 
 /// Routes of this module; `upload_limit` bounds posted outcomes.
@@ -53,7 +55,7 @@ impl FromRequestParts<AppState> for WorkerAuth {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = auth::presented_token(&parts.headers)
+        let token = http::presented_token(&parts.headers)
             .ok_or_else(|| AppError::Unauthorized("send the worker token as `Authorization: Bearer <token>`".into()))?;
         let row = workers::by_token_hash(&state.db.pool, &auth::token_hash(&token))
             .await?

@@ -388,7 +388,7 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
             Err(problems) => {
                 result.error = Some(format!(
                     "the model's predictions could not be scored: {}",
-                    problems.first().map(|p| p.message.clone()).unwrap_or_default()
+                    problems.first().map(|p| p.message.to_string()).unwrap_or_default()
                 ));
             }
         }

@@ -584,14 +584,17 @@ mod tests {
         let s = digits_like();
         let errs = s.parse_submission(b"id,prediction\n1,3\n").unwrap_err();
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].message.contains("the header must be `id,label`"), "{}", errs[0]);
-        assert!(errs[0].message.contains("missing \"label\"") && errs[0].message.contains("unexpected \"prediction\""));
+        assert!(errs[0].message.to_string().contains("the header must be `id,label`"), "{}", errs[0]);
+        assert!(
+            errs[0].message.to_string().contains("missing \"label\"")
+                && errs[0].message.to_string().contains("unexpected \"prediction\"")
+        );
         let errs = s.parse_submission(b"").unwrap_err();
-        assert!(errs[0].message.contains("header"), "{errs:?}");
+        assert!(errs[0].message.to_string().contains("header"), "{errs:?}");
         let errs = s.parse_submission(b"id,label\n").unwrap_err();
-        assert!(errs[0].message.contains("no rows"), "{errs:?}");
+        assert!(errs[0].message.to_string().contains("no rows"), "{errs:?}");
         let errs = s.parse_submission(b"id,label\n1,3,4\n").unwrap_err();
-        assert!(errs[0].message.contains("has 3 fields"), "{errs:?}");
+        assert!(errs[0].message.to_string().contains("has 3 fields"), "{errs:?}");
     }
 
     #[test]
@@ -603,7 +606,7 @@ mod tests {
         }
         let errs = s.parse_submission(csv.as_bytes()).unwrap_err();
         assert_eq!(errs.len(), MAX_PROBLEMS + 1);
-        assert!(errs.last().unwrap().message.contains("more problems"));
+        assert!(errs.last().unwrap().message.to_string().contains("more problems"));
     }
 
     #[test]
@@ -621,8 +624,8 @@ mod tests {
         let expected = -((0.8f64).ln() + (0.5f64).ln()) / 2.0;
         assert!((s.score(&p, None).unwrap() - expected).abs() < 1e-12);
         let errs = s.parse_submission(b"id,a,b,c\n1,1.5,0,0\n2,0,0,NaN\n").unwrap_err();
-        assert!(errs[0].message.contains("not a probability"), "{errs:?}");
-        assert!(errs[1].message.contains("not a finite number"), "{errs:?}");
+        assert!(errs[0].message.to_string().contains("not a probability"), "{errs:?}");
+        assert!(errs[1].message.to_string().contains("not a finite number"), "{errs:?}");
     }
 
     #[test]

@@ -10,9 +10,11 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use super::{CsrfField, PageCtx, Posted, SignedIn, csrf_ok, csrf_refused, when};
-use crate::auth::{self, CurrentUser, MaybeUser};
+use crate::auth::{self, CurrentUser};
 use crate::db;
-use crate::error::{AppError, AppPath};
+use crate::error::AppError;
+use crate::http::AppPath;
+use crate::http::{self, MaybeUser};
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 
@@ -104,7 +106,7 @@ pub(super) async fn login_submit(
             "/login",
             page.t("submit_login"),
             &login_fields(&f.username),
-            Some(&m),
+            Some(&m.render(page.lang)),
         ),
         Err(_) => form_page(
             &page,
@@ -212,7 +214,7 @@ pub(super) async fn signup_submit(
             }
         }
         Err(AppError::Invalid { details, .. }) => {
-            let errors = details.into_iter().map(|d| (d.field, d.message)).collect();
+            let errors = details.into_iter().map(|d| (d.field, d.message.render(page.lang))).collect();
             form_page(
                 &page,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -230,7 +232,7 @@ pub(super) async fn signup_submit(
             "/signup",
             page.t("submit_signup"),
             &signup_fields(&f, &HashMap::new()),
-            Some(&m),
+            Some(&m.render(page.lang)),
         ),
         Err(e) => e.into_response(),
     }
@@ -244,7 +246,7 @@ pub(super) async fn logout_submit(
     if !csrf_ok(&headers, &f.csrf) {
         return csrf_refused();
     }
-    if let Some(token) = auth::presented_token(&headers) {
+    if let Some(token) = http::presented_token(&headers) {
         let _ = crate::db::tokens::revoke_by_hash(&state.db.pool, &auth::token_hash(&token), db::now_ms()).await;
     }
     ([(header::SET_COOKIE, crate::api::tokens::session_cookie("", 0))], Redirect::to("/")).into_response()

@@ -10,7 +10,8 @@ use serde::Deserialize;
 use super::{Posted, SignedIn, refused, when};
 use crate::auth::ROLES;
 use crate::db::users;
-use crate::error::{AppError, AppPath};
+use crate::error::AppError;
+use crate::http::AppPath;
 use crate::state::AppState;
 
 /// Users per page.

@@ -6,49 +6,23 @@ use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, header};
 
-/// A supported language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// English.
-    En,
-    /// Korean.
-    Ko,
-}
+pub use crate::messages::Lang;
 
-impl Lang {
-    /// The BCP 47 code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::Ko => "ko",
-        }
+/// The language a request asks for.
+pub fn pick(headers: &HeaderMap) -> Lang {
+    let cookie = crate::http::cookie(headers, "gaic_lang").and_then(|v| Lang::from_code(&v));
+    if let Some(l) = cookie {
+        return l;
     }
-
-    /// Parses a code.
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "en" => Some(Self::En),
-            "ko" => Some(Self::Ko),
-            _ => None,
-        }
-    }
-
-    /// The language a request asks for.
-    pub fn pick(headers: &HeaderMap) -> Self {
-        let cookie = crate::auth::cookie(headers, "gaic_lang").and_then(|v| Self::from_code(&v));
-        if let Some(l) = cookie {
-            return l;
-        }
-        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        // The first supported language in the header's order (q-values are
-        // written in preference order by browsers).
-        accept
-            .split(',')
-            .filter_map(|part| part.split(';').next())
-            .map(|tag| tag.trim().to_ascii_lowercase())
-            .find_map(|tag| Self::from_code(tag.split('-').next().unwrap_or("")))
-            .unwrap_or(Self::En)
-    }
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    // The first supported language in the header's order (q-values are
+    // written in preference order by browsers).
+    accept
+        .split(',')
+        .filter_map(|part| part.split(';').next())
+        .map(|tag| tag.trim().to_ascii_lowercase())
+        .find_map(|tag| Lang::from_code(tag.split('-').next().unwrap_or("")))
+        .unwrap_or(Lang::En)
 }
 
 const MESSAGES: &[(&str, &str, &str)] = &[
@@ -465,11 +439,11 @@ mod tests {
     #[test]
     fn the_cookie_wins_then_accept_language_then_english() {
         let mut h = HeaderMap::new();
-        assert_eq!(Lang::pick(&h), Lang::En);
+        assert_eq!(pick(&h), Lang::En);
         h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("ko-KR,ko;q=0.9,en;q=0.8"));
-        assert_eq!(Lang::pick(&h), Lang::Ko);
+        assert_eq!(pick(&h), Lang::Ko);
         h.insert(header::COOKIE, HeaderValue::from_static("a=b; gaic_lang=en"));
-        assert_eq!(Lang::pick(&h), Lang::En);
+        assert_eq!(pick(&h), Lang::En);
     }
 
     #[test]

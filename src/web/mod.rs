@@ -28,8 +28,10 @@ use minijinja::{Environment, Value, context};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::auth::{self, CurrentUser, MaybeUser};
+use crate::auth::{self, CurrentUser};
 use crate::error::AppError;
+use crate::http::ErrorStatus;
+use crate::http::{self, MaybeUser};
 use crate::state::AppState;
 use i18n::Lang;
 
@@ -122,11 +124,11 @@ struct PageCtx {
 
 impl PageCtx {
     fn new(headers: &HeaderMap, user: Option<&CurrentUser>, uri: &Uri) -> Self {
-        let existing = auth::cookie(headers, "gaic_csrf").filter(|v| v.len() >= 20);
+        let existing = http::cookie(headers, "gaic_csrf").filter(|v| v.len() >= 20);
         let new_csrf = existing.is_none();
         let csrf = existing.unwrap_or_else(|| auth::new_token().0);
         Self {
-            lang: Lang::pick(headers),
+            lang: i18n::pick(headers),
             user: user.map(|u| u.username.clone()),
             organizer: user.is_some_and(|u| u.is_admin() || u.has_role("organizer")),
             recruiter: user.is_some_and(|u| u.is_admin() || u.has_role("recruiter")),
@@ -171,7 +173,7 @@ impl PageCtx {
 
 /// Whether a form's CSRF token matches its cookie.
 fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
-    auth::cookie(headers, "gaic_csrf").is_some_and(|c| !form_token.is_empty() && c == form_token)
+    http::cookie(headers, "gaic_csrf").is_some_and(|c| !form_token.is_empty() && c == form_token)
 }
 
 fn csrf_refused() -> Response {
@@ -302,15 +304,16 @@ fn refused(page: &PageCtx, heading: &str, back: &str, e: AppError) -> Result<Res
         return Err(e);
     }
     let problems: Vec<Value> = match &e {
-        AppError::Invalid { details, .. } => {
-            details.iter().map(|p| context! { file => p.file, field => p.field, message => p.message }).collect()
-        }
+        AppError::Invalid { details, .. } => details
+            .iter()
+            .map(|p| context! { file => p.file, field => p.field, message => p.message.render(page.lang) })
+            .collect(),
         _ => Vec::new(),
     };
     Ok(page.render(
         status,
         "message.html",
-        context! { heading => heading, message => e.to_string(), problems => problems, back => back },
+        context! { heading => heading, message => e.render(page.lang), problems => problems, back => back },
     ))
 }
 

@@ -14,7 +14,9 @@ use serde::Deserialize;
 use super::{PageCtx, Posted, PostedFiles, SignedIn, refused, tasks::score, when};
 use crate::auth::CurrentUser;
 use crate::db::{self, submissions, tasks, teams};
-use crate::error::{AppError, AppJson, AppPath};
+use crate::error::AppError;
+use crate::http::ErrorStatus;
+use crate::http::{AppJson, AppPath};
 use crate::state::AppState;
 use crate::tasks::{editable_by, spec_of};
 
@@ -61,11 +63,13 @@ async fn render_index(
         .collect();
     let (error, problems) = match upload_error {
         Some(AppError::Invalid { message, details, .. }) => {
-            let list: Vec<Value> =
-                details.iter().map(|p| context! { file => p.file, field => p.field, message => p.message }).collect();
-            (Some(message), list)
+            let list: Vec<Value> = details
+                .iter()
+                .map(|p| context! { file => p.file, field => p.field, message => p.message.render(page.lang) })
+                .collect();
+            (Some(message.render(page.lang)), list)
         }
-        Some(e) => (Some(e.to_string()), Vec::new()),
+        Some(e) => (Some(e.render(page.lang)), Vec::new()),
         None => (None, Vec::new()),
     };
     Ok(page.render(status, "organize.html", context! { tasks => mine, error => error, problems => problems }))
@@ -293,8 +297,9 @@ pub(super) async fn schedule_submit(
     {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}/manage")).into_response()),
         Err(AppError::Invalid { message, .. }) => {
-            let field = if message.contains("merger") { "merger_deadline" } else { "closes_at" };
-            render_manage(&state, &page, &me, &slug, 1, outcome(vec![(field.into(), message)], None)).await
+            let field = if message.to_string().contains("merger") { "merger_deadline" } else { "closes_at" };
+            render_manage(&state, &page, &me, &slug, 1, outcome(vec![(field.into(), message.render(page.lang))], None))
+                .await
         }
         Err(e) => refused(&page, page.t("manage"), &format!("/tasks/{slug}/manage"), e),
     }
@@ -328,7 +333,7 @@ pub(super) async fn baseline_submit(
         }
         Err(e) if e.status().is_client_error() => {
             let status = Some(e.status());
-            let error = Some(problem_text(&e));
+            let error = Some(problem_text(&e, page.lang));
             render_manage(&state, &page, &me, &slug, 1, Outcome { status, error, ..Outcome::default() }).await
         }
         Err(e) => Err(e),
@@ -336,17 +341,20 @@ pub(super) async fn baseline_submit(
 }
 
 /// An error with its problems, in one line.
-fn problem_text(e: &AppError) -> String {
+fn problem_text(e: &AppError, lang: crate::messages::Lang) -> String {
     match e {
         AppError::Invalid { message, details, .. } if !details.is_empty() => {
             let list: Vec<String> = details
                 .iter()
                 .take(5)
-                .map(|p| if p.field.is_empty() { p.message.clone() } else { format!("{}: {}", p.field, p.message) })
+                .map(|p| {
+                    let text = p.message.render(lang);
+                    if p.field.is_empty() { text } else { format!("{}: {text}", p.field) }
+                })
                 .collect();
-            format!("{message} — {}", list.join("; "))
+            format!("{} — {}", message.render(lang), list.join("; "))
         }
-        other => other.to_string(),
+        other => other.render(lang),
     }
 }
 
@@ -370,7 +378,7 @@ pub(super) async fn rescore_submit(
         }
         Err(e) if e.status().is_client_error() => {
             let status = Some(e.status());
-            let error = Some(problem_text(&e));
+            let error = Some(problem_text(&e, page.lang));
             render_manage(&state, &page, &me, &slug, 1, Outcome { status, error, ..Outcome::default() }).await
         }
         Err(e) => Err(e),

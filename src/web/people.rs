@@ -10,9 +10,11 @@ use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 
 use super::{PageCtx, SignedIn, tasks::score, when};
-use crate::auth::MaybeUser;
 use crate::db::{self, tasks, teams, users};
-use crate::error::{AppError, AppPath};
+use crate::error::AppError;
+use crate::http::AppPath;
+use crate::http::ErrorStatus;
+use crate::http::MaybeUser;
 use crate::state::AppState;
 use crate::tasks::{spec_of, visible_to};
 
@@ -237,7 +239,7 @@ async fn render_profile_form(
         .map(|h| context! { kind => page.t(&format!("consent_{}", h.kind)), action => page.t(&format!("consent_{}", h.action)), version => h.text_version, at => h.at })
         .collect();
     let errors: std::collections::HashMap<String, String> =
-        errors.into_iter().map(|p| (p.field.clone(), p.message)).collect();
+        errors.into_iter().map(|p| (p.field.clone(), p.message.render(page.lang))).collect();
     let viewed: Vec<Value> = crate::api::profile::views(state, me.user_id)
         .await?
         .into_iter()
@@ -306,7 +308,7 @@ pub(super) async fn account_profile_submit(
             if !status.is_client_error() {
                 return Err(e);
             }
-            let errors = vec![crate::error::Problem::new("", format!("consent_{}", c.kind), e.to_string())];
+            let errors = vec![crate::error::Problem::new("", format!("consent_{}", c.kind), e.render(page.lang))];
             return render_profile_form(&state, &page, &me, status, Some(form), errors, false).await;
         }
     }
@@ -464,7 +466,7 @@ pub(super) async fn delete_account_submit(
             Ok(res)
         }
         Err(e) if e.status().is_client_error() => {
-            let errors = vec![crate::error::Problem::new("", "delete_password", e.to_string())];
+            let errors = vec![crate::error::Problem::new("", "delete_password", e.render(page.lang))];
             let status = e.status();
             render_profile_form(&state, &page, &me, status, None, errors, false).await
         }
@@ -524,7 +526,7 @@ pub(super) async fn create_shortlist_submit(
         Ok(_) => Ok(axum::response::Redirect::to("/talent/shortlists").into_response()),
         Err(e) if e.status().is_client_error() => {
             let status = e.status();
-            render_shortlists(&state, &page, &me, status, Some(e.to_string())).await
+            render_shortlists(&state, &page, &me, status, Some(e.render(page.lang))).await
         }
         Err(e) => Err(e),
     }

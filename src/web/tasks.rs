@@ -9,9 +9,12 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use super::{PageCtx, Posted, PostedFiles, charts, grouped, markdown, refused, when};
-use crate::auth::{CurrentUser, MaybeUser};
+use crate::auth::CurrentUser;
 use crate::db::{self, tasks, teams};
-use crate::error::{AppError, AppPath, Problem};
+use crate::error::{AppError, Problem};
+use crate::http::AppPath;
+use crate::http::ErrorStatus;
+use crate::http::MaybeUser;
 use crate::state::AppState;
 use crate::tasks::{TaskState, editable_by, spec_of, visible_to};
 
@@ -141,7 +144,8 @@ pub(super) async fn task_view(
         "team" => {
             if let Some(u) = viewer {
                 let team_ctx = super::teams::team_context(state, &row, u, team.clone()).await?;
-                let problems: Vec<Value> = outcome.problems.iter().map(|p| context! { message => p.message }).collect();
+                let problems: Vec<Value> =
+                    outcome.problems.iter().map(|p| context! { message => p.message.render(page.lang) }).collect();
                 extra = context! { ..team_ctx, ..context! { problems => problems, typed => outcome.message } };
             }
         }
@@ -158,8 +162,11 @@ pub(super) async fn task_view(
             };
             let resets_ms = chrono::DateTime::parse_from_rfc3339(&quota.resets_at).map_or(0, |d| d.timestamp_millis());
             let quota = context! { remaining => quota.remaining_today, cap => quota.daily_cap, resets => when(resets_ms), resets_iso => quota.resets_at };
-            let problems: Vec<Value> =
-                outcome.problems.iter().map(|p| context! { field => p.field, message => p.message }).collect();
+            let problems: Vec<Value> = outcome
+                .problems
+                .iter()
+                .map(|p| context! { field => p.field, message => p.message.render(page.lang) })
+                .collect();
             let accepts: Vec<&str> = spec
                 .submissions
                 .kinds
@@ -306,13 +313,17 @@ pub(super) async fn submit_form(
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}?tab=submissions")).into_response()),
         Err(AppError::Invalid { message: summary, details, .. }) => {
             let details = if details.is_empty() { vec![Problem::new("", "", summary.clone())] } else { details };
-            let outcome =
-                TabOutcome { status: Some(StatusCode::UNPROCESSABLE_ENTITY), summary, problems: details, message };
+            let outcome = TabOutcome {
+                status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+                summary: summary.render(page.lang),
+                problems: details,
+                message,
+            };
             task_view(&state, &page, Some(&me), &slug, q(), outcome).await
         }
         Err(e @ (AppError::TooManyRequests(_) | AppError::Forbidden(_) | AppError::Conflict(_))) => {
             let status = e.status();
-            let problems = vec![Problem::new("", "", e.to_string())];
+            let problems = vec![Problem::new("", "", e.render(page.lang))];
             let outcome = TabOutcome { status: Some(status), summary: String::new(), problems, message };
             task_view(&state, &page, Some(&me), &slug, q(), outcome).await
         }

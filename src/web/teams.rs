@@ -11,7 +11,9 @@ use super::{CsrfField, Posted, refused, when};
 use crate::api::teams as api;
 use crate::auth::CurrentUser;
 use crate::db::{self, tasks, teams};
-use crate::error::{AppError, AppJson, AppPath};
+use crate::error::AppError;
+use crate::http::ErrorStatus;
+use crate::http::{AppJson, AppPath};
 use crate::state::AppState;
 
 /// What the team tab shows the signed-in viewer.
@@ -66,10 +68,10 @@ async fn on_team_tab(
     }
     let message = match &e {
         AppError::Invalid { message, details, .. } if !details.is_empty() => {
-            let list: Vec<&str> = details.iter().map(|d| d.message.as_str()).collect();
-            format!("{message}: {}", list.join("; "))
+            let list: Vec<String> = details.iter().map(|d| d.message.render(page.lang)).collect();
+            format!("{}: {}", message.render(page.lang), list.join("; "))
         }
-        other => other.to_string(),
+        other => other.render(page.lang),
     };
     let outcome = super::tasks::TabOutcome {
         status: Some(status),

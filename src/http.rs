@@ -1,0 +1,185 @@
+//! The HTTP edge shared by the JSON API and the pages: how an [`AppError`]
+//! becomes a status and a JSON body, extractors whose rejections use that
+//! body, and who is asking ([`CurrentUser`] from a bearer token or the
+//! session cookie). Nothing below the adapters imports this module.
+
+use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::extract::multipart::MultipartError;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::{self, CurrentUser, SESSION_COOKIE};
+use crate::error::{AppError, Problem};
+use crate::messages::Lang;
+use crate::msg;
+use crate::state::AppState;
+
+/// The HTTP status of an error.
+pub trait ErrorStatus {
+    /// The status this error answers with.
+    fn status(&self) -> StatusCode;
+}
+
+impl ErrorStatus for AppError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error itself.
+    pub error: ErrorDetail,
+}
+
+/// `code`, `message` and, for 422s, `details`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code (`not_found`, `invalid_bundle`, ...).
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+    /// Every problem found, when there are several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<Problem>,
+}
+
+/// Builds an error response from parts; used by the fallbacks too.
+pub fn error_response(status: StatusCode, code: &str, message: String, details: Vec<Problem>) -> Response {
+    let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, details } };
+    (status, Json(body)).into_response()
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let code = self.code();
+        match self {
+            Self::Internal(err) => {
+                tracing::error!(error = format!("{err:#}"), "internal error");
+                error_response(status, code, msg!("internal").to_string(), Vec::new())
+            }
+            Self::Invalid { message, details, .. } => error_response(status, code, message.to_string(), details),
+            other => error_response(status, code, other.render(Lang::En), Vec::new()),
+        }
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rej: JsonRejection) -> Self {
+        match rej {
+            JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::PayloadTooLarge(msg!("json_too_large"))
+            }
+            JsonRejection::JsonDataError(e) => Self::invalid("invalid_json", e.body_text()),
+            other => Self::BadRequest(other.body_text().into()),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rej: QueryRejection) -> Self {
+        Self::BadRequest(rej.body_text().into())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rej: PathRejection) -> Self {
+        Self::BadRequest(rej.body_text().into())
+    }
+}
+
+impl From<MultipartError> for AppError {
+    fn from(err: MultipartError) -> Self {
+        if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge(msg!("upload_too_large", detail = err.body_text()))
+        } else {
+            Self::BadRequest(msg!("bad_multipart", detail = err.body_text()))
+        }
+    }
+}
+
+/// `Json` with our error format for rejections.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct AppJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}
+
+/// `Query` with our error format for rejections.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct AppQuery<T>(pub T);
+
+/// `Path` with our error format for rejections.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct AppPath<T>(pub T);
+
+/// The bearer token or session cookie a request presents, if any.
+pub fn presented_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return value.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
+    }
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name`, if the request carries it.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+    match presented_token(&parts.headers) {
+        Some(token) => auth::authenticate(&state.db, &token).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state).await?.ok_or_else(|| AppError::Unauthorized(msg!("log_in_first")))
+    }
+}
+
+/// The caller if authenticated, `None` if anonymous. A bad token is still a 401.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self(authenticate(parts, state).await?))
+    }
+}
