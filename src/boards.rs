@@ -18,8 +18,7 @@ use utoipa::ToSchema;
 
 use crate::bundle::TaskSpec;
 use crate::competition::{Standing, private_board, public_board};
-use crate::db::{self, submissions, tasks, teams};
-use crate::state::AppState;
+use crate::db::{self, Db, submissions, tasks, teams};
 
 /// One row of a board.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -52,16 +51,16 @@ pub struct BoardEntry {
 }
 
 /// Both boards of a task, computed from its scored submissions.
-pub struct Boards {
+pub struct TaskBoards {
     /// The public board.
     pub public: Vec<Standing>,
     /// The private board.
     pub private: Vec<Standing>,
 }
 
-pub fn boards(subs: &[submissions::SubmissionRow], spec: &TaskSpec, disqualified: &HashSet<i64>) -> Boards {
+pub fn boards(subs: &[submissions::SubmissionRow], spec: &TaskSpec, disqualified: &HashSet<i64>) -> TaskBoards {
     let higher = spec.metric.higher_is_better;
-    Boards {
+    TaskBoards {
         public: public_board(subs, higher, disqualified),
         private: private_board(subs, higher, spec.submissions.final_selections, disqualified),
     }
@@ -70,7 +69,7 @@ pub fn boards(subs: &[submissions::SubmissionRow], spec: &TaskSpec, disqualified
 /// What a task's boards and chart are built from, computed once per change
 /// of its scored submissions (and disqualifications) and cached.
 pub struct Computed {
-    boards: Boards,
+    boards: TaskBoards,
     /// Per team: (scored submissions, last one's time in ms).
     counts: HashMap<i64, (i64, i64)>,
     /// Per submission: fuel used (models).
@@ -87,48 +86,106 @@ impl Computed {
     }
 }
 
-/// A task's cached [`Computed`], by task id, with the board version it was
-/// computed at.
-pub type BoardCache = HashMap<i64, (i64, Arc<Computed>)>;
-
-/// A task's boards and progress lines, from the cache when nothing changed.
-pub async fn computed(state: &AppState, task: &tasks::TaskRow, spec: &TaskSpec) -> sqlx::Result<Arc<Computed>> {
-    // The version comes with the task row: a cache hit costs no query. A
-    // change committed after the row was read is caught on the next request.
-    let key = task.board_version;
-    if let Some((k, c)) = state.boards.lock().unwrap_or_else(|e| e.into_inner()).get(&task.task_id)
-        && *k == key
-    {
-        return Ok(c.clone());
-    }
-    let subs = submissions::scored_of_task(&state.db.pool, task.task_id).await?;
-    let dq = disqualified(state, task.task_id).await?;
-    let higher = spec.metric.higher_is_better;
-    let mut counts: HashMap<i64, (i64, i64)> = HashMap::new();
-    let mut progress: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
-    for s in &subs {
-        let e = counts.entry(s.team_id).or_insert((0, 0));
-        e.0 += 1;
-        e.1 = e.1.max(s.created_at);
-        if let Some(v) = s.public_score.filter(|_| !s.late.get() && s.hidden_at.is_none() && !dq.contains(&s.team_id)) {
-            let line = progress.entry(s.team_id).or_default();
-            if line.last().is_none_or(|&(_, b)| if higher { v > b } else { v < b }) {
-                line.push((s.created_at, v));
-            }
-        }
-    }
-    let c = Arc::new(Computed {
-        boards: boards(&subs, spec, &dq),
-        counts,
-        fuel: subs.iter().filter_map(|s| Some((s.submission_id, s.fuel_used?))).collect(),
-        progress,
-    });
-    state.boards.lock().unwrap_or_else(|e| e.into_inner()).insert(task.task_id, (key, c.clone()));
-    Ok(c)
+/// Every task's boards: the database and each task's cached [`Computed`]
+/// with the board version it was computed at.
+pub struct Boards {
+    db: Db,
+    cache: std::sync::Mutex<HashMap<i64, (i64, Arc<Computed>)>>,
 }
 
-pub async fn disqualified(state: &AppState, task_id: i64) -> sqlx::Result<HashSet<i64>> {
-    Ok(teams::of_task(&state.db.pool, task_id)
+impl std::fmt::Debug for Boards {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Boards").finish_non_exhaustive()
+    }
+}
+
+impl Boards {
+    /// Boards over `db`, nothing cached yet.
+    pub fn new(db: Db) -> Self {
+        Self { db, cache: Default::default() }
+    }
+
+    /// A task's boards and progress lines, from the cache when nothing changed.
+    pub async fn computed(&self, task: &tasks::TaskRow, spec: &TaskSpec) -> sqlx::Result<Arc<Computed>> {
+        // The version comes with the task row: a cache hit costs no query. A
+        // change committed after the row was read is caught on the next request.
+        let key = task.board_version;
+        if let Some((k, c)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&task.task_id)
+            && *k == key
+        {
+            return Ok(c.clone());
+        }
+        let subs = submissions::scored_of_task(&self.db.pool, task.task_id).await?;
+        let dq = disqualified(&self.db, task.task_id).await?;
+        let higher = spec.metric.higher_is_better;
+        let mut counts: HashMap<i64, (i64, i64)> = HashMap::new();
+        let mut progress: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
+        for s in &subs {
+            let e = counts.entry(s.team_id).or_insert((0, 0));
+            e.0 += 1;
+            e.1 = e.1.max(s.created_at);
+            if let Some(v) =
+                s.public_score.filter(|_| !s.late.get() && s.hidden_at.is_none() && !dq.contains(&s.team_id))
+            {
+                let line = progress.entry(s.team_id).or_default();
+                if line.last().is_none_or(|&(_, b)| if higher { v > b } else { v < b }) {
+                    line.push((s.created_at, v));
+                }
+            }
+        }
+        let c = Arc::new(Computed {
+            boards: boards(&subs, spec, &dq),
+            counts,
+            fuel: subs.iter().filter_map(|s| Some((s.submission_id, s.fuel_used?))).collect(),
+            progress,
+        });
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(task.task_id, (key, c.clone()));
+        Ok(c)
+    }
+
+    /// Every row of one board (`private` or public), teams ranked and
+    /// baselines slotted in by score — for the API, its CSV and the web page.
+    pub async fn board_rows(
+        &self,
+        task: &tasks::TaskRow,
+        spec: &TaskSpec,
+        private: bool,
+        closed: bool,
+    ) -> sqlx::Result<Vec<BoardEntry>> {
+        let c = self.computed(task, spec).await?;
+        let members = members_by_team(&self.db, task.task_id).await?;
+        let names: HashMap<i64, String> =
+            teams::of_task(&self.db.pool, task.task_id).await?.into_iter().map(|t| (t.team_id, t.name)).collect();
+        let mut entries = board_entries(&c, private, closed, &members, &names);
+        for base in submissions::baselines(&self.db.pool, task.task_id).await? {
+            entries.push(BoardEntry {
+                rank: None,
+                team: base.name,
+                team_id: None,
+                members: Vec::new(),
+                score: if private { base.private_score } else { base.public_score },
+                entries: 0,
+                last_submission_at: None,
+                baseline: true,
+                fuel_used: None,
+                public_rank: None,
+                private_rank: None,
+                movement: None,
+            });
+        }
+        let higher = spec.metric.higher_is_better;
+        // Baselines slot in by score; ranked rows keep their order.
+        entries.sort_by(|a, b| match (a.rank, b.rank) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => crate::scoring::metrics::better_first(a.score, b.score, higher).then(a.baseline.cmp(&b.baseline)),
+        });
+        Ok(entries)
+    }
+}
+
+/// The ids of a task's disqualified teams.
+pub async fn disqualified(db: &Db, task_id: i64) -> sqlx::Result<HashSet<i64>> {
+    Ok(teams::of_task(&db.pool, task_id)
         .await?
         .into_iter()
         .filter(|t| t.disqualified_at.is_some())
@@ -136,52 +193,13 @@ pub async fn disqualified(state: &AppState, task_id: i64) -> sqlx::Result<HashSe
         .collect())
 }
 
-/// Every row of one board (`private` or public), teams ranked and
-/// baselines slotted in by score — for the API, its CSV and the web page.
-pub async fn board_rows(
-    state: &AppState,
-    task: &tasks::TaskRow,
-    spec: &TaskSpec,
-    private: bool,
-    closed: bool,
-) -> sqlx::Result<Vec<BoardEntry>> {
-    let c = computed(state, task, spec).await?;
-    let members = members_by_team(state, task.task_id).await?;
-    let names: HashMap<i64, String> =
-        teams::of_task(&state.db.pool, task.task_id).await?.into_iter().map(|t| (t.team_id, t.name)).collect();
-    let mut entries = board_entries(&c, private, closed, &members, &names);
-    for base in submissions::baselines(&state.db.pool, task.task_id).await? {
-        entries.push(BoardEntry {
-            rank: None,
-            team: base.name,
-            team_id: None,
-            members: Vec::new(),
-            score: if private { base.private_score } else { base.public_score },
-            entries: 0,
-            last_submission_at: None,
-            baseline: true,
-            fuel_used: None,
-            public_rank: None,
-            private_rank: None,
-            movement: None,
-        });
-    }
-    let higher = spec.metric.higher_is_better;
-    // Baselines slot in by score; ranked rows keep their order.
-    entries.sort_by(|a, b| match (a.rank, b.rank) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        _ => crate::scoring::metrics::better_first(a.score, b.score, higher).then(a.baseline.cmp(&b.baseline)),
-    });
-    Ok(entries)
-}
-
 pub fn task_names(subs: &[submissions::SubmissionRow]) -> HashMap<i64, String> {
     subs.iter().map(|s| (s.team_id, s.team_name.clone())).collect()
 }
 
-async fn members_by_team(state: &AppState, task_id: i64) -> sqlx::Result<HashMap<i64, Vec<String>>> {
+async fn members_by_team(db: &Db, task_id: i64) -> sqlx::Result<HashMap<i64, Vec<String>>> {
     let mut map: HashMap<i64, Vec<String>> = HashMap::new();
-    for m in teams::members_of_task(&state.db.pool, task_id).await? {
+    for m in teams::members_of_task(&db.pool, task_id).await? {
         map.entry(m.team_id).or_default().push(m.username);
     }
     Ok(map)

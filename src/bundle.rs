@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::Problem;
+use crate::error::{AppError, Problem};
 use crate::scoring::MetricKind;
 
 /// The hidden test inputs, one row per test id.
@@ -123,14 +123,7 @@ pub struct Schedule {
     pub merger_deadline: Option<DateTime<Utc>>,
 }
 
-/// `[split]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct SplitSpec {
-    /// Share of hidden rows on the public board, in (0, 1).
-    pub public_fraction: f64,
-    /// Seed of the hash that assigns rows.
-    pub seed: u64,
-}
+pub use crate::scoring::split::SplitSpec;
 
 /// `[budget]`: one model run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -207,7 +200,7 @@ pub fn load_dir(dir: &Path) -> Result<Bundle, Vec<Problem>> {
     let spec = toml_text.as_deref().and_then(|text| parse_spec(text, &mut problems));
     let spec = spec.map(|spec| check_data(spec, &files, &mut problems));
     if let (Some(spec), true, Some(labels)) = (&spec, problems.is_empty(), file_bytes(&files, HIDDEN_LABELS))
-        && let Err(e) = crate::scoring::scorer::TaskSolution::build(spec, labels)
+        && let Err(e) = crate::scoring::scorer::TaskSolution::build(spec.format(), &spec.split, labels)
     {
         problems.push(Problem::new(HIDDEN_LABELS, "split", e));
     }
@@ -996,6 +989,27 @@ pub fn public_listing(files: &[BundleFile]) -> BTreeMap<String, u64> {
         .filter(|f| f.visibility == Visibility::Public)
         .map(|f| (f.path.clone(), f.bytes.len() as u64))
         .collect()
+}
+
+impl TaskSpec {
+    /// The submission layout of the task.
+    pub fn format(&self) -> crate::scoring::solution::Format {
+        crate::scoring::solution::Format {
+            metric: self.metric.name,
+            k: self.metric.k,
+            id_column: self.data.id_column.clone(),
+            target: self.data.target_columns.first().cloned().unwrap_or_default(),
+            classes: self.data.classes.clone(),
+        }
+    }
+}
+
+/// The parsed spec of a stored task.
+pub fn spec_of(row: &crate::db::tasks::TaskRow) -> Result<TaskSpec, AppError> {
+    use anyhow::Context;
+    serde_json::from_str(&row.spec)
+        .with_context(|| format!("task {} has an unreadable spec", row.slug))
+        .map_err(AppError::Internal)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod error;
 pub mod eval;
 pub mod http;
 pub mod messages;
+pub mod platform;
 pub mod rating;
 pub mod scoring;
 pub mod server;

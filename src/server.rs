@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::blobs::Blobs;
 use crate::db::{self, users};
-use crate::state::{AppState, Settings};
+use crate::state::{AppState, Platform, Settings};
 use crate::telemetry::LogFormat;
 
 /// Settings of `gaic serve`; every one is also an environment variable.
@@ -117,18 +117,20 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
         cache_dir: args.data_dir.join("compiled"),
         abort_on_log: args.test_abort_on_log.clone(),
     });
-    let mut state = AppState::new(db, blobs, settings, sandbox, evaluators);
-    state.queue = crate::eval::runner::QueueSettings {
+    let platform = Platform::new(db, blobs, settings, sandbox);
+    let config = crate::eval::runner::QueueSettings {
         lease_ms: (args.lease_secs.max(1) * 1000) as i64,
         max_attempts: i64::from(args.max_attempts.max(1)),
         team_cap: i64::from(args.team_running_cap.max(1)),
     };
+    let queue = crate::eval::runner::Queue::new(platform.clone(), config, evaluators);
+    let state = AppState::new(platform, queue);
     let admin_id = ensure_admin(&state, args.admin_password.as_deref()).await?;
     let imported = crate::tasks::import_dir_if_empty(&state, &args.tasks_dir, admin_id).await?;
     if imported > 0 {
         tracing::info!(imported, dir = %args.tasks_dir.display(), "imported task bundles");
     }
-    crate::eval::runner::start_workers(&state, workers);
+    crate::eval::runner::start_workers(&state.queue, workers);
     Ok(state)
 }
 
@@ -176,7 +178,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(database = ?state.db.backend, "listening on http://{addr}");
     println!("gaic is running at http://{addr}/ (tasks: http://{addr}/api/v1/tasks)");
     axum::serve(listener, crate::api::router(state.clone())).with_graceful_shutdown(shutdown_signal()).await?;
-    crate::eval::runner::stop_workers(&state, std::time::Duration::from_secs(30)).await;
+    crate::eval::runner::stop_workers(&state.queue, std::time::Duration::from_secs(30)).await;
     tracing::info!("stopped");
     Ok(())
 }

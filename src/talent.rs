@@ -12,12 +12,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::auth::CurrentUser;
+use crate::boards::Boards;
+use crate::bundle::spec_of;
 use crate::consent;
-use crate::db::{self, profiles, tasks, users};
+use crate::db::{self, Db, profiles, tasks, users};
 use crate::error::{AppError, AppResult};
 use crate::rating::{Medal, Rating, Tier};
-use crate::state::AppState;
-use crate::tasks::spec_of;
 
 /// What a search asks for.
 #[derive(Debug, Default, Clone)]
@@ -137,106 +137,124 @@ pub struct Pool {
     pub people: HashMap<String, Standing>,
 }
 
-/// A computed pool and the fingerprint of what it was computed from.
-pub type CachedPool = (String, Arc<Pool>);
+/// The talent pool over the database and the boards, with the pool last
+/// computed and the fingerprint of what it was computed from.
+#[derive(Debug)]
+pub struct Talent {
+    db: Db,
+    boards: Arc<Boards>,
+    cache: std::sync::Mutex<Option<(String, Arc<Pool>)>>,
+}
 
-/// What the pool was computed from: changes whenever a task closes, a
-/// closed task's scores change (rescoring), or a submission or team is
-/// hidden, disqualified or reinstated.
-async fn fingerprint(state: &AppState, now: i64) -> AppResult<String> {
-    let row: (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(MAX(s.scored_at), 0),
+impl Talent {
+    /// A pool over `db` and `boards`, nothing computed yet.
+    pub fn new(db: Db, boards: Arc<Boards>) -> Self {
+        Self { db, boards, cache: Default::default() }
+    }
+
+    /// Forgets the computed pool (a person left: their results must go now).
+    pub fn forget(&self) {
+        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// What the pool was computed from: changes whenever a task closes, a
+    /// closed task's scores change (rescoring), or a submission or team is
+    /// hidden, disqualified or reinstated.
+    async fn fingerprint(&self, now: i64) -> AppResult<String> {
+        let row: (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(MAX(s.scored_at), 0),
                 CAST(COALESCE(SUM(CASE WHEN s.hidden_at IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT),
                 COALESCE(MAX(t.closes_at), 0)
          FROM tasks t LEFT JOIN submissions s ON s.task_id = t.task_id
          WHERE t.published_at IS NOT NULL AND t.closes_at <= $1",
-    )
-    .bind(now)
-    .fetch_one(&state.db.pool)
-    .await?;
-    let dq: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM teams k JOIN tasks t ON t.task_id = k.task_id
+        )
+        .bind(now)
+        .fetch_one(&self.db.pool)
+        .await?;
+        let dq: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM teams k JOIN tasks t ON t.task_id = k.task_id
          WHERE k.disqualified_at IS NOT NULL AND t.closes_at <= $1",
-    )
-    .bind(now)
-    .fetch_one(&state.db.pool)
-    .await?;
-    Ok(format!("{row:?}/{dq}"))
-}
-
-/// The current pool (recomputed when the final results changed).
-pub async fn pool(state: &AppState) -> AppResult<Arc<Pool>> {
-    let now = db::now_ms();
-    let key = fingerprint(state, now).await?;
-    if let Some((k, p)) = state.talent.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
-        && *k == key
-    {
-        return Ok(p.clone());
+        )
+        .bind(now)
+        .fetch_one(&self.db.pool)
+        .await?;
+        Ok(format!("{row:?}/{dq}"))
     }
-    let pool = Arc::new(compute(state, now).await?);
-    *state.talent.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, pool.clone()));
-    Ok(pool)
-}
 
-async fn compute(state: &AppState, now: i64) -> AppResult<Pool> {
-    let filter = tasks::TaskFilter { state: "closed", viewer_id: 0, viewer_is_admin: false, now };
-    let mut people: HashMap<String, Standing> = HashMap::new();
-    for task in tasks::list(&state.db.pool, filter, "t.closes_at ASC, t.slug ASC", 100_000, 0).await? {
-        let spec = spec_of(&task)?;
-        let rows = crate::boards::board_rows(state, &task, &spec, true, true).await?;
-        let ranked: Vec<_> = rows.into_iter().filter(|e| e.rank.is_some()).collect();
-        let of = ranked.len();
-        let days = (now - task.closes_at) as f64 / 86_400_000.0;
-        // Everyone in a team gets the team's rank.
-        let mut names = Vec::new();
-        let mut ranks = Vec::new();
-        for e in &ranked {
-            let rank = e.rank.unwrap_or_default();
-            for m in &e.members {
-                names.push(m.clone());
-                ranks.push(rank);
-                let medal = if spec.rated { crate::rating::medal(rank, of) } else { None };
-                let points = if spec.rated { crate::rating::points(rank, of, e.members.len(), days) } else { 0.0 };
-                let st = people.entry(m.clone()).or_default();
-                if let Some(md) = medal {
-                    st.medals.push((md, e.members.len() == 1));
+    /// The current pool (recomputed when the final results changed).
+    pub async fn pool(&self) -> AppResult<Arc<Pool>> {
+        let now = db::now_ms();
+        let key = self.fingerprint(now).await?;
+        if let Some((k, p)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && *k == key
+        {
+            return Ok(p.clone());
+        }
+        let pool = Arc::new(self.compute(now).await?);
+        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, pool.clone()));
+        Ok(pool)
+    }
+
+    async fn compute(&self, now: i64) -> AppResult<Pool> {
+        let filter = tasks::TaskFilter { state: "closed", viewer_id: 0, viewer_is_admin: false, now };
+        let mut people: HashMap<String, Standing> = HashMap::new();
+        for task in tasks::list(&self.db.pool, filter, "t.closes_at ASC, t.slug ASC", 100_000, 0).await? {
+            let spec = spec_of(&task)?;
+            let rows = self.boards.board_rows(&task, &spec, true, true).await?;
+            let ranked: Vec<_> = rows.into_iter().filter(|e| e.rank.is_some()).collect();
+            let of = ranked.len();
+            let days = (now - task.closes_at) as f64 / 86_400_000.0;
+            // Everyone in a team gets the team's rank.
+            let mut names = Vec::new();
+            let mut ranks = Vec::new();
+            for e in &ranked {
+                let rank = e.rank.unwrap_or_default();
+                for m in &e.members {
+                    names.push(m.clone());
+                    ranks.push(rank);
+                    let medal = if spec.rated { crate::rating::medal(rank, of) } else { None };
+                    let points = if spec.rated { crate::rating::points(rank, of, e.members.len(), days) } else { 0.0 };
+                    let st = people.entry(m.clone()).or_default();
+                    if let Some(md) = medal {
+                        st.medals.push((md, e.members.len() == 1));
+                    }
+                    st.points += points;
+                    if days <= 365.0 {
+                        st.recent_points += points;
+                    }
+                    st.results.push(FinalResult {
+                        slug: task.slug.clone(),
+                        title: task.title.clone(),
+                        rank,
+                        of,
+                        score: e.score,
+                        percentile: 100.0 * (of as f64 - f64::from(rank) + 1.0) / of as f64,
+                        medal,
+                        points,
+                        rating_after: None,
+                        closed_at: task.closes_at,
+                        domain: spec.domain.clone(),
+                    });
                 }
-                st.points += points;
-                if days <= 365.0 {
-                    st.recent_points += points;
+            }
+            if spec.rated && !names.is_empty() {
+                let mut players: Vec<Rating> =
+                    names.iter().map(|n| people.get(n).and_then(|s| s.rating.clone()).unwrap_or_default()).collect();
+                crate::rating::rate_contest(&mut players, &ranks, 1.0);
+                for (n, r) in names.iter().zip(players) {
+                    let st = people.entry(n.clone()).or_default();
+                    if let Some(last) = st.results.last_mut() {
+                        last.rating_after = Some(r.display());
+                    }
+                    st.rating = Some(r);
                 }
-                st.results.push(FinalResult {
-                    slug: task.slug.clone(),
-                    title: task.title.clone(),
-                    rank,
-                    of,
-                    score: e.score,
-                    percentile: 100.0 * (of as f64 - f64::from(rank) + 1.0) / of as f64,
-                    medal,
-                    points,
-                    rating_after: None,
-                    closed_at: task.closes_at,
-                    domain: spec.domain.clone(),
-                });
             }
         }
-        if spec.rated && !names.is_empty() {
-            let mut players: Vec<Rating> =
-                names.iter().map(|n| people.get(n).and_then(|s| s.rating.clone()).unwrap_or_default()).collect();
-            crate::rating::rate_contest(&mut players, &ranks, 1.0);
-            for (n, r) in names.iter().zip(players) {
-                let st = people.entry(n.clone()).or_default();
-                if let Some(last) = st.results.last_mut() {
-                    last.rating_after = Some(r.display());
-                }
-                st.rating = Some(r);
-            }
+        for st in people.values_mut() {
+            st.results.sort_by(|a, b| b.percentile.total_cmp(&a.percentile));
         }
+        Ok(Pool { people })
     }
-    for st in people.values_mut() {
-        st.results.sort_by(|a, b| b.percentile.total_cmp(&a.percentile));
-    }
-    Ok(Pool { people })
 }
 
 /// A person found.
@@ -273,31 +291,31 @@ pub fn profile_complete(p: &profiles::ProfileRow) -> bool {
 /// city, affiliation, skills, links, bio): the person themself, an admin,
 /// anyone under the public-profile consent, and recruiters the person may
 /// be found by.
-pub async fn details_visible(state: &AppState, viewer: Option<&CurrentUser>, user: &users::UserRow) -> AppResult<bool> {
+pub async fn details_visible(db: &Db, viewer: Option<&CurrentUser>, user: &users::UserRow) -> AppResult<bool> {
     if viewer.is_some_and(|v| v.user_id == user.user_id || v.is_admin()) {
         return Ok(true);
     }
     let given: HashSet<String> =
-        profiles::consents(&state.db.pool, user.user_id).await?.into_iter().map(|c| c.kind).collect();
+        profiles::consents(&db.pool, user.user_id).await?.into_iter().map(|c| c.kind).collect();
     if given.contains("public_profile") {
         return Ok(true);
     }
     match viewer {
-        Some(v) if v.has_role("recruiter") => discoverable_by(state, v, user, &given).await,
+        Some(v) if v.has_role("recruiter") => discoverable_by(db, v, user, &given).await,
         _ => Ok(false),
     }
 }
 
 /// Whether `recruiter` may find `user` now (their consents, age and
 /// country, read at this moment).
-pub async fn discoverable(state: &AppState, recruiter: &CurrentUser, user: &users::UserRow) -> AppResult<bool> {
+pub async fn discoverable(db: &Db, recruiter: &CurrentUser, user: &users::UserRow) -> AppResult<bool> {
     let given: HashSet<String> =
-        profiles::consents(&state.db.pool, user.user_id).await?.into_iter().map(|c| c.kind).collect();
-    discoverable_by(state, recruiter, user, &given).await
+        profiles::consents(&db.pool, user.user_id).await?.into_iter().map(|c| c.kind).collect();
+    discoverable_by(db, recruiter, user, &given).await
 }
 
 async fn discoverable_by(
-    state: &AppState,
+    db: &Db,
     recruiter: &CurrentUser,
     user: &users::UserRow,
     given: &HashSet<String>,
@@ -305,24 +323,24 @@ async fn discoverable_by(
     if !given.contains("recruiters") {
         return Ok(false);
     }
-    let p = profiles::get(&state.db.pool, user.user_id).await?;
+    let p = profiles::get(&db.pool, user.user_id).await?;
     if consent::too_young(p.birth_year, db::now_ms()) {
         return Ok(false);
     }
-    let home = users::by_id(&state.db.pool, recruiter.user_id).await?.map(|u| u.country).unwrap_or_default();
+    let home = users::by_id(&db.pool, recruiter.user_id).await?.map(|u| u.country).unwrap_or_default();
     Ok(home == user.country || given.contains("abroad"))
 }
 
 /// Everyone `recruiter` may find that matches `filter`, best percentile
 /// first (people without final results last), then by username.
-pub async fn search(state: &AppState, recruiter: &CurrentUser, filter: &TalentFilter) -> AppResult<Vec<Candidate>> {
+pub async fn search(talent: &Talent, recruiter: &CurrentUser, filter: &TalentFilter) -> AppResult<Vec<Candidate>> {
     if !(recruiter.has_role("recruiter") || recruiter.is_admin()) {
         return Err(AppError::Forbidden("searching people needs the recruiter role; an admin can grant it".into()));
     }
-    let pool = &state.db.pool;
+    let pool = &talent.db.pool;
     let home = users::by_id(pool, recruiter.user_id).await?.map(|u| u.country).unwrap_or_default();
     let abroad: HashSet<i64> = profiles::consenting(pool, "abroad").await?.into_iter().collect();
-    let everyone = crate::talent::pool(state).await?;
+    let everyone = talent.pool().await?;
     let now = db::now_ms();
     let mut out = Vec::new();
     for id in profiles::consenting(pool, "recruiters").await? {

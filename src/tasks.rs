@@ -14,10 +14,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::CurrentUser;
-use crate::bundle::{self, Bundle, TaskSpec};
+use crate::bundle::{self, Bundle};
 use crate::db::{self, tasks};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::platform::Platform;
 
 /// Where a task is in its schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -54,16 +54,11 @@ pub fn editable_by(row: &tasks::TaskRow, user: &CurrentUser) -> bool {
     user.is_admin() || (user.user_id == row.organizer_id && user.has_role("organizer"))
 }
 
-/// The parsed spec of a stored task.
-pub fn spec_of(row: &tasks::TaskRow) -> Result<TaskSpec, AppError> {
-    serde_json::from_str(&row.spec)
-        .with_context(|| format!("task {} has an unreadable spec", row.slug))
-        .map_err(AppError::Internal)
-}
+pub use crate::bundle::spec_of;
 
 /// Stores a validated bundle as a new task owned by `organizer_id`.
 pub async fn store_bundle(
-    state: &AppState,
+    state: &Platform,
     bundle: &Bundle,
     organizer_id: i64,
     publish: bool,
@@ -110,7 +105,7 @@ pub async fn store_bundle(
 /// On a store with no tasks, imports (and publishes) every bundle folder in
 /// `dir`, owned by `organizer_id`. A bundle with problems is logged with each
 /// problem and skipped; the others still import.
-pub async fn import_dir_if_empty(state: &AppState, dir: &Path, organizer_id: i64) -> anyhow::Result<usize> {
+pub async fn import_dir_if_empty(state: &Platform, dir: &Path, organizer_id: i64) -> anyhow::Result<usize> {
     if tasks::count_all(&state.db.pool).await? > 0 {
         return Ok(0);
     }

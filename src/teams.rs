@@ -9,11 +9,11 @@
 
 use crate::db::{self, teams, users};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::platform::Platform;
 
 /// The caller's team in a task, creating a solo team (named after them) on
 /// first use: a solo competitor is a team of one.
-pub async fn ensure_team(state: &AppState, task_id: i64, user_id: i64) -> Result<teams::TeamRow, AppError> {
+pub async fn ensure_team(state: &Platform, task_id: i64, user_id: i64) -> Result<teams::TeamRow, AppError> {
     if let Some(team) = teams::of_user(&state.db.pool, task_id, user_id).await? {
         return Ok(team);
     }
@@ -36,7 +36,7 @@ pub async fn ensure_team(state: &AppState, task_id: i64, user_id: i64) -> Result
 }
 
 /// `base`, or `base-2`, `base-3`, … whichever is free in the task.
-pub async fn free_name(state: &AppState, task_id: i64, base: &str) -> Result<String, AppError> {
+pub async fn free_name(state: &Platform, task_id: i64, base: &str) -> Result<String, AppError> {
     let mut name = base.to_owned();
     let mut n = 1;
     while teams::name_taken(&state.db.pool, task_id, &name).await? {

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::tasks::visible_task;
 use crate::auth::CurrentUser;
-use crate::boards::{BoardEntry, Boards, board_rows, boards, disqualified, task_names};
+use crate::boards::{BoardEntry, TaskBoards, boards, disqualified, task_names};
 use crate::bundle::{HIDDEN_LABELS, TaskSpec};
 use crate::competition::Standing;
 use crate::db::{self, submissions, tasks};
@@ -110,7 +110,7 @@ pub async fn get_leaderboard(
     if !(1..=500).contains(&per_page) || page == 0 {
         return Err(AppError::BadRequest("page starts at 1 and per_page is 1-500".into()));
     }
-    let entries = board_rows(&state, &task, &spec, private, closed).await?;
+    let entries = state.boards.board_rows(&task, &spec, private, closed).await?;
     let higher = spec.metric.higher_is_better;
     if q.format.as_deref() == Some("csv") {
         return Ok(csv_response(&slug, board, &entries, closed));
@@ -258,7 +258,7 @@ async fn current_solution(
     let hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_LABELS)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("task {} has no labels", task.slug)))?;
-    state.scorer.solution(&state.blobs, task.task_id, spec, &hash).await
+    state.scorer.solution(&state.blobs, task.task_id, spec.format(), &spec.split, &hash).await
 }
 
 /// A baseline as added.
@@ -416,7 +416,7 @@ pub(crate) async fn rescore(
     let solution = match &new_labels {
         Some(bytes) => {
             let (spec2, bytes2) = (spec.clone(), bytes.clone());
-            let built = tokio::task::spawn_blocking(move || TaskSolution::build(&spec2, &bytes2))
+            let built = tokio::task::spawn_blocking(move || TaskSolution::build(spec2.format(), &spec2.split, &bytes2))
                 .await
                 .map_err(|e| AppError::Internal(e.into()))?
                 .map_err(invalid_labels)?;
@@ -451,7 +451,7 @@ pub(crate) async fn rescore(
             }
         }
     }
-    let dq = disqualified(state, task.task_id).await?;
+    let dq = disqualified(&state.db, task.task_id).await?;
     let (before, after) = (boards(&old_subs, &spec, &dq), boards(&new_subs, &spec, &dq));
     let names = task_names(&old_subs);
     let changes = rank_changes(&before, &after, &names);
@@ -490,7 +490,7 @@ fn invalid_labels(message: String) -> AppError {
     }
 }
 
-fn rank_changes(before: &Boards, after: &Boards, names: &HashMap<i64, String>) -> Vec<RankChange> {
+fn rank_changes(before: &TaskBoards, after: &TaskBoards, names: &HashMap<i64, String>) -> Vec<RankChange> {
     let index = |v: &[Standing]| v.iter().map(|s| (s.team_id, (s.rank, s.score))).collect::<HashMap<_, _>>();
     let (bp, bv, ap, av) = (index(&before.public), index(&before.private), index(&after.public), index(&after.private));
     let mut ids: Vec<i64> = bp.keys().chain(ap.keys()).copied().collect::<HashSet<_>>().into_iter().collect();

@@ -419,7 +419,7 @@ pub async fn search_talent(
     if let Some(s) = q.sort.as_deref().filter(|s| !matches!(*s, "percentile" | "rating" | "points")) {
         return Err(AppError::BadRequest(format!("sort must be percentile, rating or points, not {s:?}").into()));
     }
-    let found = talent::search(&state, &me, &TalentFilter::from(&q)).await?;
+    let found = talent::search(&state.talent, &me, &TalentFilter::from(&q)).await?;
     let total = found.len();
     let people = found
         .into_iter()
@@ -448,13 +448,13 @@ pub async fn show_talent(
     let Some(user) = crate::db::users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await? else {
         return Err(hidden);
     };
-    if !talent::details_visible(&state, Some(&me), &user).await? {
+    if !talent::details_visible(&state.db, Some(&me), &user).await? {
         return Err(hidden);
     }
     if me.user_id != user.user_id {
         crate::db::privacy::log_view(&state.db.pool, me.user_id, user.user_id, "profile", db::now_ms()).await?;
     }
-    let standing = talent::pool(&state).await?.people.get(&user.username).cloned().unwrap_or_default();
+    let standing = state.talent.pool().await?.people.get(&user.username).cloned().unwrap_or_default();
     let profile = profiles::get(&state.db.pool, user.user_id).await?;
     let tier = standing.tier(talent::profile_complete(&profile));
     Ok(AppJson(TalentRow::of(talent::Candidate {
@@ -605,7 +605,7 @@ pub(crate) async fn delete_account(state: &AppState, me: &CurrentUser, password:
     }
     crate::db::privacy::erase(&mut tx, me.user_id, &me.username, db::now_ms()).await?;
     tx.commit().await?;
-    *state.talent.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    state.talent.forget();
     tracing::info!(user = me.user_id, "account deleted");
     Ok(())
 }
@@ -630,7 +630,7 @@ pub async fn my_credentials(
             continue;
         }
         let spec = crate::tasks::spec_of(&task)?;
-        let computed = crate::boards::computed(&state, &task, &spec).await?;
+        let computed = state.boards.computed(&task, &spec).await?;
         let board = computed.private();
         let Some(mine) = board.iter().find(|s| s.team_id == team_id) else { continue };
         let Some(sub) = crate::db::submissions::by_id(pool, mine.submission_id).await? else { continue };
@@ -743,7 +743,7 @@ pub(crate) async fn rankings(state: &AppState, q: &RankingsQuery) -> AppResult<R
     if page == 0 || !(1..=200).contains(&per_page) {
         return Err(AppError::BadRequest("page starts at 1 and per_page is 1-200".into()));
     }
-    let pool = talent::pool(state).await?;
+    let pool = state.talent.pool().await?;
     let mut rows: Vec<(&String, &talent::Standing)> = pool
         .people
         .iter()

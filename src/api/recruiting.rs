@@ -114,11 +114,11 @@ pub(crate) async fn shortlist(state: &AppState, me: &CurrentUser, id: i64) -> Ap
             .bind(id)
             .fetch_all(&state.db.pool)
             .await?;
-    let pool = talent::pool(state).await?;
+    let pool = state.talent.pool().await?;
     let (mut people, mut withdrawn) = (Vec::new(), 0);
     for r in rows {
         let Some(user) = users::by_id(&state.db.pool, r.user_id).await? else { continue };
-        if !talent::discoverable(state, me, &user).await? {
+        if !talent::discoverable(&state.db, me, &user).await? {
             withdrawn += 1;
             continue;
         }
@@ -332,7 +332,7 @@ async fn findable(state: &AppState, me: &CurrentUser, username: &str) -> AppResu
     let Some(user) = users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await? else {
         return Err(hidden);
     };
-    if !talent::discoverable(state, me, &user).await? {
+    if !talent::discoverable(&state.db, me, &user).await? {
         return Err(hidden);
     }
     Ok(user)

@@ -272,8 +272,7 @@ pub(crate) async fn submit(
                 "this task does not accept models; submit a predictions CSV",
             ));
         }
-        crate::eval::out_cols(&crate::scoring::scorer::format_of(&spec))
-            .map_err(|m| AppError::invalid("kind_not_accepted", m))?;
+        crate::eval::out_cols(&spec.format()).map_err(|m| AppError::invalid("kind_not_accepted", m))?;
         let cap = u64::from(spec.budget.memory_mib) << 20;
         let checked = {
             let (sandbox, bytes) = (state.sandbox.clone(), bytes.clone());
@@ -381,7 +380,7 @@ async fn score_csv(
     let labels_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_LABELS)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("task {} has no labels", task.slug)))?;
-    let solution = state.scorer.solution(&state.blobs, task.task_id, spec, &labels_hash).await?;
+    let solution = state.scorer.solution(&state.blobs, task.task_id, spec.format(), &spec.split, &labels_hash).await?;
     let scored =
         tokio::task::spawn_blocking(move || solution.score(&bytes)).await.map_err(|e| AppError::Internal(e.into()))?;
     scored.map_err(|details| AppError::Invalid {

@@ -161,7 +161,7 @@ pub async fn list_workers(State(state): State<AppState>, me: CurrentUser) -> App
             version: w.version,
             concurrency: w.concurrency,
             last_seen_at: w.last_seen_at.map(db::ms_to_rfc3339),
-            lost: w.last_seen_at.is_none_or(|t| now - t > 3 * state.queue.lease_ms),
+            lost: w.last_seen_at.is_none_or(|t| now - t > 3 * state.queue.config.lease_ms),
             revoked: w.revoked_at.is_some(),
             running,
         });
@@ -189,16 +189,16 @@ pub async fn register_worker(
 #[utoipa::path(post, path = "/api/v1/worker/lease", tag = "workers",
     responses((status = 200, body = Lease), (status = 204, description = "no job"), (status = 401, body = ErrorBody)))]
 pub async fn lease_job(State(state): State<AppState>, w: WorkerAuth) -> AppResult<Response> {
-    runner::reap(&state).await.map_err(AppError::Internal)?;
+    runner::reap(&state.queue).await.map_err(AppError::Internal)?;
     let owner = format!("{}{:08x}", w.owner_prefix(), rand::random::<u32>());
-    let q = state.queue;
+    let q = state.queue.config;
     let Some(claim) =
         jobs::claim(&state.db.pool, state.db.backend, &owner, db::now_ms(), q.lease_ms, q.team_cap).await?
     else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
     crate::db::submissions::start_run(&state.db.pool, claim.submission_id, db::now_ms()).await?;
-    let job = runner::job_spec(&state, claim.submission_id).await.map_err(AppError::Internal)?;
+    let job = runner::job_spec(&state.queue, claim.submission_id).await.map_err(AppError::Internal)?;
     tracing::info!(job = claim.job_id, worker = w.worker_id, "job leased to a remote worker");
     Ok(AppJson(Lease { job_id: claim.job_id, lease: owner, lease_ms: q.lease_ms, job }).into_response())
 }
@@ -258,7 +258,7 @@ pub async fn heartbeat_job(
     AppJson(l): AppJson<LeaseRef>,
 ) -> AppResult<StatusCode> {
     own(&w, &l.lease)?;
-    if jobs::heartbeat(&state.db.pool, id, &l.lease, db::now_ms(), state.queue.lease_ms).await? {
+    if jobs::heartbeat(&state.db.pool, id, &l.lease, db::now_ms(), state.queue.config.lease_ms).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(lost())
@@ -279,7 +279,7 @@ pub async fn post_result(
     let Some(submission_id) = jobs::held(&state.db.pool, id, &post.lease).await? else {
         return Err(lost());
     };
-    let result = runner::conclude(&state, submission_id, &post.outcome).await.map_err(AppError::Internal)?;
+    let result = runner::conclude(&state.queue, submission_id, &post.outcome).await.map_err(AppError::Internal)?;
     let now = db::now_ms();
     let mut tx = state.db.pool.begin().await?;
     if !jobs::finish(&mut *tx, id, &post.lease, now).await? {
@@ -303,9 +303,9 @@ pub async fn fail_job(
 ) -> AppResult<StatusCode> {
     own(&w, &post.lease)?;
     let held = if post.crashed {
-        runner::crashed(&state, id, &post.lease, &post.error).await
+        runner::crashed(&state.queue, id, &post.lease, &post.error).await
     } else {
-        runner::fail(&state, id, &post.lease, &post.error).await
+        runner::fail(&state.queue, id, &post.lease, &post.error).await
     };
     if held.map_err(AppError::Internal)? { Ok(StatusCode::NO_CONTENT) } else { Err(lost()) }
 }

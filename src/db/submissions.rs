@@ -407,12 +407,59 @@ pub async fn start_run<'e>(ex: impl Executor<'e, Database = Any>, id: i64, now: 
     Ok(r.rows_affected() > 0)
 }
 
+/// What a finished run writes to its submission.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// `scored`, `failed` or `platform_error`.
+    pub status: crate::status::SubmissionStatus,
+    /// Public score when scored.
+    pub public: Option<f64>,
+    /// Private score when scored.
+    pub private: Option<f64>,
+    /// Message for the submitter when failed.
+    pub error: Option<String>,
+    /// The sandbox's verdict.
+    pub verdict: Option<gaic_sandbox::Verdict>,
+    /// Fuel spent.
+    pub fuel_used: Option<i64>,
+    /// Peak memory.
+    pub peak_memory_bytes: Option<i64>,
+    /// Wall time.
+    pub wall_ms: Option<i64>,
+    /// The model's log (organizers only).
+    pub log: Option<String>,
+    /// Blob of the predictions CSV the model's outputs became.
+    pub predictions_hash: Option<String>,
+    /// Organizers only: the real message and exact figures, where the
+    /// competitor sees a fixed message and coarse figures.
+    pub detail: Option<String>,
+}
+
+impl RunResult {
+    /// A result with `status` and nothing else yet.
+    pub fn with_status(status: crate::status::SubmissionStatus) -> Self {
+        Self {
+            status,
+            public: None,
+            private: None,
+            error: None,
+            verdict: None,
+            fuel_used: None,
+            peak_memory_bytes: None,
+            wall_ms: None,
+            log: None,
+            predictions_hash: None,
+            detail: None,
+        }
+    }
+}
+
 /// Writes a run's result; only a `running` submission changes, so a late or
 /// duplicate result is ignored. A platform error does not count toward the cap.
 pub async fn finish_run<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: i64,
-    r: &crate::eval::runner::RunResult,
+    r: &RunResult,
     now: i64,
 ) -> sqlx::Result<bool> {
     let res = sqlx::query(

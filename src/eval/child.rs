@@ -212,7 +212,7 @@ pub fn serve_requests(sandbox: &gaic_sandbox::Sandbox) -> std::io::Result<()> {
         let job: JobSpec = serde_json::from_slice(&header).map_err(std::io::Error::other)?;
         let model = read_part(&mut stdin)?;
         let inputs = read_part(&mut stdin)?;
-        let reply = match super::runner::execute(sandbox, &job, &model, &inputs) {
+        let reply = match execute(sandbox, &job, &model, &inputs) {
             Ok(outcome) => {
                 if let Some(marker) = &abort_on
                     && outcome.log.contains(marker.as_str())
@@ -242,4 +242,34 @@ fn read_part(r: &mut impl Read) -> std::io::Result<Vec<u8>> {
     let mut buf = vec![0u8; len as usize];
     r.read_exact(&mut buf)?;
     Ok(buf)
+}
+
+/// Runs a job's model on its inputs (worker side; blocking).
+pub fn execute(
+    sandbox: &gaic_sandbox::Sandbox,
+    job: &JobSpec,
+    model: &[u8],
+    inputs: &[u8],
+) -> Result<RunOutcome, String> {
+    let parsed = super::read_inputs(inputs, &job.id_column, &job.feature_columns)?;
+    let limits = gaic_sandbox::Limits {
+        fuel: job.fuel,
+        memory_bytes: job.memory_bytes,
+        wall_ms: job.wall_ms,
+        ..gaic_sandbox::Limits::default()
+    };
+    let r = sandbox.compile_and_run(model, &parsed.values, parsed.cols, job.out_cols, &limits);
+    if let Some(why) = r.platform_error {
+        return Err(why);
+    }
+    Ok(RunOutcome {
+        device: r.device,
+        verdict: r.verdict.as_str().to_owned(),
+        message: r.message,
+        fuel_used: r.fuel_used,
+        peak_memory_bytes: r.peak_memory_bytes,
+        wall_ms: r.wall_ms,
+        log: r.log,
+        outputs: r.outputs,
+    })
 }

@@ -22,61 +22,47 @@
 
 use std::sync::Arc;
 
-use gaic_sandbox::{Limits, Verdict};
+use gaic_sandbox::Verdict;
 
 use super::child::EvalError;
 use super::wire::{JobSpec, RunOutcome};
 use crate::bundle::{HIDDEN_INPUTS, HIDDEN_LABELS, PUBLIC_INPUTS};
 use crate::db::{self, jobs, submissions, tasks};
-use crate::scoring::scorer::format_of;
-use crate::state::AppState;
+use crate::platform::Platform;
 use crate::status::SubmissionStatus;
 use crate::tasks::spec_of;
 
-/// What a finished run writes to its submission.
-#[derive(Debug, Clone)]
-pub struct RunResult {
-    /// `scored`, `failed` or `platform_error`.
-    pub status: SubmissionStatus,
-    /// Public score when scored.
-    pub public: Option<f64>,
-    /// Private score when scored.
-    pub private: Option<f64>,
-    /// Message for the submitter when failed.
-    pub error: Option<String>,
-    /// The sandbox's verdict.
-    pub verdict: Option<Verdict>,
-    /// Fuel spent.
-    pub fuel_used: Option<i64>,
-    /// Peak memory.
-    pub peak_memory_bytes: Option<i64>,
-    /// Wall time.
-    pub wall_ms: Option<i64>,
-    /// The model's log (organizers only).
-    pub log: Option<String>,
-    /// Blob of the predictions CSV the model's outputs became.
-    pub predictions_hash: Option<String>,
-    /// Organizers only: the real message and exact figures, where the
-    /// competitor sees a fixed message and coarse figures.
-    pub detail: Option<String>,
+pub use crate::db::submissions::RunResult;
+
+/// The evaluation queue's loops over a platform: their settings, the
+/// evaluator processes they hand models to, and their stop switch. It
+/// dereferences to the platform.
+#[derive(Debug)]
+pub struct Queue {
+    /// The handles the rules work on.
+    pub platform: Platform,
+    /// Lease, retry and fairness settings.
+    pub config: QueueSettings,
+    /// The evaluator child processes that run models.
+    pub evaluators: crate::eval::child::EvaluatorPool,
+    /// Set when the server is stopping: loops take no new job.
+    pub stopping: std::sync::atomic::AtomicBool,
+    /// The running loops, awaited at shutdown.
+    pub workers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
-impl RunResult {
-    /// A result with `status` and nothing else yet.
-    pub fn with_status(status: SubmissionStatus) -> Self {
-        Self {
-            status,
-            public: None,
-            private: None,
-            error: None,
-            verdict: None,
-            fuel_used: None,
-            peak_memory_bytes: None,
-            wall_ms: None,
-            log: None,
-            predictions_hash: None,
-            detail: None,
-        }
+impl Queue {
+    /// A queue over `platform`, no loop started.
+    pub fn new(platform: Platform, config: QueueSettings, evaluators: crate::eval::child::EvaluatorPool) -> Self {
+        Self { platform, config, evaluators, stopping: Default::default(), workers: Default::default() }
+    }
+}
+
+impl std::ops::Deref for Queue {
+    type Target = Platform;
+
+    fn deref(&self) -> &Platform {
+        &self.platform
     }
 }
 
@@ -118,11 +104,11 @@ fn platform_error(message: &str) -> RunResult {
 
 /// Returns expired leases to the queue, or ends their jobs as
 /// `platform_error` once they have used every attempt.
-pub async fn reap(state: &AppState) -> anyhow::Result<()> {
+pub async fn reap(state: &Queue) -> anyhow::Result<()> {
     let now = db::now_ms();
     for (job_id, submission_id, attempts) in jobs::expired(&state.db.pool, now).await? {
         let mut tx = state.db.pool.begin().await?;
-        if attempts >= state.queue.max_attempts {
+        if attempts >= state.config.max_attempts {
             jobs::end(&mut *tx, job_id, "done", now).await?;
             let result = platform_error("the evaluation failed on the platform");
             submissions::finish_run(&mut *tx, submission_id, &result, now).await?;
@@ -139,14 +125,14 @@ pub async fn reap(state: &AppState) -> anyhow::Result<()> {
 /// next job fairly, evaluates it while heartbeating, and records the result
 /// only if the lease is still ours. Returns the submission it ran, or `None`
 /// when the queue was empty. Tests drive the queue with it, without sleeping.
-pub async fn run_once(state: &AppState, owner: &str) -> anyhow::Result<Option<i64>> {
+pub async fn run_once(state: &Queue, owner: &str) -> anyhow::Result<Option<i64>> {
     reap(state).await?;
-    let q = state.queue;
+    let q = state.config;
     let claimed = jobs::claim(&state.db.pool, state.db.backend, owner, db::now_ms(), q.lease_ms, q.team_cap).await?;
     let Some(claim) = claimed else { return Ok(None) };
     submissions::start_run(&state.db.pool, claim.submission_id, db::now_ms()).await?;
     let heartbeat = {
-        let (state, owner) = (state.clone(), owner.to_owned());
+        let (state, owner) = (state.platform.clone(), owner.to_owned());
         tokio::spawn(async move {
             let every = std::time::Duration::from_millis((q.lease_ms / 3).max(1) as u64);
             loop {
@@ -188,7 +174,7 @@ pub async fn run_once(state: &AppState, owner: &str) -> anyhow::Result<Option<i6
 /// The evaluator process holding `owner`'s lease died (or hung and was
 /// killed): the job runs once more on a fresh process; the second time it
 /// ends as `crashed`, final and counted. False if the lease was not held.
-pub async fn crashed(state: &AppState, job_id: i64, owner: &str, why: &str) -> anyhow::Result<bool> {
+pub async fn crashed(state: &Queue, job_id: i64, owner: &str, why: &str) -> anyhow::Result<bool> {
     let now = db::now_ms();
     let mut tx = state.db.pool.begin().await?;
     let Some((submission_id, crashes)) = jobs::crash(&mut *tx, job_id, owner, why, now, CRASHES_BEFORE_VERDICT).await?
@@ -220,12 +206,12 @@ pub const CRASHES_BEFORE_VERDICT: i64 = 2;
 /// A platform failure of the worker holding `owner`'s lease: the job goes
 /// back to the queue, or after its last attempt ends as `platform_error`
 /// (refunded). False if the lease was no longer held.
-pub async fn fail(state: &AppState, job_id: i64, owner: &str, error: &str) -> anyhow::Result<bool> {
+pub async fn fail(state: &Queue, job_id: i64, owner: &str, error: &str) -> anyhow::Result<bool> {
     let Some((submission_id, attempts)) = jobs::attempts(&state.db.pool, job_id).await? else { return Ok(false) };
     tracing::error!(job = job_id, attempt = attempts, error, "evaluation failed on the platform");
     let now = db::now_ms();
     let mut tx = state.db.pool.begin().await?;
-    let held = if attempts >= state.queue.max_attempts {
+    let held = if attempts >= state.config.max_attempts {
         let done = jobs::finish(&mut *tx, job_id, owner, now).await?;
         if done {
             let result = platform_error("the evaluation failed on the platform");
@@ -246,7 +232,7 @@ pub async fn fail(state: &AppState, job_id: i64, owner: &str, error: &str) -> an
 /// Starts `n` queue loops that run the queue until [`stop_workers`], each
 /// handing one model at a time to an evaluator child process (started
 /// now, so the first jobs pay no start-up).
-pub fn start_workers(state: &AppState, n: u32) {
+pub fn start_workers(state: &std::sync::Arc<Queue>, n: u32) {
     if n > 0
         && let Err(e) = state.evaluators.warm(n as usize)
     {
@@ -274,7 +260,7 @@ pub fn start_workers(state: &AppState, n: u32) {
 /// Graceful stop: workers take no new job and finish the ones they hold
 /// (up to `grace`); a job still running then keeps its lease until it
 /// expires, and runs again elsewhere.
-pub async fn stop_workers(state: &AppState, grace: std::time::Duration) {
+pub async fn stop_workers(state: &Queue, grace: std::time::Duration) {
     state.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     state.queue_wakeup.notify_waiters();
     let handles: Vec<_> = std::mem::take(&mut *state.workers.lock().unwrap_or_else(|e| e.into_inner()));
@@ -285,11 +271,11 @@ pub async fn stop_workers(state: &AppState, grace: std::time::Duration) {
 }
 
 /// The job for a submission (server side).
-pub async fn job_spec(state: &AppState, submission_id: i64) -> anyhow::Result<JobSpec> {
+pub async fn job_spec(state: &Queue, submission_id: i64) -> anyhow::Result<JobSpec> {
     let sub = submissions::by_id(&state.db.pool, submission_id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
     let task = tasks::by_id(&state.db.pool, sub.task_id).await?.ok_or_else(|| anyhow::anyhow!("task gone"))?;
     let spec = spec_of(&task).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let out_cols = super::out_cols(&format_of(&spec)).map_err(anyhow::Error::msg)?;
+    let out_cols = super::out_cols(&spec.format()).map_err(anyhow::Error::msg)?;
     let inputs_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_INPUTS)
         .await?
         .ok_or_else(|| anyhow::anyhow!("task {} has no hidden inputs", task.slug))?;
@@ -306,36 +292,11 @@ pub async fn job_spec(state: &AppState, submission_id: i64) -> anyhow::Result<Jo
     })
 }
 
-/// Runs a job's model on its inputs (worker side; blocking).
-pub fn execute(
-    sandbox: &gaic_sandbox::Sandbox,
-    job: &JobSpec,
-    model: &[u8],
-    inputs: &[u8],
-) -> Result<RunOutcome, String> {
-    let parsed = super::read_inputs(inputs, &job.id_column, &job.feature_columns)?;
-    let limits = Limits { fuel: job.fuel, memory_bytes: job.memory_bytes, wall_ms: job.wall_ms, ..Limits::default() };
-    let r = sandbox.compile_and_run(model, &parsed.values, parsed.cols, job.out_cols, &limits);
-    if let Some(why) = r.platform_error {
-        return Err(why);
-    }
-    Ok(RunOutcome {
-        device: r.device,
-        verdict: r.verdict.as_str().to_owned(),
-        message: r.message,
-        fuel_used: r.fuel_used,
-        peak_memory_bytes: r.peak_memory_bytes,
-        wall_ms: r.wall_ms,
-        log: r.log,
-        outputs: r.outputs,
-    })
-}
-
 /// Turns a run's outcome into the submission's result (server side): the
 /// outputs are checked (count, finite), become a predictions CSV and are
 /// scored here, where the labels are. On a task whose test inputs are
 /// hidden, the competitor-facing fields are then [`redact`]ed.
-pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome) -> anyhow::Result<RunResult> {
+pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -> anyhow::Result<RunResult> {
     let verdict: Verdict = outcome.verdict.parse().map_err(anyhow::Error::msg)?;
     if verdict == Verdict::Crashed {
         anyhow::bail!("a run cannot report `crashed`: only the queue decides it");
@@ -356,7 +317,7 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
     };
     if verdict == Verdict::Ok {
         let spec = spec_of(&task).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let format = format_of(&spec);
+        let format = spec.format();
         let out_cols = super::out_cols(&format).map_err(anyhow::Error::msg)?;
         let inputs_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_INPUTS)
             .await?
@@ -376,7 +337,7 @@ pub async fn conclude(state: &AppState, submission_id: i64, outcome: &RunOutcome
             .ok_or_else(|| anyhow::anyhow!("task {} has no labels", task.slug))?;
         let solution = state
             .scorer
-            .solution(&state.blobs, task.task_id, &spec, &labels_hash)
+            .solution(&state.blobs, task.task_id, spec.format(), &spec.split, &labels_hash)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         match tokio::task::spawn_blocking(move || solution.score(csv.as_bytes())).await? {
@@ -449,7 +410,7 @@ impl<E: Into<anyhow::Error>> From<E> for Evaluation {
 
 /// Evaluates one model submission in an evaluator child process and
 /// scores it here.
-pub async fn evaluate(state: &AppState, submission_id: i64) -> Result<RunResult, Evaluation> {
+pub async fn evaluate(state: &Queue, submission_id: i64) -> Result<RunResult, Evaluation> {
     let job = job_spec(state, submission_id).await?;
     let model = state.blobs.get(&job.model_hash).await?;
     let inputs = state.blobs.get(&job.inputs_hash).await?;

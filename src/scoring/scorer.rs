@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::bundle::{HIDDEN_LABELS, TaskSpec};
 use crate::error::{AppError, Problem};
 use crate::scoring::solution::{Format, Solution};
+use crate::scoring::split::SplitSpec;
 
 /// A task's solution with its public/private split.
 #[derive(Debug)]
@@ -32,22 +32,11 @@ pub struct Scores {
     pub private: f64,
 }
 
-/// The submission layout of a task.
-pub fn format_of(spec: &TaskSpec) -> Format {
-    Format {
-        metric: spec.metric.name,
-        k: spec.metric.k,
-        id_column: spec.data.id_column.clone(),
-        target: spec.data.target_columns.first().cloned().unwrap_or_default(),
-        classes: spec.data.classes.clone(),
-    }
-}
-
 impl TaskSolution {
     /// Parses labels and splits the rows.
-    pub fn build(spec: &TaskSpec, labels: &[u8]) -> Result<Self, String> {
-        let solution = Solution::parse(format_of(spec), labels).map_err(|e| e.to_string())?;
-        let mask = solution.public_mask(spec.split.seed, spec.split.public_fraction);
+    pub fn build(format: Format, split: &SplitSpec, labels: &[u8]) -> Result<Self, String> {
+        let solution = Solution::parse(format, labels).map_err(|e| e.to_string())?;
+        let mask = solution.public_mask(split.seed, split.public_fraction);
         let (mut public_rows, mut private_rows) = (Vec::new(), Vec::new());
         for (row, public) in mask.into_iter().enumerate() {
             if public { &mut public_rows } else { &mut private_rows }.push(row as u32);
@@ -88,7 +77,8 @@ impl Scorer {
         &self,
         blobs: &crate::blobs::Blobs,
         task_id: i64,
-        spec: &TaskSpec,
+        format: Format,
+        split: &SplitSpec,
         labels_hash: &str,
     ) -> Result<Arc<TaskSolution>, AppError> {
         if let Some((hash, sol)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&task_id)
@@ -97,11 +87,11 @@ impl Scorer {
             return Ok(sol.clone());
         }
         let bytes = blobs.get(labels_hash).await.map_err(AppError::Internal)?;
-        let spec = spec.clone();
-        let built = tokio::task::spawn_blocking(move || TaskSolution::build(&spec, &bytes))
+        let split = split.clone();
+        let built = tokio::task::spawn_blocking(move || TaskSolution::build(format, &split, &bytes))
             .await
             .map_err(|e| AppError::Internal(e.into()))?
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("task {task_id}: {HIDDEN_LABELS}: {e}")))?;
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("task {task_id}: the hidden labels: {e}")))?;
         let sol = Arc::new(built);
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(task_id, (labels_hash.to_owned(), sol.clone()));
         Ok(sol)

@@ -7,6 +7,15 @@
 use sha2::{Digest, Sha256};
 
 /// Whether the row with `id` is on the public board.
+/// `[split]` of a task: which hidden rows are on the public board.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct SplitSpec {
+    /// Share of hidden rows on the public board, in (0, 1).
+    pub public_fraction: f64,
+    /// Seed of the hash that assigns rows.
+    pub seed: u64,
+}
+
 pub fn is_public(seed: u64, fraction: f64, id: &str) -> bool {
     let mut h = Sha256::new();
     h.update(seed.to_le_bytes());

@@ -144,7 +144,7 @@ pub(super) async fn score_over_time(
     spec: &crate::bundle::TaskSpec,
     page: &PageCtx,
 ) -> Result<Option<String>, AppError> {
-    let computed = crate::boards::computed(state, task, spec).await?;
+    let computed = state.boards.computed(task, spec).await?;
     let higher = spec.metric.higher_is_better;
     let names: HashMap<i64, String> = crate::db::teams::of_task(&state.db.pool, task.task_id)
         .await?

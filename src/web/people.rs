@@ -44,7 +44,7 @@ pub(super) async fn results_of(
         }
         let spec = spec_of(&task)?;
         let closed = now >= task.closes_at;
-        let rows = crate::boards::board_rows(state, &task, &spec, closed, closed).await?;
+        let rows = state.boards.board_rows(&task, &spec, closed, closed).await?;
         let ranked = rows.iter().filter(|e| e.rank.is_some()).count();
         let mine = rows.iter().find(|e| e.team_id == Some(team_id));
         let team = teams::by_id(&state.db.pool, team_id).await?.map(|t| t.name).unwrap_or_default();
@@ -86,7 +86,7 @@ pub(super) async fn profile_page(
             }
         })
         .collect();
-    let visible = crate::talent::details_visible(&state, viewer.0.as_ref(), &user).await?;
+    let visible = crate::talent::details_visible(&state.db, viewer.0.as_ref(), &user).await?;
     if let Some(v) = viewer.0.as_ref().filter(|v| visible && v.has_role("recruiter") && v.user_id != user.user_id) {
         crate::db::privacy::log_view(&state.db.pool, v.user_id, user.user_id, "profile", db::now_ms()).await?;
     }
@@ -104,7 +104,7 @@ pub(super) async fn profile_page(
     } else {
         None
     };
-    let standing = crate::talent::pool(&state).await?.people.get(&user.username).cloned().unwrap_or_default();
+    let standing = state.talent.pool().await?.people.get(&user.username).cloned().unwrap_or_default();
     let profile = crate::db::profiles::get(&state.db.pool, user.user_id).await?;
     let (g, s, b) = standing.medal_counts();
     let history: Vec<Value> = {
@@ -139,7 +139,7 @@ pub(super) async fn profile_page(
         Some(v)
             if v.user_id != user.user_id
                 && v.has_role("recruiter")
-                && crate::talent::discoverable(&state, v, &user).await? =>
+                && crate::talent::discoverable(&state.db, v, &user).await? =>
         {
             let lists: Vec<Value> = crate::api::recruiting::list_shortlists(State(state.clone()), v.clone())
                 .await?
@@ -371,7 +371,7 @@ pub(super) async fn talent_page(
             _ => crate::talent::SortBy::Percentile,
         },
     };
-    let found = match crate::talent::search(&state, &me, &filter).await {
+    let found = match crate::talent::search(&state.talent, &me, &filter).await {
         Ok(f) => f,
         Err(e) => return super::refused(&page, page.t("nav_talent"), "/", e),
     };

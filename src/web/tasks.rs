@@ -222,7 +222,7 @@ async fn board_context(
     manager: bool,
 ) -> Result<Value, AppError> {
     let private = q.board.as_deref() == Some("private") && (closed || manager);
-    let entries = crate::boards::board_rows(state, row, spec, private, closed).await?;
+    let entries = state.boards.board_rows(row, spec, private, closed).await?;
     let total = entries.len();
     let pages = total.div_ceil(BOARD_PAGE).max(1);
     let at = q.page.unwrap_or(1).clamp(1, pages);

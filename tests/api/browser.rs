@@ -210,7 +210,7 @@ async fn a_competitor_signs_up_joins_submits_and_watches_a_model_run() {
     let first = b.text("#mine tbody tr:first-child .status").await;
     assert!(first.starts_with("queued"), "waiting in the queue first: {first:?}");
     b.shot("my-submissions-queued").await;
-    gaic::eval::runner::start_workers(&app.state, 1);
+    gaic::eval::runner::start_workers(&app.state.queue, 1);
     b.wait_text("#mine tbody tr:first-child .status", 60, |t| t == "scored").await;
     let model_score = b.text("#mine tbody tr:first-child .score").await;
     assert!(model_score.starts_with("0.9"), "the model scores well: {model_score:?}");

@@ -65,7 +65,7 @@ async fn a_model_that_kills_its_evaluator_ends_crashed_after_one_retry() {
         a.test_abort_on_log = Some(CRASH_MARKER.into());
     })
     .await;
-    let before = app.state.evaluators.idle_pids();
+    let before = app.state.queue.evaluators.idle_pids();
     assert_eq!(before.len(), 1, "one evaluator started with the server");
     assert!(!before.contains(&std::process::id()), "models do not run in the server's process");
     let ann = app.competitor("ann").await;
@@ -89,7 +89,7 @@ async fn a_model_that_kills_its_evaluator_ends_crashed_after_one_retry() {
     assert_eq!(app.anon().get("/healthz").await.status(), StatusCode::OK);
     let good = submit(&ann, "digits", example("digits_mlp")).await;
     assert_eq!(good["status"], "scored", "{good}");
-    let after = app.state.evaluators.idle_pids();
+    let after = app.state.queue.evaluators.idle_pids();
     assert_eq!(after.len(), 1);
     assert_ne!(after, before, "the dead evaluator was replaced");
     // A model that merely logs the same text elsewhere is unaffected: the

@@ -49,7 +49,7 @@ async fn a_submissions_state_streams_from_queued_to_scored_then_the_stream_ends(
     let state = app.state.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        run_once(&state, "w").await.unwrap();
+        run_once(&state.queue, "w").await.unwrap();
     });
     let seen = events(res, 10).await;
     assert_eq!(seen[0]["status"], "queued");
@@ -103,12 +103,12 @@ async fn organizers_cancel_requeue_purge_and_watch_the_queue() {
     // Purge what is queued for the task: all three.
     let purged: Value = admin.delete("/api/v1/tasks/breast-cancer/queue").await.json().await.unwrap();
     assert_eq!(purged["cancelled"], 3);
-    assert_eq!(run_once(&app.state, "w").await.unwrap(), None);
+    assert_eq!(run_once(&app.state.queue, "w").await.unwrap(), None);
     for (user, id) in [(&ann, a), (&ben, b), (&ben, c)] {
         assert_eq!(user.get_json(&format!("/api/v1/submissions/{id}")).await["status"], "failed");
     }
     admin.post_empty(&format!("/api/v1/submissions/{b}/requeue")).await;
-    assert_eq!(run_once(&app.state, "w").await.unwrap(), Some(b));
+    assert_eq!(run_once(&app.state.queue, "w").await.unwrap(), Some(b));
     assert_eq!(ben.get_json(&format!("/api/v1/submissions/{b}")).await["status"], "scored");
     let q = admin.get_json("/api/v1/tasks/breast-cancer/queue").await;
     assert!(q["finished_last_hour"].as_i64().unwrap() >= 1, "{q}");

@@ -33,7 +33,7 @@ async fn jobs_are_taken_round_robin_across_teams_and_show_their_place() {
     assert_eq!(s["queue_position"], 4, "{s}");
     // ann's burst does not starve ben: ann, ben, then ann again.
     let mut order = Vec::new();
-    while let Some(id) = run_once(&app.state, "w").await.unwrap() {
+    while let Some(id) = run_once(&app.state.queue, "w").await.unwrap() {
         order.push(id);
     }
     assert_eq!(order, [a1, b1, a2, a3]);
@@ -68,7 +68,7 @@ async fn an_expired_lease_moves_the_job_and_the_old_worker_is_refused() {
     let claim = jobs::claim(pool, app.state.db.backend, "w1", gaic::db::now_ms(), 1, 2).await.unwrap().unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     // w2 reaps the expired lease, takes the job and finishes it.
-    assert_eq!(run_once(&app.state, "w2").await.unwrap(), Some(id));
+    assert_eq!(run_once(&app.state.queue, "w2").await.unwrap(), Some(id));
     let s = ann.get_json(&format!("/api/v1/submissions/{id}")).await;
     assert_eq!(s["status"], "scored", "{s}");
     let score = s["public_score"].clone();
@@ -77,7 +77,7 @@ async fn an_expired_lease_moves_the_job_and_the_old_worker_is_refused() {
     assert!(!jobs::heartbeat(pool, claim.job_id, "w1", now, 30_000).await.unwrap());
     assert!(!jobs::finish(pool, claim.job_id, "w1", now).await.unwrap());
     assert_eq!(ann.get_json(&format!("/api/v1/submissions/{id}")).await["public_score"], score);
-    assert_eq!(run_once(&app.state, "w2").await.unwrap(), None, "evaluated exactly once");
+    assert_eq!(run_once(&app.state.queue, "w2").await.unwrap(), None, "evaluated exactly once");
 }
 
 #[tokio::test]
@@ -90,9 +90,9 @@ async fn platform_failures_are_retried_then_refunded() {
     let hash = gaic::blobs::sha256_hex(&model);
     std::fs::remove_file(app.data_dir.path().join("blobs/sha256").join(&hash[..2]).join(&hash)).unwrap();
     for attempt in 1..=3 {
-        assert_eq!(run_once(&app.state, "w").await.unwrap(), Some(id), "attempt {attempt}");
+        assert_eq!(run_once(&app.state.queue, "w").await.unwrap(), Some(id), "attempt {attempt}");
     }
-    assert_eq!(run_once(&app.state, "w").await.unwrap(), None);
+    assert_eq!(run_once(&app.state.queue, "w").await.unwrap(), None);
     let s = ann.get_json(&format!("/api/v1/submissions/{id}")).await;
     assert_eq!(s["status"], "platform_error", "{s}");
     assert!(s["error"].as_str().unwrap().contains("does not count"), "{s}");

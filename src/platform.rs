@@ -1,0 +1,81 @@
+//! The platform the rules work on: the shared handles every domain function
+//! may use, built once at start and cheap to clone.
+//!
+//! Invariants: this is the top of the domain layer. It holds the database,
+//! the blob store, the fixed settings, the scorer, the upload checker, the
+//! boards and the talent pool (each owning its cache), and the login
+//! throttle; nothing here knows of HTTP, pages or the evaluation loops. A
+//! domain module may take `&Platform`; the modules `Platform` is built from
+//! (`boards`, `talent`, `auth`, `scoring`) take plain handles instead, so the
+//! imports stay a tree.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::LoginThrottle;
+use crate::blobs::Blobs;
+use crate::boards::Boards;
+use crate::db::Db;
+use crate::talent::Talent;
+
+/// Settings the rules need, fixed at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The data folder (blobs, temporary unpacking, the SQLite file).
+    pub data_dir: PathBuf,
+    /// Largest accepted upload (bundles, submissions), in bytes.
+    pub max_upload_bytes: usize,
+}
+
+/// The shared handles; clones share everything.
+#[derive(Clone)]
+pub struct Platform {
+    /// The database.
+    pub db: Db,
+    /// The blob store.
+    pub blobs: Blobs,
+    /// Fixed settings.
+    pub settings: Arc<Settings>,
+    /// Failed-login throttle.
+    pub throttle: Arc<LoginThrottle>,
+    /// The scorer and its solution cache.
+    pub scorer: Arc<crate::scoring::scorer::Scorer>,
+    /// The model sandbox, used here only to pre-check uploads (no model
+    /// runs in this process).
+    pub sandbox: Arc<gaic_sandbox::Sandbox>,
+    /// Wakes idle queue loops when a job is queued.
+    pub queue_wakeup: Arc<tokio::sync::Notify>,
+    /// Every task's boards, cached per task under its board version.
+    pub boards: Arc<Boards>,
+    /// The talent pool (ratings, medals, points), cached under a
+    /// fingerprint of the final results.
+    pub talent: Arc<Talent>,
+}
+
+impl Platform {
+    /// The platform over an open database and blob store.
+    pub fn new(db: Db, blobs: Blobs, settings: Settings, sandbox: Arc<gaic_sandbox::Sandbox>) -> Self {
+        let boards = Arc::new(Boards::new(db.clone()));
+        Self {
+            talent: Arc::new(Talent::new(db.clone(), boards.clone())),
+            boards,
+            sandbox,
+            queue_wakeup: Arc::new(tokio::sync::Notify::new()),
+            db,
+            blobs,
+            settings: Arc::new(settings),
+            throttle: Arc::new(LoginThrottle::new(10, Duration::from_secs(15 * 60))),
+            scorer: Arc::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("db", &self.db.backend)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
