@@ -13,7 +13,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::tasks::visible_task;
+use crate::tasks::visible_task;
 use crate::auth::CurrentUser;
 use crate::boards::{BoardEntry, TaskBoards, boards, disqualified, task_names};
 use crate::bundle::{HIDDEN_LABELS, TaskSpec};

@@ -22,7 +22,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::submissions::{SubmissionView, view, visible_submission};
-use crate::api::tasks::visible_task;
+use crate::tasks::visible_task;
 use crate::auth::CurrentUser;
 use crate::db::{self, jobs, submissions};
 use crate::error::{AppError, AppResult};

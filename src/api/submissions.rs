@@ -16,7 +16,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::tasks::visible_task;
+use crate::tasks::visible_task;
 use crate::api::{Page, PageQuery};
 use crate::auth::CurrentUser;
 use crate::boards::round3;

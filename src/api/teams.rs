@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::submissions::{Quota, Reason, quota, valid_reason};
-use crate::api::tasks::visible_task;
+use crate::tasks::visible_task;
 use crate::auth::CurrentUser;
 use crate::competition::merge_allowed;
 use crate::db::{self, submissions, tasks, teams, users};

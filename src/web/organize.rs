@@ -80,7 +80,7 @@ pub(super) async fn create_submit(State(state): State<AppState>, posted: PostedF
     let bytes = posted.file("bundle").map(|u| u.bytes.clone());
     let PostedFiles { me, page, .. } = posted;
     let result = match bytes {
-        Some(b) => crate::api::tasks::create_from_tarball(&state, &me, b).await,
+        Some(b) => crate::tasks::create_from_tarball(&state, &me, b).await,
         None => Err(AppError::invalid("invalid_bundle", page.t("choose_bundle"))),
     };
     match result {
@@ -140,7 +140,7 @@ async fn render_manage(
     at: i64,
     outcome: Outcome,
 ) -> Result<Response, AppError> {
-    let task = match crate::api::tasks::visible_task(state, slug, Some(me)).await {
+    let task = match crate::tasks::visible_task(state, slug, Some(me)).await {
         Ok(t) if editable_by(&t, me) => t,
         Ok(_) => {
             let e = AppError::Forbidden("only the task's organizer or an admin can manage it".into());
@@ -287,7 +287,7 @@ pub(super) async fn schedule_submit(
     if !errors.is_empty() {
         return render_manage(&state, &page, &me, &slug, 1, outcome(errors, None)).await;
     }
-    let patch = crate::api::tasks::TaskPatch {
+    let patch = crate::tasks::TaskPatch {
         opens_at: opens,
         closes_at: closes,
         merger_deadline: merger,

@@ -104,7 +104,7 @@ pub(super) async fn join_submit(
         let e = AppError::invalid("rules_not_accepted", page.t("accept_rules_needed"));
         return refused(&page, page.t("join"), &back, e);
     }
-    let task = match crate::api::tasks::visible_task(&state, &slug, Some(&me)).await {
+    let task = match crate::tasks::visible_task(&state, &slug, Some(&me)).await {
         Ok(t) if db::now_ms() < t.closes_at => t,
         Ok(_) => return refused(&page, page.t("join"), &back, AppError::Conflict("the task has closed".into())),
         Err(e) => return refused(&page, page.t("join"), &back, e),
