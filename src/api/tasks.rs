@@ -100,7 +100,7 @@ pub struct BundleUpload {
 /// Creates a task (as a draft) from an uploaded bundle. Organizers only.
 /// Every problem in the bundle is listed in `error.details`.
 #[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", security(("bearer" = [])),
-    request_body(content = content_type = "multipart/form-data"),
+    request_body(content = BundleUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = TaskDetail), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody, description = "slug taken"), (status = 413, body = ErrorBody),
               (status = 422, body = ErrorBody, description = "invalid bundle: every problem listed")))]
