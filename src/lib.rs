@@ -26,6 +26,7 @@ pub mod scoring;
 pub mod server;
 pub mod state;
 pub mod status;
+pub mod submissions;
 pub mod talent;
 pub mod tasks;
 pub mod teams;

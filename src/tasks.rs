@@ -333,11 +333,7 @@ pub async fn list_tasks(
 }
 
 /// The task `slug` if `viewer` may see it; otherwise "not found".
-pub async fn visible_task(
-    state: &Platform,
-    slug: &str,
-    viewer: Option<&CurrentUser>,
-) -> AppResult<tasks::TaskRow> {
+pub async fn visible_task(state: &Platform, slug: &str, viewer: Option<&CurrentUser>) -> AppResult<tasks::TaskRow> {
     match tasks::by_slug(&state.db.pool, slug).await? {
         Some(row) if visible_to(&row, viewer) => Ok(row),
         _ => Err(AppError::NotFound("task")),

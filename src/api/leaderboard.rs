@@ -13,7 +13,6 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::tasks::visible_task;
 use crate::auth::CurrentUser;
 use crate::boards::{BoardEntry, TaskBoards, boards, disqualified, task_names};
 use crate::bundle::{HIDDEN_LABELS, TaskSpec};
@@ -25,6 +24,7 @@ use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::scoring::MetricKind;
 use crate::scoring::scorer::TaskSolution;
 use crate::state::AppState;
+use crate::tasks::visible_task;
 use crate::tasks::{editable_by, spec_of};
 
 /// Routes of this module; `upload_limit` bounds label and baseline files.

@@ -21,8 +21,6 @@ use futures::Stream;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::submissions::{SubmissionView, view, visible_submission};
-use crate::tasks::visible_task;
 use crate::auth::CurrentUser;
 use crate::db::{self, jobs, submissions};
 use crate::error::{AppError, AppResult};
@@ -30,7 +28,9 @@ use crate::http::MaybeUser;
 use crate::http::{AppJson, AppPath, ErrorBody};
 use crate::state::AppState;
 use crate::status::{JobState, SubmissionStatus};
+use crate::submissions::{SubmissionView, view, visible_submission};
 use crate::tasks::editable_by;
+use crate::tasks::visible_task;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

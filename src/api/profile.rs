@@ -526,7 +526,7 @@ pub async fn export_me(State(state): State<AppState>, me: CurrentUser) -> AppRes
         let closed = now >= task.closes_at;
         for s in crate::db::submissions::of_team(pool, team_id, 100_000, 0).await? {
             if s.user_id == me.user_id {
-                subs.push(crate::api::submissions::view(s, &task.slug, closed));
+                subs.push(crate::submissions::view(s, &task.slug, closed));
             }
         }
     }

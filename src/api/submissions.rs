@@ -13,21 +13,15 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::tasks::visible_task;
 use crate::api::{Page, PageQuery};
 use crate::auth::CurrentUser;
-use crate::boards::round3;
-use crate::bundle::{HIDDEN_LABELS, SubmissionKind};
-use crate::competition::{DAY_MS, utc_day_start};
-use crate::db::{self, submissions, tasks, teams};
 use crate::error::{AppError, AppResult};
 use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::state::AppState;
-use crate::status::SubmissionStatus;
-use crate::tasks::{TaskState, editable_by, spec_of};
+use crate::teams::Reason;
+
+use crate::submissions::{CreatedSubmission, Stored, SubmissionListQuery, SubmissionUpload, SubmissionView, submit};
 
 /// Routes of this module; `upload_limit` bounds submission files.
 pub fn router(upload_limit: usize) -> Router<AppState> {
@@ -39,153 +33,6 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/submissions/{id}", get(get_submission))
         .route("/submissions/{id}/selection", put(select_submission).delete(unselect_submission))
         .route("/submissions/{id}/hidden", put(hide_submission).delete(unhide_submission))
-}
-
-/// Longest submission message.
-const MAX_MESSAGE: usize = 500;
-
-/// A submission as its team (or the organizer) sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SubmissionView {
-    /// Id.
-    pub id: i64,
-    /// Task slug.
-    pub task: String,
-    /// Team name.
-    pub team: String,
-    /// Who uploaded it.
-    pub submitted_by: String,
-    /// `predictions` or `model`.
-    pub kind: String,
-    /// The competitor's note.
-    pub message: String,
-    /// Uploaded file name.
-    pub file_name: String,
-    /// Bytes.
-    pub size: i64,
-    /// queued, running, scored, failed or platform_error.
-    pub status: SubmissionStatus,
-    /// Score on the public rows.
-    pub public_score: Option<f64>,
-    /// Score on the private rows: shown once the task has closed.
-    pub private_score: Option<f64>,
-    /// Why it failed.
-    pub error: Option<String>,
-    /// Made after the close: scored, never ranked.
-    pub late: bool,
-    /// Selected for the private board.
-    pub selected: bool,
-    /// Hidden by the organizer, with the reason.
-    pub hidden_reason: Option<String>,
-    /// RFC 3339.
-    pub created_at: String,
-    /// Models: the sandbox's verdict (ok, out_of_fuel, trap, …).
-    pub verdict: Option<String>,
-    /// Models: fuel used, to 3 significant digits (exact for organizers):
-    /// the deterministic cost, shown as the efficiency column.
-    pub fuel_used: Option<i64>,
-    /// Models: peak memory in bytes.
-    pub peak_memory_bytes: Option<i64>,
-    /// Models: wall time of the run in milliseconds.
-    pub wall_ms: Option<i64>,
-    /// Models while queued: 1-based place in the queue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub queue_position: Option<i64>,
-    /// Models while running: which worker, and since when (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub running: Option<RunningOn>,
-    /// Models, organizers only: what the model logged (it may echo hidden
-    /// inputs, so competitors never see it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub log: Option<String>,
-    /// Models on tasks whose test inputs are hidden, organizers only: the
-    /// run's real message and exact figures (competitors see a message fixed
-    /// by the verdict, memory and time in coarse buckets).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-/// Where a model is running.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RunningOn {
-    /// The worker that holds the job.
-    pub worker: String,
-    /// When it started (RFC 3339).
-    pub since: String,
-}
-
-/// A team's daily submission quota.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Quota {
-    /// Submissions allowed per UTC day.
-    pub daily_cap: u32,
-    /// Used today.
-    pub used_today: i64,
-    /// Left today.
-    pub remaining_today: i64,
-    /// When the count resets (RFC 3339, midnight UTC).
-    pub resets_at: String,
-}
-
-/// The answer to an upload.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedSubmission {
-    /// The stored submission.
-    pub submission: SubmissionView,
-    /// The quota after it.
-    pub quota: Quota,
-}
-
-/// Whether private scores may be shown to `viewer` for this task.
-fn private_visible(task: &tasks::TaskRow, viewer: &CurrentUser, now: i64) -> bool {
-    task.closes_at <= now || editable_by(task, viewer)
-}
-
-/// Builds the view; `show_private` gates the private score.
-pub fn view(s: submissions::SubmissionRow, slug: &str, show_private: bool) -> SubmissionView {
-    let fuel_used = s.fuel_used.map(round3);
-    SubmissionView {
-        verdict: s.verdict,
-        fuel_used,
-        peak_memory_bytes: s.peak_memory_bytes,
-        wall_ms: s.wall_ms,
-        log: None,
-        detail: None,
-        queue_position: None,
-        running: None,
-        id: s.submission_id,
-        task: slug.to_owned(),
-        team: s.team_name,
-        submitted_by: s.username,
-        kind: s.kind,
-        message: s.message,
-        file_name: s.file_name,
-        size: s.size,
-        status: s.status,
-        public_score: s.public_score,
-        private_score: if show_private { s.private_score } else { None },
-        error: s.error,
-        late: s.late.get(),
-        selected: s.selected_at.is_some(),
-        hidden_reason: s.hidden_reason,
-        created_at: db::ms_to_rfc3339(s.created_at),
-    }
-}
-
-/// The quota of a team at `now`.
-pub async fn quota(state: &AppState, team_id: i64, daily_cap: u32, now: i64) -> AppResult<Quota> {
-    let day = utc_day_start(now);
-    let used = submissions::counted_since(&state.db.pool, team_id, day).await?;
-    Ok(Quota {
-        daily_cap,
-        used_today: used,
-        remaining_today: (i64::from(daily_cap) - used).max(0),
-        resets_at: db::ms_to_rfc3339(day + DAY_MS),
-    })
-}
-
-fn is_wasm(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"\0asm")
 }
 
 /// Uploads a submission (multipart: `file`, optional `message`). A
@@ -229,195 +76,13 @@ pub async fn create_submission(
         }
     }
     let bytes: Bytes = file.ok_or_else(|| AppError::BadRequest("the form has no `file` field".into()))?;
-    let (status, created) = submit(&state, &me, &slug, &file_name, bytes, &message, key.as_deref()).await?;
+    let (stored, created) = submit(&state, &me, &slug, &file_name, bytes, &message, key.as_deref()).await?;
+    let status = match stored {
+        Stored::Again => StatusCode::OK,
+        Stored::Scored => StatusCode::CREATED,
+        Stored::Queued => StatusCode::ACCEPTED,
+    };
     Ok((status, AppJson(created)))
-}
-
-/// Validates and stores a submission (API and web form): a CSV is scored
-/// at once (201), a model is queued (202). With an idempotency key already
-/// used by this person, the stored submission is returned (200) and nothing
-/// is counted again.
-pub(crate) async fn submit(
-    state: &AppState,
-    me: &CurrentUser,
-    slug: &str,
-    file_name: &str,
-    bytes: Bytes,
-    message: &str,
-    idempotency_key: Option<&str>,
-) -> AppResult<(StatusCode, CreatedSubmission)> {
-    let task = visible_task(state, slug, Some(me)).await?;
-    let spec = spec_of(&task)?;
-    let now = db::now_ms();
-    if let Some(key) = idempotency_key
-        && let Some(done) = already_stored(state, me, &task, &spec, key, now).await?
-    {
-        return Ok((StatusCode::OK, done));
-    }
-    if TaskState::at(task.opens_at, task.closes_at, now) == TaskState::Upcoming {
-        return Err(AppError::Forbidden(format!("the task opens at {}", db::ms_to_rfc3339(task.opens_at)).into()));
-    }
-    if message.chars().count() > MAX_MESSAGE {
-        return Err(AppError::invalid("invalid_message", format!("message: at most {MAX_MESSAGE} characters")));
-    }
-    if bytes.is_empty() {
-        return Err(AppError::invalid("invalid_submission", "the file is empty"));
-    }
-    let kinds = &spec.submissions.kinds;
-    let model = is_wasm(&bytes);
-    if model {
-        if !kinds.contains(&SubmissionKind::Model) {
-            return Err(AppError::invalid(
-                "kind_not_accepted",
-                "this task does not accept models; submit a predictions CSV",
-            ));
-        }
-        crate::eval::out_cols(&spec.format()).map_err(|m| AppError::invalid("kind_not_accepted", m))?;
-        let cap = u64::from(spec.budget.memory_mib) << 20;
-        let checked = {
-            let (sandbox, bytes) = (state.sandbox.clone(), bytes.clone());
-            tokio::task::spawn_blocking(move || sandbox.check(&bytes, cap))
-                .await
-                .map_err(|e| AppError::Internal(e.into()))?
-        };
-        checked.map_err(|(verdict, message)| AppError::Invalid {
-            code: "invalid_model",
-            message: format!("{verdict}: {message}").into(),
-            details: vec![crate::error::Problem::new("model", "", message)],
-        })?;
-    } else if !kinds.contains(&SubmissionKind::Predictions) {
-        return Err(AppError::invalid("kind_not_accepted", "this task accepts models only (a .wasm file)"));
-    }
-    let team = crate::teams::ensure_team(state, task.task_id, me.user_id).await?;
-    if let Some(reason) = &team.disqualified_reason {
-        return Err(AppError::Forbidden(format!("your team is disqualified from this task: {reason}").into()));
-    }
-    let cap = spec.submissions.daily_cap;
-    let q = quota(state, team.team_id, cap, now).await?;
-    if q.remaining_today == 0 {
-        return Err(too_many(cap, &q.resets_at));
-    }
-
-    // Score a CSV before storing anything: an invalid file costs nothing.
-    let scores = if model { None } else { Some(score_csv(state, &task, &spec, bytes.clone()).await?) };
-    let blob_hash = state.blobs.put(bytes.clone()).await.map_err(AppError::Internal)?;
-    let late = now >= task.closes_at;
-    let new = submissions::NewSubmission {
-        task_id: task.task_id,
-        team_id: team.team_id,
-        user_id: me.user_id,
-        kind: if model { "model" } else { "predictions" },
-        message: message.trim(),
-        file_name,
-        blob_hash: &blob_hash,
-        size: bytes.len() as i64,
-        status: if model { SubmissionStatus::Queued } else { SubmissionStatus::Scored },
-        public_score: scores.map(|s| s.public),
-        private_score: scores.map(|s| s.private),
-        late,
-        idempotency_key,
-    };
-    let mut tx = state.db.pool.begin().await?;
-    teams::lock(&mut *tx, team.team_id, now).await?;
-    if submissions::counted_since(&mut *tx, team.team_id, utc_day_start(now)).await? >= i64::from(cap) {
-        return Err(too_many(cap, &q.resets_at));
-    }
-    let id = match submissions::insert(&mut *tx, &new, now).await {
-        Ok(id) => id,
-        // The same key raced in from a retry: answer with what it stored.
-        Err(sqlx::Error::Database(e)) if idempotency_key.is_some() && e.is_unique_violation() => {
-            drop(tx);
-            let key = idempotency_key.unwrap_or_default();
-            if let Some(done) = already_stored(state, me, &task, &spec, key, now).await? {
-                return Ok((StatusCode::OK, done));
-            }
-            return Err(AppError::Conflict("a submission with this Idempotency-Key is being stored".into()));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if model {
-        crate::eval::runner::enqueue(&mut tx, id, task.task_id, team.team_id).await?;
-    }
-    tx.commit().await?;
-    let kind: &'static str = if model { "model" } else { "predictions" };
-    metrics::counter!("gaic_submissions_total", "kind" => kind).increment(1);
-    tracing::info!(submission = id, task = %slug, team = team.team_id, late, kind, "submission stored");
-    if model {
-        state.queue_wakeup.notify_one();
-    }
-    let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
-    let show_private = private_visible(&task, me, now);
-    let quota = quota(state, team.team_id, cap, now).await?;
-    let status = if model { StatusCode::ACCEPTED } else { StatusCode::CREATED };
-    Ok((status, CreatedSubmission { submission: view(row, slug, show_private), quota }))
-}
-
-/// The submission `me` already stored under `key`, as an upload answers it.
-async fn already_stored(
-    state: &AppState,
-    me: &CurrentUser,
-    task: &tasks::TaskRow,
-    spec: &crate::bundle::TaskSpec,
-    key: &str,
-    now: i64,
-) -> AppResult<Option<CreatedSubmission>> {
-    let Some(row) = submissions::by_idempotency_key(&state.db.pool, me.user_id, key).await? else { return Ok(None) };
-    if row.task_id != task.task_id {
-        return Err(AppError::Conflict("this Idempotency-Key was already used for another task".into()));
-    }
-    let quota = quota(state, row.team_id, spec.submissions.daily_cap, now).await?;
-    let show_private = private_visible(task, me, now);
-    Ok(Some(CreatedSubmission { submission: view(row, &task.slug, show_private), quota }))
-}
-
-/// Validates and scores a predictions CSV against the task's labels.
-async fn score_csv(
-    state: &AppState,
-    task: &tasks::TaskRow,
-    spec: &crate::bundle::TaskSpec,
-    bytes: Bytes,
-) -> AppResult<crate::scoring::scorer::Scores> {
-    let labels_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_LABELS)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("task {} has no labels", task.slug)))?;
-    let solution = state.scorer.solution(&state.blobs, task.task_id, spec.format(), &spec.split, &labels_hash).await?;
-    let scored =
-        tokio::task::spawn_blocking(move || solution.score(&bytes)).await.map_err(|e| AppError::Internal(e.into()))?;
-    scored.map_err(|details| AppError::Invalid {
-        code: "invalid_submission",
-        message: format!("the submission has {} problem(s); nothing was stored and it does not count", details.len())
-            .into(),
-        details,
-    })
-}
-
-fn too_many(cap: u32, resets_at: &str) -> AppError {
-    AppError::TooManyRequests(
-        format!("your team has used all {cap} submissions for today (UTC); the count resets at {resets_at}").into(),
-    )
-}
-
-/// The multipart form of a submission upload.
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the multipart form for OpenAPI only")]
-pub struct SubmissionUpload {
-    /// A predictions CSV (or a `.wasm` model where the task accepts models).
-    #[schema(value_type = String, format = Binary)]
-    file: Vec<u8>,
-    /// An optional note, at most 500 characters.
-    message: Option<String>,
-}
-
-/// `?scope=` and paging of the submissions list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SubmissionListQuery {
-    /// `team` (default: your team's) or `all` (the task's organizer and admins).
-    pub scope: Option<String>,
-    /// 1-based page (default 1).
-    pub page: Option<u32>,
-    /// Items per page, 1–100 (default 20).
-    pub per_page: Option<u32>,
 }
 
 /// Your team's submissions, newest first (`scope=all`: every team's, for the
@@ -431,47 +96,10 @@ pub async fn list_submissions(
     AppPath(slug): AppPath<String>,
     AppQuery(q): AppQuery<SubmissionListQuery>,
 ) -> AppResult<Page<SubmissionView>> {
-    let task = visible_task(&state, &slug, Some(&me)).await?;
     let (limit, offset, page, per_page) = PageQuery { page: q.page, per_page: q.per_page }.resolve()?;
-    let show_private = private_visible(&task, &me, db::now_ms());
-    let (rows, total) = match q.scope.as_deref().unwrap_or("team") {
-        "all" => {
-            if !editable_by(&task, &me) {
-                return Err(AppError::Forbidden("only the task's organizer or an admin sees every submission".into()));
-            }
-            (
-                submissions::of_task(&state.db.pool, task.task_id, limit, offset).await?,
-                submissions::count_of_task(&state.db.pool, task.task_id).await?,
-            )
-        }
-        "team" => match teams::of_user(&state.db.pool, task.task_id, me.user_id).await? {
-            Some(team) => (
-                submissions::of_team(&state.db.pool, team.team_id, limit, offset).await?,
-                submissions::count_of_team(&state.db.pool, team.team_id).await?,
-            ),
-            None => (Vec::new(), 0),
-        },
-        other => return Err(AppError::BadRequest(format!("scope must be team or all, got {other:?}").into())),
-    };
-    let items = rows.into_iter().map(|r| view(r, &slug, show_private)).collect();
+    let scope = q.scope.as_deref().unwrap_or("team");
+    let (items, total) = crate::submissions::list_submissions(&state, &me, &slug, scope, limit, offset).await?;
     Ok(Page { items, page, per_page, total })
-}
-
-/// A submission the caller may see: their team's, or any for the task's
-/// organizer and admins. Returns it with its task.
-pub(crate) async fn visible_submission(
-    state: &AppState,
-    me: &CurrentUser,
-    id: i64,
-) -> AppResult<(submissions::SubmissionRow, tasks::TaskRow, bool)> {
-    let sub = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
-    let task = tasks::by_id(&state.db.pool, sub.task_id).await?.ok_or(AppError::NotFound("submission"))?;
-    let organizer = editable_by(&task, me);
-    let own = teams::of_user(&state.db.pool, sub.task_id, me.user_id).await?.is_some_and(|t| t.team_id == sub.team_id);
-    if !own && !organizer {
-        return Err(AppError::NotFound("submission"));
-    }
-    Ok((sub, task, organizer))
 }
 
 /// One submission (your team's, or any for the organizer).
@@ -482,62 +110,7 @@ pub async fn get_submission(
     me: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<AppJson<SubmissionView>> {
-    let (sub, task, organizer) = visible_submission(&state, &me, id).await?;
-    let show = private_visible(&task, &me, db::now_ms());
-    let exact_fuel = sub.fuel_used;
-    let mut v = view(sub, &task.slug, show);
-    match v.status {
-        SubmissionStatus::Queued => v.queue_position = crate::db::jobs::position(&state.db.pool, id).await?,
-        SubmissionStatus::Running => {
-            v.running = crate::db::jobs::running_info(&state.db.pool, id)
-                .await?
-                .map(|(worker, since)| RunningOn { worker, since: db::ms_to_rfc3339(since) });
-        }
-        _ => {}
-    }
-    if organizer {
-        v.fuel_used = exact_fuel;
-        let run = submissions::run_of(&state.db.pool, id).await?;
-        v.log = run.run_log;
-        v.detail = run.run_detail;
-    }
-    Ok(AppJson(v))
-}
-
-pub(crate) async fn set_selection(
-    state: &AppState,
-    me: &CurrentUser,
-    id: i64,
-    select: bool,
-) -> AppResult<AppJson<SubmissionView>> {
-    let (sub, task, _) = visible_submission(state, me, id).await?;
-    let own = teams::of_user(&state.db.pool, sub.task_id, me.user_id).await?.is_some_and(|t| t.team_id == sub.team_id);
-    if !own {
-        return Err(AppError::Forbidden("only the team's members select its final submissions".into()));
-    }
-    let now = db::now_ms();
-    if now >= task.closes_at {
-        return Err(AppError::Conflict("the task has closed; final selections are fixed".into()));
-    }
-    if select && sub.selected_at.is_none() {
-        if sub.status != SubmissionStatus::Scored || sub.hidden_at.is_some() {
-            return Err(AppError::Conflict("only a scored, visible submission can be selected".into()));
-        }
-        let cap = spec_of(&task)?.submissions.final_selections;
-        let mut tx = state.db.pool.begin().await?;
-        teams::lock(&mut *tx, sub.team_id, now).await?;
-        if submissions::selected_count(&mut *tx, sub.team_id).await? >= i64::from(cap) {
-            return Err(AppError::Conflict(
-                format!("your team has already selected {cap} submission(s); unselect one first").into(),
-            ));
-        }
-        submissions::set_selected(&mut *tx, id, Some(now)).await?;
-        tx.commit().await?;
-    } else if !select {
-        submissions::set_selected(&state.db.pool, id, None).await?;
-    }
-    let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
-    Ok(AppJson(view(row, &task.slug, private_visible(&task, me, now))))
+    crate::submissions::get_submission(&state, &me, id).await.map(AppJson)
 }
 
 /// Selects a submission for the private board (before the close; at most
@@ -550,7 +123,7 @@ pub async fn select_submission(
     me: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<AppJson<SubmissionView>> {
-    set_selection(&state, &me, id, true).await
+    crate::submissions::select_submission(&state, &me, id).await.map(AppJson)
 }
 
 /// Unselects a submission.
@@ -562,23 +135,7 @@ pub async fn unselect_submission(
     me: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<AppJson<SubmissionView>> {
-    set_selection(&state, &me, id, false).await
-}
-
-/// A reason, shown to the team concerned.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct Reason {
-    /// Why (1–500 characters).
-    pub reason: String,
-}
-
-/// Checks a reason's length.
-pub fn valid_reason(r: &Reason) -> AppResult<&str> {
-    let reason = r.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(AppError::invalid("invalid_reason", "reason: 1-500 characters, shown to the team"));
-    }
-    Ok(reason)
+    crate::submissions::unselect_submission(&state, &me, id).await.map(AppJson)
 }
 
 /// Hides a submission from the boards, with a reason shown to its team.
@@ -592,15 +149,7 @@ pub async fn hide_submission(
     AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<Reason>,
 ) -> AppResult<AppJson<SubmissionView>> {
-    let (_, task, organizer) = visible_submission(&state, &me, id).await?;
-    if !organizer {
-        return Err(AppError::Forbidden("only the task's organizer or an admin can hide a submission".into()));
-    }
-    let reason = valid_reason(&body)?;
-    submissions::set_hidden(&state.db.pool, id, Some(db::now_ms()), Some(reason)).await?;
-    tracing::info!(submission = id, by = %me.username, "submission hidden");
-    let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
-    Ok(AppJson(view(row, &task.slug, true)))
+    crate::submissions::hide_submission(&state, &me, id, body).await.map(AppJson)
 }
 
 /// Shows a hidden submission again.
@@ -612,11 +161,5 @@ pub async fn unhide_submission(
     me: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<AppJson<SubmissionView>> {
-    let (_, task, organizer) = visible_submission(&state, &me, id).await?;
-    if !organizer {
-        return Err(AppError::Forbidden("only the task's organizer or an admin can unhide a submission".into()));
-    }
-    submissions::set_hidden(&state.db.pool, id, None, None).await?;
-    let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
-    Ok(AppJson(view(row, &task.slug, true)))
+    crate::submissions::unhide_submission(&state, &me, id).await.map(AppJson)
 }

@@ -84,17 +84,6 @@ impl Default for QueueSettings {
     }
 }
 
-/// Queues a stored model submission (call inside the transaction that
-/// stores it, so that a submission never exists without its job).
-pub async fn enqueue(
-    conn: &mut sqlx::AnyConnection,
-    submission_id: i64,
-    task_id: i64,
-    team_id: i64,
-) -> sqlx::Result<()> {
-    jobs::enqueue(&mut *conn, submission_id, task_id, team_id, db::now_ms()).await.map(|_| ())
-}
-
 fn platform_error(message: &str) -> RunResult {
     RunResult {
         error: Some(format!("{message}; it does not count toward your daily cap")),

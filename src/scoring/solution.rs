@@ -542,6 +542,18 @@ impl Problems {
     }
 }
 
+/// Outputs per row a model must produce for this task.
+pub fn out_cols(format: &Format) -> Result<usize, String> {
+    let k = format.classes.as_ref().map_or(0, Vec::len);
+    match format.metric {
+        MetricKind::Accuracy | MetricKind::BalancedAccuracy | MetricKind::MacroF1 | MetricKind::MeanIou => Ok(k),
+        MetricKind::RocAuc | MetricKind::LogLoss if k <= 2 => Ok(1),
+        MetricKind::RocAuc | MetricKind::LogLoss => Ok(k),
+        MetricKind::Rmse | MetricKind::Mae | MetricKind::R2 | MetricKind::Spearman => Ok(1),
+        MetricKind::MapAtK => Err("map_at_k tasks rank items; they do not accept models".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

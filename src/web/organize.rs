@@ -400,12 +400,12 @@ pub(super) async fn disqualify_submit(
     AppPath((slug, team_id)): AppPath<(String, i64)>,
     Posted { me, page, form }: Posted<ReasonForm>,
 ) -> Result<Response, AppError> {
-    let path = AppPath((slug.clone(), team_id));
+    let path = (slug.clone(), team_id);
     let done = if form.action == "clear" {
-        crate::api::teams::reinstate_team(State(state), me, path).await.map(|_| ())
+        crate::teams::reinstate_team(&state, &me, path).await.map(|_| ())
     } else {
-        let reason = AppJson(crate::api::submissions::Reason { reason: form.reason });
-        crate::api::teams::disqualify_team(State(state), me, path, reason).await.map(|_| ())
+        let reason = crate::teams::Reason { reason: form.reason };
+        crate::teams::disqualify_team(&state, &me, path, reason).await.map(|_| ())
     };
     match done {
         Ok(()) => Ok(Redirect::to(&format!("/tasks/{slug}/manage#teams")).into_response()),
@@ -420,10 +420,10 @@ pub(super) async fn hide_submit(
     Posted { me, page, form }: Posted<ReasonForm>,
 ) -> Result<Response, AppError> {
     let done = if form.action == "clear" {
-        crate::api::submissions::unhide_submission(State(state), me, AppPath(id)).await.map(|_| ())
+        crate::submissions::unhide_submission(&state, &me, id).await.map(|_| ())
     } else {
-        let reason = AppJson(crate::api::submissions::Reason { reason: form.reason });
-        crate::api::submissions::hide_submission(State(state), me, AppPath(id), reason).await.map(|_| ())
+        let reason = crate::teams::Reason { reason: form.reason };
+        crate::submissions::hide_submission(&state, &me, id, reason).await.map(|_| ())
     };
     match done {
         Ok(()) => Ok(Redirect::to(&format!("/tasks/{slug}/manage#submissions")).into_response()),

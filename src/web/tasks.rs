@@ -152,8 +152,8 @@ pub(super) async fn task_view(
         "submit" => {
             let cap = spec.submissions.daily_cap;
             let quota = match &team {
-                Some(t) => crate::api::submissions::quota(state, t.team_id, cap, now).await?,
-                None => crate::api::submissions::Quota {
+                Some(t) => crate::teams::quota(state, t.team_id, cap, now).await?,
+                None => crate::teams::Quota {
                     daily_cap: cap,
                     used_today: 0,
                     remaining_today: i64::from(cap),
@@ -309,7 +309,7 @@ pub(super) async fn submit_form(
     };
     let PostedFiles { me, page, .. } = posted;
     let q = || TabQuery { tab: Some("submit".into()), ..TabQuery::default() };
-    match crate::api::submissions::submit(&state, &me, &slug, &file_name, bytes, &message, None).await {
+    match crate::submissions::submit(&state, &me, &slug, &file_name, bytes, &message, None).await {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}?tab=submissions")).into_response()),
         Err(AppError::Invalid { message: summary, details, .. }) => {
             let details = if details.is_empty() { vec![Problem::new("", "", summary.clone())] } else { details };
@@ -343,8 +343,8 @@ pub(super) async fn final_submit(
     AppPath(id): AppPath<i64>,
     Posted { me, page, form }: Posted<FinalForm>,
 ) -> Result<Response, AppError> {
-    match crate::api::submissions::set_selection(&state, &me, id, form.select == "1").await {
-        Ok(view) => Ok(Redirect::to(&format!("/tasks/{}?tab=submissions", view.0.task)).into_response()),
+    match crate::submissions::set_selection(&state, &me, id, form.select == "1").await {
+        Ok(view) => Ok(Redirect::to(&format!("/tasks/{}?tab=submissions", view.task)).into_response()),
         Err(e) => refused(&page, page.t("final"), "/", e),
     }
 }

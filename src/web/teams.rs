@@ -8,13 +8,13 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use super::{CsrfField, Posted, refused, when};
-use crate::api::teams as api;
 use crate::auth::CurrentUser;
 use crate::db::{self, tasks, teams};
 use crate::error::AppError;
+use crate::http::AppPath;
 use crate::http::ErrorStatus;
-use crate::http::{AppJson, AppPath};
 use crate::state::AppState;
+use crate::teams::{self as domain, InviteRequest, TeamName};
 
 /// What the team tab shows the signed-in viewer.
 pub(super) async fn team_context(
@@ -109,7 +109,7 @@ pub(super) async fn join_submit(
         Ok(_) => return refused(&page, page.t("join"), &back, AppError::Conflict("the task has closed".into())),
         Err(e) => return refused(&page, page.t("join"), &back, e),
     };
-    crate::teams::ensure_team(&state, task.task_id, me.user_id).await?;
+    domain::ensure_team(&state, task.task_id, me.user_id).await?;
     Ok(Redirect::to(&format!("/tasks/{slug}?tab=submit")).into_response())
 }
 
@@ -126,8 +126,7 @@ pub(super) async fn create_submit(
     Posted { me, page, form }: Posted<NameForm>,
 ) -> Result<Response, AppError> {
     let typed = form.name.clone();
-    let body = AppJson(api::TeamName { name: form.name });
-    match api::create_team(State(state.clone()), me.clone(), AppPath(slug.clone()), body).await {
+    match domain::create_team(&state, &me, slug.clone(), TeamName { name: form.name }).await {
         Ok(_) => Ok(to_team_tab(&slug)),
         Err(e) => on_team_tab(&state, &page, &me, &slug, e, typed).await,
     }
@@ -140,8 +139,7 @@ pub(super) async fn rename_submit(
     Posted { me, page, form }: Posted<NameForm>,
 ) -> Result<Response, AppError> {
     let typed = String::new();
-    let body = AppJson(api::TeamName { name: form.name });
-    match api::rename_team(State(state.clone()), me.clone(), AppPath(slug.clone()), body).await {
+    match domain::rename_team(&state, &me, slug.clone(), TeamName { name: form.name }).await {
         Ok(_) => Ok(to_team_tab(&slug)),
         Err(e) => on_team_tab(&state, &page, &me, &slug, e, typed).await,
     }
@@ -160,8 +158,7 @@ pub(super) async fn invite_submit(
     Posted { me, page, form }: Posted<InviteForm>,
 ) -> Result<Response, AppError> {
     let typed = form.username.clone();
-    let body = AppJson(api::InviteRequest { username: form.username });
-    match api::invite_member(State(state.clone()), me.clone(), AppPath(slug.clone()), body).await {
+    match domain::invite_member(&state, &me, slug.clone(), InviteRequest { username: form.username }).await {
         Ok(_) => Ok(to_team_tab(&slug)),
         Err(e) => on_team_tab(&state, &page, &me, &slug, e, typed).await,
     }
@@ -173,7 +170,7 @@ pub(super) async fn leave_submit(
     AppPath(slug): AppPath<String>,
     Posted { me, page, .. }: Posted<CsrfField>,
 ) -> Result<Response, AppError> {
-    match api::leave_team(State(state.clone()), me.clone(), AppPath(slug.clone())).await {
+    match domain::leave_team(&state, &me, slug.clone()).await {
         Ok(_) => Ok(to_team_tab(&slug)),
         Err(e) => on_team_tab(&state, &page, &me, &slug, e, String::new()).await,
     }
@@ -191,8 +188,8 @@ pub(super) async fn answer_submit(
     };
     let back = format!("/tasks/{slug}?tab=team");
     let done = match answer.as_str() {
-        "accept" => api::accept_invite(State(state), me, AppPath(id)).await.map(|_| ()),
-        "decline" => api::decline_invite(State(state), me, AppPath(id)).await.map(|_| ()),
+        "accept" => domain::accept_invite(&state, &me, id).await.map(|_| ()),
+        "decline" => domain::decline_invite(&state, &me, id).await,
         _ => Err(AppError::NotFound("invite answer (accept or decline)")),
     };
     match done {
