@@ -18,19 +18,17 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use futures::Stream;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::auth::CurrentUser;
-use crate::db::{self, jobs, submissions};
-use crate::error::{AppError, AppResult};
+use crate::db::{self, submissions};
+use crate::error::AppResult;
 use crate::http::MaybeUser;
 use crate::http::{AppJson, AppPath, ErrorBody};
 use crate::state::AppState;
-use crate::status::{JobState, SubmissionStatus};
-use crate::submissions::{SubmissionView, view, visible_submission};
-use crate::tasks::editable_by;
+use crate::submissions::{SubmissionView, visible_submission};
 use crate::tasks::visible_task;
+
+use crate::queue::{LiveState, QueueView, is_final, live_state};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -40,41 +38,6 @@ pub fn router() -> Router<AppState> {
         .route("/submissions/{id}/cancel", post(cancel_submission))
         .route("/submissions/{id}/requeue", post(requeue_submission))
         .route("/tasks/{slug}/queue", get(get_queue).delete(purge_queue))
-}
-
-/// One state of a submission, as streamed.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct LiveState {
-    /// queued, running, scored, failed or platform_error.
-    pub status: SubmissionStatus,
-    /// While queued: 1-based place.
-    pub queue_position: Option<i64>,
-    /// While running: the worker.
-    pub worker: Option<String>,
-    /// Once scored.
-    pub public_score: Option<f64>,
-    /// Models: the verdict.
-    pub verdict: Option<String>,
-    /// Why it failed.
-    pub error: Option<String>,
-}
-
-async fn live_state(state: &AppState, id: i64) -> sqlx::Result<Option<LiveState>> {
-    let Some((status, public_score, verdict, error)) = submissions::live(&state.db.pool, id).await? else {
-        return Ok(None);
-    };
-    let queue_position =
-        if status == SubmissionStatus::Queued { jobs::position(&state.db.pool, id).await? } else { None };
-    let worker = if status == SubmissionStatus::Running {
-        jobs::running_info(&state.db.pool, id).await?.map(|(w, _)| w)
-    } else {
-        None
-    };
-    Ok(Some(LiveState { status, queue_position, worker, public_score, verdict, error }))
-}
-
-fn is_final(status: SubmissionStatus) -> bool {
-    !status.is_pending()
 }
 
 /// Streams a submission's state changes (Server-Sent Events, event `state`)
@@ -133,21 +96,6 @@ pub async fn task_events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-async fn organizer_submission(
-    state: &AppState,
-    me: &CurrentUser,
-    id: i64,
-) -> AppResult<(submissions::SubmissionRow, String)> {
-    let (sub, task, organizer) = visible_submission(state, me, id).await?;
-    if !organizer {
-        return Err(AppError::Forbidden("only the task's organizer or an admin controls the queue".into()));
-    }
-    if sub.kind != "model" {
-        return Err(AppError::Conflict("only model submissions are evaluated in the queue".into()));
-    }
-    Ok((sub, task.slug))
-}
-
 /// Cancels a queued or running model evaluation; it ends failed and does not
 /// count toward the team's cap. A worker still running it is refused.
 #[utoipa::path(post, path = "/api/v1/submissions/{id}/cancel", tag = "queue", security(("bearer" = [])),
@@ -158,17 +106,7 @@ pub async fn cancel_submission(
     me: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<AppJson<SubmissionView>> {
-    let (_, slug) = organizer_submission(&state, &me, id).await?;
-    let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await?;
-    if !jobs::cancel(&mut *tx, id, now).await? {
-        return Err(AppError::Conflict("the submission is not queued or running".into()));
-    }
-    submissions::cancel(&mut *tx, id, &format!("cancelled by {}", me.username), now).await?;
-    tx.commit().await?;
-    tracing::info!(submission = id, by = %me.username, "evaluation cancelled");
-    let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
-    Ok(AppJson(view(row, &slug, true)))
+    crate::queue::cancel_submission(&state, &me, id).await.map(AppJson)
 }
 
 /// Runs a finished (or cancelled) model evaluation again, with fresh attempts.
@@ -180,57 +118,7 @@ pub async fn requeue_submission(
     me: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<AppJson<SubmissionView>> {
-    let (_, slug) = organizer_submission(&state, &me, id).await?;
-    let mut tx = state.db.pool.begin().await?;
-    if !jobs::requeue_finished(&mut *tx, id).await? {
-        return Err(AppError::Conflict("the submission is still queued or running".into()));
-    }
-    submissions::reset_for_requeue(&mut *tx, id).await?;
-    tx.commit().await?;
-    state.queue_wakeup.notify_one();
-    tracing::info!(submission = id, by = %me.username, "evaluation requeued");
-    let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
-    Ok(AppJson(view(row, &slug, true)))
-}
-
-/// One unfinished job.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct QueuedJob {
-    /// Its submission.
-    pub submission_id: i64,
-    /// The team.
-    pub team: String,
-    /// queued or running.
-    pub state: JobState,
-    /// Attempts so far.
-    pub attempts: i64,
-    /// The worker holding it.
-    pub worker: Option<String>,
-    /// RFC 3339.
-    pub queued_at: String,
-    /// RFC 3339.
-    pub started_at: Option<String>,
-}
-
-/// A task's queue.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct QueueView {
-    /// Jobs waiting.
-    pub queued: usize,
-    /// Jobs running.
-    pub running: usize,
-    /// Jobs finished in the last hour.
-    pub finished_last_hour: i64,
-    /// The unfinished jobs, oldest first.
-    pub jobs: Vec<QueuedJob>,
-}
-
-async fn organizer_task(state: &AppState, me: &CurrentUser, slug: &str) -> AppResult<crate::db::tasks::TaskRow> {
-    let task = visible_task(state, slug, Some(me)).await?;
-    if !editable_by(&task, me) {
-        return Err(AppError::Forbidden("only the task's organizer or an admin sees and controls its queue".into()));
-    }
-    Ok(task)
+    crate::queue::requeue_submission(&state, &me, id).await.map(AppJson)
 }
 
 /// A task's queue depth, throughput and unfinished jobs (organizers).
@@ -241,26 +129,7 @@ pub async fn get_queue(
     me: CurrentUser,
     AppPath(slug): AppPath<String>,
 ) -> AppResult<AppJson<QueueView>> {
-    let task = organizer_task(&state, &me, &slug).await?;
-    let rows = jobs::open_of_task(&state.db.pool, task.task_id).await?;
-    let finished_last_hour = jobs::finished_since(&state.db.pool, task.task_id, db::now_ms() - 3_600_000).await?;
-    Ok(AppJson(QueueView {
-        queued: rows.iter().filter(|j| j.state == JobState::Queued).count(),
-        running: rows.iter().filter(|j| j.state == JobState::Running).count(),
-        finished_last_hour,
-        jobs: rows
-            .into_iter()
-            .map(|j| QueuedJob {
-                submission_id: j.submission_id,
-                team: j.team,
-                state: j.state,
-                attempts: j.attempts,
-                worker: j.lease_owner,
-                queued_at: db::ms_to_rfc3339(j.created_at),
-                started_at: j.started_at.map(db::ms_to_rfc3339),
-            })
-            .collect(),
-    }))
+    crate::queue::get_queue(&state, &me, slug).await.map(AppJson)
 }
 
 /// Cancels every queued (not running) job of a task (organizers).
@@ -271,19 +140,5 @@ pub async fn purge_queue(
     me: CurrentUser,
     AppPath(slug): AppPath<String>,
 ) -> AppResult<(StatusCode, AppJson<serde_json::Value>)> {
-    let task = organizer_task(&state, &me, &slug).await?;
-    let now = db::now_ms();
-    let mut cancelled = 0;
-    for j in jobs::open_of_task(&state.db.pool, task.task_id).await?.into_iter().filter(|j| j.state == JobState::Queued)
-    {
-        let mut tx = state.db.pool.begin().await?;
-        if jobs::cancel(&mut *tx, j.submission_id, now).await? {
-            submissions::cancel(&mut *tx, j.submission_id, &format!("the queue was purged by {}", me.username), now)
-                .await?;
-            cancelled += 1;
-        }
-        tx.commit().await?;
-    }
-    tracing::info!(task = %slug, cancelled, by = %me.username, "queue purged");
-    Ok((StatusCode::OK, AppJson(serde_json::json!({ "cancelled": cancelled }))))
+    crate::queue::purge_queue(&state, &me, slug).await.map(|v| (StatusCode::OK, AppJson(v)))
 }

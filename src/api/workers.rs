@@ -22,6 +22,7 @@ use crate::eval::runner;
 use crate::eval::wire::{FailPost, Lease, LeaseRef, Registration, ResultPost};
 use crate::http;
 use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
+use crate::queue::WorkerView;
 use crate::state::AppState;
 
 /// Routes of this module; `upload_limit` bounds posted outcomes.
@@ -47,7 +48,7 @@ pub struct WorkerAuth {
 
 impl WorkerAuth {
     fn owner_prefix(&self) -> String {
-        format!("w{}-", self.worker_id)
+        crate::queue::owner_prefix(self.worker_id)
     }
 }
 
@@ -121,52 +122,11 @@ pub async fn revoke_worker_token(
     }
 }
 
-/// A worker as admins see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WorkerView {
-    /// Id.
-    pub id: i64,
-    /// Label.
-    pub name: String,
-    /// Device it registered.
-    pub device: Option<String>,
-    /// Its gaic version.
-    pub version: Option<String>,
-    /// Jobs at once.
-    pub concurrency: Option<i64>,
-    /// Last heard from (RFC 3339).
-    pub last_seen_at: Option<String>,
-    /// Silent for longer than three leases.
-    pub lost: bool,
-    /// Token revoked.
-    pub revoked: bool,
-    /// Submissions it is running now.
-    pub running: Vec<i64>,
-}
-
 /// The worker fleet (admins).
 #[utoipa::path(get, path = "/api/v1/admin/workers", tag = "workers", security(("bearer" = [])),
     responses((status = 200, body = [WorkerView]), (status = 403, body = ErrorBody)))]
 pub async fn list_workers(State(state): State<AppState>, me: CurrentUser) -> AppResult<AppJson<Vec<WorkerView>>> {
-    me.require("admin")?;
-    let now = db::now_ms();
-    let mut out = Vec::new();
-    for w in workers::list(&state.db.pool).await? {
-        let running =
-            workers::running_jobs(&state.db.pool, &WorkerAuth { worker_id: w.worker_id }.owner_prefix()).await?;
-        out.push(WorkerView {
-            id: w.worker_id,
-            name: w.name,
-            device: w.device,
-            version: w.version,
-            concurrency: w.concurrency,
-            last_seen_at: w.last_seen_at.map(db::ms_to_rfc3339),
-            lost: w.last_seen_at.is_none_or(|t| now - t > 3 * state.queue.config.lease_ms),
-            revoked: w.revoked_at.is_some(),
-            running,
-        });
-    }
-    Ok(AppJson(out))
+    crate::queue::fleet(&state, &me, 3 * state.queue.config.lease_ms).await.map(AppJson)
 }
 
 /// Registers (or re-registers) the calling worker.

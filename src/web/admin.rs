@@ -89,8 +89,8 @@ pub(super) async fn workers_page(
     State(state): State<AppState>,
     SignedIn { me, page }: SignedIn,
 ) -> Result<Response, AppError> {
-    let list = match crate::api::workers::list_workers(State(state), me).await {
-        Ok(l) => l.0,
+    let list = match crate::queue::fleet(&state, &me, 3 * state.queue.config.lease_ms).await {
+        Ok(l) => l,
         Err(e) => return refused(&page, page.t("nav_admin"), "/", e),
     };
     let rows: Vec<Value> = list

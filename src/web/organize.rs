@@ -15,8 +15,8 @@ use super::{PageCtx, Posted, PostedFiles, SignedIn, refused, tasks::score, when}
 use crate::auth::CurrentUser;
 use crate::db::{self, submissions, tasks, teams};
 use crate::error::AppError;
+use crate::http::AppPath;
 use crate::http::ErrorStatus;
-use crate::http::{AppJson, AppPath};
 use crate::state::AppState;
 use crate::tasks::{editable_by, spec_of};
 
@@ -123,7 +123,7 @@ struct Outcome {
     notice: Option<String>,
     error: Option<String>,
     /// A rescore preview or result.
-    rescore: Option<crate::api::leaderboard::RescoreReport>,
+    rescore: Option<crate::leaderboard::RescoreReport>,
     /// The page of the teams list (disqualified teams first).
     teams_page: usize,
 }
@@ -156,7 +156,7 @@ async fn render_manage(
         merger_deadline: local_input(task.merger_deadline_at),
         published: if task.published_at.is_some() { "yes".into() } else { String::new() },
     });
-    let queue = crate::api::live::get_queue(State(state.clone()), me.clone(), AppPath(slug.to_owned())).await?.0;
+    let queue = crate::queue::get_queue(state, me, slug.to_owned()).await?;
     let jobs: Vec<Value> = queue
         .jobs
         .iter()
@@ -293,8 +293,7 @@ pub(super) async fn schedule_submit(
         merger_deadline: merger,
         published: Some(form.published == "yes"),
     };
-    match crate::api::tasks::update_task(State(state.clone()), me.clone(), AppPath(slug.clone()), AppJson(patch)).await
-    {
+    match crate::tasks::update_task(&state, &me, slug.clone(), patch).await {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}/manage")).into_response()),
         Err(AppError::Invalid { message, .. }) => {
             let field = if message.to_string().contains("merger") { "merger_deadline" } else { "closes_at" };
@@ -311,7 +310,7 @@ pub(super) async fn close_submit(
     AppPath(slug): AppPath<String>,
     Posted { me, page, .. }: Posted<super::CsrfField>,
 ) -> Result<Response, AppError> {
-    match crate::api::leaderboard::close_task(State(state), me, AppPath(slug.clone())).await {
+    match crate::leaderboard::close_task(&state, &me, slug.clone()).await {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}?tab=leaderboard&board=private")).into_response()),
         Err(e) => refused(&page, page.t("manage"), &format!("/tasks/{slug}/manage"), e),
     }
@@ -326,7 +325,7 @@ pub(super) async fn baseline_submit(
     let name = posted.text("name");
     let file = posted.file("file").map(|u| u.bytes.clone()).unwrap_or_default();
     let PostedFiles { me, page, .. } = posted;
-    match crate::api::leaderboard::baseline_from(&state, &me, &slug, name, file).await {
+    match crate::leaderboard::baseline_from(&state, &me, &slug, name, file).await {
         Ok(b) => {
             let notice = format!("{}: {} ({})", page.t("baseline_added"), b.name, score(b.public_score));
             render_manage(&state, &page, &me, &slug, 1, Outcome { notice: Some(notice), ..Outcome::default() }).await
@@ -368,7 +367,7 @@ pub(super) async fn rescore_submit(
     let apply = posted.text("apply") == "yes";
     let labels = posted.file("labels").map(|u| u.bytes.clone());
     let PostedFiles { me, page, .. } = posted;
-    match crate::api::leaderboard::rescore(&state, &me, &slug, labels, apply).await {
+    match crate::leaderboard::rescore(&state, &me, &slug, labels, apply).await {
         Ok(report) => {
             let outcome = Outcome { rescore: Some(report), ..Outcome::default() };
             render_manage(&state, &page, &me, &slug, 1, outcome).await
