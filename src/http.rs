@@ -183,3 +183,16 @@ impl FromRequestParts<AppState> for MaybeUser {
         Ok(Self(authenticate(parts, state).await?))
     }
 }
+
+/// A `gaic_session` cookie (an empty value with max-age 0 clears it).
+pub fn session_cookie(value: &str, max_age_secs: u64) -> axum::http::HeaderValue {
+    axum::http::HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}"
+    ))
+    .expect("cookie characters are valid")
+}
+
+/// The `Set-Cookie` value of a new session's token.
+pub fn new_session_cookie(token: &str) -> axum::http::HeaderValue {
+    session_cookie(token, crate::auth::SESSION_TTL.as_secs())
+}

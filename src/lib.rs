@@ -6,6 +6,7 @@
 //! library so that the binary (`main.rs`) and the tests share one code path.
 //! `docs/ARCHITECTURE.md` is the map.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod blobs;
@@ -22,8 +23,10 @@ pub mod http;
 pub mod leaderboard;
 pub mod messages;
 pub mod platform;
+pub mod profiles;
 pub mod queue;
 pub mod rating;
+pub mod recruiting;
 pub mod scoring;
 pub mod server;
 pub mod state;

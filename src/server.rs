@@ -140,8 +140,8 @@ async fn ensure_admin(state: &AppState, password: Option<&str>) -> anyhow::Resul
         return Ok(existing.user_id);
     }
     let (password, generated) = match password {
-        Some(p) if p.chars().count() >= crate::api::users::MIN_PASSWORD => (p.to_owned(), false),
-        Some(_) => anyhow::bail!("GAIC_ADMIN_PASSWORD must be at least {} characters", crate::api::users::MIN_PASSWORD),
+        Some(p) if p.chars().count() >= crate::accounts::MIN_PASSWORD => (p.to_owned(), false),
+        Some(_) => anyhow::bail!("GAIC_ADMIN_PASSWORD must be at least {} characters", crate::accounts::MIN_PASSWORD),
         None => (crate::auth::random_password(), true),
     };
     let hash = {

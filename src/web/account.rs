@@ -90,11 +90,14 @@ pub(super) async fn login_submit(
         return csrf_refused();
     }
     let page = PageCtx::new(&headers, None, &uri);
-    let creds = crate::api::tokens::Credentials { username: f.username.clone(), password: f.password, name: None };
-    match crate::api::tokens::check_credentials(&state, &creds).await {
+    let creds = crate::accounts::Credentials { username: f.username.clone(), password: f.password, name: None };
+    match crate::accounts::check_credentials(&state, &creds).await {
         Ok(user) => {
             let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser");
-            match crate::api::tokens::new_session(&state, user.user_id, agent).await {
+            match crate::accounts::new_session(&state, user.user_id, agent)
+                .await
+                .map(|t| crate::http::new_session_cookie(&t))
+            {
                 Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
                 Err(e) => e.into_response(),
             }
@@ -198,17 +201,20 @@ pub(super) async fn signup_submit(
         return csrf_refused();
     }
     let page = PageCtx::new(&headers, None, &uri);
-    let req = crate::api::users::RegisterRequest {
+    let req = crate::accounts::RegisterRequest {
         username: f.username.clone(),
         email: f.email.clone(),
         password: f.password.clone(),
         country: f.country.clone(),
         display_name: Some(f.display_name.clone()).filter(|d| !d.trim().is_empty()),
     };
-    match crate::api::users::create_account(&state, req).await {
+    match crate::accounts::create_account(&state, req).await {
         Ok(user) => {
             let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser");
-            match crate::api::tokens::new_session(&state, user.user_id, agent).await {
+            match crate::accounts::new_session(&state, user.user_id, agent)
+                .await
+                .map(|t| crate::http::new_session_cookie(&t))
+            {
                 Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
                 Err(e) => e.into_response(),
             }
@@ -249,7 +255,7 @@ pub(super) async fn logout_submit(
     if let Some(token) = http::presented_token(&headers) {
         let _ = crate::db::tokens::revoke_by_hash(&state.db.pool, &auth::token_hash(&token), db::now_ms()).await;
     }
-    ([(header::SET_COOKIE, crate::api::tokens::session_cookie("", 0))], Redirect::to("/")).into_response()
+    ([(header::SET_COOKIE, crate::http::session_cookie("", 0))], Redirect::to("/")).into_response()
 }
 
 async fn render_tokens(

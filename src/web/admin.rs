@@ -70,10 +70,10 @@ pub(super) async fn role_submit(
     AppPath(username): AppPath<String>,
     Posted { me, page, form }: Posted<RoleForm>,
 ) -> Result<Response, AppError> {
-    let path = AppPath((username.clone(), form.role));
+    let path = (username.clone(), form.role);
     let done = match form.action.as_str() {
-        "grant" => crate::api::users::grant_role(State(state), me, path).await.map(|_| ()),
-        _ => crate::api::users::revoke_role(State(state), me, path).await.map(|_| ()),
+        "grant" => crate::accounts::grant_role(&state, &me, path).await.map(|_| ()),
+        _ => crate::accounts::revoke_role(&state, &me, path).await.map(|_| ()),
     };
     match done {
         Ok(()) => Ok(Redirect::to(&format!("/admin?q={}", url_escape(&username))).into_response()),

@@ -92,13 +92,13 @@ pub(super) async fn profile_page(
     }
     let details = if visible {
         let p = crate::db::profiles::get(&state.db.pool, user.user_id).await?;
-        let links: Vec<String> = crate::api::profile::split_list(&p.links, '\n')
+        let links: Vec<String> = crate::profiles::split_list(&p.links, '\n')
             .into_iter()
             .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
             .collect();
         Some(context! {
             country => user.country, city => p.city, affiliation => p.affiliation,
-            skills => crate::api::profile::split_list(&p.skills, ','), links => links, bio => p.bio,
+            skills => crate::profiles::split_list(&p.skills, ','), links => links, bio => p.bio,
             open => p.open_to_work == 1,
         })
     } else {
@@ -141,9 +141,8 @@ pub(super) async fn profile_page(
                 && v.has_role("recruiter")
                 && crate::talent::discoverable(&state.db, v, &user).await? =>
         {
-            let lists: Vec<Value> = crate::api::recruiting::list_shortlists(State(state.clone()), v.clone())
+            let lists: Vec<Value> = crate::recruiting::list_shortlists(&state, v)
                 .await?
-                .0
                 .into_iter()
                 .map(|l| context! { id => l.id, name => l.name })
                 .collect();
@@ -193,7 +192,7 @@ impl ProfileForm {
     }
 }
 
-fn form_of(view: &crate::api::profile::ProfileView) -> ProfileForm {
+fn form_of(view: &crate::profiles::ProfileView) -> ProfileForm {
     let given = |k: &str| {
         if view.consents.iter().any(|c| c.kind == k && c.granted_at.is_some()) { "yes".into() } else { String::new() }
     };
@@ -220,7 +219,7 @@ async fn render_profile_form(
     errors: Vec<crate::error::Problem>,
     saved: bool,
 ) -> Result<Response, AppError> {
-    let view = crate::api::profile::profile_view(state, me.user_id).await?;
+    let view = crate::profiles::profile_view(state, me.user_id).await?;
     let form = form.unwrap_or_else(|| form_of(&view));
     let consents: Vec<Value> = crate::consent::CONSENTS
         .iter()
@@ -240,13 +239,13 @@ async fn render_profile_form(
         .collect();
     let errors: std::collections::HashMap<String, String> =
         errors.into_iter().map(|p| (p.field.clone(), p.message.render(page.lang))).collect();
-    let viewed: Vec<Value> = crate::api::profile::views(state, me.user_id)
+    let viewed: Vec<Value> = crate::profiles::views(state, me.user_id)
         .await?
         .into_iter()
         .take(50)
         .map(|v| context! { recruiter => v.recruiter, name => v.recruiter_name, organisation => v.organisation, what => v.what, at => v.at })
         .collect();
-    let requests: Vec<Value> = crate::api::recruiting::contact_requests(state, me)
+    let requests: Vec<Value> = crate::recruiting::contact_requests(state, me)
         .await?
         .into_iter()
         .filter(|r| r.username == me.username)
@@ -287,7 +286,7 @@ pub(super) async fn account_profile_submit(
             }
         },
     };
-    let update = crate::api::profile::ProfileUpdate {
+    let update = crate::profiles::ProfileUpdate {
         city: form.city.clone(),
         affiliation: form.affiliation.clone(),
         skills: form.skills.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
@@ -296,14 +295,14 @@ pub(super) async fn account_profile_submit(
         open_to_work: form.open_to_work == "yes",
         birth_year,
     };
-    errors.extend(crate::api::profile::validate(&update, db::now_ms()));
+    errors.extend(crate::profiles::validate(&update, db::now_ms()));
     if !errors.is_empty() {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return render_profile_form(&state, &page, &me, status, Some(form), errors, false).await;
     }
-    crate::api::profile::save_profile(&state, &me, update).await?;
+    crate::profiles::save_profile(&state, &me, update).await?;
     for c in crate::consent::CONSENTS {
-        if let Err(e) = crate::api::profile::set_consent(&state, &me, c.kind, form.consent(c.kind)).await {
+        if let Err(e) = crate::profiles::set_consent(&state, &me, c.kind, form.consent(c.kind)).await {
             let status = e.status();
             if !status.is_client_error() {
                 return Err(e);
@@ -391,7 +390,7 @@ pub(super) async fn talent_page(
             let (g, s, b) = c.standing.medal_counts();
             context! {
                 username => c.username, display_name => c.display_name, country => c.country,
-                affiliation => c.profile.affiliation, skills => crate::api::profile::split_list(&c.profile.skills, ','),
+                affiliation => c.profile.affiliation, skills => crate::profiles::split_list(&c.profile.skills, ','),
                 open => c.profile.open_to_work == 1, best => c.best_percentile.map(|p| format!("{p:.1}")), results => results,
                 rating => c.rating.map(|r| format!("{r:.0}")), tier => page.t(&format!("tier_{}", c.tier.name())),
                 medals => format!("{g} / {s} / {b}"),
@@ -453,9 +452,9 @@ pub(super) async fn delete_account_submit(
     State(state): State<AppState>,
     super::Posted { me, page, form }: super::Posted<DeleteForm>,
 ) -> Result<Response, AppError> {
-    match crate::api::profile::delete_account(&state, &me, &form.password).await {
+    match crate::profiles::delete_account(&state, &me, &form.password).await {
         Ok(()) => {
-            let cookie = crate::api::tokens::session_cookie("", 0);
+            let cookie = crate::http::session_cookie("", 0);
             let body = page.render(
                 StatusCode::OK,
                 "message.html",
@@ -489,13 +488,13 @@ async fn render_shortlists(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<Response, AppError> {
-    let lists = match crate::api::recruiting::list_shortlists(State(state.clone()), me.clone()).await {
-        Ok(l) => l.0,
+    let lists = match crate::recruiting::list_shortlists(&state, &me).await {
+        Ok(l) => l,
         Err(e) => return super::refused(page, page.t("shortlists"), "/talent", e),
     };
     let mut out = Vec::new();
     for l in lists {
-        let full = crate::api::recruiting::shortlist(state, me, l.id).await?;
+        let full = crate::recruiting::shortlist(state, me, l.id).await?;
         let people: Vec<Value> = full
             .people
             .iter()
@@ -503,7 +502,7 @@ async fn render_shortlists(
             .collect();
         out.push(context! { id => l.id, name => l.name, people => people, withdrawn => full.withdrawn });
     }
-    let requests: Vec<Value> = crate::api::recruiting::contact_requests(state, me)
+    let requests: Vec<Value> = crate::recruiting::contact_requests(state, me)
         .await?
         .into_iter()
         .filter(|r| r.recruiter == me.username)
@@ -522,7 +521,7 @@ pub(super) async fn create_shortlist_submit(
     State(state): State<AppState>,
     super::Posted { me, page, form }: super::Posted<NewShortlistForm>,
 ) -> Result<Response, AppError> {
-    match crate::api::recruiting::new_shortlist(&state, &me, &form.name).await {
+    match crate::recruiting::new_shortlist(&state, &me, &form.name).await {
         Ok(_) => Ok(axum::response::Redirect::to("/talent/shortlists").into_response()),
         Err(e) if e.status().is_client_error() => {
             let status = e.status();
@@ -546,7 +545,7 @@ pub(super) async fn shortlist_add_submit(
     AppPath(username): AppPath<String>,
     super::Posted { me, page, form }: super::Posted<ShortlistAddForm>,
 ) -> Result<Response, AppError> {
-    match crate::api::recruiting::shortlist_person(&state, &me, form.shortlist, &username, &form.note).await {
+    match crate::recruiting::shortlist_person(&state, &me, form.shortlist, &username, &form.note).await {
         Ok(()) => Ok(axum::response::Redirect::to("/talent/shortlists").into_response()),
         Err(e) => super::refused(&page, page.t("shortlists"), &format!("/users/{username}"), e),
     }
@@ -566,8 +565,8 @@ pub(super) async fn contact_submit(
     AppPath(username): AppPath<String>,
     super::Posted { me, page, form }: super::Posted<ContactForm>,
 ) -> Result<Response, AppError> {
-    let body = crate::api::recruiting::ContactRequest { organisation: form.organisation, message: form.message };
-    match crate::api::recruiting::send_request(&state, &me, &username, &body).await {
+    let body = crate::recruiting::ContactRequest { organisation: form.organisation, message: form.message };
+    match crate::recruiting::send_request(&state, &me, &username, &body).await {
         Ok(_) => Ok(axum::response::Redirect::to("/talent/shortlists").into_response()),
         Err(e) => super::refused(&page, page.t("request_contact"), &format!("/users/{username}"), e),
     }
@@ -579,7 +578,7 @@ pub(super) async fn contact_answer_submit(
     AppPath((id, answer)): AppPath<(i64, String)>,
     super::Posted { me, page, .. }: super::Posted<super::CsrfField>,
 ) -> Result<Response, AppError> {
-    match crate::api::recruiting::answer_request(&state, &me, id, &answer).await {
+    match crate::recruiting::answer_request(&state, &me, id, &answer).await {
         Ok(()) => Ok(axum::response::Redirect::to("/account/profile#requests").into_response()),
         Err(e) => super::refused(&page, page.t("contact_requests"), "/account/profile", e),
     }
@@ -601,12 +600,12 @@ pub(super) async fn rankings_page(
 ) -> Result<Response, AppError> {
     let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
     let by = if q.by.as_deref() == Some("points") { "points" } else { "rating" };
-    let query = crate::api::profile::RankingsQuery {
+    let query = crate::profiles::RankingsQuery {
         by: Some(by.into()),
         page: Some(q.page.unwrap_or(1).max(1)),
         per_page: Some(50),
     };
-    let r = crate::api::profile::rankings(&state, &query).await?;
+    let r = crate::profiles::rankings(&state, &query).await?;
     let pages = r.total.div_ceil(50).max(1);
     let rows: Vec<Value> = r
         .people

@@ -1,0 +1,312 @@
+//! Accounts: registration, role management, and credentials (API tokens
+//! for the CLI, sessions for the web).
+//!
+//! Invariants: usernames and emails are unique and stored lower-case; a
+//! password is at least [`MIN_PASSWORD`] characters and stored only as its
+//! argon2id hash; a token's secret is shown exactly once, when created, and
+//! stored only as its SHA-256; failed logins are throttled per username;
+//! only an admin grants or revokes roles, and the last admin keeps theirs.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{self, COUNTRIES, CurrentUser, ROLES, SESSION_TTL};
+use crate::db::{self, tokens, users};
+use crate::error::{AppError, AppResult, Problem};
+use crate::platform::Platform;
+
+/// A registration.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    /// 3–32 characters: letters, digits, `_` or `-` (stored lower-case).
+    pub username: String,
+    /// A reachable email address (stored lower-case, never shown publicly).
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    /// ISO 3166-1 alpha-2 country code, e.g. `KR`.
+    pub country: String,
+    /// The name shown on boards (defaults to the username).
+    pub display_name: Option<String>,
+}
+
+/// A public profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    /// Login name.
+    pub username: String,
+    /// Name shown on boards.
+    pub display_name: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// `competitor` plus any extra roles.
+    pub roles: Vec<String>,
+    /// When the account was made (RFC 3339).
+    pub created_at: String,
+    /// Only to the user themself and admins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+fn view(u: users::UserRow, extra_roles: Vec<String>, with_email: bool) -> UserView {
+    let mut roles = vec!["competitor".to_owned()];
+    roles.extend(extra_roles);
+    UserView {
+        username: u.username,
+        display_name: u.display_name,
+        country: u.country,
+        roles,
+        created_at: db::ms_to_rfc3339(u.created_at),
+        email: with_email.then_some(u.email),
+    }
+}
+
+/// Minimum password length.
+pub const MIN_PASSWORD: usize = 10;
+
+fn validate(req: &RegisterRequest) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let username = req.username.trim();
+    if !(3..=32).contains(&username.len())
+        || !username.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        problems.push(Problem::new("", "username", "must be 3-32 characters: letters, digits, '_' or '-'"));
+    }
+    let email = req.email.trim();
+    let email_ok = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if !email_ok {
+        problems.push(Problem::new("", "email", "is not a valid email address"));
+    }
+    if req.password.chars().count() < MIN_PASSWORD {
+        problems.push(Problem::new("", "password", format!("must be at least {MIN_PASSWORD} characters")));
+    }
+    if req.password.len() > 1024 {
+        problems.push(Problem::new("", "password", "must be at most 1024 bytes"));
+    }
+    if COUNTRIES.binary_search(&req.country.trim().to_ascii_uppercase().as_str()).is_err() {
+        problems.push(Problem::new(
+            "",
+            "country",
+            format!("{:?} is not an ISO 3166-1 alpha-2 code such as KR or US", req.country),
+        ));
+    }
+    if let Some(name) = &req.display_name {
+        let len = name.trim().chars().count();
+        if len == 0 || len > 64 || name.chars().any(char::is_control) {
+            problems.push(Problem::new("", "display_name", "must be 1-64 printable characters"));
+        }
+    }
+    problems
+}
+
+/// Creates an account. Everyone is a competitor; other roles are granted by an admin.
+pub async fn register_user(state: &Platform, req: RegisterRequest) -> AppResult<UserView> {
+    let row = create_account(&state, req).await?;
+    Ok(view(row, vec![], true))
+}
+
+/// Validates a registration and creates the account (API and web form).
+pub async fn create_account(state: &Platform, req: RegisterRequest) -> AppResult<users::UserRow> {
+    let details = validate(&req);
+    if !details.is_empty() {
+        let message = format!("{} invalid field(s)", details.len());
+        return Err(AppError::Invalid { code: "invalid_registration", message: message.into(), details });
+    }
+    let username = req.username.trim().to_ascii_lowercase();
+    let email = req.email.trim().to_ascii_lowercase();
+    if let Some(field) = users::taken(&state.db.pool, &username, &email).await? {
+        return Err(AppError::Conflict(format!("that {field} is already registered").into()));
+    }
+    let password = req.password;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
+    let country = req.country.trim().to_ascii_uppercase();
+    let display_name = req.display_name.as_deref().map_or(username.as_str(), str::trim).to_owned();
+    let new = users::NewUser {
+        username: &username,
+        email: &email,
+        password_hash: &hash,
+        display_name: &display_name,
+        country: &country,
+    };
+    let user_id = users::insert(&state.db.pool, &new, db::now_ms()).await.map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict("that username or email is already registered".into()),
+        other => other,
+    })?;
+    tracing::info!(user_id, username = %username, "account created");
+    let row = users::by_id(&state.db.pool, user_id).await?.ok_or(AppError::NotFound("user"))?;
+    Ok(row)
+}
+
+/// The caller's own account, with email.
+pub async fn get_me(state: &Platform, me: &CurrentUser) -> AppResult<UserView> {
+    let row = users::by_id(&state.db.pool, me.user_id).await?.ok_or(AppError::NotFound("user"))?;
+    Ok(view(row, me.roles.clone(), true))
+}
+
+/// A public profile (email only for admins).
+pub async fn get_user(state: &Platform, viewer: Option<&CurrentUser>, username: String) -> AppResult<UserView> {
+    let row =
+        users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))?;
+    let roles = users::roles(&state.db.pool, row.user_id).await?;
+    let admin = viewer.is_some_and(CurrentUser::is_admin);
+    Ok(view(row, roles, admin))
+}
+
+/// The user whose `role` an admin is changing, after checking the caller
+/// and the role's name.
+async fn role_target(state: &Platform, me: &CurrentUser, username: &str, role: &str) -> AppResult<users::UserRow> {
+    me.require("admin")?;
+    if !ROLES.contains(&role) {
+        return Err(AppError::invalid("unknown_role", format!("unknown role {role:?}; roles: {}", ROLES.join(", "))));
+    }
+    users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))
+}
+
+/// Grants a role (admin only). Granting a role already held changes nothing.
+pub async fn grant_role(state: &Platform, me: &CurrentUser, (username, role): (String, String)) -> AppResult<UserView> {
+    let row = role_target(&state, &me, &username, &role).await?;
+    users::grant_role(&state.db.pool, row.user_id, &role, Some(me.user_id), db::now_ms()).await?;
+    tracing::info!(by = %me.username, user = %row.username, role, "role granted");
+    let roles = users::roles(&state.db.pool, row.user_id).await?;
+    Ok(view(row, roles, true))
+}
+
+/// Removes a role (admin only). The last admin cannot lose the admin role.
+pub async fn revoke_role(
+    state: &Platform,
+    me: &CurrentUser,
+    (username, role): (String, String),
+) -> AppResult<UserView> {
+    let row = role_target(&state, &me, &username, &role).await?;
+    let mut tx = state.db.pool.begin().await?;
+    let held = users::roles(&mut *tx, row.user_id).await?.contains(&role);
+    if held && role == "admin" && users::count_with_role(&mut *tx, "admin").await? <= 1 {
+        return Err(AppError::Conflict("cannot remove the last admin".into()));
+    }
+    users::revoke_role(&mut *tx, row.user_id, &role).await?;
+    tx.commit().await?;
+    tracing::info!(by = %me.username, user = %row.username, role, "role revoked");
+    let roles = users::roles(&state.db.pool, row.user_id).await?;
+    Ok(view(row, roles, true))
+}
+
+/// Username and password.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Credentials {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// A label for the token, e.g. the machine it lives on (tokens only).
+    pub name: Option<String>,
+}
+
+/// A token without its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// Id, for revoking.
+    pub id: i64,
+    /// Label.
+    pub name: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339, if ever used.
+    pub last_used_at: Option<String>,
+    /// RFC 3339, if revoked.
+    pub revoked_at: Option<String>,
+}
+
+/// A new token, with its secret shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewTokenView {
+    /// Id, for revoking.
+    pub id: i64,
+    /// Label.
+    pub name: String,
+    /// The secret: send as `Authorization: Bearer <token>`. Not shown again.
+    pub token: String,
+    /// Whose token it is.
+    pub username: String,
+}
+
+/// Checks a username and password, throttling failures.
+pub async fn check_credentials(state: &Platform, creds: &Credentials) -> AppResult<users::UserRow> {
+    let username = creds.username.trim().to_ascii_lowercase();
+    state.throttle.check(&username)?;
+    let user = users::by_username(&state.db.pool, &username).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let password = creds.password.clone();
+    // Verify even for unknown users (against a fixed hash) so that timing does
+    // not reveal which usernames exist.
+    let ok = tokio::task::spawn_blocking(move || {
+        let fallback =
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0000000000000000000000000000000000000000000";
+        auth::verify_password(&password, stored.as_deref().unwrap_or(fallback))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    match user {
+        Some(u) if ok => {
+            state.throttle.succeeded(&username);
+            Ok(u)
+        }
+        _ => {
+            state.throttle.failed(&username);
+            Err(AppError::Unauthorized("wrong username or password".into()))
+        }
+    }
+}
+
+/// Creates an API token from a username and password; the secret is shown once.
+pub async fn create_token(state: &Platform, creds: Credentials) -> AppResult<NewTokenView> {
+    let user = check_credentials(&state, &creds).await?;
+    let name = creds.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("cli");
+    if name.chars().count() > 100 {
+        return Err(AppError::invalid("invalid_token_name", "name: at most 100 characters"));
+    }
+    let (token, hash) = auth::new_token();
+    let id = tokens::insert(&state.db.pool, user.user_id, "api", name, &hash, None, db::now_ms()).await?;
+    tracing::info!(user = %user.username, token_id = id, "API token created");
+    Ok(NewTokenView { id, name: name.to_owned(), token, username: user.username })
+}
+
+/// The caller's API tokens (never their secrets), newest first.
+pub async fn list_tokens(state: &Platform, me: &CurrentUser) -> AppResult<Vec<TokenView>> {
+    let rows = tokens::list_for_user(&state.db.pool, me.user_id, "api").await?;
+    Ok(rows
+        .into_iter()
+        .map(|t| TokenView {
+            id: t.token_id,
+            name: t.name,
+            created_at: db::ms_to_rfc3339(t.created_at),
+            last_used_at: t.last_used_at.map(db::ms_to_rfc3339),
+            revoked_at: t.revoked_at.map(db::ms_to_rfc3339),
+        })
+        .collect())
+}
+
+/// Revokes one of the caller's tokens; it stops working at once.
+pub async fn revoke_token(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<()> {
+    if tokens::revoke(&state.db.pool, me.user_id, id, db::now_ms()).await? {
+        tracing::info!(user = %me.username, token_id = id, "API token revoked");
+        Ok(())
+    } else {
+        Err(AppError::NotFound("token"))
+    }
+}
+
+/// Starts a web session for a user; the session's token.
+pub async fn new_session(state: &Platform, user_id: i64, agent: &str) -> AppResult<String> {
+    let agent: String = agent.chars().take(100).collect();
+    let (token, hash) = auth::new_token();
+    let now = db::now_ms();
+    let expires = now + SESSION_TTL.as_millis() as i64;
+    tokens::insert(&state.db.pool, user_id, "session", &agent, &hash, Some(expires), now).await?;
+    Ok(token)
+}

@@ -1,0 +1,644 @@
+//! Privacy and consent: a person's own profile and consents, who may see
+//! it, what they have been seen by, their data export and deletion, their
+//! signed result credentials, the public rankings, and the recruiters'
+//! people search over the talent pool.
+//!
+//! Invariants: a consent is given or withdrawn only by the person, each
+//! change recorded with the text version they saw; someone under 14 can
+//! give none; a withdrawn consent takes effect on the next read (nothing is
+//! cached past it); deleting an account needs the password and drops the
+//! person from the talent pool at once.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::CurrentUser;
+use crate::consent::{self, CONSENTS};
+use crate::db::{self, profiles};
+use crate::error::{AppError, AppResult, Problem};
+use crate::platform::Platform;
+use crate::talent::{self, TalentFilter};
+
+/// One consent and whether it is given.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentState {
+    /// `public_profile`, `recruiters` or `abroad`.
+    pub kind: String,
+    /// The text agreed to (in English; the pages show Korean too).
+    pub text: String,
+    /// The current version of the text.
+    pub version: String,
+    /// When it was given (RFC 3339), if it is in force.
+    pub granted_at: Option<String>,
+    /// The version given, if in force.
+    pub granted_version: Option<String>,
+}
+
+/// A logged change of consent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentChange {
+    /// Which consent.
+    pub kind: String,
+    /// `granted` or `withdrawn`.
+    pub action: String,
+    /// The text version.
+    pub text_version: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// Your profile, consents and their history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileView {
+    /// City (optional).
+    pub city: String,
+    /// School, company or lab.
+    pub affiliation: String,
+    /// Skills and domain tags.
+    pub skills: Vec<String>,
+    /// Links (http or https).
+    pub links: Vec<String>,
+    /// Free text.
+    pub bio: String,
+    /// Open to opportunities.
+    pub open_to_work: bool,
+    /// Year of birth, if given.
+    pub birth_year: Option<i64>,
+    /// Every consent, given or not.
+    pub consents: Vec<ConsentState>,
+    /// Every grant and withdrawal, newest first.
+    pub history: Vec<ConsentChange>,
+}
+
+/// A profile as sent (every field; absent ones become empty).
+#[derive(Debug, Default, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfileUpdate {
+    /// At most 100 characters.
+    pub city: String,
+    /// At most 200 characters.
+    pub affiliation: String,
+    /// At most 20 tags of at most 40 characters.
+    pub skills: Vec<String>,
+    /// At most 5 http(s) URLs.
+    pub links: Vec<String>,
+    /// At most 2,000 characters.
+    pub bio: String,
+    /// Open to opportunities.
+    pub open_to_work: bool,
+    /// 1900 to this year.
+    pub birth_year: Option<i64>,
+}
+
+/// The stored profile and consents of `user_id`.
+pub async fn profile_view(state: &Platform, user_id: i64) -> AppResult<ProfileView> {
+    let p = profiles::get(&state.db.pool, user_id).await?;
+    let given = profiles::consents(&state.db.pool, user_id).await?;
+    let consents = CONSENTS
+        .iter()
+        .map(|c| {
+            let g = given.iter().find(|g| g.kind == c.kind);
+            ConsentState {
+                kind: c.kind.into(),
+                text: c.en.into(),
+                version: c.version.into(),
+                granted_at: g.map(|g| db::ms_to_rfc3339(g.granted_at)),
+                granted_version: g.map(|g| g.text_version.clone()),
+            }
+        })
+        .collect();
+    let history = profiles::consent_log(&state.db.pool, user_id)
+        .await?
+        .into_iter()
+        .map(|e| ConsentChange {
+            kind: e.kind,
+            action: e.action,
+            text_version: e.text_version,
+            at: db::ms_to_rfc3339(e.at),
+        })
+        .collect();
+    Ok(ProfileView {
+        city: p.city,
+        affiliation: p.affiliation,
+        skills: split_list(&p.skills, ','),
+        links: split_list(&p.links, '\n'),
+        bio: p.bio,
+        open_to_work: p.open_to_work == 1,
+        birth_year: p.birth_year,
+        consents,
+        history,
+    })
+}
+
+/// The non-empty, trimmed items of a stored list.
+pub fn split_list(s: &str, sep: char) -> Vec<String> {
+    s.split(sep).map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()
+}
+
+/// Every problem with a profile, by field.
+pub fn validate(p: &ProfileUpdate, now_ms: i64) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut limit = |field: &str, value: &str, max: usize| {
+        if value.chars().count() > max {
+            out.push(Problem::new("", field, format!("at most {max} characters")));
+        }
+    };
+    limit("city", &p.city, 100);
+    limit("affiliation", &p.affiliation, 200);
+    limit("bio", &p.bio, 2000);
+    if p.skills.len() > 20 || p.skills.iter().any(|s| s.chars().count() > 40 || s.contains(',')) {
+        out.push(Problem::new("", "skills", "at most 20 tags, each at most 40 characters without commas"));
+    }
+    if p.links.len() > 5 {
+        out.push(Problem::new("", "links", "at most 5 links"));
+    }
+    for l in &p.links {
+        let ok = url::Url::parse(l.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) && l.len() <= 300;
+        if !ok {
+            out.push(Problem::new("", "links", format!("{l:?} is not an http(s) URL of at most 300 characters")));
+        }
+    }
+    let year = chrono::DateTime::from_timestamp_millis(now_ms).map_or(2100, |d| i64::from(chrono::Datelike::year(&d)));
+    if p.birth_year.is_some_and(|y| !(1900..=year).contains(&y)) {
+        out.push(Problem::new("", "birth_year", format!("a year from 1900 to {year}")));
+    }
+    out
+}
+
+/// Saves a profile; a person who becomes too young for discoverability by
+/// the birth year given loses the recruiter consents at once.
+pub async fn save_profile(state: &Platform, me: &CurrentUser, p: ProfileUpdate) -> AppResult<ProfileView> {
+    let now = db::now_ms();
+    let problems = validate(&p, now);
+    if !problems.is_empty() {
+        return Err(AppError::Invalid {
+            code: "invalid_profile",
+            message: format!("the profile has {} problem(s)", problems.len()).into(),
+            details: problems,
+        });
+    }
+    let row = profiles::ProfileRow {
+        user_id: me.user_id,
+        city: p.city.trim().to_owned(),
+        affiliation: p.affiliation.trim().to_owned(),
+        skills: p.skills.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(","),
+        links: p.links.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n"),
+        bio: p.bio.trim().to_owned(),
+        open_to_work: i64::from(p.open_to_work),
+        birth_year: p.birth_year,
+        updated_at: now,
+    };
+    let mut tx = state.db.pool.begin().await?;
+    profiles::put(&mut *tx, &row, now).await?;
+    if consent::too_young(p.birth_year, now) {
+        for kind in ["recruiters", "abroad"] {
+            profiles::set_consent(&mut tx, me.user_id, kind, None, now).await?;
+        }
+    }
+    tx.commit().await?;
+    profile_view(state, me.user_id).await
+}
+
+/// Gives (`grant`) or withdraws one consent; logged either way.
+pub async fn set_consent(state: &Platform, me: &CurrentUser, kind: &str, grant: bool) -> AppResult<()> {
+    let c = consent::by_kind(kind).ok_or(AppError::NotFound("consent (public_profile, recruiters or abroad)"))?;
+    let now = db::now_ms();
+    if grant && kind != "public_profile" {
+        let p = profiles::get(&state.db.pool, me.user_id).await?;
+        if consent::too_young(p.birth_year, now) {
+            return Err(AppError::invalid(
+                "too_young",
+                format!("people under {} cannot be discoverable by recruiters", consent::MIN_DISCOVERABLE_AGE),
+            ));
+        }
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    let changed = profiles::set_consent(&mut conn, me.user_id, kind, grant.then_some(c.version), now).await?;
+    if changed {
+        tracing::info!(user = %me.username, consent = kind, granted = grant, "consent changed");
+    }
+    Ok(())
+}
+
+/// Your profile, consents and consent history.
+pub async fn get_profile(state: &Platform, me: &CurrentUser) -> AppResult<ProfileView> {
+    Ok(profile_view(&state, me.user_id).await?)
+}
+
+/// Replaces your profile (every field; every problem is listed).
+pub async fn put_profile(state: &Platform, me: &CurrentUser, body: ProfileUpdate) -> AppResult<ProfileView> {
+    Ok(save_profile(&state, &me, body).await?)
+}
+
+/// Gives a consent (the current version of its text).
+pub async fn grant_consent(state: &Platform, me: &CurrentUser, kind: String) -> AppResult<ProfileView> {
+    set_consent(&state, &me, &kind, true).await?;
+    Ok(profile_view(&state, me.user_id).await?)
+}
+
+/// Withdraws a consent, effective at once.
+pub async fn withdraw_consent(state: &Platform, me: &CurrentUser, kind: String) -> AppResult<ProfileView> {
+    set_consent(&state, &me, &kind, false).await?;
+    Ok(profile_view(&state, me.user_id).await?)
+}
+
+/// People search filters.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[serde(default)]
+pub struct TalentQuery {
+    /// ISO country code.
+    pub country: Option<String>,
+    /// Entered this (closed) task.
+    pub task: Option<String>,
+    /// Best final percentile at least this (100 = first place).
+    pub min_percentile: Option<f64>,
+    /// Only people open to opportunities.
+    pub open: Option<bool>,
+    /// At least this tier: novice, contributor, expert, master, grandmaster.
+    pub tier: Option<String>,
+    /// Entered a closed task of this domain (tabular, vision, nlp, …).
+    pub domain: Option<String>,
+    /// At least one medal of this kind or better: gold, silver or bronze.
+    pub medal: Option<String>,
+    /// A final result within this many months.
+    pub active_months: Option<u32>,
+    /// A displayed rating (μ − 2σ) at least this.
+    pub min_rating: Option<f64>,
+    /// A displayed rating at most this.
+    pub max_rating: Option<f64>,
+    /// percentile (default), rating or points (recent form).
+    pub sort: Option<String>,
+    /// 1-based page.
+    pub page: Option<u32>,
+    /// Rows per page (1-200, default 50).
+    pub per_page: Option<u32>,
+}
+
+/// The query string, read as the talent pool's filter.
+impl From<&TalentQuery> for crate::talent::TalentFilter {
+    fn from(q: &TalentQuery) -> Self {
+        Self {
+            country: q.country.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_ascii_uppercase),
+            task: q.task.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned),
+            min_percentile: q.min_percentile,
+            open_only: q.open.unwrap_or(false),
+            min_tier: q.tier.as_deref().and_then(crate::talent::tier_named),
+            domain: q.domain.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_ascii_lowercase),
+            medal: q.medal.as_deref().and_then(crate::talent::medal_named),
+            active_months: q.active_months,
+            min_rating: q.min_rating,
+            max_rating: q.max_rating,
+            sort: match q.sort.as_deref() {
+                Some("rating") => crate::talent::SortBy::Rating,
+                Some("points") => crate::talent::SortBy::Points,
+                _ => crate::talent::SortBy::Percentile,
+            },
+        }
+    }
+}
+
+/// One person found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TalentRow {
+    /// Username (their profile is /users/{username}).
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Country.
+    pub country: String,
+    /// City.
+    pub city: String,
+    /// Affiliation.
+    pub affiliation: String,
+    /// Skills.
+    pub skills: Vec<String>,
+    /// Open to opportunities.
+    pub open_to_work: bool,
+    /// Best final percentile over closed tasks (100 = first).
+    pub best_percentile: Option<f64>,
+    /// Closed tasks entered, with rank of N.
+    pub results: Vec<String>,
+    /// Displayed rating μ − 2σ (Elo-MMR), once rated.
+    pub rating: Option<f64>,
+    /// novice, contributor, expert, master or grandmaster.
+    pub tier: String,
+    /// Gold, silver and bronze medals.
+    pub medals: [usize; 3],
+    /// Ranking points, all time.
+    pub points: f64,
+    /// Ranking points from the last 365 days.
+    pub recent_points: f64,
+}
+
+impl TalentRow {
+    fn of(c: talent::Candidate) -> Self {
+        let (g, s, b) = c.standing.medal_counts();
+        Self {
+            username: c.username,
+            display_name: c.display_name,
+            country: c.country,
+            city: c.profile.city,
+            affiliation: c.profile.affiliation,
+            skills: split_list(&c.profile.skills, ','),
+            open_to_work: c.profile.open_to_work == 1,
+            best_percentile: c.best_percentile,
+            results: c.results.iter().map(|r| format!("{} {}/{}", r.slug, r.rank, r.of)).collect(),
+            rating: c.rating.map(f64::round),
+            tier: c.tier.name().into(),
+            medals: [g, s, b],
+            points: c.standing.points.round(),
+            recent_points: c.standing.recent_points.round(),
+        }
+    }
+}
+
+/// A page of people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TalentPage {
+    /// Everyone matching.
+    pub total: usize,
+    /// This page.
+    pub page: u32,
+    /// Rows per page.
+    pub per_page: u32,
+    /// The people, best percentile first.
+    pub people: Vec<TalentRow>,
+}
+
+/// Searches people who consented to be found by recruiters (and, across
+/// borders, to be found from abroad). Recruiters and admins. Ratings inform;
+/// people decide.
+pub async fn search_talent(state: &Platform, me: &CurrentUser, q: TalentQuery) -> AppResult<TalentPage> {
+    let (page, per_page) = (q.page.unwrap_or(1), q.per_page.unwrap_or(50));
+    if page == 0 || !(1..=200).contains(&per_page) {
+        return Err(AppError::BadRequest("page starts at 1 and per_page is 1-200".into()));
+    }
+    if let Some(t) = q.tier.as_deref().filter(|t| talent::tier_named(t).is_none()) {
+        return Err(AppError::BadRequest(
+            format!("tier must be novice, contributor, expert, master or grandmaster, not {t:?}").into(),
+        ));
+    }
+    if let Some(m) = q.medal.as_deref().filter(|m| talent::medal_named(m).is_none()) {
+        return Err(AppError::BadRequest(format!("medal must be gold, silver or bronze, not {m:?}").into()));
+    }
+    if let Some(s) = q.sort.as_deref().filter(|s| !matches!(*s, "percentile" | "rating" | "points")) {
+        return Err(AppError::BadRequest(format!("sort must be percentile, rating or points, not {s:?}").into()));
+    }
+    let found = talent::search(&state.talent, &me, &TalentFilter::from(&q)).await?;
+    let total = found.len();
+    let people = found
+        .into_iter()
+        .skip((page as usize - 1) * per_page as usize)
+        .take(per_page as usize)
+        .map(TalentRow::of)
+        .collect();
+    Ok(TalentPage { total, page, per_page, people })
+}
+
+/// One person a recruiter may see: profile details and final results.
+/// Recruiters and admins; people who have not agreed to be found are "not
+/// found".
+pub async fn show_talent(state: &Platform, me: &CurrentUser, username: String) -> AppResult<TalentRow> {
+    if !(me.has_role("recruiter") || me.is_admin()) {
+        return Err(AppError::Forbidden("viewing people needs the recruiter role; an admin can grant it".into()));
+    }
+    let hidden = AppError::NotFound("person (no such user, or they have not agreed to be found)");
+    let Some(user) = crate::db::users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await? else {
+        return Err(hidden);
+    };
+    if !talent::details_visible(&state.db, Some(&me), &user).await? {
+        return Err(hidden);
+    }
+    if me.user_id != user.user_id {
+        crate::db::privacy::log_view(&state.db.pool, me.user_id, user.user_id, "profile", db::now_ms()).await?;
+    }
+    let standing = state.talent.pool().await?.people.get(&user.username).cloned().unwrap_or_default();
+    let profile = profiles::get(&state.db.pool, user.user_id).await?;
+    let tier = standing.tier(talent::profile_complete(&profile));
+    Ok(TalentRow::of(talent::Candidate {
+        user_id: user.user_id,
+        username: user.username,
+        display_name: user.display_name,
+        country: user.country,
+        profile,
+        results: standing.results.clone(),
+        best_percentile: standing.results.first().map(|r| r.percentile),
+        rating: standing.display(),
+        tier,
+        standing,
+    }))
+}
+
+/// Someone who saw your details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViewEntry {
+    /// The recruiter's username.
+    pub recruiter: String,
+    /// Their display name.
+    pub recruiter_name: String,
+    /// Their organisation, as they give it.
+    pub organisation: Option<String>,
+    /// `profile` (seen) or `export` (exported).
+    pub what: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// The recruiters who saw or exported your details, newest first (the last 500).
+pub async fn my_views(state: &Platform, me: &CurrentUser) -> AppResult<Vec<ViewEntry>> {
+    Ok(views(&state, me.user_id).await?)
+}
+
+pub async fn views(state: &Platform, user_id: i64) -> AppResult<Vec<ViewEntry>> {
+    Ok(crate::db::privacy::views_of(&state.db.pool, user_id, 500)
+        .await?
+        .into_iter()
+        .map(|v| ViewEntry {
+            recruiter: v.recruiter,
+            recruiter_name: v.recruiter_name,
+            organisation: v.organisation.filter(|o| !o.is_empty()),
+            what: v.what,
+            at: db::ms_to_rfc3339(v.at),
+        })
+        .collect())
+}
+
+/// The password that confirms deleting your account.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeleteAccount {
+    /// Your current password.
+    pub password: String,
+}
+
+/// Checks the password and erases the account.
+pub async fn delete_account(state: &Platform, me: &CurrentUser, password: &str) -> AppResult<()> {
+    let creds =
+        crate::accounts::Credentials { username: me.username.clone(), password: password.to_owned(), name: None };
+    crate::accounts::check_credentials(state, &creds)
+        .await
+        .map_err(|_| AppError::Unauthorized("the password is not right; the account was not deleted".into()))?;
+    let mut tx = state.db.pool.begin().await?;
+    if me.is_admin() && crate::db::users::count_with_role(&mut *tx, "admin").await? <= 1 {
+        return Err(AppError::Conflict(
+            "the last admin cannot delete their account; make someone else admin first".into(),
+        ));
+    }
+    crate::db::privacy::erase(&mut tx, me.user_id, &me.username, db::now_ms()).await?;
+    tx.commit().await?;
+    state.talent.forget();
+    tracing::info!(user = me.user_id, "account deleted");
+    Ok(())
+}
+
+/// Signed credentials for each of your final results (closed tasks where
+/// your team is ranked). Verify one with `gaic verify FILE --public-key KEY`
+/// and the key at `/.well-known/gaic-credential-key`.
+pub async fn my_credentials(state: &Platform, me: &CurrentUser) -> AppResult<Vec<crate::credentials::Signed>> {
+    let pool = &state.db.pool;
+    let key = crate::credentials::signing_key(&state.settings.data_dir).map_err(AppError::Internal)?;
+    let user = crate::db::users::by_id(pool, me.user_id).await?.ok_or(AppError::NotFound("user"))?;
+    let now = db::now_ms();
+    let mut out = Vec::new();
+    for (task_id, team_id) in crate::db::teams::memberships(pool, me.user_id).await? {
+        let Some(task) = crate::db::tasks::by_id(pool, task_id).await? else { continue };
+        if task.published_at.is_none() || now < task.closes_at {
+            continue;
+        }
+        let spec = crate::tasks::spec_of(&task)?;
+        let computed = state.boards.computed(&task, &spec).await?;
+        let board = computed.private();
+        let Some(mine) = board.iter().find(|s| s.team_id == team_id) else { continue };
+        let Some(sub) = crate::db::submissions::by_id(pool, mine.submission_id).await? else { continue };
+        let credential = crate::credentials::Credential {
+            kind: "gaic-result/1".into(),
+            issuer: "gaic".into(),
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            task: task.slug.clone(),
+            task_title: task.title.clone(),
+            rank: mine.rank,
+            of: board.len(),
+            private_score: mine.score,
+            metric: spec.metric.name.name().into(),
+            submission_sha256: sub.blob_hash,
+            scorer_version: env!("CARGO_PKG_VERSION").into(),
+            date: db::ms_to_rfc3339(task.closes_at),
+        };
+        out.push(crate::credentials::sign(&key, credential));
+    }
+    Ok(out)
+}
+
+/// The public key result credentials are signed with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialKey {
+    /// Always `Ed25519`.
+    pub alg: String,
+    /// The 32-byte public key, base64.
+    pub public_key: String,
+}
+
+/// The key to verify this server's result credentials with.
+pub async fn credential_key(state: &Platform) -> AppResult<CredentialKey> {
+    use base64::Engine;
+    let key = crate::credentials::signing_key(&state.settings.data_dir).map_err(AppError::Internal)?;
+    Ok(CredentialKey {
+        alg: "Ed25519".into(),
+        public_key: base64::engine::general_purpose::STANDARD.encode(key.verifying_key().to_bytes()),
+    })
+}
+
+/// Rankings query.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+pub struct RankingsQuery {
+    /// `rating` (default: Elo-MMR, μ − 2σ) or `points` (the recent-form board:
+    /// points from the last 365 days).
+    pub by: Option<String>,
+    /// 1-based page.
+    pub page: Option<u32>,
+    /// Rows per page (1-200, default 50).
+    pub per_page: Option<u32>,
+}
+
+/// One row of the global rankings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankingRow {
+    /// 1-based place.
+    pub rank: usize,
+    /// Username.
+    pub username: String,
+    /// Displayed rating μ − 2σ.
+    pub rating: Option<f64>,
+    /// Points, all time.
+    pub points: f64,
+    /// Points from the last 365 days.
+    pub recent_points: f64,
+    /// Gold, silver, bronze.
+    pub medals: [usize; 3],
+    /// Rated tasks entered.
+    pub tasks: usize,
+}
+
+/// A page of the global rankings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rankings {
+    /// `rating` or `points`.
+    pub by: String,
+    /// Everyone ranked.
+    pub total: usize,
+    /// This page.
+    pub page: u32,
+    /// Rows per page.
+    pub per_page: u32,
+    /// The rows.
+    pub people: Vec<RankingRow>,
+}
+
+/// Everyone with final results in rated tasks, by rating or by recent
+/// points. Built from the public boards only (usernames and results), so it
+/// needs no consent; profile details stay behind the consents.
+pub async fn get_rankings(state: &Platform, q: RankingsQuery) -> AppResult<Rankings> {
+    Ok(rankings(&state, &q).await?)
+}
+
+pub async fn rankings(state: &Platform, q: &RankingsQuery) -> AppResult<Rankings> {
+    let by = q.by.clone().unwrap_or_else(|| "rating".into());
+    if by != "rating" && by != "points" {
+        return Err(AppError::BadRequest(format!("by must be rating or points, not {by:?}").into()));
+    }
+    let (page, per_page) = (q.page.unwrap_or(1), q.per_page.unwrap_or(50));
+    if page == 0 || !(1..=200).contains(&per_page) {
+        return Err(AppError::BadRequest("page starts at 1 and per_page is 1-200".into()));
+    }
+    let pool = state.talent.pool().await?;
+    let mut rows: Vec<(&String, &talent::Standing)> = pool
+        .people
+        .iter()
+        .filter(|(name, s)| {
+            !name.starts_with("deleted-") && if by == "rating" { s.rating.is_some() } else { s.recent_points > 0.0 }
+        })
+        .collect();
+    let key = |s: &talent::Standing| if by == "rating" { s.display().unwrap_or(f64::MIN) } else { s.recent_points };
+    rows.sort_by(|a, b| key(b.1).total_cmp(&key(a.1)).then(a.0.cmp(b.0)));
+    let total = rows.len();
+    let people = rows
+        .into_iter()
+        .enumerate()
+        .skip((page as usize - 1) * per_page as usize)
+        .take(per_page as usize)
+        .map(|(i, (name, s))| {
+            let (g, sv, b) = s.medal_counts();
+            RankingRow {
+                rank: i + 1,
+                username: name.clone(),
+                rating: s.display().map(f64::round),
+                points: s.points.round(),
+                recent_points: s.recent_points.round(),
+                medals: [g, sv, b],
+                tasks: s.results.iter().filter(|r| r.rating_after.is_some()).count(),
+            }
+        })
+        .collect();
+    Ok(Rankings { by, total, page, per_page, people })
+}
