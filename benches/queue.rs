@@ -44,7 +44,7 @@ async fn start(workers: u32) -> App {
     let state = gaic::server::prepare(&args).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, gaic::api::router(state)).await.unwrap() });
+    tokio::spawn(async move { axum::serve(listener, gaic::server::app(state)).await.unwrap() });
     let client = reqwest::Client::new();
     let token: Value = client
         .post(format!("{base}/api/v1/tokens"))

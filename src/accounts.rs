@@ -105,7 +105,7 @@ fn validate(req: &RegisterRequest) -> Vec<Problem> {
 
 /// Creates an account. Everyone is a competitor; other roles are granted by an admin.
 pub async fn register_user(state: &Platform, req: RegisterRequest) -> AppResult<UserView> {
-    let row = create_account(&state, req).await?;
+    let row = create_account(state, req).await?;
     Ok(view(row, vec![], true))
 }
 
@@ -170,7 +170,7 @@ async fn role_target(state: &Platform, me: &CurrentUser, username: &str, role: &
 
 /// Grants a role (admin only). Granting a role already held changes nothing.
 pub async fn grant_role(state: &Platform, me: &CurrentUser, (username, role): (String, String)) -> AppResult<UserView> {
-    let row = role_target(&state, &me, &username, &role).await?;
+    let row = role_target(state, me, &username, &role).await?;
     users::grant_role(&state.db.pool, row.user_id, &role, Some(me.user_id), db::now_ms()).await?;
     tracing::info!(by = %me.username, user = %row.username, role, "role granted");
     let roles = users::roles(&state.db.pool, row.user_id).await?;
@@ -183,7 +183,7 @@ pub async fn revoke_role(
     me: &CurrentUser,
     (username, role): (String, String),
 ) -> AppResult<UserView> {
-    let row = role_target(&state, &me, &username, &role).await?;
+    let row = role_target(state, me, &username, &role).await?;
     let mut tx = state.db.pool.begin().await?;
     let held = users::roles(&mut *tx, row.user_id).await?.contains(&role);
     if held && role == "admin" && users::count_with_role(&mut *tx, "admin").await? <= 1 {
@@ -265,7 +265,7 @@ pub async fn check_credentials(state: &Platform, creds: &Credentials) -> AppResu
 
 /// Creates an API token from a username and password; the secret is shown once.
 pub async fn create_token(state: &Platform, creds: Credentials) -> AppResult<NewTokenView> {
-    let user = check_credentials(&state, &creds).await?;
+    let user = check_credentials(state, &creds).await?;
     let name = creds.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("cli");
     if name.chars().count() > 100 {
         return Err(AppError::invalid("invalid_token_name", "name: at most 100 characters"));

@@ -31,7 +31,7 @@ pub async fn organizer_task(state: &Platform, me: &CurrentUser, slug: &str) -> A
 /// Closes a task now: submissions after this are late (scored, never
 /// ranked) and the private board is revealed.
 pub async fn close_task(state: &Platform, me: &CurrentUser, slug: String) -> AppResult<serde_json::Value> {
-    let task = organizer_task(&state, &me, &slug).await?;
+    let task = organizer_task(state, me, &slug).await?;
     let now = db::now_ms();
     if task.closes_at <= now {
         return Err(AppError::Conflict(
@@ -156,7 +156,7 @@ pub async fn baseline_from(
 
 /// Removes a baseline.
 pub async fn delete_baseline(state: &Platform, me: &CurrentUser, (slug, id): (String, i64)) -> AppResult<()> {
-    let task = organizer_task(&state, &me, &slug).await?;
+    let task = organizer_task(state, me, &slug).await?;
     if submissions::delete_baseline(&state.db.pool, task.task_id, id).await? {
         Ok(())
     } else {

@@ -37,3 +37,6 @@ pub mod tasks;
 pub mod teams;
 pub mod telemetry;
 pub mod web;
+
+#[cfg(test)]
+mod layering;

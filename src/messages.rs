@@ -102,6 +102,12 @@ impl serde::Serialize for Msg {
     }
 }
 
+/// The word for a stored value (`status.scored`, `verdict.trap`) in
+/// `lang`; a value the catalog does not know shows as it is.
+pub fn word(kind: &str, value: &str, lang: Lang) -> String {
+    lookup(&format!("{kind}.{value}"), lang).map_or_else(|| value.to_owned(), str::to_owned)
+}
+
 /// The text of `key` in `lang`.
 pub fn lookup(key: &str, lang: Lang) -> Option<&'static str> {
     CATALOG.iter().find(|(k, _, _)| *k == key).map(|(_, en, ko)| if lang == Lang::Ko { *ko } else { *en })
@@ -147,6 +153,93 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "too many failed logins for {username}; try again in {wait} s",
         "{username}의 로그인 실패가 너무 많습니다. {wait}초 뒤에 다시 시도하세요",
     ),
+    // Teams.
+    (
+        "team_name_invalid",
+        "name: a team name is 1-64 printable characters",
+        "이름: 팀 이름은 출력 가능한 문자 1~64자입니다",
+    ),
+    ("reason_invalid", "reason: 1-500 characters, shown to the team", "사유: 1~500자이며 해당 팀에 표시됩니다"),
+    ("task_closed", "the task has closed", "과제가 종료되었습니다"),
+    (
+        "already_in_team",
+        "you are already in team {team}; rename it instead",
+        "이미 {team} 팀에 속해 있습니다. 대신 팀 이름을 바꾸세요",
+    ),
+    ("team_name_taken", "a team named {name} already exists in this task", "이 과제에 {name} 팀이 이미 있습니다"),
+    ("already_member", "{user} is already in your team", "{user} 님은 이미 팀원입니다"),
+    ("your_team_full", "your team is full ({max} members at most)", "팀 정원이 찼습니다 (최대 {max}명)"),
+    ("team_full", "the team is full ({max} members at most)", "팀 정원이 찼습니다 (최대 {max}명)"),
+    (
+        "invite_pending",
+        "{user} already has a pending invite from your team",
+        "{user} 님에게 보낸 초대가 이미 대기 중입니다",
+    ),
+    ("teams_fixed", "the task has closed; teams are fixed", "과제가 종료되어 팀을 바꿀 수 없습니다"),
+    ("invite_answered", "this invite was already answered", "이미 응답한 초대입니다"),
+    ("merger_deadline_passed", "the team merger deadline ({at}) has passed", "팀 병합 마감({at})이 지났습니다"),
+    (
+        "merge_too_big",
+        "the merged team would have {size} members; at most {max} are allowed",
+        "병합된 팀은 {size}명이 됩니다. 최대 {max}명까지 허용됩니다",
+    ),
+    (
+        "merge_too_many",
+        "the merged team would have {total} submissions, more than the daily cap ({cap}) × days run allows",
+        "병합된 팀의 제출이 {total}개가 되어 일일 한도({cap}) × 진행 일수를 넘습니다",
+    ),
+    ("only_member", "you are the team's only member", "팀의 유일한 구성원입니다"),
+    (
+        "organizer_only_disqualify",
+        "only the task's organizer or an admin can disqualify a team",
+        "과제 주최자나 관리자만 팀을 실격시킬 수 있습니다",
+    ),
+    (
+        "thing.team_not_joined",
+        "team (you have not joined this task; submit or create a team first)",
+        "팀 (이 과제에 참가하지 않았습니다. 먼저 제출하거나 팀을 만드세요)",
+    ),
+    // Submissions.
+    ("task_opens_at", "the task opens at {at}", "과제는 {at}에 시작합니다"),
+    ("message_too_long", "message: at most {max} characters", "메시지: 최대 {max}자"),
+    ("file_empty", "the file is empty", "파일이 비어 있습니다"),
+    (
+        "models_not_accepted",
+        "this task does not accept models; submit a predictions CSV",
+        "이 과제는 모델을 받지 않습니다. 예측 CSV를 제출하세요",
+    ),
+    ("models_only", "this task accepts models only (a .wasm file)", "이 과제는 모델(.wasm 파일)만 받습니다"),
+    (
+        "team_disqualified",
+        "your team is disqualified from this task: {reason}",
+        "팀이 이 과제에서 실격되었습니다: {reason}",
+    ),
+    (
+        "quota_used",
+        "your team has used all {cap} submissions for today (UTC); the count resets at {at}",
+        "팀이 오늘(UTC) 제출 {cap}회를 모두 사용했습니다. {at}에 초기화됩니다",
+    ),
+    ("members_select", "only the team's members select its final submissions", "팀원만 최종 제출을 선택할 수 있습니다"),
+    (
+        "selections_fixed",
+        "the task has closed; final selections are fixed",
+        "과제가 종료되어 최종 선택을 바꿀 수 없습니다",
+    ),
+    (
+        "select_scored_only",
+        "only a scored, visible submission can be selected",
+        "채점되고 공개된 제출만 선택할 수 있습니다",
+    ),
+    (
+        "selections_full",
+        "your team has already selected {cap} submission(s); unselect one first",
+        "팀이 이미 {cap}개를 선택했습니다. 먼저 하나를 해제하세요",
+    ),
+    (
+        "submission_problems",
+        "the submission has {count} problem(s); nothing was stored and it does not count",
+        "제출에 문제가 {count}개 있습니다. 저장되지 않았고 횟수에 포함되지 않습니다",
+    ),
     // Things that can be missing (`AppError::NotFound`).
     ("not_found", "{thing} not found", "{thing}을(를) 찾을 수 없습니다"),
     ("thing.record", "record", "기록"),
@@ -173,7 +266,7 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("status.running", "running", "실행 중"),
     ("status.scored", "scored", "채점됨"),
     ("status.failed", "failed", "실패"),
-    ("status.cancelled", "cancelled", "취소됨"),
+    ("status.platform_error", "platform error (refunded)", "플랫폼 오류 (환불됨)"),
     ("verdict.ok", "ok", "정상"),
     ("verdict.out_of_fuel", "out of fuel", "연료 소진"),
     ("verdict.timeout", "timeout", "시간 초과"),
@@ -182,6 +275,7 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("verdict.invalid_output", "invalid output", "잘못된 출력"),
     ("verdict.crashed", "crashed", "평가기 중단"),
     ("verdict.invalid_module", "invalid module", "잘못된 모듈"),
+    ("verdict.stack_overflow", "stack overflow", "스택 오버플로"),
 ];
 
 #[cfg(test)]
@@ -203,6 +297,28 @@ mod tests {
             assert!(seen.insert(*key), "{key} twice");
             assert!(!en.is_empty() && !ko.is_empty(), "{key} has an empty text");
             assert_eq!(placeholders(en), placeholders(ko), "{key}: English and Korean name different arguments");
+        }
+    }
+
+    #[test]
+    fn every_status_and_verdict_has_words() {
+        use crate::status::SubmissionStatus as S;
+        use gaic_sandbox::Verdict as V;
+        for s in [S::Queued, S::Running, S::Scored, S::Failed, S::PlatformError] {
+            assert!(lookup(&format!("status.{}", s.as_str()), Lang::Ko).is_some(), "{s:?}");
+        }
+        for v in [
+            V::Ok,
+            V::OutOfFuel,
+            V::Timeout,
+            V::MemoryLimit,
+            V::StackOverflow,
+            V::Trap,
+            V::InvalidModule,
+            V::InvalidOutput,
+            V::Crashed,
+        ] {
+            assert!(lookup(&format!("verdict.{}", v.as_str()), Lang::Ko).is_some(), "{v:?}");
         }
     }
 
@@ -240,5 +356,8 @@ mod tests {
         assert_eq!(m.render(Lang::En), "team not found");
         assert_eq!(m.render(Lang::Ko), "팀을(를) 찾을 수 없습니다");
         assert_eq!(Msg::from("plain").render(Lang::Ko), "plain");
+        assert_eq!(word("status", "scored", Lang::Ko), "채점됨");
+        assert_eq!(word("verdict", "trap", Lang::En), "trap");
+        assert_eq!(word("verdict", "unheard_of", Lang::Ko), "unheard_of");
     }
 }

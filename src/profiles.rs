@@ -222,24 +222,24 @@ pub async fn set_consent(state: &Platform, me: &CurrentUser, kind: &str, grant: 
 
 /// Your profile, consents and consent history.
 pub async fn get_profile(state: &Platform, me: &CurrentUser) -> AppResult<ProfileView> {
-    Ok(profile_view(&state, me.user_id).await?)
+    profile_view(state, me.user_id).await
 }
 
 /// Replaces your profile (every field; every problem is listed).
 pub async fn put_profile(state: &Platform, me: &CurrentUser, body: ProfileUpdate) -> AppResult<ProfileView> {
-    Ok(save_profile(&state, &me, body).await?)
+    save_profile(state, me, body).await
 }
 
 /// Gives a consent (the current version of its text).
 pub async fn grant_consent(state: &Platform, me: &CurrentUser, kind: String) -> AppResult<ProfileView> {
-    set_consent(&state, &me, &kind, true).await?;
-    Ok(profile_view(&state, me.user_id).await?)
+    set_consent(state, me, &kind, true).await?;
+    profile_view(state, me.user_id).await
 }
 
 /// Withdraws a consent, effective at once.
 pub async fn withdraw_consent(state: &Platform, me: &CurrentUser, kind: String) -> AppResult<ProfileView> {
-    set_consent(&state, &me, &kind, false).await?;
-    Ok(profile_view(&state, me.user_id).await?)
+    set_consent(state, me, &kind, false).await?;
+    profile_view(state, me.user_id).await
 }
 
 /// People search filters.
@@ -384,7 +384,7 @@ pub async fn search_talent(state: &Platform, me: &CurrentUser, q: TalentQuery) -
     if let Some(s) = q.sort.as_deref().filter(|s| !matches!(*s, "percentile" | "rating" | "points")) {
         return Err(AppError::BadRequest(format!("sort must be percentile, rating or points, not {s:?}").into()));
     }
-    let found = talent::search(&state.talent, &me, &TalentFilter::from(&q)).await?;
+    let found = talent::search(&state.talent, me, &TalentFilter::from(&q)).await?;
     let total = found.len();
     let people = found
         .into_iter()
@@ -406,7 +406,7 @@ pub async fn show_talent(state: &Platform, me: &CurrentUser, username: String) -
     let Some(user) = crate::db::users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await? else {
         return Err(hidden);
     };
-    if !talent::details_visible(&state.db, Some(&me), &user).await? {
+    if !talent::details_visible(&state.db, Some(me), &user).await? {
         return Err(hidden);
     }
     if me.user_id != user.user_id {
@@ -446,7 +446,7 @@ pub struct ViewEntry {
 
 /// The recruiters who saw or exported your details, newest first (the last 500).
 pub async fn my_views(state: &Platform, me: &CurrentUser) -> AppResult<Vec<ViewEntry>> {
-    Ok(views(&state, me.user_id).await?)
+    views(state, me.user_id).await
 }
 
 pub async fn views(state: &Platform, user_id: i64) -> AppResult<Vec<ViewEntry>> {
@@ -599,7 +599,7 @@ pub struct Rankings {
 /// points. Built from the public boards only (usernames and results), so it
 /// needs no consent; profile details stay behind the consents.
 pub async fn get_rankings(state: &Platform, q: RankingsQuery) -> AppResult<Rankings> {
-    Ok(rankings(&state, &q).await?)
+    rankings(state, &q).await
 }
 
 pub async fn rankings(state: &Platform, q: &RankingsQuery) -> AppResult<Rankings> {

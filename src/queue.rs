@@ -74,7 +74,7 @@ async fn organizer_submission(
 /// Cancels a queued or running model evaluation; it ends failed and does not
 /// count toward the team's cap. A worker still running it is refused.
 pub async fn cancel_submission(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<SubmissionView> {
-    let (_, slug) = organizer_submission(&state, &me, id).await?;
+    let (_, slug) = organizer_submission(state, me, id).await?;
     let now = db::now_ms();
     let mut tx = state.db.pool.begin().await?;
     if !jobs::cancel(&mut *tx, id, now).await? {
@@ -89,7 +89,7 @@ pub async fn cancel_submission(state: &Platform, me: &CurrentUser, id: i64) -> A
 
 /// Runs a finished (or cancelled) model evaluation again, with fresh attempts.
 pub async fn requeue_submission(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<SubmissionView> {
-    let (_, slug) = organizer_submission(&state, &me, id).await?;
+    let (_, slug) = organizer_submission(state, me, id).await?;
     let mut tx = state.db.pool.begin().await?;
     if !jobs::requeue_finished(&mut *tx, id).await? {
         return Err(AppError::Conflict("the submission is still queued or running".into()));
@@ -144,7 +144,7 @@ async fn organizer_task(state: &Platform, me: &CurrentUser, slug: &str) -> AppRe
 
 /// A task's queue depth, throughput and unfinished jobs (organizers).
 pub async fn get_queue(state: &Platform, me: &CurrentUser, slug: String) -> AppResult<QueueView> {
-    let task = organizer_task(&state, &me, &slug).await?;
+    let task = organizer_task(state, me, &slug).await?;
     let rows = jobs::open_of_task(&state.db.pool, task.task_id).await?;
     let finished_last_hour = jobs::finished_since(&state.db.pool, task.task_id, db::now_ms() - 3_600_000).await?;
     Ok(QueueView {
@@ -168,7 +168,7 @@ pub async fn get_queue(state: &Platform, me: &CurrentUser, slug: String) -> AppR
 
 /// Cancels every queued (not running) job of a task (organizers).
 pub async fn purge_queue(state: &Platform, me: &CurrentUser, slug: String) -> AppResult<serde_json::Value> {
-    let task = organizer_task(&state, &me, &slug).await?;
+    let task = organizer_task(state, me, &slug).await?;
     let now = db::now_ms();
     let mut cancelled = 0;
     for j in jobs::open_of_task(&state.db.pool, task.task_id).await?.into_iter().filter(|j| j.state == JobState::Queued)

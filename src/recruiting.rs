@@ -129,14 +129,14 @@ pub async fn shortlist(state: &Platform, me: &CurrentUser, id: i64) -> AppResult
 
 /// Your shortlists.
 pub async fn list_shortlists(state: &Platform, me: &CurrentUser) -> AppResult<Vec<ShortlistSummary>> {
-    recruiter(&me)?;
+    recruiter(me)?;
     let ids: Vec<i64> = sqlx::query_scalar("SELECT shortlist_id FROM shortlists WHERE recruiter_id = $1 ORDER BY name")
         .bind(me.user_id)
         .fetch_all(&state.db.pool)
         .await?;
     let mut out = Vec::new();
     for id in ids {
-        let s = shortlist(&state, &me, id).await?;
+        let s = shortlist(state, me, id).await?;
         out.push(ShortlistSummary { id, name: s.name, people: s.people.len() });
     }
     Ok(out)
@@ -151,7 +151,7 @@ pub struct ShortlistName {
 
 /// Creates a shortlist.
 pub async fn create_shortlist(state: &Platform, me: &CurrentUser, body: ShortlistName) -> AppResult<ShortlistSummary> {
-    Ok(new_shortlist(&state, &me, &body.name).await?)
+    new_shortlist(state, me, &body.name).await
 }
 
 pub async fn new_shortlist(state: &Platform, me: &CurrentUser, name: &str) -> AppResult<ShortlistSummary> {
@@ -203,7 +203,7 @@ pub async fn add_to_shortlist(
     (id, username): (i64, String),
     body: Note,
 ) -> AppResult<()> {
-    shortlist_person(&state, &me, id, &username, &body.note).await?;
+    shortlist_person(state, me, id, &username, &body.note).await?;
     Ok(())
 }
 
@@ -247,8 +247,8 @@ async fn findable(state: &Platform, me: &CurrentUser, username: &str) -> AppResu
 
 /// Removes someone from a shortlist.
 pub async fn remove_from_shortlist(state: &Platform, me: &CurrentUser, (id, username): (i64, String)) -> AppResult<()> {
-    recruiter(&me)?;
-    own_shortlist(&state, &me, id).await?;
+    recruiter(me)?;
+    own_shortlist(state, me, id).await?;
     sqlx::query("DELETE FROM shortlist_entries WHERE shortlist_id = $1 AND user_id = (SELECT user_id FROM users WHERE username = $2)")
         .bind(id)
         .bind(username.to_ascii_lowercase())
@@ -296,7 +296,7 @@ pub async fn request_contact(
     username: String,
     body: ContactRequest,
 ) -> AppResult<ContactView> {
-    Ok(send_request(&state, &me, &username, &body).await?)
+    send_request(state, me, &username, &body).await
 }
 
 pub async fn send_request(
@@ -370,7 +370,7 @@ struct ContactRow {
 /// Contact requests: those sent to you, and (recruiters) those you sent —
 /// with the email of each person who accepted.
 pub async fn list_contact_requests(state: &Platform, me: &CurrentUser) -> AppResult<Vec<ContactView>> {
-    Ok(contact_requests(&state, &me).await?)
+    contact_requests(state, me).await
 }
 
 pub async fn contact_requests(state: &Platform, me: &CurrentUser) -> AppResult<Vec<ContactView>> {
@@ -408,7 +408,7 @@ pub async fn contact_requests(state: &Platform, me: &CurrentUser) -> AppResult<V
 /// Accepts (your email is shown to the recruiter) or declines a request
 /// sent to you.
 pub async fn answer_contact_request(state: &Platform, me: &CurrentUser, (id, answer): (i64, String)) -> AppResult<()> {
-    answer_request(&state, &me, id, &answer).await?;
+    answer_request(state, me, id, &answer).await?;
     Ok(())
 }
 

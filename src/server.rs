@@ -177,7 +177,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(database = ?state.db.backend, "listening on http://{addr}");
     println!("gaic is running at http://{addr}/ (tasks: http://{addr}/api/v1/tasks)");
-    axum::serve(listener, crate::api::router(state.clone())).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown_signal()).await?;
     crate::eval::runner::stop_workers(&state.queue, std::time::Duration::from_secs(30)).await;
     tracing::info!("stopped");
     Ok(())
@@ -204,4 +204,24 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+/// The whole HTTP application: the JSON API and the pages, with the shared
+/// layers (request metrics, tracing, panic catching, the 1 MiB JSON limit)
+/// and JSON fallbacks.
+pub fn app(state: AppState) -> axum::Router {
+    use axum::extract::DefaultBodyLimit;
+    use tower_http::catch_panic::CatchPanicLayer;
+    use tower_http::trace::TraceLayer;
+    let upload_limit = state.settings.max_upload_bytes;
+    axum::Router::new()
+        .merge(crate::api::router(upload_limit))
+        .merge(crate::web::router(upload_limit))
+        .fallback(crate::api::not_found)
+        .method_not_allowed_fallback(crate::api::method_not_allowed)
+        .layer(axum::middleware::from_fn(crate::telemetry::track_http))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(crate::api::panic_response))
+        .layer(DefaultBodyLimit::max(crate::api::JSON_LIMIT))
+        .with_state(state)
 }

@@ -20,6 +20,7 @@ use crate::bundle::{HIDDEN_LABELS, SubmissionKind};
 use crate::competition::utc_day_start;
 use crate::db::{self, submissions, tasks, teams};
 use crate::error::{AppError, AppResult};
+use crate::msg;
 use crate::status::SubmissionStatus;
 use crate::tasks::visible_task;
 use crate::tasks::{TaskState, editable_by, spec_of};
@@ -182,22 +183,19 @@ pub async fn submit(
         return Ok((Stored::Again, done));
     }
     if TaskState::at(task.opens_at, task.closes_at, now) == TaskState::Upcoming {
-        return Err(AppError::Forbidden(format!("the task opens at {}", db::ms_to_rfc3339(task.opens_at)).into()));
+        return Err(AppError::Forbidden(msg!("task_opens_at", at = db::ms_to_rfc3339(task.opens_at))));
     }
     if message.chars().count() > MAX_MESSAGE {
-        return Err(AppError::invalid("invalid_message", format!("message: at most {MAX_MESSAGE} characters")));
+        return Err(AppError::invalid("invalid_message", msg!("message_too_long", max = MAX_MESSAGE)));
     }
     if bytes.is_empty() {
-        return Err(AppError::invalid("invalid_submission", "the file is empty"));
+        return Err(AppError::invalid("invalid_submission", msg!("file_empty")));
     }
     let kinds = &spec.submissions.kinds;
     let model = is_wasm(&bytes);
     if model {
         if !kinds.contains(&SubmissionKind::Model) {
-            return Err(AppError::invalid(
-                "kind_not_accepted",
-                "this task does not accept models; submit a predictions CSV",
-            ));
+            return Err(AppError::invalid("kind_not_accepted", msg!("models_not_accepted")));
         }
         crate::scoring::solution::out_cols(&spec.format()).map_err(|m| AppError::invalid("kind_not_accepted", m))?;
         let cap = u64::from(spec.budget.memory_mib) << 20;
@@ -213,11 +211,11 @@ pub async fn submit(
             details: vec![crate::error::Problem::new("model", "", message)],
         })?;
     } else if !kinds.contains(&SubmissionKind::Predictions) {
-        return Err(AppError::invalid("kind_not_accepted", "this task accepts models only (a .wasm file)"));
+        return Err(AppError::invalid("kind_not_accepted", msg!("models_only")));
     }
     let team = crate::teams::ensure_team(state, task.task_id, me.user_id).await?;
     if let Some(reason) = &team.disqualified_reason {
-        return Err(AppError::Forbidden(format!("your team is disqualified from this task: {reason}").into()));
+        return Err(AppError::Forbidden(msg!("team_disqualified", reason = reason)));
     }
     let cap = spec.submissions.daily_cap;
     let q = quota(state, team.team_id, cap, now).await?;
@@ -312,16 +310,13 @@ async fn score_csv(
         tokio::task::spawn_blocking(move || solution.score(&bytes)).await.map_err(|e| AppError::Internal(e.into()))?;
     scored.map_err(|details| AppError::Invalid {
         code: "invalid_submission",
-        message: format!("the submission has {} problem(s); nothing was stored and it does not count", details.len())
-            .into(),
+        message: msg!("submission_problems", count = details.len()),
         details,
     })
 }
 
 fn too_many(cap: u32, resets_at: &str) -> AppError {
-    AppError::TooManyRequests(
-        format!("your team has used all {cap} submissions for today (UTC); the count resets at {resets_at}").into(),
-    )
+    AppError::TooManyRequests(msg!("quota_used", cap = cap, at = resets_at))
 }
 
 /// The multipart form of a submission upload.
@@ -345,11 +340,11 @@ pub async fn list_submissions(
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<SubmissionView>, i64)> {
-    let task = visible_task(state, slug, Some(&me)).await?;
-    let show_private = private_visible(&task, &me, db::now_ms());
+    let task = visible_task(state, slug, Some(me)).await?;
+    let show_private = private_visible(&task, me, db::now_ms());
     let (rows, total) = match scope {
         "all" => {
-            if !editable_by(&task, &me) {
+            if !editable_by(&task, me) {
                 return Err(AppError::Forbidden("only the task's organizer or an admin sees every submission".into()));
             }
             (
@@ -401,8 +396,8 @@ pub async fn visible_submission(
 
 /// One submission (your team's, or any for the organizer).
 pub async fn get_submission(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<SubmissionView> {
-    let (sub, task, organizer) = visible_submission(&state, &me, id).await?;
-    let show = private_visible(&task, &me, db::now_ms());
+    let (sub, task, organizer) = visible_submission(state, me, id).await?;
+    let show = private_visible(&task, me, db::now_ms());
     let exact_fuel = sub.fuel_used;
     let mut v = view(sub, &task.slug, show);
     match v.status {
@@ -427,23 +422,21 @@ pub async fn set_selection(state: &Platform, me: &CurrentUser, id: i64, select: 
     let (sub, task, _) = visible_submission(state, me, id).await?;
     let own = teams::of_user(&state.db.pool, sub.task_id, me.user_id).await?.is_some_and(|t| t.team_id == sub.team_id);
     if !own {
-        return Err(AppError::Forbidden("only the team's members select its final submissions".into()));
+        return Err(AppError::Forbidden(msg!("members_select")));
     }
     let now = db::now_ms();
     if now >= task.closes_at {
-        return Err(AppError::Conflict("the task has closed; final selections are fixed".into()));
+        return Err(AppError::Conflict(msg!("selections_fixed")));
     }
     if select && sub.selected_at.is_none() {
         if sub.status != SubmissionStatus::Scored || sub.hidden_at.is_some() {
-            return Err(AppError::Conflict("only a scored, visible submission can be selected".into()));
+            return Err(AppError::Conflict(msg!("select_scored_only")));
         }
         let cap = spec_of(&task)?.submissions.final_selections;
         let mut tx = state.db.pool.begin().await?;
         teams::lock(&mut *tx, sub.team_id, now).await?;
         if submissions::selected_count(&mut *tx, sub.team_id).await? >= i64::from(cap) {
-            return Err(AppError::Conflict(
-                format!("your team has already selected {cap} submission(s); unselect one first").into(),
-            ));
+            return Err(AppError::Conflict(msg!("selections_full", cap = cap)));
         }
         submissions::set_selected(&mut *tx, id, Some(now)).await?;
         tx.commit().await?;
@@ -457,18 +450,18 @@ pub async fn set_selection(state: &Platform, me: &CurrentUser, id: i64, select: 
 /// Selects a submission for the private board (before the close; at most
 /// the task's `final_selections`).
 pub async fn select_submission(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<SubmissionView> {
-    set_selection(&state, &me, id, true).await
+    set_selection(state, me, id, true).await
 }
 
 /// Unselects a submission.
 pub async fn unselect_submission(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<SubmissionView> {
-    set_selection(&state, &me, id, false).await
+    set_selection(state, me, id, false).await
 }
 
 /// Hides a submission from the boards, with a reason shown to its team.
 /// The task's organizer or an admin.
 pub async fn hide_submission(state: &Platform, me: &CurrentUser, id: i64, body: Reason) -> AppResult<SubmissionView> {
-    let (_, task, organizer) = visible_submission(&state, &me, id).await?;
+    let (_, task, organizer) = visible_submission(state, me, id).await?;
     if !organizer {
         return Err(AppError::Forbidden("only the task's organizer or an admin can hide a submission".into()));
     }
@@ -481,7 +474,7 @@ pub async fn hide_submission(state: &Platform, me: &CurrentUser, id: i64, body: 
 
 /// Shows a hidden submission again.
 pub async fn unhide_submission(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<SubmissionView> {
-    let (_, task, organizer) = visible_submission(&state, &me, id).await?;
+    let (_, task, organizer) = visible_submission(state, me, id).await?;
     if !organizer {
         return Err(AppError::Forbidden("only the task's organizer or an admin can unhide a submission".into()));
     }

@@ -342,8 +342,8 @@ pub async fn visible_task(state: &Platform, slug: &str, viewer: Option<&CurrentU
 
 /// One task with its statement, rules and public files.
 pub async fn get_task(state: &Platform, viewer: Option<&CurrentUser>, slug: String) -> AppResult<TaskDetail> {
-    let row = visible_task(&state, &slug, viewer).await?;
-    Ok(detail(&state, row).await?)
+    let row = visible_task(state, &slug, viewer).await?;
+    detail(state, row).await
 }
 
 /// Stores a task (a draft) from a bundle's `.tar.gz` bytes — for the API
@@ -389,8 +389,8 @@ pub struct TaskPatch {
 
 /// Edits a task's schedule or publishes/unpublishes it. Its organizer or an admin.
 pub async fn update_task(state: &Platform, me: &CurrentUser, slug: String, patch: TaskPatch) -> AppResult<TaskDetail> {
-    let row = visible_task(&state, &slug, Some(&me)).await?;
-    if !editable_by(&row, &me) {
+    let row = visible_task(state, &slug, Some(me)).await?;
+    if !editable_by(&row, me) {
         return Err(AppError::Forbidden("only the task's organizer or an admin can change it".into()));
     }
     let mut spec = spec_of(&row)?;
@@ -426,5 +426,5 @@ pub async fn update_task(state: &Platform, me: &CurrentUser, slug: String, patch
     tasks::update_schedule(&state.db.pool, row.task_id, &update, now).await?;
     tracing::info!(slug = %slug, by = %me.username, "task updated");
     let row = tasks::by_slug(&state.db.pool, &slug).await?.ok_or(AppError::NotFound("task"))?;
-    Ok(detail(&state, row).await?)
+    detail(state, row).await
 }

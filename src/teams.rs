@@ -17,6 +17,7 @@ use crate::auth::CurrentUser;
 use crate::competition::{DAY_MS, merge_allowed, utc_day_start};
 use crate::db::{self, submissions, tasks, teams, users};
 use crate::error::{AppError, AppResult};
+use crate::msg;
 use crate::platform::Platform;
 use crate::tasks::{editable_by, spec_of, visible_task};
 
@@ -60,7 +61,7 @@ pub fn valid_team_name(name: &str) -> Result<String, AppError> {
     let name = name.trim();
     let len = name.chars().count();
     if len == 0 || len > 64 || name.chars().any(char::is_control) {
-        return Err(AppError::invalid("invalid_team_name", "name: a team name is 1-64 printable characters"));
+        return Err(AppError::invalid("invalid_team_name", msg!("team_name_invalid")));
     }
     Ok(name.to_owned())
 }
@@ -101,7 +102,7 @@ pub struct Reason {
 pub fn valid_reason(r: &Reason) -> AppResult<&str> {
     let reason = r.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(AppError::invalid("invalid_reason", "reason: 1-500 characters, shown to the team"));
+        return Err(AppError::invalid("invalid_reason", msg!("reason_invalid")));
     }
     Ok(reason)
 }
@@ -195,16 +196,14 @@ async fn team_view(state: &Platform, task: &tasks::TaskRow, team: teams::TeamRow
 }
 
 async fn my_team(state: &Platform, task: &tasks::TaskRow, me: &CurrentUser) -> AppResult<teams::TeamRow> {
-    teams::of_user(&state.db.pool, task.task_id, me.user_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("team (you have not joined this task; submit or create a team first)"))
+    teams::of_user(&state.db.pool, task.task_id, me.user_id).await?.ok_or_else(|| AppError::NotFound("team_not_joined"))
 }
 
 /// Your team in a task.
 pub async fn get_team(state: &Platform, me: &CurrentUser, slug: String) -> AppResult<TeamView> {
-    let task = visible_task(&state, &slug, Some(&me)).await?;
-    let team = my_team(&state, &task, &me).await?;
-    Ok(team_view(&state, &task, team).await?)
+    let task = visible_task(state, &slug, Some(me)).await?;
+    let team = my_team(state, &task, me).await?;
+    team_view(state, &task, team).await
 }
 
 /// A team name.
@@ -216,35 +215,35 @@ pub struct TeamName {
 
 /// Joins a task with a new named team (you as its only member).
 pub async fn create_team(state: &Platform, me: &CurrentUser, slug: String, body: TeamName) -> AppResult<TeamView> {
-    let task = visible_task(&state, &slug, Some(&me)).await?;
+    let task = visible_task(state, &slug, Some(me)).await?;
     if db::now_ms() >= task.closes_at {
-        return Err(AppError::Conflict("the task has closed".into()));
+        return Err(AppError::Conflict(msg!("task_closed")));
     }
     let name = valid_team_name(&body.name)?;
     if let Some(team) = teams::of_user(&state.db.pool, task.task_id, me.user_id).await? {
-        return Err(AppError::Conflict(format!("you are already in team {:?}; rename it instead", team.name).into()));
+        return Err(AppError::Conflict(msg!("already_in_team", team = format!("{:?}", team.name))));
     }
     if teams::name_taken(&state.db.pool, task.task_id, &name).await? {
-        return Err(AppError::Conflict(format!("a team named {name:?} already exists in this task").into()));
+        return Err(AppError::Conflict(msg!("team_name_taken", name = format!("{name:?}"))));
     }
     let mut tx = state.db.pool.begin().await?;
     let team_id = teams::create(&mut tx, task.task_id, &name, me.user_id, db::now_ms()).await?;
     tx.commit().await?;
     let team = teams::by_id(&state.db.pool, team_id).await?.ok_or(AppError::NotFound("team"))?;
-    Ok(team_view(&state, &task, team).await?)
+    team_view(state, &task, team).await
 }
 
 /// Renames your team.
 pub async fn rename_team(state: &Platform, me: &CurrentUser, slug: String, body: TeamName) -> AppResult<TeamView> {
-    let task = visible_task(&state, &slug, Some(&me)).await?;
-    let team = my_team(&state, &task, &me).await?;
+    let task = visible_task(state, &slug, Some(me)).await?;
+    let team = my_team(state, &task, me).await?;
     let name = valid_team_name(&body.name)?;
     if !name.eq_ignore_ascii_case(&team.name) && teams::name_taken(&state.db.pool, task.task_id, &name).await? {
-        return Err(AppError::Conflict(format!("a team named {name:?} already exists in this task").into()));
+        return Err(AppError::Conflict(msg!("team_name_taken", name = format!("{name:?}"))));
     }
     teams::rename(&state.db.pool, team.team_id, &name).await?;
     let team = teams::by_id(&state.db.pool, team.team_id).await?.ok_or(AppError::NotFound("team"))?;
-    Ok(team_view(&state, &task, team).await?)
+    team_view(state, &task, team).await
 }
 
 /// Whom to invite.
@@ -262,28 +261,24 @@ pub async fn invite_member(
     slug: String,
     body: InviteRequest,
 ) -> AppResult<InviteView> {
-    let task = visible_task(&state, &slug, Some(&me)).await?;
+    let task = visible_task(state, &slug, Some(me)).await?;
     let spec = spec_of(&task)?;
     let now = db::now_ms();
     check_merge_window(&task, now)?;
-    let team = ensure_team(&state, task.task_id, me.user_id).await?;
+    let team = ensure_team(state, task.task_id, me.user_id).await?;
     let invitee = users::by_username(&state.db.pool, &body.username.trim().to_ascii_lowercase())
         .await?
         .ok_or(AppError::NotFound("user"))?;
     let theirs = teams::of_user(&state.db.pool, task.task_id, invitee.user_id).await?;
     if theirs.as_ref().is_some_and(|t| t.team_id == team.team_id) {
-        return Err(AppError::Conflict(format!("{} is already in your team", invitee.username).into()));
+        return Err(AppError::Conflict(msg!("already_member", user = &invitee.username)));
     }
     let size = teams::members(&state.db.pool, team.team_id).await?.len() as u32;
     if size >= spec.submissions.team_size_cap {
-        return Err(AppError::Conflict(
-            format!("your team is full ({} members at most)", spec.submissions.team_size_cap).into(),
-        ));
+        return Err(AppError::Conflict(msg!("your_team_full", max = spec.submissions.team_size_cap)));
     }
     if teams::pending_of_team(&state.db.pool, team.team_id).await?.iter().any(|i| i.user_id == invitee.user_id) {
-        return Err(AppError::Conflict(
-            format!("{} already has a pending invite from your team", invitee.username).into(),
-        ));
+        return Err(AppError::Conflict(msg!("invite_pending", user = &invitee.username)));
     }
     let id = teams::invite(&state.db.pool, team.team_id, invitee.user_id, me.user_id, now).await?;
     let invite = teams::invite_by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("invite"))?;
@@ -292,16 +287,11 @@ pub async fn invite_member(
 
 fn check_merge_window(task: &tasks::TaskRow, now: i64) -> AppResult<()> {
     if now >= task.closes_at {
-        return Err(AppError::Conflict("the task has closed; teams are fixed".into()));
+        return Err(AppError::Conflict(msg!("teams_fixed")));
     }
     if task.merger_deadline_at.is_some_and(|d| now >= d) {
-        return Err(AppError::Conflict(
-            format!(
-                "the team merger deadline ({}) has passed",
-                db::ms_to_rfc3339(task.merger_deadline_at.unwrap_or_default())
-            )
-            .into(),
-        ));
+        let deadline = db::ms_to_rfc3339(task.merger_deadline_at.unwrap_or_default());
+        return Err(AppError::Conflict(msg!("merger_deadline_passed", at = deadline)));
     }
     Ok(())
 }
@@ -315,7 +305,7 @@ pub async fn list_invites(state: &Platform, me: &CurrentUser) -> AppResult<Vec<I
 async fn pending_invite(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<teams::InviteRow> {
     match teams::invite_by_id(&state.db.pool, id).await? {
         Some(i) if i.user_id == me.user_id && i.answered_at.is_none() => Ok(i),
-        Some(i) if i.user_id == me.user_id => Err(AppError::Conflict("this invite was already answered".into())),
+        Some(i) if i.user_id == me.user_id => Err(AppError::Conflict(msg!("invite_answered"))),
         _ => Err(AppError::NotFound("invite")),
     }
 }
@@ -323,7 +313,7 @@ async fn pending_invite(state: &Platform, me: &CurrentUser, id: i64) -> AppResul
 /// Accepts an invite: you join the team, and a team you were in merges into
 /// it (its members and submissions move), within the task's rules.
 pub async fn accept_invite(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<TeamView> {
-    let invite = pending_invite(&state, &me, id).await?;
+    let invite = pending_invite(state, me, id).await?;
     let task = tasks::by_id(&state.db.pool, invite.task_id).await?.ok_or(AppError::NotFound("task"))?;
     let spec = spec_of(&task)?;
     let now = db::now_ms();
@@ -336,22 +326,20 @@ pub async fn accept_invite(state: &Platform, me: &CurrentUser, id: i64) -> AppRe
         Some(old) => {
             let moving = teams::members(&mut *tx, old.team_id).await?.len() as u32;
             if target_size + moving > spec.submissions.team_size_cap {
-                return Err(AppError::Conflict(
-                    format!(
-                        "the merged team would have {} members; at most {} are allowed",
-                        target_size + moving,
-                        spec.submissions.team_size_cap
-                    )
-                    .into(),
-                ));
+                return Err(AppError::Conflict(msg!(
+                    "merge_too_big",
+                    size = target_size + moving,
+                    max = spec.submissions.team_size_cap
+                )));
             }
             let total = submissions::counted_total(&mut *tx, old.team_id).await?
                 + submissions::counted_total(&mut *tx, invite.team_id).await?;
             if !merge_allowed(total, spec.submissions.daily_cap, task.opens_at, now) {
-                return Err(AppError::Conflict(format!(
-                    "the merged team would have {total} submissions, more than the daily cap ({}) × days run allows",
-                    spec.submissions.daily_cap
-                ).into()));
+                return Err(AppError::Conflict(msg!(
+                    "merge_too_many",
+                    total = total,
+                    cap = spec.submissions.daily_cap
+                )));
             }
             let selected = submissions::selected_count(&mut *tx, old.team_id).await?
                 + submissions::selected_count(&mut *tx, invite.team_id).await?;
@@ -363,9 +351,7 @@ pub async fn accept_invite(state: &Platform, me: &CurrentUser, id: i64) -> AppRe
         }
         None => {
             if target_size >= spec.submissions.team_size_cap {
-                return Err(AppError::Conflict(
-                    format!("the team is full ({} members at most)", spec.submissions.team_size_cap).into(),
-                ));
+                return Err(AppError::Conflict(msg!("team_full", max = spec.submissions.team_size_cap)));
             }
             teams::add_member(&mut *tx, task.task_id, invite.team_id, me.user_id, now).await?;
         }
@@ -374,12 +360,12 @@ pub async fn accept_invite(state: &Platform, me: &CurrentUser, id: i64) -> AppRe
     tx.commit().await?;
     tracing::info!(invite = id, team = invite.team_id, user = %me.username, "invite accepted");
     let team = teams::by_id(&state.db.pool, invite.team_id).await?.ok_or(AppError::NotFound("team"))?;
-    Ok(team_view(&state, &task, team).await?)
+    team_view(state, &task, team).await
 }
 
 /// Declines an invite.
 pub async fn decline_invite(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<()> {
-    pending_invite(&state, &me, id).await?;
+    pending_invite(state, me, id).await?;
     teams::answer(&state.db.pool, id, false, db::now_ms()).await?;
     Ok(())
 }
@@ -387,28 +373,28 @@ pub async fn decline_invite(state: &Platform, me: &CurrentUser, id: i64) -> AppR
 /// Leaves your team: you continue alone in a new team; the submissions stay
 /// with the team you leave.
 pub async fn leave_team(state: &Platform, me: &CurrentUser, slug: String) -> AppResult<TeamView> {
-    let task = visible_task(&state, &slug, Some(&me)).await?;
+    let task = visible_task(state, &slug, Some(me)).await?;
     let now = db::now_ms();
     if now >= task.closes_at {
-        return Err(AppError::Conflict("the task has closed; teams are fixed".into()));
+        return Err(AppError::Conflict(msg!("teams_fixed")));
     }
-    let team = my_team(&state, &task, &me).await?;
+    let team = my_team(state, &task, me).await?;
     if teams::members(&state.db.pool, team.team_id).await?.len() <= 1 {
-        return Err(AppError::Conflict("you are the team's only member".into()));
+        return Err(AppError::Conflict(msg!("only_member")));
     }
-    let name = crate::teams::free_name(&state, task.task_id, &me.username).await?;
+    let name = crate::teams::free_name(state, task.task_id, &me.username).await?;
     let mut tx = state.db.pool.begin().await?;
     teams::remove_member(&mut *tx, task.task_id, me.user_id).await?;
     let new_id = teams::create(&mut tx, task.task_id, &name, me.user_id, now).await?;
     tx.commit().await?;
     let team = teams::by_id(&state.db.pool, new_id).await?.ok_or(AppError::NotFound("team"))?;
-    Ok(team_view(&state, &task, team).await?)
+    team_view(state, &task, team).await
 }
 
 async fn organizer_team(state: &Platform, me: &CurrentUser, slug: &str, team_id: i64) -> AppResult<teams::TeamRow> {
     let task = visible_task(state, slug, Some(me)).await?;
     if !editable_by(&task, me) {
-        return Err(AppError::Forbidden("only the task's organizer or an admin can disqualify a team".into()));
+        return Err(AppError::Forbidden(msg!("organizer_only_disqualify")));
     }
     match teams::by_id(&state.db.pool, team_id).await? {
         Some(t) if t.task_id == task.task_id => Ok(t),
@@ -423,7 +409,7 @@ pub async fn disqualify_team(
     (slug, team_id): (String, i64),
     body: Reason,
 ) -> AppResult<()> {
-    let team = organizer_team(&state, &me, &slug, team_id).await?;
+    let team = organizer_team(state, me, &slug, team_id).await?;
     let reason = valid_reason(&body)?;
     teams::set_disqualified(&state.db.pool, team.team_id, Some(db::now_ms()), Some(reason)).await?;
     tracing::info!(team = team.team_id, by = %me.username, "team disqualified");
@@ -432,7 +418,7 @@ pub async fn disqualify_team(
 
 /// Lifts a disqualification.
 pub async fn reinstate_team(state: &Platform, me: &CurrentUser, (slug, team_id): (String, i64)) -> AppResult<()> {
-    let team = organizer_team(&state, &me, &slug, team_id).await?;
+    let team = organizer_team(state, me, &slug, team_id).await?;
     teams::set_disqualified(&state.db.pool, team.team_id, None, None).await?;
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! The JSON API under `/api/v1`, plus the operational endpoints.
 //!
-//! One module per resource, each with `pub fn router() -> Router<AppState>`;
-//! [`router`] assembles them with the shared layers (request metrics, tracing,
-//! panic catching, the 1 MiB JSON body limit) and the JSON fallbacks, and is
-//! what both `gaic serve` and the tests run. Every handler is listed in
-//! [`ApiDoc`], served at `/api/v1/openapi.json`.
+//! One module per resource, each with `pub fn router() -> Router<AppState>`
+//! and handlers that extract, call the domain and render JSON; [`router`]
+//! assembles them, and `server::app` merges them with the pages under the
+//! shared layers (what both `gaic serve` and the tests run). Every handler is
+//! listed in [`ApiDoc`], served at `/api/v1/openapi.json`.
 
 pub mod leaderboard;
 pub mod live;
@@ -20,14 +20,11 @@ pub mod workers;
 
 use std::any::Any;
 
-use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router, middleware};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
@@ -98,9 +95,9 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-/// The whole HTTP application.
-pub fn router(state: AppState) -> Router {
-    let upload_limit = state.settings.max_upload_bytes;
+/// The JSON API under `/api/v1`, the operational endpoints and the
+/// credential key; `server::app` merges the pages and adds the layers.
+pub fn router(upload_limit: usize) -> Router<AppState> {
     let api = Router::new()
         .merge(users::router())
         .merge(tokens::router())
@@ -119,21 +116,15 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(ops::router())
         .route("/.well-known/gaic-credential-key", get(profile::credential_key))
-        .merge(crate::web::router(upload_limit))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(crate::telemetry::track_http))
-        .layer(TraceLayer::new_for_http())
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(DefaultBodyLimit::max(JSON_LIMIT))
-        .with_state(state)
 }
 
-async fn not_found() -> AppError {
+/// The JSON 404 of an unknown route.
+pub async fn not_found() -> AppError {
     AppError::NotFound("route")
 }
 
-async fn method_not_allowed() -> Response {
+/// The JSON 405.
+pub async fn method_not_allowed() -> Response {
     error_response(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
@@ -142,7 +133,8 @@ async fn method_not_allowed() -> Response {
     )
 }
 
-fn panic_response(_err: Box<dyn Any + Send + 'static>) -> Response {
+/// The JSON 500 of a handler that panicked.
+pub fn panic_response(_err: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error".into(), vec![])
 }

@@ -488,7 +488,7 @@ async fn render_shortlists(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<Response, AppError> {
-    let lists = match crate::recruiting::list_shortlists(&state, &me).await {
+    let lists = match crate::recruiting::list_shortlists(state, me).await {
         Ok(l) => l,
         Err(e) => return super::refused(page, page.t("shortlists"), "/talent", e),
     };

@@ -280,7 +280,7 @@ async fn my_submissions(
                 created => when(s.created_at),
                 live => s.status.is_pending(),
                 score => s.public_score.map(score).unwrap_or_default(),
-                verdict => s.verdict.unwrap_or_default(),
+                verdict => s.verdict.map(|v| crate::messages::word("verdict", &v, page.lang)).unwrap_or_default(),
                 error => s.error.unwrap_or_default(),
                 fuel => s.fuel_used.map(|f| grouped(crate::boards::round3(f))).unwrap_or_default(),
                 memory => s.peak_memory_bytes.map(|b| format!("{:.1} MiB", b as f64 / 1048576.0)).unwrap_or_default(),
@@ -289,7 +289,7 @@ async fn my_submissions(
                 selectable => s.status == crate::status::SubmissionStatus::Scored && !s.late.get() && !closed,
                 file => s.file_name,
                 message => s.message,
-                status => s.status,
+                status => crate::messages::word("status", s.status.as_str(), page.lang),
             }
         })
         .collect();

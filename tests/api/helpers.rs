@@ -98,7 +98,7 @@ impl TestApp {
         let state = gaic::server::prepare(&args).await.expect("server prepares");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let router = gaic::api::router(state.clone());
+        let router = gaic::server::app(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self { base: format!("http://{addr}"), data_dir, state, args, client: Client::new() }
     }
