@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// A file's module path (`teams`, `web/tasks`) → its text without comments
 /// and unit tests.
-fn sources() -> BTreeMap<String, String> {
+pub(crate) fn sources() -> BTreeMap<String, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut out = BTreeMap::new();
     let mut stack = vec![root.clone()];

@@ -325,25 +325,11 @@ mod tests {
     #[test]
     fn every_key_the_code_uses_is_in_the_catalog() {
         let mut missing = Vec::new();
-        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                if path.extension().is_none_or(|e| e != "rs") {
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap();
-                let code: String =
-                    text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
-                for part in code.split("msg!(\"").skip(1) {
-                    let key = part.split('"').next().unwrap();
-                    if lookup(key, Lang::En).is_none() {
-                        missing.push(format!("{}: {key}", path.display()));
-                    }
+        for (module, code) in crate::layering::sources() {
+            for part in code.split("msg!(\"").skip(1) {
+                let key = part.split('"').next().unwrap_or_default();
+                if lookup(key, Lang::En).is_none() {
+                    missing.push(format!("{module}: {key}"));
                 }
             }
         }
