@@ -58,6 +58,7 @@ pub struct TaskBoards {
     pub private: Vec<Standing>,
 }
 
+/// Both boards of a task from its scored submissions, without these teams.
 pub fn boards(subs: &[submissions::SubmissionRow], spec: &TaskSpec, disqualified: &HashSet<i64>) -> TaskBoards {
     let higher = spec.metric.higher_is_better;
     TaskBoards {
@@ -193,6 +194,7 @@ pub async fn disqualified(db: &Db, task_id: i64) -> sqlx::Result<HashSet<i64>> {
         .collect())
 }
 
+/// Team names by id, as the submissions carry them.
 pub fn task_names(subs: &[submissions::SubmissionRow]) -> HashMap<i64, String> {
     subs.iter().map(|s| (s.team_id, s.team_name.clone())).collect()
 }

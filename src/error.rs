@@ -93,11 +93,9 @@ pub enum AppError {
 }
 
 fn not_found(thing: &'static str) -> Msg {
-    let key = format!("thing.{thing}");
-    if crate::messages::lookup(&key, Lang::En).is_some() {
-        msg!("not_found", thing = format!("@{key}"))
-    } else {
-        Msg::Text(format!("{thing} not found"))
+    match crate::messages::catalog_key(&format!("thing.{thing}")) {
+        Some(key) => Msg::Key("not_found", vec![("thing", Msg::Key(key, Vec::new()))]),
+        None => Msg::Text(format!("{thing} not found")),
     }
 }
 
@@ -121,12 +119,6 @@ impl AppError {
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
-    }
-
-    /// Whether the reader can act on it (everything but an internal fault
-    /// or an unavailable dependency).
-    pub fn is_readers(&self) -> bool {
-        !matches!(self, Self::Internal(_) | Self::Unavailable(_))
     }
 
     /// The message in `lang` (a generic one for internal errors).

@@ -14,18 +14,13 @@ use crate::bundle::{HIDDEN_LABELS, TaskSpec};
 use crate::competition::Standing;
 use crate::db::{self, submissions, tasks};
 use crate::error::{AppError, AppResult, Problem};
-use crate::scoring::scorer::TaskSolution;
-use crate::tasks::visible_task;
-use crate::tasks::{editable_by, spec_of};
-
 use crate::platform::Platform;
+use crate::scoring::scorer::TaskSolution;
+use crate::tasks::{editable_by, managed_task, spec_of, visible_task};
 
+/// The task `slug` if `me` may manage its results (its organizer or an admin).
 pub async fn organizer_task(state: &Platform, me: &CurrentUser, slug: &str) -> AppResult<tasks::TaskRow> {
-    let task = visible_task(state, slug, Some(me)).await?;
-    if !editable_by(&task, me) {
-        return Err(AppError::Forbidden("only the task's organizer or an admin can do this".into()));
-    }
-    Ok(task)
+    managed_task(state, me, slug, "only the task's organizer or an admin can do this").await
 }
 
 /// Closes a task now: submissions after this are late (scored, never

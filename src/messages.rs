@@ -42,8 +42,9 @@ impl Lang {
 /// Something to say: a catalog key with arguments, or text from outside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
-    /// A catalog entry and its `{name}` arguments.
-    Key(&'static str, Vec<(&'static str, String)>),
+    /// A catalog entry and its `{name}` arguments (each rendered in the
+    /// same language: an argument may itself be a catalog message).
+    Key(&'static str, Vec<(&'static str, Msg)>),
     /// Text that is not ours to translate (a parser's message, a name).
     Text(String),
 }
@@ -52,7 +53,7 @@ pub enum Msg {
 #[macro_export]
 macro_rules! msg {
     ($key:literal $(, $name:ident = $value:expr)* $(,)?) => {
-        $crate::messages::Msg::Key($key, vec![$((stringify!($name), ($value).to_string())),*])
+        $crate::messages::Msg::Key($key, vec![$((stringify!($name), $crate::messages::Msg::Text(($value).to_string()))),*])
     };
 }
 
@@ -66,14 +67,6 @@ impl Msg {
                 let template = lookup(key, lang).unwrap_or(key);
                 fill(template, args, lang)
             }
-        }
-    }
-
-    /// The catalog key, if this is a catalog message.
-    pub fn key(&self) -> Option<&'static str> {
-        match self {
-            Self::Key(k, _) => Some(k),
-            Self::Text(_) => None,
         }
     }
 }
@@ -113,16 +106,16 @@ pub fn lookup(key: &str, lang: Lang) -> Option<&'static str> {
     CATALOG.iter().find(|(k, _, _)| *k == key).map(|(_, en, ko)| if lang == Lang::Ko { *ko } else { *en })
 }
 
-/// Fills `{name}` from `args`; an argument that is itself a catalog key
-/// prefixed `@` (e.g. a thing's name) is rendered in `lang` too.
-fn fill(template: &str, args: &[(&'static str, String)], lang: Lang) -> String {
+/// The catalog's own copy of `key`, if the catalog has it.
+pub fn catalog_key(key: &str) -> Option<&'static str> {
+    CATALOG.iter().find(|(k, _, _)| *k == key).map(|(k, _, _)| *k)
+}
+
+/// Fills `{name}` from `args`, each rendered in `lang`.
+fn fill(template: &str, args: &[(&'static str, Msg)], lang: Lang) -> String {
     let mut out = template.to_owned();
     for (name, value) in args {
-        let value = match value.strip_prefix('@') {
-            Some(key) => lookup(key, lang).map(str::to_owned).unwrap_or_else(|| key.to_owned()),
-            None => value.clone(),
-        };
-        out = out.replace(&format!("{{{name}}}"), &value);
+        out = out.replace(&format!("{{{name}}}"), &value.render(lang));
     }
     out
 }
@@ -338,10 +331,13 @@ mod tests {
 
     #[test]
     fn messages_render_in_either_language_with_their_arguments() {
-        let m = crate::msg!("not_found", thing = "@thing.team");
+        let m = Msg::Key("not_found", vec![("thing", Msg::Key("thing.team", Vec::new()))]);
         assert_eq!(m.render(Lang::En), "team not found");
         assert_eq!(m.render(Lang::Ko), "팀을(를) 찾을 수 없습니다");
         assert_eq!(Msg::from("plain").render(Lang::Ko), "plain");
+        // Text arguments are never looked up, whatever they look like.
+        let m = crate::msg!("team_disqualified", reason = "thing.team");
+        assert_eq!(m.render(Lang::Ko), "팀이 이 과제에서 실격되었습니다: thing.team");
         assert_eq!(word("status", "scored", Lang::Ko), "채점됨");
         assert_eq!(word("verdict", "trap", Lang::En), "trap");
         assert_eq!(word("verdict", "unheard_of", Lang::Ko), "unheard_of");

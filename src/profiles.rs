@@ -449,6 +449,7 @@ pub async fn my_views(state: &Platform, me: &CurrentUser) -> AppResult<Vec<ViewE
     views(state, me.user_id).await
 }
 
+/// Who (which recruiters) viewed `user_id`'s profile, newest first.
 pub async fn views(state: &Platform, user_id: i64) -> AppResult<Vec<ViewEntry>> {
     Ok(crate::db::privacy::views_of(&state.db.pool, user_id, 500)
         .await?
@@ -602,6 +603,7 @@ pub async fn get_rankings(state: &Platform, q: RankingsQuery) -> AppResult<Ranki
     rankings(state, &q).await
 }
 
+/// The public rankings by rating or points.
 pub async fn rankings(state: &Platform, q: &RankingsQuery) -> AppResult<Rankings> {
     let by = q.by.clone().unwrap_or_else(|| "rating".into());
     if by != "rating" && by != "points" {

@@ -14,12 +14,10 @@ use utoipa::ToSchema;
 use crate::auth::CurrentUser;
 use crate::db::{self, jobs, submissions};
 use crate::error::{AppError, AppResult};
+use crate::platform::Platform;
 use crate::status::{JobState, SubmissionStatus};
 use crate::submissions::{SubmissionView, view, visible_submission};
-use crate::tasks::editable_by;
-use crate::tasks::visible_task;
-
-use crate::platform::Platform;
+use crate::tasks::managed_task;
 
 /// One state of a submission, as streamed.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -38,6 +36,7 @@ pub struct LiveState {
     pub error: Option<String>,
 }
 
+/// A submission's live state (status, queue place, worker), or `None` if it is gone.
 pub async fn live_state(state: &Platform, id: i64) -> sqlx::Result<Option<LiveState>> {
     let Some((status, public_score, verdict, error)) = submissions::live(&state.db.pool, id).await? else {
         return Ok(None);
@@ -52,6 +51,7 @@ pub async fn live_state(state: &Platform, id: i64) -> sqlx::Result<Option<LiveSt
     Ok(Some(LiveState { status, queue_position, worker, public_score, verdict, error }))
 }
 
+/// Whether a submission in `status` will not change again.
 pub fn is_final(status: SubmissionStatus) -> bool {
     !status.is_pending()
 }
@@ -135,11 +135,7 @@ pub struct QueueView {
 }
 
 async fn organizer_task(state: &Platform, me: &CurrentUser, slug: &str) -> AppResult<crate::db::tasks::TaskRow> {
-    let task = visible_task(state, slug, Some(me)).await?;
-    if !editable_by(&task, me) {
-        return Err(AppError::Forbidden("only the task's organizer or an admin sees and controls its queue".into()));
-    }
-    Ok(task)
+    managed_task(state, me, slug, "only the task's organizer or an admin sees and controls its queue").await
 }
 
 /// A task's queue depth, throughput and unfinished jobs (organizers).

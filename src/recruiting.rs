@@ -14,9 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::CurrentUser;
 use crate::db::{self, users};
 use crate::error::{AppError, AppResult, Problem};
-use crate::talent;
-
 use crate::platform::Platform;
+use crate::talent;
 
 fn recruiter(me: &CurrentUser) -> AppResult<()> {
     if me.has_role("recruiter") || me.is_admin() {
@@ -154,6 +153,7 @@ pub async fn create_shortlist(state: &Platform, me: &CurrentUser, body: Shortlis
     new_shortlist(state, me, &body.name).await
 }
 
+/// Creates a shortlist named `name` for recruiter `me`.
 pub async fn new_shortlist(state: &Platform, me: &CurrentUser, name: &str) -> AppResult<ShortlistSummary> {
     recruiter(me)?;
     let name = name.trim();
@@ -207,6 +207,7 @@ pub async fn add_to_shortlist(
     Ok(())
 }
 
+/// Puts a person `me` may find on one of `me`'s shortlists, with a private note.
 pub async fn shortlist_person(
     state: &Platform,
     me: &CurrentUser,
@@ -299,6 +300,7 @@ pub async fn request_contact(
     send_request(state, me, &username, &body).await
 }
 
+/// Sends a contact request to a person `me` may find (one pending request per person).
 pub async fn send_request(
     state: &Platform,
     me: &CurrentUser,
@@ -373,6 +375,7 @@ pub async fn list_contact_requests(state: &Platform, me: &CurrentUser) -> AppRes
     contact_requests(state, me).await
 }
 
+/// The contact requests `me` sent or received.
 pub async fn contact_requests(state: &Platform, me: &CurrentUser) -> AppResult<Vec<ContactView>> {
     let rows: Vec<ContactRow> = sqlx::query_as(
         "SELECT c.request_id, r.username AS recruiter, u.username, u.email, c.organisation, c.message, c.created_at, c.accepted
@@ -412,6 +415,7 @@ pub async fn answer_contact_request(state: &Platform, me: &CurrentUser, (id, ans
     Ok(())
 }
 
+/// Accepts or declines a contact request sent to `me`.
 pub async fn answer_request(state: &Platform, me: &CurrentUser, id: i64, answer: &str) -> AppResult<()> {
     let accepted = match answer {
         "accept" => 1,

@@ -123,8 +123,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
         max_attempts: i64::from(args.max_attempts.max(1)),
         team_cap: i64::from(args.team_running_cap.max(1)),
     };
-    let queue = crate::eval::runner::Queue::new(platform.clone(), config, evaluators);
-    let state = AppState::new(platform, queue);
+    let state = AppState::new(crate::eval::runner::Queue::new(platform, config, evaluators));
     let admin_id = ensure_admin(&state, args.admin_password.as_deref()).await?;
     let imported = crate::tasks::import_dir_if_empty(&state, &args.tasks_dir, admin_id).await?;
     if imported > 0 {

@@ -1,6 +1,6 @@
 //! `AppState`: what the adapters (API, pages, queue loops) share: the
-//! [`Platform`] the rules work on, plus the evaluation queue (its loops and
-//! evaluator processes) and the metrics handle that only adapters use. It dereferences
+//! evaluation queue (its loops and evaluator processes, over the
+//! [`Platform`] the rules work on) and the metrics handle. It dereferences
 //! to the platform, so a handler passes `&state` to a domain function.
 
 use std::sync::Arc;
@@ -13,8 +13,6 @@ pub use crate::platform::{Platform, Settings};
 /// Shared state of the server; clones share everything.
 #[derive(Clone)]
 pub struct AppState {
-    /// The handles the rules work on.
-    pub platform: Platform,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
     /// The evaluation queue: its loops, settings and evaluator processes.
@@ -22,9 +20,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The adapters' state over a platform.
-    pub fn new(platform: Platform, queue: Queue) -> Self {
-        Self { platform, queue: Arc::new(queue), metrics: crate::telemetry::prometheus() }
+    /// The adapters' state over the queue (which holds the platform).
+    pub fn new(queue: Queue) -> Self {
+        Self { queue: Arc::new(queue), metrics: crate::telemetry::prometheus() }
     }
 }
 
@@ -32,12 +30,12 @@ impl std::ops::Deref for AppState {
     type Target = Platform;
 
     fn deref(&self) -> &Platform {
-        &self.platform
+        &self.queue.platform
     }
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("platform", &self.platform).finish_non_exhaustive()
+        f.debug_struct("AppState").field("platform", &self.queue.platform).finish_non_exhaustive()
     }
 }

@@ -21,12 +21,10 @@ use crate::competition::utc_day_start;
 use crate::db::{self, submissions, tasks, teams};
 use crate::error::{AppError, AppResult};
 use crate::msg;
-use crate::status::SubmissionStatus;
-use crate::tasks::visible_task;
-use crate::tasks::{TaskState, editable_by, spec_of};
-use crate::teams::{Quota, Reason, quota, valid_reason};
-
 use crate::platform::Platform;
+use crate::status::SubmissionStatus;
+use crate::tasks::{TaskState, editable_by, spec_of, visible_task};
+use crate::teams::{Quota, Reason, quota, valid_reason};
 
 /// Longest submission message.
 const MAX_MESSAGE: usize = 500;
@@ -418,6 +416,7 @@ pub async fn get_submission(state: &Platform, me: &CurrentUser, id: i64) -> AppR
     Ok(v)
 }
 
+/// Selects (or unselects) a submission as one of its team's finals, while the task is open.
 pub async fn set_selection(state: &Platform, me: &CurrentUser, id: i64, select: bool) -> AppResult<SubmissionView> {
     let (sub, task, _) = visible_submission(state, me, id).await?;
     let own = teams::of_user(&state.db.pool, sub.task_id, me.user_id).await?.is_some_and(|t| t.team_id == sub.team_id);

@@ -20,15 +20,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::bundle::{Budget, DataSpec, SubmissionKind, UnpackLimits};
-use crate::error::AppResult;
-use crate::scoring::MetricKind;
-
 use crate::auth::CurrentUser;
-use crate::bundle::{self, Bundle};
+use crate::bundle::{self, Budget, Bundle, DataSpec, SubmissionKind, UnpackLimits};
 use crate::db::{self, tasks};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
+use crate::messages::Msg;
 use crate::platform::Platform;
+use crate::scoring::MetricKind;
 
 /// Where a task is in its schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -387,12 +385,25 @@ pub struct TaskPatch {
     pub published: Option<bool>,
 }
 
+/// The task `slug` if `me` may change it (its organizer or an admin):
+/// "not found" when they cannot see it, else `refusal` when they cannot
+/// change it.
+pub async fn managed_task(
+    state: &Platform,
+    me: &CurrentUser,
+    slug: &str,
+    refusal: impl Into<Msg>,
+) -> AppResult<tasks::TaskRow> {
+    let task = visible_task(state, slug, Some(me)).await?;
+    if !editable_by(&task, me) {
+        return Err(AppError::Forbidden(refusal.into()));
+    }
+    Ok(task)
+}
+
 /// Edits a task's schedule or publishes/unpublishes it. Its organizer or an admin.
 pub async fn update_task(state: &Platform, me: &CurrentUser, slug: String, patch: TaskPatch) -> AppResult<TaskDetail> {
-    let row = visible_task(state, &slug, Some(me)).await?;
-    if !editable_by(&row, me) {
-        return Err(AppError::Forbidden("only the task's organizer or an admin can change it".into()));
-    }
+    let row = managed_task(state, me, &slug, "only the task's organizer or an admin can change it").await?;
     let mut spec = spec_of(&row)?;
     let sched = &mut spec.schedule;
     if let Some(t) = patch.opens_at {

@@ -19,7 +19,7 @@ use crate::db::{self, submissions, tasks, teams, users};
 use crate::error::{AppError, AppResult};
 use crate::msg;
 use crate::platform::Platform;
-use crate::tasks::{editable_by, spec_of, visible_task};
+use crate::tasks::{managed_task, spec_of, visible_task};
 
 /// The caller's team in a task, creating a solo team (named after them) on
 /// first use: a solo competitor is a team of one.
@@ -392,10 +392,7 @@ pub async fn leave_team(state: &Platform, me: &CurrentUser, slug: String) -> App
 }
 
 async fn organizer_team(state: &Platform, me: &CurrentUser, slug: &str, team_id: i64) -> AppResult<teams::TeamRow> {
-    let task = visible_task(state, slug, Some(me)).await?;
-    if !editable_by(&task, me) {
-        return Err(AppError::Forbidden(msg!("organizer_only_disqualify")));
-    }
+    let task = managed_task(state, me, slug, msg!("organizer_only_disqualify")).await?;
     match teams::by_id(&state.db.pool, team_id).await? {
         Some(t) if t.task_id == task.task_id => Ok(t),
         _ => Err(AppError::NotFound("team")),

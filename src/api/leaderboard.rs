@@ -16,12 +16,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::CurrentUser;
 use crate::boards::BoardEntry;
 use crate::error::{AppError, AppResult};
-use crate::http::MaybeUser;
-use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
+use crate::http::{AppJson, AppPath, AppQuery, ErrorBody, MaybeUser};
+use crate::leaderboard::{BaselineView, RescoreReport, baseline_from, organizer_task, rescore};
 use crate::scoring::MetricKind;
 use crate::state::AppState;
-
-use crate::leaderboard::{BaselineView, RescoreReport, baseline_from, organizer_task, rescore};
 
 /// Routes of this module; `upload_limit` bounds label and baseline files.
 pub fn router(upload_limit: usize) -> Router<AppState> {

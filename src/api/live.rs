@@ -22,13 +22,11 @@ use futures::Stream;
 use crate::auth::CurrentUser;
 use crate::db::{self, submissions};
 use crate::error::AppResult;
-use crate::http::MaybeUser;
-use crate::http::{AppJson, AppPath, ErrorBody};
+use crate::http::{AppJson, AppPath, ErrorBody, MaybeUser};
+use crate::queue::{LiveState, QueueView, is_final, live_state};
 use crate::state::AppState;
 use crate::submissions::{SubmissionView, visible_submission};
 use crate::tasks::visible_task;
-
-use crate::queue::{LiveState, QueueView, is_final, live_state};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

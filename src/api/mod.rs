@@ -136,7 +136,7 @@ pub async fn method_not_allowed() -> Response {
 /// The JSON 500 of a handler that panicked.
 pub fn panic_response(_err: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error".into(), vec![])
+    error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", crate::msg!("internal").to_string(), vec![])
 }
 
 /// `?page=&per_page=` of every listing.

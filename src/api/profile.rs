@@ -8,12 +8,11 @@ use crate::auth::CurrentUser;
 use crate::db::{self};
 use crate::error::{AppError, AppResult};
 use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
-use crate::state::AppState;
-
 use crate::profiles::{
     CredentialKey, DeleteAccount, ProfileUpdate, ProfileView, Rankings, RankingsQuery, TalentPage, TalentQuery,
     TalentRow, ViewEntry, delete_account, profile_view, views,
 };
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

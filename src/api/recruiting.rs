@@ -14,11 +14,10 @@ use crate::auth::CurrentUser;
 use crate::db::{self, users};
 use crate::error::{AppError, AppResult};
 use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
-use crate::state::AppState;
-
 use crate::recruiting::{
     ContactRequest, ContactView, Note, Shortlist, ShortlistName, ShortlistQuery, ShortlistSummary, shortlist,
 };
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -19,9 +19,8 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::state::AppState;
-use crate::teams::Reason;
-
 use crate::submissions::{CreatedSubmission, Stored, SubmissionListQuery, SubmissionUpload, SubmissionView, submit};
+use crate::teams::Reason;
 
 /// Routes of this module; `upload_limit` bounds submission files.
 pub fn router(upload_limit: usize) -> Router<AppState> {

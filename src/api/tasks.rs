@@ -17,10 +17,8 @@ use crate::api::{Page, PageQuery};
 use crate::auth::CurrentUser;
 use crate::db::tasks;
 use crate::error::{AppError, AppResult};
-use crate::http::MaybeUser;
-use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
+use crate::http::{AppJson, AppPath, AppQuery, ErrorBody, MaybeUser};
 use crate::state::AppState;
-
 use crate::tasks::{TaskDetail, TaskListQuery, TaskPatch, TaskSummary, create_from_tarball, visible_task};
 
 /// Routes of this module; `upload_limit` bounds bundle uploads.

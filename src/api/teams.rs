@@ -15,7 +15,6 @@ use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::http::{AppJson, AppPath, ErrorBody};
 use crate::state::AppState;
-
 use crate::teams::{InviteRequest, InviteView, Reason, TeamName, TeamView};
 
 /// Routes of this module.

@@ -9,15 +9,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 
+use crate::accounts::{Credentials, NewTokenView, TokenView, check_credentials, new_session};
 use crate::auth::{self, CurrentUser};
 use crate::db::{self, tokens};
 use crate::error::AppResult;
 use crate::http;
-use crate::http::{AppJson, AppPath, ErrorBody};
+use crate::http::{AppJson, AppPath, ErrorBody, new_session_cookie, session_cookie};
 use crate::state::AppState;
-
-use crate::accounts::{Credentials, NewTokenView, TokenView, check_credentials, new_session};
-use crate::http::{new_session_cookie, session_cookie};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

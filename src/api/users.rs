@@ -5,13 +5,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 
+use crate::accounts::{RegisterRequest, UserView};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::http;
 use crate::http::{AppJson, AppPath, ErrorBody};
 use crate::state::AppState;
-
-use crate::accounts::{RegisterRequest, UserView};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

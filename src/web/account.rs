@@ -13,8 +13,7 @@ use super::{CsrfField, PageCtx, Posted, SignedIn, csrf_ok, csrf_refused, when};
 use crate::auth::{self, CurrentUser};
 use crate::db;
 use crate::error::AppError;
-use crate::http::AppPath;
-use crate::http::{self, MaybeUser};
+use crate::http::{self, AppPath, MaybeUser};
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 

@@ -30,8 +30,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::{self, CurrentUser};
 use crate::error::AppError;
-use crate::http::ErrorStatus;
-use crate::http::{self, MaybeUser};
+use crate::http::{self, ErrorStatus, MaybeUser};
 use crate::state::AppState;
 use i18n::Lang;
 

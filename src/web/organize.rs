@@ -15,8 +15,7 @@ use super::{PageCtx, Posted, PostedFiles, SignedIn, refused, tasks::score, when}
 use crate::auth::CurrentUser;
 use crate::db::{self, submissions, tasks, teams};
 use crate::error::AppError;
-use crate::http::AppPath;
-use crate::http::ErrorStatus;
+use crate::http::{AppPath, ErrorStatus};
 use crate::state::AppState;
 use crate::tasks::{editable_by, spec_of};
 

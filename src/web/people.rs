@@ -12,9 +12,7 @@ use minijinja::{Value, context};
 use super::{PageCtx, SignedIn, tasks::score, when};
 use crate::db::{self, tasks, teams, users};
 use crate::error::AppError;
-use crate::http::AppPath;
-use crate::http::ErrorStatus;
-use crate::http::MaybeUser;
+use crate::http::{AppPath, ErrorStatus, MaybeUser};
 use crate::state::AppState;
 use crate::tasks::{spec_of, visible_to};
 

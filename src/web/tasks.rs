@@ -12,9 +12,7 @@ use super::{PageCtx, Posted, PostedFiles, charts, grouped, markdown, refused, wh
 use crate::auth::CurrentUser;
 use crate::db::{self, tasks, teams};
 use crate::error::{AppError, Problem};
-use crate::http::AppPath;
-use crate::http::ErrorStatus;
-use crate::http::MaybeUser;
+use crate::http::{AppPath, ErrorStatus, MaybeUser};
 use crate::state::AppState;
 use crate::tasks::{TaskState, editable_by, spec_of, visible_to};
 

@@ -11,8 +11,7 @@ use super::{CsrfField, Posted, refused, when};
 use crate::auth::CurrentUser;
 use crate::db::{self, tasks, teams};
 use crate::error::AppError;
-use crate::http::AppPath;
-use crate::http::ErrorStatus;
+use crate::http::{AppPath, ErrorStatus};
 use crate::state::AppState;
 use crate::teams::{self as domain, InviteRequest, TeamName};
 
