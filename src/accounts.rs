@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::auth::{self, COUNTRIES, CurrentUser, ROLES, SESSION_TTL};
 use crate::db::{self, tokens, users};
 use crate::error::{AppError, AppResult, Problem};
+use crate::msg;
 use crate::platform::Platform;
 
 /// A registration.
@@ -70,7 +71,7 @@ fn validate(req: &RegisterRequest) -> Vec<Problem> {
     if !(3..=32).contains(&username.len())
         || !username.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
-        problems.push(Problem::new("", "username", "must be 3-32 characters: letters, digits, '_' or '-'"));
+        problems.push(Problem::new("", "username", msg!("username_invalid")));
     }
     let email = req.email.trim();
     let email_ok = email.len() <= 254
@@ -79,25 +80,21 @@ fn validate(req: &RegisterRequest) -> Vec<Problem> {
         })
         && !email.chars().any(char::is_whitespace);
     if !email_ok {
-        problems.push(Problem::new("", "email", "is not a valid email address"));
+        problems.push(Problem::new("", "email", msg!("email_invalid")));
     }
     if req.password.chars().count() < MIN_PASSWORD {
-        problems.push(Problem::new("", "password", format!("must be at least {MIN_PASSWORD} characters")));
+        problems.push(Problem::new("", "password", msg!("password_short", min = MIN_PASSWORD)));
     }
     if req.password.len() > 1024 {
-        problems.push(Problem::new("", "password", "must be at most 1024 bytes"));
+        problems.push(Problem::new("", "password", msg!("password_long")));
     }
     if COUNTRIES.binary_search(&req.country.trim().to_ascii_uppercase().as_str()).is_err() {
-        problems.push(Problem::new(
-            "",
-            "country",
-            format!("{:?} is not an ISO 3166-1 alpha-2 code such as KR or US", req.country),
-        ));
+        problems.push(Problem::new("", "country", msg!("country_invalid", country = format!("{:?}", req.country))));
     }
     if let Some(name) = &req.display_name {
         let len = name.trim().chars().count();
         if len == 0 || len > 64 || name.chars().any(char::is_control) {
-            problems.push(Problem::new("", "display_name", "must be 1-64 printable characters"));
+            problems.push(Problem::new("", "display_name", msg!("display_name_invalid")));
         }
     }
     problems
@@ -119,7 +116,11 @@ pub async fn create_account(state: &Platform, req: RegisterRequest) -> AppResult
     let username = req.username.trim().to_ascii_lowercase();
     let email = req.email.trim().to_ascii_lowercase();
     if let Some(field) = users::taken(&state.db.pool, &username, &email).await? {
-        return Err(AppError::Conflict(format!("that {field} is already registered").into()));
+        return Err(AppError::Conflict(if field == "email" {
+            msg!("email_registered")
+        } else {
+            msg!("username_registered")
+        }));
     }
     let password = req.password;
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
@@ -135,7 +136,7 @@ pub async fn create_account(state: &Platform, req: RegisterRequest) -> AppResult
         country: &country,
     };
     let user_id = users::insert(&state.db.pool, &new, db::now_ms()).await.map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict("that username or email is already registered".into()),
+        AppError::Conflict(_) => AppError::Conflict(msg!("registered")),
         other => other,
     })?;
     tracing::info!(user_id, username = %username, "account created");
@@ -163,7 +164,10 @@ pub async fn get_user(state: &Platform, viewer: Option<&CurrentUser>, username: 
 async fn role_target(state: &Platform, me: &CurrentUser, username: &str, role: &str) -> AppResult<users::UserRow> {
     me.require("admin")?;
     if !ROLES.contains(&role) {
-        return Err(AppError::invalid("unknown_role", format!("unknown role {role:?}; roles: {}", ROLES.join(", "))));
+        return Err(AppError::invalid(
+            "unknown_role",
+            msg!("unknown_role", role = format!("{role:?}"), roles = ROLES.join(", ")),
+        ));
     }
     users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))
 }
@@ -187,7 +191,7 @@ pub async fn revoke_role(
     let mut tx = state.db.pool.begin().await?;
     let held = users::roles(&mut *tx, row.user_id).await?.contains(&role);
     if held && role == "admin" && users::count_with_role(&mut *tx, "admin").await? <= 1 {
-        return Err(AppError::Conflict("cannot remove the last admin".into()));
+        return Err(AppError::Conflict(msg!("last_admin")));
     }
     users::revoke_role(&mut *tx, row.user_id, &role).await?;
     tx.commit().await?;
@@ -258,7 +262,7 @@ pub async fn check_credentials(state: &Platform, creds: &Credentials) -> AppResu
         }
         _ => {
             state.throttle.failed(&username);
-            Err(AppError::Unauthorized("wrong username or password".into()))
+            Err(AppError::Unauthorized(msg!("wrong_login")))
         }
     }
 }
@@ -268,7 +272,7 @@ pub async fn create_token(state: &Platform, creds: Credentials) -> AppResult<New
     let user = check_credentials(state, &creds).await?;
     let name = creds.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("cli");
     if name.chars().count() > 100 {
-        return Err(AppError::invalid("invalid_token_name", "name: at most 100 characters"));
+        return Err(AppError::invalid("invalid_token_name", msg!("token_name_long")));
     }
     let (token, hash) = auth::new_token();
     let id = tokens::insert(&state.db.pool, user.user_id, "api", name, &hash, None, db::now_ms()).await?;

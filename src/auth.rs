@@ -87,11 +87,7 @@ impl CurrentUser {
 
     /// Fails with 403 unless the caller holds `role`.
     pub fn require(&self, role: &str) -> Result<(), AppError> {
-        if self.has_role(role) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!("this needs the {role} role").into()))
-        }
+        if self.has_role(role) { Ok(()) } else { Err(AppError::Forbidden(msg!("role_needed", role = role))) }
     }
 
     /// Whether the caller is an admin.

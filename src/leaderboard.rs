@@ -14,13 +14,14 @@ use crate::bundle::{HIDDEN_LABELS, TaskSpec};
 use crate::competition::Standing;
 use crate::db::{self, submissions, tasks};
 use crate::error::{AppError, AppResult, Problem};
+use crate::msg;
 use crate::platform::Platform;
 use crate::scoring::scorer::TaskSolution;
 use crate::tasks::{editable_by, managed_task, spec_of, visible_task};
 
 /// The task `slug` if `me` may manage its results (its organizer or an admin).
 pub async fn organizer_task(state: &Platform, me: &CurrentUser, slug: &str) -> AppResult<tasks::TaskRow> {
-    managed_task(state, me, slug, "only the task's organizer or an admin can do this").await
+    managed_task(state, me, slug, msg!("organizer_only")).await
 }
 
 /// Closes a task now: submissions after this are late (scored, never
@@ -29,9 +30,7 @@ pub async fn close_task(state: &Platform, me: &CurrentUser, slug: String) -> App
     let task = organizer_task(state, me, &slug).await?;
     let now = db::now_ms();
     if task.closes_at <= now {
-        return Err(AppError::Conflict(
-            format!("the task already closed at {}", db::ms_to_rfc3339(task.closes_at)).into(),
-        ));
+        return Err(AppError::Conflict(msg!("already_closed", at = db::ms_to_rfc3339(task.closes_at))));
     }
     let mut spec = spec_of(&task)?;
     let closes = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
@@ -85,16 +84,10 @@ pub async fn board(state: &Platform, viewer: Option<&CurrentUser>, slug: &str, b
     let private = match board {
         "public" => false,
         "private" => true,
-        other => return Err(AppError::BadRequest(format!("board must be public or private, got {other:?}").into())),
+        other => return Err(AppError::BadRequest(msg!("bad_board", got = format!("{other:?}")))),
     };
     if private && !closed && !viewer.is_some_and(|u| editable_by(&task, u)) {
-        return Err(AppError::Forbidden(
-            format!(
-                "the private leaderboard is revealed when the task closes at {}",
-                db::ms_to_rfc3339(task.closes_at)
-            )
-            .into(),
-        ));
+        return Err(AppError::Forbidden(msg!("private_board_later", at = db::ms_to_rfc3339(task.closes_at))));
     }
     let entries = state.boards.board_rows(&task, &spec, private, closed).await?;
     Ok(BoardRows { metric: spec.metric.name, higher_is_better: spec.metric.higher_is_better, closed, entries })
@@ -126,8 +119,8 @@ pub async fn baseline_from(
     if name.is_empty() || name.chars().count() > 64 {
         return Err(AppError::Invalid {
             code: "invalid_baseline",
-            message: "the baseline needs a name".into(),
-            details: vec![Problem::new("name", "", "1-64 characters")],
+            message: msg!("baseline_name_needed"),
+            details: vec![Problem::new("name", "", msg!("one_to_64_chars"))],
         });
     }
     let sol = current_solution(state, &task, &spec).await?;
@@ -136,14 +129,14 @@ pub async fn baseline_from(
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|details| AppError::Invalid {
             code: "invalid_submission",
-            message: format!("the baseline file has {} problem(s)", details.len()).into(),
+            message: msg!("baseline_problems", count = details.len()),
             details,
         })?;
     let id =
         submissions::add_baseline(&state.db.pool, task.task_id, &name, scores.public, scores.private, db::now_ms())
             .await
             .map_err(|e| match AppError::from(e) {
-                AppError::Conflict(_) => AppError::Conflict(format!("a baseline named {name:?} already exists").into()),
+                AppError::Conflict(_) => AppError::Conflict(msg!("baseline_taken", name = format!("{name:?}"))),
                 other => other,
             })?;
     Ok(BaselineView { id, name, public_score: scores.public, private_score: scores.private })
@@ -213,7 +206,7 @@ pub async fn rescore(
                 .map_err(|e| AppError::Internal(e.into()))?
                 .map_err(invalid_labels)?;
             if !built.solution.same_ids(&current.solution) {
-                return Err(invalid_labels("the new labels must have exactly the ids of the current test set".into()));
+                return Err(invalid_labels(msg!("labels_ids_differ")));
             }
             std::sync::Arc::new(built)
         }
@@ -274,10 +267,10 @@ pub async fn rescore(
     })
 }
 
-fn invalid_labels(message: String) -> AppError {
+fn invalid_labels(message: impl Into<crate::messages::Msg>) -> AppError {
     AppError::Invalid {
         code: "invalid_labels",
-        message: "the new labels cannot be used".into(),
+        message: msg!("labels_unusable"),
         details: vec![Problem::new("labels", "", message)],
     }
 }

@@ -47,6 +47,8 @@ pub enum Msg {
     Key(&'static str, Vec<(&'static str, Msg)>),
     /// Text that is not ours to translate (a parser's message, a name).
     Text(String),
+    /// Parts of one sentence, joined by "; ".
+    List(Vec<Msg>),
 }
 
 /// `msg!("key", name = value, …)`: a catalog message with arguments.
@@ -63,6 +65,7 @@ impl Msg {
     pub fn render(&self, lang: Lang) -> String {
         match self {
             Self::Text(t) => t.clone(),
+            Self::List(parts) => parts.iter().map(|m| m.render(lang)).collect::<Vec<_>>().join("; "),
             Self::Key(key, args) => {
                 let template = lookup(key, lang).unwrap_or(key);
                 fill(template, args, lang)
@@ -233,6 +236,203 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "the submission has {count} problem(s); nothing was stored and it does not count",
         "제출에 문제가 {count}개 있습니다. 저장되지 않았고 횟수에 포함되지 않습니다",
     ),
+    // Accounts, roles and more submission rules.
+    (
+        "username_invalid",
+        "must be 3-32 characters: letters, digits, '_' or '-'",
+        "영문자, 숫자, '_', '-'로 된 3~32자여야 합니다",
+    ),
+    ("email_invalid", "is not a valid email address", "올바른 이메일 주소가 아닙니다"),
+    ("password_short", "must be at least {min} characters", "{min}자 이상이어야 합니다"),
+    ("password_long", "must be at most 1024 bytes", "1024바이트 이하여야 합니다"),
+    (
+        "country_invalid",
+        "{country} is not an ISO 3166-1 alpha-2 code such as KR or US",
+        "{country}은(는) KR, US 같은 ISO 3166-1 alpha-2 코드가 아닙니다",
+    ),
+    ("display_name_invalid", "must be 1-64 printable characters", "출력 가능한 문자 1~64자여야 합니다"),
+    ("email_registered", "that email is already registered", "이미 등록된 이메일입니다"),
+    ("username_registered", "that username is already registered", "이미 등록된 사용자 이름입니다"),
+    ("registered", "that username or email is already registered", "이미 등록된 사용자 이름 또는 이메일입니다"),
+    ("unknown_role", "unknown role {role}; roles: {roles}", "알 수 없는 역할 {role}. 역할: {roles}"),
+    ("last_admin", "cannot remove the last admin", "마지막 관리자는 해제할 수 없습니다"),
+    ("wrong_login", "wrong username or password", "사용자 이름 또는 비밀번호가 틀렸습니다"),
+    ("token_name_long", "name: at most 100 characters", "이름: 최대 100자"),
+    ("model_refused", "{verdict}: {detail}", "{verdict}: {detail}"),
+    (
+        "idempotency_busy",
+        "a submission with this Idempotency-Key is being stored",
+        "이 Idempotency-Key의 제출을 저장하는 중입니다",
+    ),
+    (
+        "idempotency_other_task",
+        "this Idempotency-Key was already used for another task",
+        "이 Idempotency-Key는 이미 다른 과제에 사용되었습니다",
+    ),
+    (
+        "organizer_only_all_submissions",
+        "only the task's organizer or an admin sees every submission",
+        "과제 주최자나 관리자만 모든 제출을 볼 수 있습니다",
+    ),
+    ("bad_scope", "scope must be team or all, got {got}", "scope는 team 또는 all이어야 합니다. 받은 값: {got}"),
+    (
+        "organizer_only_hide",
+        "only the task's organizer or an admin can hide a submission",
+        "과제 주최자나 관리자만 제출을 숨길 수 있습니다",
+    ),
+    (
+        "organizer_only_unhide",
+        "only the task's organizer or an admin can unhide a submission",
+        "과제 주최자나 관리자만 숨긴 제출을 다시 보일 수 있습니다",
+    ),
+    (
+        "recruiter_role_needed",
+        "searching people needs the recruiter role; an admin can grant it",
+        "사람 검색에는 채용 담당자 역할이 필요합니다. 관리자가 부여할 수 있습니다",
+    ),
+    ("role_needed", "this needs the {role} role", "{role} 역할이 필요합니다"),
+    // Tasks, boards and the queue.
+    ("slug_taken", "a task with slug {slug} already exists", "슬러그가 {slug}인 과제가 이미 있습니다"),
+    (
+        "bad_task_state",
+        "state must be open, upcoming, closed or all, got {got}",
+        "state는 open, upcoming, closed, all 중 하나여야 합니다. 받은 값: {got}",
+    ),
+    ("bad_sort", "sort must be one of {names}, got {got}", "sort는 {names} 중 하나여야 합니다. 받은 값: {got}"),
+    ("bundle_problems", "the bundle has {count} problem(s)", "번들에 문제가 {count}개 있습니다"),
+    ("closes_before_opens", "closes_at must be after opens_at", "closes_at은 opens_at보다 뒤여야 합니다"),
+    (
+        "merger_outside_schedule",
+        "merger_deadline must lie between opens_at and closes_at",
+        "merger_deadline은 opens_at과 closes_at 사이여야 합니다",
+    ),
+    (
+        "organizer_only_change",
+        "only the task's organizer or an admin can change it",
+        "과제 주최자나 관리자만 바꿀 수 있습니다",
+    ),
+    ("already_closed", "the task already closed at {at}", "과제는 이미 {at}에 종료되었습니다"),
+    (
+        "bad_board",
+        "board must be public or private, got {got}",
+        "board는 public 또는 private이어야 합니다. 받은 값: {got}",
+    ),
+    (
+        "private_board_later",
+        "the private leaderboard is revealed when the task closes at {at}",
+        "비공개 리더보드는 과제가 종료되는 {at}에 공개됩니다",
+    ),
+    ("baseline_name_needed", "the baseline needs a name", "기준 모델에 이름이 필요합니다"),
+    ("one_to_64_chars", "1-64 characters", "1~64자"),
+    ("baseline_problems", "the baseline file has {count} problem(s)", "기준 모델 파일에 문제가 {count}개 있습니다"),
+    ("baseline_taken", "a baseline named {name} already exists", "{name} 기준 모델이 이미 있습니다"),
+    (
+        "labels_ids_differ",
+        "the new labels must have exactly the ids of the current test set",
+        "새 레이블은 현재 테스트 세트와 정확히 같은 id를 가져야 합니다",
+    ),
+    ("labels_unusable", "the new labels cannot be used", "새 레이블을 사용할 수 없습니다"),
+    ("organizer_only", "only the task's organizer or an admin can do this", "과제 주최자나 관리자만 할 수 있습니다"),
+    (
+        "organizer_only_queue",
+        "only the task's organizer or an admin controls the queue",
+        "과제 주최자나 관리자만 대기열을 제어할 수 있습니다",
+    ),
+    ("queue_models_only", "only model submissions are evaluated in the queue", "대기열에서는 모델 제출만 평가됩니다"),
+    ("not_pending", "the submission is not queued or running", "제출이 대기 중이거나 실행 중이 아닙니다"),
+    ("still_pending", "the submission is still queued or running", "제출이 아직 대기 중이거나 실행 중입니다"),
+    (
+        "organizer_only_task_queue",
+        "only the task's organizer or an admin sees and controls its queue",
+        "과제 주최자나 관리자만 대기열을 보고 제어할 수 있습니다",
+    ),
+    // Profiles, privacy and recruiting.
+    ("at_most_chars", "at most {max} characters", "최대 {max}자"),
+    (
+        "skills_invalid",
+        "at most 20 tags, each at most 40 characters without commas",
+        "태그는 최대 20개, 각각 쉼표 없이 최대 40자",
+    ),
+    ("links_too_many", "at most 5 links", "링크는 최대 5개"),
+    (
+        "link_invalid",
+        "{link} is not an http(s) URL of at most 300 characters",
+        "{link}은(는) 300자 이하의 http(s) URL이 아닙니다",
+    ),
+    ("birth_year_invalid", "a year from 1900 to {year}", "1900년부터 {year}년 사이의 연도"),
+    ("profile_problems", "the profile has {count} problem(s)", "프로필에 문제가 {count}개 있습니다"),
+    (
+        "bad_tier",
+        "tier must be novice, contributor, expert, master or grandmaster, not {got}",
+        "tier는 novice, contributor, expert, master, grandmaster 중 하나여야 합니다. 받은 값: {got}",
+    ),
+    (
+        "bad_medal",
+        "medal must be gold, silver or bronze, not {got}",
+        "medal은 gold, silver, bronze 중 하나여야 합니다. 받은 값: {got}",
+    ),
+    (
+        "bad_talent_sort",
+        "sort must be percentile, rating or points, not {got}",
+        "sort는 percentile, rating, points 중 하나여야 합니다. 받은 값: {got}",
+    ),
+    (
+        "recruiter_role_to_view",
+        "viewing people needs the recruiter role; an admin can grant it",
+        "사람을 보려면 채용 담당자 역할이 필요합니다. 관리자가 부여할 수 있습니다",
+    ),
+    (
+        "delete_wrong_password",
+        "the password is not right; the account was not deleted",
+        "비밀번호가 맞지 않습니다. 계정을 삭제하지 않았습니다",
+    ),
+    (
+        "last_admin_delete",
+        "the last admin cannot delete their account; make someone else admin first",
+        "마지막 관리자는 계정을 삭제할 수 없습니다. 먼저 다른 사람을 관리자로 지정하세요",
+    ),
+    ("bad_rankings_by", "by must be rating or points, not {got}", "by는 rating 또는 points여야 합니다. 받은 값: {got}"),
+    ("bad_page_200", "page starts at 1 and per_page is 1-200", "page는 1부터, per_page는 1~200입니다"),
+    (
+        "recruiter_role",
+        "this needs the recruiter role; an admin can grant it",
+        "채용 담당자 역할이 필요합니다. 관리자가 부여할 수 있습니다",
+    ),
+    ("shortlist_name_needed", "the shortlist needs a name", "후보 목록에 이름이 필요합니다"),
+    ("one_to_100_chars", "1-100 characters", "1~100자"),
+    ("shortlist_taken", "you already have a shortlist named {name}", "{name} 후보 목록이 이미 있습니다"),
+    ("note_too_long", "note: at most 2,000 characters", "메모: 최대 2,000자"),
+    (
+        "organisation_invalid",
+        "1-200 characters: the person sees who is asking",
+        "1~200자: 상대방이 누가 요청하는지 봅니다",
+    ),
+    ("one_to_2000_chars", "1-2,000 characters", "1~2,000자"),
+    ("request_incomplete", "the request is incomplete", "요청이 완전하지 않습니다"),
+    ("request_pending", "you already have a pending request to {user}", "{user} 님에게 보낸 요청이 이미 대기 중입니다"),
+    // Problems in a submitted CSV.
+    ("csv_unreadable", "not a readable CSV: {error}", "읽을 수 있는 CSV가 아닙니다: {error}"),
+    ("header_must_be", "the header must be `{columns}`", "헤더는 `{columns}`이어야 합니다"),
+    ("header_missing", "missing {columns}", "빠진 열: {columns}"),
+    ("header_unexpected", "unexpected {columns}", "예상하지 않은 열: {columns}"),
+    ("header_repeated", "repeated {columns}", "반복된 열: {columns}"),
+    ("row_unreadable", "not readable as CSV: {error}", "CSV로 읽을 수 없습니다: {error}"),
+    ("field_count", "has {got} fields; the header has {want}", "필드가 {got}개입니다. 헤더에는 {want}개가 있습니다"),
+    ("id_not_utf8", "the id is not valid UTF-8", "id가 올바른 UTF-8이 아닙니다"),
+    ("duplicate_id", "duplicate id {id}", "중복된 id {id}"),
+    ("cell_not_utf8", "column {column}: not valid UTF-8", "{column} 열: 올바른 UTF-8이 아닙니다"),
+    ("bad_cell", "column {column}: {cell} {why}", "{column} 열: {cell} {why}"),
+    ("not_a_class", "is not one of the classes ({classes})", "은(는) 클래스({classes}) 중 하나가 아닙니다"),
+    ("not_a_probability", "is not a probability between 0 and 1", "은(는) 0과 1 사이의 확률이 아닙니다"),
+    ("not_finite", "is not a finite number", "은(는) 유한한 숫자가 아닙니다"),
+    ("no_rows", "the file has a header but no rows", "파일에 헤더만 있고 행이 없습니다"),
+    (
+        "unknown_ids",
+        "{count} ids are not in the test set, e.g. {examples}",
+        "id {count}개가 테스트 세트에 없습니다. 예: {examples}",
+    ),
+    ("missing_ids", "missing {count} ids, e.g. {examples}", "id {count}개가 빠졌습니다. 예: {examples}"),
+    ("more_problems", "… and {count} more problems", "… 그리고 문제 {count}개 더"),
     // Things that can be missing (`AppError::NotFound`).
     ("not_found", "{thing} not found", "{thing}을(를) 찾을 수 없습니다"),
     ("thing.record", "record", "기록"),
@@ -335,6 +535,12 @@ mod tests {
         assert_eq!(m.render(Lang::En), "team not found");
         assert_eq!(m.render(Lang::Ko), "팀을(를) 찾을 수 없습니다");
         assert_eq!(Msg::from("plain").render(Lang::Ko), "plain");
+        let list = Msg::List(vec![
+            crate::msg!("header_must_be", columns = "id,label"),
+            crate::msg!("header_missing", columns = "\"label\""),
+        ]);
+        assert_eq!(list.render(Lang::En), "the header must be `id,label`; missing \"label\"");
+        assert_eq!(list.render(Lang::Ko), "헤더는 `id,label`이어야 합니다; 빠진 열: \"label\"");
         // Text arguments are never looked up, whatever they look like.
         let m = crate::msg!("team_disqualified", reason = "thing.team");
         assert_eq!(m.render(Lang::Ko), "팀이 이 과제에서 실격되었습니다: thing.team");

@@ -16,6 +16,7 @@ use crate::auth::CurrentUser;
 use crate::consent::{self, CONSENTS};
 use crate::db::{self, profiles};
 use crate::error::{AppError, AppResult, Problem};
+use crate::msg;
 use crate::platform::Platform;
 use crate::talent::{self, TalentFilter};
 
@@ -140,27 +141,27 @@ pub fn validate(p: &ProfileUpdate, now_ms: i64) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut limit = |field: &str, value: &str, max: usize| {
         if value.chars().count() > max {
-            out.push(Problem::new("", field, format!("at most {max} characters")));
+            out.push(Problem::new("", field, msg!("at_most_chars", max = max)));
         }
     };
     limit("city", &p.city, 100);
     limit("affiliation", &p.affiliation, 200);
     limit("bio", &p.bio, 2000);
     if p.skills.len() > 20 || p.skills.iter().any(|s| s.chars().count() > 40 || s.contains(',')) {
-        out.push(Problem::new("", "skills", "at most 20 tags, each at most 40 characters without commas"));
+        out.push(Problem::new("", "skills", msg!("skills_invalid")));
     }
     if p.links.len() > 5 {
-        out.push(Problem::new("", "links", "at most 5 links"));
+        out.push(Problem::new("", "links", msg!("links_too_many")));
     }
     for l in &p.links {
         let ok = url::Url::parse(l.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) && l.len() <= 300;
         if !ok {
-            out.push(Problem::new("", "links", format!("{l:?} is not an http(s) URL of at most 300 characters")));
+            out.push(Problem::new("", "links", msg!("link_invalid", link = format!("{l:?}"))));
         }
     }
     let year = chrono::DateTime::from_timestamp_millis(now_ms).map_or(2100, |d| i64::from(chrono::Datelike::year(&d)));
     if p.birth_year.is_some_and(|y| !(1900..=year).contains(&y)) {
-        out.push(Problem::new("", "birth_year", format!("a year from 1900 to {year}")));
+        out.push(Problem::new("", "birth_year", msg!("birth_year_invalid", year = year)));
     }
     out
 }
@@ -173,7 +174,7 @@ pub async fn save_profile(state: &Platform, me: &CurrentUser, p: ProfileUpdate) 
     if !problems.is_empty() {
         return Err(AppError::Invalid {
             code: "invalid_profile",
-            message: format!("the profile has {} problem(s)", problems.len()).into(),
+            message: msg!("profile_problems", count = problems.len()),
             details: problems,
         });
     }
@@ -371,18 +372,16 @@ pub struct TalentPage {
 pub async fn search_talent(state: &Platform, me: &CurrentUser, q: TalentQuery) -> AppResult<TalentPage> {
     let (page, per_page) = (q.page.unwrap_or(1), q.per_page.unwrap_or(50));
     if page == 0 || !(1..=200).contains(&per_page) {
-        return Err(AppError::BadRequest("page starts at 1 and per_page is 1-200".into()));
+        return Err(AppError::BadRequest(msg!("bad_page_200")));
     }
     if let Some(t) = q.tier.as_deref().filter(|t| talent::tier_named(t).is_none()) {
-        return Err(AppError::BadRequest(
-            format!("tier must be novice, contributor, expert, master or grandmaster, not {t:?}").into(),
-        ));
+        return Err(AppError::BadRequest(msg!("bad_tier", got = format!("{t:?}"))));
     }
     if let Some(m) = q.medal.as_deref().filter(|m| talent::medal_named(m).is_none()) {
-        return Err(AppError::BadRequest(format!("medal must be gold, silver or bronze, not {m:?}").into()));
+        return Err(AppError::BadRequest(msg!("bad_medal", got = format!("{m:?}"))));
     }
     if let Some(s) = q.sort.as_deref().filter(|s| !matches!(*s, "percentile" | "rating" | "points")) {
-        return Err(AppError::BadRequest(format!("sort must be percentile, rating or points, not {s:?}").into()));
+        return Err(AppError::BadRequest(msg!("bad_talent_sort", got = format!("{s:?}"))));
     }
     let found = talent::search(&state.talent, me, &TalentFilter::from(&q)).await?;
     let total = found.len();
@@ -400,7 +399,7 @@ pub async fn search_talent(state: &Platform, me: &CurrentUser, q: TalentQuery) -
 /// found".
 pub async fn show_talent(state: &Platform, me: &CurrentUser, username: String) -> AppResult<TalentRow> {
     if !(me.has_role("recruiter") || me.is_admin()) {
-        return Err(AppError::Forbidden("viewing people needs the recruiter role; an admin can grant it".into()));
+        return Err(AppError::Forbidden(msg!("recruiter_role_to_view")));
     }
     let hidden = AppError::NotFound("person (no such user, or they have not agreed to be found)");
     let Some(user) = crate::db::users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await? else {
@@ -477,12 +476,10 @@ pub async fn delete_account(state: &Platform, me: &CurrentUser, password: &str) 
         crate::accounts::Credentials { username: me.username.clone(), password: password.to_owned(), name: None };
     crate::accounts::check_credentials(state, &creds)
         .await
-        .map_err(|_| AppError::Unauthorized("the password is not right; the account was not deleted".into()))?;
+        .map_err(|_| AppError::Unauthorized(msg!("delete_wrong_password")))?;
     let mut tx = state.db.pool.begin().await?;
     if me.is_admin() && crate::db::users::count_with_role(&mut *tx, "admin").await? <= 1 {
-        return Err(AppError::Conflict(
-            "the last admin cannot delete their account; make someone else admin first".into(),
-        ));
+        return Err(AppError::Conflict(msg!("last_admin_delete")));
     }
     crate::db::privacy::erase(&mut tx, me.user_id, &me.username, db::now_ms()).await?;
     tx.commit().await?;
@@ -607,11 +604,11 @@ pub async fn get_rankings(state: &Platform, q: RankingsQuery) -> AppResult<Ranki
 pub async fn rankings(state: &Platform, q: &RankingsQuery) -> AppResult<Rankings> {
     let by = q.by.clone().unwrap_or_else(|| "rating".into());
     if by != "rating" && by != "points" {
-        return Err(AppError::BadRequest(format!("by must be rating or points, not {by:?}").into()));
+        return Err(AppError::BadRequest(msg!("bad_rankings_by", got = format!("{by:?}"))));
     }
     let (page, per_page) = (q.page.unwrap_or(1), q.per_page.unwrap_or(50));
     if page == 0 || !(1..=200).contains(&per_page) {
-        return Err(AppError::BadRequest("page starts at 1 and per_page is 1-200".into()));
+        return Err(AppError::BadRequest(msg!("bad_page_200")));
     }
     let pool = state.talent.pool().await?;
     let mut rows: Vec<(&String, &talent::Standing)> = pool

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use crate::auth::CurrentUser;
 use crate::db::{self, jobs, submissions};
 use crate::error::{AppError, AppResult};
+use crate::msg;
 use crate::platform::Platform;
 use crate::status::{JobState, SubmissionStatus};
 use crate::submissions::{SubmissionView, view, visible_submission};
@@ -63,10 +64,10 @@ async fn organizer_submission(
 ) -> AppResult<(submissions::SubmissionRow, String)> {
     let (sub, task, organizer) = visible_submission(state, me, id).await?;
     if !organizer {
-        return Err(AppError::Forbidden("only the task's organizer or an admin controls the queue".into()));
+        return Err(AppError::Forbidden(msg!("organizer_only_queue")));
     }
     if sub.kind != "model" {
-        return Err(AppError::Conflict("only model submissions are evaluated in the queue".into()));
+        return Err(AppError::Conflict(msg!("queue_models_only")));
     }
     Ok((sub, task.slug))
 }
@@ -78,7 +79,7 @@ pub async fn cancel_submission(state: &Platform, me: &CurrentUser, id: i64) -> A
     let now = db::now_ms();
     let mut tx = state.db.pool.begin().await?;
     if !jobs::cancel(&mut *tx, id, now).await? {
-        return Err(AppError::Conflict("the submission is not queued or running".into()));
+        return Err(AppError::Conflict(msg!("not_pending")));
     }
     submissions::cancel(&mut *tx, id, &format!("cancelled by {}", me.username), now).await?;
     tx.commit().await?;
@@ -92,7 +93,7 @@ pub async fn requeue_submission(state: &Platform, me: &CurrentUser, id: i64) -> 
     let (_, slug) = organizer_submission(state, me, id).await?;
     let mut tx = state.db.pool.begin().await?;
     if !jobs::requeue_finished(&mut *tx, id).await? {
-        return Err(AppError::Conflict("the submission is still queued or running".into()));
+        return Err(AppError::Conflict(msg!("still_pending")));
     }
     submissions::reset_for_requeue(&mut *tx, id).await?;
     tx.commit().await?;
@@ -135,7 +136,7 @@ pub struct QueueView {
 }
 
 async fn organizer_task(state: &Platform, me: &CurrentUser, slug: &str) -> AppResult<crate::db::tasks::TaskRow> {
-    managed_task(state, me, slug, "only the task's organizer or an admin sees and controls its queue").await
+    managed_task(state, me, slug, msg!("organizer_only_task_queue")).await
 }
 
 /// A task's queue depth, throughput and unfinished jobs (organizers).

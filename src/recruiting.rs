@@ -14,15 +14,12 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::CurrentUser;
 use crate::db::{self, users};
 use crate::error::{AppError, AppResult, Problem};
+use crate::msg;
 use crate::platform::Platform;
 use crate::talent;
 
 fn recruiter(me: &CurrentUser) -> AppResult<()> {
-    if me.has_role("recruiter") || me.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("this needs the recruiter role; an admin can grant it".into()))
-    }
+    if me.has_role("recruiter") || me.is_admin() { Ok(()) } else { Err(AppError::Forbidden(msg!("recruiter_role"))) }
 }
 
 /// A shortlist.
@@ -160,8 +157,8 @@ pub async fn new_shortlist(state: &Platform, me: &CurrentUser, name: &str) -> Ap
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::Invalid {
             code: "invalid_shortlist",
-            message: "the shortlist needs a name".into(),
-            details: vec![Problem::new("", "name", "1-100 characters")],
+            message: msg!("shortlist_name_needed"),
+            details: vec![Problem::new("", "name", msg!("one_to_100_chars"))],
         });
     }
     let id: i64 = sqlx::query_scalar(
@@ -173,7 +170,7 @@ pub async fn new_shortlist(state: &Platform, me: &CurrentUser, name: &str) -> Ap
     .fetch_one(&state.db.pool)
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict(format!("you already have a shortlist named {name:?}").into()),
+        AppError::Conflict(_) => AppError::Conflict(msg!("shortlist_taken", name = format!("{name:?}"))),
         other => other,
     })?;
     Ok(ShortlistSummary { id, name: name.into(), people: 0 })
@@ -218,7 +215,7 @@ pub async fn shortlist_person(
     recruiter(me)?;
     own_shortlist(state, me, id).await?;
     if note.chars().count() > 2000 {
-        return Err(AppError::invalid("invalid_note", "note: at most 2,000 characters"));
+        return Err(AppError::invalid("invalid_note", msg!("note_too_long")));
     }
     let user = findable(state, me, username).await?;
     sqlx::query(
@@ -310,15 +307,15 @@ pub async fn send_request(
     recruiter(me)?;
     let mut problems = Vec::new();
     if body.organisation.trim().is_empty() || body.organisation.chars().count() > 200 {
-        problems.push(Problem::new("", "organisation", "1-200 characters: the person sees who is asking"));
+        problems.push(Problem::new("", "organisation", msg!("organisation_invalid")));
     }
     if body.message.trim().is_empty() || body.message.chars().count() > 2000 {
-        problems.push(Problem::new("", "message", "1-2,000 characters"));
+        problems.push(Problem::new("", "message", msg!("one_to_2000_chars")));
     }
     if !problems.is_empty() {
         return Err(AppError::Invalid {
             code: "invalid_request",
-            message: "the request is incomplete".into(),
+            message: msg!("request_incomplete"),
             details: problems,
         });
     }
@@ -331,7 +328,7 @@ pub async fn send_request(
     .fetch_one(&state.db.pool)
     .await?;
     if pending > 0 {
-        return Err(AppError::Conflict(format!("you already have a pending request to {}", user.username).into()));
+        return Err(AppError::Conflict(msg!("request_pending", user = &user.username)));
     }
     let now = db::now_ms();
     let id: i64 = sqlx::query_scalar(

@@ -205,7 +205,7 @@ pub async fn submit(
         };
         checked.map_err(|(verdict, message)| AppError::Invalid {
             code: "invalid_model",
-            message: format!("{verdict}: {message}").into(),
+            message: msg!("model_refused", verdict = verdict, detail = &message),
             details: vec![crate::error::Problem::new("model", "", message)],
         })?;
     } else if !kinds.contains(&SubmissionKind::Predictions) {
@@ -254,7 +254,7 @@ pub async fn submit(
             if let Some(done) = already_stored(state, me, &task, &spec, key, now).await? {
                 return Ok((Stored::Again, done));
             }
-            return Err(AppError::Conflict("a submission with this Idempotency-Key is being stored".into()));
+            return Err(AppError::Conflict(msg!("idempotency_busy")));
         }
         Err(e) => return Err(e.into()),
     };
@@ -286,7 +286,7 @@ async fn already_stored(
 ) -> AppResult<Option<CreatedSubmission>> {
     let Some(row) = submissions::by_idempotency_key(&state.db.pool, me.user_id, key).await? else { return Ok(None) };
     if row.task_id != task.task_id {
-        return Err(AppError::Conflict("this Idempotency-Key was already used for another task".into()));
+        return Err(AppError::Conflict(msg!("idempotency_other_task")));
     }
     let quota = quota(state, row.team_id, spec.submissions.daily_cap, now).await?;
     let show_private = private_visible(task, me, now);
@@ -343,7 +343,7 @@ pub async fn list_submissions(
     let (rows, total) = match scope {
         "all" => {
             if !editable_by(&task, me) {
-                return Err(AppError::Forbidden("only the task's organizer or an admin sees every submission".into()));
+                return Err(AppError::Forbidden(msg!("organizer_only_all_submissions")));
             }
             (
                 submissions::of_task(&state.db.pool, task.task_id, limit, offset).await?,
@@ -357,7 +357,7 @@ pub async fn list_submissions(
             ),
             None => (Vec::new(), 0),
         },
-        other => return Err(AppError::BadRequest(format!("scope must be team or all, got {other:?}").into())),
+        other => return Err(AppError::BadRequest(msg!("bad_scope", got = format!("{other:?}")))),
     };
     let items = rows.into_iter().map(|r| view(r, slug, show_private)).collect();
     Ok((items, total))
@@ -462,7 +462,7 @@ pub async fn unselect_submission(state: &Platform, me: &CurrentUser, id: i64) ->
 pub async fn hide_submission(state: &Platform, me: &CurrentUser, id: i64, body: Reason) -> AppResult<SubmissionView> {
     let (_, task, organizer) = visible_submission(state, me, id).await?;
     if !organizer {
-        return Err(AppError::Forbidden("only the task's organizer or an admin can hide a submission".into()));
+        return Err(AppError::Forbidden(msg!("organizer_only_hide")));
     }
     let reason = valid_reason(&body)?;
     submissions::set_hidden(&state.db.pool, id, Some(db::now_ms()), Some(reason)).await?;
@@ -475,7 +475,7 @@ pub async fn hide_submission(state: &Platform, me: &CurrentUser, id: i64, body: 
 pub async fn unhide_submission(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<SubmissionView> {
     let (_, task, organizer) = visible_submission(state, me, id).await?;
     if !organizer {
-        return Err(AppError::Forbidden("only the task's organizer or an admin can unhide a submission".into()));
+        return Err(AppError::Forbidden(msg!("organizer_only_unhide")));
     }
     submissions::set_hidden(&state.db.pool, id, None, None).await?;
     let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;

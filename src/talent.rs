@@ -17,6 +17,7 @@ use crate::bundle::spec_of;
 use crate::consent;
 use crate::db::{self, Db, profiles, tasks, users};
 use crate::error::{AppError, AppResult};
+use crate::msg;
 use crate::rating::{Medal, Rating, Tier};
 
 /// What a search asks for.
@@ -335,7 +336,7 @@ async fn discoverable_by(
 /// first (people without final results last), then by username.
 pub async fn search(talent: &Talent, recruiter: &CurrentUser, filter: &TalentFilter) -> AppResult<Vec<Candidate>> {
     if !(recruiter.has_role("recruiter") || recruiter.is_admin()) {
-        return Err(AppError::Forbidden("searching people needs the recruiter role; an admin can grant it".into()));
+        return Err(AppError::Forbidden(msg!("recruiter_role_needed")));
     }
     let pool = &talent.db.pool;
     let home = users::by_id(pool, recruiter.user_id).await?.map(|u| u.country).unwrap_or_default();

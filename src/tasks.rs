@@ -25,6 +25,7 @@ use crate::bundle::{self, Budget, Bundle, DataSpec, SubmissionKind, UnpackLimits
 use crate::db::{self, tasks};
 use crate::error::{AppError, AppResult};
 use crate::messages::Msg;
+use crate::msg;
 use crate::platform::Platform;
 use crate::scoring::MetricKind;
 
@@ -73,7 +74,7 @@ pub async fn store_bundle(
     publish: bool,
 ) -> Result<i64, AppError> {
     if tasks::by_slug(&state.db.pool, &bundle.spec.slug).await?.is_some() {
-        return Err(AppError::Conflict(format!("a task with slug {:?} already exists", bundle.spec.slug).into()));
+        return Err(AppError::Conflict(msg!("slug_taken", slug = format!("{:?}", bundle.spec.slug))));
     }
     let mut hashes = Vec::with_capacity(bundle.files.len());
     for file in &bundle.files {
@@ -308,14 +309,12 @@ pub async fn list_tasks(
 ) -> AppResult<(Vec<TaskSummary>, i64)> {
     let state_filter = q.state.as_deref().unwrap_or("all");
     if !["all", "open", "upcoming", "closed"].contains(&state_filter) {
-        return Err(AppError::BadRequest(
-            format!("state must be open, upcoming, closed or all, got {state_filter:?}").into(),
-        ));
+        return Err(AppError::BadRequest(msg!("bad_task_state", got = format!("{state_filter:?}"))));
     }
     let sort = q.sort.as_deref().unwrap_or("closes_at");
     let Some((_, order_sql)) = tasks::SORTS.iter().find(|(name, _)| *name == sort) else {
         let names: Vec<_> = tasks::SORTS.iter().map(|(n, _)| *n).collect();
-        return Err(AppError::BadRequest(format!("sort must be one of {}, got {sort:?}", names.join(", ")).into()));
+        return Err(AppError::BadRequest(msg!("bad_sort", names = names.join(", "), got = format!("{sort:?}"))));
     };
     let now = db::now_ms();
     let filter = tasks::TaskFilter {
@@ -362,7 +361,7 @@ pub async fn create_from_tarball(state: &Platform, me: &CurrentUser, bytes: Byte
     .map_err(|e| AppError::Internal(e.into()))?;
     let b = loaded.map_err(|details| AppError::Invalid {
         code: "invalid_bundle",
-        message: format!("the bundle has {} problem(s)", details.len()).into(),
+        message: msg!("bundle_problems", count = details.len()),
         details,
     })?;
     crate::tasks::store_bundle(state, &b, me.user_id, false).await?;
@@ -403,7 +402,7 @@ pub async fn managed_task(
 
 /// Edits a task's schedule or publishes/unpublishes it. Its organizer or an admin.
 pub async fn update_task(state: &Platform, me: &CurrentUser, slug: String, patch: TaskPatch) -> AppResult<TaskDetail> {
-    let row = managed_task(state, me, &slug, "only the task's organizer or an admin can change it").await?;
+    let row = managed_task(state, me, &slug, msg!("organizer_only_change")).await?;
     let mut spec = spec_of(&row)?;
     let sched = &mut spec.schedule;
     if let Some(t) = patch.opens_at {
@@ -416,10 +415,10 @@ pub async fn update_task(state: &Platform, me: &CurrentUser, slug: String, patch
         sched.merger_deadline = patch.merger_deadline;
     }
     if sched.closes <= sched.opens {
-        return Err(AppError::invalid("invalid_schedule", "closes_at must be after opens_at"));
+        return Err(AppError::invalid("invalid_schedule", msg!("closes_before_opens")));
     }
     if sched.merger_deadline.is_some_and(|m| m < sched.opens || m > sched.closes) {
-        return Err(AppError::invalid("invalid_schedule", "merger_deadline must lie between opens_at and closes_at"));
+        return Err(AppError::invalid("invalid_schedule", msg!("merger_outside_schedule")));
     }
     let now = db::now_ms();
     let published_at = match patch.published {

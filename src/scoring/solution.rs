@@ -15,6 +15,8 @@ use std::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::error::Problem;
+use crate::messages::Msg;
+use crate::msg;
 use crate::scoring::MetricKind;
 use crate::scoring::metrics::{self, MetricError};
 
@@ -293,7 +295,7 @@ impl Solution {
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
         let header: Vec<String> = match reader.headers() {
             Ok(h) => h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_owned()).collect(),
-            Err(e) => return Err(vec![Problem::new("submission", "header", format!("not a readable CSV: {e}"))]),
+            Err(e) => return Err(vec![Problem::new("submission", "header", msg!("csv_unreadable", error = e))]),
         };
         let expected = self.format.columns();
         let missing: Vec<&String> = expected.iter().filter(|c| !header.contains(c)).collect();
@@ -301,17 +303,17 @@ impl Solution {
         let mut seen_cols = std::collections::HashSet::new();
         let dup_cols: Vec<&String> = header.iter().filter(|c| !seen_cols.insert(c.as_str())).collect();
         if !missing.is_empty() || !extra.is_empty() || !dup_cols.is_empty() || header.is_empty() {
-            let mut msg = format!("the header must be `{}`", expected.join(","));
+            let mut parts = vec![msg!("header_must_be", columns = expected.join(","))];
             if !missing.is_empty() {
-                msg += &format!("; missing {}", quote_list(&missing));
+                parts.push(msg!("header_missing", columns = quote_list(&missing)));
             }
             if !extra.is_empty() {
-                msg += &format!("; unexpected {}", quote_list(&extra));
+                parts.push(msg!("header_unexpected", columns = quote_list(&extra)));
             }
             if !dup_cols.is_empty() {
-                msg += &format!("; repeated {}", quote_list(&dup_cols));
+                parts.push(msg!("header_repeated", columns = quote_list(&dup_cols)));
             }
-            return Err(vec![Problem::new("submission", "header", msg)]);
+            return Err(vec![Problem::new("submission", "header", Msg::List(parts))]);
         }
         let id_idx = header.iter().position(|h| *h == self.format.id_column).unwrap_or(0);
         let value_idx: Vec<usize> =
@@ -338,18 +340,18 @@ impl Solution {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    problems.push(format!("row {}", line + 1), format!("not readable as CSV: {e}"));
+                    problems.push(format!("row {}", line + 1), msg!("row_unreadable", error = e));
                     break;
                 }
             }
             line += 1;
             let row_name = || format!("row {line}");
             if rec.len() != header.len() {
-                problems.push(row_name(), format!("has {} fields; the header has {}", rec.len(), header.len()));
+                problems.push(row_name(), msg!("field_count", got = rec.len(), want = header.len()));
                 continue;
             }
             let Ok(id) = std::str::from_utf8(&rec[id_idx]).map(str::trim) else {
-                problems.push(row_name(), "the id is not valid UTF-8".into());
+                problems.push(row_name(), msg!("id_not_utf8"));
                 continue;
             };
             // Rows usually come in the solution's order: try the next row
@@ -366,40 +368,40 @@ impl Solution {
             next_guess = row + 1;
             let row = row as usize;
             if std::mem::replace(&mut seen[row], true) {
-                problems.push(row_name(), format!("duplicate id {id:?}"));
+                problems.push(row_name(), msg!("duplicate_id", id = format!("{id:?}")));
                 continue;
             }
             for (j, &col) in value_idx.iter().enumerate() {
                 let Ok(cell) = std::str::from_utf8(&rec[col]).map(str::trim) else {
-                    problems.push(row_name(), format!("column {}: not valid UTF-8", header[col]));
+                    problems.push(row_name(), msg!("cell_not_utf8", column = &header[col]));
                     continue;
                 };
-                let bad = |why: &str| format!("column {}: {cell:?} {why}", header[col]);
+                // `why` stays a message, so it renders in the reader's language.
+                let bad = |why: Msg| {
+                    let (column, cell) = (Msg::from(header[col].as_str()), Msg::Text(format!("{cell:?}")));
+                    Msg::Key("bad_cell", vec![("column", column), ("cell", cell), ("why", why)])
+                };
                 match &mut preds {
                     Predictions::Classes(v) => match class_index(classes, cell) {
                         Some(c) => v[row] = c,
-                        None => problems
-                            .push(row_name(), bad(&format!("is not one of the classes ({})", short_list(classes)))),
+                        None => problems.push(row_name(), bad(msg!("not_a_class", classes = short_list(classes)))),
                     },
                     Predictions::Values(v) | Predictions::PerClass(v) => match parse_finite(cell) {
                         Some(x) if probability && !(0.0..=1.0).contains(&x) => {
-                            problems.push(row_name(), bad("is not a probability between 0 and 1"))
+                            problems.push(row_name(), bad(msg!("not_a_probability")))
                         }
                         Some(x) => v[row * k + j] = x,
-                        None => problems.push(row_name(), bad("is not a finite number")),
+                        None => problems.push(row_name(), bad(msg!("not_finite"))),
                     },
                     Predictions::Items(v) => v[row] = split_items(cell),
                 }
             }
         }
         if line == 1 {
-            problems.push("rows".into(), "the file has a header but no rows".into());
+            problems.push("rows".into(), msg!("no_rows"));
         }
         if unknown > 0 {
-            problems.push(
-                "id".into(),
-                format!("{unknown} ids are not in the test set, e.g. {}", unknown_examples.join(", ")),
-            );
+            problems.push("id".into(), msg!("unknown_ids", count = unknown, examples = unknown_examples.join(", ")));
         }
         let missing = seen.iter().filter(|s| !**s).count();
         if missing > 0 && line > 1 {
@@ -410,7 +412,7 @@ impl Solution {
                 .take(5)
                 .map(|(r, _)| format!("{:?}", self.id(r as u32)))
                 .collect();
-            problems.push("id".into(), format!("missing {missing} ids, e.g. {}", examples.join(", ")));
+            problems.push("id".into(), msg!("missing_ids", count = missing, examples = examples.join(", ")));
         }
         problems.into_result(preds)
     }
@@ -523,7 +525,7 @@ struct Problems {
 }
 
 impl Problems {
-    fn push(&mut self, field: String, message: String) {
+    fn push(&mut self, field: String, message: Msg) {
         if self.kept.len() < MAX_PROBLEMS {
             self.kept.push(Problem::new("submission", field, message));
         } else {
@@ -536,7 +538,7 @@ impl Problems {
             return Ok(preds);
         }
         if self.more > 0 {
-            self.kept.push(Problem::new("submission", "", format!("… and {} more problems", self.more)));
+            self.kept.push(Problem::new("submission", "", msg!("more_problems", count = self.more)));
         }
         Err(self.kept)
     }

@@ -295,7 +295,7 @@ pub(super) async fn schedule_submit(
     match crate::tasks::update_task(&state, &me, slug.clone(), patch).await {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}/manage")).into_response()),
         Err(AppError::Invalid { message, .. }) => {
-            let field = if message.to_string().contains("merger") { "merger_deadline" } else { "closes_at" };
+            let field = if message == crate::msg!("merger_outside_schedule") { "merger_deadline" } else { "closes_at" };
             render_manage(&state, &page, &me, &slug, 1, outcome(vec![(field.into(), message.render(page.lang))], None))
                 .await
         }

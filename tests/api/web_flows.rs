@@ -268,3 +268,56 @@ async fn big_boards_are_paged_and_profiles_show_results() {
     assert!(!html.contains("KR"), "the country stays private without consent");
     assert_eq!(get(&app, "", "/users/nobody").await.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn refusals_statuses_and_csv_problems_are_in_the_readers_language() {
+    let app = TestApp::spawn().await;
+    let (bob, bob_csrf) = web_user(&app, "bob").await;
+    let bob_ko = format!("{bob}; gaic_lang=ko");
+    let (status, _) = post(&app, &bob, "/tasks/digits/team/create", &[("csrf", &bob_csrf), ("name", "Bobcats")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // The same rule refuses in English and in Korean, by the reader's language.
+    let form = [("csrf", bob_csrf.as_str()), ("name", "Again")];
+    let (status, en) = post(&app, &bob, "/tasks/digits/team/create", &form).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(en.contains("you are already in team &quot;Bobcats&quot;; rename it instead"), "{en}");
+    let (status, ko) = post(&app, &bob_ko, "/tasks/digits/team/create", &form).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(ko.contains("이미 &quot;Bobcats&quot; 팀에 속해 있습니다"), "{ko}");
+    assert!(!ko.contains("rename it instead"), "no English left: {ko}");
+    let form = [("csrf", bob_csrf.as_str()), ("username", "nobody")];
+    let (status, ko) = post(&app, &bob_ko, "/tasks/digits/team/invite", &form).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(ko.contains("사용자을(를) 찾을 수 없습니다"), "{ko}");
+
+    // The API keeps English and the stable code for the same refusal.
+    let carol = app.competitor("carol").await;
+    let labels = hidden_labels("digits");
+    carol.submit_ok("digits", csv_of("id,label", labels.clone())).await;
+    let bad = labels.iter().map(|(id, _)| (id.clone(), "seven".to_owned()));
+    let res = carol.submit("digits", csv_of("id,label", bad)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_submission");
+    let detail = body["error"]["details"][0]["message"].as_str().unwrap();
+    assert!(detail.starts_with("column label: \"seven\" is not one of the classes"), "{detail}");
+    // The same CSV on the submit page, read in Korean: every part in Korean.
+    let bad = labels.iter().map(|(id, _)| (id.clone(), "seven".to_owned()));
+    let res = client()
+        .post(app.url("/tasks/digits/submit"))
+        .header(COOKIE, &bob_ko)
+        .multipart(crate::pages::upload(&bob_csrf, "bad.csv", csv_of("id,label", bad).into_bytes()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("label 열: &quot;seven&quot; 은(는) 클래스("), "{html}");
+    assert!(html.contains("저장되지 않았고 횟수에 포함되지 않습니다"), "the summary too: {html}");
+
+    // Carol's own page in Korean: her scored submission's status in Korean.
+    let (carol_web, _) = web_login(&app, "carol", PASSWORD).await;
+    let (_, html) = get(&app, &format!("{carol_web}; gaic_lang=ko"), "/tasks/digits?tab=submissions").await;
+    assert!(html.contains("<td class=\"status\">채점됨</td>"), "{html}");
+}
