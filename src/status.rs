@@ -3,6 +3,9 @@
 //! (and shown in the API), so the schema and the wire format are unchanged;
 //! a value outside the set is a decoding error, never a silent default.
 //!
+//! A run's verdict is a [`StoredVerdict`]: the sandbox's `Verdict`, stored
+//! as its word and decoded strictly.
+//!
 //! Yes/no columns (`late`, `counted`) are [`Flag`]s: stored as 1/0, read
 //! as `bool`, anything else a decoding error.
 //!
@@ -116,6 +119,35 @@ text_enum!(
         Cancelled => "cancelled",
     }
 );
+
+/// The verdict column: the sandbox's [`gaic_sandbox::Verdict`], stored as
+/// its word (`ok`, `trap`, …); an unknown word is a decoding error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredVerdict(pub gaic_sandbox::Verdict);
+
+impl StoredVerdict {
+    /// The stored (and wire) word.
+    pub fn as_str(self) -> &'static str {
+        self.0.as_str()
+    }
+}
+
+impl Type<Any> for StoredVerdict {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <String as Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Any> for StoredVerdict {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <String as Decode<'r, Any>>::decode(value)?;
+        Ok(Self(text.parse::<gaic_sandbox::Verdict>()?))
+    }
+}
 
 /// A yes/no column stored as the integer 1 or 0 (the schema's convention,
 /// portable to both databases), read and written as a `bool`.

@@ -128,7 +128,7 @@ fn private_visible(task: &tasks::TaskRow, viewer: &CurrentUser, now: i64) -> boo
 pub fn view(s: submissions::SubmissionRow, slug: &str, show_private: bool) -> SubmissionView {
     let fuel_used = s.fuel_used.map(round3);
     SubmissionView {
-        verdict: s.verdict,
+        verdict: s.verdict.map(|v| v.as_str().to_owned()),
         fuel_used,
         peak_memory_bytes: s.peak_memory_bytes,
         wall_ms: s.wall_ms,

@@ -52,7 +52,7 @@ pub struct SubmissionRow {
     /// Scored (ms).
     pub scored_at: Option<i64>,
     /// Model runs: the sandbox's verdict.
-    pub verdict: Option<String>,
+    pub verdict: Option<crate::status::StoredVerdict>,
     /// Model runs: fuel spent.
     pub fuel_used: Option<i64>,
     /// Model runs: peak memory.
@@ -505,7 +505,7 @@ pub async fn requeue<'e>(ex: impl Executor<'e, Database = Any>, id: i64) -> sqlx
 #[derive(Debug, Clone, Default, FromRow)]
 pub struct RunRow {
     /// Verdict.
-    pub verdict: Option<String>,
+    pub verdict: Option<crate::status::StoredVerdict>,
     /// Fuel.
     pub fuel_used: Option<i64>,
     /// Peak memory.

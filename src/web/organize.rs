@@ -178,7 +178,7 @@ async fn render_manage(
         context! {
             id => s.submission_id, team => s.team_name, by => s.username, kind => s.kind, status => crate::messages::word("status", s.status.as_str(), page.lang),
             public => s.public_score.map(score), private => s.private_score.map(score), created => when(s.created_at),
-            hidden => s.hidden_reason, late => s.late.get(), verdict => s.verdict.map(|v| crate::messages::word("verdict", &v, page.lang)),
+            hidden => s.hidden_reason, late => s.late.get(), verdict => s.verdict.map(|v| crate::messages::word("verdict", v.as_str(), page.lang)),
         }
     })
     .collect();

@@ -278,7 +278,7 @@ async fn my_submissions(
                 created => when(s.created_at),
                 live => s.status.is_pending(),
                 score => s.public_score.map(score).unwrap_or_default(),
-                verdict => s.verdict.map(|v| crate::messages::word("verdict", &v, page.lang)).unwrap_or_default(),
+                verdict => s.verdict.map(|v| crate::messages::word("verdict", v.as_str(), page.lang)).unwrap_or_default(),
                 error => s.error.unwrap_or_default(),
                 fuel => s.fuel_used.map(|f| grouped(crate::boards::round3(f))).unwrap_or_default(),
                 memory => s.peak_memory_bytes.map(|b| format!("{:.1} MiB", b as f64 / 1048576.0)).unwrap_or_default(),

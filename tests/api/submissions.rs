@@ -221,3 +221,26 @@ async fn scores_and_missing_scores_share_one_prepared_statement() {
         assert_eq!(back.public_score, score);
     }
 }
+
+#[tokio::test]
+async fn stored_verdicts_read_back_typed_and_an_unknown_word_is_an_error() {
+    let app = TestApp::spawn().await;
+    let bob = app.competitor("bob").await;
+    let id = bob.submit_ok("digits", sample("digits")).await["submission"]["id"].as_i64().unwrap();
+    let pool = &app.state.db.pool;
+    let read = || gaic::db::submissions::by_id(pool, id);
+    assert_eq!(read().await.unwrap().unwrap().verdict, None, "a CSV has no verdict");
+    sqlx::query("UPDATE submissions SET verdict = 'out_of_fuel' WHERE submission_id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .unwrap();
+    let verdict = read().await.unwrap().unwrap().verdict;
+    assert_eq!(verdict, Some(gaic::status::StoredVerdict(gaic_sandbox::Verdict::OutOfFuel)));
+    sqlx::query("UPDATE submissions SET verdict = 'bogus' WHERE submission_id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(read().await.is_err(), "never a silent default");
+}
