@@ -104,6 +104,16 @@ pub fn word(kind: &str, value: &str, lang: Lang) -> String {
     lookup(&format!("{kind}.{value}"), lang).map_or_else(|| value.to_owned(), str::to_owned)
 }
 
+/// Every catalog entry whose key starts with one of `prefixes`, in `lang`
+/// (for a page's script to show stored values in the reader's language).
+pub fn words(prefixes: &[&str], lang: Lang) -> std::collections::BTreeMap<&'static str, &'static str> {
+    CATALOG
+        .iter()
+        .filter(|(k, _, _)| prefixes.iter().any(|p| k.starts_with(p)))
+        .map(|(k, en, ko)| (*k, if lang == Lang::Ko { *ko } else { *en }))
+        .collect()
+}
+
 /// The text of `key` in `lang`.
 pub fn lookup(key: &str, lang: Lang) -> Option<&'static str> {
     CATALOG.iter().find(|(k, _, _)| *k == key).map(|(_, en, ko)| if lang == Lang::Ko { *ko } else { *en })
@@ -495,6 +505,9 @@ mod tests {
 
     #[test]
     fn every_status_and_verdict_has_words() {
+        // The pages put these in a script as JSON: no `<` may end it early.
+        assert!(words(&["status.", "verdict."], Lang::Ko).values().all(|w| !w.contains('<')));
+        assert!(words(&["status.", "verdict."], Lang::En).values().all(|w| !w.contains('<')));
         use crate::status::SubmissionStatus as S;
         use gaic_sandbox::Verdict as V;
         for s in [S::Queued, S::Running, S::Scored, S::Failed, S::PlatformError] {
