@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{AppError, Problem};
+use crate::messages::Msg;
+use crate::msg;
 use crate::scoring::MetricKind;
 
 /// The hidden test inputs, one row per test id.
@@ -183,19 +185,19 @@ pub fn load_dir(dir: &Path) -> Result<Bundle, Vec<Problem>> {
     let toml_text = read_text(dir, "task.toml", &mut problems);
     let statement = read_text(dir, "README.md", &mut problems);
     if statement.as_deref().is_some_and(|s| s.trim().is_empty()) {
-        problems.push(Problem::new("README.md", "", "the task statement is empty"));
+        problems.push(Problem::new("README.md", "", msg!("statement_empty")));
     }
     let mut files = Vec::new();
     for (sub, visibility) in [("public", Visibility::Public), ("hidden", Visibility::Hidden)] {
         let root = dir.join(sub);
         if !root.is_dir() {
-            problems.push(Problem::new(format!("{sub}/"), "", "folder missing"));
+            problems.push(Problem::new(format!("{sub}/"), "", msg!("folder_missing")));
             continue;
         }
         collect_files(&root, sub, visibility, &mut files, &mut problems);
     }
     if files.len() > MAX_FILES {
-        problems.push(Problem::new("", "", format!("{} files; at most {MAX_FILES} are allowed", files.len())));
+        problems.push(Problem::new("", "", msg!("too_many_files", count = files.len(), max = MAX_FILES)));
     }
     let spec = toml_text.as_deref().and_then(|text| parse_spec(text, &mut problems));
     let spec = spec.map(|spec| check_data(spec, &files, &mut problems));
@@ -215,16 +217,16 @@ fn read_text(dir: &Path, name: &str, problems: &mut Vec<Problem>) -> Option<Stri
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => Some(s),
             Err(_) => {
-                problems.push(Problem::new(name, "", "not valid UTF-8 text"));
+                problems.push(Problem::new(name, "", msg!("not_utf8_text")));
                 None
             }
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            problems.push(Problem::new(name, "", "file missing"));
+            problems.push(Problem::new(name, "", msg!("file_missing")));
             None
         }
         Err(e) => {
-            problems.push(Problem::new(name, "", format!("cannot be read: {e}")));
+            problems.push(Problem::new(name, "", msg!("unreadable", error = e)));
             None
         }
     }
@@ -240,7 +242,7 @@ fn collect_files(
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            problems.push(Problem::new(format!("{rel}/"), "", format!("cannot be read: {e}")));
+            problems.push(Problem::new(format!("{rel}/"), "", msg!("unreadable", error = e)));
             return;
         }
     };
@@ -254,7 +256,7 @@ fn collect_files(
         let rel_path = format!("{rel}/{name}");
         let Ok(kind) = entry.file_type() else { continue };
         if kind.is_symlink() {
-            problems.push(Problem::new(rel_path, "", "links are not allowed in a bundle"));
+            problems.push(Problem::new(rel_path, "", msg!("no_links")));
         } else if kind.is_dir() {
             collect_files(&entry.path(), &rel_path, visibility, files, problems);
         } else if kind.is_file() {
@@ -266,10 +268,10 @@ fn collect_files(
                     };
                     files.push(BundleFile { path, visibility, bytes });
                 }
-                Err(e) => problems.push(Problem::new(rel_path, "", format!("cannot be read: {e}"))),
+                Err(e) => problems.push(Problem::new(rel_path, "", msg!("unreadable", error = e))),
             }
         } else {
-            problems.push(Problem::new(rel_path, "", "only regular files are allowed in a bundle"));
+            problems.push(Problem::new(rel_path, "", msg!("regular_files_only")));
         }
     }
 }
@@ -315,7 +317,7 @@ impl<'a> Fields<'a> {
         if self.prefix.is_empty() { name.to_owned() } else { format!("{}.{name}", self.prefix) }
     }
 
-    fn problem(&mut self, name: &str, message: impl Into<crate::messages::Msg>) {
+    fn problem(&mut self, name: &str, message: impl Into<Msg>) {
         let field = self.key(name);
         self.problems.push(Problem::new("task.toml", field, message));
     }
@@ -323,7 +325,7 @@ impl<'a> Fields<'a> {
     fn get(&mut self, name: &str, required: bool) -> Option<&'a toml::Value> {
         let value = self.table.and_then(|t| t.get(name));
         if value.is_none() && required {
-            self.problem(name, "required field missing");
+            self.problem(name, msg!("field_required"));
         }
         value
     }
@@ -332,11 +334,11 @@ impl<'a> Fields<'a> {
         match self.get(name, required)? {
             toml::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
             toml::Value::String(_) => {
-                self.problem(name, "must not be empty");
+                self.problem(name, msg!("must_not_be_empty"));
                 None
             }
             other => {
-                self.problem(name, format!("must be a string, found {}", other.type_str()));
+                self.problem(name, msg!("must_be_string", found = other.type_str()));
                 None
             }
         }
@@ -346,7 +348,7 @@ impl<'a> Fields<'a> {
         match self.get(name, false)? {
             toml::Value::Boolean(b) => Some(*b),
             other => {
-                self.problem(name, format!("must be true or false, found {}", other.type_str()));
+                self.problem(name, msg!("must_be_bool", found = other.type_str()));
                 None
             }
         }
@@ -356,11 +358,11 @@ impl<'a> Fields<'a> {
         match self.get(name, required)? {
             toml::Value::Integer(i) if (min..=max).contains(i) => Some(*i),
             toml::Value::Integer(i) => {
-                self.problem(name, format!("{i} is out of range; must be between {min} and {max}"));
+                self.problem(name, msg!("out_of_range", value = i, min = min, max = max));
                 None
             }
             other => {
-                self.problem(name, format!("must be an integer, found {}", other.type_str()));
+                self.problem(name, msg!("must_be_integer", found = other.type_str()));
                 None
             }
         }
@@ -371,7 +373,7 @@ impl<'a> Fields<'a> {
             toml::Value::Float(f) => Some(*f),
             toml::Value::Integer(i) => Some(*i as f64),
             other => {
-                self.problem(name, format!("must be a number, found {}", other.type_str()));
+                self.problem(name, msg!("must_be_number", found = other.type_str()));
                 None
             }
         }
@@ -383,25 +385,25 @@ impl<'a> Fields<'a> {
                 let out: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_owned)).collect();
                 match out {
                     Some(v) if v.is_empty() => {
-                        self.problem(name, "must not be empty");
+                        self.problem(name, msg!("must_not_be_empty"));
                         None
                     }
                     Some(v) => {
                         let mut seen = HashSet::new();
                         if let Some(dup) = v.iter().find(|s| !seen.insert(s.as_str())) {
-                            self.problem(name, format!("{dup:?} is listed twice"));
+                            self.problem(name, msg!("listed_twice", item = format!("{dup:?}")));
                             return None;
                         }
                         Some(v)
                     }
                     None => {
-                        self.problem(name, "must be a list of strings");
+                        self.problem(name, msg!("must_be_strings"));
                         None
                     }
                 }
             }
             other => {
-                self.problem(name, format!("must be a list of strings, found {}", other.type_str()));
+                self.problem(name, msg!("must_be_strings_found", found = other.type_str()));
                 None
             }
         }
@@ -412,20 +414,14 @@ impl<'a> Fields<'a> {
             toml::Value::Datetime(d) => d.to_string(),
             toml::Value::String(s) => s.clone(),
             other => {
-                self.problem(
-                    name,
-                    format!("must be a date-time such as 2027-01-31T23:59:59Z, found {}", other.type_str()),
-                );
+                self.problem(name, msg!("must_be_datetime", found = other.type_str()));
                 return None;
             }
         };
         match DateTime::parse_from_rfc3339(&text) {
             Ok(d) => Some(d.with_timezone(&Utc)),
             Err(_) => {
-                self.problem(
-                    name,
-                    format!("{text:?} is not an RFC 3339 date-time with a zone, such as 2027-01-31T23:59:59Z"),
-                );
+                self.problem(name, msg!("not_rfc3339", text = format!("{text:?}")));
                 None
             }
         }
@@ -439,7 +435,7 @@ fn table_of<'a>(root: &'a toml::Table, name: &str, problems: &mut Vec<Problem>) 
             problems.push(Problem::new(
                 "task.toml",
                 name,
-                format!("must be a table [{name}], found {}", other.type_str()),
+                msg!("must_be_table", name = name, found = other.type_str()),
             ));
             None
         }
@@ -470,41 +466,34 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
         for key in t.into_iter().flat_map(|t| t.keys()) {
             if !keys.contains(&key.as_str()) {
                 let field = if table.is_empty() { key.clone() } else { format!("{table}.{key}") };
-                problems.push(Problem::new(
-                    "task.toml",
-                    field,
-                    format!("unknown field; known fields here: {}", keys.join(", ")),
-                ));
+                problems.push(Problem::new("task.toml", field, msg!("unknown_field", known = keys.join(", "))));
             }
         }
     }
     let mut top = Fields { table: Some(&root), prefix: "", problems };
     let slug = top.string("slug", true);
     if let Some(s) = slug.as_ref().filter(|s| !valid_slug(s)) {
-        top.problem(
-            "slug",
-            format!("{s:?} must be 2-64 lower-case letters, digits or '-', starting with a letter or digit"),
-        );
+        top.problem("slug", msg!("slug_invalid", slug = format!("{s:?}")));
     }
     let title = top.string("title", true);
     let summary = top.string("summary", true);
     let domain = top.string("domain", false).unwrap_or_else(|| "other".into());
     if !DOMAINS.contains(&domain.as_str()) {
-        top.problem("domain", format!("{domain:?} is not one of {}", DOMAINS.join(", ")));
+        top.problem("domain", msg!("domain_invalid", domain = format!("{domain:?}"), known = DOMAINS.join(", ")));
     }
     let rated = top.boolean("rated").unwrap_or(true);
 
     let metric_t = table_of(&root, "metric", problems);
     let mut f = Fields { table: metric_t, prefix: "metric", problems };
     if metric_t.is_none() {
-        f.problem("", "the [metric] table is missing");
+        f.problem("", msg!("table_missing", name = "metric"));
     }
     let metric_name = f.string("name", metric_t.is_some());
     let metric = metric_name.as_deref().and_then(|n| {
         let m = MetricKind::from_name(n);
         if m.is_none() {
             let names: Vec<_> = MetricKind::ALL.iter().map(|m| m.name()).collect();
-            f.problem("name", format!("unknown metric {n:?}; known metrics: {}", names.join(", ")));
+            f.problem("name", msg!("unknown_metric", name = format!("{n:?}"), known = names.join(", ")));
         }
         m
     });
@@ -517,7 +506,7 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
     let target_columns = f.strings("target_columns", true);
     let classes = f.strings("classes", metric.is_some_and(MetricKind::needs_classes));
     if classes.as_ref().is_some_and(|c| c.len() < 2) {
-        f.problem("classes", "a classification task needs at least two classes");
+        f.problem("classes", msg!("two_classes"));
     }
     let feature_columns = f.strings("feature_columns", false);
     let input_shape = match f.get("input_shape", false) {
@@ -525,18 +514,18 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
             let dims: Option<Vec<u32>> =
                 items.iter().map(|v| v.as_integer().filter(|d| (1..=1 << 20).contains(d)).map(|d| d as u32)).collect();
             if dims.as_ref().is_none_or(Vec::is_empty) {
-                f.problem("input_shape", "must be a non-empty list of positive integers, e.g. [1, 8, 8]");
+                f.problem("input_shape", msg!("shape_invalid"));
             }
             dims
         }
         Some(other) => {
-            f.problem("input_shape", format!("must be a list of positive integers, found {}", other.type_str()));
+            f.problem("input_shape", msg!("shape_not_list", found = other.type_str()));
             None
         }
         None => None,
     };
     if target_columns.as_ref().is_some_and(|t| t.len() > 1) && classes.is_some() {
-        f.problem("target_columns", "a classification task has a single target column");
+        f.problem("target_columns", msg!("single_target"));
     }
 
     let sub_t = table_of(&root, "submissions", problems);
@@ -548,7 +537,7 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
                 "predictions" => Some(SubmissionKind::Predictions),
                 "model" => Some(SubmissionKind::Model),
                 other => {
-                    f.problem("kinds", format!("unknown kind {other:?}; use \"predictions\" and/or \"model\""));
+                    f.problem("kinds", msg!("unknown_kind", kind = format!("{other:?}")));
                     None
                 }
             })
@@ -562,17 +551,17 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
     let sched_t = table_of(&root, "schedule", problems);
     let mut f = Fields { table: sched_t, prefix: "schedule", problems };
     if sched_t.is_none() {
-        f.problem("", "the [schedule] table is missing");
+        f.problem("", msg!("table_missing", name = "schedule"));
     }
     let opens = f.datetime("opens", sched_t.is_some());
     let closes = f.datetime("closes", sched_t.is_some());
     let merger_deadline = f.datetime("merger_deadline", false);
     if let (Some(o), Some(c)) = (opens, closes) {
         if c <= o {
-            f.problem("closes", "must be after schedule.opens");
+            f.problem("closes", msg!("closes_after_opens"));
         }
         if merger_deadline.is_some_and(|m| m > c || m < o) {
-            f.problem("merger_deadline", "must lie between schedule.opens and schedule.closes");
+            f.problem("merger_deadline", msg!("merger_in_schedule"));
         }
     }
 
@@ -580,7 +569,7 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
     let mut f = Fields { table: split_t, prefix: "split", problems };
     let public_fraction = f.float("public_fraction").unwrap_or(0.3);
     if !(public_fraction > 0.0 && public_fraction < 1.0) {
-        f.problem("public_fraction", format!("{public_fraction} must be strictly between 0 and 1"));
+        f.problem("public_fraction", msg!("fraction_invalid", value = public_fraction));
     }
     let seed = f.integer("seed", 0, i64::MAX, false).unwrap_or(0) as u64;
 
@@ -636,7 +625,7 @@ fn parse_csv(name: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<Cs
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_owned()).collect(),
         Err(e) => {
-            problems.push(Problem::new(name, "header", format!("not a readable CSV: {e}")));
+            problems.push(Problem::new(name, "header", msg!("csv_unreadable", error = e)));
             return None;
         }
     };
@@ -645,7 +634,7 @@ fn parse_csv(name: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<Cs
         match rec {
             Ok(r) => rows.push(r),
             Err(e) => {
-                problems.push(Problem::new(name, format!("row {}", i + 2), format!("not readable: {e}")));
+                problems.push(Problem::new(name, format!("row {}", i + 2), msg!("not_readable", error = e)));
                 return None;
             }
         }
@@ -667,22 +656,14 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
     let inputs = match file_bytes(files, HIDDEN_INPUTS) {
         Some(b) => parse_csv(HIDDEN_INPUTS, b, problems),
         None => {
-            problems.push(Problem::new(
-                HIDDEN_INPUTS,
-                "",
-                "file missing: the hidden test inputs (id + feature columns)",
-            ));
+            problems.push(Problem::new(HIDDEN_INPUTS, "", msg!("inputs_missing")));
             None
         }
     };
     let labels = match file_bytes(files, HIDDEN_LABELS) {
         Some(b) => parse_csv(HIDDEN_LABELS, b, problems),
         None => {
-            problems.push(Problem::new(
-                HIDDEN_LABELS,
-                "",
-                "file missing: the hidden test labels (id + target columns)",
-            ));
+            problems.push(Problem::new(HIDDEN_LABELS, "", msg!("labels_missing")));
             None
         }
     };
@@ -691,11 +672,11 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
         let mut row_problems = RowProblems::new(HIDDEN_INPUTS);
         let id_idx = csv.header.iter().position(|h| *h == id_col);
         if id_idx.is_none() {
-            problems.push(Problem::new(HIDDEN_INPUTS, "header", format!("no id column {id_col:?}")));
+            problems.push(Problem::new(HIDDEN_INPUTS, "header", msg!("no_id_column", column = format!("{id_col:?}"))));
         }
         for t in &spec.data.target_columns {
             if csv.header.contains(t) {
-                problems.push(Problem::new(HIDDEN_INPUTS, t.clone(), "the inputs must not contain a target column"));
+                problems.push(Problem::new(HIDDEN_INPUTS, t.clone(), msg!("inputs_have_target")));
             }
         }
         if spec.data.feature_columns.is_empty() {
@@ -705,13 +686,11 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
         for col in &spec.data.feature_columns {
             match csv.header.iter().position(|h| h == col) {
                 Some(i) => feat_idx.push(i),
-                None => {
-                    problems.push(Problem::new(HIDDEN_INPUTS, col.clone(), "feature column missing from the header"))
-                }
+                None => problems.push(Problem::new(HIDDEN_INPUTS, col.clone(), msg!("feature_missing"))),
             }
         }
         if spec.data.feature_columns.is_empty() {
-            problems.push(Problem::new(HIDDEN_INPUTS, "header", "no feature columns"));
+            problems.push(Problem::new(HIDDEN_INPUTS, "header", msg!("no_features")));
         }
         let n_features = spec.data.feature_columns.len() as u64;
         if spec.data.input_shape.is_empty() {
@@ -719,14 +698,9 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
         } else {
             let product: u64 = spec.data.input_shape.iter().map(|&d| u64::from(d)).product();
             if product != n_features {
-                problems.push(Problem::new(
-                    "task.toml",
-                    "data.input_shape",
-                    format!(
-                        "{:?} holds {product} values but the inputs have {n_features} feature columns",
-                        spec.data.input_shape
-                    ),
-                ));
+                let shape = format!("{:?}", spec.data.input_shape);
+                let m = msg!("shape_mismatch", shape = shape, product = product, features = n_features);
+                problems.push(Problem::new("task.toml", "data.input_shape", m));
             }
         }
         if let Some(id_idx) = id_idx {
@@ -735,14 +709,14 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
                 for &i in &feat_idx {
                     let cell = rec.get(i).unwrap_or("").trim();
                     if !cell.parse::<f64>().is_ok_and(f64::is_finite) {
-                        row_problems.push(row, &csv.header[i], format!("{cell:?} is not a finite number"));
+                        row_problems.push(row, &csv.header[i], msg!("cell_not_finite", cell = format!("{cell:?}")));
                     }
                 }
             }
             input_ids = Some(ids);
         }
         if csv.rows.is_empty() {
-            problems.push(Problem::new(HIDDEN_INPUTS, "", "no rows"));
+            problems.push(Problem::new(HIDDEN_INPUTS, "", msg!("rows_none")));
         }
         spec.data.test_rows = csv.rows.len() as u64;
         row_problems.finish(problems);
@@ -751,13 +725,13 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
         let mut row_problems = RowProblems::new(HIDDEN_LABELS);
         let id_idx = csv.header.iter().position(|h| *h == id_col);
         if id_idx.is_none() {
-            problems.push(Problem::new(HIDDEN_LABELS, "header", format!("no id column {id_col:?}")));
+            problems.push(Problem::new(HIDDEN_LABELS, "header", msg!("no_id_column", column = format!("{id_col:?}"))));
         }
         let mut target_idx = Vec::new();
         for t in &spec.data.target_columns {
             match csv.header.iter().position(|h| h == t) {
                 Some(i) => target_idx.push(i),
-                None => problems.push(Problem::new(HIDDEN_LABELS, t.clone(), "target column missing from the header")),
+                None => problems.push(Problem::new(HIDDEN_LABELS, t.clone(), msg!("target_missing"))),
             }
         }
         if let Some(id_idx) = id_idx {
@@ -768,12 +742,12 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
                     let col = &csv.header[i];
                     if let Some(classes) = &spec.data.classes {
                         if !classes.iter().any(|c| c == cell) {
-                            row_problems.push(row, col, "label is not one of data.classes".to_owned());
+                            row_problems.push(row, col, msg!("label_not_class"));
                         }
                     } else if spec.metric.name.numeric_target() && !cell.parse::<f64>().is_ok_and(f64::is_finite) {
-                        row_problems.push(row, col, "label is not a finite number".to_owned());
+                        row_problems.push(row, col, msg!("label_not_finite"));
                     } else if cell.is_empty() {
-                        row_problems.push(row, col, "label is empty".to_owned());
+                        row_problems.push(row, col, msg!("label_empty"));
                     }
                 }
             }
@@ -789,7 +763,7 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
             if let Some(csv) = parse_csv(PUBLIC_INPUTS, bytes, problems) {
                 for t in &spec.data.target_columns {
                     if csv.header.contains(t) {
-                        problems.push(Problem::new(PUBLIC_INPUTS, t.clone(), "the public test inputs must not contain a target column"));
+                        problems.push(Problem::new(PUBLIC_INPUTS, t.clone(), msg!("public_inputs_have_target")));
                     }
                 }
                 if let (Some(id_idx), Some(hidden_ids)) = (csv.header.iter().position(|h| *h == id_col), &input_ids) {
@@ -800,21 +774,13 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
                 }
             }
         }
-        (None, true) => problems.push(Problem::new(
-            PUBLIC_INPUTS,
-            "",
-            "file missing: a task that accepts predictions must publish its test inputs (a copy of hidden/test_inputs.csv)",
-        )),
+        (None, true) => problems.push(Problem::new(PUBLIC_INPUTS, "", msg!("public_inputs_missing"))),
         (None, false) => {}
     }
     if let Some(labels) = file_bytes(files, HIDDEN_LABELS) {
         for f in files.iter().filter(|f| f.visibility == Visibility::Public) {
             if f.bytes == labels {
-                problems.push(Problem::new(
-                    format!("public/{}", f.path),
-                    "",
-                    "is a copy of the hidden labels; it would leak them",
-                ));
+                problems.push(Problem::new(format!("public/{}", f.path), "", msg!("labels_leak")));
             }
         }
     }
@@ -827,9 +793,9 @@ fn check_ids(csv: &Csv, id_idx: usize, rp: &mut RowProblems) -> Vec<String> {
     for (row, rec) in csv.rows.iter().enumerate() {
         let id = rec.get(id_idx).unwrap_or("").trim().to_owned();
         if id.is_empty() {
-            rp.push(row, &csv.header[id_idx], "empty id".into());
+            rp.push(row, &csv.header[id_idx], msg!("empty_id"));
         } else if !seen.insert(id.clone()) {
-            rp.push(row, &csv.header[id_idx], format!("duplicate id {id:?}"));
+            rp.push(row, &csv.header[id_idx], msg!("duplicate_id", id = format!("{id:?}")));
         }
         ids.push(id);
     }
@@ -845,11 +811,19 @@ fn compare_ids(file: &str, other: &str, ids: &[String], reference: &[String], pr
     missing.sort_unstable();
     if !missing.is_empty() {
         let ex = missing.iter().take(5).copied().collect::<Vec<_>>().join(", ");
-        problems.push(Problem::new(file, "id", format!("missing {} ids that {other} has (e.g. {ex})", missing.len())));
+        problems.push(Problem::new(
+            file,
+            "id",
+            msg!("ids_missing_vs", count = missing.len(), other = other, examples = ex),
+        ));
     }
     if !extra.is_empty() {
         let ex = extra.iter().take(5).copied().collect::<Vec<_>>().join(", ");
-        problems.push(Problem::new(file, "id", format!("{} ids that {other} lacks (e.g. {ex})", extra.len())));
+        problems.push(Problem::new(
+            file,
+            "id",
+            msg!("ids_extra_vs", count = extra.len(), other = other, examples = ex),
+        ));
     }
 }
 
@@ -866,7 +840,7 @@ impl RowProblems {
     }
 
     /// `row` is 0-based over data rows; reported 1-based counting the header.
-    fn push(&mut self, row: usize, column: &str, message: String) {
+    fn push(&mut self, row: usize, column: &str, message: Msg) {
         if self.kept.len() < MAX_ROW_PROBLEMS {
             self.kept.push(Problem::new(self.file, format!("row {}, column {column}", row + 2), message));
         } else {
@@ -877,7 +851,7 @@ impl RowProblems {
     fn finish(self, problems: &mut Vec<Problem>) {
         problems.extend(self.kept);
         if self.more > 0 {
-            problems.push(Problem::new(self.file, "", format!("… and {} more row problems", self.more)));
+            problems.push(Problem::new(self.file, "", msg!("more_row_problems", count = self.more)));
         }
     }
 }
@@ -899,19 +873,19 @@ pub fn unpack_tarball(bytes: &[u8], dest: &Path, limits: UnpackLimits) -> Result
     let reader: Box<dyn Read + '_> = if gzip { Box::new(flate2::read::GzDecoder::new(bytes)) } else { Box::new(bytes) };
     let mut archive = tar::Archive::new(reader.take(limits.max_bytes + 1));
     let mut problems = Vec::new();
-    let entries = archive.entries().map_err(|e| vec![Problem::new("bundle", "", format!("not a tar archive: {e}"))])?;
+    let entries = archive.entries().map_err(|e| vec![Problem::new("bundle", "", msg!("not_tar", error = e))])?;
     let (mut count, mut total) = (0usize, 0u64);
     for entry in entries {
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                problems.push(Problem::new("bundle", "", format!("not a valid .tar.gz: {e}")));
+                problems.push(Problem::new("bundle", "", msg!("not_targz", error = e)));
                 return Err(problems);
             }
         };
         count += 1;
         if count > limits.max_entries {
-            problems.push(Problem::new("bundle", "", format!("more than {} entries", limits.max_entries)));
+            problems.push(Problem::new("bundle", "", msg!("too_many_entries", max = limits.max_entries)));
             return Err(problems);
         }
         let raw = entry.path().map(|p| p.into_owned()).unwrap_or_default();
@@ -923,35 +897,35 @@ pub fn unpack_tarball(bytes: &[u8], dest: &Path, limits: UnpackLimits) -> Result
         let safe = !raw.as_os_str().is_empty()
             && raw.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
         if !safe {
-            problems.push(Problem::new(shown, "", "unsafe path: absolute paths and '..' are not allowed"));
+            problems.push(Problem::new(shown, "", msg!("unsafe_path")));
             continue;
         }
         if kind.is_dir() {
             continue;
         }
         if !kind.is_file() {
-            problems.push(Problem::new(shown, "", "only regular files and folders are allowed (no links or devices)"));
+            problems.push(Problem::new(shown, "", msg!("files_and_folders_only")));
             continue;
         }
         total += entry.size();
         if total > limits.max_bytes {
-            problems.push(Problem::new("bundle", "", format!("unpacks to more than {} bytes", limits.max_bytes)));
+            problems.push(Problem::new("bundle", "", msg!("unpacks_too_big", max = limits.max_bytes)));
             return Err(problems);
         }
         let target = dest.join(&raw);
         if let Some(Err(e)) = target.parent().map(std::fs::create_dir_all) {
-            problems.push(Problem::new(shown, "", format!("cannot unpack: {e}")));
+            problems.push(Problem::new(shown, "", msg!("cannot_unpack", error = e)));
             continue;
         }
         let mut out = match std::fs::File::create(&target) {
             Ok(f) => f,
             Err(e) => {
-                problems.push(Problem::new(shown, "", format!("cannot unpack: {e}")));
+                problems.push(Problem::new(shown, "", msg!("cannot_unpack", error = e)));
                 continue;
             }
         };
         if let Err(e) = std::io::copy(&mut entry, &mut out) {
-            problems.push(Problem::new(shown, "", format!("truncated or corrupt: {e}")));
+            problems.push(Problem::new(shown, "", msg!("corrupt", error = e)));
             return Err(problems);
         }
     }
@@ -959,7 +933,7 @@ pub fn unpack_tarball(bytes: &[u8], dest: &Path, limits: UnpackLimits) -> Result
         return Err(problems);
     }
     if count == 0 {
-        return Err(vec![Problem::new("bundle", "", "the archive is empty")]);
+        return Err(vec![Problem::new("bundle", "", msg!("archive_empty"))]);
     }
     if dest.join("task.toml").is_file() {
         return Ok(dest.to_owned());
@@ -969,7 +943,7 @@ pub fn unpack_tarball(bytes: &[u8], dest: &Path, limits: UnpackLimits) -> Result
         .unwrap_or_default();
     match dirs.as_slice() {
         [only] if only.join("task.toml").is_file() => Ok(only.clone()),
-        _ => Err(vec![Problem::new("task.toml", "", "not found at the top of the archive or in its only folder")]),
+        _ => Err(vec![Problem::new("task.toml", "", msg!("toml_not_found"))]),
     }
 }
 
@@ -1062,6 +1036,12 @@ mod tests {
         ] {
             assert!(fields.contains(&f), "{f} not reported in {problems:?}");
         }
+        // Each problem reads in English and in Korean.
+        let fraction = problems.iter().find(|p| p.field == "split.public_fraction").unwrap();
+        assert_eq!(fraction.to_string(), "task.toml [split.public_fraction]: 1.5 must be strictly between 0 and 1");
+        let ko = fraction.render(crate::messages::Lang::Ko);
+        assert_eq!(ko, "task.toml [split.public_fraction]: 1.5은(는) 0과 1 사이(양 끝 제외)여야 합니다");
+        assert!(problems.iter().all(|p| p.message.key().is_some()), "every task.toml problem has Korean: {problems:?}");
     }
 
     #[test]

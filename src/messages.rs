@@ -60,6 +60,14 @@ macro_rules! msg {
 }
 
 impl Msg {
+    /// The catalog key, if this is a catalog message (not outside text).
+    pub fn key(&self) -> Option<&'static str> {
+        match self {
+            Self::Key(k, _) => Some(k),
+            Self::Text(_) | Self::List(_) => None,
+        }
+    }
+
     /// The text in `lang`, arguments filled in. An unknown key (a bug the
     /// tests catch) renders as the key itself rather than failing.
     pub fn render(&self, lang: Lang) -> String {
@@ -443,6 +451,178 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ),
     ("missing_ids", "missing {count} ids, e.g. {examples}", "id {count}개가 빠졌습니다. 예: {examples}"),
     ("more_problems", "… and {count} more problems", "… 그리고 문제 {count}개 더"),
+    // Problems in a task bundle.
+    ("statement_empty", "the task statement is empty", "과제 설명이 비어 있습니다"),
+    ("folder_missing", "folder missing", "폴더가 없습니다"),
+    (
+        "too_many_files",
+        "{count} files; at most {max} are allowed",
+        "파일이 {count}개입니다. 최대 {max}개까지 허용됩니다",
+    ),
+    ("not_utf8_text", "not valid UTF-8 text", "올바른 UTF-8 텍스트가 아닙니다"),
+    ("file_missing", "file missing", "파일이 없습니다"),
+    ("unreadable", "cannot be read: {error}", "읽을 수 없습니다: {error}"),
+    ("no_links", "links are not allowed in a bundle", "번들에는 링크를 넣을 수 없습니다"),
+    ("regular_files_only", "only regular files are allowed in a bundle", "번들에는 일반 파일만 넣을 수 있습니다"),
+    ("field_required", "required field missing", "필수 필드가 없습니다"),
+    ("must_not_be_empty", "must not be empty", "비어 있으면 안 됩니다"),
+    ("must_be_string", "must be a string, found {found}", "문자열이어야 합니다. 받은 형식: {found}"),
+    ("must_be_bool", "must be true or false, found {found}", "true 또는 false여야 합니다. 받은 형식: {found}"),
+    (
+        "out_of_range",
+        "{value} is out of range; must be between {min} and {max}",
+        "{value}은(는) 범위를 벗어납니다. {min}과 {max} 사이여야 합니다",
+    ),
+    ("must_be_integer", "must be an integer, found {found}", "정수여야 합니다. 받은 형식: {found}"),
+    ("must_be_number", "must be a number, found {found}", "숫자여야 합니다. 받은 형식: {found}"),
+    ("listed_twice", "{item} is listed twice", "{item}이(가) 두 번 나옵니다"),
+    ("must_be_strings", "must be a list of strings", "문자열 목록이어야 합니다"),
+    (
+        "must_be_strings_found",
+        "must be a list of strings, found {found}",
+        "문자열 목록이어야 합니다. 받은 형식: {found}",
+    ),
+    (
+        "must_be_datetime",
+        "must be a date-time such as 2027-01-31T23:59:59Z, found {found}",
+        "2027-01-31T23:59:59Z 같은 날짜-시간이어야 합니다. 받은 형식: {found}",
+    ),
+    (
+        "not_rfc3339",
+        "{text} is not an RFC 3339 date-time with a zone, such as 2027-01-31T23:59:59Z",
+        "{text}은(는) 2027-01-31T23:59:59Z 같은 시간대가 있는 RFC 3339 날짜-시간이 아닙니다",
+    ),
+    ("must_be_table", "must be a table [{name}], found {found}", "[{name}] 테이블이어야 합니다. 받은 형식: {found}"),
+    (
+        "unknown_field",
+        "unknown field; known fields here: {known}",
+        "알 수 없는 필드입니다. 여기서 쓸 수 있는 필드: {known}",
+    ),
+    (
+        "slug_invalid",
+        "{slug} must be 2-64 lower-case letters, digits or '-', starting with a letter or digit",
+        "{slug}은(는) 영문 소문자나 숫자로 시작하는 2~64자의 영문 소문자, 숫자, '-'여야 합니다",
+    ),
+    ("domain_invalid", "{domain} is not one of {known}", "{domain}은(는) {known} 중 하나가 아닙니다"),
+    ("table_missing", "the [{name}] table is missing", "[{name}] 테이블이 없습니다"),
+    (
+        "unknown_metric",
+        "unknown metric {name}; known metrics: {known}",
+        "알 수 없는 지표 {name}. 쓸 수 있는 지표: {known}",
+    ),
+    ("two_classes", "a classification task needs at least two classes", "분류 과제에는 클래스가 두 개 이상 필요합니다"),
+    (
+        "shape_invalid",
+        "must be a non-empty list of positive integers, e.g. [1, 8, 8]",
+        "[1, 8, 8]처럼 양의 정수로 된 비어 있지 않은 목록이어야 합니다",
+    ),
+    (
+        "shape_not_list",
+        "must be a list of positive integers, found {found}",
+        "양의 정수 목록이어야 합니다. 받은 형식: {found}",
+    ),
+    ("single_target", "a classification task has a single target column", "분류 과제의 대상 열은 하나입니다"),
+    (
+        "unknown_kind",
+        "unknown kind {kind}; use \"predictions\" and/or \"model\"",
+        "알 수 없는 종류 {kind}. \"predictions\"나 \"model\"을 쓰세요",
+    ),
+    ("closes_after_opens", "must be after schedule.opens", "schedule.opens보다 뒤여야 합니다"),
+    (
+        "merger_in_schedule",
+        "must lie between schedule.opens and schedule.closes",
+        "schedule.opens와 schedule.closes 사이여야 합니다",
+    ),
+    ("fraction_invalid", "{value} must be strictly between 0 and 1", "{value}은(는) 0과 1 사이(양 끝 제외)여야 합니다"),
+    ("not_readable", "not readable: {error}", "읽을 수 없습니다: {error}"),
+    (
+        "inputs_missing",
+        "file missing: the hidden test inputs (id + feature columns)",
+        "파일이 없습니다: 숨겨진 테스트 입력(id + 특징 열)",
+    ),
+    (
+        "labels_missing",
+        "file missing: the hidden test labels (id + target columns)",
+        "파일이 없습니다: 숨겨진 테스트 레이블(id + 대상 열)",
+    ),
+    ("no_id_column", "no id column {column}", "id 열 {column}이(가) 없습니다"),
+    ("inputs_have_target", "the inputs must not contain a target column", "입력에 대상 열이 있으면 안 됩니다"),
+    ("feature_missing", "feature column missing from the header", "헤더에 특징 열이 없습니다"),
+    ("no_features", "no feature columns", "특징 열이 없습니다"),
+    (
+        "shape_mismatch",
+        "{shape} holds {product} values but the inputs have {features} feature columns",
+        "{shape}에는 값이 {product}개 있지만 입력의 특징 열은 {features}개입니다",
+    ),
+    ("cell_not_finite", "{cell} is not a finite number", "{cell}은(는) 유한한 숫자가 아닙니다"),
+    ("rows_none", "no rows", "행이 없습니다"),
+    ("target_missing", "target column missing from the header", "헤더에 대상 열이 없습니다"),
+    ("label_not_class", "label is not one of data.classes", "레이블이 data.classes 중 하나가 아닙니다"),
+    ("label_not_finite", "label is not a finite number", "레이블이 유한한 숫자가 아닙니다"),
+    ("label_empty", "label is empty", "레이블이 비어 있습니다"),
+    (
+        "public_inputs_have_target",
+        "the public test inputs must not contain a target column",
+        "공개 테스트 입력에 대상 열이 있으면 안 됩니다",
+    ),
+    (
+        "public_inputs_missing",
+        "file missing: a task that accepts predictions must publish its test inputs (a copy of hidden/test_inputs.csv)",
+        "파일이 없습니다: 예측을 받는 과제는 테스트 입력(hidden/test_inputs.csv의 사본)을 공개해야 합니다",
+    ),
+    (
+        "labels_leak",
+        "is a copy of the hidden labels; it would leak them",
+        "숨겨진 레이블의 사본입니다. 레이블이 유출됩니다",
+    ),
+    ("empty_id", "empty id", "id가 비어 있습니다"),
+    (
+        "ids_missing_vs",
+        "missing {count} ids that {other} has (e.g. {examples})",
+        "{other}에 있는 id {count}개가 없습니다 (예: {examples})",
+    ),
+    (
+        "ids_extra_vs",
+        "{count} ids that {other} lacks (e.g. {examples})",
+        "{other}에 없는 id가 {count}개 있습니다 (예: {examples})",
+    ),
+    ("more_row_problems", "… and {count} more row problems", "… 그리고 행 문제 {count}개 더"),
+    ("not_tar", "not a tar archive: {error}", "tar 아카이브가 아닙니다: {error}"),
+    ("not_targz", "not a valid .tar.gz: {error}", "올바른 .tar.gz가 아닙니다: {error}"),
+    ("too_many_entries", "more than {max} entries", "항목이 {max}개를 넘습니다"),
+    (
+        "unsafe_path",
+        "unsafe path: absolute paths and '..' are not allowed",
+        "안전하지 않은 경로: 절대 경로와 '..'는 허용되지 않습니다",
+    ),
+    (
+        "files_and_folders_only",
+        "only regular files and folders are allowed (no links or devices)",
+        "일반 파일과 폴더만 허용됩니다 (링크나 장치 불가)",
+    ),
+    ("unpacks_too_big", "unpacks to more than {max} bytes", "풀면 {max}바이트를 넘습니다"),
+    ("cannot_unpack", "cannot unpack: {error}", "풀 수 없습니다: {error}"),
+    ("corrupt", "truncated or corrupt: {error}", "잘렸거나 손상되었습니다: {error}"),
+    ("archive_empty", "the archive is empty", "아카이브가 비어 있습니다"),
+    // Labels and their split.
+    (
+        "split_empty",
+        "the public/private split leaves a board with no rows; change split.public_fraction",
+        "공개/비공개 분할로 행이 없는 보드가 생깁니다. split.public_fraction을 바꾸세요",
+    ),
+    (
+        "split_unscorable",
+        "the metric cannot score the {board} rows ({error}); change split.seed or the data",
+        "지표가 {board} 행을 채점할 수 없습니다({error}). split.seed나 데이터를 바꾸세요",
+    ),
+    ("metric_error_on", "{error} (on the {board} rows)", "{error} ({board} 행에서)"),
+    ("board.public", "public", "공개"),
+    ("board.private", "private", "비공개"),
+    (
+        "toml_not_found",
+        "not found at the top of the archive or in its only folder",
+        "아카이브 최상위나 유일한 폴더에 없습니다",
+    ),
     // Things that can be missing (`AppError::NotFound`).
     ("not_found", "{thing} not found", "{thing}을(를) 찾을 수 없습니다"),
     ("thing.record", "record", "기록"),

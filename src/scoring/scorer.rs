@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{AppError, Problem};
+use crate::messages::Msg;
+use crate::msg;
 use crate::scoring::solution::{Format, Solution};
 use crate::scoring::split::SplitSpec;
 
@@ -34,20 +36,23 @@ pub struct Scores {
 
 impl TaskSolution {
     /// Parses labels and splits the rows.
-    pub fn build(format: Format, split: &SplitSpec, labels: &[u8]) -> Result<Self, String> {
-        let solution = Solution::parse(format, labels).map_err(|e| e.to_string())?;
+    pub fn build(format: Format, split: &SplitSpec, labels: &[u8]) -> Result<Self, Msg> {
+        let solution = Solution::parse(format, labels).map_err(|e| Msg::Text(e.to_string()))?;
         let mask = solution.public_mask(split.seed, split.public_fraction);
         let (mut public_rows, mut private_rows) = (Vec::new(), Vec::new());
         for (row, public) in mask.into_iter().enumerate() {
             if public { &mut public_rows } else { &mut private_rows }.push(row as u32);
         }
         if public_rows.is_empty() || private_rows.is_empty() {
-            return Err("the public/private split leaves a board with no rows; change split.public_fraction".into());
+            return Err(msg!("split_empty"));
         }
         let perfect = solution.perfect_predictions();
-        for (rows, board) in [(&public_rows, "public"), (&private_rows, "private")] {
+        for (rows, board) in [(&public_rows, "board.public"), (&private_rows, "board.private")] {
             solution.score(&perfect, Some(rows)).map_err(|e| {
-                format!("the metric cannot score the {board} rows ({e}); change split.seed or the data")
+                Msg::Key(
+                    "split_unscorable",
+                    vec![("board", Msg::Key(board, Vec::new())), ("error", e.to_string().into())],
+                )
             })?;
         }
         Ok(Self { solution, public_rows, private_rows })
@@ -56,12 +61,14 @@ impl TaskSolution {
     /// Validates and scores a predictions CSV; on failure every problem (422).
     pub fn score(&self, bytes: &[u8]) -> Result<Scores, Vec<Problem>> {
         let preds = self.solution.parse_submission(bytes)?;
-        let on = |rows: &[u32], board: &str| {
-            self.solution
-                .score(&preds, Some(rows))
-                .map_err(|e| vec![Problem::new("submission", "", format!("{e} (on the {board} rows)"))])
+        let on = |rows: &[u32], board: &'static str| {
+            self.solution.score(&preds, Some(rows)).map_err(|e| {
+                let board = Msg::Key(board, Vec::new());
+                let m = Msg::Key("metric_error_on", vec![("error", e.to_string().into()), ("board", board)]);
+                vec![Problem::new("submission", "", m)]
+            })
         };
-        Ok(Scores { public: on(&self.public_rows, "public")?, private: on(&self.private_rows, "private")? })
+        Ok(Scores { public: on(&self.public_rows, "board.public")?, private: on(&self.private_rows, "board.private")? })
     }
 }
 
