@@ -623,6 +623,35 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "not found at the top of the archive or in its only folder",
         "아카이브 최상위나 유일한 폴더에 없습니다",
     ),
+    // More refusals.
+    (
+        "too_young",
+        "people under {age} cannot be discoverable by recruiters",
+        "{age}세 미만은 채용 담당자에게 검색되도록 할 수 없습니다",
+    ),
+    (
+        "organizer_role_needed",
+        "organizing needs the organizer role; an admin can grant it",
+        "과제를 주최하려면 주최자 역할이 필요합니다. 관리자가 부여할 수 있습니다",
+    ),
+    (
+        "organizer_only_manage",
+        "only the task's organizer or an admin can manage it",
+        "과제 주최자나 관리자만 관리할 수 있습니다",
+    ),
+    ("thing.invite_answer", "invite answer (accept or decline)", "초대 응답 (accept 또는 decline)"),
+    ("thing.answer", "answer (accept or decline)", "응답 (accept 또는 decline)"),
+    ("thing.pending_request", "pending contact request", "대기 중인 연락 요청"),
+    (
+        "thing.person_unfindable",
+        "person (no such user, or they have not agreed to be found)",
+        "사람 (없는 사용자이거나 검색에 동의하지 않았습니다)",
+    ),
+    (
+        "thing.consent",
+        "consent (public_profile, recruiters or abroad)",
+        "동의 (public_profile, recruiters 또는 abroad)",
+    ),
     // Things that can be missing (`AppError::NotFound`).
     ("not_found", "{thing} not found", "{thing}을(를) 찾을 수 없습니다"),
     ("thing.record", "record", "기록"),
@@ -716,6 +745,12 @@ mod tests {
                 let key = part.split('"').next().unwrap_or_default();
                 if lookup(key, Lang::En).is_none() {
                     missing.push(format!("{module}: {key}"));
+                }
+            }
+            for part in code.split("NotFound(\"").skip(1) {
+                let thing = part.split('"').next().unwrap_or_default();
+                if lookup(&format!("thing.{thing}"), Lang::En).is_none() {
+                    missing.push(format!("{module}: thing.{thing}"));
                 }
             }
         }

@@ -202,15 +202,12 @@ pub async fn save_profile(state: &Platform, me: &CurrentUser, p: ProfileUpdate) 
 
 /// Gives (`grant`) or withdraws one consent; logged either way.
 pub async fn set_consent(state: &Platform, me: &CurrentUser, kind: &str, grant: bool) -> AppResult<()> {
-    let c = consent::by_kind(kind).ok_or(AppError::NotFound("consent (public_profile, recruiters or abroad)"))?;
+    let c = consent::by_kind(kind).ok_or(AppError::NotFound("consent"))?;
     let now = db::now_ms();
     if grant && kind != "public_profile" {
         let p = profiles::get(&state.db.pool, me.user_id).await?;
         if consent::too_young(p.birth_year, now) {
-            return Err(AppError::invalid(
-                "too_young",
-                format!("people under {} cannot be discoverable by recruiters", consent::MIN_DISCOVERABLE_AGE),
-            ));
+            return Err(AppError::invalid("too_young", msg!("too_young", age = consent::MIN_DISCOVERABLE_AGE)));
         }
     }
     let mut conn = state.db.pool.acquire().await?;
@@ -401,7 +398,7 @@ pub async fn show_talent(state: &Platform, me: &CurrentUser, username: String) -
     if !(me.has_role("recruiter") || me.is_admin()) {
         return Err(AppError::Forbidden(msg!("recruiter_role_to_view")));
     }
-    let hidden = AppError::NotFound("person (no such user, or they have not agreed to be found)");
+    let hidden = AppError::NotFound("person_unfindable");
     let Some(user) = crate::db::users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await? else {
         return Err(hidden);
     };

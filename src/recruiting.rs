@@ -233,7 +233,7 @@ pub async fn shortlist_person(
 
 /// A person `me` may find, or "not found" (never telling whether they exist).
 async fn findable(state: &Platform, me: &CurrentUser, username: &str) -> AppResult<users::UserRow> {
-    let hidden = AppError::NotFound("person (no such user, or they have not agreed to be found)");
+    let hidden = AppError::NotFound("person_unfindable");
     let Some(user) = users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await? else {
         return Err(hidden);
     };
@@ -417,7 +417,7 @@ pub async fn answer_request(state: &Platform, me: &CurrentUser, id: i64, answer:
     let accepted = match answer {
         "accept" => 1,
         "decline" => 0,
-        _ => return Err(AppError::NotFound("answer (accept or decline)")),
+        _ => return Err(AppError::NotFound("answer")),
     };
     let res = sqlx::query(
         "UPDATE contact_requests SET answered_at = $3, accepted = $4
@@ -430,7 +430,7 @@ pub async fn answer_request(state: &Platform, me: &CurrentUser, id: i64, answer:
     .execute(&state.db.pool)
     .await?;
     if res.rows_affected() == 0 {
-        return Err(AppError::NotFound("pending contact request"));
+        return Err(AppError::NotFound("pending_request"));
     }
     Ok(())
 }

@@ -44,7 +44,7 @@ async fn render_index(
     upload_error: Option<AppError>,
 ) -> Result<Response, AppError> {
     if !is_organizer(me) {
-        let e = AppError::Forbidden("organizing needs the organizer role; an admin can grant it".into());
+        let e = AppError::Forbidden(crate::msg!("organizer_role_needed"));
         return refused(page, page.t("nav_organize"), "/", e);
     }
     let filter =
@@ -142,7 +142,7 @@ async fn render_manage(
     let task = match crate::tasks::visible_task(state, slug, Some(me)).await {
         Ok(t) if editable_by(&t, me) => t,
         Ok(_) => {
-            let e = AppError::Forbidden("only the task's organizer or an admin can manage it".into());
+            let e = AppError::Forbidden(crate::msg!("organizer_only_manage"));
             return refused(page, page.t("manage"), &format!("/tasks/{slug}"), e);
         }
         Err(e) => return refused(page, page.t("manage"), "/", e),

@@ -105,7 +105,7 @@ pub(super) async fn join_submit(
     }
     let task = match crate::tasks::visible_task(&state, &slug, Some(&me)).await {
         Ok(t) if db::now_ms() < t.closes_at => t,
-        Ok(_) => return refused(&page, page.t("join"), &back, AppError::Conflict("the task has closed".into())),
+        Ok(_) => return refused(&page, page.t("join"), &back, AppError::Conflict(crate::msg!("task_closed"))),
         Err(e) => return refused(&page, page.t("join"), &back, e),
     };
     domain::ensure_team(&state, task.task_id, me.user_id).await?;
@@ -189,7 +189,7 @@ pub(super) async fn answer_submit(
     let done = match answer.as_str() {
         "accept" => domain::accept_invite(&state, &me, id).await.map(|_| ()),
         "decline" => domain::decline_invite(&state, &me, id).await,
-        _ => Err(AppError::NotFound("invite answer (accept or decline)")),
+        _ => Err(AppError::NotFound("invite_answer")),
     };
     match done {
         Ok(()) => Ok(Redirect::to(&back).into_response()),
