@@ -1,6 +1,11 @@
 //! Leaderboards (public, and private after the close, with shake-up and CSV
 //! export) and the organizer's board controls: closing a task, baselines, and
 //! rescoring after a label fix with a preview of every rank change.
+//!
+//! Invariants: the private board is shown before the close only to the
+//! task's organizer and admins; only they close a task, add or remove
+//! baselines, or rescore; a rescore changes nothing unless `apply` is asked,
+//! and new labels must have exactly the ids of the current test set.
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,9 +1,10 @@
 //! Scoring: the metrics the platform knows and their conventions.
 //!
-//! This module is the only place that will ever read hidden labels. For now it
-//! holds the catalogue of metrics (name, direction, what a task must declare
-//! for it), which task bundles are validated against; the metric
-//! implementations arrive with prediction submissions.
+//! Invariants: `scorer` is the only code that loads hidden labels, and no
+//! error it returns names a label. Here: the catalogue of metrics (name,
+//! direction, what a task must declare for it), which task bundles are
+//! validated against; `metrics` (pure functions), `solution` (labels and
+//! submission CSVs), `split` (seeded public/private rows), `scorer`.
 
 pub mod metrics;
 pub mod scorer;
