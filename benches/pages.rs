@@ -39,6 +39,7 @@ async fn main() {
         child_program: Some(env!("CARGO_BIN_EXE_gaic").into()),
         test_abort_on_log: None,
         log_format: LogFormat::Text,
+        store: Default::default(),
     };
     let state = gaic::server::prepare(&args).await.unwrap();
     let seeded = Instant::now();

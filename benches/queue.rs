@@ -40,6 +40,7 @@ async fn start(workers: u32) -> App {
         child_program: Some(env!("CARGO_BIN_EXE_gaic").into()),
         test_abort_on_log: None,
         log_format: LogFormat::Text,
+        store: Default::default(),
     };
     let state = gaic::server::prepare(&args).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

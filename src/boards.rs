@@ -5,10 +5,13 @@
 //!
 //! Invariants: a board is computed from the database alone and cached under
 //! the task's `board_version`, which triggers bump in the same transaction as
-//! every change that can move it, so a cached board is never stale once the
-//! task row read with it is current, on every replica. Team names and
-//! members are read fresh for each request. Fuel is shown to 3 significant
-//! digits ([`round3`]): exact fuel would be a side channel for hidden inputs.
+//! every change that can move it or its rows (scores, selections, teams,
+//! names, members, baselines, the schedule), so a cached board is never
+//! stale once the task row read with it is current, on every replica. The
+//! rows themselves are cached too: serving a board costs the task row and
+//! serialisation, and one request per version computes it while the others
+//! wait for it. Fuel is shown to 3 significant digits ([`round3`]): exact
+//! fuel would be a side channel for hidden inputs.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -87,11 +90,22 @@ impl Computed {
     }
 }
 
+/// A board's rows, shared by every request of one board version.
+pub type Rows = Arc<Vec<BoardEntry>>;
+
+/// Which rows: (task, private, closed).
+type RowsKey = (i64, bool, bool);
+
 /// Every task's boards: the database and each task's cached [`Computed`]
 /// with the board version it was computed at.
 pub struct Boards {
     db: Db,
     cache: std::sync::Mutex<HashMap<i64, (i64, Arc<Computed>)>>,
+    /// Rows per (task, private, closed), with the version they were built at.
+    rows: std::sync::Mutex<HashMap<RowsKey, (i64, Rows)>>,
+    /// One computation per task at a time: the requests that arrive while a
+    /// board is being built wait for it instead of building it again.
+    building: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for Boards {
@@ -103,7 +117,7 @@ impl std::fmt::Debug for Boards {
 impl Boards {
     /// Boards over `db`, nothing cached yet.
     pub fn new(db: Db) -> Self {
-        Self { db, cache: Default::default() }
+        Self { db, cache: Default::default(), rows: Default::default(), building: Default::default() }
     }
 
     /// A task's boards and progress lines, from the cache when nothing changed.
@@ -146,7 +160,37 @@ impl Boards {
 
     /// Every row of one board (`private` or public), teams ranked and
     /// baselines slotted in by score — for the API, its CSV and the web page.
+    /// From memory while the task's board version stands.
     pub async fn board_rows(
+        &self,
+        task: &tasks::TaskRow,
+        spec: &TaskSpec,
+        private: bool,
+        closed: bool,
+    ) -> sqlx::Result<Rows> {
+        let key = (task.task_id, private, closed);
+        let cached = |rows: &std::sync::Mutex<HashMap<RowsKey, (i64, Rows)>>| {
+            let rows = rows.lock().unwrap_or_else(|e| e.into_inner());
+            rows.get(&key).filter(|(v, _)| *v == task.board_version).map(|(_, r)| r.clone())
+        };
+        if let Some(rows) = cached(&self.rows) {
+            return Ok(rows);
+        }
+        let lock = self.building.lock().unwrap_or_else(|e| e.into_inner()).entry(task.task_id).or_default().clone();
+        let _building = lock.lock().await;
+        if let Some(rows) = cached(&self.rows) {
+            return Ok(rows);
+        }
+        let rows = Arc::new(self.build_rows(task, spec, private, closed).await?);
+        let mut cache = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        // A board built from an older task row never replaces a newer one.
+        if cache.get(&key).is_none_or(|(v, _)| *v <= task.board_version) {
+            cache.insert(key, (task.board_version, rows.clone()));
+        }
+        Ok(rows)
+    }
+
+    async fn build_rows(
         &self,
         task: &tasks::TaskRow,
         spec: &TaskSpec,

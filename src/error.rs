@@ -105,6 +105,19 @@ impl AppError {
         Self::Invalid { code, message: message.into(), details: Vec::new() }
     }
 
+    /// A failure of the blob store: the store not answering is a 503 (try
+    /// again; nothing was stored), a blob missing from it is internal.
+    pub fn store(err: anyhow::Error) -> Self {
+        let missing = err
+            .chain()
+            .any(|e| matches!(e.downcast_ref::<object_store::Error>(), Some(object_store::Error::NotFound { .. })));
+        if missing {
+            return Self::Internal(err);
+        }
+        tracing::warn!(error = format!("{err:#}"), "the blob store failed");
+        Self::Unavailable(msg!("store_unavailable"))
+    }
+
     /// The stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {

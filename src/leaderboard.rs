@@ -76,8 +76,8 @@ pub struct BoardRows {
     pub higher_is_better: bool,
     /// Whether the task has closed.
     pub closed: bool,
-    /// Teams ranked, baselines slotted in.
-    pub entries: Vec<BoardEntry>,
+    /// Teams ranked, baselines slotted in (shared with the board cache).
+    pub entries: std::sync::Arc<Vec<BoardEntry>>,
 }
 
 /// The `board` (`public` or `private`) of task `slug` for `viewer`: the
@@ -223,7 +223,7 @@ pub async fn rescore(
     let mut errors: HashMap<i64, String> = HashMap::new();
     for s in new_subs.iter_mut().filter(|s| s.predictions_blob().is_some()) {
         let blob = s.predictions_blob().unwrap_or_default().to_owned();
-        let bytes = state.blobs.get(&blob).await.map_err(AppError::Internal)?;
+        let bytes = state.blobs.get(&blob).await.map_err(AppError::store)?;
         let sol = solution.clone();
         let result =
             tokio::task::spawn_blocking(move || sol.score(&bytes)).await.map_err(|e| AppError::Internal(e.into()))?;
@@ -248,7 +248,7 @@ pub async fn rescore(
     if apply {
         let now = db::now_ms();
         let hash = match &new_labels {
-            Some(bytes) => Some(state.blobs.put(bytes.clone()).await.map_err(AppError::Internal)?),
+            Some(bytes) => Some(state.blobs.put(bytes.clone()).await.map_err(AppError::store)?),
             None => None,
         };
         let mut tx = state.db.pool.begin().await?;

@@ -147,6 +147,11 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("internal", "internal server error", "서버 내부 오류"),
     ("already_exists", "already exists", "이미 있습니다"),
     ("db_busy", "the database is busy; try again", "데이터베이스가 바쁩니다. 다시 시도하세요"),
+    (
+        "store_unavailable",
+        "the file store does not answer; nothing was stored, try again",
+        "파일 저장소가 응답하지 않습니다. 아무것도 저장되지 않았으니 다시 시도하세요",
+    ),
     ("json_too_large", "the JSON body is over the 1 MiB limit", "JSON 본문이 1 MiB 한도를 넘습니다"),
     ("upload_too_large", "the upload is over the size limit: {detail}", "업로드가 크기 한도를 넘습니다: {detail}"),
     ("bad_multipart", "malformed multipart body: {detail}", "잘못된 multipart 본문: {detail}"),

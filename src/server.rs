@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::blobs::Blobs;
+use crate::blobs::{BlobLocation, Blobs, S3Options};
 use crate::db::{self, users};
 use crate::state::{AppState, Platform, Settings};
 use crate::telemetry::LogFormat;
@@ -25,6 +25,9 @@ pub struct ServeArgs {
     /// [default: an SQLite file gaic.db inside --data-dir].
     #[arg(long, env = "GAIC_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Where blobs (submissions, task files, predictions) are stored.
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Folder of task bundles imported when the store has no tasks yet.
     #[arg(long, env = "GAIC_TASKS_DIR", default_value = "./tasks")]
     pub tasks_dir: PathBuf,
@@ -69,12 +72,57 @@ pub struct ServeArgs {
     pub log_format: LogFormat,
 }
 
+/// The blob store's settings.
+#[derive(Clone, Default, clap::Args)]
+pub struct StoreArgs {
+    /// Blob store: `s3://BUCKET/PREFIX` for an S3-compatible store, or a
+    /// folder [default: the folder blobs/ inside --data-dir]. Replicas of one
+    /// platform share one store.
+    #[arg(long, env = "GAIC_BLOB_URL")]
+    pub blob_url: Option<String>,
+    /// S3 endpoint, for a store other than AWS (e.g. `http://minio:9000`).
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub s3_endpoint: Option<String>,
+    /// S3 region.
+    #[arg(long, env = "AWS_REGION")]
+    pub s3_region: Option<String>,
+    /// S3 access key id (better given as the variable than as a flag,
+    /// which other users of the machine can read).
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret access key (give it as the variable).
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+}
+
+impl StoreArgs {
+    /// Opens the store these settings name (the data folder's blobs/ by
+    /// default) and checks that it answers.
+    pub async fn open(&self, data_dir: &std::path::Path) -> anyhow::Result<Blobs> {
+        let location = match &self.blob_url {
+            Some(url) => BlobLocation::parse(url)?,
+            None => BlobLocation::Local(data_dir.join("blobs")),
+        };
+        let options = S3Options {
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+        };
+        let blobs = Blobs::open(&location, &options)?;
+        blobs.check().await.context("the blob store must answer before the server starts (check --blob-url, --s3-endpoint and the AWS_* credentials)")?;
+        Ok(blobs)
+    }
+}
+
 impl std::fmt::Debug for ServeArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServeArgs")
             .field("bind", &self.bind)
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_deref().map(db::redact_url))
+            .field("blob_url", &self.store.blob_url)
+            .field("s3_endpoint", &self.store.s3_endpoint)
             .field("tasks_dir", &self.tasks_dir)
             .field("admin_password", &self.admin_password.as_ref().map(|_| "***"))
             .field("max_upload_mib", &self.max_upload_mib)
@@ -103,7 +151,8 @@ impl ServeArgs {
 pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let db = db::connect(&args.database_url()).await?;
-    let blobs = Blobs::local(&args.data_dir.join("blobs"))?;
+    let blobs = args.store.open(&args.data_dir).await?;
+    tracing::info!(blobs = blobs.location(), "blob store ready");
     let settings = Settings { data_dir: args.data_dir.clone(), max_upload_bytes: args.max_upload_mib << 20 };
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u32));
     let sandbox = crate::eval::runner::upload_checker()?;

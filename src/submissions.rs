@@ -223,7 +223,7 @@ pub async fn submit(
 
     // Score a CSV before storing anything: an invalid file costs nothing.
     let scores = if model { None } else { Some(score_csv(state, &task, &spec, bytes.clone()).await?) };
-    let blob_hash = state.blobs.put(bytes.clone()).await.map_err(AppError::Internal)?;
+    let blob_hash = state.blobs.put(bytes.clone()).await.map_err(AppError::store)?;
     let late = now >= task.closes_at;
     let new = submissions::NewSubmission {
         task_id: task.task_id,

@@ -202,7 +202,7 @@ impl Talent {
         for task in tasks::list(&self.db.pool, filter, "t.closes_at ASC, t.slug ASC", 100_000, 0).await? {
             let spec = spec_of(&task)?;
             let rows = self.boards.board_rows(&task, &spec, true, true).await?;
-            let ranked: Vec<_> = rows.into_iter().filter(|e| e.rank.is_some()).collect();
+            let ranked: Vec<_> = rows.iter().filter(|e| e.rank.is_some()).collect();
             let of = ranked.len();
             let days = (now - task.closes_at) as f64 / 86_400_000.0;
             // Everyone in a team gets the team's rank.

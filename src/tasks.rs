@@ -78,7 +78,7 @@ pub async fn store_bundle(
     }
     let mut hashes = Vec::with_capacity(bundle.files.len());
     for file in &bundle.files {
-        hashes.push(state.blobs.put(Bytes::from(file.bytes.clone())).await.map_err(AppError::Internal)?);
+        hashes.push(state.blobs.put(Bytes::from(file.bytes.clone())).await.map_err(AppError::store)?);
     }
     let files: Vec<tasks::NewFile<'_>> = bundle
         .files

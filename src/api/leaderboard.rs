@@ -95,7 +95,7 @@ pub async fn get_leaderboard(
     }
     let total = rows.entries.len();
     let start = ((page - 1) as usize * per_page as usize).min(total);
-    let entries = rows.entries.into_iter().skip(start).take(per_page as usize).collect();
+    let entries = rows.entries[start..].iter().take(per_page as usize).cloned().collect();
     let lb = Leaderboard {
         task: slug,
         board: board.to_owned(),

@@ -22,15 +22,25 @@ pub async fn healthz() -> AppJson<Value> {
     AppJson(json!({ "status": "ok" }))
 }
 
-/// The process can serve: the database answers.
+/// The process can serve: the database and the blob store answer. A
+/// replica that is not ready should get no traffic (and its workers take no
+/// jobs while the database is away).
 #[utoipa::path(get, path = "/readyz", tag = "ops",
-    responses((status = 200, description = "ready"), (status = 503, description = "database unavailable")))]
+    responses((status = 200, description = "ready"), (status = 503, description = "database or blob store unavailable")))]
 pub async fn readyz(State(state): State<AppState>) -> Result<AppJson<Value>, AppError> {
     crate::db::ping(&state.db).await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
         AppError::Unavailable("the database does not answer".into())
     })?;
-    Ok(AppJson(json!({ "status": "ready", "database": format!("{:?}", state.db.backend).to_lowercase() })))
+    state.blobs.check().await.map_err(|e| {
+        tracing::warn!(error = format!("{e:#}"), "readiness check failed");
+        AppError::Unavailable("the blob store does not answer".into())
+    })?;
+    Ok(AppJson(json!({
+        "status": "ready",
+        "database": format!("{:?}", state.db.backend).to_lowercase(),
+        "blobs": if state.blobs.location().starts_with("s3://") { "s3" } else { "local" },
+    })))
 }
 
 /// Prometheus text exposition.

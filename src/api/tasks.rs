@@ -66,7 +66,7 @@ pub async fn download_file(
     let Some((hash, size)) = tasks::public_file(&state.db.pool, row.task_id, &path).await? else {
         return Err(AppError::NotFound("file"));
     };
-    let stream = state.blobs.stream(&hash).await.map_err(AppError::Internal)?;
+    let stream = state.blobs.stream(&hash).await.map_err(AppError::store)?;
     let name = path.rsplit('/').next().unwrap_or("file").replace(['"', '\\'], "_");
     let content_type = if name.ends_with(".csv") {
         "text/csv; charset=utf-8"

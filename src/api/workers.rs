@@ -192,7 +192,7 @@ pub async fn worker_blob(
     {
         return Err(AppError::NotFound("blob"));
     }
-    let stream = state.blobs.stream(&hash).await.map_err(AppError::Internal)?;
+    let stream = state.blobs.stream(&hash).await.map_err(AppError::store)?;
     Ok(Body::from_stream(stream).into_response())
 }
 

@@ -93,7 +93,7 @@ impl Scorer {
         {
             return Ok(sol.clone());
         }
-        let bytes = blobs.get(labels_hash).await.map_err(AppError::Internal)?;
+        let bytes = blobs.get(labels_hash).await.map_err(AppError::store)?;
         let split = split.clone();
         let built = tokio::task::spawn_blocking(move || TaskSolution::build(format, &split, &bytes))
             .await

@@ -225,7 +225,7 @@ async fn board_context(
     let pages = total.div_ceil(BOARD_PAGE).max(1);
     let at = q.page.unwrap_or(1).clamp(1, pages);
     let board: Vec<Value> = entries
-        .into_iter()
+        .iter()
         .skip((at - 1) * BOARD_PAGE)
         .take(BOARD_PAGE)
         .map(|e| {

@@ -90,6 +90,7 @@ impl TestApp {
             child_program: Some(env!("CARGO_BIN_EXE_gaic").into()),
             test_abort_on_log: None,
             log_format: LogFormat::Text,
+            store: Default::default(),
         };
         tweak(&mut args);
         if args.database_url.is_none() {

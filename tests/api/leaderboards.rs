@@ -266,3 +266,38 @@ async fn every_change_that_can_move_a_board_bumps_its_version_and_nothing_else_d
     assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
     bump(&mut v, "a schedule change", board_version(&app).await);
 }
+
+/// The board is served from memory: what its rows show (members, names,
+/// baselines) changes it as surely as a score does, on every replica.
+#[tokio::test]
+async fn a_cached_board_follows_members_and_baselines_across_replicas() {
+    let app = TestApp::spawn().await;
+    let replica = app.replica(|_| {}).await;
+    let (ann, bob) = (app.competitor("ann").await, app.competitor("bob").await);
+    ann.submit_ok("digits", digits_right_on(300)).await;
+    let members = |b: &Value| b["entries"][0]["members"].clone();
+    for server in [&app, &replica] {
+        let board = server.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+        assert_eq!(members(&board), json!(["ann"]));
+    }
+    ann.post_json("/api/v1/tasks/digits/team/invites", &json!({"username": "bob"})).await;
+    let invites: Value = bob.get_json("/api/v1/invites").await;
+    let id = invites[0]["id"].as_i64().unwrap();
+    assert_eq!(bob.post_empty(&format!("/api/v1/invites/{id}/accept")).await.status(), StatusCode::OK);
+    for server in [&app, &replica] {
+        let board = server.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+        assert_eq!(members(&board), json!(["ann", "bob"]), "{board}");
+        let page = server.anon().get("/tasks/digits?tab=leaderboard").await.text().await.unwrap();
+        assert!(page.contains("bob"), "the page reuses the same rows");
+    }
+    let admin = app.admin().await;
+    let res = admin
+        .post_form(
+            "/api/v1/tasks/digits/baselines",
+            vec![("name", b"Majority class".to_vec()), ("file", digits_right_on(1).into_bytes())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let board = replica.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert_eq!(ranks(&board), [("ann".into(), Some(1)), ("Majority class".into(), None)]);
+}

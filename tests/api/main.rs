@@ -15,6 +15,7 @@ mod ops;
 mod pages;
 mod queue;
 mod remote;
+mod s3;
 mod sandbox_cli;
 mod scale;
 mod score_cli;
