@@ -242,7 +242,7 @@ pub struct NewTokenView {
 /// Checks a username and password, throttling failures.
 pub async fn check_credentials(state: &Platform, creds: &Credentials) -> AppResult<users::UserRow> {
     let username = creds.username.trim().to_ascii_lowercase();
-    state.throttle.check(&username)?;
+    state.throttle.check(&username).await?;
     let user = users::by_username(&state.db.pool, &username).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = creds.password.clone();
@@ -257,11 +257,11 @@ pub async fn check_credentials(state: &Platform, creds: &Credentials) -> AppResu
     .map_err(|e| AppError::Internal(e.into()))?;
     match user {
         Some(u) if ok => {
-            state.throttle.succeeded(&username);
+            state.throttle.succeeded(&username).await?;
             Ok(u)
         }
         _ => {
-            state.throttle.failed(&username);
+            state.throttle.failed(&username).await?;
             Err(AppError::Unauthorized(msg!("wrong_login")))
         }
     }

@@ -9,16 +9,14 @@
 //! secret is stored in clear; a revoked or expired token never authenticates;
 //! after `max` failures a username is locked for the window.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, PasswordHash};
 use base64::Engine;
 use rand::RngCore;
 
-use crate::db::{self, Db, tokens, users};
+use crate::db::{self, Db, throttle, tokens, users};
 use crate::error::AppError;
 use crate::msg;
 
@@ -112,28 +110,32 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<CurrentUser, AppError>
 }
 
 /// Throttles password guessing: after `max` failures for one username within
-/// `window`, further attempts get 429 until the window passes.
+/// `window`, further attempts get 429 until the window passes. The failures
+/// live in the database, so every replica counts the same attempts.
 #[derive(Debug)]
 pub struct LoginThrottle {
-    max: usize,
-    window: Duration,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    db: Db,
+    max: i64,
+    window_ms: i64,
+}
+
+fn throttle_key(username: &str) -> String {
+    crate::blobs::sha256_hex(username.as_bytes())
 }
 
 impl LoginThrottle {
-    /// A throttle allowing `max` failures per `window`.
-    pub fn new(max: usize, window: Duration) -> Self {
-        Self { max, window, failures: Mutex::new(HashMap::new()) }
+    /// A throttle over `db` allowing `max` failures per `window`.
+    pub fn new(db: Db, max: usize, window: Duration) -> Self {
+        Self { db, max: max as i64, window_ms: window.as_millis() as i64 }
     }
 
     /// Fails with 429 if `username` is locked out now.
-    pub fn check(&self, username: &str) -> Result<(), AppError> {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        let list = map.entry(username.to_owned()).or_default();
-        list.retain(|t| now.duration_since(*t) < self.window);
-        if list.len() >= self.max {
-            let wait = self.window.saturating_sub(now.duration_since(list[0])).as_secs() + 1;
+    pub async fn check(&self, username: &str) -> Result<(), AppError> {
+        let now = crate::db::now_ms();
+        let (count, oldest) =
+            throttle::failures_since(&self.db.pool, &throttle_key(username), now - self.window_ms).await?;
+        if count >= self.max {
+            let wait = (oldest.unwrap_or(now) + self.window_ms - now).max(0) / 1000 + 1;
             return Err(AppError::TooManyRequests(msg!(
                 "login_throttled",
                 username = format!("{username:?}"),
@@ -144,14 +146,16 @@ impl LoginThrottle {
     }
 
     /// Records a failed attempt.
-    pub fn failed(&self, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(username.to_owned()).or_default().push(Instant::now());
+    pub async fn failed(&self, username: &str) -> Result<(), AppError> {
+        let now = crate::db::now_ms();
+        throttle::record(&self.db.pool, &throttle_key(username), now, now - self.window_ms).await?;
+        Ok(())
     }
 
     /// Forgets failures after a success.
-    pub fn succeeded(&self, username: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(username);
+    pub async fn succeeded(&self, username: &str) -> Result<(), AppError> {
+        throttle::clear(&self.db.pool, &throttle_key(username)).await?;
+        Ok(())
     }
 }
 
@@ -202,13 +206,20 @@ mod tests {
         assert!(COUNTRIES.binary_search(&"XX").is_err());
     }
 
-    #[test]
-    fn the_throttle_locks_after_repeated_failures() {
-        let t = LoginThrottle::new(2, Duration::from_secs(60));
-        t.check("bob").unwrap();
-        t.failed("bob");
-        t.failed("bob");
-        assert!(matches!(t.check("bob"), Err(AppError::TooManyRequests(_))));
-        t.check("alice").unwrap();
+    #[tokio::test]
+    async fn the_throttle_locks_after_repeated_failures_and_forgets_after_a_success() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}?mode=rwc", dir.path().join("t.db").display());
+        let db = crate::db::connect(&url).await.unwrap();
+        let t = LoginThrottle::new(db.clone(), 2, Duration::from_secs(60));
+        let other = LoginThrottle::new(db, 2, Duration::from_secs(60)); // another replica
+        t.check("bob").await.unwrap();
+        t.failed("bob").await.unwrap();
+        other.failed("bob").await.unwrap();
+        assert!(matches!(t.check("bob").await, Err(AppError::TooManyRequests(_))));
+        assert!(matches!(other.check("bob").await, Err(AppError::TooManyRequests(_))));
+        t.check("alice").await.unwrap();
+        other.succeeded("bob").await.unwrap();
+        t.check("bob").await.unwrap();
     }
 }

@@ -62,10 +62,10 @@ impl Platform {
             boards,
             sandbox,
             queue_wakeup: Arc::new(tokio::sync::Notify::new()),
+            throttle: Arc::new(LoginThrottle::new(db.clone(), 10, Duration::from_secs(15 * 60))),
             db,
             blobs,
             settings: Arc::new(settings),
-            throttle: Arc::new(LoginThrottle::new(10, Duration::from_secs(15 * 60))),
             scorer: Arc::default(),
         }
     }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use crate::scoring::MetricKind;
+use crate::scoring::records::Records;
 use crate::scoring::solution::{Format, Solution};
 
 /// Score a submission against a solution, offline.
@@ -47,13 +48,20 @@ pub struct ScoreArgs {
 /// Distinct labels of the solution's target column, numerically sorted when
 /// they are all numbers.
 fn distinct_labels(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
-    let mut reader = csv::Reader::from_reader(bytes);
-    let mut set = std::collections::BTreeSet::new();
-    for rec in reader.records() {
-        let rec = rec?;
-        set.insert(rec.get(1).unwrap_or_default().trim().to_owned());
+    let mut records = Records::new(bytes);
+    let mut set = std::collections::HashSet::new();
+    let mut header = true;
+    while let Some(rec) = records.next_record() {
+        let rec = rec.map_err(|e| anyhow::anyhow!("reading the solution: {e}"))?;
+        if !std::mem::take(&mut header) {
+            let label = rec.get(1).trim_ascii();
+            if !set.contains(label) {
+                set.insert(label.to_vec());
+            }
+        }
     }
-    let mut labels: Vec<String> = set.into_iter().collect();
+    let mut labels: Vec<String> = set.into_iter().map(|l| String::from_utf8_lossy(&l).into_owned()).collect();
+    labels.sort();
     if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
         labels.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0)));
     }
@@ -104,11 +112,29 @@ impl ScoreArgs {
         if metric.needs_k() && self.k.is_none() {
             anyhow::bail!("{} needs --k", metric.name());
         }
-        let sol_bytes =
-            std::fs::read(&self.solution).with_context(|| format!("reading {}", self.solution.display()))?;
-        let sub_bytes =
-            std::fs::read(&self.submission).with_context(|| format!("reading {}", self.submission.display()))?;
-        let header: Vec<String> = csv::Reader::from_reader(sol_bytes.as_slice())
+        // The submission is read while the solution is parsed.
+        std::thread::scope(|scope| {
+            let submission = scope.spawn(|| {
+                std::fs::read(&self.submission).with_context(|| format!("reading {}", self.submission.display()))
+            });
+            let sol_bytes =
+                std::fs::read(&self.solution).with_context(|| format!("reading {}", self.solution.display()))?;
+            let solution = self.solution_of(metric, &sol_bytes)?;
+            let sub_bytes = submission.join().map_err(|_| anyhow::anyhow!("reading the submission failed"))??;
+            let preds = match solution.parse_submission(&sub_bytes) {
+                Ok(p) => p,
+                Err(problems) => return Ok(Err(problems.iter().map(ToString::to_string).collect())),
+            };
+            match solution.score(&preds, None) {
+                Ok(score) => Ok(Ok((score, solution.len()))),
+                Err(e) => Ok(Err(vec![e.to_string()])),
+            }
+        })
+    }
+
+    /// The solution file's labels, read for `metric`.
+    fn solution_of(&self, metric: MetricKind, sol_bytes: &[u8]) -> anyhow::Result<Solution> {
+        let header: Vec<String> = csv::Reader::from_reader(sol_bytes)
             .headers()
             .context("reading the solution's header")?
             .iter()
@@ -119,18 +145,10 @@ impl ScoreArgs {
         };
         let classes = match (&self.classes, metric.needs_classes()) {
             (Some(c), true) => Some(c.clone()),
-            (None, true) => Some(distinct_labels(&sol_bytes)?),
+            (None, true) => Some(distinct_labels(sol_bytes)?),
             _ => None,
         };
         let format = Format { metric, k: self.k, id_column: id_column.clone(), target: target.clone(), classes };
-        let solution = Solution::parse(format, &sol_bytes)?;
-        let preds = match solution.parse_submission(&sub_bytes) {
-            Ok(p) => p,
-            Err(problems) => return Ok(Err(problems.iter().map(ToString::to_string).collect())),
-        };
-        match solution.score(&preds, None) {
-            Ok(score) => Ok(Ok((score, solution.len()))),
-            Err(e) => Ok(Err(vec![e.to_string()])),
-        }
+        Ok(Solution::parse(format, sol_bytes)?)
     }
 }

@@ -13,6 +13,7 @@ pub mod profiles;
 pub mod submissions;
 pub mod tasks;
 pub mod teams;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 pub mod workers;

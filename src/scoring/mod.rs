@@ -7,6 +7,7 @@
 //! submission CSVs), `split` (seeded public/private rows), `scorer`.
 
 pub mod metrics;
+pub mod records;
 pub mod scorer;
 pub mod solution;
 pub mod split;

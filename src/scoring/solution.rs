@@ -19,6 +19,7 @@ use crate::messages::Msg;
 use crate::msg;
 use crate::scoring::MetricKind;
 use crate::scoring::metrics::{self, MetricError};
+use crate::scoring::records::Records;
 
 /// At most this many problems are listed for one submission.
 pub const MAX_PROBLEMS: usize = 20;
@@ -205,8 +206,31 @@ pub struct Solution {
 #[error("invalid solution: {0}")]
 pub struct SolutionError(pub String);
 
-fn class_index(classes: &[String], cell: &str) -> Option<u32> {
-    classes.iter().position(|c| c == cell).map(|i| i as u32)
+/// Class names to their index: a table for the usual small integer labels
+/// ("0".."9"), a search otherwise.
+struct ClassIndex<'c> {
+    names: &'c [String],
+    /// `digits[n]` is the index of the class written as the integer `n`.
+    digits: Vec<Option<u32>>,
+}
+
+impl<'c> ClassIndex<'c> {
+    fn new(names: &'c [String]) -> Self {
+        let mut digits = vec![None; 256];
+        for (i, name) in names.iter().enumerate() {
+            if let Some(n) = canonical_int(name).filter(|&n| n < 256) {
+                digits[n as usize] = Some(i as u32);
+            }
+        }
+        Self { names, digits }
+    }
+
+    fn find(&self, cell: &str) -> Option<u32> {
+        if let Some(n) = canonical_int(cell).filter(|&n| n < 256) {
+            return self.digits[n as usize];
+        }
+        self.names.iter().position(|c| c == cell).map(|i| i as u32)
+    }
 }
 
 fn parse_finite(cell: &str) -> Option<f64> {
@@ -220,36 +244,45 @@ fn split_items(cell: &str) -> Vec<Box<str>> {
 impl Solution {
     /// Loads a solution CSV (`id,<target>`).
     pub fn parse(format: Format, bytes: &[u8]) -> Result<Self, SolutionError> {
-        let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
-        let header = reader.byte_headers().map_err(|e| SolutionError(format!("header: {e}")))?.clone();
+        let mut records = Records::new(bytes);
+        let header: Vec<String> = match records.next_record() {
+            Some(Ok(h)) => (0..h.len())
+                .map(|i| h.text(i).map(|t| t.trim_start_matches('\u{feff}').to_owned()))
+                .collect::<Option<_>>()
+                .ok_or_else(|| SolutionError("header: not UTF-8".into()))?,
+            Some(Err(e)) => return Err(SolutionError(format!("header: {e}"))),
+            None => Vec::new(),
+        };
         let col = |name: &str| {
-            header
-                .iter()
-                .position(|h| std::str::from_utf8(h).is_ok_and(|h| h.trim() == name))
-                .ok_or_else(|| SolutionError(format!("no column {name:?}")))
+            header.iter().position(|h| h == name).ok_or_else(|| SolutionError(format!("no column {name:?}")))
         };
         let (id_idx, target_idx) = (col(&format.id_column)?, col(&format.target)?);
-        let lines = bytes.iter().filter(|&&b| b == b'\n').count();
+        let lines = memchr::memchr_iter(b'\n', bytes).count();
         let mut ids = IdIndex::with_capacity(lines, bytes.len() / 2);
         let mut truth = match (&format.classes, format.metric) {
-            (_, MetricKind::MapAtK) => Truth::Items(Vec::new()),
-            (Some(_), m) if m.needs_classes() => Truth::Classes(Vec::new()),
-            _ => Truth::Values(Vec::new()),
+            (_, MetricKind::MapAtK) => Truth::Items(Vec::with_capacity(lines)),
+            (Some(_), m) if m.needs_classes() => Truth::Classes(Vec::with_capacity(lines)),
+            _ => Truth::Values(Vec::with_capacity(lines)),
         };
-        let mut rec = csv::ByteRecord::new();
+        let classes = ClassIndex::new(format.classes.as_deref().unwrap_or_default());
         let mut line = 1;
-        while reader.read_byte_record(&mut rec).map_err(|e| SolutionError(format!("row {}: {e}", line + 1)))? {
+        while let Some(rec) = records.next_record() {
+            let rec = rec.map_err(|e| SolutionError(format!("row {}: {e}", line + 1)))?;
             line += 1;
-            let field = |i: usize| std::str::from_utf8(rec.get(i).unwrap_or_default()).map(str::trim);
-            let (Ok(id), Ok(cell)) = (field(id_idx), field(target_idx)) else {
+            if rec.len() != header.len() {
+                return Err(SolutionError(format!(
+                    "row {line}: {} fields, the header has {}",
+                    rec.len(),
+                    header.len()
+                )));
+            }
+            let (Some(id), Some(cell)) = (rec.text(id_idx), rec.text(target_idx)) else {
                 return Err(SolutionError(format!("row {line}: not UTF-8")));
             };
             ids.push(id);
             let bad = || SolutionError(format!("row {line}: unusable label"));
             match &mut truth {
-                Truth::Classes(v) => {
-                    v.push(class_index(format.classes.as_deref().unwrap_or_default(), cell).ok_or_else(bad)?)
-                }
+                Truth::Classes(v) => v.push(classes.find(cell).ok_or_else(bad)?),
                 Truth::Values(v) => v.push(parse_finite(cell).ok_or_else(bad)?),
                 Truth::Items(v) => v.push(split_items(cell)),
             }
@@ -292,10 +325,17 @@ impl Solution {
     /// failure, every problem found (capped at [`MAX_PROBLEMS`]).
     pub fn parse_submission(&self, bytes: &[u8]) -> Result<Predictions, Vec<Problem>> {
         let mut problems = Problems::default();
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-        let header: Vec<String> = match reader.headers() {
-            Ok(h) => h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_owned()).collect(),
-            Err(e) => return Err(vec![Problem::new("submission", "header", msg!("csv_unreadable", error = e))]),
+        let mut records = Records::new(bytes);
+        let header: Vec<String> = match records.next_record() {
+            Some(Ok(h)) => match (0..h.len()).map(|i| h.text(i)).collect::<Option<Vec<_>>>() {
+                Some(h) => h.iter().map(|s| s.trim_start_matches('\u{feff}').trim().to_owned()).collect(),
+                None => {
+                    let error = "the header is not UTF-8";
+                    return Err(vec![Problem::new("submission", "header", msg!("csv_unreadable", error = error))]);
+                }
+            },
+            Some(Err(e)) => return Err(vec![Problem::new("submission", "header", msg!("csv_unreadable", error = e))]),
+            None => Vec::new(),
         };
         let expected = self.format.columns();
         let missing: Vec<&String> = expected.iter().filter(|c| !header.contains(c)).collect();
@@ -330,27 +370,26 @@ impl Solution {
             _ => Predictions::Values(vec![0.0; n]),
         };
         let probability = self.format.metric == MetricKind::LogLoss;
-        let classes = self.format.classes.as_deref().unwrap_or_default();
+        let class_names = self.format.classes.as_deref().unwrap_or_default();
+        let classes = ClassIndex::new(class_names);
         let (mut unknown, mut unknown_examples) = (0usize, Vec::new());
-        let mut rec = csv::ByteRecord::new();
         let mut line = 1usize;
         let mut next_guess = 0u32;
-        loop {
-            match reader.read_byte_record(&mut rec) {
-                Ok(false) => break,
-                Ok(true) => {}
+        while let Some(rec) = records.next_record() {
+            let rec = match rec {
+                Ok(rec) => rec,
                 Err(e) => {
                     problems.push(format!("row {}", line + 1), msg!("row_unreadable", error = e));
                     break;
                 }
-            }
+            };
             line += 1;
             let row_name = || format!("row {line}");
             if rec.len() != header.len() {
                 problems.push(row_name(), msg!("field_count", got = rec.len(), want = header.len()));
                 continue;
             }
-            let Ok(id) = std::str::from_utf8(&rec[id_idx]).map(str::trim) else {
+            let Some(id) = rec.text(id_idx) else {
                 problems.push(row_name(), msg!("id_not_utf8"));
                 continue;
             };
@@ -372,7 +411,7 @@ impl Solution {
                 continue;
             }
             for (j, &col) in value_idx.iter().enumerate() {
-                let Ok(cell) = std::str::from_utf8(&rec[col]).map(str::trim) else {
+                let Some(cell) = rec.text(col) else {
                     problems.push(row_name(), msg!("cell_not_utf8", column = &header[col]));
                     continue;
                 };
@@ -382,9 +421,9 @@ impl Solution {
                     Msg::Key("bad_cell", vec![("column", column), ("cell", cell), ("why", why)])
                 };
                 match &mut preds {
-                    Predictions::Classes(v) => match class_index(classes, cell) {
+                    Predictions::Classes(v) => match classes.find(cell) {
                         Some(c) => v[row] = c,
-                        None => problems.push(row_name(), bad(msg!("not_a_class", classes = short_list(classes)))),
+                        None => problems.push(row_name(), bad(msg!("not_a_class", classes = short_list(class_names)))),
                     },
                     Predictions::Values(v) | Predictions::PerClass(v) => match parse_finite(cell) {
                         Some(x) if probability && !(0.0..=1.0).contains(&x) => {

@@ -51,7 +51,7 @@ async fn clean_old_pg_databases(admin_url: &str) {
 }
 
 /// A fresh PostgreSQL database for one test; its URL.
-async fn fresh_pg_database(admin_url: &str) -> String {
+pub async fn fresh_pg_database(admin_url: &str) -> String {
     clean_old_pg_databases(admin_url).await;
     let name = format!("gaic_test_{:016x}", rand::random::<u64>());
     let mut conn = sqlx::PgConnection::connect(admin_url).await.unwrap();
@@ -317,6 +317,19 @@ pub async fn remote_user(base: &str, username: &str) -> User {
     let res = client
         .post(format!("{base}/api/v1/tokens"))
         .json(&json!({ "username": username, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let token: Value = res.json().await.unwrap();
+    User { base: base.to_owned(), client, token: Some(token["token"].as_str().unwrap().to_owned()) }
+}
+
+/// The admin on a server known only by its URL.
+pub async fn remote_user_admin(base: &str) -> User {
+    let client = Client::new();
+    let res = client
+        .post(format!("{base}/api/v1/tokens"))
+        .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD }))
         .send()
         .await
         .unwrap();

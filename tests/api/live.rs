@@ -15,7 +15,7 @@ async fn submit(user: &User, slug: &str, bytes: Vec<u8>) -> i64 {
 }
 
 /// The `data:` payloads of an event stream until it ends (or `limit` events).
-async fn events(mut res: reqwest::Response, limit: usize) -> Vec<Value> {
+pub async fn events(mut res: reqwest::Response, limit: usize) -> Vec<Value> {
     let mut out = Vec::new();
     let mut buf = String::new();
     while let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(20), res.chunk()).await {

@@ -191,3 +191,175 @@ async fn a_store_that_stops_answering_makes_the_replica_unready_and_stores_nothi
     let text = format!("{err:#}");
     assert!(text.contains("blob store") && text.contains("--blob-url"), "{text}");
 }
+
+/// A `gaic serve` process of its own: its data folder, the shared database
+/// and bucket; killed (SIGKILL) when dropped.
+struct ServeProcess {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl ServeProcess {
+    async fn start(database_url: &str, s3: &S3Server, prefix: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_gaic"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--workers", "0", "--lease-secs", "2"])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--tasks-dir")
+            .arg(crate::helpers::tasks_dir())
+            .args(["--database-url", database_url, "--blob-url", &format!("s3://gaic/{prefix}")])
+            .args(["--s3-endpoint", &s3.endpoint, "--s3-region", "us-east-1"])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("GAIC_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        loop {
+            let ready = reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status().is_success());
+            if ready {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "gaic serve did not become ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Self { child, base, _dir: dir }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL: no graceful shutdown
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Two `gaic serve` processes with separate data folders on one database and
+/// one bucket, a remote worker on each, and clients spreading their requests
+/// over both: sessions, the login throttle, live events and boards behave as
+/// on one server; one server is killed -9 mid-traffic and nothing is lost.
+#[tokio::test]
+#[ignore = "needs moto_server (pip install 'moto[server]'); scripts/test.sh runs it"]
+async fn two_serve_processes_share_the_work_and_lose_nothing_when_one_is_killed() {
+    let s3 = S3Server::start().await;
+    s3.bucket("gaic").await;
+    let db_dir = tempfile::tempdir().unwrap();
+    let database_url = match std::env::var("GAIC_TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => crate::helpers::fresh_pg_database(&admin).await,
+        _ => format!("sqlite:{}?mode=rwc", db_dir.path().join("gaic.db").display()),
+    };
+    let a = ServeProcess::start(&database_url, &s3, "pair").await;
+    let mut b = ServeProcess::start(&database_url, &s3, "pair").await;
+    let ua = crate::helpers::remote_user(&a.base, "ann").await;
+    // A token made on one server works on the other.
+    let ann_b = crate::helpers::remote_user_token(&b.base, ua.token.clone().unwrap());
+    assert_eq!(ann_b.get_json("/api/v1/me").await["username"], "ann");
+
+    // The login throttle counts failures made on either server.
+    let client = reqwest::Client::new();
+    for i in 0..10 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let res = client
+            .post(format!("{base}/api/v1/tokens"))
+            .json(&serde_json::json!({"username": "ann", "password": "wrong password!", "name": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    for base in [&a.base, &b.base] {
+        let res = client
+            .post(format!("{base}/api/v1/tokens"))
+            .json(&serde_json::json!({"username": "ann", "password": crate::helpers::PASSWORD, "name": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "locked on both servers");
+    }
+
+    // Live events on `b` announce a submission made through `a`.
+    let stream = client.get(format!("{}/api/v1/tasks/digits/events", b.base)).send().await.unwrap();
+    let csv = digits_csv();
+    let ua2 = crate::helpers::remote_user_token(&a.base, ua.token.clone().unwrap());
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        ua2.submit_ok("digits", csv).await;
+    });
+    let seen = crate::live::events(stream, 1).await;
+    assert_eq!(seen[0]["scored_submissions"], 1, "{seen:?}");
+
+    // Workers, one per server; models from four people through both servers.
+    let caches: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut workers = Vec::new();
+    for (server, cache) in [&a.base, &b.base].into_iter().zip(&caches) {
+        let admin = crate::helpers::remote_user_admin(server).await;
+        let token: Value = admin
+            .post_json("/api/v1/admin/worker-tokens", &serde_json::json!({"name": server}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        workers.push(
+            Command::new(env!("CARGO_BIN_EXE_gaic"))
+                .args(["worker", "--server", server, "--concurrency", "1", "--poll-secs", "0.05", "--cache-dir"])
+                .arg(cache.path())
+                .env("GAIC_WORKER_TOKEN", token["token"].as_str().unwrap())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+    }
+    let mut people = Vec::new();
+    for name in ["ben", "cat", "dan", "eve"] {
+        let on_a = crate::helpers::remote_user(&a.base, name).await;
+        let on_b = crate::helpers::remote_user_token(&b.base, on_a.token.clone().unwrap());
+        people.push((on_a, on_b));
+    }
+    let submit = |user: crate::helpers::User| async move {
+        let res = user.submit("digits", example("digits_mlp")).await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED, "{}", res.text().await.unwrap());
+        let body: Value = res.json().await.unwrap();
+        body["submission"]["id"].as_i64().unwrap()
+    };
+    let mut ids = Vec::new();
+    for (i, (on_a, on_b)) in people.iter().enumerate() {
+        for _ in 0..2 {
+            let user = if i % 2 == 0 { on_a } else { on_b };
+            ids.push((i, submit(user.clone()).await));
+        }
+    }
+    // Mid-traffic, with jobs queued and running: kill -9, no shutdown.
+    drop(a);
+    for (i, (_, on_b)) in people.iter().enumerate() {
+        for _ in 0..2 {
+            ids.push((i, submit(on_b.clone()).await));
+        }
+    }
+    // Every submission ends scored: the jobs `a`'s worker held run again
+    // elsewhere once their lease runs out.
+    for &(i, id) in &ids {
+        let s = wait_final(&people[i].1, id).await;
+        assert_eq!(s["status"], "scored", "{s}");
+    }
+    let board: Value = people[0].1.get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert_eq!(board["total"], 5, "{board}");
+    let admin = crate::helpers::remote_user_admin(&b.base).await;
+    let q: Value = admin.get_json("/api/v1/tasks/digits/queue").await;
+    assert_eq!((q["queued"].as_u64(), q["running"].as_u64()), (Some(0), Some(0)), "{q}");
+    for w in &mut workers {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+    b.kill();
+}

@@ -1,0 +1,157 @@
+//! A CSV's records without a `String` per field.
+//!
+//! Invariants: a file with no quote character and no lone carriage return
+//! (almost every predictions file) is split on newlines and commas in place,
+//! a line at a time with `memchr`; any other file goes through the `csv`
+//! crate's byte records. Both give the same records for the same bytes:
+//! `\n` and `\r\n` end a record, blank lines are skipped, a last line without
+//! a newline counts, a leading byte order mark is dropped, and fields are
+//! the raw bytes between commas (callers trim). A test checks the two paths against each other.
+
+/// The records of one CSV file, header first.
+pub struct Records<'a> {
+    inner: Inner<'a>,
+    /// Field bounds of the current plain record (start, end) in `bytes`.
+    bounds: Vec<(usize, usize)>,
+}
+
+enum Inner<'a> {
+    Plain { bytes: &'a [u8], pos: usize },
+    Csv { reader: Box<csv::Reader<&'a [u8]>>, record: csv::ByteRecord },
+}
+
+/// One record: its fields as bytes.
+pub enum Record<'r> {
+    /// Fields of a plain line.
+    Plain(&'r [u8], &'r [(usize, usize)]),
+    /// A record the `csv` crate read.
+    Csv(&'r csv::ByteRecord),
+}
+
+impl Record<'_> {
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Plain(_, b) => b.len(),
+            Self::Csv(r) => r.len(),
+        }
+    }
+
+    /// Whether the record has no fields (never, for a record read).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Field `i` (empty when out of range).
+    pub fn get(&self, i: usize) -> &[u8] {
+        match self {
+            Self::Plain(bytes, b) => b.get(i).map_or(&[][..], |&(s, e)| &bytes[s..e]),
+            Self::Csv(r) => r.get(i).unwrap_or_default(),
+        }
+    }
+
+    /// Field `i` as trimmed UTF-8 text, `None` if it is not UTF-8.
+    pub fn text(&self, i: usize) -> Option<&str> {
+        std::str::from_utf8(self.get(i)).ok().map(str::trim)
+    }
+}
+
+/// Whether `bytes` can be split in place: no quotes, no lone `\r`.
+fn plain(bytes: &[u8]) -> bool {
+    memchr::memchr(b'"', bytes).is_none() && memchr::memchr_iter(b'\r', bytes).all(|i| bytes.get(i + 1) == Some(&b'\n'))
+}
+
+impl<'a> Records<'a> {
+    /// Records of `bytes`; rows may have any number of fields.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        let inner = if plain(bytes) {
+            // Like the csv crate, skip a UTF-8 byte order mark.
+            Inner::Plain { bytes, pos: if bytes.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 } }
+        } else {
+            let reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+            Inner::Csv { reader: Box::new(reader), record: csv::ByteRecord::new() }
+        };
+        Self { inner, bounds: Vec::new() }
+    }
+
+    /// The next record, `None` at the end, or why the file is unreadable.
+    pub fn next_record(&mut self) -> Option<Result<Record<'_>, String>> {
+        match &mut self.inner {
+            Inner::Csv { reader, record } => match reader.read_byte_record(record) {
+                Ok(true) => Some(Ok(Record::Csv(record))),
+                Ok(false) => None,
+                Err(e) => Some(Err(e.to_string())),
+            },
+            Inner::Plain { bytes, pos } => {
+                let bytes: &'a [u8] = bytes;
+                loop {
+                    if *pos >= bytes.len() {
+                        return None;
+                    }
+                    let end = memchr::memchr(b'\n', &bytes[*pos..]).map_or(bytes.len(), |i| *pos + i);
+                    let (start, next) = (*pos, end + 1);
+                    *pos = next;
+                    let line_end = if end > start && bytes[end - 1] == b'\r' { end - 1 } else { end };
+                    if line_end == start {
+                        continue; // a blank line
+                    }
+                    self.bounds.clear();
+                    let mut field = start;
+                    for comma in memchr::memchr_iter(b',', &bytes[start..line_end]) {
+                        self.bounds.push((field, start + comma));
+                        field = start + comma + 1;
+                    }
+                    self.bounds.push((field, line_end));
+                    return Some(Ok(Record::Plain(bytes, &self.bounds)));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut r = Records::new(bytes);
+        let mut out = Vec::new();
+        while let Some(rec) = r.next_record() {
+            let rec = rec.unwrap();
+            out.push((0..rec.len()).map(|i| rec.get(i).to_vec()).collect());
+        }
+        out
+    }
+
+    fn via_csv(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+        reader.byte_records().map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect()).collect()
+    }
+
+    #[test]
+    fn plain_files_split_in_place_exactly_as_the_csv_crate_reads_them() {
+        for text in [
+            "id,y\n1,0.5\n2,0.25\n",
+            "id,y\r\n1,0.5\r\n2,0.25",
+            "id,y\n\n1,0.5\n\n\n2,\n",
+            "id,a,b\n1,,\n2,x\n3,1,2,3\n",
+            " id , y \n 1 , 2 \n",
+            "\u{feff}id,y\n1,2\n",
+            "id\n",
+            "",
+            "\n\n",
+            "a,b\n1,2\r\n3,4\r\n\r\n",
+        ] {
+            assert!(plain(text.as_bytes()), "{text:?}");
+            assert_eq!(all(text.as_bytes()), via_csv(text.as_bytes()), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn quotes_and_lone_carriage_returns_go_through_the_csv_crate() {
+        for text in ["id,y\n\"1,5\",2\n", "id,y\r1,2\r", "id,y\n1,\"a\nb\"\n"] {
+            assert!(!plain(text.as_bytes()), "{text:?}");
+            assert_eq!(all(text.as_bytes()), via_csv(text.as_bytes()), "{text:?}");
+        }
+    }
+}
