@@ -81,7 +81,13 @@ pub struct Computed {
     /// Per team: its best public score so far, at each improvement (ms,
     /// score), counting what the public board counts.
     pub progress: HashMap<i64, Vec<(i64, f64)>>,
+    /// The [`LEADERS`] teams with the best public scores so far, best first:
+    /// name and progress line (the score-over-time chart draws them).
+    pub leaders: Vec<(String, Vec<(i64, f64)>)>,
 }
+
+/// Teams drawn on the score-over-time chart.
+pub const LEADERS: usize = 6;
 
 impl Computed {
     /// The private board's standings, best first.
@@ -148,11 +154,23 @@ impl Boards {
                 }
             }
         }
+        let names = task_names(&subs);
+        let mut lines: Vec<(&i64, &Vec<(i64, f64)>)> = progress.iter().collect();
+        lines.sort_by(|a, b| {
+            let (x, y) = (a.1.last().map_or(0.0, |p| p.1), b.1.last().map_or(0.0, |p| p.1));
+            crate::scoring::metrics::better_first(x, y, higher).then(a.0.cmp(b.0))
+        });
+        let leaders = lines
+            .into_iter()
+            .take(LEADERS)
+            .map(|(team, line)| (names.get(team).cloned().unwrap_or_default(), line.clone()))
+            .collect();
         let c = Arc::new(Computed {
             boards: boards(&subs, spec, &dq),
             counts,
             fuel: subs.iter().filter_map(|s| Some((s.submission_id, s.fuel_used?))).collect(),
             progress,
+            leaders,
         });
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(task.task_id, (key, c.clone()));
         Ok(c)

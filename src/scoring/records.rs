@@ -57,8 +57,30 @@ impl Record<'_> {
 }
 
 /// Whether `bytes` can be split in place: no quotes, no lone `\r`.
-fn plain(bytes: &[u8]) -> bool {
+pub fn plain(bytes: &[u8]) -> bool {
     memchr::memchr(b'"', bytes).is_none() && memchr::memchr_iter(b'\r', bytes).all(|i| bytes.get(i + 1) == Some(&b'\n'))
+}
+
+/// A plain file's body (after its header line) cut into at most `parts`
+/// pieces at line ends, each a whole number of records.
+pub fn body_parts(bytes: &[u8], parts: usize) -> Vec<&[u8]> {
+    let body = match memchr::memchr(b'\n', bytes) {
+        Some(i) => &bytes[i + 1..],
+        None => return Vec::new(),
+    };
+    let mut out = Vec::with_capacity(parts);
+    let mut rest = body;
+    for left in (1..=parts.max(1)).rev() {
+        if left == 1 || rest.is_empty() {
+            out.push(rest);
+            break;
+        }
+        let at = rest.len() / left;
+        let cut = memchr::memchr(b'\n', &rest[at..]).map_or(rest.len(), |i| at + i + 1);
+        out.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    out
 }
 
 impl<'a> Records<'a> {

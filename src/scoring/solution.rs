@@ -121,6 +121,13 @@ impl IdIndex {
         &self.text[start..self.ends[row as usize] as usize]
     }
 
+    /// Appends every id of `other` (before [`IdIndex::build`]).
+    fn append(&mut self, other: &IdIndex) {
+        let base = self.text.len() as u32;
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|e| e + base));
+    }
+
     /// Appends an id (call [`IdIndex::build`] once all are in).
     fn push(&mut self, id: &str) {
         self.text.push_str(id);
@@ -176,6 +183,18 @@ enum Truth {
     Classes(Vec<u32>),
     Values(Vec<f64>),
     Items(Vec<Vec<Box<str>>>),
+}
+
+impl Truth {
+    /// Appends `other`'s rows (of the same kind).
+    fn append(&mut self, other: Truth) {
+        match (self, other) {
+            (Truth::Classes(a), Truth::Classes(b)) => a.extend(b),
+            (Truth::Values(a), Truth::Values(b)) => a.extend(b),
+            (Truth::Items(a), Truth::Items(b)) => a.extend(b),
+            _ => unreachable!("parts of one solution have one kind"),
+        }
+    }
 }
 
 /// A submission's predictions, aligned to the solution's rows.
@@ -237,6 +256,12 @@ fn parse_finite(cell: &str) -> Option<f64> {
     cell.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// A finite number written in ASCII, parsed straight from the cell's bytes
+/// (the common case; anything else takes the text path and its messages).
+fn fast_finite(raw: &[u8]) -> Option<f64> {
+    fast_float2::parse::<f64, _>(raw.trim_ascii()).ok().filter(|v| v.is_finite())
+}
+
 fn split_items(cell: &str) -> Vec<Box<str>> {
     cell.split_whitespace().map(Box::from).collect()
 }
@@ -258,35 +283,45 @@ impl Solution {
         };
         let (id_idx, target_idx) = (col(&format.id_column)?, col(&format.target)?);
         let lines = memchr::memchr_iter(b'\n', bytes).count();
-        let mut ids = IdIndex::with_capacity(lines, bytes.len() / 2);
-        let mut truth = match (&format.classes, format.metric) {
-            (_, MetricKind::MapAtK) => Truth::Items(Vec::with_capacity(lines)),
-            (Some(_), m) if m.needs_classes() => Truth::Classes(Vec::with_capacity(lines)),
-            _ => Truth::Values(Vec::with_capacity(lines)),
+        let empty = |rows: usize| match (&format.classes, format.metric) {
+            (_, MetricKind::MapAtK) => Truth::Items(Vec::with_capacity(rows)),
+            (Some(_), m) if m.needs_classes() => Truth::Classes(Vec::with_capacity(rows)),
+            _ => Truth::Values(Vec::with_capacity(rows)),
         };
         let classes = ClassIndex::new(format.classes.as_deref().unwrap_or_default());
-        let mut line = 1;
-        while let Some(rec) = records.next_record() {
-            let rec = rec.map_err(|e| SolutionError(format!("row {}: {e}", line + 1)))?;
-            line += 1;
-            if rec.len() != header.len() {
-                return Err(SolutionError(format!(
-                    "row {line}: {} fields, the header has {}",
-                    rec.len(),
-                    header.len()
-                )));
+        let columns = Columns { fields: header.len(), id: id_idx, target: target_idx };
+        // A big plain file is read on every core, a part each, and the parts
+        // joined in order; any error there, and the file is read again in one
+        // piece for the exact row to report.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let parallel = (threads > 1 && bytes.len() >= 1 << 20 && super::records::plain(bytes))
+            .then(|| {
+                let parts = super::records::body_parts(bytes, threads);
+                let read = |part: &[u8]| {
+                    let rows = memchr::memchr_iter(b'\n', part).count() + 1;
+                    let ids = IdIndex::with_capacity(rows, part.len() / 2);
+                    read_rows(&mut Records::new(part), columns, &classes, 1, ids, empty(rows))
+                };
+                let results: Vec<_> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = parts.iter().map(|p| scope.spawn(|| read(p))).collect();
+                    handles.into_iter().map(|h| h.join().ok().and_then(Result::ok)).collect()
+                });
+                let mut ids = IdIndex::with_capacity(lines, bytes.len() / 2);
+                let mut truth = empty(lines);
+                for (part_ids, part_truth) in results.into_iter().collect::<Option<Vec<_>>>()? {
+                    ids.append(&part_ids);
+                    truth.append(part_truth);
+                }
+                Some((ids, truth))
+            })
+            .flatten();
+        let (mut ids, truth) = match parallel {
+            Some(done) => done,
+            None => {
+                let ids = IdIndex::with_capacity(lines, bytes.len() / 2);
+                read_rows(&mut records, columns, &classes, 1, ids, empty(lines))?
             }
-            let (Some(id), Some(cell)) = (rec.text(id_idx), rec.text(target_idx)) else {
-                return Err(SolutionError(format!("row {line}: not UTF-8")));
-            };
-            ids.push(id);
-            let bad = || SolutionError(format!("row {line}: unusable label"));
-            match &mut truth {
-                Truth::Classes(v) => v.push(classes.find(cell).ok_or_else(bad)?),
-                Truth::Values(v) => v.push(parse_finite(cell).ok_or_else(bad)?),
-                Truth::Items(v) => v.push(split_items(cell)),
-            }
-        }
+        };
         if ids.len() == 0 {
             return Err(SolutionError("no rows".into()));
         }
@@ -370,6 +405,9 @@ impl Solution {
             _ => Predictions::Values(vec![0.0; n]),
         };
         let probability = self.format.metric == MetricKind::LogLoss;
+        if let Some(done) = self.parse_clean_in_parallel(bytes, header.len(), id_idx, &value_idx, &mut preds) {
+            return Ok(done);
+        }
         let class_names = self.format.classes.as_deref().unwrap_or_default();
         let classes = ClassIndex::new(class_names);
         let (mut unknown, mut unknown_examples) = (0usize, Vec::new());
@@ -411,6 +449,13 @@ impl Solution {
                 continue;
             }
             for (j, &col) in value_idx.iter().enumerate() {
+                if let Predictions::Values(v) | Predictions::PerClass(v) = &mut preds
+                    && let Some(x) = fast_finite(rec.get(col))
+                    && (!probability || (0.0..=1.0).contains(&x))
+                {
+                    v[row * k + j] = x;
+                    continue;
+                }
                 let Some(cell) = rec.text(col) else {
                     problems.push(row_name(), msg!("cell_not_utf8", column = &header[col]));
                     continue;
@@ -456,6 +501,77 @@ impl Solution {
         problems.into_result(preds)
     }
 
+    /// The common case on every core: a large plain file of numbers whose
+    /// every row is well formed, each id known and seen once. Each thread
+    /// reads a part of the file; the rows are then placed in order. Any
+    /// problem at all gives `None`, and the caller reads the file again one
+    /// row at a time to report every problem exactly as it always does.
+    fn parse_clean_in_parallel(
+        &self,
+        bytes: &[u8],
+        fields: usize,
+        id_idx: usize,
+        value_idx: &[usize],
+        preds: &mut Predictions,
+    ) -> Option<Predictions> {
+        const MIN_BYTES: usize = 1 << 20;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let (Predictions::Values(v) | Predictions::PerClass(v)) = preds else { return None };
+        if threads < 2 || bytes.len() < MIN_BYTES || !super::records::plain(bytes) {
+            return None;
+        }
+        let k = value_idx.len();
+        let probability = self.format.metric == MetricKind::LogLoss;
+        let parts = super::records::body_parts(bytes, threads);
+        // Per part: (solution row, values) for each record, in file order.
+        let read = |part: &[u8]| -> Option<(Vec<u32>, Vec<f64>)> {
+            let mut records = Records::new(part);
+            let (mut rows, mut values) = (Vec::new(), Vec::new());
+            let mut next_guess = 0u32;
+            while let Some(rec) = records.next_record() {
+                let rec = rec.ok()?;
+                if rec.len() != fields {
+                    return None;
+                }
+                let id = rec.text(id_idx)?;
+                let guess = next_guess;
+                let row =
+                    if (guess as usize) < self.len() && self.id(guess) == id { guess } else { self.ids.find(id)? };
+                next_guess = row + 1;
+                rows.push(row);
+                for &col in value_idx {
+                    let x = fast_finite(rec.get(col))?;
+                    if probability && !(0.0..=1.0).contains(&x) {
+                        return None;
+                    }
+                    values.push(x);
+                }
+            }
+            Some((rows, values))
+        };
+        let results: Vec<Option<(Vec<u32>, Vec<f64>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = parts.iter().map(|part| scope.spawn(|| read(part))).collect();
+            handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+        });
+        let mut seen = vec![false; self.len()];
+        let mut placed = 0usize;
+        for result in results {
+            let (rows, values) = result?;
+            for (i, &row) in rows.iter().enumerate() {
+                if std::mem::replace(&mut seen[row as usize], true) {
+                    return None;
+                }
+                let row = row as usize;
+                v[row * k..(row + 1) * k].copy_from_slice(&values[i * k..(i + 1) * k]);
+            }
+            placed += rows.len();
+        }
+        if placed != self.len() {
+            return None;
+        }
+        Some(std::mem::replace(preds, Predictions::Values(Vec::new())))
+    }
+
     /// Predictions equal to the truth (a perfect submission): checks that the
     /// metric is defined on a set of rows, and serves tests.
     pub fn perfect_predictions(&self) -> Predictions {
@@ -479,6 +595,7 @@ impl Solution {
 
     /// Scores `preds` over `rows` (all rows when `None`).
     pub fn score(&self, preds: &Predictions, rows: Option<&[u32]>) -> Result<f64, MetricError> {
+        let only = rows;
         let all: Vec<u32>;
         let rows = match rows {
             Some(r) => r,
@@ -487,7 +604,7 @@ impl Solution {
                 &all
             }
         };
-        let gather = |v: &[f64]| rows.iter().map(|&r| v[r as usize]).collect::<Vec<_>>();
+        let gather = |v| gather(v, only);
         let k = self.format.class_count();
         let m = self.format.metric;
         match (&self.truth, preds) {
@@ -524,11 +641,12 @@ impl Solution {
             }
             (Truth::Values(y), Predictions::Values(p)) => {
                 let (y, p) = (gather(y), gather(p));
+                let (y, p) = (y.as_ref(), p.as_ref());
                 match m {
-                    MetricKind::Rmse => metrics::rmse(&y, &p),
-                    MetricKind::Mae => metrics::mae(&y, &p),
-                    MetricKind::R2 => metrics::r2(&y, &p),
-                    MetricKind::Spearman => metrics::spearman(&y, &p),
+                    MetricKind::Rmse => metrics::rmse(y, p),
+                    MetricKind::Mae => metrics::mae(y, p),
+                    MetricKind::R2 => metrics::r2(y, p),
+                    MetricKind::Spearman => metrics::spearman(y, p),
                     _ => Err(MetricError(format!("{} cannot score numeric labels", m.name()))),
                 }
             }
@@ -541,6 +659,54 @@ impl Solution {
             }
             _ => Err(MetricError("the predictions do not match the solution's kind".into())),
         }
+    }
+}
+
+/// Where a solution's columns are.
+#[derive(Clone, Copy)]
+struct Columns {
+    fields: usize,
+    id: usize,
+    target: usize,
+}
+
+/// Reads a solution's rows after `line` into `ids` and `truth`.
+fn read_rows(
+    records: &mut Records<'_>,
+    columns: Columns,
+    classes: &ClassIndex<'_>,
+    mut line: usize,
+    mut ids: IdIndex,
+    mut truth: Truth,
+) -> Result<(IdIndex, Truth), SolutionError> {
+    while let Some(rec) = records.next_record() {
+        let rec = rec.map_err(|e| SolutionError(format!("row {}: {e}", line + 1)))?;
+        line += 1;
+        if rec.len() != columns.fields {
+            let (got, want) = (rec.len(), columns.fields);
+            return Err(SolutionError(format!("row {line}: {got} fields, the header has {want}")));
+        }
+        let (Some(id), Some(cell)) = (rec.text(columns.id), rec.text(columns.target)) else {
+            return Err(SolutionError(format!("row {line}: not UTF-8")));
+        };
+        ids.push(id);
+        let bad = || SolutionError(format!("row {line}: unusable label"));
+        match &mut truth {
+            Truth::Classes(v) => v.push(classes.find(cell).ok_or_else(bad)?),
+            Truth::Values(v) => {
+                v.push(fast_finite(rec.get(columns.target)).or_else(|| parse_finite(cell)).ok_or_else(bad)?)
+            }
+            Truth::Items(v) => v.push(split_items(cell)),
+        }
+    }
+    Ok((ids, truth))
+}
+
+/// The values of `rows`, or (every row) the column as it is, with no copy.
+fn gather<'v>(v: &'v [f64], rows: Option<&[u32]>) -> std::borrow::Cow<'v, [f64]> {
+    match rows {
+        None => std::borrow::Cow::Borrowed(v),
+        Some(rows) => rows.iter().map(|&r| v[r as usize]).collect(),
     }
 }
 
@@ -608,6 +774,68 @@ mod tests {
             classes: Some((0..10).map(|c| c.to_string()).collect()),
         };
         Solution::parse(format, b"id,label\n1,3\n2,5\n3,3\n4,9\n").unwrap()
+    }
+
+    /// A regression task of `n` rows and a submission of them in reverse
+    /// order, over 1 MiB so that it is read on every core.
+    fn big_regression(n: usize) -> (Solution, String, Vec<f64>) {
+        let format =
+            Format { metric: MetricKind::Rmse, k: None, id_column: "id".into(), target: "y".into(), classes: None };
+        let mut sol = String::from("id,y\n");
+        let mut sub = String::from("id,y\r\n");
+        let want: Vec<f64> = (0..n).map(|i| i as f64 * 0.25 + 0.125).collect();
+        for i in 0..n {
+            sol += &format!("r{i},{i}\n");
+        }
+        for i in (0..n).rev() {
+            sub += &format!("r{i},{:?}\r\n", want[i]);
+        }
+        (Solution::parse(format, sol.as_bytes()).unwrap(), sub, want)
+    }
+
+    #[test]
+    fn a_big_clean_file_read_on_every_core_places_every_row() {
+        let (sol, sub, want) = big_regression(120_000);
+        assert!(sub.len() > 1 << 20);
+        let Ok(Predictions::Values(got)) = sol.parse_submission(sub.as_bytes()) else { panic!("valid") };
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_big_solution_read_in_parts_keeps_its_order_and_its_errors() {
+        let (sol, _, _) = big_regression(120_000);
+        assert_eq!((sol.len(), sol.id(0), sol.id(119_999)), (120_000, "r0", "r119999"));
+        assert_eq!(sol.ids.find("r77777"), Some(77_777));
+        let format =
+            Format { metric: MetricKind::Rmse, k: None, id_column: "id".into(), target: "y".into(), classes: None };
+        let mut text: String =
+            std::iter::once("id,y\n".to_owned()).chain((0..120_000).map(|i| format!("r{i},{i}\n"))).collect();
+        text += "r5,1\nr6,oops\n";
+        let err = Solution::parse(format.clone(), text.as_bytes()).unwrap_err();
+        assert_eq!(err.0, "row 120003: unusable label");
+        text.truncate(text.len() - "r6,oops\n".len());
+        let err = Solution::parse(format, text.as_bytes()).unwrap_err();
+        assert_eq!(err.0, "row 120002: duplicate id \"r5\"");
+    }
+
+    #[test]
+    fn a_big_file_with_a_problem_anywhere_reports_it_as_a_small_one_would() {
+        let (sol, sub, _) = big_regression(120_000);
+        let lines: Vec<&str> = sub.split("\r\n").collect();
+        let rows = lines.len() - 1; // the last is empty
+        // One bad cell near the end, a repeated id in the middle, an unknown id.
+        let mut edited: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        edited[rows - 2] = edited[rows - 2].replace(',', ",x");
+        edited[rows / 2] = edited[rows / 2 + 1].clone();
+        edited[3] = "nobody,1".into();
+        let problems = sol.parse_submission(edited.join("\r\n").as_bytes()).unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(
+            text.iter().any(|p| p.contains(&format!("row {}", rows / 2 + 2)) && p.contains("duplicate id")),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|p| p.contains(&format!("row {}", rows - 1)) && p.contains("\"x")), "{text:?}");
+        assert!(text.iter().any(|p| p.contains("nobody")), "{text:?}");
     }
 
     #[test]

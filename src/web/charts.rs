@@ -3,7 +3,6 @@
 //! marker shape and dash pattern and is labelled at its end, so the charts
 //! read without colour; a `<title>`/`<desc>` describes them to screen readers.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::PageCtx;
@@ -12,9 +11,6 @@ use crate::db::submissions::SubmissionRow;
 use crate::db::tasks::TaskRow;
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// Teams drawn on the score-over-time chart.
-const TOP_TEAMS: usize = 6;
 
 /// One line of a chart: (time in ms, value) points in time order.
 struct Series {
@@ -145,21 +141,10 @@ pub(super) async fn score_over_time(
     page: &PageCtx,
 ) -> Result<Option<String>, AppError> {
     let computed = state.boards.computed(task, spec).await?;
-    let higher = spec.metric.higher_is_better;
-    let names: HashMap<i64, String> = crate::db::teams::of_task(&state.db.pool, task.task_id)
-        .await?
-        .into_iter()
-        .map(|t| (t.team_id, t.name))
-        .collect();
-    let mut lines: Vec<(i64, Vec<(i64, f64)>)> = computed.progress.iter().map(|(k, v)| (*k, v.clone())).collect();
-    lines.sort_by(|a, b| {
-        let (x, y) = (a.1.last().map_or(0.0, |p| p.1), b.1.last().map_or(0.0, |p| p.1));
-        crate::scoring::metrics::better_first(x, y, higher).then(a.0.cmp(&b.0))
-    });
-    let series: Vec<Series> = lines
-        .into_iter()
-        .take(TOP_TEAMS)
-        .map(|(team, points)| Series { label: names.get(&team).cloned().unwrap_or_default(), points, step: true })
+    let series: Vec<Series> = computed
+        .leaders
+        .iter()
+        .map(|(label, points)| Series { label: label.clone(), points: points.clone(), step: true })
         .collect();
     let desc = series
         .iter()
