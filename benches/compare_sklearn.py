@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Side by side: `gaic score` versus scikit-learn (pandas read + metric) on
-the same generated files, end to end (reading the CSVs included).
+"""Side by side: `gaic score` versus scikit-learn (pandas read + merge +
+metric) on the same generated files, end to end (reading the CSVs included),
+and the floor: pandas reading the two files and nothing else.
 
     cargo build --release
-    python3 benches/compare_sklearn.py [--rows 100000 1000000] [--gaic target/release/gaic]
+    python3 benches/compare_sklearn.py [--rows 1000000 10000000] [--gaic target/release/gaic]
 
-Needs numpy, pandas and scikit-learn. Prints each timing, the ratio, and
-checks that both give the same score.
+Needs numpy, pandas and scikit-learn. Prints each timing (best of --runs),
+the ratio sklearn/gaic, gaic/floor, and checks that both give the same
+score. log_loss (10 probability columns, ~210 bytes a row) is left out above
+--max-log-loss-rows rows to keep the files on a small disk.
 """
 import argparse
 import os
@@ -80,15 +83,18 @@ def best_of(runs, f):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--max-log-loss-rows", type=int, default=2_000_000)
     ap.add_argument("--gaic", default="target/release/gaic")
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     rng = np.random.default_rng(7)
-    print(f"{'metric':<10} {'rows':>10} {'gaic s':>9} {'sklearn s':>10} {'ratio':>7}  scores agree")
+    print(f"{'metric':<10} {'rows':>10} {'gaic s':>9} {'sklearn s':>10} {'ratio':>7} {'floor s':>8} {'gaic/floor':>10}  scores agree")
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.rows:
             for metric in ["roc_auc", "log_loss", "macro_f1", "rmse"]:
+                if metric == "log_loss" and n > args.max_log_loss_rows:
+                    continue
                 sol, sub = gen(tmp, metric, n, rng)
                 cmd = [args.gaic, "score", "--metric", metric, "--solution", sol, "--submission", sub, "--json"]
                 if metric in ("log_loss", "macro_f1"):
@@ -96,8 +102,11 @@ def main():
                 g_time, out = best_of(args.runs, lambda: subprocess.run(cmd, capture_output=True, text=True, check=True))
                 g_score = float(__import__("json").loads(out.stdout)["score"])
                 s_time, s_score = best_of(args.runs, lambda: sklearn_score(metric, sol, sub))
+                f_time, _ = best_of(args.runs, lambda: (pd.read_csv(sol), pd.read_csv(sub)))
                 agree = abs(g_score - s_score) <= 1e-9 * max(1.0, abs(s_score))
-                print(f"{metric:<10} {n:>10} {g_time:>9.3f} {s_time:>10.3f} {s_time / g_time:>6.1f}x  {agree} ({g_score:.12g} vs {s_score:.12g})")
+                print(f"{metric:<10} {n:>10} {g_time:>9.3f} {s_time:>10.3f} {s_time / g_time:>6.1f}x {f_time:>8.3f} {g_time / f_time:>9.2f}x  {agree} ({g_score:.12g} vs {s_score:.12g})", flush=True)
+                os.remove(sol)
+                os.remove(sub)
                 if not agree:
                     sys.exit(1)
 

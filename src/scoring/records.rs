@@ -16,7 +16,8 @@ pub struct Records<'a> {
 }
 
 enum Inner<'a> {
-    Plain { bytes: &'a [u8], pos: usize },
+    /// `hits` finds every comma and newline once, across the whole file.
+    Plain { bytes: &'a [u8], pos: usize, hits: memchr::Memchr2<'a> },
     Csv { reader: Box<csv::Reader<&'a [u8]>>, record: csv::ByteRecord },
 }
 
@@ -88,7 +89,11 @@ impl<'a> Records<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
         let inner = if plain(bytes) {
             // Like the csv crate, skip a UTF-8 byte order mark.
-            Inner::Plain { bytes, pos: if bytes.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 } }
+            Inner::Plain {
+                bytes,
+                pos: if bytes.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 },
+                hits: memchr::memchr2_iter(b',', b'\n', bytes),
+            }
         } else {
             let reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
             Inner::Csv { reader: Box::new(reader), record: csv::ByteRecord::new() }
@@ -104,24 +109,29 @@ impl<'a> Records<'a> {
                 Ok(false) => None,
                 Err(e) => Some(Err(e.to_string())),
             },
-            Inner::Plain { bytes, pos } => {
+            Inner::Plain { bytes, pos, hits } => {
                 let bytes: &'a [u8] = bytes;
                 loop {
                     if *pos >= bytes.len() {
                         return None;
                     }
-                    let end = memchr::memchr(b'\n', &bytes[*pos..]).map_or(bytes.len(), |i| *pos + i);
-                    let (start, next) = (*pos, end + 1);
-                    *pos = next;
+                    self.bounds.clear();
+                    let start = *pos;
+                    let mut field = start;
+                    let end = loop {
+                        match hits.next() {
+                            Some(i) if bytes[i] == b',' => {
+                                self.bounds.push((field, i));
+                                field = i + 1;
+                            }
+                            Some(i) => break i,
+                            None => break bytes.len(),
+                        }
+                    };
+                    *pos = end + 1;
                     let line_end = if end > start && bytes[end - 1] == b'\r' { end - 1 } else { end };
                     if line_end == start {
                         continue; // a blank line
-                    }
-                    self.bounds.clear();
-                    let mut field = start;
-                    for comma in memchr::memchr_iter(b',', &bytes[start..line_end]) {
-                        self.bounds.push((field, start + comma));
-                        field = start + comma + 1;
                     }
                     self.bounds.push((field, line_end));
                     return Some(Ok(Record::Plain(bytes, &self.bounds)));
