@@ -22,6 +22,7 @@
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use gaic_sandbox::Verdict;
 
 use super::child::EvalError;
@@ -116,6 +117,9 @@ pub async fn reap(state: &Queue) -> anyhow::Result<()> {
 /// when the queue was empty. Tests drive the queue with it, without sleeping.
 pub async fn run_once(state: &Queue, owner: &str) -> anyhow::Result<Option<i64>> {
     reap(state).await?;
+    // A replica that cannot reach the blob store takes no job: the job would
+    // only fail for the platform's sake and spend one of its attempts.
+    state.blobs.check().await.context("not taking jobs")?;
     let q = state.config;
     let claimed = jobs::claim(&state.db.pool, state.db.backend, owner, db::now_ms(), q.lease_ms, q.team_cap).await?;
     let Some(claim) = claimed else { return Ok(None) };

@@ -17,8 +17,15 @@ pub struct Records<'a> {
 
 enum Inner<'a> {
     /// `hits` finds every comma and newline once, across the whole file.
-    Plain { bytes: &'a [u8], pos: usize, hits: memchr::Memchr2<'a> },
-    Csv { reader: Box<csv::Reader<&'a [u8]>>, record: csv::ByteRecord },
+    Plain {
+        bytes: &'a [u8],
+        pos: usize,
+        hits: memchr::Memchr2<'a>,
+    },
+    Csv {
+        reader: Box<csv::Reader<&'a [u8]>>,
+        record: csv::ByteRecord,
+    },
 }
 
 /// One record: its fields as bytes.

@@ -168,8 +168,16 @@ async fn a_store_that_stops_answering_makes_the_replica_unready_and_stores_nothi
     .await;
     let ann = app.competitor("ann").await;
     assert_eq!(ann.submit_ok("digits", digits_csv()).await["submission"]["status"], "scored");
+    let queued: Value = ann.submit("digits", example("digits_mlp")).await.json().await.unwrap();
+    let queued = queued["submission"]["id"].as_i64().unwrap();
 
     s3.stop();
+    // A worker of this replica takes no job while the store is away: the
+    // job stays queued with no attempt spent.
+    let err = gaic::eval::runner::run_once(&app.state.queue, "w").await.unwrap_err();
+    assert!(format!("{err:#}").contains("not taking jobs"), "{err:#}");
+    let s: Value = ann.get_json(&format!("/api/v1/submissions/{queued}")).await;
+    assert_eq!(s["status"], "queued", "{s}");
     let res = app.anon().get("/readyz").await;
     let body = assert_error(res, 503, "unavailable", "blob store").await;
     assert!(body["error"]["message"].as_str().is_some());
