@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::msg;
 use crate::platform::Platform;
 use crate::scoring::scorer::TaskSolution;
-use crate::tasks::{editable_by, managed_task, spec_of, visible_task};
+use crate::tasks::{editable_by, managed_task, spec_of};
 
 /// The task `slug` if `me` may manage its results (its organizer or an admin).
 pub async fn organizer_task(state: &Platform, me: &CurrentUser, slug: &str) -> AppResult<tasks::TaskRow> {
@@ -83,8 +83,7 @@ pub struct BoardRows {
 /// The `board` (`public` or `private`) of task `slug` for `viewer`: the
 /// private board only after the close, or to the organizer.
 pub async fn board(state: &Platform, viewer: Option<&CurrentUser>, slug: &str, board: &str) -> AppResult<BoardRows> {
-    let task = visible_task(state, slug, viewer).await?;
-    let spec = spec_of(&task)?;
+    let (task, spec) = crate::tasks::visible_task_and_spec(state, slug, viewer).await?;
     let closed = db::now_ms() >= task.closes_at;
     let private = match board {
         "public" => false,

@@ -51,6 +51,8 @@ pub struct Platform {
     /// The talent pool (ratings, medals, points), cached under a
     /// fingerprint of the final results.
     pub talent: Arc<Talent>,
+    /// Task rows and specs, kept while each row stands.
+    pub task_rows: Arc<crate::tasks::TaskRows>,
 }
 
 impl Platform {
@@ -60,6 +62,7 @@ impl Platform {
         Self {
             talent: Arc::new(Talent::new(db.clone(), boards.clone())),
             boards,
+            task_rows: Arc::default(),
             sandbox,
             queue_wakeup: Arc::new(tokio::sync::Notify::new()),
             throttle: Arc::new(LoginThrottle::new(db.clone(), 10, Duration::from_secs(15 * 60))),

@@ -212,7 +212,29 @@ pub struct ScheduleUpdate {
     pub spec: String,
 }
 
-/// Writes a new schedule and publication state.
+/// What tells whether a cached task row is current: `updated_at` moves
+/// (strictly) with every write of the row's own fields, `board_version` with
+/// every change to its boards.
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct TaskHead {
+    /// Primary key.
+    pub task_id: i64,
+    /// Last change of the row's fields (ms, strictly increasing).
+    pub updated_at: i64,
+    /// The board version.
+    pub board_version: i64,
+}
+
+/// The head of the task `slug`.
+pub async fn head_by_slug<'e>(ex: impl Executor<'e, Database = Any>, slug: &str) -> sqlx::Result<Option<TaskHead>> {
+    sqlx::query_as("SELECT task_id, updated_at, board_version FROM tasks WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Writes a new schedule and publication state (`updated_at` moves forward
+/// even within one millisecond).
 pub async fn update_schedule<'e>(
     ex: impl Executor<'e, Database = Any>,
     task_id: i64,
@@ -221,7 +243,7 @@ pub async fn update_schedule<'e>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE tasks SET opens_at = $2, closes_at = $3, merger_deadline_at = $4, published_at = $5,
-                          spec = $6, updated_at = $7
+                          spec = $6, updated_at = CASE WHEN $7 > updated_at THEN $7 ELSE updated_at + 1 END
          WHERE task_id = $1",
     )
     .bind(task_id)
