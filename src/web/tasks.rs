@@ -108,8 +108,8 @@ pub(super) async fn task_view(
     q: TabQuery,
     outcome: TabOutcome,
 ) -> Result<Response, AppError> {
-    let row = match tasks::by_slug(&state.db.pool, slug).await? {
-        Some(r) if visible_to(&r, viewer) => r,
+    let (row, spec) = match state.task_rows.get(&state.db, slug).await? {
+        Some((r, spec)) if visible_to(&r, viewer) => (r, spec),
         _ => {
             return Ok(page.render(
                 StatusCode::NOT_FOUND,
@@ -118,7 +118,6 @@ pub(super) async fn task_view(
             ));
         }
     };
-    let spec = spec_of(&row)?;
     let current = TABS.iter().map(|t| t.0).find(|t| q.tab.as_deref() == Some(*t)).unwrap_or("overview");
     let tabs: Vec<Value> = TABS.iter().map(|(k, l)| context! { key => k, label => page.t(l) }).collect();
     let now = db::now_ms();
