@@ -23,6 +23,40 @@ use crate::bundle::TaskSpec;
 use crate::competition::{Standing, private_board, public_board};
 use crate::db::{self, Db, submissions, tasks, teams};
 
+/// Task rows with their parsed specs, kept while the row stands: a hot read
+/// (a board at the deadline) costs one small query for the row's head
+/// instead of the whole row and a JSON parse.
+#[derive(Debug, Default)]
+pub struct TaskRows {
+    rows: std::sync::Mutex<HashMap<String, CachedTask>>,
+}
+
+/// A task row and its parsed spec, shared.
+pub type CachedTask = (Arc<tasks::TaskRow>, Arc<TaskSpec>);
+
+impl TaskRows {
+    /// The task `slug` and its spec, current as of the head read now.
+    pub async fn get(&self, db: &crate::db::Db, slug: &str) -> crate::error::AppResult<Option<CachedTask>> {
+        let Some(head) = tasks::head_by_slug(&db.pool, slug).await? else { return Ok(None) };
+        let cached = self.rows.lock().unwrap_or_else(|e| e.into_inner()).get(slug).cloned();
+        let fresh = match cached {
+            Some((row, spec)) if row.task_id == head.task_id && row.updated_at == head.updated_at => {
+                if row.board_version == head.board_version {
+                    return Ok(Some((row, spec)));
+                }
+                (Arc::new(tasks::TaskRow { board_version: head.board_version, ..(*row).clone() }), spec)
+            }
+            _ => {
+                let Some(row) = tasks::by_slug(&db.pool, slug).await? else { return Ok(None) };
+                let spec = Arc::new(crate::bundle::spec_of(&row)?);
+                (Arc::new(row), spec)
+            }
+        };
+        self.rows.lock().unwrap_or_else(|e| e.into_inner()).insert(slug.to_owned(), fresh.clone());
+        Ok(Some(fresh))
+    }
+}
+
 /// One row of a board.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BoardEntry {

@@ -52,7 +52,7 @@ pub struct Platform {
     /// fingerprint of the final results.
     pub talent: Arc<Talent>,
     /// Task rows and specs, kept while each row stands.
-    pub task_rows: Arc<crate::tasks::TaskRows>,
+    pub task_rows: Arc<crate::boards::TaskRows>,
 }
 
 impl Platform {

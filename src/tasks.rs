@@ -12,9 +12,7 @@
 //! crash leaves at worst an unreferenced blob), then the task row and its file
 //! rows in one transaction, so a task never exists without its files.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
 use bytes::Bytes;
@@ -23,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::CurrentUser;
-use crate::bundle::{self, Budget, Bundle, DataSpec, SubmissionKind, TaskSpec, UnpackLimits};
+use crate::bundle::{self, Budget, Bundle, DataSpec, SubmissionKind, UnpackLimits};
 use crate::db::{self, tasks};
 use crate::error::{AppError, AppResult};
 use crate::messages::Msg;
@@ -339,46 +337,12 @@ pub async fn visible_task(state: &Platform, slug: &str, viewer: Option<&CurrentU
     }
 }
 
-/// Task rows with their parsed specs, kept while the row stands: a hot read
-/// (a board at the deadline) costs one small query for the row's head
-/// instead of the whole row and a JSON parse.
-#[derive(Debug, Default)]
-pub struct TaskRows {
-    rows: std::sync::Mutex<HashMap<String, CachedTask>>,
-}
-
-/// A task row and its parsed spec, shared.
-pub type CachedTask = (Arc<tasks::TaskRow>, Arc<TaskSpec>);
-
-impl TaskRows {
-    /// The task `slug` and its spec, current as of the head read now.
-    pub async fn get(&self, db: &crate::db::Db, slug: &str) -> AppResult<Option<CachedTask>> {
-        let Some(head) = tasks::head_by_slug(&db.pool, slug).await? else { return Ok(None) };
-        let cached = self.rows.lock().unwrap_or_else(|e| e.into_inner()).get(slug).cloned();
-        let fresh = match cached {
-            Some((row, spec)) if row.task_id == head.task_id && row.updated_at == head.updated_at => {
-                if row.board_version == head.board_version {
-                    return Ok(Some((row, spec)));
-                }
-                (Arc::new(tasks::TaskRow { board_version: head.board_version, ..(*row).clone() }), spec)
-            }
-            _ => {
-                let Some(row) = tasks::by_slug(&db.pool, slug).await? else { return Ok(None) };
-                let spec = Arc::new(spec_of(&row)?);
-                (Arc::new(row), spec)
-            }
-        };
-        self.rows.lock().unwrap_or_else(|e| e.into_inner()).insert(slug.to_owned(), fresh.clone());
-        Ok(Some(fresh))
-    }
-}
-
 /// The task `slug` and its spec if `viewer` may see it, through the cache.
 pub async fn visible_task_and_spec(
     state: &Platform,
     slug: &str,
     viewer: Option<&CurrentUser>,
-) -> AppResult<CachedTask> {
+) -> AppResult<crate::boards::CachedTask> {
     match state.task_rows.get(&state.db, slug).await? {
         Some((row, spec)) if visible_to(&row, viewer) => Ok((row, spec)),
         _ => Err(AppError::NotFound("task")),
