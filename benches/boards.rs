@@ -12,9 +12,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use gaic::server::ServeArgs;
-use gaic::telemetry::LogFormat;
 use sqlx::Connection;
+
+mod common;
 
 const TEAMS: usize = 2_000;
 
@@ -91,66 +91,10 @@ async fn fresh_pg(admin_url: &str) -> Option<String> {
 
 /// Starts a server with 2,000 teams on `digits`; its base URL.
 async fn start(dir: &Path, database_url: Option<String>) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let args = ServeArgs {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_owned(),
-        database_url,
-        tasks_dir: root.join("tasks"),
-        admin_password: Some("bench-admin-password".into()),
-        max_upload_mib: 16,
-        workers: Some(0),
-        lease_secs: 30,
-        max_attempts: 3,
-        team_running_cap: 2,
-        device: gaic_sandbox::DeviceChoice::Cpu,
-        child_program: Some(env!("CARGO_BIN_EXE_gaic").into()),
-        test_abort_on_log: None,
-        log_format: LogFormat::Text,
-        store: Default::default(),
-    };
-    let state = gaic::server::prepare(&args).await.unwrap();
-    seed(&state).await;
+    let state = gaic::server::prepare(&common::serve_args(dir, database_url, 0)).await.unwrap();
+    common::seed_teams(&state, TEAMS, 1).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, gaic::server::app(state)).await.unwrap() });
     base
-}
-
-/// 2,000 teams of one scored CSV submission each.
-async fn seed(state: &gaic::state::AppState) {
-    let pool = &state.db.pool;
-    let task = gaic::db::tasks::by_slug(pool, "digits").await.unwrap().unwrap();
-    let now = gaic::db::now_ms();
-    let mut tx = pool.begin().await.unwrap();
-    for i in 0..TEAMS {
-        let name = format!("u{i:05}");
-        let user = gaic::db::users::NewUser {
-            username: &name,
-            email: &format!("{name}@example.org"),
-            password_hash: "x",
-            display_name: &name,
-            country: "KR",
-        };
-        let uid = gaic::db::users::insert(&mut *tx, &user, now).await.unwrap();
-        let team = gaic::db::teams::create(&mut tx, task.task_id, &name, uid, now).await.unwrap();
-        let score = ((i * 7919) % 10_000) as f64 / 10_000.0;
-        let sub = gaic::db::submissions::NewSubmission {
-            task_id: task.task_id,
-            team_id: team,
-            user_id: uid,
-            kind: "predictions",
-            message: "",
-            file_name: "p.csv",
-            blob_hash: "0",
-            size: 1,
-            status: gaic::status::SubmissionStatus::Scored,
-            public_score: Some(score),
-            private_score: Some(1.0 - score),
-            late: false,
-            idempotency_key: None,
-        };
-        gaic::db::submissions::insert(&mut *tx, &sub, now - 86_400_000 + i as i64 * 1000).await.unwrap();
-    }
-    tx.commit().await.unwrap();
 }

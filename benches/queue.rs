@@ -13,9 +13,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use gaic::server::ServeArgs;
-use gaic::telemetry::LogFormat;
 use serde_json::{Value, json};
+
+mod common;
 
 struct App {
     state: gaic::state::AppState,
@@ -28,39 +28,15 @@ struct App {
 async fn start(workers: u32) -> App {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let args = ServeArgs {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_owned(),
-        database_url: None,
-        tasks_dir: root.join("tasks"),
-        admin_password: Some("bench-admin-password".into()),
-        max_upload_mib: 16,
-        workers: Some(workers),
-        lease_secs: 30,
-        max_attempts: 3,
-        team_running_cap: 64,
-        device: gaic_sandbox::DeviceChoice::Cpu,
-        child_program: Some(env!("CARGO_BIN_EXE_gaic").into()),
-        test_abort_on_log: None,
-        log_format: LogFormat::Text,
-        store: Default::default(),
-    };
+    let mut args = common::serve_args(dir.path(), None, workers);
+    args.team_running_cap = 64;
     let state = gaic::server::prepare(&args).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = gaic::server::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let client = reqwest::Client::new();
-    let token: Value = client
-        .post(format!("{base}/api/v1/tokens"))
-        .json(&json!({"username": "admin", "password": "bench-admin-password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap().to_owned();
+    let token = log_in(&client, &base, "admin", "bench-admin-password").await;
     // A copy of digits with room for a burst.
     let tmp = tempfile::tempdir().unwrap();
     copy(&root.join("tasks/digits"), tmp.path());
@@ -87,6 +63,13 @@ async fn start(workers: u32) -> App {
         .await
         .unwrap();
     App { state, base, client, token, _dir: dir }
+}
+
+/// A new API token for `username`.
+async fn log_in(client: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
+    let body = json!({"username": username, "password": password});
+    let t: Value = client.post(format!("{base}/api/v1/tokens")).json(&body).send().await.unwrap().json().await.unwrap();
+    t["token"].as_str().unwrap().to_owned()
 }
 
 fn copy(from: &Path, to: &Path) {
@@ -205,17 +188,7 @@ async fn burst(model: &[u8]) {
         let name = format!("c{i:03}");
         let body = json!({"username": name, "email": format!("{name}@example.org"), "password": "bench password 1", "country": "KR"});
         app.client.post(format!("{}/api/v1/users", app.base)).json(&body).send().await.unwrap();
-        let t: Value = app
-            .client
-            .post(format!("{}/api/v1/tokens", app.base))
-            .json(&json!({"username": name, "password": "bench password 1"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.push(t["token"].as_str().unwrap().to_owned());
+        tokens.push(log_in(&app.client, &app.base, &name, "bench password 1").await);
     }
     let started = Instant::now();
     let app = std::sync::Arc::new(app);

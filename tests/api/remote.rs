@@ -26,8 +26,13 @@ fn start_worker(app: &TestApp, token: &str, cache: &std::path::Path) -> Child {
 
 /// The real `gaic worker` (one slot, quick polling) with extra environment.
 pub fn start_worker_with(app: &TestApp, token: &str, cache: &std::path::Path, env: &[(&str, &str)]) -> Child {
+    worker_process(&app.base, token, cache, env)
+}
+
+/// The real `gaic worker` (one slot, quick polling) for the server at `base`.
+pub fn worker_process(base: &str, token: &str, cache: &std::path::Path, env: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_gaic"))
-        .args(["worker", "--server", &app.base, "--concurrency", "1", "--poll-secs", "0.05", "--cache-dir"])
+        .args(["worker", "--server", base, "--concurrency", "1", "--poll-secs", "0.05", "--cache-dir"])
         .arg(cache)
         .env("GAIC_WORKER_TOKEN", token)
         .envs(env.iter().copied())

@@ -317,16 +317,7 @@ async fn two_serve_processes_share_the_work_and_lose_nothing_when_one_is_killed(
             .json()
             .await
             .unwrap();
-        workers.push(
-            Command::new(env!("CARGO_BIN_EXE_gaic"))
-                .args(["worker", "--server", server, "--concurrency", "1", "--poll-secs", "0.05", "--cache-dir"])
-                .arg(cache.path())
-                .env("GAIC_WORKER_TOKEN", token["token"].as_str().unwrap())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
+        workers.push(crate::remote::worker_process(server, token["token"].as_str().unwrap(), cache.path(), &[]));
     }
     let mut people = Vec::new();
     for name in ["ben", "cat", "dan", "eve"] {

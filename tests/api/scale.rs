@@ -1,7 +1,6 @@
 //! Two servers over one database and three remote workers take 200 mixed
 //! submissions: each is evaluated exactly once and all end in a final state.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -35,16 +34,7 @@ async fn two_servers_and_three_workers_evaluate_200_submissions_exactly_once() {
             .json()
             .await
             .unwrap();
-        workers.push(
-            Command::new(env!("CARGO_BIN_EXE_gaic"))
-                .args(["worker", "--server", &server.base, "--concurrency", "1", "--poll-secs", "0.05", "--cache-dir"])
-                .arg(cache.path())
-                .env("GAIC_WORKER_TOKEN", token["token"].as_str().unwrap())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
+        workers.push(crate::remote::worker_process(&server.base, token["token"].as_str().unwrap(), cache.path(), &[]));
     }
 
     let model = example("breast_cancer_logreg");
