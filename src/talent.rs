@@ -340,19 +340,16 @@ pub async fn search(talent: &Talent, recruiter: &CurrentUser, filter: &TalentFil
     }
     let pool = &talent.db.pool;
     let home = users::by_id(pool, recruiter.user_id).await?.map(|u| u.country).unwrap_or_default();
-    let abroad: HashSet<i64> = profiles::consenting(pool, "abroad").await?.into_iter().collect();
     let everyone = talent.pool().await?;
     let now = db::now_ms();
     let mut out = Vec::new();
-    for id in profiles::consenting(pool, "recruiters").await? {
-        let Some(user) = users::by_id(pool, id).await? else { continue };
-        if user.country != home && !abroad.contains(&id) {
-            continue;
-        }
+    // One query for everyone findable from `home`, profiles included.
+    for person in profiles::discoverable(pool, &home).await? {
+        let (user, profile) = (person.person, person.profile);
+        let id = profile.user_id;
         if filter.country.as_ref().is_some_and(|c| *c != user.country) {
             continue;
         }
-        let profile = profiles::get(pool, id).await?;
         if consent::too_young(profile.birth_year, now) || (filter.open_only && profile.open_to_work != 1) {
             continue;
         }

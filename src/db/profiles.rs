@@ -25,6 +25,48 @@ pub struct ProfileRow {
     pub updated_at: i64,
 }
 
+/// A person a recruiter may find, with their profile (empty if never saved).
+#[derive(Debug, Clone, FromRow)]
+pub struct DiscoverableRow {
+    /// Who they are.
+    #[sqlx(flatten)]
+    pub person: PersonRow,
+    /// The profile (`user_id` is the person's).
+    #[sqlx(flatten)]
+    pub profile: ProfileRow,
+}
+
+/// A person's public names.
+#[derive(Debug, Clone, FromRow)]
+pub struct PersonRow {
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// ISO country code.
+    pub country: String,
+}
+
+/// Everyone who consented to recruiters and lives in `home` or also
+/// consented to recruiters abroad, with their profiles, in one query.
+pub async fn discoverable<'e>(ex: impl Executor<'e, Database = Any>, home: &str) -> sqlx::Result<Vec<DiscoverableRow>> {
+    sqlx::query_as(
+        "SELECT u.user_id, u.username, u.display_name, u.country,
+                COALESCE(p.city, '') AS city, COALESCE(p.affiliation, '') AS affiliation,
+                COALESCE(p.skills, '') AS skills, COALESCE(p.links, '') AS links, COALESCE(p.bio, '') AS bio,
+                COALESCE(p.open_to_work, 0) AS open_to_work, p.birth_year, COALESCE(p.updated_at, 0) AS updated_at
+         FROM consents c
+         JOIN users u ON u.user_id = c.user_id
+         LEFT JOIN profiles p ON p.user_id = u.user_id
+         WHERE c.kind = 'recruiters'
+           AND (u.country = $1 OR EXISTS (SELECT 1 FROM consents a WHERE a.user_id = u.user_id AND a.kind = 'abroad'))
+         ORDER BY u.user_id",
+    )
+    .bind(home)
+    .fetch_all(ex)
+    .await
+}
+
 /// A person's profile; an empty one if never saved.
 pub async fn get<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> sqlx::Result<ProfileRow> {
     let row: Option<ProfileRow> = sqlx::query_as(
