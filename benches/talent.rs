@@ -53,6 +53,7 @@ async fn main() {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let db = state.db.clone();
     tokio::spawn(async move { axum::serve(listener, gaic::server::app(state)).await.unwrap() });
     let client = reqwest::Client::new();
     let token: Value = client
@@ -87,4 +88,11 @@ async fn main() {
             body["total"], times[10], times[18]
         );
     }
+    let t = Instant::now();
+    let rows = gaic::db::profiles::discoverable(&db.pool, "KR").await.unwrap();
+    println!(
+        "of which reading the {} findable people and profiles: {:.0} ms",
+        rows.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
 }
