@@ -145,12 +145,32 @@ pub struct Talent {
     db: Db,
     boards: Arc<Boards>,
     cache: std::sync::Mutex<Option<(String, Arc<Pool>)>>,
+    /// Who recruiters of each home country can find, with the people
+    /// version it was read at.
+    findable: std::sync::Mutex<HashMap<String, Findable>>,
 }
+
+/// The people findable from one country, as read at one people version.
+type Findable = (i64, Arc<Vec<profiles::DiscoverableRow>>);
 
 impl Talent {
     /// A pool over `db` and `boards`, nothing computed yet.
     pub fn new(db: Db, boards: Arc<Boards>) -> Self {
-        Self { db, boards, cache: Default::default() }
+        Self { db, boards, cache: Default::default(), findable: Default::default() }
+    }
+
+    /// Everyone a recruiter in `home` may find, with their profiles: from
+    /// memory while the people version (bumped by triggers on consents,
+    /// profiles and users) stands, on every replica.
+    pub async fn findable(&self, home: &str) -> AppResult<Arc<Vec<profiles::DiscoverableRow>>> {
+        let version = profiles::people_version(&self.db.pool).await?;
+        let cached = self.findable.lock().unwrap_or_else(|e| e.into_inner()).get(home).cloned();
+        if let Some((_, rows)) = cached.filter(|(v, _)| *v == version) {
+            return Ok(rows);
+        }
+        let rows = Arc::new(profiles::discoverable(&self.db.pool, home).await?);
+        self.findable.lock().unwrap_or_else(|e| e.into_inner()).insert(home.to_owned(), (version, rows.clone()));
+        Ok(rows)
     }
 
     /// Forgets the computed pool (a person left: their results must go now).
@@ -343,9 +363,8 @@ pub async fn search(talent: &Talent, recruiter: &CurrentUser, filter: &TalentFil
     let everyone = talent.pool().await?;
     let now = db::now_ms();
     let mut out = Vec::new();
-    // One query for everyone findable from `home`, profiles included.
-    for person in profiles::discoverable(pool, &home).await? {
-        let (user, profile) = (person.person, person.profile);
+    for person in talent.findable(&home).await?.iter() {
+        let (user, profile) = (&person.person, &person.profile);
         let id = profile.user_id;
         if filter.country.as_ref().is_some_and(|c| *c != user.country) {
             continue;
@@ -371,7 +390,7 @@ pub async fn search(talent: &Talent, recruiter: &CurrentUser, filter: &TalentFil
         if filter.active_months.is_some() && !standing.results.iter().any(|r| r.closed_at >= since) {
             continue;
         }
-        let tier = standing.tier(profile_complete(&profile));
+        let tier = standing.tier(profile_complete(profile));
         if filter.min_tier.is_some_and(|t| tier < t) {
             continue;
         }
@@ -383,10 +402,10 @@ pub async fn search(talent: &Talent, recruiter: &CurrentUser, filter: &TalentFil
         }
         out.push(Candidate {
             user_id: id,
-            username: user.username,
-            display_name: user.display_name,
-            country: user.country,
-            profile,
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            country: user.country.clone(),
+            profile: profile.clone(),
             results: standing.results.clone(),
             best_percentile: best,
             rating,

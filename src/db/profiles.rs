@@ -67,6 +67,11 @@ pub async fn discoverable<'e>(ex: impl Executor<'e, Database = Any>, home: &str)
     .await
 }
 
+/// The version of who recruiters can find (see migration 0014).
+pub async fn people_version<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT version FROM people_version WHERE id = 1").fetch_one(ex).await
+}
+
 /// A person's profile; an empty one if never saved.
 pub async fn get<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> sqlx::Result<ProfileRow> {
     let row: Option<ProfileRow> = sqlx::query_as(
