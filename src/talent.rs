@@ -2,8 +2,10 @@
 //!
 //! Only people with the `recruiters` consent in force are found, only by
 //! recruiters in their own country unless they also gave `abroad`, and never
-//! anyone under the age limit. Consents are read on every search, so a
-//! withdrawal takes effect at once. Results come from the private boards of
+//! anyone under the age limit. Every search reads the people version,
+//! which triggers bump in the same transaction as a consent, profile or name
+//! change, so a withdrawal takes effect at once on every replica; the
+//! findable people themselves are kept in memory under that version. Results come from the private boards of
 //! closed tasks (final standings); the percentile is the share of ranked
 //! teams a person's team placed at or above (100 = first).
 
