@@ -36,7 +36,7 @@ async fn start(workers: u32) -> App {
     let app = gaic::server::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let client = reqwest::Client::new();
-    let token = log_in(&client, &base, "admin", "bench-admin-password").await;
+    let token = common::log_in(&client, &base, "admin", "bench-admin-password").await;
     // A copy of digits with room for a burst.
     let tmp = tempfile::tempdir().unwrap();
     copy(&root.join("tasks/digits"), tmp.path());
@@ -63,13 +63,6 @@ async fn start(workers: u32) -> App {
         .await
         .unwrap();
     App { state, base, client, token, _dir: dir }
-}
-
-/// A new API token for `username`.
-async fn log_in(client: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
-    let body = json!({"username": username, "password": password});
-    let t: Value = client.post(format!("{base}/api/v1/tokens")).json(&body).send().await.unwrap().json().await.unwrap();
-    t["token"].as_str().unwrap().to_owned()
 }
 
 fn copy(from: &Path, to: &Path) {
@@ -188,7 +181,7 @@ async fn burst(model: &[u8]) {
         let name = format!("c{i:03}");
         let body = json!({"username": name, "email": format!("{name}@example.org"), "password": "bench password 1", "country": "KR"});
         app.client.post(format!("{}/api/v1/users", app.base)).json(&body).send().await.unwrap();
-        tokens.push(log_in(&app.client, &app.base, &name, "bench password 1").await);
+        tokens.push(common::log_in(&app.client, &app.base, &name, "bench password 1").await);
     }
     let started = Instant::now();
     let app = std::sync::Arc::new(app);

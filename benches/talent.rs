@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 mod common;
 
@@ -29,15 +29,7 @@ async fn main() {
     let now = gaic::db::now_ms();
     let mut tx = pool.begin().await.unwrap();
     for i in WITH_RESULTS..PEOPLE {
-        let name = format!("u{i:06}");
-        let user = gaic::db::users::NewUser {
-            username: &name,
-            email: &format!("{name}@example.org"),
-            password_hash: "x",
-            display_name: &name,
-            country: "KR",
-        };
-        gaic::db::users::insert(&mut *tx, &user, now).await.unwrap();
+        common::insert_person(&mut tx, &format!("u{i:06}"), now).await;
     }
     sqlx::query("INSERT INTO consents (user_id, kind, text_version, granted_at) SELECT user_id, 'recruiters', 'v1', 0 FROM users WHERE username LIKE 'u%'")
         .execute(&mut *tx)
@@ -56,16 +48,7 @@ async fn main() {
     let db = state.db.clone();
     tokio::spawn(async move { axum::serve(listener, gaic::server::app(state)).await.unwrap() });
     let client = reqwest::Client::new();
-    let token: Value = client
-        .post(format!("{base}/api/v1/tokens"))
-        .json(&json!({"username": "admin", "password": "bench-admin-password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap();
+    let token = &common::log_in(&client, &base, "admin", "bench-admin-password").await;
     for (what, query) in
         [("everyone, first page", ""), ("top half of digits, first page", "?task=digits&min_percentile=50")]
     {

@@ -41,14 +41,7 @@ pub async fn seed_teams(state: &gaic::state::AppState, teams: usize, per_team: u
     let mut tx = pool.begin().await.unwrap();
     for i in 0..teams {
         let name = format!("u{i:05}");
-        let user = gaic::db::users::NewUser {
-            username: &name,
-            email: &format!("{name}@example.org"),
-            password_hash: "x",
-            display_name: &name,
-            country: "KR",
-        };
-        let uid = gaic::db::users::insert(&mut *tx, &user, now).await.unwrap();
+        let uid = insert_person(&mut tx, &name, now).await;
         let team = gaic::db::teams::create(&mut tx, task.task_id, &name, uid, now).await.unwrap();
         for k in 0..per_team {
             let score = ((i * 7919 + k * 104_729) % 10_000) as f64 / 10_000.0;
@@ -72,4 +65,24 @@ pub async fn seed_teams(state: &gaic::state::AppState, teams: usize, per_team: u
         }
     }
     tx.commit().await.unwrap();
+}
+
+/// A person in Korea named `name` (no usable password), inserted in `tx`.
+pub async fn insert_person(tx: &mut sqlx::Transaction<'_, sqlx::Any>, name: &str, now: i64) -> i64 {
+    let user = gaic::db::users::NewUser {
+        username: name,
+        email: &format!("{name}@example.org"),
+        password_hash: "x",
+        display_name: name,
+        country: "KR",
+    };
+    gaic::db::users::insert(&mut **tx, &user, now).await.unwrap()
+}
+
+/// A new API token for `username`.
+pub async fn log_in(client: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
+    let body = serde_json::json!({"username": username, "password": password});
+    let t: serde_json::Value =
+        client.post(format!("{base}/api/v1/tokens")).json(&body).send().await.unwrap().json().await.unwrap();
+    t["token"].as_str().unwrap().to_owned()
 }
