@@ -55,6 +55,14 @@ impl BlobLocation {
         anyhow::ensure!(!url.contains("://"), "the blob URL {url:?} is neither s3://BUCKET/PREFIX nor a folder");
         Ok(Self::Local(url.into()))
     }
+
+    /// `local` or `s3`, as `/readyz` reports it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Local(_) => "local",
+            Self::S3 { .. } => "s3",
+        }
+    }
 }
 
 impl std::fmt::Display for BlobLocation {
@@ -85,7 +93,7 @@ pub struct S3Options {
 #[derive(Debug, Clone)]
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
-    location: Arc<str>,
+    location: Arc<BlobLocation>,
 }
 
 /// The hex SHA-256 of `bytes`.
@@ -102,7 +110,7 @@ impl Blobs {
     pub fn local(dir: &std::path::Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating blob folder {}", dir.display()))?;
         let store = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
-        Ok(Self { store: Arc::new(store), location: dir.display().to_string().into() })
+        Ok(Self { store: Arc::new(store), location: Arc::new(BlobLocation::Local(dir.to_owned())) })
     }
 
     /// The store at `location`. For S3, credentials, and the endpoint and
@@ -145,11 +153,11 @@ impl Blobs {
         } else {
             Arc::new(object_store::prefix::PrefixStore::new(s3, prefix.as_str()))
         };
-        Ok(Self { store, location: location.to_string().into() })
+        Ok(Self { store, location: Arc::new(location.clone()) })
     }
 
     /// Where the blobs live, for logs and errors.
-    pub fn location(&self) -> &str {
+    pub fn location(&self) -> &BlobLocation {
         &self.location
     }
 

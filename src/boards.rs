@@ -112,11 +112,10 @@ pub struct Computed {
     counts: HashMap<i64, (i64, i64)>,
     /// Per submission: fuel used (models).
     fuel: HashMap<i64, i64>,
-    /// Per team: its best public score so far, at each improvement (ms,
-    /// score), counting what the public board counts.
-    pub progress: HashMap<i64, Vec<(i64, f64)>>,
     /// The [`LEADERS`] teams with the best public scores so far, best first:
-    /// name and progress line (the score-over-time chart draws them).
+    /// name and progress line — the team's best public score at each
+    /// improvement (ms, score), counting what the public board counts (the
+    /// score-over-time chart draws them).
     pub leaders: Vec<(String, Vec<(i64, f64)>)>,
 }
 
@@ -160,7 +159,7 @@ impl Boards {
         Self { db, cache: Default::default(), rows: Default::default(), building: Default::default() }
     }
 
-    /// A task's boards and progress lines, from the cache when nothing changed.
+    /// A task's boards and leading progress lines, from the cache when nothing changed.
     pub async fn computed(&self, task: &tasks::TaskRow, spec: &TaskSpec) -> sqlx::Result<Arc<Computed>> {
         // The version comes with the task row: a cache hit costs no query. A
         // change committed after the row was read is caught on the next request.
@@ -189,21 +188,20 @@ impl Boards {
             }
         }
         let names = task_names(&subs);
-        let mut lines: Vec<(&i64, &Vec<(i64, f64)>)> = progress.iter().collect();
+        let mut lines: Vec<(i64, Vec<(i64, f64)>)> = progress.into_iter().collect();
         lines.sort_by(|a, b| {
             let (x, y) = (a.1.last().map_or(0.0, |p| p.1), b.1.last().map_or(0.0, |p| p.1));
-            crate::scoring::metrics::better_first(x, y, higher).then(a.0.cmp(b.0))
+            crate::scoring::metrics::better_first(x, y, higher).then(a.0.cmp(&b.0))
         });
         let leaders = lines
             .into_iter()
             .take(LEADERS)
-            .map(|(team, line)| (names.get(team).cloned().unwrap_or_default(), line.clone()))
+            .map(|(team, line)| (names.get(&team).cloned().unwrap_or_default(), line))
             .collect();
         let c = Arc::new(Computed {
             boards: boards(&subs, spec, &dq),
             counts,
             fuel: subs.iter().filter_map(|s| Some((s.submission_id, s.fuel_used?))).collect(),
-            progress,
             leaders,
         });
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(task.task_id, (key, c.clone()));

@@ -152,7 +152,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let db = db::connect(&args.database_url()).await?;
     let blobs = args.store.open(&args.data_dir).await?;
-    tracing::info!(blobs = blobs.location(), "blob store ready");
+    tracing::info!(blobs = %blobs.location(), "blob store ready");
     let settings = Settings { data_dir: args.data_dir.clone(), max_upload_bytes: args.max_upload_mib << 20 };
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u32));
     let sandbox = crate::eval::runner::upload_checker()?;

@@ -39,7 +39,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<AppJson<Value>, App
     Ok(AppJson(json!({
         "status": "ready",
         "database": format!("{:?}", state.db.backend).to_lowercase(),
-        "blobs": if state.blobs.location().starts_with("s3://") { "s3" } else { "local" },
+        "blobs": state.blobs.location().kind(),
     })))
 }
 

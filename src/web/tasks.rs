@@ -14,7 +14,7 @@ use crate::db::{self, tasks, teams};
 use crate::error::{AppError, Problem};
 use crate::http::{AppPath, ErrorStatus, MaybeUser};
 use crate::state::AppState;
-use crate::tasks::{TaskState, editable_by, spec_of, visible_to};
+use crate::tasks::{TaskState, editable_by, spec_of};
 
 /// Rows of a leaderboard page.
 pub(super) const BOARD_PAGE: usize = 50;
@@ -108,15 +108,16 @@ pub(super) async fn task_view(
     q: TabQuery,
     outcome: TabOutcome,
 ) -> Result<Response, AppError> {
-    let (row, spec) = match state.task_rows.get(&state.db, slug).await? {
-        Some((r, spec)) if visible_to(&r, viewer) => (r, spec),
-        _ => {
+    let (row, spec) = match crate::tasks::visible_task_and_spec(state, slug, viewer).await {
+        Ok(found) => found,
+        Err(AppError::NotFound(_)) => {
             return Ok(page.render(
                 StatusCode::NOT_FOUND,
                 "message.html",
                 context! { heading => page.t("not_found"), message => slug },
             ));
         }
+        Err(e) => return Err(e),
     };
     let current = TABS.iter().map(|t| t.0).find(|t| q.tab.as_deref() == Some(*t)).unwrap_or("overview");
     let tabs: Vec<Value> = TABS.iter().map(|(k, l)| context! { key => k, label => page.t(l) }).collect();
