@@ -50,14 +50,12 @@ pub struct ScoreArgs {
 fn distinct_labels(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
     let mut records = Records::new(bytes);
     let mut set = std::collections::HashSet::new();
-    let mut header = true;
+    let _ = records.next_record(); // the header
     while let Some(rec) = records.next_record() {
         let rec = rec.map_err(|e| anyhow::anyhow!("reading the solution: {e}"))?;
-        if !std::mem::take(&mut header) {
-            let label = rec.get(1).trim_ascii();
-            if !set.contains(label) {
-                set.insert(label.to_vec());
-            }
+        let label = rec.get(1).trim_ascii();
+        if !set.contains(label) {
+            set.insert(label.to_vec());
         }
     }
     let mut labels: Vec<String> = set.into_iter().map(|l| String::from_utf8_lossy(&l).into_owned()).collect();

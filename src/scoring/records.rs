@@ -65,30 +65,24 @@ impl Record<'_> {
 }
 
 /// Whether `bytes` can be split in place: no quotes, no lone `\r`.
-pub fn plain(bytes: &[u8]) -> bool {
+fn plain(bytes: &[u8]) -> bool {
     memchr::memchr(b'"', bytes).is_none() && memchr::memchr_iter(b'\r', bytes).all(|i| bytes.get(i + 1) == Some(&b'\n'))
 }
 
-/// A plain file's body (after its header line) cut into at most `parts`
-/// pieces at line ends, each a whole number of records.
-pub fn body_parts(bytes: &[u8], parts: usize) -> Vec<&[u8]> {
-    let body = match memchr::memchr(b'\n', bytes) {
-        Some(i) => &bytes[i + 1..],
-        None => return Vec::new(),
-    };
-    let mut out = Vec::with_capacity(parts);
-    let mut rest = body;
-    for left in (1..=parts.max(1)).rev() {
-        if left == 1 || rest.is_empty() {
-            out.push(rest);
-            break;
-        }
-        let at = rest.len() / left;
-        let cut = memchr::memchr(b'\n', &rest[at..]).map_or(rest.len(), |i| at + i + 1);
-        out.push(&rest[..cut]);
-        rest = &rest[cut..];
-    }
-    out
+/// Plain files at least this large are read on every core.
+const PARALLEL_BYTES: usize = 1 << 20;
+
+/// Runs `read` on each part on a thread of its own: every result in order,
+/// or `None` if any part gives `None`.
+pub fn read_in_parallel<'a, T: Send>(
+    parts: Vec<Records<'a>>,
+    read: impl Fn(Records<'a>) -> Option<T> + Sync,
+) -> Option<Vec<T>> {
+    let read = &read;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts.into_iter().map(|part| scope.spawn(move || read(part))).collect();
+        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+    })
 }
 
 impl<'a> Records<'a> {
@@ -106,6 +100,37 @@ impl<'a> Records<'a> {
             Inner::Csv { reader: Box::new(reader), record: csv::ByteRecord::new() }
         };
         Self { inner, bounds: Vec::new() }
+    }
+
+    /// A reader of `bytes`, whole lines of a file already known to be plain.
+    fn plain_part(bytes: &'a [u8]) -> Self {
+        let inner = Inner::Plain { bytes, pos: 0, hits: memchr::memchr2_iter(b',', b'\n', bytes) };
+        Self { inner, bounds: Vec::new() }
+    }
+
+    /// The records not read yet, cut at line ends into one reader per core:
+    /// for a plain file of at least [`PARALLEL_BYTES`] on a machine with
+    /// more than one core; `None` otherwise.
+    pub fn split_rest(&self) -> Option<Vec<Records<'a>>> {
+        let Inner::Plain { bytes, pos, .. } = &self.inner else { return None };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        if threads < 2 || bytes.len() < PARALLEL_BYTES {
+            return None;
+        }
+        let bytes: &'a [u8] = bytes;
+        let mut rest = &bytes[(*pos).min(bytes.len())..];
+        let mut parts = Vec::with_capacity(threads);
+        for left in (1..=threads).rev() {
+            let at = rest.len() / left;
+            let cut = if left == 1 {
+                rest.len()
+            } else {
+                memchr::memchr(b'\n', &rest[at..]).map_or(rest.len(), |i| at + i + 1)
+            };
+            parts.push(Self::plain_part(&rest[..cut]));
+            rest = &rest[cut..];
+        }
+        Some(parts)
     }
 
     /// The next record, `None` at the end, or why the file is unreadable.
@@ -184,6 +209,30 @@ mod tests {
             assert!(plain(text.as_bytes()), "{text:?}");
             assert_eq!(all(text.as_bytes()), via_csv(text.as_bytes()), "{text:?}");
         }
+    }
+
+    #[test]
+    fn the_rest_of_a_big_plain_file_splits_into_whole_lines_in_order() {
+        let text: String =
+            std::iter::once("id,y\n".to_owned()).chain((0..100_000).map(|i| format!("{i},{i}.5\n"))).collect();
+        let mut records = Records::new(text.as_bytes());
+        records.next_record().unwrap().unwrap(); // the header
+        let whole = |mut r: Records<'_>| {
+            let mut out = Vec::new();
+            while let Some(rec) = r.next_record() {
+                out.push(rec.unwrap().get(0).to_vec());
+            }
+            out
+        };
+        match records.split_rest() {
+            Some(parts) => {
+                let rows: Vec<Vec<u8>> = parts.into_iter().flat_map(whole).collect();
+                assert_eq!(rows.len(), 100_000);
+                assert!(rows.iter().enumerate().all(|(i, id)| *id == i.to_string().into_bytes()));
+            }
+            None => assert_eq!(std::thread::available_parallelism().map_or(1, |n| n.get()), 1),
+        }
+        assert!(Records::new(b"id,y\n\"1\",2\n").split_rest().is_none(), "quoted files are read in one piece");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::messages::Msg;
 use crate::msg;
 use crate::scoring::MetricKind;
 use crate::scoring::metrics::{self, MetricError};
-use crate::scoring::records::Records;
+use crate::scoring::records::{Records, read_in_parallel};
 
 /// At most this many problems are listed for one submission.
 pub const MAX_PROBLEMS: usize = 20;
@@ -293,28 +293,20 @@ impl Solution {
         // A big plain file is read on every core, a part each, and the parts
         // joined in order; any error there, and the file is read again in one
         // piece for the exact row to report.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-        let parallel = (threads > 1 && bytes.len() >= 1 << 20 && super::records::plain(bytes))
-            .then(|| {
-                let parts = super::records::body_parts(bytes, threads);
-                let read = |part: &[u8]| {
-                    let rows = memchr::memchr_iter(b'\n', part).count() + 1;
-                    let ids = IdIndex::with_capacity(rows, part.len() / 2);
-                    read_rows(&mut Records::new(part), columns, &classes, 1, ids, empty(rows))
-                };
-                let results: Vec<_> = std::thread::scope(|scope| {
-                    let handles: Vec<_> = parts.iter().map(|p| scope.spawn(|| read(p))).collect();
-                    handles.into_iter().map(|h| h.join().ok().and_then(Result::ok)).collect()
-                });
-                let mut ids = IdIndex::with_capacity(lines, bytes.len() / 2);
-                let mut truth = empty(lines);
-                for (part_ids, part_truth) in results.into_iter().collect::<Option<Vec<_>>>()? {
-                    ids.append(&part_ids);
-                    truth.append(part_truth);
-                }
-                Some((ids, truth))
-            })
-            .flatten();
+        let parallel = records.split_rest().and_then(|parts| {
+            let (n, per) = (parts.len(), lines / parts.len() + 1);
+            let read = |mut part: Records<'_>| {
+                let ids = IdIndex::with_capacity(per, bytes.len() / 2 / n);
+                read_rows(&mut part, columns, &classes, 1, ids, empty(per)).ok()
+            };
+            let mut ids = IdIndex::with_capacity(lines, bytes.len() / 2);
+            let mut truth = empty(lines);
+            for (part_ids, part_truth) in read_in_parallel(parts, read)? {
+                ids.append(&part_ids);
+                truth.append(part_truth);
+            }
+            Some((ids, truth))
+        });
         let (mut ids, truth) = match parallel {
             Some(done) => done,
             None => {
@@ -405,8 +397,8 @@ impl Solution {
             _ => Predictions::Values(vec![0.0; n]),
         };
         let probability = self.format.metric == MetricKind::LogLoss;
-        if let Some(done) = self.parse_clean_in_parallel(bytes, header.len(), id_idx, &value_idx, &mut preds) {
-            return Ok(done);
+        if self.fill_clean_in_parallel(&records, header.len(), id_idx, &value_idx, &mut preds) {
+            return Ok(preds);
         }
         let class_names = self.format.classes.as_deref().unwrap_or_default();
         let classes = ClassIndex::new(class_names);
@@ -433,9 +425,7 @@ impl Solution {
             };
             // Rows usually come in the solution's order: try the next row
             // first, which reads memory sequentially instead of hashing.
-            let guess = next_guess;
-            let found = if guess < n as u32 && self.id(guess) == id { Some(guess) } else { self.ids.find(id) };
-            let Some(row) = found else {
+            let Some(row) = self.row_of(id, next_guess) else {
                 unknown += 1;
                 if unknown_examples.len() < 5 {
                     unknown_examples.push(format!("{id:?} (row {line})"));
@@ -501,42 +491,41 @@ impl Solution {
         problems.into_result(preds)
     }
 
+    /// The row of `id`, trying `guess` first: rows usually come in the
+    /// solution's order, and the next row reads memory sequentially instead
+    /// of hashing.
+    fn row_of(&self, id: &str, guess: u32) -> Option<u32> {
+        if (guess as usize) < self.len() && self.id(guess) == id { Some(guess) } else { self.ids.find(id) }
+    }
+
     /// The common case on every core: a large plain file of numbers whose
     /// every row is well formed, each id known and seen once. Each thread
-    /// reads a part of the file; the rows are then placed in order. Any
-    /// problem at all gives `None`, and the caller reads the file again one
-    /// row at a time to report every problem exactly as it always does.
-    fn parse_clean_in_parallel(
+    /// reads a part of the rest of the file; the rows are then placed in
+    /// order into `preds`. Any problem at all gives `false`, and the caller
+    /// reads the rest one row at a time to report every problem exactly as
+    /// it always does (every row it accepts is written again).
+    fn fill_clean_in_parallel(
         &self,
-        bytes: &[u8],
+        records: &Records<'_>,
         fields: usize,
         id_idx: usize,
         value_idx: &[usize],
         preds: &mut Predictions,
-    ) -> Option<Predictions> {
-        const MIN_BYTES: usize = 1 << 20;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-        let (Predictions::Values(v) | Predictions::PerClass(v)) = preds else { return None };
-        if threads < 2 || bytes.len() < MIN_BYTES || !super::records::plain(bytes) {
-            return None;
-        }
+    ) -> bool {
+        let (Predictions::Values(v) | Predictions::PerClass(v)) = preds else { return false };
+        let Some(parts) = records.split_rest() else { return false };
         let k = value_idx.len();
         let probability = self.format.metric == MetricKind::LogLoss;
-        let parts = super::records::body_parts(bytes, threads);
         // Per part: (solution row, values) for each record, in file order.
-        let read = |part: &[u8]| -> Option<(Vec<u32>, Vec<f64>)> {
-            let mut records = Records::new(part);
+        let read = |mut part: Records<'_>| -> Option<(Vec<u32>, Vec<f64>)> {
             let (mut rows, mut values) = (Vec::new(), Vec::new());
             let mut next_guess = 0u32;
-            while let Some(rec) = records.next_record() {
+            while let Some(rec) = part.next_record() {
                 let rec = rec.ok()?;
                 if rec.len() != fields {
                     return None;
                 }
-                let id = rec.text(id_idx)?;
-                let guess = next_guess;
-                let row =
-                    if (guess as usize) < self.len() && self.id(guess) == id { guess } else { self.ids.find(id)? };
+                let row = self.row_of(rec.text(id_idx)?, next_guess)?;
                 next_guess = row + 1;
                 rows.push(row);
                 for &col in value_idx {
@@ -549,27 +538,20 @@ impl Solution {
             }
             Some((rows, values))
         };
-        let results: Vec<Option<(Vec<u32>, Vec<f64>)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = parts.iter().map(|part| scope.spawn(|| read(part))).collect();
-            handles.into_iter().map(|h| h.join().ok().flatten()).collect()
-        });
+        let Some(results) = read_in_parallel(parts, read) else { return false };
         let mut seen = vec![false; self.len()];
         let mut placed = 0usize;
-        for result in results {
-            let (rows, values) = result?;
+        for (rows, values) in results {
             for (i, &row) in rows.iter().enumerate() {
                 if std::mem::replace(&mut seen[row as usize], true) {
-                    return None;
+                    return false;
                 }
                 let row = row as usize;
                 v[row * k..(row + 1) * k].copy_from_slice(&values[i * k..(i + 1) * k]);
             }
             placed += rows.len();
         }
-        if placed != self.len() {
-            return None;
-        }
-        Some(std::mem::replace(preds, Predictions::Values(Vec::new())))
+        placed == self.len()
     }
 
     /// Predictions equal to the truth (a perfect submission): checks that the
