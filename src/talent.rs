@@ -5,9 +5,10 @@
 //! anyone under the age limit. Every search reads the people version,
 //! which triggers bump in the same transaction as a consent, profile or name
 //! change, so a withdrawal takes effect at once on every replica; the
-//! findable people themselves are kept in memory under that version. Results come from the private boards of
-//! closed tasks (final standings); the percentile is the share of ranked
-//! teams a person's team placed at or above (100 = first).
+//! findable people themselves are kept in memory under that version.
+//! Results come from the private boards of closed tasks (final standings);
+//! the percentile is the share of ranked teams a person's team placed at or
+//! above (100 = first).
 
 use std::collections::{HashMap, HashSet};
 

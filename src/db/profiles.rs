@@ -196,8 +196,3 @@ pub async fn consent_log<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64
         .fetch_all(ex)
         .await
 }
-
-/// The users who consented to `kind`.
-pub async fn consenting<'e>(ex: impl Executor<'e, Database = Any>, kind: &str) -> sqlx::Result<Vec<i64>> {
-    sqlx::query_scalar("SELECT user_id FROM consents WHERE kind = $1 ORDER BY user_id").bind(kind).fetch_all(ex).await
-}
