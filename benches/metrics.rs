@@ -58,30 +58,5 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-/// Elo-MMR on one contest of N entrants with mixed prior ratings (the
-/// target: 10,000 in well under a second).
-fn rating(c: &mut Criterion) {
-    let mut group = c.benchmark_group("elo_mmr_contest");
-    group.sample_size(10);
-    for n in [1_000usize, 10_000] {
-        let field: Vec<gaic::rating::Rating> = (0..n)
-            .map(|i| gaic::rating::Rating {
-                mu: 1100.0 + (i * 7919 % 900) as f64,
-                sigma: 80.0 + (i % 7) as f64 * 40.0,
-                performances: vec![1500.0; i % 4],
-            })
-            .collect();
-        let ranks: Vec<u32> = (0..n).map(|i| (i / 3 + 1) as u32).collect();
-        group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter(|| {
-                let mut players = field.clone();
-                gaic::rating::rate_contest(&mut players, &ranks, 1.0)
-            })
-        });
-    }
-    group.finish();
-}
-
-criterion_group!(benches, bench, rating);
+criterion_group!(benches, bench);
 criterion_main!(benches);

@@ -17,7 +17,7 @@ fn players(n: usize) -> Vec<Rating> {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            Rating { mu: 1000.0 + (x % 1500) as f64, ..Rating::default() }
+            Rating::new(1000.0 + (x % 1500) as f64, 80.0 + (x % 270) as f64)
         })
         .collect()
 }

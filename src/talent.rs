@@ -205,10 +205,17 @@ impl Talent {
         Ok(format!("{row:?}/{dq}"))
     }
 
-    /// The current pool (recomputed when the final results changed).
+    /// The current pool (recomputed when the final results changed, and
+    /// every day: points decay with time and the recent window moves).
     pub async fn pool(&self) -> AppResult<Arc<Pool>> {
-        let now = db::now_ms();
-        let key = self.fingerprint(now).await?;
+        self.pool_at(db::now_ms()).await
+    }
+
+    /// The pool as of `now`: results of the tasks closed by then, points
+    /// decayed to the start of `now`'s day (UTC), so every replica computes
+    /// the same numbers all day.
+    pub async fn pool_at(&self, now: i64) -> AppResult<Arc<Pool>> {
+        let key = format!("{}/day {}", self.fingerprint(now).await?, now.div_euclid(DAY_MS));
         if let Some((k, p)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
             && *k == key
         {
@@ -227,7 +234,8 @@ impl Talent {
             let rows = self.boards.board_rows(&task, &spec, true, true).await?;
             let ranked: Vec<_> = rows.iter().filter(|e| e.rank.is_some()).collect();
             let of = ranked.len();
-            let days = (now - task.closes_at) as f64 / 86_400_000.0;
+            let today = now - now.rem_euclid(DAY_MS);
+            let days = (today - task.closes_at).max(0) as f64 / DAY_MS as f64;
             // Everyone in a team gets the team's rank.
             let mut names = Vec::new();
             let mut ranks = Vec::new();
@@ -236,7 +244,8 @@ impl Talent {
                 for m in &e.members {
                     names.push(m.clone());
                     ranks.push(rank);
-                    let medal = if spec.rated { crate::rating::medal(rank, of) } else { None };
+                    // Medals need somebody to beat.
+                    let medal = if spec.rated && of >= 2 { crate::rating::medal(rank, of) } else { None };
                     let points = if spec.rated { crate::rating::points(rank, of, e.members.len(), days) } else { 0.0 };
                     let st = people.entry(m.clone()).or_default();
                     if let Some(md) = medal {
@@ -261,10 +270,10 @@ impl Talent {
                     });
                 }
             }
-            if spec.rated && !names.is_empty() {
-                let mut players: Vec<Rating> =
-                    names.iter().map(|n| people.get(n).and_then(|s| s.rating.clone()).unwrap_or_default()).collect();
-                crate::rating::rate_contest(&mut players, &ranks, 1.0);
+            let mut players: Vec<Rating> =
+                names.iter().map(|n| people.get(n).and_then(|s| s.rating.clone()).unwrap_or_default()).collect();
+            // A contest with one entrant, or where everyone ties, rates nobody.
+            if spec.rated && crate::rating::rate_contest(&mut players, &ranks, 1.0).is_some() {
                 for (n, r) in names.iter().zip(players) {
                     let st = people.entry(n.clone()).or_default();
                     if let Some(last) = st.results.last_mut() {
@@ -280,6 +289,9 @@ impl Talent {
         Ok(Pool { people })
     }
 }
+
+/// A day in milliseconds.
+const DAY_MS: i64 = 86_400_000;
 
 /// A person found.
 #[derive(Debug, Clone)]
@@ -389,7 +401,7 @@ pub async fn search(talent: &Talent, recruiter: &CurrentUser, filter: &TalentFil
         if filter.medal.is_some_and(|m| !standing.medals.iter().any(|x| x.0 <= m)) {
             continue;
         }
-        let since = now - i64::from(filter.active_months.unwrap_or(0)) * 30 * 86_400_000;
+        let since = now - i64::from(filter.active_months.unwrap_or(0)) * 30 * DAY_MS;
         if filter.active_months.is_some() && !standing.results.iter().any(|r| r.closed_at >= since) {
             continue;
         }

@@ -390,3 +390,54 @@ async fn an_unrated_practice_task_gives_no_rating_medals_or_points() {
     assert_eq!(shown["medals"], json!([0, 0, 0]));
     assert_eq!(shown["points"], 0.0);
 }
+
+#[tokio::test]
+async fn points_decay_by_the_day_and_a_task_without_rivals_rates_nobody() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (ann, ben, cat) = (app.competitor("ann").await, app.competitor("ben").await, app.competitor("cat").await);
+    let diabetes = hidden_labels("diabetes");
+    for (u, noise) in [(&ann, 0.0), (&ben, 30.0)] {
+        let rows = diabetes.iter().map(|(id, y)| (id.clone(), (y.parse::<f64>().unwrap() + noise).to_string()));
+        u.submit_ok("diabetes", csv_of("id,progression", rows)).await;
+    }
+    // cat alone on another rated task: ranked first of one.
+    let cancer = hidden_labels("breast-cancer");
+    cat.submit_ok("breast-cancer", csv_of("id,malignant", cancer.iter().map(|(id, y)| (id.clone(), y.clone())))).await;
+    for slug in ["diabetes", "breast-cancer"] {
+        assert_eq!(admin.post_empty(&format!("/api/v1/tasks/{slug}/close")).await.status(), StatusCode::OK);
+    }
+    for u in [&ann, &ben, &cat] {
+        u.put("/api/v1/me/consents/recruiters").await;
+    }
+    let rita = recruiter(&app, "rita", "KR").await;
+    let lone = rita.get_json("/api/v1/talent/cat").await;
+    assert_eq!(lone["medals"], json!([0, 0, 0]), "no medal without anybody to beat: {lone}");
+    assert_eq!(lone["rating"], Value::Null, "a contest of one rates nobody: {lone}");
+    let ann_now = rita.get_json("/api/v1/talent/ann").await;
+    assert_eq!(ann_now["medals"], json!([1, 0, 0]), "{ann_now}");
+    assert!(ann_now["rating"].as_f64().is_some());
+
+    // The same results seen later: points decay as e^(−days/500), and the
+    // recent-form window lets go after a year, with nothing else changed.
+    let day = 86_400_000i64;
+    let now = gaic::db::now_ms();
+    let talent = &app.state.talent;
+    let at = |days: i64| talent.pool_at(now + days * day);
+    let points = |pool: &gaic::talent::Pool| {
+        let s = &pool.people["ann"];
+        (s.points, s.recent_points)
+    };
+    let (p0, r0) = points(&at(0).await.unwrap());
+    assert!(p0 > 0.0 && r0 == p0, "{p0} {r0}");
+    let (p200, r200) = points(&at(200).await.unwrap());
+    let want = p0 * (-200.0f64 / 500.0).exp();
+    assert!((p200 / want - 1.0).abs() < 0.005, "decayed over 200 days: {p200} vs {want}");
+    assert_eq!(r200, p200, "still recent");
+    let (p400, r400) = points(&at(400).await.unwrap());
+    assert!(p400 < p200 && p400 > 0.0 && r400 == 0.0, "{p400} {r400}");
+    // The pool is computed once a day, not once for ever.
+    let a = at(200).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&a, &at(200).await.unwrap()), "reused within the day");
+    assert!(points(&at(201).await.unwrap()).0 < p200, "a new day, new points");
+}
