@@ -12,6 +12,10 @@
 #                           chromium/chromedriver are missing (apt-get install
 #                           chromium chromium-driver); screenshots of the main
 #                           pages land in target/screenshots/
+#   GAIC_TEST_REQUIRE_PYTHON=1
+#                           fail instead of skipping the Python credential
+#                           verifier's test when python3 lacks the
+#                           cryptography package (pip install cryptography)
 #   GAIC_TEST_REQUIRE_S3=1  fail instead of skipping the S3 tests when moto's
 #                           S3 server cannot be installed (pip install
 #                           'moto[server]'); the tests start it themselves
@@ -36,11 +40,29 @@ if [ "$s3_tests" = 0 ]; then
   echo "== moto_server not installed: the S3 tests stay ignored (set GAIC_TEST_REQUIRE_S3=1 to fail instead)"
 fi
 
+# The Python credential verifier (scripts/verify_credential.py) needs the
+# cryptography package, from PyPI.
+py_tests=0
+if python3 -c 'import cryptography' >/dev/null 2>&1 || python3 -m pip install --quiet cryptography >/dev/null 2>&1; then
+  python3 -c 'import cryptography' >/dev/null 2>&1 && py_tests=1
+fi
+if [ "$py_tests" = 0 ]; then
+  if [ "${GAIC_TEST_REQUIRE_PYTHON:-0}" = 1 ]; then
+    echo "python3 with the cryptography package is missing (pip install cryptography)" >&2
+    exit 1
+  fi
+  echo "== python3 cryptography missing: the Python verifier test stays ignored (set GAIC_TEST_REQUIRE_PYTHON=1 to fail instead)"
+fi
+
 echo "== tests on SQLite"
 GAIC_TEST_DATABASE_URL= cargo test --workspace --all-targets
 if [ "$s3_tests" = 1 ]; then
   echo "== S3 tests on SQLite (moto)"
   GAIC_TEST_DATABASE_URL= cargo test --test api s3:: -- --ignored
+fi
+if [ "$py_tests" = 1 ]; then
+  echo "== the Python credential verifier"
+  GAIC_TEST_DATABASE_URL= cargo test --test api credentials::credentials_verify_in_python -- --ignored
 fi
 
 pg_up() {

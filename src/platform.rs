@@ -53,13 +53,22 @@ pub struct Platform {
     pub talent: Arc<Talent>,
     /// Task rows and specs, kept while each row stands.
     pub task_rows: Arc<crate::boards::TaskRows>,
+    /// What signs result credentials (the database's key, the public URL).
+    pub issuer: Arc<crate::credentials::Issuer>,
 }
 
 impl Platform {
     /// The platform over an open database and blob store.
-    pub fn new(db: Db, blobs: Blobs, settings: Settings, sandbox: Arc<gaic_sandbox::Sandbox>) -> Self {
+    pub fn new(
+        db: Db,
+        blobs: Blobs,
+        settings: Settings,
+        sandbox: Arc<gaic_sandbox::Sandbox>,
+        issuer: crate::credentials::Issuer,
+    ) -> Self {
         let boards = Arc::new(Boards::new(db.clone()));
         Self {
+            issuer: Arc::new(issuer),
             talent: Arc::new(Talent::new(db.clone(), boards.clone())),
             boards,
             task_rows: Arc::default(),

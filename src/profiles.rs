@@ -486,11 +486,12 @@ pub async fn delete_account(state: &Platform, me: &CurrentUser, password: &str) 
 }
 
 /// Signed credentials for each of your final results (closed tasks where
-/// your team is ranked). Verify one with `gaic verify FILE --public-key KEY`
-/// and the key at `/.well-known/gaic-credential-key`.
+/// your team is ranked), each recorded so it can be revoked if the result
+/// changes. Verify one with `gaic verify FILE` and the key at
+/// `/.well-known/gaic-credential-key`.
 pub async fn my_credentials(state: &Platform, me: &CurrentUser) -> AppResult<Vec<crate::credentials::Signed>> {
     let pool = &state.db.pool;
-    let key = crate::credentials::signing_key(&state.settings.data_dir).map_err(AppError::Internal)?;
+    let issuer = &state.issuer;
     let user = crate::db::users::by_id(pool, me.user_id).await?.ok_or(AppError::NotFound("user"))?;
     let now = db::now_ms();
     let mut out = Vec::new();
@@ -505,8 +506,9 @@ pub async fn my_credentials(state: &Platform, me: &CurrentUser) -> AppResult<Vec
         let Some(mine) = board.iter().find(|s| s.team_id == team_id) else { continue };
         let Some(sub) = crate::db::submissions::by_id(pool, mine.submission_id).await? else { continue };
         let credential = crate::credentials::Credential {
-            kind: "gaic-result/1".into(),
-            issuer: "gaic".into(),
+            kind: "gaic-result/2".into(),
+            issuer: issuer.url.clone(),
+            key_id: issuer.key_id.clone(),
             username: user.username.clone(),
             display_name: user.display_name.clone(),
             task: task.slug.clone(),
@@ -519,27 +521,137 @@ pub async fn my_credentials(state: &Platform, me: &CurrentUser) -> AppResult<Vec
             scorer_version: env!("CARGO_PKG_VERSION").into(),
             date: db::ms_to_rfc3339(task.closes_at),
         };
-        out.push(crate::credentials::sign(&key, credential));
+        let signed = crate::credentials::sign(&issuer.key, credential);
+        let issued = crate::db::credentials::IssuedRow {
+            credential_id: signed.credential_id.clone(),
+            user_id: me.user_id,
+            task_id,
+            team_id,
+            submission_id: mine.submission_id,
+            place: i64::from(mine.rank),
+            ranked: board.len() as i64,
+            score: mine.score,
+            issued_at: now,
+        };
+        crate::db::credentials::record_issued(pool, &issued).await?;
+        out.push(signed);
     }
     Ok(out)
 }
 
-/// The public key result credentials are signed with.
+/// Whether an issued credential still states the result as it stands: the
+/// task closed, the team on the private board with the same submission,
+/// rank, score and number of ranked teams.
+async fn credential_status(
+    state: &Platform,
+    row: &crate::db::credentials::IssuedRow,
+    now: i64,
+) -> AppResult<crate::credentials::Status> {
+    let mut status = crate::credentials::Status {
+        credential_id: row.credential_id.clone(),
+        status: "valid".into(),
+        reason: None,
+        task: None,
+    };
+    let revoke = |mut s: crate::credentials::Status, why: String| {
+        s.status = "revoked".into();
+        s.reason = Some(why);
+        s
+    };
+    let Some(task) = crate::db::tasks::by_id(&state.db.pool, row.task_id).await? else {
+        return Ok(revoke(status, "the task was removed".into()));
+    };
+    status.task = Some(task.slug.clone());
+    if task.published_at.is_none() || now < task.closes_at {
+        return Ok(revoke(status, "the task is no longer closed".into()));
+    }
+    let spec = crate::tasks::spec_of(&task)?;
+    let computed = state.boards.computed(&task, &spec).await?;
+    let board = computed.private();
+    let Some(entry) = board.iter().find(|s| s.team_id == row.team_id) else {
+        return Ok(revoke(status, "the team is no longer ranked (disqualified, hidden or merged)".into()));
+    };
+    if entry.submission_id != row.submission_id
+        || i64::from(entry.rank) != row.place
+        || board.len() as i64 != row.ranked
+        || entry.score.to_bits() != row.score.to_bits()
+    {
+        let why = format!("the result changed: now rank {} of {} with {}", entry.rank, board.len(), entry.score);
+        return Ok(revoke(status, why));
+    }
+    Ok(status)
+}
+
+/// The status of one credential (`unknown` if this server never issued it).
+pub async fn credential(state: &Platform, credential_id: &str) -> AppResult<crate::credentials::Status> {
+    match crate::db::credentials::issued(&state.db.pool, credential_id).await? {
+        Some(row) => credential_status(state, &row, db::now_ms()).await,
+        None => Ok(crate::credentials::Status {
+            credential_id: credential_id.to_owned(),
+            status: "unknown".into(),
+            reason: Some("this server issued no credential with this id".into()),
+            task: None,
+        }),
+    }
+}
+
+/// Every issued credential that no longer holds, with why.
+pub async fn revoked_credentials(state: &Platform) -> AppResult<Vec<crate::credentials::Status>> {
+    let now = db::now_ms();
+    let mut out = Vec::new();
+    for row in crate::db::credentials::all_issued(&state.db.pool).await? {
+        let status = credential_status(state, &row, now).await?;
+        if status.status == "revoked" {
+            out.push(status);
+        }
+    }
+    Ok(out)
+}
+
+/// One key credentials are verified with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicKey {
+    /// Its id (credentials name it).
+    pub key_id: String,
+    /// The 32-byte public key, base64.
+    pub public_key: String,
+    /// Whether it signs new credentials.
+    pub current: bool,
+}
+
+/// The keys result credentials are signed with.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CredentialKey {
     /// Always `Ed25519`.
     pub alg: String,
-    /// The 32-byte public key, base64.
+    /// The issuer credentials name (this server's public URL).
+    pub issuer: String,
+    /// The current key's id.
+    pub key_id: String,
+    /// The current key, base64.
     pub public_key: String,
+    /// Every key, current first: credentials signed by a retired key still
+    /// verify against it.
+    pub keys: Vec<PublicKey>,
 }
 
-/// The key to verify this server's result credentials with.
+/// The keys to verify this server's result credentials with.
 pub async fn credential_key(state: &Platform) -> AppResult<CredentialKey> {
-    use base64::Engine;
-    let key = crate::credentials::signing_key(&state.settings.data_dir).map_err(AppError::Internal)?;
+    let mut keys = Vec::new();
+    for row in crate::db::credentials::keys(&state.db.pool).await? {
+        let Some(key) = crate::credentials::from_seed_b64(&row.seed) else { continue };
+        keys.push(PublicKey {
+            key_id: row.key_id,
+            public_key: crate::credentials::public_b64(&key.verifying_key()),
+            current: row.slot.as_deref() == Some("current"),
+        });
+    }
     Ok(CredentialKey {
         alg: "Ed25519".into(),
-        public_key: base64::engine::general_purpose::STANDARD.encode(key.verifying_key().to_bytes()),
+        issuer: state.issuer.url.clone(),
+        key_id: state.issuer.key_id.clone(),
+        public_key: crate::credentials::public_b64(&state.issuer.key.verifying_key()),
+        keys,
     })
 }
 

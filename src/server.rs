@@ -28,6 +28,11 @@ pub struct ServeArgs {
     /// Where blobs (submissions, task files, predictions) are stored.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// The URL people reach this platform at (behind a proxy: the proxy's);
+    /// result credentials name it as their issuer
+    /// [default: http://localhost:PORT of --bind].
+    #[arg(long, env = "GAIC_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Folder of task bundles imported when the store has no tasks yet.
     #[arg(long, env = "GAIC_TASKS_DIR", default_value = "./tasks")]
     pub tasks_dir: PathBuf,
@@ -123,6 +128,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("database_url", &self.database_url.as_deref().map(db::redact_url))
             .field("blob_url", &self.store.blob_url)
             .field("s3_endpoint", &self.store.s3_endpoint)
+            .field("public_url", &self.public_url)
             .field("tasks_dir", &self.tasks_dir)
             .field("admin_password", &self.admin_password.as_ref().map(|_| "***"))
             .field("max_upload_mib", &self.max_upload_mib)
@@ -138,6 +144,14 @@ impl std::fmt::Debug for ServeArgs {
 }
 
 impl ServeArgs {
+    /// The public URL, defaulting to `http://localhost:PORT`.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://localhost:{}", self.bind.port()),
+        }
+    }
+
     /// The database URL, defaulting to `gaic.db` in the data folder.
     pub fn database_url(&self) -> String {
         self.database_url
@@ -166,7 +180,10 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
         cache_dir: args.data_dir.join("compiled"),
         abort_on_log: args.test_abort_on_log.clone(),
     });
-    let platform = Platform::new(db, blobs, settings, sandbox);
+    let issuer = crate::credentials::load_issuer(&db.pool, &args.data_dir, args.public_url())
+        .await
+        .context("loading the credential signing key")?;
+    let platform = Platform::new(db, blobs, settings, sandbox, issuer);
     let config = crate::eval::runner::QueueSettings {
         lease_ms: (args.lease_secs.max(1) * 1000) as i64,
         max_attempts: i64::from(args.max_attempts.max(1)),

@@ -28,6 +28,7 @@ pub fn serve_args(dir: &Path, database_url: Option<String>, workers: u32) -> Ser
         test_abort_on_log: None,
         log_format: LogFormat::Text,
         store: Default::default(),
+        public_url: None,
     }
 }
 

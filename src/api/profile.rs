@@ -20,6 +20,8 @@ pub fn router() -> Router<AppState> {
         .route("/me/profile", get(get_profile).put(put_profile))
         .route("/me/views", get(my_views))
         .route("/me/credentials", get(my_credentials))
+        .route("/credentials/revoked", get(revoked_credentials))
+        .route("/credentials/{credential_id}", get(credential_status))
         .route("/me/export", get(export_me))
         .route("/me/consents/{kind}", put(grant_consent).delete(withdraw_consent))
         .route("/talent", get(search_talent))
@@ -179,8 +181,8 @@ pub async fn delete_me(
 }
 
 /// Signed credentials for each of your final results (closed tasks where
-/// your team is ranked). Verify one with `gaic verify FILE --public-key KEY`
-/// and the key at `/.well-known/gaic-credential-key`.
+/// your team is ranked). Verify one with `gaic verify FILE` (offline with
+/// `--public-key KEY`, the key from `/.well-known/gaic-credential-key`).
 #[utoipa::path(get, path = "/api/v1/me/credentials", tag = "talent", security(("bearer" = [])),
     responses((status = 200, body = [crate::credentials::Signed]), (status = 401, body = ErrorBody)))]
 pub async fn my_credentials(
@@ -190,7 +192,28 @@ pub async fn my_credentials(
     crate::profiles::my_credentials(&state, &me).await.map(AppJson)
 }
 
-/// The key to verify this server's result credentials with.
+/// Whether a credential this server issued still holds: `valid`, or
+/// `revoked` with the reason (the result was disqualified, hidden or
+/// rescored), or `unknown`. Public: anyone holding a credential may ask.
+#[utoipa::path(get, path = "/api/v1/credentials/{credential_id}", tag = "talent",
+    params(("credential_id" = String, Path, description = "The credential's id (SHA-256 of its payload, hex)")),
+    responses((status = 200, body = crate::credentials::Status)))]
+pub async fn credential_status(
+    State(state): State<AppState>,
+    AppPath(credential_id): AppPath<String>,
+) -> AppResult<AppJson<crate::credentials::Status>> {
+    crate::profiles::credential(&state, &credential_id).await.map(AppJson)
+}
+
+/// Every credential this server issued whose result no longer holds, with
+/// the reason (the revocation list).
+#[utoipa::path(get, path = "/api/v1/credentials/revoked", tag = "talent",
+    responses((status = 200, body = [crate::credentials::Status])))]
+pub async fn revoked_credentials(State(state): State<AppState>) -> AppResult<AppJson<Vec<crate::credentials::Status>>> {
+    crate::profiles::revoked_credentials(&state).await.map(AppJson)
+}
+
+/// The keys to verify this server's result credentials with.
 #[utoipa::path(get, path = "/.well-known/gaic-credential-key", tag = "talent",
     responses((status = 200, body = CredentialKey)))]
 pub async fn credential_key(State(state): State<AppState>) -> AppResult<AppJson<CredentialKey>> {

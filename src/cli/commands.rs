@@ -1055,12 +1055,14 @@ fn roles(u: &Value) -> String {
     u["roles"].as_array().into_iter().flatten().map(text).collect::<Vec<_>>().join(", ")
 }
 
-/// Check a result credential's signature, offline with the issuer's public
-/// key (from its /.well-known/gaic-credential-key), or fetching that key
-/// from --server. Exit codes: 0 valid, 2 not valid (changed, or signed by
-/// another key), 1 an error.
+/// Check a result credential: its signature over the signed bytes, with
+/// the issuer's public key given (--public-key, offline) or fetched from the
+/// server by the key id the credential names; then, when a server is known
+/// and not --offline, whether the issuer has revoked it (the result was
+/// disqualified, hidden or rescored). Exit codes: 0 valid, 2 not valid
+/// (changed, or signed by another key), 3 revoked, 1 an error.
 ///
-/// Example: gaic verify ana-digits.json --public-key 3q2+7w…=
+/// Example: gaic verify ana-digits.json --server https://gaic.example
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// Which server and token to use.
@@ -1071,47 +1073,87 @@ pub struct VerifyArgs {
     /// The issuer's public key (base64), or a file holding it.
     #[arg(long)]
     pub public_key: Option<String>,
+    /// Do not ask any server (the signature only).
+    #[arg(long)]
+    pub offline: bool,
 }
 
 impl VerifyArgs {
-    /// Runs it; 0 valid, 2 not valid.
+    /// Runs it; 0 valid, 2 not valid, 3 revoked.
     pub async fn run(self, remote: &Remote) -> CliResult<u8> {
         let body = std::fs::read_to_string(&self.file)
             .map_err(|e| CliError::new(format!("reading {}: {e}", self.file.display())))?;
-        let signed: crate::credentials::Signed = serde_json::from_str(&body)
-            .map_err(|e| CliError::new(format!("{} is not a gaic credential: {e}", self.file.display())))?;
-        let key = match self.public_key {
-            Some(k) if Path::new(&k).is_file() => std::fs::read_to_string(&k)?.trim().to_owned(),
-            Some(k) => k,
-            None => {
-                let conn = Conn::new(remote, false).map_err(|e| {
-                    e.hint("pass --public-key KEY to verify offline, or --server URL to fetch the issuer's key")
-                })?;
-                text(&conn.get("/.well-known/gaic-credential-key").await?["public_key"])
+        let signed: crate::credentials::Signed = serde_json::from_str(&body).map_err(|e| {
+            let old = serde_json::from_str::<Value>(&body)
+                .is_ok_and(|v| v.get("credential").is_some() && v.get("payload").is_none());
+            let e = CliError::new(format!("{} is not a gaic credential: {e}", self.file.display()));
+            if old {
+                e.hint(
+                    "this is the older format, which could fail to verify: download it again with `gaic credentials`",
+                )
+            } else {
+                e
+            }
+        })?;
+        let conn = if self.offline { None } else { Conn::new(remote, false).ok() };
+        let key = match (self.public_key, &conn) {
+            (Some(k), _) if Path::new(&k).is_file() => std::fs::read_to_string(&k)?.trim().to_owned(),
+            (Some(k), _) => k,
+            (None, Some(conn)) => {
+                let keys = conn.get("/.well-known/gaic-credential-key").await?;
+                let found =
+                    keys["keys"].as_array().into_iter().flatten().find(|k| k["key_id"] == signed.key_id.as_str());
+                match found {
+                    Some(k) => text(&k["public_key"]),
+                    None => {
+                        println!("{}: the issuer has no key {}", tint("NOT valid", false), signed.key_id);
+                        return Ok(2);
+                    }
+                }
+            }
+            (None, None) => {
+                return Err(CliError::new("no public key to verify with")
+                    .hint("pass --public-key KEY to verify offline, or --server URL to fetch the issuer's key"));
             }
         };
-        let c = &signed.credential;
-        match crate::credentials::verify(&signed, &key) {
-            Ok(()) => {
-                println!(
-                    "{}: {} ({}) ranked {} of {} in {} with {} {} (submission {}…, scorer {}, {})",
-                    tint("valid", true),
-                    c.display_name,
-                    c.username,
-                    c.rank,
-                    c.of,
-                    c.task,
-                    c.metric,
-                    c.private_score,
-                    &c.submission_sha256[..c.submission_sha256.len().min(12)],
-                    c.scorer_version,
-                    c.date
-                );
-                Ok(0)
-            }
+        let c = match crate::credentials::verify(&signed, &key) {
+            Ok(c) => c,
             Err(why) => {
                 println!("{}: {why}", tint("NOT valid", false));
-                Ok(2)
+                return Ok(2);
+            }
+        };
+        let statement = format!(
+            "{} ({}) ranked {} of {} in {} with {} {} (submission {}…, scorer {}, {}, issued by {})",
+            c.display_name,
+            c.username,
+            c.rank,
+            c.of,
+            c.task,
+            c.metric,
+            c.private_score,
+            &c.submission_sha256[..c.submission_sha256.len().min(12)],
+            c.scorer_version,
+            c.date,
+            c.issuer
+        );
+        let Some(conn) = conn else {
+            println!("{}: {statement}; revocation not checked (no server)", tint("valid", true));
+            return Ok(0);
+        };
+        let status = conn.get(&format!("/api/v1/credentials/{}", signed.credential_id)).await?;
+        match status["status"].as_str() {
+            Some("revoked") => {
+                println!("{}: {statement}; {}", tint("REVOKED", false), text(&status["reason"]));
+                Ok(3)
+            }
+            Some("valid") => {
+                println!("{}: {statement}; not revoked", tint("valid", true));
+                Ok(0)
+            }
+            _ => {
+                println!("{}: {statement}; the server does not know this credential", tint("valid signature", true));
+                Ok(0)
             }
         }
     }

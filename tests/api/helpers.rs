@@ -91,6 +91,7 @@ impl TestApp {
             test_abort_on_log: None,
             log_format: LogFormat::Text,
             store: Default::default(),
+            public_url: None,
         };
         tweak(&mut args);
         if args.database_url.is_none() {

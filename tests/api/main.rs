@@ -5,6 +5,7 @@
 mod accounts;
 mod browser;
 mod cli;
+mod credentials;
 mod helpers;
 mod judge;
 mod leaderboards;
