@@ -571,7 +571,10 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
     if !(public_fraction > 0.0 && public_fraction < 1.0) {
         f.problem("public_fraction", msg!("fraction_invalid", value = public_fraction));
     }
-    let seed = f.integer("seed", 0, i64::MAX, false).unwrap_or(0) as u64;
+    // Without a seed, a random 64-bit one, drawn now and kept in the stored
+    // spec: a small or default seed could be guessed, and with the
+    // documented algorithm the split mapped.
+    let seed = f.integer("seed", 0, i64::MAX, false).map_or_else(rand::random::<u64>, |s| s as u64);
 
     let budget_t = table_of(&root, "budget", problems);
     let mut f = Fields { table: budget_t, prefix: "budget", problems };

@@ -56,6 +56,59 @@ pub async fn close_task(state: &Platform, me: &CurrentUser, slug: String) -> App
     Ok(serde_json::json!({ "task": slug, "closed_at": db::ms_to_rfc3339(now) }))
 }
 
+/// What re-opening a closed task needs: the new close and why.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reopen {
+    /// The new close (RFC 3339, in the future).
+    pub closes_at: chrono::DateTime<chrono::Utc>,
+    /// Why (kept in the log; at most 500 characters).
+    pub reason: String,
+}
+
+/// Re-opens a closed task (admins only): the close moves to `closes_at`,
+/// every final selection is voided (teams choose again), the private board
+/// is hidden again, and the action is logged with its reason. Credentials
+/// of its results are revoked (the task is no longer closed).
+pub async fn reopen_task(
+    state: &Platform,
+    me: &CurrentUser,
+    slug: String,
+    body: Reopen,
+) -> AppResult<serde_json::Value> {
+    let task = organizer_task(state, me, &slug).await?;
+    if !me.is_admin() {
+        return Err(AppError::Forbidden(msg!("admin_only_reopen")));
+    }
+    let now = db::now_ms();
+    if now < task.closes_at {
+        return Err(AppError::Conflict(msg!("not_closed")));
+    }
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(AppError::invalid("invalid_reason", msg!("reason_invalid")));
+    }
+    let closes_at = body.closes_at.timestamp_millis();
+    if closes_at <= now {
+        return Err(AppError::invalid("invalid_schedule", msg!("reopen_in_future")));
+    }
+    let mut spec = spec_of(&task)?;
+    spec.schedule.closes = body.closes_at;
+    let update = tasks::ScheduleUpdate {
+        opens_at: task.opens_at,
+        closes_at,
+        merger_deadline_at: task.merger_deadline_at,
+        published_at: task.published_at,
+        spec: serde_json::to_string(&spec).map_err(|e| AppError::Internal(e.into()))?,
+    };
+    let mut tx = state.db.pool.begin().await?;
+    let voided = submissions::clear_task_selections(&mut *tx, task.task_id).await?;
+    tasks::update_schedule(&mut *tx, task.task_id, &update, now).await?;
+    tx.commit().await?;
+    tracing::warn!(task = %slug, by = %me.username, reason, closes_at = %db::ms_to_rfc3339(closes_at), voided, "task re-opened");
+    Ok(serde_json::json!({ "task": slug, "closes_at": db::ms_to_rfc3339(closes_at), "selections_voided": voided }))
+}
+
 async fn current_solution(
     state: &Platform,
     task: &tasks::TaskRow,

@@ -209,6 +209,16 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ),
     ("only_member", "you are the team's only member", "팀의 유일한 구성원입니다"),
     (
+        "disqualified_stays",
+        "team {team} is disqualified ({reason}); its members cannot leave it, merge or join another team",
+        "{team} 팀은 실격되었습니다 ({reason}). 팀원은 팀을 떠나거나 병합하거나 다른 팀에 들어갈 수 없습니다",
+    ),
+    (
+        "disqualified_team_closed",
+        "team {team} is disqualified; it cannot take new members",
+        "{team} 팀은 실격되어 새 팀원을 받을 수 없습니다",
+    ),
+    (
         "organizer_only_disqualify",
         "only the task's organizer or an admin can disqualify a team",
         "과제 주최자나 관리자만 팀을 실격시킬 수 있습니다",
@@ -237,6 +247,11 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "quota_used",
         "your team has used all {cap} submissions for today (UTC); the count resets at {at}",
         "팀이 오늘(UTC) 제출 {cap}회를 모두 사용했습니다. {at}에 초기화됩니다",
+    ),
+    (
+        "refusals_used",
+        "this team already had {cap} uploads refused today, the most allowed (3 × the daily cap); try again after {at}",
+        "이 팀은 오늘 이미 업로드가 {cap}번 거부되어 한도(일일 한도의 3배)에 이르렀습니다. {at} 이후에 다시 시도하세요",
     ),
     ("members_select", "only the team's members select its final submissions", "팀원만 최종 제출을 선택할 수 있습니다"),
     (
@@ -335,6 +350,14 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "과제 주최자나 관리자만 바꿀 수 있습니다",
     ),
     ("already_closed", "the task already closed at {at}", "과제는 이미 {at}에 종료되었습니다"),
+    (
+        "schedule_final",
+        "the task closed at {at}; its schedule is final (an admin may re-open it with POST /api/v1/tasks/SLUG/reopen)",
+        "과제가 {at}에 종료되어 일정을 바꿀 수 없습니다 (관리자는 POST /api/v1/tasks/SLUG/reopen 으로 다시 열 수 있습니다)",
+    ),
+    ("not_closed", "the task is still open", "과제가 아직 진행 중입니다"),
+    ("admin_only_reopen", "only an admin can re-open a closed task", "종료된 과제는 관리자만 다시 열 수 있습니다"),
+    ("reopen_in_future", "closes_at must be in the future", "closes_at은 미래여야 합니다"),
     (
         "bad_board",
         "board must be public or private, got {got}",
@@ -620,7 +643,11 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "the metric cannot score the {board} rows ({error}); change split.seed or the data",
         "지표가 {board} 행을 채점할 수 없습니다({error}). split.seed나 데이터를 바꾸세요",
     ),
-    ("metric_error_on", "{error} (on the {board} rows)", "{error} ({board} 행에서)"),
+    (
+        "metric_error",
+        "the metric cannot score these predictions: {error}",
+        "지표가 이 예측을 채점할 수 없습니다: {error}",
+    ),
     ("board.public", "public", "공개"),
     ("board.private", "private", "비공개"),
     (

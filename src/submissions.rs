@@ -191,26 +191,13 @@ pub async fn submit(
     }
     let kinds = &spec.submissions.kinds;
     let model = is_wasm(&bytes);
-    if model {
-        if !kinds.contains(&SubmissionKind::Model) {
-            return Err(AppError::invalid("kind_not_accepted", msg!("models_not_accepted")));
-        }
-        crate::scoring::solution::out_cols(&spec.format()).map_err(|m| AppError::invalid("kind_not_accepted", m))?;
-        let cap = u64::from(spec.budget.memory_mib) << 20;
-        let checked = {
-            let (sandbox, bytes) = (state.sandbox.clone(), bytes.clone());
-            tokio::task::spawn_blocking(move || sandbox.check(&bytes, cap))
-                .await
-                .map_err(|e| AppError::Internal(e.into()))?
-        };
-        checked.map_err(|(verdict, message)| AppError::Invalid {
-            code: "invalid_model",
-            message: msg!("model_refused", verdict = verdict, detail = &message),
-            details: vec![crate::error::Problem::new("model", "", message)],
-        })?;
-    } else if !kinds.contains(&SubmissionKind::Predictions) {
+    if model && !kinds.contains(&SubmissionKind::Model) {
+        return Err(AppError::invalid("kind_not_accepted", msg!("models_not_accepted")));
+    }
+    if !model && !kinds.contains(&SubmissionKind::Predictions) {
         return Err(AppError::invalid("kind_not_accepted", msg!("models_only")));
     }
+    // The team's limits come before any work on the file.
     let team = crate::teams::ensure_team(state, task.task_id, me.user_id).await?;
     if let Some(reason) = &team.disqualified_reason {
         return Err(AppError::Forbidden(msg!("team_disqualified", reason = reason)));
@@ -220,9 +207,26 @@ pub async fn submit(
     if q.remaining_today == 0 {
         return Err(too_many(cap, &q.resets_at));
     }
+    if q.refused_today >= q.refused_cap {
+        return Err(AppError::TooManyRequests(msg!("refusals_used", cap = q.refused_cap, at = &q.resets_at)));
+    }
 
-    // Score a CSV before storing anything: an invalid file costs nothing.
-    let scores = if model { None } else { Some(score_csv(state, &task, &spec, bytes.clone()).await?) };
+    // Check a model, score a CSV, before storing anything: an invalid file
+    // stores nothing and does not count toward the cap, but it counts
+    // toward the team's refusals.
+    let checked = if model {
+        check_model(state, &spec, &bytes).await.map(|()| None)
+    } else {
+        score_csv(state, &task, &spec, bytes.clone()).await.map(Some)
+    };
+    let scores = match checked {
+        Ok(scores) => scores,
+        Err(e @ AppError::Invalid { .. }) => {
+            submissions::record_refused(&state.db.pool, team.team_id, now, utc_day_start(now)).await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let blob_hash = state.blobs.put(bytes.clone()).await.map_err(AppError::store)?;
     let late = now >= task.closes_at;
     let new = submissions::NewSubmission {
@@ -311,6 +315,25 @@ async fn score_csv(
         message: msg!("submission_problems", count = details.len()),
         details,
     })
+}
+
+/// Loads a model in the upload checker (no run): it must compile, export
+/// the ABI and fit the task's memory.
+async fn check_model(state: &Platform, spec: &crate::bundle::TaskSpec, bytes: &Bytes) -> AppResult<()> {
+    crate::scoring::solution::out_cols(&spec.format()).map_err(|m| AppError::invalid("kind_not_accepted", m))?;
+    let cap = u64::from(spec.budget.memory_mib) << 20;
+    let checked = {
+        let (sandbox, bytes) = (state.sandbox.clone(), bytes.clone());
+        tokio::task::spawn_blocking(move || sandbox.check(&bytes, cap))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+    };
+    checked.map_err(|(verdict, message)| AppError::Invalid {
+        code: "invalid_model",
+        message: msg!("model_refused", verdict = verdict, detail = &message),
+        details: vec![crate::error::Problem::new("model", "", message)],
+    })?;
+    Ok(())
 }
 
 fn too_many(cap: u32, resets_at: &str) -> AppError {

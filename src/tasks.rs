@@ -218,6 +218,10 @@ pub struct RulesView {
     pub merger_deadline: Option<String>,
     /// Whether final ranks feed the global rating.
     pub rated: bool,
+    /// The split's seed (decimal), shown to the task's organizers and admins
+    /// only: with it, anyone could tell the public rows from the private.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_seed: Option<String>,
 }
 
 /// A task with everything a competitor needs.
@@ -259,7 +263,8 @@ fn summary(row: &tasks::TaskRow, now: i64) -> AppResult<TaskSummary> {
     })
 }
 
-async fn detail(state: &Platform, row: tasks::TaskRow) -> AppResult<TaskDetail> {
+async fn detail(state: &Platform, row: tasks::TaskRow, viewer: Option<&CurrentUser>) -> AppResult<TaskDetail> {
+    let manages = viewer.is_some_and(|v| editable_by(&row, v));
     let spec = spec_of(&row)?;
     let files = tasks::public_files(&state.db.pool, row.task_id)
         .await?
@@ -278,6 +283,7 @@ async fn detail(state: &Platform, row: tasks::TaskRow) -> AppResult<TaskDetail> 
             public_fraction: spec.split.public_fraction,
             merger_deadline: row.merger_deadline_at.map(db::ms_to_rfc3339),
             rated: spec.rated,
+            split_seed: manages.then(|| spec.split.seed.to_string()),
         },
         budget: spec.budget,
         files,
@@ -352,7 +358,7 @@ pub async fn visible_task_and_spec(
 /// One task with its statement, rules and public files.
 pub async fn get_task(state: &Platform, viewer: Option<&CurrentUser>, slug: String) -> AppResult<TaskDetail> {
     let row = visible_task(state, &slug, viewer).await?;
-    detail(state, row).await
+    detail(state, row, viewer).await
 }
 
 /// Stores a task (a draft) from a bundle's `.tar.gz` bytes — for the API
@@ -379,7 +385,7 @@ pub async fn create_from_tarball(state: &Platform, me: &CurrentUser, bytes: Byte
     crate::tasks::store_bundle(state, &b, me.user_id, false).await?;
     tracing::info!(slug = %b.spec.slug, by = %me.username, "task created from bundle");
     let row = tasks::by_slug(&state.db.pool, &b.spec.slug).await?.ok_or(AppError::NotFound("task"))?;
-    detail(state, row).await
+    detail(state, row, Some(me)).await
 }
 
 /// Changes to a task's schedule or publication. Absent fields stay as they are.
@@ -415,6 +421,15 @@ pub async fn managed_task(
 /// Edits a task's schedule or publishes/unpublishes it. Its organizer or an admin.
 pub async fn update_task(state: &Platform, me: &CurrentUser, slug: String, patch: TaskPatch) -> AppResult<TaskDetail> {
     let row = managed_task(state, me, &slug, msg!("organizer_only_change")).await?;
+    let now = db::now_ms();
+    // A closed task's schedule is final: its private board has been shown
+    // and its final results may be credentialed. Re-opening is its own,
+    // logged, admin-only action (`POST …/reopen`).
+    if now >= row.closes_at
+        && (patch.opens_at.is_some() || patch.closes_at.is_some() || patch.merger_deadline.is_some())
+    {
+        return Err(AppError::Conflict(msg!("schedule_final", at = db::ms_to_rfc3339(row.closes_at))));
+    }
     let mut spec = spec_of(&row)?;
     let sched = &mut spec.schedule;
     if let Some(t) = patch.opens_at {
@@ -432,7 +447,6 @@ pub async fn update_task(state: &Platform, me: &CurrentUser, slug: String, patch
     if sched.merger_deadline.is_some_and(|m| m < sched.opens || m > sched.closes) {
         return Err(AppError::invalid("invalid_schedule", msg!("merger_outside_schedule")));
     }
-    let now = db::now_ms();
     let published_at = match patch.published {
         Some(true) => row.published_at.or(Some(now)),
         Some(false) => None,
@@ -448,5 +462,5 @@ pub async fn update_task(state: &Platform, me: &CurrentUser, slug: String, patch
     tasks::update_schedule(&state.db.pool, row.task_id, &update, now).await?;
     tracing::info!(slug = %slug, by = %me.username, "task updated");
     let row = tasks::by_slug(&state.db.pool, &slug).await?.ok_or(AppError::NotFound("task"))?;
-    detail(state, row).await
+    detail(state, row, Some(me)).await
 }

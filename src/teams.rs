@@ -77,7 +77,16 @@ pub struct Quota {
     pub remaining_today: i64,
     /// When the count resets (RFC 3339, midnight UTC).
     pub resets_at: String,
+    /// Uploads refused today (invalid files: not counted above).
+    pub refused_today: i64,
+    /// Refusals allowed per UTC day (3 × the daily cap): beyond them the
+    /// team waits for the next day, so invalid uploads cannot probe the
+    /// hidden data without bound.
+    pub refused_cap: i64,
 }
+
+/// Refused uploads a team may have per day, per submission of its cap.
+pub const REFUSALS_PER_SUBMISSION: i64 = 3;
 
 /// The quota of a team at `now`.
 pub async fn quota(state: &Platform, team_id: i64, daily_cap: u32, now: i64) -> AppResult<Quota> {
@@ -88,6 +97,8 @@ pub async fn quota(state: &Platform, team_id: i64, daily_cap: u32, now: i64) -> 
         used_today: used,
         remaining_today: (i64::from(daily_cap) - used).max(0),
         resets_at: db::ms_to_rfc3339(day + DAY_MS),
+        refused_today: submissions::refused_since(&state.db.pool, team_id, day).await?,
+        refused_cap: i64::from(daily_cap) * REFUSALS_PER_SUBMISSION,
     })
 }
 
@@ -266,6 +277,7 @@ pub async fn invite_member(
     let now = db::now_ms();
     check_merge_window(&task, now)?;
     let team = ensure_team(state, task.task_id, me.user_id).await?;
+    stays_put(&team)?;
     let invitee = users::by_username(&state.db.pool, &body.username.trim().to_ascii_lowercase())
         .await?
         .ok_or(AppError::NotFound("user"))?;
@@ -321,7 +333,16 @@ pub async fn accept_invite(state: &Platform, me: &CurrentUser, id: i64) -> AppRe
     let mut tx = state.db.pool.begin().await?;
     teams::lock(&mut *tx, invite.team_id, now).await?;
     let target_size = teams::members(&mut *tx, invite.team_id).await?.len() as u32;
+    // Disqualification sticks to its members: neither side of a merge may
+    // be disqualified (the merge would launder the old team's submissions).
+    let target = teams::by_id(&mut *tx, invite.team_id).await?.ok_or(AppError::NotFound("team"))?;
+    if target.disqualified_at.is_some() {
+        return Err(AppError::Conflict(msg!("disqualified_team_closed", team = &target.name)));
+    }
     let mine = teams::of_user(&mut *tx, task.task_id, me.user_id).await?;
+    if let Some(old) = &mine {
+        stays_put(old)?;
+    }
     match mine {
         Some(old) => {
             let moving = teams::members(&mut *tx, old.team_id).await?.len() as u32;
@@ -379,6 +400,7 @@ pub async fn leave_team(state: &Platform, me: &CurrentUser, slug: String) -> App
         return Err(AppError::Conflict(msg!("teams_fixed")));
     }
     let team = my_team(state, &task, me).await?;
+    stays_put(&team)?;
     if teams::members(&state.db.pool, team.team_id).await?.len() <= 1 {
         return Err(AppError::Conflict(msg!("only_member")));
     }
@@ -389,6 +411,19 @@ pub async fn leave_team(state: &Platform, me: &CurrentUser, slug: String) -> App
     tx.commit().await?;
     let team = teams::by_id(&state.db.pool, new_id).await?.ok_or(AppError::NotFound("team"))?;
     team_view(state, &task, team).await
+}
+
+/// Refuses any way out of a disqualified team (leaving, merging, joining
+/// another): disqualification follows the people and their submissions.
+fn stays_put(team: &teams::TeamRow) -> AppResult<()> {
+    match (&team.disqualified_at, &team.disqualified_reason) {
+        (Some(_), reason) => Err(AppError::Conflict(msg!(
+            "disqualified_stays",
+            team = &team.name,
+            reason = reason.as_deref().unwrap_or("-")
+        ))),
+        _ => Ok(()),
+    }
 }
 
 async fn organizer_team(state: &Platform, me: &CurrentUser, slug: &str, team_id: i64) -> AppResult<teams::TeamRow> {

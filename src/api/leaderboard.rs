@@ -26,6 +26,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/tasks/{slug}/leaderboard", get(get_leaderboard))
         .route("/tasks/{slug}/close", post(close_task))
+        .route("/tasks/{slug}/reopen", post(reopen_task))
         .route("/tasks/{slug}/baselines", post(add_baseline).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/tasks/{slug}/baselines/{id}", delete(delete_baseline))
         .route("/tasks/{slug}/rescore", post(rescore_task).layer(DefaultBodyLimit::max(upload_limit)))
@@ -121,6 +122,22 @@ pub async fn close_task(
     AppPath(slug): AppPath<String>,
 ) -> AppResult<AppJson<serde_json::Value>> {
     crate::leaderboard::close_task(&state, &me, slug).await.map(AppJson)
+}
+
+/// Re-opens a closed task (admins only): a new close in the future, every
+/// final selection voided, the private board hidden again; logged with the
+/// reason. A schedule edit cannot re-open a closed task.
+#[utoipa::path(post, path = "/api/v1/tasks/{slug}/reopen", tag = "leaderboards", security(("bearer" = [])),
+    params(("slug" = String, Path)), request_body = crate::leaderboard::Reopen,
+    responses((status = 200, description = "re-opened"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn reopen_task(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(slug): AppPath<String>,
+    AppJson(body): AppJson<crate::leaderboard::Reopen>,
+) -> AppResult<AppJson<serde_json::Value>> {
+    crate::leaderboard::reopen_task(&state, &me, slug, body).await.map(AppJson)
 }
 
 /// Adds a named baseline (multipart: `name`, `file` — a predictions CSV scored

@@ -37,7 +37,9 @@ pub struct SubmissionRow {
     pub private_score: Option<f64>,
     /// Message for the submitter.
     pub error: Option<String>,
-    /// Made after the close: scored, never ranked.
+    /// Made at or after the task's close as it stands now (decided when
+    /// read, not when stored: moving the close moves it): scored, never
+    /// ranked.
     pub late: Flag,
     /// Counts toward the daily cap (not after a platform failure).
     pub counted: Flag,
@@ -75,9 +77,11 @@ impl SubmissionRow {
 
 const SELECT: &str = "SELECT s.submission_id, s.task_id, s.team_id, t.name AS team_name, s.user_id, u.username,
         s.kind, s.message, s.file_name, s.blob_hash, s.size, s.status, s.public_score, s.private_score, s.error,
-        s.late, s.counted, s.selected_at, s.hidden_at, s.hidden_reason, s.created_at, s.scored_at,
+        CAST(CASE WHEN s.created_at >= k.closes_at THEN 1 ELSE 0 END AS BIGINT) AS late,
+        s.counted, s.selected_at, s.hidden_at, s.hidden_reason, s.created_at, s.scored_at,
         s.verdict, s.fuel_used, s.peak_memory_bytes, s.wall_ms, s.predictions_hash
-    FROM submissions s JOIN teams t ON t.team_id = s.team_id JOIN users u ON u.user_id = s.user_id";
+    FROM submissions s JOIN teams t ON t.team_id = s.team_id JOIN users u ON u.user_id = s.user_id
+        JOIN tasks k ON k.task_id = s.task_id";
 
 /// The fields of a new submission.
 #[derive(Debug)]
@@ -259,6 +263,40 @@ pub async fn clear_selections<'e>(ex: impl Executor<'e, Database = Any>, team_id
         .execute(ex)
         .await
         .map(|_| ())
+}
+
+/// Uploads of a team refused since `since` (ms).
+pub async fn refused_since<'e>(ex: impl Executor<'e, Database = Any>, team_id: i64, since: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM refused_uploads WHERE team_id = $1 AND refused_at >= $2")
+        .bind(team_id)
+        .bind(since)
+        .fetch_one(ex)
+        .await
+}
+
+/// Records a refused upload at `now`, pruning the team's refusals before
+/// `before`.
+pub async fn record_refused(pool: &sqlx::AnyPool, team_id: i64, now: i64, before: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM refused_uploads WHERE team_id = $1 AND refused_at < $2")
+        .bind(team_id)
+        .bind(before)
+        .execute(pool)
+        .await?;
+    sqlx::query("INSERT INTO refused_uploads (team_id, refused_at) VALUES ($1, $2)")
+        .bind(team_id)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Voids every final selection in a task (a re-open); returns how many.
+pub async fn clear_task_selections<'e>(ex: impl Executor<'e, Database = Any>, task_id: i64) -> sqlx::Result<u64> {
+    sqlx::query("UPDATE submissions SET selected_at = NULL WHERE task_id = $1 AND selected_at IS NOT NULL")
+        .bind(task_id)
+        .execute(ex)
+        .await
+        .map(|r| r.rows_affected())
 }
 
 /// Hides (with a reason) or unhides a submission.

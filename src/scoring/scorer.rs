@@ -61,14 +61,16 @@ impl TaskSolution {
     /// Validates and scores a predictions CSV; on failure every problem (422).
     pub fn score(&self, bytes: &[u8]) -> Result<Scores, Vec<Problem>> {
         let preds = self.solution.parse_submission(bytes)?;
-        let on = |rows: &[u32], board: &'static str| {
+        // The refusal never says which board failed (nor does a failure on
+        // one board read differently from one on the other): that would tell
+        // which rows are private.
+        let on = |rows: &[u32]| {
             self.solution.score(&preds, Some(rows)).map_err(|e| {
-                let board = Msg::Key(board, Vec::new());
-                let m = Msg::Key("metric_error_on", vec![("error", e.to_string().into()), ("board", board)]);
+                let m = Msg::Key("metric_error", vec![("error", e.to_string().into())]);
                 vec![Problem::new("submission", "", m)]
             })
         };
-        Ok(Scores { public: on(&self.public_rows, "board.public")?, private: on(&self.private_rows, "board.private")? })
+        Ok(Scores { public: on(&self.public_rows)?, private: on(&self.private_rows)? })
     }
 }
 
@@ -102,5 +104,37 @@ impl Scorer {
         let sol = Arc::new(built);
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(task_id, (labels_hash.to_owned(), sol.clone()));
         Ok(sol)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scoring::MetricKind;
+
+    /// A refusal reads the same whichever board's rows the metric failed
+    /// on: it must not tell which rows are private.
+    #[test]
+    fn a_metric_failure_does_not_name_the_board() {
+        let format =
+            Format { metric: MetricKind::Spearman, k: None, id_column: "id".into(), target: "y".into(), classes: None };
+        let labels: String = std::iter::once("id,y".to_owned())
+            .chain((0..200).map(|i| format!("{i},{i}")))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let split = SplitSpec { public_fraction: 0.5, seed: 7 };
+        let task = TaskSolution::build(format, &split, labels.as_bytes()).expect("builds");
+        let on = |public: bool| {
+            let rows: std::collections::HashSet<u32> =
+                if public { &task.public_rows } else { &task.private_rows }.iter().copied().collect();
+            // Constant on one board's rows, varied on the other's.
+            let body: Vec<String> =
+                (0..200u32).map(|i| format!("{i},{}", if rows.contains(&i) { 1 } else { i })).collect();
+            let problems = task.score(format!("id,y\n{}", body.join("\n")).as_bytes()).expect_err("undefined");
+            problems.iter().map(|p| format!("{p:?}")).collect::<String>()
+        };
+        let (a, b) = (on(true), on(false));
+        assert_eq!(a, b, "the same refusal either way");
+        assert!(!a.contains("public") && !a.contains("private"), "{a}");
     }
 }

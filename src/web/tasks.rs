@@ -156,6 +156,8 @@ pub(super) async fn task_view(
                     used_today: 0,
                     remaining_today: i64::from(cap),
                     resets_at: db::ms_to_rfc3339(crate::competition::utc_day_start(now) + crate::competition::DAY_MS),
+                    refused_today: 0,
+                    refused_cap: i64::from(cap) * crate::teams::REFUSALS_PER_SUBMISSION,
                 },
             };
             let resets_ms = chrono::DateTime::parse_from_rfc3339(&quota.resets_at).map_or(0, |d| d.timestamp_millis());

@@ -301,3 +301,61 @@ async fn a_cached_board_follows_members_and_baselines_across_replicas() {
     let board = replica.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
     assert_eq!(ranks(&board), [("ann".into(), Some(1)), ("Majority class".into(), None)]);
 }
+
+/// Lateness is decided when the board is ranked, from the submission's time
+/// and the close as it stands; a closed task's schedule is final, and only
+/// an admin's logged re-open (voiding final selections) opens it again.
+#[tokio::test]
+async fn lateness_follows_the_close_and_a_closed_schedule_is_final_until_an_admin_reopens() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let org = app.organizer("olga").await;
+    let (ann, ben) = (app.competitor("ann").await, app.competitor("ben").await);
+    let ann_sub = ann.submit_ok("digits", digits_right_on(300)).await["submission"]["id"].as_i64().unwrap();
+    assert_eq!(ann.put(&format!("/api/v1/submissions/{ann_sub}/selection")).await.status(), StatusCode::OK);
+    assert_eq!(ann.get_json(&format!("/api/v1/submissions/{ann_sub}")).await["selected"], true);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let between = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let late = ben.submit_ok("digits", digits_right_on(500)).await;
+    assert_eq!(late["submission"]["late"], false, "made while the task was open");
+    // The close moves back to between the two: ben's submission is now late.
+    let at = between.to_rfc3339();
+    let res = admin.patch_json("/api/v1/tasks/digits", &json!({"closes_at": at, "merger_deadline": at})).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    let id = late["submission"]["id"].as_i64().unwrap();
+    assert_eq!(ben.get_json(&format!("/api/v1/submissions/{id}")).await["late"], true);
+    let private = app.anon().get_json("/api/v1/tasks/digits/leaderboard?board=private").await;
+    assert_eq!(ranks(&private), [("ann".into(), Some(1))], "late is decided at ranking time: {private}");
+
+    // Closed: no schedule edit re-opens it, whoever asks.
+    let later = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    for who in [&admin, &org] {
+        let res = who.patch_json("/api/v1/tasks/digits", &json!({"closes_at": later})).await;
+        assert!(res.status() == 409 || res.status() == 403, "{}", res.status());
+    }
+    assert_error(
+        admin.patch_json("/api/v1/tasks/digits", &json!({"closes_at": later})).await,
+        409,
+        "conflict",
+        "schedule is final",
+    )
+    .await;
+    // The explicit re-open: admins only, a future close and a reason; it
+    // voids final selections and hides the private board again.
+    let body = json!({"closes_at": later, "reason": "the hidden labels had an error"});
+    assert_error(org.post_json("/api/v1/tasks/digits/reopen", &body).await, 403, "forbidden", "").await;
+    let past = json!({"closes_at": "2020-01-01T00:00:00Z", "reason": "x"});
+    assert_error(admin.post_json("/api/v1/tasks/digits/reopen", &past).await, 422, "invalid_schedule", "future").await;
+    let res = admin.post_json("/api/v1/tasks/digits/reopen", &body).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let reopened: Value = res.json().await.unwrap();
+    assert_eq!(reopened["task"], "digits");
+    assert!(crate::helpers::captured_logs().contains("task re-opened"), "the re-open is logged");
+    assert_eq!(ben.get_json(&format!("/api/v1/submissions/{id}")).await["late"], false);
+    assert_error(app.anon().get("/api/v1/tasks/digits/leaderboard?board=private").await, 403, "forbidden", "").await;
+    let public = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert_eq!(ranks(&public), [("ben".into(), Some(1)), ("ann".into(), Some(2))], "{public}");
+    assert_eq!(ann.get_json(&format!("/api/v1/submissions/{ann_sub}")).await["selected"], false);
+    assert_error(admin.post_json("/api/v1/tasks/digits/reopen", &body).await, 409, "conflict", "still open").await;
+}

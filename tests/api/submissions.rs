@@ -244,3 +244,30 @@ async fn stored_verdicts_read_back_typed_and_an_unknown_word_is_an_error() {
         .unwrap();
     assert!(read().await.is_err(), "never a silent default");
 }
+
+/// Refused uploads store nothing and leave the daily cap alone, but a team
+/// may have only 3 × the cap refused per day: refusals cannot probe the
+/// hidden data without bound. The limit is checked before the file is read.
+#[tokio::test]
+async fn refused_uploads_are_bounded_per_team_and_day() {
+    let app = TestApp::spawn().await;
+    let (pat, ria) = (app.competitor("pat").await, app.competitor("ria").await);
+    let bad = b"id,label\nnot-an-id,3\n".to_vec();
+    for i in 0..15 {
+        let res = pat.submit("digits", bad.clone()).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "refusal {i}");
+    }
+    let quota = pat.get_json("/api/v1/tasks/digits/team").await;
+    let res = pat.submit("digits", perfect("digits")).await;
+    let body = assert_error(res, 429, "too_many_requests", "refused today").await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("15"), "{body}");
+    let list = pat.get_json("/api/v1/tasks/digits/submissions").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "nothing stored: {list} {quota}");
+    // Another team is not affected, and a refusal costs it no submission.
+    let res = ria.submit("digits", bad).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let ok = ria.submit_ok("digits", perfect("digits")).await;
+    assert_eq!(ok["quota"]["used_today"], 1);
+    assert_eq!(ok["quota"]["refused_today"], 1);
+    assert_eq!(ok["quota"]["refused_cap"], 15);
+}

@@ -47,7 +47,14 @@ async fn a_task_shows_its_statement_rules_and_only_public_files() {
     let paths: Vec<&str> = t["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["sample_submission.csv", "test_inputs.csv", "train.csv"]);
     assert!(!t.to_string().contains("test_labels"), "hidden files are not listed");
-    assert!(t["rules"].get("seed").is_none() && !t.to_string().contains("\"seed\""), "the split seed stays secret");
+    assert!(t["rules"].get("seed").is_none() && !t.to_string().contains("seed\""), "the split seed stays secret");
+    // Its organizers see it: drawn at import (the demo bundle names none),
+    // 64 random bits.
+    let managed = app.admin().await.get_json("/api/v1/tasks/digits").await;
+    let seed: u64 = managed["rules"]["split_seed"].as_str().unwrap().parse().unwrap();
+    assert!(seed > 1 << 20, "not a small, guessable seed: {seed}");
+    let competitor = app.competitor("cora").await.get_json("/api/v1/tasks/digits").await;
+    assert!(competitor["rules"].get("split_seed").is_none(), "{competitor}");
     assert_error(app.anon().get("/api/v1/tasks/nope").await, 404, "not_found", "task").await;
 }
 
@@ -158,7 +165,10 @@ async fn an_organizer_creates_a_draft_publishes_it_and_others_cannot_edit_it() {
     let res = pete.patch_json("/api/v1/tasks/digits", &json!({ "published": false })).await;
     assert_error(res, 403, "forbidden", "organizer").await;
 
-    // Its organizer reschedules and publishes it.
+    // Its organizer reschedules and publishes it (a close before the open
+    // is refused first).
+    let res = olga.patch_json("/api/v1/tasks/olga-task", &json!({ "closes_at": "2025-01-01T00:00:00Z" })).await;
+    assert_error(res, 422, "invalid_schedule", "after opens_at").await;
     let res = olga
         .patch_json(
             "/api/v1/tasks/olga-task",
@@ -175,8 +185,9 @@ async fn an_organizer_creates_a_draft_publishes_it_and_others_cannot_edit_it() {
     let closed = app.anon().get_json("/api/v1/tasks?state=closed").await;
     assert_eq!(closed["items"][0]["slug"], "olga-task");
 
-    let res = olga.patch_json("/api/v1/tasks/olga-task", &json!({ "closes_at": "2025-01-01T00:00:00Z" })).await;
-    assert_error(res, 422, "invalid_schedule", "after opens_at").await;
+    // Closed: its schedule is final.
+    let res = olga.patch_json("/api/v1/tasks/olga-task", &json!({ "closes_at": "2027-01-01T00:00:00Z" })).await;
+    assert_error(res, 409, "conflict", "schedule is final").await;
     let res = olga.patch_json("/api/v1/tasks/olga-task", &json!({ "colour": "red" })).await;
     assert_error(res, 422, "invalid_json", "colour").await;
 

@@ -127,3 +127,39 @@ async fn accepting_merges_teams_within_the_size_cap_and_the_merge_rule() {
     let res = fox.post_json("/api/v1/tasks/diabetes/team/invites", &json!({"username": "bob"})).await;
     assert_error(res, 409, "conflict", "merger deadline").await;
 }
+
+#[tokio::test]
+async fn a_disqualified_member_can_neither_merge_nor_leave_nor_join_to_rank_again() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (ann, bob, cat) = (app.competitor("ann").await, app.competitor("bob").await, app.competitor("cat").await);
+    ann.post_json("/api/v1/tasks/diabetes/team", &json!({"name": "Cheats"})).await;
+    ann.post_json("/api/v1/tasks/diabetes/team/invites", &json!({"username": "bob"})).await;
+    bob.post_empty(&format!("/api/v1/invites/{}/accept", invite_id(&bob).await)).await;
+    ann.submit_ok("diabetes", sample()).await;
+    cat.submit_ok("diabetes", sample()).await;
+    let team = ann.get_json("/api/v1/tasks/diabetes/team").await["id"].as_i64().unwrap();
+    let dq = format!("/api/v1/tasks/diabetes/teams/{team}/disqualification");
+    assert_eq!(admin.put_json(&dq, &json!({"reason": "shared accounts"})).await.status(), StatusCode::NO_CONTENT);
+
+    // Leaving would start a clean team.
+    assert_error(bob.post_empty("/api/v1/tasks/diabetes/team/leave").await, 409, "conflict", "is disqualified").await;
+    // A clean team's invite, accepted, would merge the submissions away.
+    let res = cat.post_json("/api/v1/tasks/diabetes/team/invites", &json!({"username": "ann"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = invite_id(&ann).await;
+    assert_error(ann.post_empty(&format!("/api/v1/invites/{id}/accept")).await, 409, "conflict", "shared accounts")
+        .await;
+    // The disqualified team can take nobody in, nor invite.
+    assert_error(
+        ann.post_json("/api/v1/tasks/diabetes/team/invites", &json!({"username": "cat"})).await,
+        409,
+        "conflict",
+        "is disqualified",
+    )
+    .await;
+    let board = app.anon().get_json("/api/v1/tasks/diabetes/leaderboard").await;
+    let names: Vec<&str> = board["entries"].as_array().unwrap().iter().map(|e| e["team"].as_str().unwrap()).collect();
+    assert_eq!(names, ["cat"], "the disqualified team stays off the board: {board}");
+    assert_eq!(ann.get_json("/api/v1/tasks/diabetes/team").await["name"], "Cheats", "still in it");
+}
