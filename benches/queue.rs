@@ -179,7 +179,7 @@ async fn burst(model: &[u8]) {
     let mut tokens = Vec::new();
     for i in 0..100 {
         let name = format!("c{i:03}");
-        let body = json!({"username": name, "email": format!("{name}@example.org"), "password": "bench password 1", "country": "KR"});
+        let body = json!({"username": name, "email": format!("{name}@example.org"), "password": "bench password 1", "country": "KR", "age_14_or_older": true});
         app.client.post(format!("{}/api/v1/users", app.base)).json(&body).send().await.unwrap();
         tokens.push(common::log_in(&app.client, &app.base, &name, "bench password 1").await);
     }

@@ -31,7 +31,8 @@ async fn main() {
     for i in WITH_RESULTS..PEOPLE {
         common::insert_person(&mut tx, &format!("u{i:06}"), now).await;
     }
-    sqlx::query("INSERT INTO consents (user_id, kind, text_version, granted_at) SELECT user_id, 'recruiters', 'v1', 0 FROM users WHERE username LIKE 'u%'")
+    sqlx::query("INSERT INTO consents (user_id, kind, text_version, granted_at) SELECT user_id, 'recruiters', $1, 0 FROM users WHERE username LIKE 'u%'")
+        .bind(gaic::consent::current_version("recruiters"))
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -72,7 +73,14 @@ async fn main() {
         );
     }
     let t = Instant::now();
-    let rows = gaic::db::profiles::discoverable(&db.pool, "KR").await.unwrap();
+    let rows = gaic::db::profiles::discoverable(
+        &db.pool,
+        "KR",
+        gaic::consent::current_version("recruiters"),
+        gaic::consent::current_version("abroad"),
+    )
+    .await
+    .unwrap();
     println!(
         "of which reading the {} findable people and profiles: {:.0} ms",
         rows.len(),

@@ -135,7 +135,8 @@ def main():
     for i in range(args.users):
         name = f"demo{i + 1:02d}"
         body = {"username": name, "email": f"{name}@example.org", "password": PASSWORD,
-                "country": COUNTRIES[i % len(COUNTRIES)], "display_name": f"Demo Competitor {i + 1}"}
+                "country": COUNTRIES[i % len(COUNTRIES)], "display_name": f"Demo Competitor {i + 1}",
+                "age_14_or_older": True}
         status, res = call(server, "POST", "/api/v1/users", body=body)
         if status not in (201, 409):
             sys.exit(f"cannot register {name}: {status} {res}")

@@ -29,6 +29,13 @@ pub struct RegisterRequest {
     pub country: String,
     /// The name shown on boards (defaults to the username).
     pub display_name: Option<String>,
+    /// "I am 14 or older": this or a birth year is required, so that an
+    /// unknown age never reaches recruiter search.
+    #[serde(default)]
+    pub age_14_or_older: bool,
+    /// Year of birth (instead of the confirmation; kept on the profile).
+    #[serde(default)]
+    pub birth_year: Option<i64>,
 }
 
 /// A public profile.
@@ -97,6 +104,16 @@ fn validate(req: &RegisterRequest) -> Vec<Problem> {
             problems.push(Problem::new("", "display_name", msg!("display_name_invalid")));
         }
     }
+    let year = i64::from(chrono::Datelike::year(&chrono::Utc::now()));
+    match req.birth_year {
+        Some(y) if !(1900..=year).contains(&y) => {
+            problems.push(Problem::new("", "birth_year", msg!("birth_year_invalid", year = year)));
+        }
+        None if !req.age_14_or_older => {
+            problems.push(Problem::new("", "age_14_or_older", msg!("age_confirm_needed")));
+        }
+        _ => {}
+    }
     problems
 }
 
@@ -139,6 +156,15 @@ pub async fn create_account(state: &Platform, req: RegisterRequest) -> AppResult
         AppError::Conflict(_) => AppError::Conflict(msg!("registered")),
         other => other,
     })?;
+    let now = db::now_ms();
+    if req.age_14_or_older {
+        users::confirm_age(&state.db.pool, user_id, now).await?;
+    }
+    if let Some(year) = req.birth_year {
+        let profile =
+            crate::db::profiles::ProfileRow { user_id, birth_year: Some(year), updated_at: now, ..Default::default() };
+        crate::db::profiles::put(&state.db.pool, &profile, now).await?;
+    }
     tracing::info!(user_id, username = %username, "account created");
     let row = users::by_id(&state.db.pool, user_id).await?.ok_or(AppError::NotFound("user"))?;
     Ok(row)

@@ -2,7 +2,10 @@
 //! off by default, each given against a versioned text that is shown in full
 //! and logged with its version and time. Withdrawing is one click and takes
 //! effect at once (search reads the consents in force on every query).
-//! People under 14 (by birth year, when given) cannot be discoverable.
+//! A consent counts only for the text's current version: when a text
+//! changes, the person is asked again. People under 14 (by birth year), and
+//! people whose age is unknown (no birth year, no 14-or-older
+//! confirmation), cannot be discoverable.
 
 use chrono::Datelike;
 
@@ -74,6 +77,17 @@ pub const CONSENTS: &[Consent] = &[
 /// The consent named `kind`.
 pub fn by_kind(kind: &str) -> Option<&'static Consent> {
     CONSENTS.iter().find(|c| c.kind == kind)
+}
+
+/// Whether a consent given to `version` of `kind`'s text is in force: only
+/// the current text counts; a consent to an older one is asked for again.
+pub fn in_force(kind: &str, version: &str) -> bool {
+    by_kind(kind).is_some_and(|c| c.version == version)
+}
+
+/// The current version of `kind`'s text.
+pub fn current_version(kind: &str) -> &'static str {
+    by_kind(kind).map_or("", |c| c.version)
 }
 
 /// Whether someone born in `birth_year` is too young to be discoverable now

@@ -406,6 +406,16 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "{link}은(는) 300자 이하의 http(s) URL이 아닙니다",
     ),
     ("birth_year_invalid", "a year from 1900 to {year}", "1900년부터 {year}년 사이의 연도"),
+    (
+        "age_confirm_needed",
+        "confirm that you are 14 or older, or give your birth year",
+        "만 14세 이상임을 확인하거나 출생 연도를 입력하세요",
+    ),
+    (
+        "age_unknown",
+        "recruiters can find only people known to be {age} or older: confirm your age or give your birth year on your profile first",
+        "채용 담당자는 {age}세 이상으로 확인된 사람만 찾을 수 있습니다. 먼저 프로필에서 나이를 확인하거나 출생 연도를 입력하세요",
+    ),
     ("profile_problems", "the profile has {count} problem(s)", "프로필에 문제가 {count}개 있습니다"),
     (
         "bad_tier",

@@ -29,10 +29,14 @@ pub struct ConsentState {
     pub text: String,
     /// The current version of the text.
     pub version: String,
-    /// When it was given (RFC 3339), if it is in force.
+    /// When it was given (RFC 3339), if it was.
     pub granted_at: Option<String>,
-    /// The version given, if in force.
+    /// The version given, if it was.
     pub granted_version: Option<String>,
+    /// Given to the current text: it counts.
+    pub in_force: bool,
+    /// Given to an older text: it no longer counts until given again.
+    pub needs_renewal: bool,
 }
 
 /// A logged change of consent.
@@ -65,6 +69,9 @@ pub struct ProfileView {
     pub open_to_work: bool,
     /// Year of birth, if given.
     pub birth_year: Option<i64>,
+    /// Whether the person confirmed being 14 or older (with no birth year
+    /// and no confirmation, nobody can find them).
+    pub age_confirmed: bool,
     /// Every consent, given or not.
     pub consents: Vec<ConsentState>,
     /// Every grant and withdrawal, newest first.
@@ -89,6 +96,8 @@ pub struct ProfileUpdate {
     pub open_to_work: bool,
     /// 1900 to this year.
     pub birth_year: Option<i64>,
+    /// "I am 14 or older" (kept once given).
+    pub age_14_or_older: bool,
 }
 
 /// The stored profile and consents of `user_id`.
@@ -105,6 +114,8 @@ pub async fn profile_view(state: &Platform, user_id: i64) -> AppResult<ProfileVi
                 version: c.version.into(),
                 granted_at: g.map(|g| db::ms_to_rfc3339(g.granted_at)),
                 granted_version: g.map(|g| g.text_version.clone()),
+                in_force: g.is_some_and(|g| g.text_version == c.version),
+                needs_renewal: g.is_some_and(|g| g.text_version != c.version),
             }
         })
         .collect();
@@ -126,6 +137,7 @@ pub async fn profile_view(state: &Platform, user_id: i64) -> AppResult<ProfileVi
         bio: p.bio,
         open_to_work: p.open_to_work == 1,
         birth_year: p.birth_year,
+        age_confirmed: crate::db::users::age_confirmed(&state.db.pool, user_id).await?,
         consents,
         history,
     })
@@ -191,6 +203,9 @@ pub async fn save_profile(state: &Platform, me: &CurrentUser, p: ProfileUpdate) 
     };
     let mut tx = state.db.pool.begin().await?;
     profiles::put(&mut *tx, &row, now).await?;
+    if p.age_14_or_older {
+        crate::db::users::confirm_age(&mut *tx, me.user_id, now).await?;
+    }
     if consent::too_young(p.birth_year, now) {
         for kind in ["recruiters", "abroad"] {
             profiles::set_consent(&mut tx, me.user_id, kind, None, now).await?;
@@ -208,6 +223,9 @@ pub async fn set_consent(state: &Platform, me: &CurrentUser, kind: &str, grant: 
         let p = profiles::get(&state.db.pool, me.user_id).await?;
         if consent::too_young(p.birth_year, now) {
             return Err(AppError::invalid("too_young", msg!("too_young", age = consent::MIN_DISCOVERABLE_AGE)));
+        }
+        if p.birth_year.is_none() && !crate::db::users::age_confirmed(&state.db.pool, me.user_id).await? {
+            return Err(AppError::invalid("age_unknown", msg!("age_unknown", age = consent::MIN_DISCOVERABLE_AGE)));
         }
     }
     let mut conn = state.db.pool.acquire().await?;

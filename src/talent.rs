@@ -171,7 +171,8 @@ impl Talent {
         if let Some((_, rows)) = cached.filter(|(v, _)| *v == version) {
             return Ok(rows);
         }
-        let rows = Arc::new(profiles::discoverable(&self.db.pool, home).await?);
+        let (recruiters, abroad) = (consent::current_version("recruiters"), consent::current_version("abroad"));
+        let rows = Arc::new(profiles::discoverable(&self.db.pool, home, recruiters, abroad).await?);
         self.findable.lock().unwrap_or_else(|e| e.into_inner()).insert(home.to_owned(), (version, rows.clone()));
         Ok(rows)
     }
@@ -331,8 +332,7 @@ pub async fn details_visible(db: &Db, viewer: Option<&CurrentUser>, user: &users
     if viewer.is_some_and(|v| v.user_id == user.user_id || v.is_admin()) {
         return Ok(true);
     }
-    let given: HashSet<String> =
-        profiles::consents(&db.pool, user.user_id).await?.into_iter().map(|c| c.kind).collect();
+    let given = in_force(db, user.user_id).await?;
     if given.contains("public_profile") {
         return Ok(true);
     }
@@ -345,9 +345,14 @@ pub async fn details_visible(db: &Db, viewer: Option<&CurrentUser>, user: &users
 /// Whether `recruiter` may find `user` now (their consents, age and
 /// country, read at this moment).
 pub async fn discoverable(db: &Db, recruiter: &CurrentUser, user: &users::UserRow) -> AppResult<bool> {
-    let given: HashSet<String> =
-        profiles::consents(&db.pool, user.user_id).await?.into_iter().map(|c| c.kind).collect();
+    let given = in_force(db, user.user_id).await?;
     discoverable_by(db, recruiter, user, &given).await
+}
+
+/// The consents `user_id` has in force (given to the current texts).
+async fn in_force(db: &Db, user_id: i64) -> AppResult<HashSet<String>> {
+    let given = profiles::consents(&db.pool, user_id).await?;
+    Ok(given.into_iter().filter(|c| consent::in_force(&c.kind, &c.text_version)).map(|c| c.kind).collect())
 }
 
 async fn discoverable_by(
@@ -360,7 +365,8 @@ async fn discoverable_by(
         return Ok(false);
     }
     let p = profiles::get(&db.pool, user.user_id).await?;
-    if consent::too_young(p.birth_year, db::now_ms()) {
+    let age_known = p.birth_year.is_some() || users::age_confirmed(&db.pool, user.user_id).await?;
+    if !age_known || consent::too_young(p.birth_year, db::now_ms()) {
         return Ok(false);
     }
     let home = users::by_id(&db.pool, recruiter.user_id).await?.map(|u| u.country).unwrap_or_default();

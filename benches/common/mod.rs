@@ -68,7 +68,8 @@ pub async fn seed_teams(state: &gaic::state::AppState, teams: usize, per_team: u
     tx.commit().await.unwrap();
 }
 
-/// A person in Korea named `name` (no usable password), inserted in `tx`.
+/// A person in Korea named `name` (no usable password, 14 or older),
+/// inserted in `tx`.
 pub async fn insert_person(tx: &mut sqlx::Transaction<'_, sqlx::Any>, name: &str, now: i64) -> i64 {
     let user = gaic::db::users::NewUser {
         username: name,
@@ -77,7 +78,9 @@ pub async fn insert_person(tx: &mut sqlx::Transaction<'_, sqlx::Any>, name: &str
         display_name: name,
         country: "KR",
     };
-    gaic::db::users::insert(&mut **tx, &user, now).await.unwrap()
+    let id = gaic::db::users::insert(&mut **tx, &user, now).await.unwrap();
+    gaic::db::users::confirm_age(&mut **tx, id, now).await.unwrap();
+    id
 }
 
 /// A new API token for `username`.

@@ -47,9 +47,16 @@ pub struct PersonRow {
     pub country: String,
 }
 
-/// Everyone who consented to recruiters and lives in `home` or also
-/// consented to recruiters abroad, with their profiles, in one query.
-pub async fn discoverable<'e>(ex: impl Executor<'e, Database = Any>, home: &str) -> sqlx::Result<Vec<DiscoverableRow>> {
+/// Everyone who consented to recruiters (to the text's current version
+/// `recruiters`) and lives in `home` or also consented to recruiters abroad
+/// (version `abroad`), whose age is known (a birth year or the 14-or-older
+/// confirmation), with their profiles, in one query.
+pub async fn discoverable<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    home: &str,
+    recruiters: &str,
+    abroad: &str,
+) -> sqlx::Result<Vec<DiscoverableRow>> {
     sqlx::query_as(
         "SELECT u.user_id, u.username, u.display_name, u.country,
                 COALESCE(p.city, '') AS city, COALESCE(p.affiliation, '') AS affiliation,
@@ -58,11 +65,15 @@ pub async fn discoverable<'e>(ex: impl Executor<'e, Database = Any>, home: &str)
          FROM consents c
          JOIN users u ON u.user_id = c.user_id
          LEFT JOIN profiles p ON p.user_id = u.user_id
-         WHERE c.kind = 'recruiters'
-           AND (u.country = $1 OR EXISTS (SELECT 1 FROM consents a WHERE a.user_id = u.user_id AND a.kind = 'abroad'))
+         WHERE c.kind = 'recruiters' AND c.text_version = $2
+           AND (p.birth_year IS NOT NULL OR u.age_confirmed_at IS NOT NULL)
+           AND (u.country = $1 OR EXISTS (SELECT 1 FROM consents a
+                                         WHERE a.user_id = u.user_id AND a.kind = 'abroad' AND a.text_version = $3))
          ORDER BY u.user_id",
     )
     .bind(home)
+    .bind(recruiters)
+    .bind(abroad)
     .fetch_all(ex)
     .await
 }

@@ -54,6 +54,23 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, new: &NewUser<'_>
     .await
 }
 
+/// Records that the person confirmed being 14 or older (once).
+pub async fn confirm_age<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET age_confirmed_at = $2 WHERE user_id = $1 AND age_confirmed_at IS NULL")
+        .bind(user_id)
+        .bind(now)
+        .execute(ex)
+        .await
+        .map(|_| ())
+}
+
+/// Whether the person confirmed being 14 or older.
+pub async fn age_confirmed<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> sqlx::Result<bool> {
+    let at: Option<i64> =
+        sqlx::query_scalar("SELECT age_confirmed_at FROM users WHERE user_id = $1").bind(user_id).fetch_one(ex).await?;
+    Ok(at.is_some())
+}
+
 /// The user with this (lower-case) username.
 pub async fn by_username<'e>(ex: impl Executor<'e, Database = Any>, username: &str) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = $1")).bind(username).fetch_optional(ex).await

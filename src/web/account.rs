@@ -165,6 +165,22 @@ fn signup_fields(f: &SignupForm, errors: &HashMap<String, String>) -> Vec<Field>
             error: e("display_name"),
             autocomplete: "nickname",
         },
+        Field {
+            name: "age_14_or_older",
+            label: "age_14_or_older",
+            kind: "checkbox",
+            value: f.age_14_or_older.clone(),
+            error: e("age_14_or_older"),
+            autocomplete: "off",
+        },
+        Field {
+            name: "birth_year",
+            label: "birth_year_instead",
+            kind: "text",
+            value: f.birth_year.clone(),
+            error: e("birth_year"),
+            autocomplete: "bday-year",
+        },
     ]
 }
 
@@ -182,6 +198,10 @@ pub(super) struct SignupForm {
     country: String,
     #[serde(default)]
     display_name: String,
+    #[serde(default)]
+    age_14_or_older: String,
+    #[serde(default)]
+    birth_year: String,
 }
 
 pub(super) async fn signup_page(viewer: MaybeUser, headers: HeaderMap, uri: Uri) -> Response {
@@ -206,6 +226,12 @@ pub(super) async fn signup_submit(
         password: f.password.clone(),
         country: f.country.clone(),
         display_name: Some(f.display_name.clone()).filter(|d| !d.trim().is_empty()),
+        age_14_or_older: f.age_14_or_older == "yes",
+        // A year that is not a number is out of range: the same message.
+        birth_year: match f.birth_year.trim() {
+            "" => None,
+            y => Some(y.parse().unwrap_or(0)),
+        },
     };
     match crate::accounts::create_account(&state, req).await {
         Ok(user) => {

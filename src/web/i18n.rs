@@ -324,6 +324,13 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("links", "Links (one per line)", "링크 (한 줄에 하나)"),
     ("bio", "About you", "자기소개"),
     ("open_to_work", "Open to opportunities", "구직 중"),
+    ("age_14_or_older", "I am 14 or older", "만 14세 이상입니다"),
+    ("birth_year_instead", "Or your birth year (optional)", "또는 출생 연도 (선택)"),
+    (
+        "consent_renew",
+        "This text changed since you agreed to an earlier version; that agreement no longer counts. Tick the box to agree to this version.",
+        "동의하신 이후 이 문구가 바뀌어 이전 동의는 더 이상 효력이 없습니다. 이 버전에 동의하려면 상자를 선택하세요.",
+    ),
     ("consents", "Consents", "동의"),
     (
         "consents_help",

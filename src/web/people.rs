@@ -173,6 +173,8 @@ pub(super) struct ProfileForm {
     #[serde(default)]
     birth_year: String,
     #[serde(default)]
+    age_14_or_older: String,
+    #[serde(default)]
     consent_public_profile: String,
     #[serde(default)]
     consent_recruiters: String,
@@ -192,7 +194,7 @@ impl ProfileForm {
 
 fn form_of(view: &crate::profiles::ProfileView) -> ProfileForm {
     let given = |k: &str| {
-        if view.consents.iter().any(|c| c.kind == k && c.granted_at.is_some()) { "yes".into() } else { String::new() }
+        if view.consents.iter().any(|c| c.kind == k && c.in_force) { "yes".into() } else { String::new() }
     };
     ProfileForm {
         city: view.city.clone(),
@@ -202,6 +204,7 @@ fn form_of(view: &crate::profiles::ProfileView) -> ProfileForm {
         bio: view.bio.clone(),
         open_to_work: if view.open_to_work { "yes".into() } else { String::new() },
         birth_year: view.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+        age_14_or_older: if view.age_confirmed { "yes".into() } else { String::new() },
         consent_public_profile: given("public_profile"),
         consent_recruiters: given("recruiters"),
         consent_abroad: given("abroad"),
@@ -222,9 +225,11 @@ async fn render_profile_form(
     let consents: Vec<Value> = crate::consent::CONSENTS
         .iter()
         .map(|c| {
-            let given = view.consents.iter().find(|g| g.kind == c.kind).and_then(|g| g.granted_at.clone());
+            let state = view.consents.iter().find(|g| g.kind == c.kind);
+            let given = state.filter(|g| g.in_force).and_then(|g| g.granted_at.clone());
             context! {
                 kind => c.kind, text => c.text(page.lang.code()), version => c.version, checked => form.consent(c.kind),
+                renew => state.is_some_and(|g| g.needs_renewal),
                 given => given.as_deref().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|d| when(d.timestamp_millis())),
                 label => page.t(&format!("consent_{}", c.kind)),
             }
@@ -252,6 +257,7 @@ async fn render_profile_form(
     let form = context! {
         city => form.city, affiliation => form.affiliation, skills => form.skills, links => form.links, bio => form.bio,
         open_to_work => form.open_to_work == "yes", birth_year => form.birth_year,
+        age_14_or_older => form.age_14_or_older == "yes", age_confirmed => view.age_confirmed,
     };
     Ok(page.render(
         status,
@@ -292,6 +298,7 @@ pub(super) async fn account_profile_submit(
         bio: form.bio.clone(),
         open_to_work: form.open_to_work == "yes",
         birth_year,
+        age_14_or_older: form.age_14_or_older == "yes",
     };
     errors.extend(crate::profiles::validate(&update, db::now_ms()));
     if !errors.is_empty() {

@@ -24,10 +24,20 @@ async fn registration_names_every_bad_field_at_once() {
     let app = TestApp::spawn().await;
     let res =
         app.register(json!({ "username": "a!", "email": "not-an-email", "password": "short", "country": "XX" })).await;
-    let body = assert_error(res, 422, "invalid_registration", "4 invalid field(s)").await;
+    let body = assert_error(res, 422, "invalid_registration", "5 invalid field(s)").await;
     let fields: Vec<&str> =
         body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["username", "email", "password", "country"]);
+    assert_eq!(fields, ["username", "email", "password", "country", "age_14_or_older"]);
+    assert!(body.to_string().contains("14 or older, or give your birth year"), "{body}");
+    // A birth year instead of the confirmation is enough; one out of range is not.
+    let base = json!({ "username": "young", "email": "y@example.org", "password": PASSWORD, "country": "KR" });
+    let with = |year: i64| {
+        let mut b = base.clone();
+        b["birth_year"] = json!(year);
+        b
+    };
+    assert_error(app.register(with(1850)).await, 422, "invalid_registration", "1 invalid").await;
+    assert_eq!(app.register(with(2015)).await.status(), StatusCode::CREATED);
     let text = body.to_string();
     assert!(text.contains("at least 10 characters"), "{text}");
     assert!(text.contains("ISO 3166-1"), "{text}");
@@ -38,11 +48,11 @@ async fn duplicate_usernames_and_emails_are_conflicts() {
     let app = TestApp::spawn().await;
     app.competitor("bob").await;
     let res = app
-        .register(json!({ "username": "BOB", "email": "other@example.org", "password": PASSWORD, "country": "US" }))
+        .register(json!({ "username": "BOB", "email": "other@example.org", "password": PASSWORD, "country": "US", "age_14_or_older": true }))
         .await;
     assert_error(res, 409, "conflict", "username").await;
     let res = app
-        .register(json!({ "username": "bobby", "email": "Bob@Example.org", "password": PASSWORD, "country": "US" }))
+        .register(json!({ "username": "bobby", "email": "Bob@Example.org", "password": PASSWORD, "country": "US", "age_14_or_older": true }))
         .await;
     assert_error(res, 409, "conflict", "email").await;
 }

@@ -173,6 +173,7 @@ async fn a_competitor_signs_up_joins_submits_and_watches_a_model_run() {
     b.fill("#f-email", "ana@example.org").await;
     b.fill("#f-password", "short").await;
     b.fill("#f-country", "KR").await;
+    b.click("#f-age_14_or_older").await;
     b.click_to_page("form button[type=submit]").await;
     // The error sits next to its field and what was typed is kept.
     let err = b.text("#e-password").await;

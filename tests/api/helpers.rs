@@ -160,6 +160,7 @@ impl TestApp {
             .register(json!({
                 "username": username, "email": format!("{username}@example.org"),
                 "password": PASSWORD, "country": "KR", "display_name": username.to_uppercase(),
+                "age_14_or_older": true,
             }))
             .await;
         assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
@@ -312,7 +313,7 @@ pub fn spin_model() -> Vec<u8> {
 /// binary) and logs in.
 pub async fn remote_user(base: &str, username: &str) -> User {
     let client = Client::new();
-    let body = json!({ "username": username, "email": format!("{username}@example.org"), "password": PASSWORD, "country": "KR" });
+    let body = json!({ "username": username, "email": format!("{username}@example.org"), "password": PASSWORD, "country": "KR", "age_14_or_older": true });
     let res = client.post(format!("{base}/api/v1/users")).json(&body).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let res = client

@@ -134,6 +134,7 @@ async fn sign_up_keeps_what_was_typed_names_each_error_and_logs_in() {
     let html = res.text().await.unwrap();
     assert!(html.contains("value=\"not-an-email\"") && html.contains("value=\"ann\""), "typed values kept");
     assert!(html.contains("id=\"e-email\"") && html.contains("id=\"e-password\"") && html.contains("id=\"e-country\""));
+    assert!(html.contains("id=\"e-age_14_or_older\"") && html.contains("14 or older"), "the age is asked for");
     assert!(!html.contains("value=\"short\""), "passwords are never echoed");
 
     // Without the CSRF token: refused.
@@ -147,6 +148,7 @@ async fn sign_up_keeps_what_was_typed_names_each_error_and_logs_in() {
         ("password", PASSWORD),
         ("country", "KR"),
         ("display_name", "Ann"),
+        ("age_14_or_older", "yes"),
     ];
     let res = client().post(app.url("/signup")).header(COOKIE, &cookie).form(&good).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -198,6 +200,7 @@ pub(crate) async fn web_user(app: &TestApp, username: &str) -> (String, String) 
         ("password", PASSWORD),
         ("country", "KR"),
         ("display_name", ""),
+        ("age_14_or_older", "yes"),
     ];
     let res = client().post(app.url("/signup")).header(COOKIE, &cookie).form(&form).send().await.unwrap();
     let session = set_cookie(&res, "gaic_session").unwrap();

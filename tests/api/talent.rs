@@ -11,7 +11,7 @@ async fn recruiter(app: &TestApp, username: &str, country: &str) -> User {
     let res = app
         .register(json!({
             "username": username, "email": format!("{username}@example.org"), "password": crate::helpers::PASSWORD,
-            "country": country, "display_name": username,
+            "country": country, "display_name": username, "age_14_or_older": true,
         }))
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -294,7 +294,7 @@ async fn views_are_logged_data_exports_whole_and_a_deleted_account_leaves_only_i
     assert_eq!(rita.get("/api/v1/talent/ann").await.status(), StatusCode::NOT_FOUND);
     assert!(names(&rita.get_json("/api/v1/talent").await).is_empty());
     // The username is free again.
-    assert_eq!(app.register(json!({"username": "ann", "email": "ann@example.org", "password": crate::helpers::PASSWORD, "country": "KR"})).await.status(), StatusCode::CREATED);
+    assert_eq!(app.register(json!({"username": "ann", "email": "ann@example.org", "password": crate::helpers::PASSWORD, "country": "KR", "age_14_or_older": true})).await.status(), StatusCode::CREATED);
     // The last admin cannot delete themself.
     let admin = app.admin().await;
     let res = admin.delete_json("/api/v1/me", &json!({"password": crate::helpers::ADMIN_PASSWORD})).await;
@@ -440,4 +440,65 @@ async fn points_decay_by_the_day_and_a_task_without_rivals_rates_nobody() {
     let a = at(200).await.unwrap();
     assert!(std::sync::Arc::ptr_eq(&a, &at(200).await.unwrap()), "reused within the day");
     assert!(points(&at(201).await.unwrap()).0 < p200, "a new day, new points");
+}
+
+/// A consent counts only for the current text: one given to an older
+/// version is asked for again and finds nobody meanwhile; an unknown age
+/// (no birth year, no 14-or-older confirmation) never reaches the search.
+#[tokio::test]
+async fn an_outdated_consent_or_an_unknown_age_keeps_a_person_out_of_search() {
+    let app = TestApp::spawn().await;
+    let (ann, ben) = (app.competitor("ann").await, app.competitor("ben").await);
+    for u in [&ann, &ben] {
+        assert_eq!(u.put("/api/v1/me/consents/recruiters").await.status(), StatusCode::OK);
+    }
+    let rita = recruiter(&app, "rita", "KR").await;
+    assert_eq!(names(&rita.get_json("/api/v1/talent").await), ["ann", "ben"]);
+    let pool = &app.state.db.pool;
+
+    // The recruiters text changed after ann agreed (as a new release would).
+    sqlx::query("UPDATE consents SET text_version = '2020-01-01' WHERE kind = 'recruiters' AND user_id = (SELECT user_id FROM users WHERE username = 'ann')")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(names(&rita.get_json("/api/v1/talent").await), ["ben"], "an agreement to an older text does not count");
+    assert_error(rita.get("/api/v1/talent/ann").await, 404, "not_found", "").await;
+    let me = ann.get_json("/api/v1/me/profile").await;
+    let c = me["consents"].as_array().unwrap().iter().find(|c| c["kind"] == "recruiters").unwrap().clone();
+    assert_eq!((c["in_force"].clone(), c["needs_renewal"].clone()), (json!(false), json!(true)), "{c}");
+    // The privacy page asks again, the box unticked.
+    let (csrf, cookie) = crate::pages::form_csrf(&app, "/login").await;
+    let login = [("csrf", csrf.as_str()), ("username", "ann"), ("password", crate::helpers::PASSWORD)];
+    let res = crate::pages::client()
+        .post(app.url("/login"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&login)
+        .send()
+        .await
+        .unwrap();
+    let cookies = format!("{cookie}; gaic_session={}", crate::pages::set_cookie(&res, "gaic_session").unwrap());
+    let html = crate::pages::client()
+        .get(app.url("/account/profile"))
+        .header(reqwest::header::COOKIE, cookies)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"renew-recruiters\""), "asked again");
+    assert!(!html.contains("name=\"consent_recruiters\" type=\"checkbox\" value=\"yes\" checked"), "unticked");
+    assert_eq!(ann.put("/api/v1/me/consents/recruiters").await.status(), StatusCode::OK);
+    assert_eq!(names(&rita.get_json("/api/v1/talent").await), ["ann", "ben"], "agreed again");
+
+    // An account whose age was never confirmed (made before the question).
+    sqlx::query("UPDATE users SET age_confirmed_at = NULL WHERE username = 'ben'").execute(pool).await.unwrap();
+    assert_eq!(names(&rita.get_json("/api/v1/talent").await), ["ann"], "unknown age: not findable");
+    ben.delete("/api/v1/me/consents/recruiters").await;
+    assert_error(ben.put("/api/v1/me/consents/recruiters").await, 422, "age_unknown", "14").await;
+    let res = ben.put_json("/api/v1/me/profile", &json!({"age_14_or_older": true})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(ben.get_json("/api/v1/me/profile").await["age_confirmed"], true);
+    assert_eq!(ben.put("/api/v1/me/consents/recruiters").await.status(), StatusCode::OK);
+    assert_eq!(names(&rita.get_json("/api/v1/talent").await), ["ann", "ben"]);
 }
