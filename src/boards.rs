@@ -127,6 +127,11 @@ impl Computed {
     pub fn private(&self) -> &[Standing] {
         &self.boards.private
     }
+
+    /// The public board's standings, best first.
+    pub fn public(&self) -> &[Standing] {
+        &self.boards.public
+    }
 }
 
 /// A board's rows, shared by every request of one board version.

@@ -109,7 +109,7 @@ pub async fn reopen_task(
     Ok(serde_json::json!({ "task": slug, "closes_at": db::ms_to_rfc3339(closes_at), "selections_voided": voided }))
 }
 
-async fn current_solution(
+pub(crate) async fn current_solution(
     state: &Platform,
     task: &tasks::TaskRow,
     spec: &TaskSpec,

@@ -20,6 +20,7 @@ pub mod db;
 pub mod error;
 pub mod eval;
 pub mod http;
+pub mod integrity;
 pub mod leaderboard;
 pub mod messages;
 pub mod platform;

@@ -356,6 +356,7 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "과제가 {at}에 종료되어 일정을 바꿀 수 없습니다 (관리자는 POST /api/v1/tasks/SLUG/reopen 으로 다시 열 수 있습니다)",
     ),
     ("not_closed", "the task is still open", "과제가 아직 진행 중입니다"),
+    ("threshold_range", "threshold must be above 0 and at most 1", "threshold는 0보다 크고 1 이하여야 합니다"),
     ("admin_only_reopen", "only an admin can re-open a closed task", "종료된 과제는 관리자만 다시 열 수 있습니다"),
     ("reopen_in_future", "closes_at must be in the future", "closes_at은 미래여야 합니다"),
     (

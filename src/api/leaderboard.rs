@@ -27,6 +27,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/tasks/{slug}/leaderboard", get(get_leaderboard))
         .route("/tasks/{slug}/close", post(close_task))
         .route("/tasks/{slug}/reopen", post(reopen_task))
+        .route("/tasks/{slug}/integrity", get(integrity_review))
         .route("/tasks/{slug}/baselines", post(add_baseline).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/tasks/{slug}/baselines/{id}", delete(delete_baseline))
         .route("/tasks/{slug}/rescore", post(rescore_task).layer(DefaultBodyLimit::max(upload_limit)))
@@ -138,6 +139,32 @@ pub async fn reopen_task(
     AppJson(body): AppJson<crate::leaderboard::Reopen>,
 ) -> AppResult<AppJson<serde_json::Value>> {
     crate::leaderboard::reopen_task(&state, &me, slug, body).await.map(AppJson)
+}
+
+/// The review query.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntegrityQuery {
+    /// The excess agreement at or above which a pair is listed, in (0, 1]
+    /// (default 0.8).
+    pub threshold: Option<f64>,
+}
+
+/// Near-duplicate predictions for review (organizer or admin): pairs of
+/// teams whose best submissions agree on far more rows than their scores
+/// explain, with both teams' members, and model files shared across teams.
+/// Nothing is done automatically.
+#[utoipa::path(get, path = "/api/v1/tasks/{slug}/integrity", tag = "leaderboards", security(("bearer" = [])),
+    params(("slug" = String, Path), IntegrityQuery),
+    responses((status = 200, body = crate::integrity::Review), (status = 403, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn integrity_review(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppPath(slug): AppPath<String>,
+    AppQuery(q): AppQuery<IntegrityQuery>,
+) -> AppResult<AppJson<crate::integrity::Review>> {
+    crate::integrity::review(&state, &me, &slug, q.threshold).await.map(AppJson)
 }
 
 /// Adds a named baseline (multipart: `name`, `file` — a predictions CSV scored

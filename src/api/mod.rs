@@ -48,7 +48,7 @@ pub const JSON_LIMIT: usize = 1 << 20;
         submissions::unhide_submission,
         teams::get_team, teams::create_team, teams::rename_team, teams::invite_member, teams::leave_team,
         teams::disqualify_team, teams::reinstate_team, teams::list_invites, teams::accept_invite, teams::decline_invite,
-        leaderboard::get_leaderboard, leaderboard::close_task, leaderboard::reopen_task, leaderboard::add_baseline, leaderboard::delete_baseline,
+        leaderboard::get_leaderboard, leaderboard::close_task, leaderboard::reopen_task, leaderboard::integrity_review, leaderboard::add_baseline, leaderboard::delete_baseline,
         leaderboard::rescore_task,
         workers::create_worker_token, workers::revoke_worker_token, workers::list_workers, workers::register_worker,
         live::submission_events, live::task_events, live::cancel_submission, live::requeue_submission,

@@ -45,7 +45,8 @@ impl Format {
         matches!(self.metric, MetricKind::LogLoss | MetricKind::RocAuc) && self.class_count() > 2
     }
 
-    fn class_count(&self) -> usize {
+    /// How many classes the task has (0 for regression).
+    pub fn class_count(&self) -> usize {
         self.classes.as_ref().map_or(0, Vec::len)
     }
 

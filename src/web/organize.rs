@@ -97,6 +97,8 @@ pub(super) struct ManageQuery {
     page: Option<i64>,
     /// The page of the teams list.
     tpage: Option<usize>,
+    /// `1`: run the near-duplicate review.
+    review: Option<u8>,
 }
 
 /// A task's management page.
@@ -106,7 +108,7 @@ pub(super) async fn manage_page(
     AppPath(slug): AppPath<String>,
     Query(q): Query<ManageQuery>,
 ) -> Result<Response, AppError> {
-    let outcome = Outcome { teams_page: q.tpage.unwrap_or(1), ..Outcome::default() };
+    let outcome = Outcome { teams_page: q.tpage.unwrap_or(1), review: q.review == Some(1), ..Outcome::default() };
     render_manage(&state, &page, &me, &slug, q.page.unwrap_or(1), outcome).await
 }
 
@@ -125,6 +127,8 @@ struct Outcome {
     rescore: Option<crate::leaderboard::RescoreReport>,
     /// The page of the teams list (disqualified teams first).
     teams_page: usize,
+    /// Whether to run the near-duplicate review.
+    review: bool,
 }
 
 fn local_input(ms: Option<i64>) -> String {
@@ -219,6 +223,23 @@ async fn render_manage(
             changes => changes,
         }
     });
+    let review = if outcome.review {
+        let r = crate::integrity::review(state, me, slug, None).await?;
+        let team = |t: &crate::integrity::TeamRef| format!("{} ({})", t.team, t.members.join(", "));
+        let pairs: Vec<Value> = r
+            .pairs
+            .iter()
+            .map(|p| context! { a => team(&p.a), b => team(&p.b), same => format!("{:.1}", 100.0 * p.same_share), excess => format!("{:.1}", 100.0 * p.excess), a_sub => p.a.submission_id, b_sub => p.b.submission_id })
+            .collect();
+        let models: Vec<Value> = r
+            .shared_models
+            .iter()
+            .map(|m| context! { sha => m.sha256[..12.min(m.sha256.len())].to_owned(), teams => m.teams.iter().map(team).collect::<Vec<_>>().join(" · ") })
+            .collect();
+        Some(context! { teams => r.teams, pairs => pairs, models => models })
+    } else {
+        None
+    };
     let errors: std::collections::HashMap<String, String> = outcome.field_errors.into_iter().collect();
     let task_ctx = context! {
         slug => task.slug, title => task.title, draft => task.published_at.is_none(), closed => now >= task.closes_at,
@@ -232,7 +253,7 @@ async fn render_manage(
             queue => context! { queued => queue.queued, running => queue.running, finished => queue.finished_last_hour, jobs => jobs },
             subs => subs, subs_page => at, subs_pages => pages, subs_total => total, teams => team_rows,
             teams_page => teams_at, teams_pages => teams_pages, teams_total => teams_total,
-            baselines => baselines, rescore => rescore,
+            baselines => baselines, rescore => rescore, review => review,
         },
     ))
 }

@@ -312,6 +312,12 @@ async fn a_person_consents_and_a_recruiter_finds_them_and_opens_their_profile() 
     let ann = app.competitor("ann").await;
     let truth = crate::helpers::csv_of("id,progression", crate::helpers::hidden_labels("diabetes"));
     ann.submit_ok("diabetes", truth).await;
+    // A rival: a medal needs somebody to beat.
+    let ben = app.competitor("ben").await;
+    let worse = crate::helpers::hidden_labels("diabetes")
+        .into_iter()
+        .map(|(id, y)| (id, (y.parse::<f64>().unwrap() + 25.0).to_string()));
+    ben.submit_ok("diabetes", crate::helpers::csv_of("id,progression", worse)).await;
     assert_eq!(app.admin().await.post_empty("/api/v1/tasks/diabetes/close").await.status(), 200);
     app.competitor("rita").await;
     assert_eq!(app.admin().await.put("/api/v1/users/rita/roles/recruiter").await.status(), 200);
@@ -345,7 +351,7 @@ async fn a_person_consents_and_a_recruiter_finds_them_and_opens_their_profile() 
     b.click_to_page("#people a[href='/users/ann']").await;
     let details = b.text("#details").await;
     assert!(details.contains("tabular, medical"), "{details}");
-    assert!(b.text("#results").await.contains("1 / 1"));
+    assert!(b.text("#results").await.contains("1 / 2"));
     assert!(b.text("#standing").await.contains("gold 1"), "a gold medal shows");
     b.shot("profile-for-recruiter").await;
 

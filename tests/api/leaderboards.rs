@@ -359,3 +359,69 @@ async fn lateness_follows_the_close_and_a_closed_schedule_is_final_until_an_admi
     assert_eq!(ann.get_json(&format!("/api/v1/submissions/{ann_sub}")).await["selected"], false);
     assert_error(admin.post_json("/api/v1/tasks/digits/reopen", &body).await, 409, "conflict", "still open").await;
 }
+
+/// Organizers see pairs of teams whose best submissions share far more
+/// than their scores explain (the same mistakes), with both teams'
+/// members, and model files submitted by more than one team.
+#[tokio::test]
+async fn near_duplicate_predictions_and_shared_models_are_listed_for_review() {
+    let app = TestApp::spawn_with(|a| a.workers = Some(0)).await;
+    let labels = hidden_labels("digits");
+    // Right on the first `n` rows, and wrong by `shift` on the others.
+    let with = |n: usize, shift: u32, changed: &[usize]| {
+        csv_of(
+            "id,label",
+            labels.iter().enumerate().map(|(i, (id, y))| {
+                let y: u32 = y.parse().unwrap();
+                let p = if i < n { y } else { (y + shift) % 10 };
+                (id.clone(), if changed.contains(&i) { ((p + 5) % 10).to_string() } else { p.to_string() })
+            }),
+        )
+    };
+    let (ann, bob, cat) = (app.competitor("ann").await, app.competitor("bob").await, app.competitor("cat").await);
+    ann.submit_ok("digits", with(300, 1, &[])).await;
+    bob.submit_ok("digits", with(300, 1, &[0, 1, 400])).await; // ann's file, three rows changed
+    cat.submit_ok("digits", with(300, 2, &[])).await; // as good, its own mistakes
+    let (dan, eve) = (app.competitor("dan").await, app.competitor("eve").await);
+    for u in [&dan, &eve] {
+        assert_eq!(u.submit("digits", crate::helpers::spin_model()).await.status(), StatusCode::ACCEPTED);
+    }
+
+    let olga = app.organizer("olga").await;
+    assert_error(olga.get("/api/v1/tasks/digits/integrity").await, 403, "forbidden", "").await;
+    assert_error(ann.get("/api/v1/tasks/digits/integrity").await, 403, "forbidden", "").await;
+    let admin = app.admin().await;
+    let review = admin.get_json("/api/v1/tasks/digits/integrity").await;
+    assert_eq!(review["teams"], 3, "{review}");
+    let pairs = review["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 1, "only the copy: {review}");
+    let mut names = [pairs[0]["a"]["team"].as_str().unwrap(), pairs[0]["b"]["team"].as_str().unwrap()];
+    names.sort_unstable();
+    assert_eq!(names, ["ann", "bob"]);
+    assert_eq!(pairs[0]["a"]["members"].as_array().unwrap().len(), 1);
+    assert!(pairs[0]["excess"].as_f64().unwrap() > 0.95, "{review}");
+    let shared = review["shared_models"].as_array().unwrap();
+    assert_eq!(shared.len(), 1, "{review}");
+    let teams: Vec<&str> = shared[0]["teams"].as_array().unwrap().iter().map(|t| t["team"].as_str().unwrap()).collect();
+    assert_eq!(teams, ["dan", "eve"]);
+    // A stricter or looser threshold, and a bad one.
+    let strict = admin.get_json("/api/v1/tasks/digits/integrity?threshold=1").await;
+    assert!(strict["pairs"].as_array().unwrap().is_empty(), "three changed rows are not a perfect copy");
+    assert_error(admin.get("/api/v1/tasks/digits/integrity?threshold=2").await, 422, "invalid_threshold", "").await;
+    // The management page runs it on request and shows both teams' members.
+    let cookies = crate::pages::web_login(&app, "admin", crate::helpers::ADMIN_PASSWORD).await;
+    let page = |path: &'static str| {
+        let cookies = cookies.clone();
+        let url = app.url(path);
+        async move {
+            let res = crate::pages::client().get(url).header(reqwest::header::COOKIE, cookies).send().await.unwrap();
+            res.text().await.unwrap()
+        }
+    };
+    let html = page("/tasks/digits/manage").await;
+    assert!(html.contains("id=\"run-review\"") && !html.contains("id=\"similar-pairs\""), "on request only");
+    let html = page("/tasks/digits/manage?review=1").await;
+    let table = html.split("id=\"similar-pairs\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(table.contains("ann (ann)") && table.contains("bob (bob)") && !table.contains("cat"), "{table}");
+    assert!(html.split("id=\"shared-models\"").nth(1).unwrap().contains("dan (dan) · eve (eve)"));
+}

@@ -64,7 +64,9 @@ async fn the_example_models_are_evaluated_and_score_well_above_chance() {
     let b = submit_model(&ann, "breast-cancer", example("breast_cancer_logreg")).await;
     assert!(b["public_score"].as_f64().unwrap() > 0.95, "breast-cancer AUC {b}");
     let r = submit_model(&ann, "diabetes", example("diabetes-linear.wat")).await;
-    assert!(r["public_score"].as_f64().unwrap() < 65.0, "diabetes RMSE {r}");
+    // A linear model on ten features: about 55-67 depending on which rows
+    // the (random) split made public; predicting the mean alone, about 75.
+    assert!(r["public_score"].as_f64().unwrap() < 70.0, "diabetes RMSE {r}");
 
     // The efficiency column.
     let board = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;

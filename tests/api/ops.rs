@@ -72,7 +72,8 @@ async fn the_openapi_document_matches_the_routes() {
             .replace("{team_id}", "1")
             .replace("{kind}", "recruiters")
             .replace("{answer}", "accept")
-            .replace("{hash}", &"0".repeat(64));
+            .replace("{hash}", &"0".repeat(64))
+            .replace("{credential_id}", &"0".repeat(64));
         assert!(!concrete.contains('{'), "unfilled parameter in {path}");
         for method in ops.as_object().unwrap().keys() {
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

@@ -189,6 +189,14 @@ async fn sign_up_keeps_what_was_typed_names_each_error_and_logs_in() {
     assert!(set_cookie(&res, "gaic_session").is_some());
 }
 
+/// Logs in through the form; the cookies (CSRF + session).
+pub(crate) async fn web_login(app: &TestApp, username: &str, password: &str) -> String {
+    let (csrf, cookie) = form_csrf(app, "/login").await;
+    let form = [("csrf", csrf.as_str()), ("username", username), ("password", password)];
+    let res = client().post(app.url("/login")).header(COOKIE, &cookie).form(&form).send().await.unwrap();
+    format!("{cookie}; gaic_session={}", set_cookie(&res, "gaic_session").expect("logged in"))
+}
+
 /// Signs up through the form; the cookies (CSRF + session) and the token.
 pub(crate) async fn web_user(app: &TestApp, username: &str) -> (String, String) {
     let (csrf, cookie) = form_csrf(app, "/signup").await;

@@ -467,16 +467,7 @@ async fn an_outdated_consent_or_an_unknown_age_keeps_a_person_out_of_search() {
     let c = me["consents"].as_array().unwrap().iter().find(|c| c["kind"] == "recruiters").unwrap().clone();
     assert_eq!((c["in_force"].clone(), c["needs_renewal"].clone()), (json!(false), json!(true)), "{c}");
     // The privacy page asks again, the box unticked.
-    let (csrf, cookie) = crate::pages::form_csrf(&app, "/login").await;
-    let login = [("csrf", csrf.as_str()), ("username", "ann"), ("password", crate::helpers::PASSWORD)];
-    let res = crate::pages::client()
-        .post(app.url("/login"))
-        .header(reqwest::header::COOKIE, &cookie)
-        .form(&login)
-        .send()
-        .await
-        .unwrap();
-    let cookies = format!("{cookie}; gaic_session={}", crate::pages::set_cookie(&res, "gaic_session").unwrap());
+    let cookies = crate::pages::web_login(&app, "ann", crate::helpers::PASSWORD).await;
     let html = crate::pages::client()
         .get(app.url("/account/profile"))
         .header(reqwest::header::COOKIE, cookies)

@@ -1,0 +1,291 @@
+//! Near-duplicate predictions, for organizers to review: pairs of teams
+//! whose best submissions agree on far more rows than their scores explain,
+//! and model files shared across teams. Nothing here acts on its own: the
+//! report names both teams' members and a person decides.
+//!
+//! Two submissions agree on a row when their predictions for it are the
+//! same (classes and ranked items exactly; numbers within 1e-9 relative).
+//! Rows where both are exactly right agree by necessity, so they explain
+//! agreement; the *excess* is the share of agreeing rows among the rest
+//! (rows where at least one of them is wrong or not exact). Two independent
+//! models that are both 95 % accurate agree on ~90 % of rows but make
+//! different mistakes (excess near 0); a copy makes the same ones (excess 1).
+//! For probabilities and regression values nobody is ever exactly right, so
+//! the excess is plain agreement: independent models never produce the same
+//! floats row after row.
+//!
+//! Cost: teams are compared with the [`WINDOW`] teams nearest in public
+//! score (a copy scores the same, give or take the rows it changed), so a
+//! task of N teams costs N × WINDOW row-by-row comparisons.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::CurrentUser;
+use crate::db::submissions;
+use crate::error::{AppError, AppResult};
+use crate::platform::Platform;
+use crate::scoring::solution::Predictions;
+use crate::tasks::spec_of;
+
+/// Teams each team is compared with, in public-score order.
+pub const WINDOW: usize = 25;
+
+/// Below this many unexplained rows a pair is not judged (too little
+/// evidence either way).
+pub const MIN_ROWS: usize = 10;
+
+/// How two submissions agree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Agreement {
+    /// Rows compared.
+    pub rows: usize,
+    /// Rows with the same prediction.
+    pub same: usize,
+    /// Rows both got exactly right.
+    pub both_right: usize,
+}
+
+impl Agreement {
+    /// Share of rows with the same prediction.
+    pub fn share(&self) -> f64 {
+        self.same as f64 / self.rows.max(1) as f64
+    }
+
+    /// Share of agreeing rows among those both-right does not explain.
+    pub fn excess(&self) -> f64 {
+        let rest = self.rows - self.both_right;
+        if rest == 0 { 0.0 } else { (self.same - self.both_right) as f64 / rest as f64 }
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Whether row `r` of `a` and `b` holds the same prediction (`k` values a
+/// row for per-class scores).
+fn same_row(a: &Predictions, b: &Predictions, k: usize, r: usize) -> bool {
+    match (a, b) {
+        (Predictions::Classes(x), Predictions::Classes(y)) => x[r] == y[r],
+        (Predictions::Values(x), Predictions::Values(y)) => close(x[r], y[r]),
+        (Predictions::PerClass(x), Predictions::PerClass(y)) => {
+            x[r * k..(r + 1) * k].iter().zip(&y[r * k..(r + 1) * k]).all(|(p, q)| close(*p, *q))
+        }
+        (Predictions::Items(x), Predictions::Items(y)) => x[r] == y[r],
+        _ => false,
+    }
+}
+
+fn rows_of(p: &Predictions, k: usize) -> usize {
+    match p {
+        Predictions::Classes(x) => x.len(),
+        Predictions::Values(x) => x.len(),
+        Predictions::PerClass(x) => x.len() / k.max(1),
+        Predictions::Items(x) => x.len(),
+    }
+}
+
+/// How `a` and `b` agree, `perfect` being the right answers (same layout).
+pub fn agreement(a: &Predictions, b: &Predictions, perfect: &Predictions, k: usize) -> Agreement {
+    let rows = rows_of(a, k).min(rows_of(b, k)).min(rows_of(perfect, k));
+    let (mut same, mut both_right) = (0, 0);
+    for r in 0..rows {
+        if same_row(a, b, k, r) {
+            same += 1;
+            if same_row(a, perfect, k, r) {
+                both_right += 1;
+            }
+        }
+    }
+    Agreement { rows, same, both_right }
+}
+
+/// One team in a pair.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TeamRef {
+    /// Team id.
+    pub team_id: i64,
+    /// Team name.
+    pub team: String,
+    /// Its members' usernames.
+    pub members: Vec<String>,
+    /// The submission compared (its best public one).
+    pub submission_id: i64,
+    /// Its public score.
+    pub public_score: f64,
+}
+
+/// Two teams whose best submissions agree more than their scores explain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SimilarPair {
+    /// One team.
+    pub a: TeamRef,
+    /// The other.
+    pub b: TeamRef,
+    /// Hidden rows compared.
+    pub rows: usize,
+    /// Share of rows with the same prediction.
+    pub same_share: f64,
+    /// Share of rows both got exactly right.
+    pub both_right_share: f64,
+    /// Share of the other rows on which they still agree (what is flagged).
+    pub excess: f64,
+}
+
+/// One model file submitted by more than one team.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SharedModel {
+    /// The file's SHA-256.
+    pub sha256: String,
+    /// The teams (name and members) that submitted it, and which submission.
+    pub teams: Vec<TeamRef>,
+}
+
+/// What an organizer reviews.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Review {
+    /// Task slug.
+    pub task: String,
+    /// The excess share at or above which a pair is listed.
+    pub threshold: f64,
+    /// Teams compared (those on the public board).
+    pub teams: usize,
+    /// Pairs listed, most similar first.
+    pub pairs: Vec<SimilarPair>,
+    /// Model files shared across teams.
+    pub shared_models: Vec<SharedModel>,
+}
+
+/// The review of task `slug` for its organizer or an admin: pairs whose
+/// excess agreement is at least `threshold` (default 0.8, in (0, 1]).
+pub async fn review(state: &Platform, me: &CurrentUser, slug: &str, threshold: Option<f64>) -> AppResult<Review> {
+    let task = crate::leaderboard::organizer_task(state, me, slug).await?;
+    let threshold = threshold.unwrap_or(0.8);
+    if !(threshold > 0.0 && threshold <= 1.0) {
+        return Err(AppError::invalid("invalid_threshold", crate::msg!("threshold_range")));
+    }
+    let spec = spec_of(&task)?;
+    let mut members: HashMap<i64, Vec<String>> = HashMap::new();
+    for m in crate::db::teams::members_of_task(&state.db.pool, task.task_id).await? {
+        members.entry(m.team_id).or_default().push(m.username);
+    }
+    let subs = submissions::scored_of_task(&state.db.pool, task.task_id).await?;
+    let by_id: HashMap<i64, &submissions::SubmissionRow> = subs.iter().map(|s| (s.submission_id, s)).collect();
+    let team_ref = |s: &submissions::SubmissionRow| TeamRef {
+        team_id: s.team_id,
+        team: s.team_name.clone(),
+        members: members.get(&s.team_id).cloned().unwrap_or_default(),
+        submission_id: s.submission_id,
+        public_score: s.public_score.unwrap_or(f64::NAN),
+    };
+
+    // Model files shared across teams (any submission, scored or not).
+    let every = submissions::of_task(&state.db.pool, task.task_id, i64::from(u32::MAX), 0).await?;
+    let mut by_file: BTreeMap<&str, Vec<&submissions::SubmissionRow>> = BTreeMap::new();
+    for s in every.iter().rev().filter(|s| s.kind == "model") {
+        let list = by_file.entry(s.blob_hash.as_str()).or_default();
+        if !list.iter().any(|o| o.team_id == s.team_id) {
+            list.push(s);
+        }
+    }
+    let shared_models = by_file
+        .into_iter()
+        .filter(|(_, teams)| teams.len() > 1)
+        .map(|(hash, teams)| SharedModel { sha256: hash.to_owned(), teams: teams.into_iter().map(team_ref).collect() })
+        .collect();
+
+    // Each team's best public submission, in public-score order.
+    let computed = state.boards.computed(&task, &spec).await?;
+    let best: Vec<&submissions::SubmissionRow> =
+        computed.public().iter().filter_map(|st| by_id.get(&st.submission_id).copied()).collect();
+    let solution = crate::leaderboard::current_solution(state, &task, &spec).await?;
+    let mut files = Vec::with_capacity(best.len());
+    for s in &best {
+        let Some(hash) = s.predictions_blob() else { continue };
+        files.push((s.submission_id, state.blobs.get(hash).await.map_err(AppError::store)?));
+    }
+    let k = spec.format().class_count();
+    let found = tokio::task::spawn_blocking(move || {
+        let perfect = solution.solution.perfect_predictions();
+        let parsed: Vec<_> = files
+            .into_iter()
+            .filter_map(|(id, bytes)| Some((id, solution.solution.parse_submission(&bytes).ok()?)))
+            .collect();
+        let mut found = Vec::new();
+        for (i, (a_id, a)) in parsed.iter().enumerate() {
+            for (b_id, b) in parsed.iter().skip(i + 1).take(WINDOW) {
+                let agreed = agreement(a, b, &perfect, k);
+                if agreed.rows - agreed.both_right >= MIN_ROWS && agreed.excess() >= threshold {
+                    found.push((*a_id, *b_id, agreed));
+                }
+            }
+        }
+        found
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let mut pairs: Vec<SimilarPair> = found
+        .into_iter()
+        .filter_map(|(a, b, agreed)| {
+            Some(SimilarPair {
+                a: team_ref(by_id.get(&a)?),
+                b: team_ref(by_id.get(&b)?),
+                rows: agreed.rows,
+                same_share: agreed.share(),
+                both_right_share: agreed.both_right as f64 / agreed.rows.max(1) as f64,
+                excess: agreed.excess(),
+            })
+        })
+        .collect();
+    pairs.sort_by(|x, y| y.excess.total_cmp(&x.excess).then(y.same_share.total_cmp(&x.same_share)));
+    Ok(Review { task: task.slug, threshold, teams: best.len(), pairs, shared_models })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agreement_counts_shared_mistakes_not_shared_right_answers() {
+        let truth = Predictions::Classes((0..100).map(|i| i % 10).collect());
+        // Two independent 90 % models: wrong on different rows.
+        let a = Predictions::Classes((0..100).map(|i| if i % 10 == 0 { 9 } else { i % 10 }).collect());
+        let b = Predictions::Classes((0..100).map(|i| if i % 10 == 5 { 9 } else { i % 10 }).collect());
+        let ab = agreement(&a, &b, &truth, 10);
+        assert_eq!((ab.rows, ab.same, ab.both_right), (100, 80, 80));
+        assert_eq!(ab.excess(), 0.0, "agreeing only where both are right");
+        // A copy that changed two rows: the same mistakes.
+        let c = Predictions::Classes(
+            (0..100)
+                .map(|i| {
+                    if i % 10 == 0 {
+                        9
+                    } else if i == 1 || i == 2 {
+                        0
+                    } else {
+                        i % 10
+                    }
+                })
+                .collect(),
+        );
+        let ac = agreement(&a, &c, &truth, 10);
+        assert_eq!(ac.same, 98);
+        assert!((ac.excess() - 10.0 / 12.0).abs() < 1e-12, "{}", ac.excess());
+    }
+
+    #[test]
+    fn numbers_agree_within_a_relative_tolerance_and_per_class_rows_whole() {
+        let truth = Predictions::Values(vec![1.0, 2.0, 3.0]);
+        let a = Predictions::Values(vec![0.5, 2.5, 3.25]);
+        let b = Predictions::Values(vec![0.5 + 1e-12, 2.5, 3.0]);
+        let ab = agreement(&a, &b, &truth, 1);
+        assert_eq!((ab.same, ab.both_right), (2, 0));
+        let p = Predictions::PerClass(vec![0.2, 0.8, 0.6, 0.4]);
+        let q = Predictions::PerClass(vec![0.2, 0.8, 0.6, 0.39]);
+        let t = Predictions::PerClass(vec![0.0, 1.0, 1.0, 0.0]);
+        assert_eq!(agreement(&p, &q, &t, 2).same, 1);
+    }
+}
