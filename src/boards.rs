@@ -85,6 +85,15 @@ pub struct BoardEntry {
     pub private_rank: Option<u32>,
     /// After the close: public rank − private rank (positive = climbed).
     pub movement: Option<i64>,
+    /// The score's 95 % bootstrap interval over the board's rows (the private
+    /// board; the public one on request), for metrics that are a mean over
+    /// rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<[f64; 2]>,
+    /// When the team is not significantly different from the one above it:
+    /// the best rank of its group ("tied with #3").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tied_with: Option<u32>,
 }
 
 /// Both boards of a task, computed from its scored submissions.
@@ -271,6 +280,8 @@ impl Boards {
                 public_rank: None,
                 private_rank: None,
                 movement: None,
+                interval: None,
+                tied_with: None,
             });
         }
         let higher = spec.metric.higher_is_better;
@@ -334,6 +345,8 @@ fn board_entries(
                 public_rank: closed.then_some(pr).flatten(),
                 private_rank: closed.then_some(vr).flatten(),
                 movement: if closed { pr.zip(vr).map(|(p, v)| i64::from(p) - i64::from(v)) } else { None },
+                interval: None,
+                tied_with: None,
             }
         })
         .collect()

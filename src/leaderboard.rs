@@ -120,6 +120,68 @@ pub(crate) async fn current_solution(
     state.scorer.solution(&state.blobs, task.task_id, spec.format(), &spec.split, &hash).await
 }
 
+/// Each team's interval and group on one board.
+pub type Ties = std::sync::Arc<std::collections::HashMap<i64, crate::ties::TieStats>>;
+
+/// Ties per (task, private board), with the board version they were
+/// computed at; `None` for a metric that is not a mean over rows.
+pub type TiesCache = std::sync::Mutex<std::collections::HashMap<(i64, bool), (i64, Option<Ties>)>>;
+
+/// The statistical ties of a board (see `ties`): every ranked team's
+/// ranking submission read back and scored row by row on the board's rows,
+/// then bootstrapped. Computed once per board version and kept.
+pub async fn ties(state: &Platform, task: &tasks::TaskRow, spec: &TaskSpec, private: bool) -> AppResult<Option<Ties>> {
+    let key = (task.task_id, private);
+    if let Some((v, t)) = state.ties.lock().unwrap_or_else(|e| e.into_inner()).get(&key)
+        && *v == task.board_version
+    {
+        return Ok(t.clone());
+    }
+    let computed = state.boards.computed(task, spec).await?;
+    let standings: Vec<Standing> = if private { computed.private() } else { computed.public() }.to_vec();
+    let solution = current_solution(state, task, spec).await?;
+    let mut files = Vec::with_capacity(standings.len());
+    for s in &standings {
+        let Some(row) = submissions::by_id(&state.db.pool, s.submission_id).await? else { continue };
+        let Some(hash) = row.predictions_blob() else { continue };
+        files.push((s.team_id, state.blobs.get(hash).await.map_err(AppError::store)?));
+    }
+    let seed = spec.split.seed ^ u64::from(private);
+    let (metric, higher) = (spec.metric.name, spec.metric.higher_is_better);
+    let result = tokio::task::spawn_blocking(move || {
+        let rows = if private { &solution.private_rows } else { &solution.public_rows };
+        let mut teams = Vec::with_capacity(files.len());
+        let mut values = Vec::with_capacity(files.len());
+        for (team, bytes) in files {
+            let preds = solution.solution.parse_submission(&bytes).ok()?;
+            values.push(solution.solution.per_row(&preds, rows)?);
+            teams.push(team);
+        }
+        let finish = crate::scoring::solution::finish(metric);
+        let stats = crate::ties::bootstrap(&values, finish, higher, crate::ties::RESAMPLES, seed);
+        Some(std::sync::Arc::new(teams.into_iter().zip(stats).collect::<std::collections::HashMap<_, _>>()))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    state.ties.lock().unwrap_or_else(|e| e.into_inner()).insert(key, (task.board_version, result.clone()));
+    Ok(result)
+}
+
+/// `entries` with their intervals and groups filled in from `ties`.
+pub fn with_ties(entries: &[BoardEntry], ties: &Ties) -> Vec<BoardEntry> {
+    entries
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            if let Some(t) = e.team_id.and_then(|id| ties.get(&id)) {
+                e.interval = Some([t.lo, t.hi]);
+                e.tied_with = t.tied_with;
+            }
+            e
+        })
+        .collect()
+}
+
 /// One board of a task as `viewer` may see it, every row.
 #[derive(Debug)]
 pub struct BoardRows {
@@ -131,11 +193,20 @@ pub struct BoardRows {
     pub closed: bool,
     /// Teams ranked, baselines slotted in (shared with the board cache).
     pub entries: std::sync::Arc<Vec<BoardEntry>>,
+    /// Statistical ties, when asked for (always on the private board) and
+    /// the metric is a mean over rows.
+    pub ties: Option<Ties>,
 }
 
 /// The `board` (`public` or `private`) of task `slug` for `viewer`: the
 /// private board only after the close, or to the organizer.
-pub async fn board(state: &Platform, viewer: Option<&CurrentUser>, slug: &str, board: &str) -> AppResult<BoardRows> {
+pub async fn board(
+    state: &Platform,
+    viewer: Option<&CurrentUser>,
+    slug: &str,
+    board: &str,
+    want_ties: bool,
+) -> AppResult<BoardRows> {
     let (task, spec) = crate::tasks::visible_task_and_spec(state, slug, viewer).await?;
     let closed = db::now_ms() >= task.closes_at;
     let private = match board {
@@ -147,7 +218,8 @@ pub async fn board(state: &Platform, viewer: Option<&CurrentUser>, slug: &str, b
         return Err(AppError::Forbidden(msg!("private_board_later", at = db::ms_to_rfc3339(task.closes_at))));
     }
     let entries = state.boards.board_rows(&task, &spec, private, closed).await?;
-    Ok(BoardRows { metric: spec.metric.name, higher_is_better: spec.metric.higher_is_better, closed, entries })
+    let ties = if private || want_ties { ties(state, &task, &spec, private).await? } else { None };
+    Ok(BoardRows { metric: spec.metric.name, higher_is_better: spec.metric.higher_is_better, closed, entries, ties })
 }
 
 /// A baseline as added.

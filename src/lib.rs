@@ -37,6 +37,7 @@ pub mod talent;
 pub mod tasks;
 pub mod teams;
 pub mod telemetry;
+pub mod ties;
 pub mod web;
 
 #[cfg(test)]

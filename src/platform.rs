@@ -55,6 +55,8 @@ pub struct Platform {
     pub task_rows: Arc<crate::boards::TaskRows>,
     /// What signs result credentials (the database's key, the public URL).
     pub issuer: Arc<crate::credentials::Issuer>,
+    /// Boards' statistical ties, per (task, private) under the board version.
+    pub ties: Arc<crate::leaderboard::TiesCache>,
 }
 
 impl Platform {
@@ -69,6 +71,7 @@ impl Platform {
         let boards = Arc::new(Boards::new(db.clone()));
         Self {
             issuer: Arc::new(issuer),
+            ties: Arc::default(),
             talent: Arc::new(Talent::new(db.clone(), boards.clone())),
             boards,
             task_rows: Arc::default(),

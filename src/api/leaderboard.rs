@@ -69,6 +69,10 @@ pub struct BoardQuery {
     pub page: Option<u32>,
     /// Rows per page, 1–500 (default 50).
     pub per_page: Option<u32>,
+    /// `true`: statistical ties on the public board too (the private board
+    /// always has them): each score's 95 % bootstrap `interval` and
+    /// `tied_with`, for metrics that are a mean over rows.
+    pub ties: Option<bool>,
 }
 
 /// A task's leaderboard. The private board is revealed after the close (403
@@ -88,7 +92,7 @@ pub async fn get_leaderboard(
     if !(1..=500).contains(&per_page) || page == 0 {
         return Err(AppError::BadRequest("page starts at 1 and per_page is 1-500".into()));
     }
-    let rows = crate::leaderboard::board(&state, viewer.0.as_ref(), &slug, board).await?;
+    let rows = crate::leaderboard::board(&state, viewer.0.as_ref(), &slug, board, q.ties == Some(true)).await?;
     if q.format.as_deref() == Some("csv") {
         return Ok(csv_response(&slug, board, &rows.entries, rows.closed));
     }
@@ -97,7 +101,11 @@ pub async fn get_leaderboard(
     }
     let total = rows.entries.len();
     let start = ((page - 1) as usize * per_page as usize).min(total);
-    let entries = rows.entries[start..].iter().take(per_page as usize).cloned().collect();
+    let page_rows = &rows.entries[start..(start + per_page as usize).min(total)];
+    let entries = match &rows.ties {
+        Some(ties) => crate::leaderboard::with_ties(page_rows, ties),
+        None => page_rows.to_vec(),
+    };
     let lb = Leaderboard {
         task: slug,
         board: board.to_owned(),

@@ -560,6 +560,10 @@ pub struct LeaderboardArgs {
     /// Print the API's JSON.
     #[arg(long)]
     pub json: bool,
+    /// Statistical ties on the public board too (the private board always
+    /// shows them).
+    #[arg(long)]
+    pub ties: bool,
 }
 
 impl LeaderboardArgs {
@@ -571,12 +575,14 @@ impl LeaderboardArgs {
             print!("{}", fetch_text(&conn, &format!("{base}&format=csv")).await?);
             return Ok(());
         }
-        let b = conn.get(&format!("{base}&per_page={}", self.top.clamp(1, 500))).await?;
+        let ties = if self.ties { "&ties=true" } else { "" };
+        let b = conn.get(&format!("{base}&per_page={}{ties}", self.top.clamp(1, 500))).await?;
         if self.json {
             print_json(&b);
             return Ok(());
         }
         let closed = b["closed"] == true;
+        let with_ties = b["entries"].as_array().is_some_and(|es| es.iter().any(|e| e.get("interval").is_some()));
         let rows = rows_of(&b["entries"], |e| {
             let team =
                 if e["baseline"] == true { format!("{} (baseline)", text(&e["team"])) } else { text(&e["team"]) };
@@ -590,11 +596,21 @@ impl LeaderboardArgs {
             if closed {
                 row.push(moved);
             }
+            if with_ties {
+                let interval = e["interval"].as_array().map_or(String::new(), |i| {
+                    format!("{:.4} – {:.4}", i[0].as_f64().unwrap_or(f64::NAN), i[1].as_f64().unwrap_or(f64::NAN))
+                });
+                row.push(interval);
+                row.push(e["tied_with"].as_u64().map_or(String::new(), |r| format!("tied with #{r}")));
+            }
             row
         });
         let mut head = vec!["RANK", "TEAM", "SCORE", "ENTRIES"];
         if closed {
             head.push("MOVE");
+        }
+        if with_ties {
+            head.extend(["95% INTERVAL", "TIE"]);
         }
         table(&head, &rows);
         println!("{} board · {} teams", text(&b["board"]), text(&b["total"]));

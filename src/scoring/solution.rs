@@ -576,6 +576,26 @@ impl Solution {
         }
     }
 
+    /// Each row's value of a metric that is a mean over rows — its score
+    /// over any rows is [`finish`] of the mean of theirs — or `None` for a
+    /// metric that is not (ROC AUC, F1, R², …) or predictions that do not
+    /// score. RMSE's value is the squared error.
+    pub fn per_row(&self, preds: &Predictions, rows: &[u32]) -> Option<Vec<f64>> {
+        let m = self.format.metric;
+        if !matches!(
+            m,
+            MetricKind::Accuracy | MetricKind::LogLoss | MetricKind::Mae | MetricKind::Rmse | MetricKind::MapAtK
+        ) {
+            return None;
+        }
+        rows.iter()
+            .map(|&r| {
+                let s = self.score(preds, Some(&[r])).ok()?;
+                Some(if m == MetricKind::Rmse { s * s } else { s })
+            })
+            .collect()
+    }
+
     /// Scores `preds` over `rows` (all rows when `None`).
     pub fn score(&self, preds: &Predictions, rows: Option<&[u32]>) -> Result<f64, MetricError> {
         let only = rows;
@@ -643,6 +663,11 @@ impl Solution {
             _ => Err(MetricError("the predictions do not match the solution's kind".into())),
         }
     }
+}
+
+/// A mean of [`Solution::per_row`] values as the metric's score.
+pub fn finish(metric: MetricKind) -> fn(f64) -> f64 {
+    if metric == MetricKind::Rmse { f64::sqrt } else { |m| m }
 }
 
 /// Where a solution's columns are.

@@ -213,6 +213,14 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("rename", "Rename", "이름 변경"),
     ("rescore", "Rescore", "재채점"),
     ("similar_predictions", "Similar predictions", "유사한 예측"),
+    ("interval", "95% interval", "95% 구간"),
+    ("statistical_tie", "Statistical tie", "통계적 동률"),
+    ("tied_with", "tied with", "동률:"),
+    (
+        "ties_help",
+        "Intervals and ties come from 1,000 bootstrap resamples of the test rows, the same for every team: a team is tied with the one above when it is not better or worse in at least 97.5% of them. Tied teams keep their ranks; the difference between them may be luck.",
+        "구간과 동률은 모든 팀에 같은 테스트 행 부트스트랩 재표본 1,000개로 계산합니다. 바로 위 팀과의 우열이 재표본의 97.5% 이상에서 유지되지 않으면 동률로 표시합니다. 순위는 그대로이며, 그 차이는 운일 수 있습니다.",
+    ),
     (
         "similar_help",
         "Pairs of teams whose best submissions make the same mistakes far more often than their scores explain, and model files submitted by more than one team. For review only: nothing happens automatically.",

@@ -223,13 +223,19 @@ async fn board_context(
 ) -> Result<Value, AppError> {
     let private = q.board.as_deref() == Some("private") && (closed || manager);
     let entries = state.boards.board_rows(row, spec, private, closed).await?;
+    // The private board shows statistical ties (metrics that are a mean
+    // over rows).
+    let ties = if private { crate::leaderboard::ties(state, row, spec, true).await? } else { None };
     let total = entries.len();
     let pages = total.div_ceil(BOARD_PAGE).max(1);
     let at = q.page.unwrap_or(1).clamp(1, pages);
-    let board: Vec<Value> = entries
+    let shown = &entries[((at - 1) * BOARD_PAGE).min(total)..(at * BOARD_PAGE).min(total)];
+    let shown = match &ties {
+        Some(t) => crate::leaderboard::with_ties(shown, t),
+        None => shown.to_vec(),
+    };
+    let board: Vec<Value> = shown
         .iter()
-        .skip((at - 1) * BOARD_PAGE)
-        .take(BOARD_PAGE)
         .map(|e| {
             let moved = e.movement.map(|m| match m {
                 0 => ("=".to_owned(), page.t("moved_none").to_owned()),
@@ -240,6 +246,7 @@ async fn board_context(
                 rank => e.rank, team => e.team, members => e.members, score => score(e.score), entries => e.entries,
                 baseline => e.baseline, fuel => e.fuel_used.map(grouped), moved => moved.as_ref().map(|m| m.0.clone()),
                 moved_label => moved.map(|m| m.1), last => e.last_submission_at.as_deref().map(iso_to_when),
+                interval => e.interval.map(|[lo, hi]| format!("{} – {}", score(lo), score(hi))), tied_with => e.tied_with,
             }
         })
         .collect();
@@ -247,6 +254,7 @@ async fn board_context(
     Ok(context! {
         board => board, board_title => page.t(if private { "private_board" } else { "public_board" }),
         private => private, can_private => closed || manager, board_page => at, board_pages => pages, board_total => total,
+        ties => ties.is_some(),
         chart => chart,
     })
 }

@@ -425,3 +425,67 @@ async fn near_duplicate_predictions_and_shared_models_are_listed_for_review() {
     assert!(table.contains("ann (ann)") && table.contains("bob (bob)") && !table.contains("cat"), "{table}");
     assert!(html.split("id=\"shared-models\"").nth(1).unwrap().contains("dan (dan) · eve (eve)"));
 }
+
+/// The private board gives each score a 95 % bootstrap interval and marks
+/// teams not significantly different from the one above as tied, in the
+/// API, on the page and in `gaic leaderboard`; the public board on request;
+/// a metric that is not a mean over rows (ROC AUC) gets none.
+#[tokio::test]
+async fn the_private_board_shows_statistical_ties() {
+    let app = TestApp::spawn().await;
+    for (name, right) in [("ann", 500), ("ben", 499), ("cat", 300), ("dan", 298)] {
+        app.competitor(name).await.submit_ok("digits", digits_right_on(right)).await;
+    }
+    let cancer = hidden_labels("breast-cancer");
+    for (name, flip) in [("ann", 0usize), ("ben", 1)] {
+        let rows = cancer.iter().enumerate().map(|(k, (id, y))| {
+            let p = if (y == "1") != (k % 7 < flip) { "0.9" } else { "0.1" };
+            (id.clone(), p.to_owned())
+        });
+        app.login(name, crate::helpers::PASSWORD).await.submit_ok("breast-cancer", csv_of("id,malignant", rows)).await;
+    }
+    let public = app.anon().get_json("/api/v1/tasks/digits/leaderboard").await;
+    assert!(public["entries"][0].get("interval").is_none(), "the public board only on request");
+    let asked = app.anon().get_json("/api/v1/tasks/digits/leaderboard?ties=true").await;
+    assert!(asked["entries"][0]["interval"].is_array(), "{asked}");
+    let admin = app.admin().await;
+    for slug in ["digits", "breast-cancer"] {
+        admin.post_empty(&format!("/api/v1/tasks/{slug}/close")).await;
+    }
+
+    let private = app.anon().get_json("/api/v1/tasks/digits/leaderboard?board=private").await;
+    let entries = private["entries"].as_array().unwrap();
+    let tie = |i: usize| entries[i]["tied_with"].as_u64();
+    assert_eq!(ranks(&private).iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["ann", "ben", "cat", "dan"]);
+    assert_eq!([tie(0), tie(1), tie(2), tie(3)], [None, Some(1), None, Some(3)], "{private}");
+    for e in entries {
+        let (lo, hi) = (e["interval"][0].as_f64().unwrap(), e["interval"][1].as_f64().unwrap());
+        let s = e["score"].as_f64().unwrap();
+        assert!(lo <= s && s <= hi && hi - lo < 0.2, "{e}");
+    }
+    let again = app.anon().get_json("/api/v1/tasks/digits/leaderboard?board=private").await;
+    assert_eq!(again["entries"], private["entries"], "seeded: the same every time");
+    let auc = app.anon().get_json("/api/v1/tasks/breast-cancer/leaderboard?board=private").await;
+    assert!(auc["entries"][0].get("interval").is_none() && auc["entries"][1].get("tied_with").is_none(), "{auc}");
+
+    // The page's columns.
+    let html = crate::pages::client()
+        .get(app.url("/tasks/digits?tab=leaderboard&board=private"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"ties-help\"") && html.contains("tied with #1") && html.contains("tied with #3"));
+    // The CLI.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gaic"))
+        .args(["leaderboard", "digits", "--board", "private", "--server", &app.base])
+        .env("XDG_CONFIG_HOME", app.data_dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("95% INTERVAL") && stdout.contains("tied with #3"), "{stdout}");
+}
