@@ -557,37 +557,44 @@ pub async fn my_credentials(state: &Platform, me: &CurrentUser) -> AppResult<Vec
     Ok(out)
 }
 
-/// Whether an issued credential still states the result as it stands: the
-/// task closed, the team on the private board with the same submission,
-/// rank, score and number of ranked teams.
-async fn credential_status(
-    state: &Platform,
-    row: &crate::db::credentials::IssuedRow,
-    now: i64,
-) -> AppResult<crate::credentials::Status> {
-    let mut status = crate::credentials::Status {
-        credential_id: row.credential_id.clone(),
-        status: "valid".into(),
-        reason: None,
-        task: None,
-    };
-    let revoke = |mut s: crate::credentials::Status, why: String| {
-        s.status = "revoked".into();
-        s.reason = Some(why);
-        s
-    };
-    let Some(task) = crate::db::tasks::by_id(&state.db.pool, row.task_id).await? else {
-        return Ok(revoke(status, "the task was removed".into()));
-    };
-    status.task = Some(task.slug.clone());
+/// A task's final results as issued credentials are checked against them.
+enum FinalBoard {
+    /// The task no longer exists.
+    Gone,
+    /// The task exists but is not closed (re-opened, or unpublished).
+    Open(String),
+    /// The task's slug and its private board.
+    Closed(String, Vec<crate::competition::Standing>),
+}
+
+async fn final_board(state: &Platform, task_id: i64, now: i64) -> AppResult<FinalBoard> {
+    let Some(task) = crate::db::tasks::by_id(&state.db.pool, task_id).await? else { return Ok(FinalBoard::Gone) };
     if task.published_at.is_none() || now < task.closes_at {
-        return Ok(revoke(status, "the task is no longer closed".into()));
+        return Ok(FinalBoard::Open(task.slug));
     }
     let spec = crate::tasks::spec_of(&task)?;
     let computed = state.boards.computed(&task, &spec).await?;
-    let board = computed.private();
+    Ok(FinalBoard::Closed(task.slug, computed.private().to_vec()))
+}
+
+/// Whether an issued credential still states the result as it stands: the
+/// task closed, the team on the private board with the same submission,
+/// rank, score and number of ranked teams.
+fn credential_status(row: &crate::db::credentials::IssuedRow, board: &FinalBoard) -> crate::credentials::Status {
+    let status = |task: Option<&str>, reason: Option<String>| crate::credentials::Status {
+        credential_id: row.credential_id.clone(),
+        status: if reason.is_some() { "revoked" } else { "valid" }.into(),
+        reason,
+        task: task.map(str::to_owned),
+    };
+    let (slug, board) = match board {
+        FinalBoard::Gone => return status(None, Some("the task was removed".into())),
+        FinalBoard::Open(slug) => return status(Some(slug), Some("the task is no longer closed".into())),
+        FinalBoard::Closed(slug, board) => (slug.as_str(), board),
+    };
     let Some(entry) = board.iter().find(|s| s.team_id == row.team_id) else {
-        return Ok(revoke(status, "the team is no longer ranked (disqualified, hidden or merged)".into()));
+        let why = "the team is no longer ranked (disqualified, hidden or merged)";
+        return status(Some(slug), Some(why.into()));
     };
     if entry.submission_id != row.submission_id
         || i64::from(entry.rank) != row.place
@@ -595,15 +602,15 @@ async fn credential_status(
         || entry.score.to_bits() != row.score.to_bits()
     {
         let why = format!("the result changed: now rank {} of {} with {}", entry.rank, board.len(), entry.score);
-        return Ok(revoke(status, why));
+        return status(Some(slug), Some(why));
     }
-    Ok(status)
+    status(Some(slug), None)
 }
 
 /// The status of one credential (`unknown` if this server never issued it).
 pub async fn credential(state: &Platform, credential_id: &str) -> AppResult<crate::credentials::Status> {
     match crate::db::credentials::issued(&state.db.pool, credential_id).await? {
-        Some(row) => credential_status(state, &row, db::now_ms()).await,
+        Some(row) => Ok(credential_status(&row, &final_board(state, row.task_id, db::now_ms()).await?)),
         None => Ok(crate::credentials::Status {
             credential_id: credential_id.to_owned(),
             status: "unknown".into(),
@@ -613,14 +620,21 @@ pub async fn credential(state: &Platform, credential_id: &str) -> AppResult<crat
     }
 }
 
-/// Every issued credential that no longer holds, with why.
+/// Every issued credential that no longer holds, with why (each task's
+/// board read once).
 pub async fn revoked_credentials(state: &Platform) -> AppResult<Vec<crate::credentials::Status>> {
     let now = db::now_ms();
     let mut out = Vec::new();
+    let mut current: Option<(i64, FinalBoard)> = None;
     for row in crate::db::credentials::all_issued(&state.db.pool).await? {
-        let status = credential_status(state, &row, now).await?;
-        if status.status == "revoked" {
-            out.push(status);
+        if current.as_ref().is_none_or(|(id, _)| *id != row.task_id) {
+            current = Some((row.task_id, final_board(state, row.task_id, now).await?));
+        }
+        if let Some((_, board)) = &current {
+            let status = credential_status(&row, board);
+            if status.status == "revoked" {
+                out.push(status);
+            }
         }
     }
     Ok(out)
