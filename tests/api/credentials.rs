@@ -8,18 +8,7 @@ use std::path::Path;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, User, csv_of, hidden_labels};
-
-/// A digits submission right on the first `n` hidden rows.
-fn digits_right_on(n: usize) -> String {
-    csv_of(
-        "id,label",
-        hidden_labels("digits").into_iter().enumerate().map(|(i, (id, y))| {
-            let wrong = ((y.parse::<u32>().unwrap() + 1) % 10).to_string();
-            (id, if i < n { y } else { wrong })
-        }),
-    )
-}
+use crate::helpers::{TestApp, User, digits_right_on};
 
 fn signed(v: &Value) -> gaic::credentials::Signed {
     // Through a pretty file and back, as a credential travels.

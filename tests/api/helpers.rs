@@ -28,6 +28,18 @@ pub struct TestApp {
     client: Client,
 }
 
+/// A digits submission right on the first `n` hidden rows and wrong (the
+/// next digit) on the others.
+pub fn digits_right_on(n: usize) -> String {
+    csv_of(
+        "id,label",
+        hidden_labels("digits").into_iter().enumerate().map(|(i, (id, y))| {
+            let wrong = ((y.parse::<u32>().unwrap() + 1) % 10).to_string();
+            (id, if i < n { y } else { wrong })
+        }),
+    )
+}
+
 /// The repository's demo tasks folder.
 pub fn tasks_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks")

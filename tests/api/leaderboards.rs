@@ -4,19 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, User, assert_error, csv_of, hidden_labels};
+use crate::helpers::{TestApp, User, assert_error, csv_of, digits_right_on, hidden_labels};
 
 /// Digits predictions right on the first `n` hidden rows and wrong elsewhere.
-fn digits_right_on(n: usize) -> String {
-    csv_of(
-        "id,label",
-        hidden_labels("digits").into_iter().enumerate().map(|(i, (id, y))| {
-            let wrong = ((y.parse::<u32>().unwrap() + 1) % 10).to_string();
-            (id, if i < n { y } else { wrong })
-        }),
-    )
-}
-
 fn ranks(board: &Value) -> Vec<(String, Option<u64>)> {
     board["entries"]
         .as_array()
@@ -410,14 +400,7 @@ async fn near_duplicate_predictions_and_shared_models_are_listed_for_review() {
     assert_error(admin.get("/api/v1/tasks/digits/integrity?threshold=2").await, 422, "invalid_threshold", "").await;
     // The management page runs it on request and shows both teams' members.
     let cookies = crate::pages::web_login(&app, "admin", crate::helpers::ADMIN_PASSWORD).await;
-    let page = |path: &'static str| {
-        let cookies = cookies.clone();
-        let url = app.url(path);
-        async move {
-            let res = crate::pages::client().get(url).header(reqwest::header::COOKIE, cookies).send().await.unwrap();
-            res.text().await.unwrap()
-        }
-    };
+    let page = |path: &'static str| crate::pages::html(&app, path, Some(&cookies));
     let html = page("/tasks/digits/manage").await;
     assert!(html.contains("id=\"run-review\"") && !html.contains("id=\"similar-pairs\""), "on request only");
     let html = page("/tasks/digits/manage?review=1").await;
@@ -469,14 +452,7 @@ async fn the_private_board_shows_statistical_ties() {
     assert!(auc["entries"][0].get("interval").is_none() && auc["entries"][1].get("tied_with").is_none(), "{auc}");
 
     // The page's columns.
-    let html = crate::pages::client()
-        .get(app.url("/tasks/digits?tab=leaderboard&board=private"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = crate::pages::html(&app, "/tasks/digits?tab=leaderboard&board=private", None).await;
     assert!(html.contains("id=\"ties-help\"") && html.contains("tied with #1") && html.contains("tied with #3"));
     // The CLI.
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gaic"))

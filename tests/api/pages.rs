@@ -189,6 +189,15 @@ async fn sign_up_keeps_what_was_typed_names_each_error_and_logs_in() {
     assert!(set_cookie(&res, "gaic_session").is_some());
 }
 
+/// The page at `path` as HTML, with `cookies` when given.
+pub(crate) async fn html(app: &TestApp, path: &str, cookies: Option<&str>) -> String {
+    let mut req = client().get(app.url(path));
+    if let Some(c) = cookies {
+        req = req.header(COOKIE, c);
+    }
+    req.send().await.unwrap().text().await.unwrap()
+}
+
 /// Logs in through the form; the cookies (CSRF + session).
 pub(crate) async fn web_login(app: &TestApp, username: &str, password: &str) -> String {
     let (csrf, cookie) = form_csrf(app, "/login").await;

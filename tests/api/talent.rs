@@ -468,15 +468,7 @@ async fn an_outdated_consent_or_an_unknown_age_keeps_a_person_out_of_search() {
     assert_eq!((c["in_force"].clone(), c["needs_renewal"].clone()), (json!(false), json!(true)), "{c}");
     // The privacy page asks again, the box unticked.
     let cookies = crate::pages::web_login(&app, "ann", crate::helpers::PASSWORD).await;
-    let html = crate::pages::client()
-        .get(app.url("/account/profile"))
-        .header(reqwest::header::COOKIE, cookies)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = crate::pages::html(&app, "/account/profile", Some(&cookies)).await;
     assert!(html.contains("id=\"renew-recruiters\""), "asked again");
     assert!(!html.contains("name=\"consent_recruiters\" type=\"checkbox\" value=\"yes\" checked"), "unticked");
     assert_eq!(ann.put("/api/v1/me/consents/recruiters").await.status(), StatusCode::OK);
