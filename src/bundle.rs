@@ -43,6 +43,18 @@ pub enum SubmissionKind {
     Model,
 }
 
+/// How a task's public board shows scores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicBoard {
+    /// Every public score, as scored.
+    #[default]
+    Plain,
+    /// The Ladder (`ladder.rs`): a score is shown only when it beats the
+    /// team's shown best by more than the significance step.
+    Ladder,
+}
+
 /// The validated contents of `task.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TaskSpec {
@@ -56,6 +68,10 @@ pub struct TaskSpec {
     pub domain: String,
     /// Whether final ranks feed the global rating.
     pub rated: bool,
+    /// `plain` (every public score shown) or `ladder` (a new score shown
+    /// only when significantly better: the Ladder).
+    #[serde(default)]
+    pub public_board: PublicBoard,
     /// How submissions are scored.
     pub metric: MetricSpec,
     /// The shape of the data.
@@ -286,6 +302,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "summary",
             "domain",
             "rated",
+            "public_board",
             "metric",
             "data",
             "submissions",
@@ -482,6 +499,14 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
         top.problem("domain", msg!("domain_invalid", domain = format!("{domain:?}"), known = DOMAINS.join(", ")));
     }
     let rated = top.boolean("rated").unwrap_or(true);
+    let public_board = match top.string("public_board", false).as_deref() {
+        None | Some("plain") => PublicBoard::Plain,
+        Some("ladder") => PublicBoard::Ladder,
+        Some(other) => {
+            top.problem("public_board", msg!("public_board_invalid", value = format!("{other:?}")));
+            PublicBoard::Plain
+        }
+    };
 
     let metric_t = table_of(&root, "metric", problems);
     let mut f = Fields { table: metric_t, prefix: "metric", problems };
@@ -593,6 +618,7 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
         summary: summary.unwrap_or_default(),
         domain,
         rated,
+        public_board,
         metric: MetricSpec { name: metric, higher_is_better: higher.unwrap_or(metric.higher_is_better()), k },
         data: DataSpec {
             id_column,

@@ -22,7 +22,9 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::msg;
 use crate::platform::Platform;
 use crate::scoring::scorer::TaskSolution;
+use crate::scoring::solution::Predictions;
 use crate::tasks::{editable_by, managed_task, spec_of};
+use crate::ties::Ties;
 
 /// The task `slug` if `me` may manage its results (its organizer or an admin).
 pub async fn organizer_task(state: &Platform, me: &CurrentUser, slug: &str) -> AppResult<tasks::TaskRow> {
@@ -120,12 +122,42 @@ pub(crate) async fn current_solution(
     state.scorer.solution(&state.blobs, task.task_id, spec.format(), &spec.split, &hash).await
 }
 
-/// Each team's interval and group on one board.
-pub type Ties = std::sync::Arc<std::collections::HashMap<i64, crate::ties::TieStats>>;
-
-/// Ties per (task, private board), with the board version they were
-/// computed at; `None` for a metric that is not a mean over rows.
-pub type TiesCache = std::sync::Mutex<std::collections::HashMap<(i64, bool), (i64, Option<Ties>)>>;
+/// On a Ladder task, the public score a new submission of `team_id` shows
+/// (see `ladder`): its predictions `bytes` scored `public` on the public
+/// rows, against the team's shown best on the public board.
+pub async fn ladder_shown(
+    state: &Platform,
+    task: &tasks::TaskRow,
+    spec: &TaskSpec,
+    team_id: i64,
+    bytes: Bytes,
+    public: f64,
+) -> AppResult<f64> {
+    let computed = state.boards.computed(task, spec).await?;
+    let best = computed.public().iter().find(|s| s.team_id == team_id).cloned();
+    let best_bytes = match &best {
+        Some(b) => {
+            let row = submissions::by_id(&state.db.pool, b.submission_id).await?;
+            match row.as_ref().and_then(submissions::SubmissionRow::predictions_blob) {
+                Some(hash) => Some(state.blobs.get(hash).await.map_err(AppError::store)?),
+                None => None,
+            }
+        }
+        None => None,
+    };
+    let solution = current_solution(state, task, spec).await?;
+    let seed = spec.split.seed ^ best.as_ref().map_or(0, |b| b.submission_id as u64);
+    tokio::task::spawn_blocking(move || {
+        let sol = &solution.solution;
+        let new =
+            sol.parse_submission(&bytes).map_err(|_| AppError::Internal(anyhow::anyhow!("scored but unparsable")))?;
+        let best_preds = best_bytes.and_then(|b| sol.parse_submission(&b).ok());
+        let prior = best.zip(best_preds.as_ref()).map(|(b, p)| crate::ladder::Best { shown: b.score, predictions: p });
+        Ok(crate::ladder::step(sol, &solution.public_rows, prior, &new, public, seed).shown)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+}
 
 /// The statistical ties of a board (see `ties`): every ranked team's
 /// ranking submission read back and scored row by row on the board's rows,
@@ -345,16 +377,43 @@ pub async fn rescore(
     let mut new_subs = old_subs.clone();
     let mut failed = 0;
     let mut errors: HashMap<i64, String> = HashMap::new();
+    let ladder = spec.public_board == crate::bundle::PublicBoard::Ladder;
+    let dq = disqualified(&state.db, task.task_id).await?;
+    // On a Ladder task the shown scores are replayed in submission order:
+    // each team's shown best and the predictions behind it.
+    let mut shown_best: HashMap<i64, (f64, std::sync::Arc<Predictions>)> = HashMap::new();
+    let mut raw: HashMap<i64, f64> = HashMap::new();
     for s in new_subs.iter_mut().filter(|s| s.predictions_blob().is_some()) {
         let blob = s.predictions_blob().unwrap_or_default().to_owned();
         let bytes = state.blobs.get(&blob).await.map_err(AppError::store)?;
         let sol = solution.clone();
-        let result =
-            tokio::task::spawn_blocking(move || sol.score(&bytes)).await.map_err(|e| AppError::Internal(e.into()))?;
+        let prior = if ladder { shown_best.get(&s.team_id).cloned() } else { None };
+        let seed = spec.split.seed ^ s.submission_id as u64;
+        type Stepped = (crate::ladder::Step, std::sync::Arc<Predictions>);
+        let result = tokio::task::spawn_blocking(move || -> Result<(_, Option<Stepped>), Vec<Problem>> {
+            let sc = sol.score(&bytes)?;
+            if !ladder {
+                return Ok((sc, None));
+            }
+            let preds = sol.solution.parse_submission(&bytes)?;
+            let best = prior.as_ref().map(|(shown, p)| crate::ladder::Best { shown: *shown, predictions: p });
+            let step = crate::ladder::step(&sol.solution, &sol.public_rows, best, &preds, sc.public, seed);
+            Ok((sc, Some((step, std::sync::Arc::new(preds)))))
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
         match result {
-            Ok(sc) => {
+            Ok((sc, stepped)) => {
                 s.public_score = Some(sc.public);
                 s.private_score = Some(sc.private);
+                if let Some((step, preds)) = stepped {
+                    raw.insert(s.submission_id, sc.public);
+                    s.public_score = Some(step.shown);
+                    let counts = !s.late.get() && s.hidden_at.is_none() && !dq.contains(&s.team_id);
+                    if step.accepted && counts {
+                        shown_best.insert(s.team_id, (step.shown, preds));
+                    }
+                }
             }
             Err(problems) => {
                 failed += 1;
@@ -365,7 +424,6 @@ pub async fn rescore(
             }
         }
     }
-    let dq = disqualified(&state.db, task.task_id).await?;
     let (before, after) = (boards(&old_subs, &spec, &dq), boards(&new_subs, &spec, &dq));
     let names = task_names(&old_subs);
     let changes = rank_changes(&before, &after, &names);
@@ -378,8 +436,8 @@ pub async fn rescore(
         let mut tx = state.db.pool.begin().await?;
         for s in new_subs.iter().filter(|s| s.predictions_blob().is_some()) {
             let err = errors.get(&s.submission_id).map(|e| format!("rescoring failed: {e}"));
-            submissions::set_scores(&mut *tx, s.submission_id, s.public_score, s.private_score, err.as_deref(), now)
-                .await?;
+            let scores = (s.public_score, raw.get(&s.submission_id).copied(), s.private_score);
+            submissions::set_scores(&mut *tx, s.submission_id, scores, err.as_deref(), now).await?;
         }
         if let (Some(hash), Some(bytes)) = (&hash, &new_labels) {
             submissions::replace_hidden_file(&mut *tx, task.task_id, HIDDEN_LABELS, hash, bytes.len() as i64).await?;

@@ -21,6 +21,7 @@ pub mod error;
 pub mod eval;
 pub mod http;
 pub mod integrity;
+pub mod ladder;
 pub mod leaderboard;
 pub mod messages;
 pub mod platform;

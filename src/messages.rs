@@ -542,6 +542,7 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "{slug} must be 2-64 lower-case letters, digits or '-', starting with a letter or digit",
         "{slug}은(는) 영문 소문자나 숫자로 시작하는 2~64자의 영문 소문자, 숫자, '-'여야 합니다",
     ),
+    ("public_board_invalid", "{value} is not plain or ladder", "{value}은(는) plain 또는 ladder가 아닙니다"),
     ("domain_invalid", "{domain} is not one of {known}", "{domain}은(는) {known} 중 하나가 아닙니다"),
     ("table_missing", "the [{name}] table is missing", "[{name}] 테이블이 없습니다"),
     (

@@ -56,7 +56,7 @@ pub struct Platform {
     /// What signs result credentials (the database's key, the public URL).
     pub issuer: Arc<crate::credentials::Issuer>,
     /// Boards' statistical ties, per (task, private) under the board version.
-    pub ties: Arc<crate::leaderboard::TiesCache>,
+    pub ties: Arc<crate::ties::Cache>,
 }
 
 impl Platform {

@@ -219,7 +219,7 @@ pub async fn submit(
     } else {
         score_csv(state, &task, &spec, bytes.clone()).await.map(Some)
     };
-    let scores = match checked {
+    let mut scores = match checked {
         Ok(scores) => scores,
         Err(e @ AppError::Invalid { .. }) => {
             submissions::record_refused(&state.db.pool, team.team_id, now, utc_day_start(now)).await?;
@@ -227,6 +227,15 @@ pub async fn submit(
         }
         Err(e) => return Err(e),
     };
+    // On a Ladder task the competitor sees (and the board ranks) the score
+    // the Ladder shows; the raw one is kept for organizers.
+    let mut raw_public_score = None;
+    if let Some(s) = scores.as_mut()
+        && spec.public_board == crate::bundle::PublicBoard::Ladder
+    {
+        raw_public_score = Some(s.public);
+        s.public = crate::leaderboard::ladder_shown(state, &task, &spec, team.team_id, bytes.clone(), s.public).await?;
+    }
     let blob_hash = state.blobs.put(bytes.clone()).await.map_err(AppError::store)?;
     let late = now >= task.closes_at;
     let new = submissions::NewSubmission {
@@ -240,6 +249,7 @@ pub async fn submit(
         size: bytes.len() as i64,
         status: if model { SubmissionStatus::Queued } else { SubmissionStatus::Scored },
         public_score: scores.map(|s| s.public),
+        raw_public_score,
         private_score: scores.map(|s| s.private),
         late,
         idempotency_key,

@@ -18,6 +18,13 @@
 /// Resamples drawn.
 pub const RESAMPLES: usize = 1000;
 
+/// Each team's interval and group on one board, by team id.
+pub type Ties = std::sync::Arc<std::collections::HashMap<i64, TieStats>>;
+
+/// Ties per (task, private board), with the board version they were
+/// computed at; `None` for a metric that is not a mean over rows.
+pub type Cache = std::sync::Mutex<std::collections::HashMap<(i64, bool), (i64, Option<Ties>)>>;
+
 /// One team's interval and group.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TieStats {

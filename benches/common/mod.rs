@@ -57,6 +57,7 @@ pub async fn seed_teams(state: &gaic::state::AppState, teams: usize, per_team: u
                 size: 1,
                 status: gaic::status::SubmissionStatus::Scored,
                 public_score: Some(score),
+                raw_public_score: None,
                 private_score: Some(1.0 - score),
                 late: false,
                 idempotency_key: None,

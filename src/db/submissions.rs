@@ -104,8 +104,10 @@ pub struct NewSubmission<'a> {
     pub size: i64,
     /// Initial status.
     pub status: SubmissionStatus,
-    /// Public score, if scored.
+    /// Public score, if scored (on a Ladder task, the score shown).
     pub public_score: Option<f64>,
+    /// On a Ladder task, the public score as scored.
+    pub raw_public_score: Option<f64>,
     /// Private score, if scored.
     pub private_score: Option<f64>,
     /// Made after the close.
@@ -128,9 +130,10 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, s: &NewSubmission
     let scored_at = (s.status == SubmissionStatus::Scored).then_some(now);
     sqlx::query_scalar(
         "INSERT INTO submissions (task_id, team_id, user_id, kind, message, file_name, blob_hash, size, status,
-                                  public_score, private_score, late, counted, created_at, scored_at, idempotency_key)
+                                  public_score, private_score, late, counted, created_at, scored_at, idempotency_key,
+                                  raw_public_score)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $16 = 1 THEN $10 END, CASE WHEN $17 = 1 THEN $11 END,
-                 $12, 1, $13, $14, $15) RETURNING submission_id",
+                 $12, 1, $13, $14, $15, CASE WHEN $19 = 1 THEN $18 END) RETURNING submission_id",
     )
     .bind(s.task_id)
     .bind(s.team_id)
@@ -149,6 +152,8 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, s: &NewSubmission
     .bind(s.idempotency_key)
     .bind(nullable(s.public_score).1)
     .bind(nullable(s.private_score).1)
+    .bind(nullable(s.raw_public_score).0)
+    .bind(nullable(s.raw_public_score).1)
     .fetch_one(ex)
     .await
 }
@@ -319,15 +324,14 @@ pub async fn set_hidden<'e>(
 pub async fn set_scores<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: i64,
-    public: Option<f64>,
-    private: Option<f64>,
+    (public, raw_public, private): (Option<f64>, Option<f64>, Option<f64>),
     error: Option<&str>,
     now: i64,
 ) -> sqlx::Result<()> {
     let status = if error.is_some() { SubmissionStatus::Failed } else { SubmissionStatus::Scored };
     sqlx::query(
         "UPDATE submissions SET public_score = CASE WHEN $7 = 1 THEN $2 END, private_score = CASE WHEN $8 = 1 THEN $3 END,
-                error = $4, status = $5, scored_at = $6
+                error = $4, status = $5, scored_at = $6, raw_public_score = CASE WHEN $10 = 1 THEN $9 END
          WHERE submission_id = $1",
     )
     .bind(id)
@@ -338,6 +342,8 @@ pub async fn set_scores<'e>(
     .bind(now)
     .bind(nullable(public).1)
     .bind(nullable(private).1)
+    .bind(nullable(raw_public).0)
+    .bind(nullable(raw_public).1)
     .execute(ex)
     .await
     .map(|_| ())
@@ -452,6 +458,9 @@ pub struct RunResult {
     pub status: crate::status::SubmissionStatus,
     /// Public score when scored.
     pub public: Option<f64>,
+    /// On a Ladder task, the public score as scored (`public` is then the
+    /// score shown).
+    pub raw_public: Option<f64>,
     /// Private score when scored.
     pub private: Option<f64>,
     /// Message for the submitter when failed.
@@ -479,6 +488,7 @@ impl RunResult {
         Self {
             status,
             public: None,
+            raw_public: None,
             private: None,
             error: None,
             verdict: None,
@@ -504,7 +514,7 @@ pub async fn finish_run<'e>(
         "UPDATE submissions SET status = $2, public_score = CASE WHEN $13 = 1 THEN $3 END,
                 private_score = CASE WHEN $14 = 1 THEN $4 END, error = $5, verdict = $6,
                 fuel_used = $7, peak_memory_bytes = $8, wall_ms = $9, run_log = $10, scored_at = $11,
-                predictions_hash = $12, run_detail = $15,
+                predictions_hash = $12, run_detail = $15, raw_public_score = CASE WHEN $17 = 1 THEN $16 END,
                 counted = CASE WHEN $2 = 'platform_error' THEN 0 ELSE counted END
          WHERE submission_id = $1 AND status IN ('queued', 'running')",
     )
@@ -523,6 +533,8 @@ pub async fn finish_run<'e>(
     .bind(nullable(r.public).1)
     .bind(nullable(r.private).1)
     .bind(r.detail.as_deref())
+    .bind(nullable(r.raw_public).0)
+    .bind(nullable(r.raw_public).1)
     .execute(ex)
     .await?;
     Ok(res.rows_affected() > 0)

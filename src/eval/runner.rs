@@ -333,11 +333,24 @@ pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -
             .solution(&state.blobs, task.task_id, spec.format(), &spec.split, &labels_hash)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        match tokio::task::spawn_blocking(move || solution.score(csv.as_bytes())).await? {
+        let bytes = bytes::Bytes::from(csv);
+        let scored = {
+            let bytes = bytes.clone();
+            tokio::task::spawn_blocking(move || solution.score(&bytes)).await?
+        };
+        match scored {
             Ok(scores) => {
                 result.status = SubmissionStatus::Scored;
                 result.public = Some(scores.public);
                 result.private = Some(scores.private);
+                if spec.public_board == crate::bundle::PublicBoard::Ladder {
+                    let shown =
+                        crate::leaderboard::ladder_shown(state, &task, &spec, sub.team_id, bytes, scores.public)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    result.raw_public = Some(scores.public);
+                    result.public = Some(shown);
+                }
             }
             Err(problems) => {
                 result.error = Some(format!(

@@ -465,3 +465,48 @@ async fn the_private_board_shows_statistical_ties() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && stdout.contains("95% INTERVAL") && stdout.contains("tied with #3"), "{stdout}");
 }
+
+/// On a Ladder task (the diabetes demo) a new public score is shown only
+/// when it beats the team's shown best by more than the step: the
+/// competitor and the board see the shown score; organizers keep the raw
+/// one; a rescore replays it.
+#[tokio::test]
+async fn the_ladder_shows_only_significant_improvements() {
+    let app = TestApp::spawn().await;
+    let ann = app.competitor("ann").await;
+    let labels = hidden_labels("diabetes");
+    // Every prediction `d` above the truth, then `wobble` added on even
+    // rows and a little more taken off odd ones.
+    let off_by = |d: f64, wobble: f64| {
+        csv_of(
+            "id,progression",
+            labels.iter().enumerate().map(|(i, (id, y))| {
+                let w = if i % 2 == 0 { wobble } else { -1.17 * wobble };
+                (id.clone(), (y.parse::<f64>().unwrap() + d + w).to_string())
+            }),
+        )
+    };
+    let first = ann.submit_ok("diabetes", off_by(30.0, 0.0)).await;
+    let shown = first["submission"]["public_score"].as_f64().unwrap();
+    assert_eq!(shown, 30.0, "the first is shown (rounded): {first}");
+    // Much better: shown.
+    let better = ann.submit_ok("diabetes", off_by(10.0, 0.0)).await;
+    assert_eq!(better["submission"]["public_score"], 10.0);
+    // A hair better on average, but up and down row by row: within the
+    // noise, so the shown best stands.
+    let hair = ann.submit_ok("diabetes", off_by(10.0, 0.3)).await;
+    let id = hair["submission"]["id"].as_i64().unwrap();
+    assert_eq!(hair["submission"]["public_score"], 10.0, "{hair}");
+    let board = app.anon().get_json("/api/v1/tasks/diabetes/leaderboard").await;
+    assert_eq!(board["entries"][0]["score"], 10.0);
+    let raw: Option<f64> = sqlx::query_scalar("SELECT raw_public_score FROM submissions WHERE submission_id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(raw.is_some_and(|r| r != 10.0), "the raw score is kept: {raw:?}");
+    // A rescore replays the Ladder: the same shown scores.
+    let res = app.admin().await.post_form("/api/v1/tasks/diabetes/rescore", vec![("apply", b"true".to_vec())]).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    assert_eq!(ann.get_json(&format!("/api/v1/submissions/{id}")).await["public_score"], 10.0);
+}

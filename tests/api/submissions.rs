@@ -211,12 +211,15 @@ async fn scores_and_missing_scores_share_one_prepared_statement() {
             size: 1,
             status: if score.is_some() { SubmissionStatus::Scored } else { SubmissionStatus::Queued },
             public_score: score,
+            raw_public_score: None,
             private_score: score,
             late: false,
             idempotency_key: None,
         };
         let id = gaic::db::submissions::insert(&mut *conn, &new, gaic::db::now_ms()).await.unwrap();
-        gaic::db::submissions::set_scores(&mut *conn, id, score, score, None, gaic::db::now_ms()).await.unwrap();
+        gaic::db::submissions::set_scores(&mut *conn, id, (score, score, score), None, gaic::db::now_ms())
+            .await
+            .unwrap();
         let back = gaic::db::submissions::by_id(&mut *conn, id).await.unwrap().unwrap();
         assert_eq!(back.public_score, score);
     }

@@ -248,6 +248,7 @@ async fn big_boards_are_paged_and_profiles_show_results() {
             size: 1,
             status: gaic::status::SubmissionStatus::Scored,
             public_score: Some(f64::from(i) / 200.0),
+            raw_public_score: None,
             private_score: Some(f64::from(i) / 200.0),
             late: false,
             idempotency_key: None,
