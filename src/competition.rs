@@ -177,6 +177,7 @@ mod tests {
             peak_memory_bytes: None,
             wall_ms: None,
             predictions_hash: None,
+            raw_public_score: None,
         }
     }
 

@@ -54,6 +54,11 @@ pub struct SubmissionView {
     pub public_score: Option<f64>,
     /// Score on the private rows: shown once the task has closed.
     pub private_score: Option<f64>,
+    /// On a Ladder task (where `public_score` is the score the Ladder
+    /// shows), the public score as scored: to organizers, and to the team
+    /// once the task has closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_public_score: Option<f64>,
     /// Why it failed.
     pub error: Option<String>,
     /// Made after the close: scored, never ranked.
@@ -147,6 +152,7 @@ pub fn view(s: submissions::SubmissionRow, slug: &str, show_private: bool) -> Su
         status: s.status,
         public_score: s.public_score,
         private_score: if show_private { s.private_score } else { None },
+        raw_public_score: if show_private { s.raw_public_score } else { None },
         error: s.error,
         late: s.late.get(),
         selected: s.selected_at.is_some(),

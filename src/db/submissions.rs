@@ -63,6 +63,9 @@ pub struct SubmissionRow {
     pub wall_ms: Option<i64>,
     /// Model runs: the predictions CSV the outputs became.
     pub predictions_hash: Option<String>,
+    /// On a Ladder task, the public score as scored (`public_score` is the
+    /// score shown).
+    pub raw_public_score: Option<f64>,
 }
 
 impl SubmissionRow {
@@ -79,7 +82,7 @@ const SELECT: &str = "SELECT s.submission_id, s.task_id, s.team_id, t.name AS te
         s.kind, s.message, s.file_name, s.blob_hash, s.size, s.status, s.public_score, s.private_score, s.error,
         CAST(CASE WHEN s.created_at >= k.closes_at THEN 1 ELSE 0 END AS BIGINT) AS late,
         s.counted, s.selected_at, s.hidden_at, s.hidden_reason, s.created_at, s.scored_at,
-        s.verdict, s.fuel_used, s.peak_memory_bytes, s.wall_ms, s.predictions_hash
+        s.verdict, s.fuel_used, s.peak_memory_bytes, s.wall_ms, s.predictions_hash, s.raw_public_score
     FROM submissions s JOIN teams t ON t.team_id = s.team_id JOIN users u ON u.user_id = s.user_id
         JOIN tasks k ON k.task_id = s.task_id";
 

@@ -505,6 +505,9 @@ async fn the_ladder_shows_only_significant_improvements() {
         .await
         .unwrap();
     assert!(raw.is_some_and(|r| r != 10.0), "the raw score is kept: {raw:?}");
+    assert!(hair["submission"].get("raw_public_score").is_none(), "not to the competitor while open");
+    let organizer_view = app.admin().await.get_json(&format!("/api/v1/submissions/{id}")).await;
+    assert_eq!(organizer_view["raw_public_score"].as_f64(), raw, "the organizer sees it");
     // A rescore replays the Ladder: the same shown scores.
     let res = app.admin().await.post_form("/api/v1/tasks/diabetes/rescore", vec![("apply", b"true".to_vec())]).await;
     assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
