@@ -475,13 +475,33 @@ async fn the_ladder_shows_only_significant_improvements() {
     let app = TestApp::spawn().await;
     let ann = app.competitor("ann").await;
     let labels = hidden_labels("diabetes");
-    // Every prediction `d` above the truth, then `wobble` added on even
-    // rows and a little more taken off odd ones.
+    // Which rows are public (the organizer's view of the seed and the
+    // documented split), to place a wobble on them exactly.
+    let rules = app.admin().await.get_json("/api/v1/tasks/diabetes").await["rules"].clone();
+    let seed: u64 = rules["split_seed"].as_str().unwrap().parse().unwrap();
+    let fraction = rules["public_fraction"].as_f64().unwrap();
+    let mut nth_public = 0;
+    let wobble_sign: Vec<f64> = labels
+        .iter()
+        .map(|(id, _)| {
+            if !gaic::scoring::split::is_public(seed, fraction, id) {
+                return 0.0;
+            }
+            nth_public += 1;
+            if nth_public % 2 == 0 { 1.0 } else { -1.0 }
+        })
+        .collect();
+    // Every prediction `d` above the truth, then on the public rows `wobble`
+    // added and a little more taken off, turn about.
     let off_by = |d: f64, wobble: f64| {
         csv_of(
             "id,progression",
-            labels.iter().enumerate().map(|(i, (id, y))| {
-                let w = if i % 2 == 0 { wobble } else { -1.17 * wobble };
+            labels.iter().zip(&wobble_sign).map(|((id, y), &sign)| {
+                let w = match sign {
+                    s if s > 0.0 => wobble,
+                    s if s < 0.0 => -1.034 * wobble,
+                    _ => 0.0,
+                };
                 (id.clone(), (y.parse::<f64>().unwrap() + d + w).to_string())
             }),
         )
