@@ -221,7 +221,15 @@ async fn ensure_admin(state: &AppState, password: Option<&str>) -> anyhow::Resul
         display_name: "Administrator",
         country: "KR",
     };
-    let user_id = users::insert(&state.db.pool, &new, now).await?;
+    let user_id = match users::insert(&state.db.pool, &new, now).await {
+        Ok(id) => id,
+        // Another replica starting on the same database made it first.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            let existing = users::by_username(&state.db.pool, "admin").await?;
+            return existing.map(|u| u.user_id).context("the admin account vanished while being created");
+        }
+        Err(e) => return Err(e.into()),
+    };
     users::grant_role(&state.db.pool, user_id, "admin", None, now).await?;
     users::grant_role(&state.db.pool, user_id, "organizer", None, now).await?;
     if generated {

@@ -139,6 +139,8 @@ pub async fn import_dir_if_empty(state: &Platform, dir: &Path, organizer_id: i64
                     imported += 1;
                     tracing::info!(slug = %b.spec.slug, "imported task bundle");
                 }
+                // Another replica starting on the same store imported it.
+                Err(AppError::Conflict(_)) => tracing::info!(slug = %b.spec.slug, "task bundle already imported"),
                 Err(e) => tracing::error!(bundle = %path.display(), error = %e, "could not store task bundle"),
             },
             Err(problems) => {

@@ -131,3 +131,39 @@ fn help_documents_every_setting_with_its_environment_variable() {
         assert!(help.contains(flag) && help.contains(env), "{flag} / {env} missing from:\n{help}");
     }
 }
+
+/// Two replicas starting at the same moment on one empty database (each
+/// with its own data folder) both come up: one admin account, each demo
+/// task once, one credential key.
+#[tokio::test]
+async fn two_replicas_starting_together_on_an_empty_database_both_come_up() {
+    let first = crate::helpers::TestApp::spawn().await;
+    let database_url = match std::env::var("GAIC_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => crate::helpers::fresh_pg_database(&admin_url).await,
+        // SQLite: a fresh file, migrated once first (several processes on one
+        // SQLite file are not a supported deployment; the race tested is the
+        // admin account and the demo import).
+        _ => {
+            let url = format!("sqlite:{}?mode=rwc", first.data_dir.path().join("shared.db").display());
+            gaic::db::connect(&url).await.expect("migrates");
+            url
+        }
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = |dir: &std::path::Path| {
+        let mut a = first.args.clone();
+        a.data_dir = dir.to_owned();
+        a.database_url = Some(database_url.clone());
+        a.workers = Some(0);
+        a
+    };
+    let (a, b) = (args(dir_a.path()), args(dir_b.path()));
+    let (ra, rb) = tokio::join!(gaic::server::prepare(&a), gaic::server::prepare(&b));
+    let (ra, rb) = (ra.expect("replica a starts"), rb.expect("replica b starts"));
+    let admins: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username = 'admin'").fetch_one(&ra.db.pool).await.unwrap();
+    assert_eq!(admins, 1);
+    let tasks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks").fetch_one(&rb.db.pool).await.unwrap();
+    assert_eq!(tasks, 3, "each demo task once");
+    assert_eq!(ra.issuer.key_id, rb.issuer.key_id, "one credential key");
+}
