@@ -365,8 +365,7 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             let mem = memory(&mut caller)?;
             let src = range(ptr, n.saturating_mul(4), mem.data_size(&caller), "tensor_from")?;
             let r = reserve_and_charge(&mut caller, n, n, "tensor_from")?;
-            let data: Vec<f32> =
-                mem.data(&caller)[src].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            let data = crate::tensor::f32s_from_le(&mem.data(&caller)[src]);
             Ok(caller.data_mut().store(r, Tensor { shape, data }))
         },
     )?;
@@ -392,9 +391,7 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             let r = range(ptr, n as u64 * 4, mem.data_size(&caller), "tensor_read")?;
             let (bytes, state) = mem.data_and_store_mut(&mut caller);
             let t = state.tensor(h)?;
-            for (dst, v) in bytes[r].chunks_exact_mut(4).zip(&t.data) {
-                dst.copy_from_slice(&v.to_le_bytes());
-            }
+            crate::tensor::write_le(&mut bytes[r], &t.data);
             Ok(n as i32)
         },
     )?;

@@ -276,9 +276,7 @@ fn predict_all(store: &mut Store<RunState>, linker: &Linker<RunState>, job: &Job
         let outp = check(store, out_ptr, out_bytes, "output")?;
         {
             let mem = memory.data_mut(&mut *store);
-            for (dst, v) in mem[inp..inp + chunk.len() * 4].chunks_exact_mut(4).zip(chunk) {
-                dst.copy_from_slice(&v.to_le_bytes());
-            }
+            crate::tensor::write_le(&mut mem[inp..inp + chunk.len() * 4], chunk);
             mem[outp..outp + out_bytes].fill(0);
         }
         let written = predict.call(&mut *store, (in_ptr, n as i32, cols as i32, out_ptr, out_cols as i32))?;

@@ -279,6 +279,32 @@ fn cuda() -> Result<Box<dyn TensorBackend>, String> {
     Err("this build has no CUDA backend (the `cuda` feature is off)".into())
 }
 
+/// `f32`s from guest memory (WebAssembly is little-endian): one copy of the
+/// bytes, not a conversion per value.
+pub(crate) fn f32s_from_le(bytes: &[u8]) -> Vec<f32> {
+    let n = bytes.len() / 4;
+    let mut out = vec![0f32; n];
+    if cfg!(target_endian = "little") {
+        bytemuck::cast_slice_mut::<f32, u8>(&mut out).copy_from_slice(&bytes[..n * 4]);
+    } else {
+        for (v, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+            *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+    }
+    out
+}
+
+/// Writes `values` into guest memory `dst` (little-endian), one copy.
+pub(crate) fn write_le(dst: &mut [u8], values: &[f32]) {
+    if cfg!(target_endian = "little") {
+        dst.copy_from_slice(bytemuck::cast_slice::<f32, u8>(values));
+    } else {
+        for (d, v) in dst.chunks_exact_mut(4).zip(values) {
+            d.copy_from_slice(&v.to_le_bytes());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
