@@ -213,6 +213,12 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("rename", "Rename", "이름 변경"),
     ("rescore", "Rescore", "재채점"),
     ("similar_predictions", "Similar predictions", "유사한 예측"),
+    (
+        "schedule_final",
+        "The challenge has closed: its schedule is final. An admin may re-open it with a new close and a reason; every final selection is then voided and the private board hidden again.",
+        "챌린지가 종료되어 일정을 바꿀 수 없습니다. 관리자는 새 종료 시각과 사유를 적어 다시 열 수 있으며, 이때 모든 최종 선택이 취소되고 비공개 리더보드가 다시 숨겨집니다.",
+    ),
+    ("reopen", "Re-open", "다시 열기"),
     ("interval", "95% interval", "95% 구간"),
     ("statistical_tie", "Statistical tie", "통계적 동률"),
     ("tied_with", "tied with", "동률:"),

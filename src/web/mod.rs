@@ -62,6 +62,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/tasks/{slug}/manage", get(organize::manage_page))
         .route("/tasks/{slug}/manage/schedule", post(organize::schedule_submit))
         .route("/tasks/{slug}/manage/close", post(organize::close_submit))
+        .route("/tasks/{slug}/manage/reopen", post(organize::reopen_submit))
         .route("/tasks/{slug}/manage/baseline", post(organize::baseline_submit).layer(uploads))
         .route("/tasks/{slug}/manage/rescore", post(organize::rescore_submit).layer(uploads))
         .route("/tasks/{slug}/manage/teams/{team_id}", post(organize::disqualify_submit))

@@ -243,6 +243,7 @@ async fn render_manage(
     let errors: std::collections::HashMap<String, String> = outcome.field_errors.into_iter().collect();
     let task_ctx = context! {
         slug => task.slug, title => task.title, draft => task.published_at.is_none(), closed => now >= task.closes_at,
+        can_reopen => me.is_admin(),
         opens => when(task.opens_at), closes => when(task.closes_at), metric => spec.metric.name.name(),
     };
     Ok(page.render(
@@ -321,6 +322,39 @@ pub(super) async fn schedule_submit(
                 .await
         }
         Err(e) => refused(&page, page.t("manage"), &format!("/tasks/{slug}/manage"), e),
+    }
+}
+
+/// The re-open form (admins, closed tasks).
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ReopenForm {
+    #[serde(default)]
+    closes_at: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Re-opens a closed task (admins): a new close, a reason; logged, final
+/// selections voided.
+pub(super) async fn reopen_submit(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+    Posted { me, page, form }: Posted<ReopenForm>,
+) -> Result<Response, AppError> {
+    let Some(closes_at) = parse_utc(&form.closes_at) else {
+        let error = Some(page.t("bad_datetime").to_owned());
+        let status = Some(StatusCode::UNPROCESSABLE_ENTITY);
+        return render_manage(&state, &page, &me, &slug, 1, Outcome { status, error, ..Outcome::default() }).await;
+    };
+    let body = crate::leaderboard::Reopen { closes_at, reason: form.reason };
+    match crate::leaderboard::reopen_task(&state, &me, slug.clone(), body).await {
+        Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}/manage")).into_response()),
+        Err(e) if e.status().is_client_error() => {
+            let status = Some(e.status());
+            let error = Some(problem_text(&e, page.lang));
+            render_manage(&state, &page, &me, &slug, 1, Outcome { status, error, ..Outcome::default() }).await
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -533,3 +533,45 @@ async fn the_ladder_shows_only_significant_improvements() {
     assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
     assert_eq!(ann.get_json(&format!("/api/v1/submissions/{id}")).await["public_score"], 10.0);
 }
+
+/// On the management page a closed task's schedule is final; an admin gets
+/// the re-open form (a new close and a reason), an organizer does not.
+#[tokio::test]
+async fn the_management_page_offers_the_reopen_to_admins_only() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    assert_eq!(admin.post_empty("/api/v1/tasks/digits/close").await.status(), StatusCode::OK);
+    let (cookies, csrf) = crate::pages::web_session(&app, "admin", crate::helpers::ADMIN_PASSWORD).await;
+    let html = crate::pages::html(&app, "/tasks/digits/manage", Some(&cookies)).await;
+    assert!(html.contains("id=\"schedule-final\"") && html.contains("id=\"reopen\""), "admin sees the form");
+    assert!(!html.contains("/manage/schedule\""), "no schedule form on a closed task");
+
+    let post = |form: Vec<(&'static str, String)>| {
+        crate::pages::client()
+            .post(app.url("/tasks/digits/manage/reopen"))
+            .header(reqwest::header::COOKIE, &cookies)
+            .form(&form)
+            .send()
+    };
+    let res = post(vec![("csrf", csrf.clone()), ("closes_at", "soon".into()), ("reason", "x".into())]).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let later = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%dT%H:%M").to_string();
+    let res =
+        post(vec![("csrf", csrf.clone()), ("closes_at", later.clone()), ("reason", String::new())]).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "a reason is needed");
+    let res = post(vec![("csrf", csrf), ("closes_at", later), ("reason", "labels fixed".into())]).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.anon().get_json("/api/v1/tasks/digits").await["state"], "open");
+
+    // An organizer of the task (not an admin) sees the schedule is final but no form.
+    let olga = app.organizer("olga").await;
+    let bundle = crate::helpers::copy_demo("diabetes");
+    crate::helpers::edit_toml(bundle.path(), |t| t.replace("slug = \"diabetes\"", "slug = \"olga-closed\""));
+    let packed = gaic::bundle::pack_dir(bundle.path()).unwrap();
+    assert_eq!(olga.upload_bundle(packed).await.status(), StatusCode::CREATED);
+    olga.patch_json("/api/v1/tasks/olga-closed", &json!({"published": true})).await;
+    assert_eq!(olga.post_empty("/api/v1/tasks/olga-closed/close").await.status(), StatusCode::OK);
+    let cookies = crate::pages::web_login(&app, "olga", crate::helpers::PASSWORD).await;
+    let html = crate::pages::html(&app, "/tasks/olga-closed/manage", Some(&cookies)).await;
+    assert!(html.contains("id=\"schedule-final\"") && !html.contains("id=\"reopen\""), "{html}");
+}

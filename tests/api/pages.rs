@@ -200,10 +200,15 @@ pub(crate) async fn html(app: &TestApp, path: &str, cookies: Option<&str>) -> St
 
 /// Logs in through the form; the cookies (CSRF + session).
 pub(crate) async fn web_login(app: &TestApp, username: &str, password: &str) -> String {
+    web_session(app, username, password).await.0
+}
+
+/// Logs in through the form; the cookies and the CSRF token for forms.
+pub(crate) async fn web_session(app: &TestApp, username: &str, password: &str) -> (String, String) {
     let (csrf, cookie) = form_csrf(app, "/login").await;
     let form = [("csrf", csrf.as_str()), ("username", username), ("password", password)];
     let res = client().post(app.url("/login")).header(COOKIE, &cookie).form(&form).send().await.unwrap();
-    format!("{cookie}; gaic_session={}", set_cookie(&res, "gaic_session").expect("logged in"))
+    (format!("{cookie}; gaic_session={}", set_cookie(&res, "gaic_session").expect("logged in")), csrf)
 }
 
 /// Signs up through the form; the cookies (CSRF + session) and the token.
