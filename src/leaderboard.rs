@@ -172,10 +172,18 @@ pub async fn ties(state: &Platform, task: &tasks::TaskRow, spec: &TaskSpec, priv
     let computed = state.boards.computed(task, spec).await?;
     let standings: Vec<Standing> = if private { computed.private() } else { computed.public() }.to_vec();
     let solution = current_solution(state, task, spec).await?;
+    let rows: HashMap<i64, submissions::SubmissionRow> = submissions::scored_of_task(&state.db.pool, task.task_id)
+        .await?
+        .into_iter()
+        .map(|s| (s.submission_id, s))
+        .collect();
     let mut files = Vec::with_capacity(standings.len());
     for s in &standings {
-        let Some(row) = submissions::by_id(&state.db.pool, s.submission_id).await? else { continue };
-        let Some(hash) = row.predictions_blob() else { continue };
+        // Every ranked submission is scored and has its predictions; one
+        // missing would shift the pairs, so then no ties are given at all.
+        let Some(hash) = rows.get(&s.submission_id).and_then(submissions::SubmissionRow::predictions_blob) else {
+            return Ok(None);
+        };
         files.push((s.team_id, state.blobs.get(hash).await.map_err(AppError::store)?));
     }
     let seed = spec.split.seed ^ u64::from(private);
