@@ -104,15 +104,9 @@ fn validate(req: &RegisterRequest) -> Vec<Problem> {
             problems.push(Problem::new("", "display_name", msg!("display_name_invalid")));
         }
     }
-    let year = i64::from(chrono::Datelike::year(&chrono::Utc::now()));
-    match req.birth_year {
-        Some(y) if !(1900..=year).contains(&y) => {
-            problems.push(Problem::new("", "birth_year", msg!("birth_year_invalid", year = year)));
-        }
-        None if !req.age_14_or_older => {
-            problems.push(Problem::new("", "age_14_or_older", msg!("age_confirm_needed")));
-        }
-        _ => {}
+    problems.extend(crate::consent::birth_year_problem(req.birth_year, db::now_ms()));
+    if req.birth_year.is_none() && !req.age_14_or_older {
+        problems.push(Problem::new("", "age_14_or_older", msg!("age_confirm_needed")));
     }
     problems
 }

@@ -90,6 +90,14 @@ pub fn current_version(kind: &str) -> &'static str {
     by_kind(kind).map_or("", |c| c.version)
 }
 
+/// The problem with a birth year, if it is not from 1900 to `now`'s year.
+pub fn birth_year_problem(birth_year: Option<i64>, now_ms: i64) -> Option<crate::error::Problem> {
+    let year = chrono::DateTime::from_timestamp_millis(now_ms).map_or(2100, |d| i64::from(d.year()));
+    birth_year
+        .filter(|y| !(1900..=year).contains(y))
+        .map(|_| crate::error::Problem::new("", "birth_year", crate::msg!("birth_year_invalid", year = year)))
+}
+
 /// Whether someone born in `birth_year` is too young to be discoverable now
 /// (counted by year, erring on the side of too young).
 pub fn too_young(birth_year: Option<i64>, now_ms: i64) -> bool {

@@ -172,8 +172,10 @@ pub async fn review(state: &Platform, me: &CurrentUser, slug: &str, threshold: O
     for m in crate::db::teams::members_of_task(&state.db.pool, task.task_id).await? {
         members.entry(m.team_id).or_default().push(m.username);
     }
-    let subs = submissions::scored_of_task(&state.db.pool, task.task_id).await?;
-    let by_id: HashMap<i64, &submissions::SubmissionRow> = subs.iter().map(|s| (s.submission_id, s)).collect();
+    // Every submission, scored or not: shared model files count whatever
+    // their runs did; the best ones are looked up among them.
+    let every = submissions::of_task(&state.db.pool, task.task_id, i64::from(u32::MAX), 0).await?;
+    let by_id: HashMap<i64, &submissions::SubmissionRow> = every.iter().map(|s| (s.submission_id, s)).collect();
     let team_ref = |s: &submissions::SubmissionRow| TeamRef {
         team_id: s.team_id,
         team: s.team_name.clone(),
@@ -182,8 +184,7 @@ pub async fn review(state: &Platform, me: &CurrentUser, slug: &str, threshold: O
         public_score: s.public_score.unwrap_or(f64::NAN),
     };
 
-    // Model files shared across teams (any submission, scored or not).
-    let every = submissions::of_task(&state.db.pool, task.task_id, i64::from(u32::MAX), 0).await?;
+    // Model files shared across teams, oldest submission first.
     let mut by_file: BTreeMap<&str, Vec<&submissions::SubmissionRow>> = BTreeMap::new();
     for s in every.iter().rev().filter(|s| s.kind == "model") {
         let list = by_file.entry(s.blob_hash.as_str()).or_default();

@@ -39,6 +39,12 @@ pub struct Step {
     pub eta: f64,
 }
 
+/// The bootstrap seed of a step against the best set by submission
+/// `best_id`: the same at upload and on every rescore.
+pub fn seed(split_seed: u64, best_id: i64) -> u64 {
+    split_seed ^ best_id as u64
+}
+
 /// Decimals a score over `n` rows is shown with: ⌈log₁₀ n⌉, at least 1.
 pub fn decimals(n: usize) -> i32 {
     ((n.max(2) as f64).log10().ceil() as i32).max(1)

@@ -86,10 +86,7 @@ pub async fn reopen_task(
     if now < task.closes_at {
         return Err(AppError::Conflict(msg!("not_closed")));
     }
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(AppError::invalid("invalid_reason", msg!("reason_invalid")));
-    }
+    let reason = crate::teams::valid_reason_text(&body.reason)?;
     let closes_at = body.closes_at.timestamp_millis();
     if closes_at <= now {
         return Err(AppError::invalid("invalid_schedule", msg!("reopen_in_future")));
@@ -146,7 +143,7 @@ pub async fn ladder_shown(
         None => None,
     };
     let solution = current_solution(state, task, spec).await?;
-    let seed = spec.split.seed ^ best.as_ref().map_or(0, |b| b.submission_id as u64);
+    let seed = crate::ladder::seed(spec.split.seed, best.as_ref().map_or(0, |b| b.submission_id));
     tokio::task::spawn_blocking(move || {
         let sol = &solution.solution;
         let new =
@@ -389,22 +386,23 @@ pub async fn rescore(
     let dq = disqualified(&state.db, task.task_id).await?;
     // On a Ladder task the shown scores are replayed in submission order:
     // each team's shown best and the predictions behind it.
-    let mut shown_best: HashMap<i64, (f64, std::sync::Arc<Predictions>)> = HashMap::new();
+    // Per team: (shown score, the submission that set it, its predictions).
+    let mut shown_best: HashMap<i64, (f64, i64, std::sync::Arc<Predictions>)> = HashMap::new();
     let mut raw: HashMap<i64, f64> = HashMap::new();
     for s in new_subs.iter_mut().filter(|s| s.predictions_blob().is_some()) {
         let blob = s.predictions_blob().unwrap_or_default().to_owned();
         let bytes = state.blobs.get(&blob).await.map_err(AppError::store)?;
         let sol = solution.clone();
         let prior = if ladder { shown_best.get(&s.team_id).cloned() } else { None };
-        let seed = spec.split.seed ^ s.submission_id as u64;
+        let seed = crate::ladder::seed(spec.split.seed, prior.as_ref().map_or(0, |p| p.1));
         type Stepped = (crate::ladder::Step, std::sync::Arc<Predictions>);
         let result = tokio::task::spawn_blocking(move || -> Result<(_, Option<Stepped>), Vec<Problem>> {
-            let sc = sol.score(&bytes)?;
+            let preds = sol.solution.parse_submission(&bytes)?;
+            let sc = sol.score_parsed(&preds)?;
             if !ladder {
                 return Ok((sc, None));
             }
-            let preds = sol.solution.parse_submission(&bytes)?;
-            let best = prior.as_ref().map(|(shown, p)| crate::ladder::Best { shown: *shown, predictions: p });
+            let best = prior.as_ref().map(|(shown, _, p)| crate::ladder::Best { shown: *shown, predictions: p });
             let step = crate::ladder::step(&sol.solution, &sol.public_rows, best, &preds, sc.public, seed);
             Ok((sc, Some((step, std::sync::Arc::new(preds)))))
         })
@@ -419,7 +417,7 @@ pub async fn rescore(
                     s.public_score = Some(step.shown);
                     let counts = !s.late.get() && s.hidden_at.is_none() && !dq.contains(&s.team_id);
                     if step.accepted && counts {
-                        shown_best.insert(s.team_id, (step.shown, preds));
+                        shown_best.insert(s.team_id, (step.shown, s.submission_id, preds));
                     }
                 }
             }

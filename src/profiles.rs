@@ -114,8 +114,8 @@ pub async fn profile_view(state: &Platform, user_id: i64) -> AppResult<ProfileVi
                 version: c.version.into(),
                 granted_at: g.map(|g| db::ms_to_rfc3339(g.granted_at)),
                 granted_version: g.map(|g| g.text_version.clone()),
-                in_force: g.is_some_and(|g| g.text_version == c.version),
-                needs_renewal: g.is_some_and(|g| g.text_version != c.version),
+                in_force: g.is_some_and(|g| consent::in_force(&g.kind, &g.text_version)),
+                needs_renewal: g.is_some_and(|g| !consent::in_force(&g.kind, &g.text_version)),
             }
         })
         .collect();
@@ -171,10 +171,7 @@ pub fn validate(p: &ProfileUpdate, now_ms: i64) -> Vec<Problem> {
             out.push(Problem::new("", "links", msg!("link_invalid", link = format!("{l:?}"))));
         }
     }
-    let year = chrono::DateTime::from_timestamp_millis(now_ms).map_or(2100, |d| i64::from(chrono::Datelike::year(&d)));
-    if p.birth_year.is_some_and(|y| !(1900..=year).contains(&y)) {
-        out.push(Problem::new("", "birth_year", msg!("birth_year_invalid", year = year)));
-    }
+    out.extend(consent::birth_year_problem(p.birth_year, now_ms));
     out
 }
 

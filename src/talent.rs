@@ -17,6 +17,7 @@ use std::sync::Arc;
 use crate::auth::CurrentUser;
 use crate::boards::Boards;
 use crate::bundle::spec_of;
+use crate::competition::DAY_MS;
 use crate::consent;
 use crate::db::{self, Db, profiles, tasks, users};
 use crate::error::{AppError, AppResult};
@@ -290,9 +291,6 @@ impl Talent {
         Ok(Pool { people })
     }
 }
-
-/// A day in milliseconds.
-const DAY_MS: i64 = 86_400_000;
 
 /// A person found.
 #[derive(Debug, Clone)]

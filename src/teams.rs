@@ -88,18 +88,27 @@ pub struct Quota {
 /// Refused uploads a team may have per day, per submission of its cap.
 pub const REFUSALS_PER_SUBMISSION: i64 = 3;
 
+impl Quota {
+    /// The quota of a team with `used` submissions and `refused` refusals
+    /// in `now`'s UTC day.
+    pub fn at(daily_cap: u32, used: i64, refused: i64, now: i64) -> Self {
+        Quota {
+            daily_cap,
+            used_today: used,
+            remaining_today: (i64::from(daily_cap) - used).max(0),
+            resets_at: db::ms_to_rfc3339(utc_day_start(now) + DAY_MS),
+            refused_today: refused,
+            refused_cap: i64::from(daily_cap) * REFUSALS_PER_SUBMISSION,
+        }
+    }
+}
+
 /// The quota of a team at `now`.
 pub async fn quota(state: &Platform, team_id: i64, daily_cap: u32, now: i64) -> AppResult<Quota> {
     let day = utc_day_start(now);
     let used = submissions::counted_since(&state.db.pool, team_id, day).await?;
-    Ok(Quota {
-        daily_cap,
-        used_today: used,
-        remaining_today: (i64::from(daily_cap) - used).max(0),
-        resets_at: db::ms_to_rfc3339(day + DAY_MS),
-        refused_today: submissions::refused_since(&state.db.pool, team_id, day).await?,
-        refused_cap: i64::from(daily_cap) * REFUSALS_PER_SUBMISSION,
-    })
+    let refused = submissions::refused_since(&state.db.pool, team_id, day).await?;
+    Ok(Quota::at(daily_cap, used, refused, now))
 }
 
 /// A reason, shown to the team concerned.
@@ -111,7 +120,13 @@ pub struct Reason {
 
 /// Checks a reason's length.
 pub fn valid_reason(r: &Reason) -> AppResult<&str> {
-    let reason = r.reason.trim();
+    valid_reason_text(&r.reason)
+}
+
+/// A reason (shown to whom it concerns, or logged) trimmed, if it has 1 to
+/// 500 characters.
+pub fn valid_reason_text(reason: &str) -> AppResult<&str> {
+    let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::invalid("invalid_reason", msg!("reason_invalid")));
     }

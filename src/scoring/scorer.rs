@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{AppError, Problem};
 use crate::messages::Msg;
 use crate::msg;
-use crate::scoring::solution::{Format, Solution};
+use crate::scoring::solution::{Format, Predictions, Solution};
 use crate::scoring::split::SplitSpec;
 
 /// A task's solution with its public/private split.
@@ -60,12 +60,16 @@ impl TaskSolution {
 
     /// Validates and scores a predictions CSV; on failure every problem (422).
     pub fn score(&self, bytes: &[u8]) -> Result<Scores, Vec<Problem>> {
-        let preds = self.solution.parse_submission(bytes)?;
+        self.score_parsed(&self.solution.parse_submission(bytes)?)
+    }
+
+    /// Scores predictions already parsed against this solution.
+    pub fn score_parsed(&self, preds: &Predictions) -> Result<Scores, Vec<Problem>> {
         // The refusal never says which board failed (nor does a failure on
         // one board read differently from one on the other): that would tell
         // which rows are private.
         let on = |rows: &[u32]| {
-            self.solution.score(&preds, Some(rows)).map_err(|e| {
+            self.solution.score(preds, Some(rows)).map_err(|e| {
                 let m = Msg::Key("metric_error", vec![("error", e.to_string().into())]);
                 vec![Problem::new("submission", "", m)]
             })

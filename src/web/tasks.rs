@@ -151,14 +151,7 @@ pub(super) async fn task_view(
             let cap = spec.submissions.daily_cap;
             let quota = match &team {
                 Some(t) => crate::teams::quota(state, t.team_id, cap, now).await?,
-                None => crate::teams::Quota {
-                    daily_cap: cap,
-                    used_today: 0,
-                    remaining_today: i64::from(cap),
-                    resets_at: db::ms_to_rfc3339(crate::competition::utc_day_start(now) + crate::competition::DAY_MS),
-                    refused_today: 0,
-                    refused_cap: i64::from(cap) * crate::teams::REFUSALS_PER_SUBMISSION,
-                },
+                None => crate::teams::Quota::at(cap, 0, 0, now),
             };
             let resets_ms = chrono::DateTime::parse_from_rfc3339(&quota.resets_at).map_or(0, |d| d.timestamp_millis());
             let quota = context! { remaining => quota.remaining_today, cap => quota.daily_cap, resets => when(resets_ms), resets_iso => quota.resets_at };

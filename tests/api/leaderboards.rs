@@ -575,3 +575,39 @@ async fn the_management_page_offers_the_reopen_to_admins_only() {
     let html = crate::pages::html(&app, "/tasks/olga-closed/manage", Some(&cookies)).await;
     assert!(html.contains("id=\"schedule-final\"") && !html.contains("id=\"reopen\""), "{html}");
 }
+
+/// A rescore replays the Ladder exactly as uploads ran it, also for a
+/// metric that is not a mean over rows (ROC AUC: the step comes from seeded
+/// resamples, seeded alike on both paths): with the labels unchanged no
+/// shown score moves.
+#[tokio::test]
+async fn a_rescore_replays_the_ladder_of_a_resampled_metric_unchanged() {
+    let app = TestApp::spawn().await;
+    let bundle = crate::helpers::copy_demo("breast-cancer");
+    crate::helpers::edit_toml(bundle.path(), |t| {
+        t.replace("slug = \"breast-cancer\"", "slug = \"cancer-ladder\"")
+            .replace("rated = true", "rated = true\npublic_board = \"ladder\"")
+    });
+    let admin = app.admin().await;
+    let res = admin.upload_bundle(gaic::bundle::pack_dir(bundle.path()).unwrap()).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    admin.patch_json("/api/v1/tasks/cancer-ladder", &json!({"published": true})).await;
+    let ann = app.competitor("ann").await;
+    let labels = hidden_labels("breast-cancer");
+    let mut shown = Vec::new();
+    // Ever fewer rows flipped: some steps clear the noise, some do not.
+    for flip in [9usize, 8, 7, 7, 2] {
+        let rows = labels.iter().enumerate().map(|(k, (id, y))| {
+            let p =
+                if (y == "1") != (k % 10 < flip) { 0.6 + (k % 7) as f64 * 0.05 } else { 0.4 - (k % 5) as f64 * 0.05 };
+            (id.clone(), p.to_string())
+        });
+        let s = ann.submit_ok("cancer-ladder", csv_of("id,malignant", rows)).await;
+        shown.push((s["submission"]["id"].as_i64().unwrap(), s["submission"]["public_score"].clone()));
+    }
+    let res = admin.post_form("/api/v1/tasks/cancer-ladder/rescore", vec![("apply", b"true".to_vec())]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for (id, before) in shown {
+        assert_eq!(ann.get_json(&format!("/api/v1/submissions/{id}")).await["public_score"], before, "submission {id}");
+    }
+}
