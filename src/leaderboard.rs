@@ -120,14 +120,14 @@ pub(crate) async fn current_solution(
 }
 
 /// On a Ladder task, the public score a new submission of `team_id` shows
-/// (see `ladder`): its predictions `bytes` scored `public` on the public
-/// rows, against the team's shown best on the public board.
+/// (see `ladder`): its predictions `new` scored `public` on the public rows,
+/// against the team's shown best on the public board.
 pub async fn ladder_shown(
     state: &Platform,
     task: &tasks::TaskRow,
     spec: &TaskSpec,
     team_id: i64,
-    bytes: Bytes,
+    new: Predictions,
     public: f64,
 ) -> AppResult<f64> {
     let computed = state.boards.computed(task, spec).await?;
@@ -146,14 +146,12 @@ pub async fn ladder_shown(
     let seed = crate::ladder::seed(spec.split.seed, best.as_ref().map_or(0, |b| b.submission_id));
     tokio::task::spawn_blocking(move || {
         let sol = &solution.solution;
-        let new =
-            sol.parse_submission(&bytes).map_err(|_| AppError::Internal(anyhow::anyhow!("scored but unparsable")))?;
         let best_preds = best_bytes.and_then(|b| sol.parse_submission(&b).ok());
         let prior = best.zip(best_preds.as_ref()).map(|(b, p)| crate::ladder::Best { shown: b.score, predictions: p });
-        Ok(crate::ladder::step(sol, &solution.public_rows, prior, &new, public, seed).shown)
+        crate::ladder::step(sol, &solution.public_rows, prior, &new, public, seed).shown
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e| AppError::Internal(e.into()))
 }
 
 /// The statistical ties of a board (see `ties`): every ranked team's

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use crate::auth::CurrentUser;
 use crate::boards::round3;
-use crate::bundle::{HIDDEN_LABELS, SubmissionKind};
+use crate::bundle::SubmissionKind;
 use crate::competition::utc_day_start;
 use crate::db::{self, submissions, tasks, teams};
 use crate::error::{AppError, AppResult};
@@ -225,8 +225,8 @@ pub async fn submit(
     } else {
         score_csv(state, &task, &spec, bytes.clone()).await.map(Some)
     };
-    let mut scores = match checked {
-        Ok(scores) => scores,
+    let scored = match checked {
+        Ok(scored) => scored,
         Err(e @ AppError::Invalid { .. }) => {
             submissions::record_refused(&state.db.pool, team.team_id, now, utc_day_start(now)).await?;
             return Err(e);
@@ -236,12 +236,14 @@ pub async fn submit(
     // On a Ladder task the competitor sees (and the board ranks) the score
     // the Ladder shows; the raw one is kept for organizers.
     let mut raw_public_score = None;
-    if let Some(s) = scores.as_mut()
-        && spec.public_board == crate::bundle::PublicBoard::Ladder
-    {
-        raw_public_score = Some(s.public);
-        s.public = crate::leaderboard::ladder_shown(state, &task, &spec, team.team_id, bytes.clone(), s.public).await?;
-    }
+    let scores = match scored {
+        Some((mut s, preds)) if spec.public_board == crate::bundle::PublicBoard::Ladder => {
+            raw_public_score = Some(s.public);
+            s.public = crate::leaderboard::ladder_shown(state, &task, &spec, team.team_id, preds, s.public).await?;
+            Some(s)
+        }
+        other => other.map(|(s, _)| s),
+    };
     let blob_hash = state.blobs.put(bytes.clone()).await.map_err(AppError::store)?;
     let late = now >= task.closes_at;
     let new = submissions::NewSubmission {
@@ -319,13 +321,14 @@ async fn score_csv(
     task: &tasks::TaskRow,
     spec: &crate::bundle::TaskSpec,
     bytes: Bytes,
-) -> AppResult<crate::scoring::scorer::Scores> {
-    let labels_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_LABELS)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("task {} has no labels", task.slug)))?;
-    let solution = state.scorer.solution(&state.blobs, task.task_id, spec.format(), &spec.split, &labels_hash).await?;
-    let scored =
-        tokio::task::spawn_blocking(move || solution.score(&bytes)).await.map_err(|e| AppError::Internal(e.into()))?;
+) -> AppResult<(crate::scoring::scorer::Scores, crate::scoring::solution::Predictions)> {
+    let solution = crate::leaderboard::current_solution(state, task, spec).await?;
+    let scored = tokio::task::spawn_blocking(move || {
+        let preds = solution.solution.parse_submission(&bytes)?;
+        Ok::<_, Vec<crate::error::Problem>>((solution.score_parsed(&preds)?, preds))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
     scored.map_err(|details| AppError::Invalid {
         code: "invalid_submission",
         message: msg!("submission_problems", count = details.len()),

@@ -27,7 +27,7 @@ use gaic_sandbox::Verdict;
 
 use super::child::EvalError;
 use super::wire::{JobSpec, RunOutcome};
-use crate::bundle::{HIDDEN_INPUTS, HIDDEN_LABELS, PUBLIC_INPUTS};
+use crate::bundle::{HIDDEN_INPUTS, PUBLIC_INPUTS};
 use crate::db::{self, jobs, submissions, tasks};
 use crate::platform::Platform;
 use crate::status::SubmissionStatus;
@@ -323,29 +323,23 @@ pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -
             result.error = Some("invalid_output: the worker returned outputs of the wrong shape".into());
             return Ok(if inputs_public { result } else { redact(result, &outcome.device) });
         }
-        let csv = super::outputs_to_csv(&format, &inputs.ids, &outcome.outputs, out_cols);
-        result.predictions_hash = Some(state.blobs.put(bytes::Bytes::from(csv.clone())).await?);
-        let labels_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_LABELS)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("task {} has no labels", task.slug))?;
-        let solution = state
-            .scorer
-            .solution(&state.blobs, task.task_id, spec.format(), &spec.split, &labels_hash)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let bytes = bytes::Bytes::from(csv);
-        let scored = {
-            let bytes = bytes.clone();
-            tokio::task::spawn_blocking(move || solution.score(&bytes)).await?
-        };
+        let csv = bytes::Bytes::from(super::outputs_to_csv(&format, &inputs.ids, &outcome.outputs, out_cols));
+        result.predictions_hash = Some(state.blobs.put(csv.clone()).await?);
+        let solution =
+            crate::leaderboard::current_solution(state, &task, &spec).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let scored = tokio::task::spawn_blocking(move || {
+            let preds = solution.solution.parse_submission(&csv)?;
+            Ok::<_, Vec<crate::error::Problem>>((solution.score_parsed(&preds)?, preds))
+        })
+        .await?;
         match scored {
-            Ok(scores) => {
+            Ok((scores, preds)) => {
                 result.status = SubmissionStatus::Scored;
                 result.public = Some(scores.public);
                 result.private = Some(scores.private);
                 if spec.public_board == crate::bundle::PublicBoard::Ladder {
                     let shown =
-                        crate::leaderboard::ladder_shown(state, &task, &spec, sub.team_id, bytes, scores.public)
+                        crate::leaderboard::ladder_shown(state, &task, &spec, sub.team_id, preds, scores.public)
                             .await
                             .map_err(|e| anyhow::anyhow!("{e}"))?;
                     result.raw_public = Some(scores.public);
