@@ -127,7 +127,7 @@ pub async fn ladder_shown(
     task: &tasks::TaskRow,
     spec: &TaskSpec,
     team_id: i64,
-    new: Predictions,
+    new: std::sync::Arc<Predictions>,
     public: f64,
 ) -> AppResult<f64> {
     let computed = state.boards.computed(task, spec).await?;
@@ -182,18 +182,18 @@ pub async fn ties(state: &Platform, task: &tasks::TaskRow, spec: &TaskSpec, priv
         files.push((s.team_id, state.blobs.get(hash).await.map_err(AppError::store)?));
     }
     let seed = spec.split.seed ^ u64::from(private);
-    let (metric, higher) = (spec.metric.name, spec.metric.higher_is_better);
+    let higher = spec.metric.higher_is_better;
     let result = tokio::task::spawn_blocking(move || {
         let rows = if private { &solution.private_rows } else { &solution.public_rows };
         let mut teams = Vec::with_capacity(files.len());
-        let mut values = Vec::with_capacity(files.len());
+        let mut preds = Vec::with_capacity(files.len());
         for (team, bytes) in files {
-            let preds = solution.solution.parse_submission(&bytes).ok()?;
-            values.push(solution.solution.per_row(&preds, rows)?);
+            preds.push(solution.solution.parse_submission(&bytes).ok()?);
             teams.push(team);
         }
-        let finish = crate::scoring::solution::finish(metric);
-        let stats = crate::ties::bootstrap(&values, finish, higher, crate::ties::RESAMPLES, seed);
+        let input = solution.solution.tie_input(&preds, rows)?;
+        drop(preds);
+        let stats = input.bootstrap(higher, crate::ties::RESAMPLES, seed);
         Some(std::sync::Arc::new(teams.into_iter().zip(stats).collect::<std::collections::HashMap<_, _>>()))
     })
     .await
@@ -209,7 +209,7 @@ pub fn with_ties(entries: &[BoardEntry], ties: &Ties) -> Vec<BoardEntry> {
         .map(|e| {
             let mut e = e.clone();
             if let Some(t) = e.team_id.and_then(|id| ties.get(&id)) {
-                e.interval = Some([t.lo, t.hi]);
+                e.interval = (t.lo.is_finite() && t.hi.is_finite()).then_some([t.lo, t.hi]);
                 e.tied_with = t.tied_with;
             }
             e

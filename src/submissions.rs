@@ -236,17 +236,22 @@ pub async fn submit(
     // On a Ladder task the competitor sees (and the board ranks) the score
     // the Ladder shows; the raw one is kept for organizers.
     let mut raw_public_score = None;
+    let mut ladder = None;
     let scores = match scored {
         Some((mut s, preds)) if spec.public_board == crate::bundle::PublicBoard::Ladder => {
+            let preds = std::sync::Arc::new(preds);
+            let stamp = submissions::newest_scored(&state.db.pool, team.team_id).await?;
             raw_public_score = Some(s.public);
-            s.public = crate::leaderboard::ladder_shown(state, &task, &spec, team.team_id, preds, s.public).await?;
+            s.public =
+                crate::leaderboard::ladder_shown(state, &task, &spec, team.team_id, preds.clone(), s.public).await?;
+            ladder = Some((preds, stamp));
             Some(s)
         }
         other => other.map(|(s, _)| s),
     };
     let blob_hash = state.blobs.put(bytes.clone()).await.map_err(AppError::store)?;
     let late = now >= task.closes_at;
-    let new = submissions::NewSubmission {
+    let mut new = submissions::NewSubmission {
         task_id: task.task_id,
         team_id: team.team_id,
         user_id: me.user_id,
@@ -264,6 +269,22 @@ pub async fn submit(
     };
     let mut tx = state.db.pool.begin().await?;
     teams::lock(&mut *tx, team.team_id, now).await?;
+    // A Ladder step is judged against the team's best: if another of its
+    // submissions was scored meanwhile, judge again against the new best
+    // (outside the lock, which a step must not hold while it computes).
+    for _ in 0..5 {
+        let (Some((preds, stamp)), Some(raw)) = (&mut ladder, raw_public_score) else { break };
+        let newest = submissions::newest_scored(&mut *tx, team.team_id).await?;
+        if newest == *stamp {
+            break;
+        }
+        drop(tx);
+        *stamp = newest;
+        let shown = crate::leaderboard::ladder_shown(state, &task, &spec, team.team_id, preds.clone(), raw).await?;
+        new.public_score = Some(shown);
+        tx = state.db.pool.begin().await?;
+        teams::lock(&mut *tx, team.team_id, now).await?;
+    }
     if submissions::counted_since(&mut *tx, team.team_id, utc_day_start(now)).await? >= i64::from(cap) {
         return Err(too_many(cap, &q.resets_at));
     }

@@ -3,26 +3,40 @@
 //! teams are compared paired) gives each score a 95 % interval, and groups
 //! teams whose difference from the team just above is not significant.
 //!
-//! Works for metrics that are a mean of per-row values (accuracy, log loss,
-//! MAE, MAP@K; RMSE as the root of one): each resample's score of every team
-//! is one matrix product, resample weights × per-row values, computed with
-//! ndarray (`matrixmultiply`, runtime SIMD) on every core. For the others (ROC AUC,
-//! F1, balanced accuracy, R², Spearman, mean IoU) no interval is given: a
-//! resample would mean scoring every team again 1,000 times.
+//! Two ways to compute the resampled scores, the same resamples for both
+//! (resample `b` is `n` draws from its own SplitMix64 stream):
+//!
+//! - [`bootstrap`], for a metric that is a function of means over rows
+//!   (accuracy, log loss, MAE, MAP@K; RMSE as the root of one; R² as one
+//!   minus a mean over a resampled variance of the truth): every team's
+//!   resampled means, and every adjacent pair's paired difference, are one
+//!   matrix product, resample weights × per-row values, computed with
+//!   ndarray (`matrixmultiply`, runtime SIMD) on every core.
+//! - [`bootstrap_with`], for any other metric (ROC AUC, F1, balanced
+//!   accuracy, mean IoU, Spearman): a [`Resample`] scores each team under
+//!   blocks of [`LANES`] resamples at once, from the resample weights laid
+//!   out row by row, lane by lane, a tile of teams per block so that the
+//!   block stays in the cache (`scoring::resample` holds those metrics).
 //!
 //! Two adjacent teams differ significantly when, in at least 97.5 % of the
 //! resamples, the better-ranked team is still strictly better (a two-sided
-//! test at 5 %). A team tied with the one above joins its group; the group is
-//! named by its best rank ("tied with #3").
+//! test at 5 %; a resample where either score is undefined counts against
+//! significance). A team tied with the one above joins its group; the group
+//! is named by its best rank ("tied with #3"). Intervals are percentiles of
+//! the resamples where the score is defined (an AUC needs both classes).
 
 /// Resamples drawn.
 pub const RESAMPLES: usize = 1000;
+
+/// Resamples scored together by [`bootstrap_with`]: one lane each.
+pub const LANES: usize = 32;
 
 /// Each team's interval and group on one board, by team id.
 pub type Ties = std::sync::Arc<std::collections::HashMap<i64, TieStats>>;
 
 /// Ties per (task, private board), with the board version they were
-/// computed at; `None` for a metric that is not a mean over rows.
+/// computed at; `None` when a board has none (a ranked submission without
+/// its predictions, or a board too large).
 pub type Cache = std::sync::Mutex<std::collections::HashMap<(i64, bool), (i64, Option<Ties>)>>;
 
 /// One team's interval and group.
@@ -56,16 +70,32 @@ impl SplitMix {
     }
 }
 
-/// Resample weights: `resamples` rows of `n` counts, each row `n` draws
-/// with replacement.
-fn weights(n: usize, resamples: usize, seed: u64) -> Vec<f32> {
-    let mut rng = SplitMix(seed);
-    let mut w = vec![0f32; n * resamples];
-    for row in w.chunks_exact_mut(n) {
-        for _ in 0..n {
-            row[rng.below(n)] += 1.0;
-        }
+/// Resample `b` of `n` rows: calls `draw(row)` for each of its `n` draws
+/// with replacement. Each resample has its own stream, so both paths, and
+/// any order of computing them, see the same resamples.
+fn draws(n: usize, seed: u64, b: usize, mut draw: impl FnMut(usize)) {
+    let mut rng = SplitMix(seed ^ (b as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03));
+    for _ in 0..n {
+        draw(rng.below(n));
     }
+}
+
+/// Resample weights: `resamples` rows of `n` counts.
+fn weights(n: usize, resamples: usize, seed: u64) -> Vec<f32> {
+    let mut w = vec![0f32; n * resamples];
+    for (b, row) in w.chunks_exact_mut(n.max(1)).enumerate() {
+        draws(n, seed, b, |r| row[r] += 1.0);
+    }
+    w
+}
+
+/// The weights of one block of [`LANES`] resamples: `w[r][l]` is how often
+/// resample `first + l` drew row `r` (lanes past the last resample are 0).
+pub type Block = Vec<[f32; LANES]>;
+
+fn block(n: usize, seed: u64, first: usize, used: usize) -> Block {
+    let mut w = vec![[0f32; LANES]; n];
+    (0..used).for_each(|l| draws(n, seed, first + l, |r| w[r][l] += 1.0));
     w
 }
 
@@ -74,7 +104,7 @@ fn weights(n: usize, resamples: usize, seed: u64) -> Vec<f32> {
 /// `matrixmultiply` with the CPU's SIMD, chosen at run time).
 fn products(w: &[f32], x: &[f32], bs: usize, n: usize, t: usize) -> Vec<f32> {
     let mut out = vec![0f32; bs * t];
-    let threads = std::thread::available_parallelism().map_or(1, |c| c.get()).min(bs.max(1));
+    let threads = cores().min(bs.max(1));
     let per = bs.div_ceil(threads).max(1);
     let x = ndarray::ArrayView2::from_shape((n, t), x).expect("x is n × t");
     std::thread::scope(|s| {
@@ -90,6 +120,34 @@ fn products(w: &[f32], x: &[f32], bs: usize, n: usize, t: usize) -> Vec<f32> {
     out
 }
 
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |c| c.get())
+}
+
+/// Runs `work(i)` for `i` in `0..count` on every core, results in order.
+fn on_every_core<T: Send>(count: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, T)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..cores().min(count.max(1)))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= count {
+                            return mine;
+                        }
+                        mine.push((i, work(i)));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, t)| t).collect()
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -98,56 +156,27 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// Intervals and groups for teams in rank order: `values[t]` holds team
-/// `t`'s per-row values on the board's rows (all the same length), its score
-/// being `finish(mean)`; `higher` when a higher score is better. `finish`
-/// must be increasing (the identity, or a square root).
-pub fn bootstrap(
-    values: &[Vec<f64>],
-    finish: fn(f64) -> f64,
-    higher: bool,
+/// Intervals and groups of `teams` teams in rank order over `resamples`
+/// resamples, from `score(team, b)` (NaN where undefined) and
+/// `above_better(team, b)`: whether team `team − 1` is strictly better than
+/// `team` in resample `b`.
+fn stats(
+    teams: usize,
     resamples: usize,
-    seed: u64,
+    score: impl Fn(usize, usize) -> f64,
+    above_better: impl Fn(usize, usize) -> bool,
 ) -> Vec<TieStats> {
-    let t = values.len();
-    let n = values.first().map_or(0, Vec::len);
-    if t == 0 || n == 0 || resamples == 0 || values.iter().any(|v| v.len() != n) {
-        return vec![TieStats { lo: f64::NAN, hi: f64::NAN, tied_with: None }; t];
-    }
-    // Columns: each team's values centred on its mean (the product sums
-    // thousands of terms in f32: centring keeps them small), then for each
-    // adjacent pair the per-row difference, taken in f64 first (exactly
-    // zero where the two agree, so a pair that differs on one row is judged
-    // on that row, not on rounding).
-    let centres: Vec<f64> = values.iter().map(|v| v.iter().sum::<f64>() / n as f64).collect();
-    let cols = 2 * t - 1;
-    let mut x = vec![0f32; n * cols];
-    for r in 0..n {
-        let row = &mut x[r * cols..(r + 1) * cols];
-        for j in 0..t {
-            row[j] = (values[j][r] - centres[j]) as f32;
-        }
-        for j in 1..t {
-            row[t + j - 1] = (values[j - 1][r] - values[j][r]) as f32;
-        }
-    }
-    let w = weights(n, resamples, seed);
-    let sums = products(&w, &x, resamples, n, cols);
-    let mean = |b: usize, j: usize| f64::from(sums[b * cols + j]) / n as f64 + centres[j];
-    let sign = if higher { 1.0 } else { -1.0 };
-    let mut out = Vec::with_capacity(t);
+    let mut out = Vec::with_capacity(teams);
     let mut leader = 1u32;
-    for j in 0..t {
-        let mut scores: Vec<f64> = (0..resamples).map(|b| finish(mean(b, j))).collect();
+    for j in 0..teams {
+        let mut scores: Vec<f64> = (0..resamples).map(|b| score(j, b)).filter(|s| !s.is_nan()).collect();
         scores.sort_by(f64::total_cmp);
         let (lo, hi) = (percentile(&scores, 0.025), percentile(&scores, 0.975));
         let tied_with = if j == 0 {
             None
         } else {
-            // Paired: the same resample for both teams.
-            let not_better = (0..resamples).filter(|&b| sign * f64::from(sums[b * cols + t + j - 1]) <= 0.0).count();
-            let significant = (not_better as f64) < 0.025 * resamples as f64;
-            if significant {
+            let not_better = (0..resamples).filter(|&b| !above_better(j, b)).count();
+            if (not_better as f64) < 0.025 * resamples as f64 {
                 leader = j as u32 + 1;
                 None
             } else {
@@ -159,9 +188,133 @@ pub fn bootstrap(
     out
 }
 
+fn undefined(teams: usize) -> Vec<TieStats> {
+    vec![TieStats { lo: f64::NAN, hi: f64::NAN, tied_with: None }; teams]
+}
+
+/// Per-row values of teams in rank order, for [`bootstrap`]: each team's
+/// score over any rows is `finish(mean of its values, means of the shared
+/// columns)`, increasing in the first argument.
+pub struct Means {
+    /// `values[t]`: team `t`'s value on each row (all the same length).
+    pub values: Vec<Vec<f64>>,
+    /// Columns every team's score shares (R²'s truth), each one per row.
+    pub shared: Vec<Vec<f64>>,
+    /// The score from the resampled means.
+    pub finish: fn(f64, &[f64]) -> f64,
+}
+
+/// Intervals and groups for teams in rank order from their per-row values
+/// (see [`Means`]); `higher` when a higher score is better.
+pub fn bootstrap(means: &Means, higher: bool, resamples: usize, seed: u64) -> Vec<TieStats> {
+    let values = &means.values;
+    let t = values.len();
+    let n = values.first().map_or(0, Vec::len);
+    if t == 0 || n == 0 || resamples == 0 || values.iter().chain(&means.shared).any(|v| v.len() != n) {
+        return undefined(t);
+    }
+    // Columns: each team's values centred on its mean (the product sums
+    // thousands of terms in f32: centring keeps them small), then for each
+    // adjacent pair the per-row difference, taken in f64 first (exactly
+    // zero where the two agree, so a pair that differs on one row is judged
+    // on that row, not on rounding), then the shared columns, centred.
+    let columns: Vec<&Vec<f64>> = values.iter().chain(&means.shared).collect();
+    let centres: Vec<f64> = columns.iter().map(|v| v.iter().sum::<f64>() / n as f64).collect();
+    let s = means.shared.len();
+    let cols = 2 * t - 1 + s;
+    let mut x = vec![0f32; n * cols];
+    for r in 0..n {
+        let row = &mut x[r * cols..(r + 1) * cols];
+        for j in 0..t {
+            row[j] = (values[j][r] - centres[j]) as f32;
+        }
+        for j in 1..t {
+            row[t + j - 1] = (values[j - 1][r] - values[j][r]) as f32;
+        }
+        for i in 0..s {
+            row[2 * t - 1 + i] = (means.shared[i][r] - centres[t + i]) as f32;
+        }
+    }
+    let w = weights(n, resamples, seed);
+    let sums = products(&w, &x, resamples, n, cols);
+    let mean = |b: usize, c: usize, centre: f64| f64::from(sums[b * cols + c]) / n as f64 + centre;
+    let shared: Vec<Vec<f64>> =
+        (0..resamples).map(|b| (0..s).map(|i| mean(b, 2 * t - 1 + i, centres[t + i])).collect()).collect();
+    let scores: Vec<f64> = (0..t)
+        .flat_map(|j| (0..resamples).map(move |b| (j, b)))
+        .map(|(j, b)| (means.finish)(mean(b, j, centres[j]), &shared[b]))
+        .collect();
+    let sign = if higher { 1.0 } else { -1.0 };
+    // Paired: the same resample for both teams.
+    stats(t, resamples, |j, b| scores[j * resamples + b], |j, b| sign * f64::from(sums[b * cols + t + j - 1]) > 0.0)
+}
+
+/// A metric's scores of teams under resamples, for [`bootstrap_with`].
+pub trait Resample: Sync {
+    /// What every team's scores under one block of resamples share (the
+    /// truth's class totals or ranks in each lane).
+    type Shared: Send + Sync;
+    /// What one team's scores under every block share (its rows in order).
+    type Team;
+    /// Teams, in rank order.
+    fn teams(&self) -> usize;
+    /// Test rows.
+    fn rows(&self) -> usize;
+    /// The block's shared part.
+    fn shared(&self, w: &Block) -> Self::Shared;
+    /// Team `team`'s prepared rows.
+    fn team(&self, team: usize) -> Self::Team;
+    /// The team's score in each lane of the block (NaN where undefined).
+    fn scores(&self, team: &Self::Team, w: &Block, shared: &Self::Shared, out: &mut [f64; LANES]);
+}
+
+/// Teams scored together under each block: the block's weights are read
+/// from the cache by every team of the tile before the next block is.
+const TILE: usize = 32;
+
+/// Intervals and groups for the teams of `metric`; `higher` when a higher
+/// score is better. Teams are prepared once and scored a tile at a time,
+/// block by block; tiles are spread over the cores.
+pub fn bootstrap_with<R: Resample>(metric: &R, higher: bool, resamples: usize, seed: u64) -> Vec<TieStats> {
+    let (t, n) = (metric.teams(), metric.rows());
+    if t == 0 || n == 0 || resamples == 0 {
+        return undefined(t);
+    }
+    let count = resamples.div_ceil(LANES);
+    let blocks: Vec<(Block, R::Shared)> = on_every_core(count, |i| {
+        let first = i * LANES;
+        let w = block(n, seed, first, (resamples - first).min(LANES));
+        let shared = metric.shared(&w);
+        (w, shared)
+    });
+    let tiles: Vec<Vec<Vec<f64>>> = on_every_core(t.div_ceil(TILE), |i| {
+        let teams: Vec<R::Team> = (i * TILE..t.min((i + 1) * TILE)).map(|j| metric.team(j)).collect();
+        let mut out = vec![vec![f64::NAN; count * LANES]; teams.len()];
+        for (b, (w, shared)) in blocks.iter().enumerate() {
+            for (team, out) in teams.iter().zip(out.iter_mut()) {
+                let lanes: &mut [f64; LANES] =
+                    (&mut out[b * LANES..(b + 1) * LANES]).try_into().expect("a block is LANES long");
+                metric.scores(team, w, shared, lanes);
+            }
+        }
+        out
+    });
+    let scores: Vec<Vec<f64>> = tiles.into_iter().flatten().collect();
+    let sign = if higher { 1.0 } else { -1.0 };
+    stats(t, resamples, |j, b| scores[j][b], |j, b| sign * (scores[j - 1][b] - scores[j][b]) > 0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn means(values: Vec<Vec<f64>>) -> Means {
+        Means { values, shared: Vec::new(), finish: |m, _| m }
+    }
+
+    fn roots(values: Vec<Vec<f64>>) -> Means {
+        Means { values, shared: Vec::new(), finish: |m, _| m.sqrt() }
+    }
 
     fn accuracy_rows(n: usize, right: usize, offset: usize) -> Vec<f64> {
         (0..n).map(|r| if (r + offset) % n < right { 1.0 } else { 0.0 }).collect()
@@ -177,7 +330,7 @@ mod tests {
             accuracy_rows(n, 700, 0),
             accuracy_rows(n, 698, 500),
         ];
-        let stats = bootstrap(&values, |m| m, true, RESAMPLES, 7);
+        let stats = bootstrap(&means(values), true, RESAMPLES, 7);
         assert_eq!(stats[0].tied_with, None);
         assert_eq!(stats[1].tied_with, Some(1), "one row apart: tied with #1");
         assert_eq!(stats[2].tied_with, None, "20 points below: significant");
@@ -198,7 +351,7 @@ mod tests {
         for v in b.iter_mut().take(15) {
             *v = 0.0;
         }
-        let stats = bootstrap(&[a, b], |m| m, true, RESAMPLES, 1);
+        let stats = bootstrap(&means(vec![a, b]), true, RESAMPLES, 1);
         assert!(stats[1].hi > stats[0].lo, "the intervals overlap: {stats:?}");
         assert_eq!(stats[1].tied_with, None, "but the difference is consistent");
     }
@@ -208,17 +361,65 @@ mod tests {
         // Squared errors (RMSE = root of the mean): lower is better.
         let a: Vec<f64> = (0..400).map(|r| f64::from(r % 4)).collect(); // mean 1.5
         let b: Vec<f64> = (0..400).map(|r| f64::from(r % 4) + 3.0).collect(); // mean 4.5
-        let stats = bootstrap(&[a, b], f64::sqrt, false, RESAMPLES, 3);
+        let stats = bootstrap(&roots(vec![a, b]), false, RESAMPLES, 3);
         assert!(stats[0].lo < 1.5f64.sqrt() && stats[0].hi > 1.5f64.sqrt(), "{stats:?}");
         assert_eq!(stats[1].tied_with, None);
-        let same = bootstrap(&[vec![2.0; 100], vec![2.0; 100]], f64::sqrt, false, RESAMPLES, 3);
+        let same = bootstrap(&roots(vec![vec![2.0; 100], vec![2.0; 100]]), false, RESAMPLES, 3);
         assert_eq!(same[1].tied_with, Some(1), "equal scores are tied");
     }
 
     #[test]
     fn the_same_seed_gives_the_same_intervals() {
         let v = vec![accuracy_rows(500, 300, 0), accuracy_rows(500, 290, 100)];
-        assert_eq!(bootstrap(&v, |m| m, true, 200, 9), bootstrap(&v, |m| m, true, 200, 9));
-        assert_ne!(bootstrap(&v, |m| m, true, 200, 9)[0], bootstrap(&v, |m| m, true, 200, 10)[0]);
+        let v = means(v);
+        assert_eq!(bootstrap(&v, true, 200, 9), bootstrap(&v, true, 200, 9));
+        assert_ne!(bootstrap(&v, true, 200, 9)[0], bootstrap(&v, true, 200, 10)[0]);
+    }
+
+    /// The weighted mean through the general path.
+    struct WeightedMean(Vec<Vec<f64>>);
+
+    impl Resample for WeightedMean {
+        type Shared = ();
+        type Team = usize;
+        fn teams(&self) -> usize {
+            self.0.len()
+        }
+        fn rows(&self) -> usize {
+            self.0[0].len()
+        }
+        fn shared(&self, _: &Block) {}
+        fn team(&self, team: usize) -> usize {
+            team
+        }
+        fn scores(&self, team: &usize, w: &Block, _: &(), out: &mut [f64; LANES]) {
+            let v = &self.0[*team];
+            for (l, o) in out.iter_mut().enumerate() {
+                *o = v.iter().zip(w).map(|(x, w)| x * f64::from(w[l])).sum::<f64>() / v.len() as f64;
+            }
+        }
+    }
+
+    #[test]
+    fn both_paths_see_the_same_resamples() {
+        // 1,000 resamples is not a multiple of the lanes: the last block is
+        // partly empty, and its empty lanes must not count.
+        let v = vec![accuracy_rows(700, 600, 0), accuracy_rows(700, 590, 30), accuracy_rows(700, 500, 60)];
+        let general = bootstrap_with(&WeightedMean(v.clone()), true, RESAMPLES, 5);
+        let product = bootstrap(&means(v), true, RESAMPLES, 5);
+        for (g, p) in general.iter().zip(&product) {
+            assert!((g.lo - p.lo).abs() < 1e-6 && (g.hi - p.hi).abs() < 1e-6, "{general:?} vs {product:?}");
+            assert_eq!(g.tied_with, p.tied_with);
+        }
+        assert_eq!(general[1].tied_with, Some(1));
+        assert_eq!(general[2].tied_with, None);
+    }
+
+    #[test]
+    fn a_shared_column_enters_every_score() {
+        // Score = mean / mean of the shared column (2 on every row).
+        let m = Means { values: vec![vec![1.0; 50]], shared: vec![vec![2.0; 50]], finish: |m, s| m / s[0] };
+        let stats = bootstrap(&m, true, 100, 1);
+        assert!((stats[0].lo - 0.5).abs() < 1e-6 && (stats[0].hi - 0.5).abs() < 1e-6, "{stats:?}");
     }
 }

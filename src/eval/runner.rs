@@ -339,7 +339,7 @@ pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -
                 result.private = Some(scores.private);
                 if spec.public_board == crate::bundle::PublicBoard::Ladder {
                     let shown =
-                        crate::leaderboard::ladder_shown(state, &task, &spec, sub.team_id, preds, scores.public)
+                        crate::leaderboard::ladder_shown(state, &task, &spec, sub.team_id, preds.into(), scores.public)
                             .await
                             .map_err(|e| anyhow::anyhow!("{e}"))?;
                     result.raw_public = Some(scores.public);

@@ -4,10 +4,12 @@
 //! error it returns names a label. Here: the catalogue of metrics (name,
 //! direction, what a task must declare for it), which task bundles are
 //! validated against; `metrics` (pure functions), `solution` (labels and
-//! submission CSVs), `split` (seeded public/private rows), `scorer`.
+//! submission CSVs), `split` (seeded public/private rows), `scorer`; `resample` (metrics
+//! under bootstrap resamples, for statistical ties).
 
 pub mod metrics;
 pub mod records;
+pub mod resample;
 pub mod scorer;
 pub mod solution;
 pub mod split;

@@ -20,6 +20,8 @@ use crate::msg;
 use crate::scoring::MetricKind;
 use crate::scoring::metrics::{self, MetricError};
 use crate::scoring::records::{Records, read_in_parallel};
+use crate::scoring::resample::{Auc, Confusion, ConfusionMetric, Spearman, TieInput};
+use crate::ties::Means;
 
 /// At most this many problems are listed for one submission.
 pub const MAX_PROBLEMS: usize = 20;
@@ -577,23 +579,101 @@ impl Solution {
     }
 
     /// Each row's value of a metric that is a mean over rows — its score
-    /// over any rows is [`finish`] of the mean of theirs — or `None` for a
-    /// metric that is not (ROC AUC, F1, R², …) or predictions that do not
-    /// score. RMSE's value is the squared error.
+    /// over any rows is the mean of theirs (RMSE: the root of the mean) —
+    /// or `None` for a metric that is not (ROC AUC, F1, R², …) or
+    /// predictions that do not score. RMSE's value is the squared error.
     pub fn per_row(&self, preds: &Predictions, rows: &[u32]) -> Option<Vec<f64>> {
         let m = self.format.metric;
-        if !matches!(
-            m,
-            MetricKind::Accuracy | MetricKind::LogLoss | MetricKind::Mae | MetricKind::Rmse | MetricKind::MapAtK
-        ) {
-            return None;
+        match (m, &self.truth, preds) {
+            (MetricKind::Accuracy, Truth::Classes(y), Predictions::Classes(p)) => {
+                Some(rows.iter().map(|&r| if y[r as usize] == p[r as usize] { 1.0 } else { 0.0 }).collect())
+            }
+            (MetricKind::Mae | MetricKind::Rmse, Truth::Values(y), Predictions::Values(p)) => rows
+                .iter()
+                .map(|&r| {
+                    let e = y[r as usize] - p[r as usize];
+                    e.is_finite().then_some(if m == MetricKind::Rmse { e * e } else { e.abs() })
+                })
+                .collect(),
+            (MetricKind::LogLoss | MetricKind::MapAtK, _, _) => {
+                rows.iter().map(|&r| self.score(preds, Some(&[r])).ok()).collect()
+            }
+            _ => None,
         }
-        rows.iter()
-            .map(|&r| {
-                let s = self.score(preds, Some(&[r])).ok()?;
-                Some(if m == MetricKind::Rmse { s * s } else { s })
-            })
-            .collect()
+    }
+
+    /// The teams' ranking predictions, best first, on `rows`, ready for
+    /// the bootstrap of statistical ties (see `ties`); `None` when a team's
+    /// predictions do not fit this solution.
+    pub fn tie_input(&self, preds: &[Predictions], rows: &[u32]) -> Option<TieInput> {
+        let k = self.format.class_count();
+        let m = self.format.metric;
+        let classes = |p: &Predictions| match p {
+            Predictions::Classes(p) => Some(rows.iter().map(|&r| p[r as usize]).collect::<Vec<u32>>()),
+            _ => None,
+        };
+        let values = |p: &Predictions| match p {
+            Predictions::Values(p) => Some(rows.iter().map(|&r| p[r as usize]).collect::<Vec<f64>>()),
+            _ => None,
+        };
+        Some(match (m, &self.truth) {
+            (MetricKind::Accuracy | MetricKind::LogLoss | MetricKind::Mae | MetricKind::MapAtK, _) => {
+                TieInput::Means(Means {
+                    values: preds.iter().map(|p| self.per_row(p, rows)).collect::<Option<_>>()?,
+                    shared: Vec::new(),
+                    finish: |m, _| m,
+                })
+            }
+            (MetricKind::Rmse, _) => TieInput::Means(Means {
+                values: preds.iter().map(|p| self.per_row(p, rows)).collect::<Option<_>>()?,
+                shared: Vec::new(),
+                finish: |m, _| m.sqrt(),
+            }),
+            (MetricKind::R2, Truth::Values(y)) => {
+                // R² = 1 − mean(e²)/var(y): the team's mean of −e² over the
+                // truth's variance, mean(d²) − mean(d)², d = y − ȳ.
+                let y: Vec<f64> = rows.iter().map(|&r| y[r as usize]).collect();
+                let centre = y.iter().sum::<f64>() / y.len().max(1) as f64;
+                let d: Vec<f64> = y.iter().map(|v| v - centre).collect();
+                let errors = |p: Vec<f64>| y.iter().zip(p).map(|(y, p)| -(y - p) * (y - p)).collect::<Vec<f64>>();
+                TieInput::Means(Means {
+                    values: preds.iter().map(|p| values(p).map(errors)).collect::<Option<_>>()?,
+                    shared: vec![d.iter().map(|d| d * d).collect(), d],
+                    finish: |m, s| {
+                        let var = s[0] - s[1] * s[1];
+                        if var > 0.0 { 1.0 + m / var } else { f64::NAN }
+                    },
+                })
+            }
+            (MetricKind::BalancedAccuracy | MetricKind::MacroF1 | MetricKind::MeanIou, Truth::Classes(y)) => {
+                let kind = match m {
+                    MetricKind::BalancedAccuracy => ConfusionMetric::BalancedAccuracy,
+                    MetricKind::MacroF1 => ConfusionMetric::MacroF1,
+                    _ => ConfusionMetric::MeanIou,
+                };
+                let y = rows.iter().map(|&r| y[r as usize]).collect();
+                TieInput::Confusion(Confusion::new(kind, k, y, &preds.iter().map(classes).collect::<Option<Vec<_>>>()?))
+            }
+            (MetricKind::RocAuc, Truth::Classes(y)) if self.format.per_class_columns() => {
+                let y: Vec<u32> = rows.iter().map(|&r| y[r as usize]).collect();
+                let scores = |p: &Predictions| match p {
+                    Predictions::PerClass(p) => {
+                        Some(rows.iter().flat_map(|&r| &p[r as usize * k..(r as usize + 1) * k]).copied().collect())
+                    }
+                    _ => None,
+                };
+                TieInput::Auc(Auc::one_vs_rest(&y, k, preds.iter().map(scores).collect::<Option<_>>()?))
+            }
+            (MetricKind::RocAuc, Truth::Classes(y)) => {
+                let positive = rows.iter().map(|&r| y[r as usize] == 1).collect();
+                TieInput::Auc(Auc::binary(positive, preds.iter().map(values).collect::<Option<_>>()?))
+            }
+            (MetricKind::Spearman, Truth::Values(y)) => {
+                let y: Vec<f64> = rows.iter().map(|&r| y[r as usize]).collect();
+                TieInput::Spearman(Spearman::new(&y, preds.iter().map(values).collect::<Option<_>>()?))
+            }
+            _ => return None,
+        })
     }
 
     /// Scores `preds` over `rows` (all rows when `None`).
@@ -663,11 +743,6 @@ impl Solution {
             _ => Err(MetricError("the predictions do not match the solution's kind".into())),
         }
     }
-}
-
-/// A mean of [`Solution::per_row`] values as the metric's score.
-pub fn finish(metric: MetricKind) -> fn(f64) -> f64 {
-    if metric == MetricKind::Rmse { f64::sqrt } else { |m| m }
 }
 
 /// Where a solution's columns are.
@@ -799,6 +874,69 @@ mod tests {
             sub += &format!("r{i},{:?}\r\n", want[i]);
         }
         (Solution::parse(format, sol.as_bytes()).unwrap(), sub, want)
+    }
+
+    /// A task of 600 rows under `metric`, and two submissions: one close to
+    /// the truth, one far from it.
+    fn good_and_bad(metric: MetricKind) -> (Solution, [Predictions; 2]) {
+        let classes = metric.needs_classes().then(|| {
+            let k = if matches!(metric, MetricKind::RocAuc | MetricKind::LogLoss) { 2 } else { 3 };
+            (0..k).map(|c| c.to_string()).collect::<Vec<_>>()
+        });
+        let k = classes.as_ref().map_or(0, Vec::len);
+        let format = Format { metric, k: Some(2), id_column: "id".into(), target: "y".into(), classes };
+        let truth = |r: usize| -> String {
+            match metric {
+                MetricKind::MapAtK => format!("a{} b{}", r % 7, r % 5),
+                _ if k > 0 => (r * 7 % 11 % k).to_string(),
+                _ => ((r * 37 % 101) as f64 / 10.0).to_string(),
+            }
+        };
+        // Wrong on every `every`-th row.
+        let guess = |r: usize, every: usize| -> String {
+            let off = r.is_multiple_of(every);
+            match metric {
+                MetricKind::MapAtK if off => "zz".into(),
+                MetricKind::MapAtK => format!("a{}", r % 7),
+                MetricKind::RocAuc | MetricKind::LogLoss => {
+                    let y = truth(r) == "1";
+                    if y != off { "0.8".into() } else { "0.3".into() }
+                }
+                _ if k > 0 && off => ((r * 7 % 11 + 1) % k).to_string(),
+                _ if k > 0 => truth(r),
+                _ => {
+                    let y: f64 = truth(r).parse().unwrap();
+                    (if off { y + 5.0 + (r % 3) as f64 } else { y + 0.1 * (r % 4) as f64 }).to_string()
+                }
+            }
+        };
+        let csv = |rows: &mut dyn Iterator<Item = String>| format!("id,y\n{}", rows.collect::<String>());
+        let sol = csv(&mut (0..600).map(|r| format!("{r},{}\n", truth(r))));
+        let sol = Solution::parse(format, sol.as_bytes()).unwrap();
+        let sub =
+            |every| sol.parse_submission(csv(&mut (0..600).map(|r| format!("{r},{}\n", guess(r, every)))).as_bytes());
+        let (good, bad) = (sub(20).unwrap(), sub(2).unwrap());
+        (sol, [good, bad])
+    }
+
+    #[test]
+    fn every_metric_gives_intervals_around_its_scores_and_separates_far_teams() {
+        for metric in MetricKind::ALL {
+            let (sol, preds) = good_and_bad(metric);
+            let rows: Vec<u32> = (0..sol.len() as u32).collect();
+            let input = sol.tie_input(&preds, &rows).unwrap_or_else(|| panic!("{metric:?} has ties"));
+            let higher = metric.higher_is_better();
+            let stats = input.bootstrap(higher, 400, 3);
+            for (p, s) in preds.iter().zip(&stats) {
+                let score = sol.score(p, None).unwrap();
+                assert!(s.lo <= score + 1e-9 && score <= s.hi + 1e-9, "{metric:?}: {score} outside {s:?}");
+            }
+            assert_eq!(stats[1].tied_with, None, "{metric:?}: {stats:?}");
+            // The same predictions twice are one group.
+            let twice = [preds[0].clone(), preds[0].clone()];
+            let same = sol.tie_input(&twice, &rows).unwrap().bootstrap(higher, 400, 3);
+            assert_eq!(same[1].tied_with, Some(1), "{metric:?}");
+        }
     }
 
     #[test]

@@ -412,7 +412,7 @@ async fn near_duplicate_predictions_and_shared_models_are_listed_for_review() {
 /// The private board gives each score a 95 % bootstrap interval and marks
 /// teams not significantly different from the one above as tied, in the
 /// API, on the page and in `gaic leaderboard`; the public board on request;
-/// a metric that is not a mean over rows (ROC AUC) gets none.
+/// a metric that is not a mean over rows (ROC AUC) is resampled as well.
 #[tokio::test]
 async fn the_private_board_shows_statistical_ties() {
     let app = TestApp::spawn().await;
@@ -420,7 +420,7 @@ async fn the_private_board_shows_statistical_ties() {
         app.competitor(name).await.submit_ok("digits", digits_right_on(right)).await;
     }
     let cancer = hidden_labels("breast-cancer");
-    for (name, flip) in [("ann", 0usize), ("ben", 1)] {
+    for (name, flip) in [("ann", 0usize), ("ben", 1), ("cat", 1)] {
         let rows = cancer.iter().enumerate().map(|(k, (id, y))| {
             let p = if (y == "1") != (k % 7 < flip) { "0.9" } else { "0.1" };
             (id.clone(), p.to_owned())
@@ -448,8 +448,17 @@ async fn the_private_board_shows_statistical_ties() {
     }
     let again = app.anon().get_json("/api/v1/tasks/digits/leaderboard?board=private").await;
     assert_eq!(again["entries"], private["entries"], "seeded: the same every time");
+    // ROC AUC: a perfect ranking, then two teams with the same predictions
+    // (one of every seven rows the wrong way round), which tie.
     let auc = app.anon().get_json("/api/v1/tasks/breast-cancer/leaderboard?board=private").await;
-    assert!(auc["entries"][0].get("interval").is_none() && auc["entries"][1].get("tied_with").is_none(), "{auc}");
+    let entries = auc["entries"].as_array().unwrap();
+    assert_eq!(ranks(&auc).iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["ann", "ben", "cat"], "{auc}");
+    let ties: Vec<_> = entries.iter().map(|e| e["tied_with"].as_u64()).collect();
+    assert_eq!(ties, [None, None, Some(2)], "{auc}");
+    assert_eq!(entries[0]["interval"], serde_json::json!([1.0, 1.0]), "{auc}");
+    let (lo, hi, s) =
+        (entries[1]["interval"][0].as_f64(), entries[1]["interval"][1].as_f64(), entries[1]["score"].as_f64());
+    assert!(lo < s && s < hi && hi < Some(1.0), "{auc}");
 
     // The page's columns.
     let html = crate::pages::html(&app, "/tasks/digits?tab=leaderboard&board=private", None).await;
@@ -532,6 +541,12 @@ async fn the_ladder_shows_only_significant_improvements() {
     let res = app.admin().await.post_form("/api/v1/tasks/diabetes/rescore", vec![("apply", b"true".to_vec())]).await;
     assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
     assert_eq!(ann.get_json(&format!("/api/v1/submissions/{id}")).await["public_score"], 10.0);
+    // Two uploads at once, each much better than the shown 10 and within
+    // the noise of each other: whichever is stored second is judged against
+    // the first, so both show the same score.
+    let (a, b) = tokio::join!(ann.submit_ok("diabetes", off_by(5.0, 0.0)), ann.submit_ok("diabetes", off_by(5.0, 0.3)));
+    let (a, b) = (&a["submission"]["public_score"], &b["submission"]["public_score"]);
+    assert!(a.as_f64().is_some_and(|s| s < 6.0) && a == b, "{a} vs {b}");
 }
 
 /// On the management page a closed task's schedule is final; an admin gets
