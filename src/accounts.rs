@@ -69,6 +69,17 @@ fn view(u: users::UserRow, extra_roles: Vec<String>, with_email: bool) -> UserVi
     }
 }
 
+/// Names nobody may register: the platform's own, and the prefix deleted
+/// accounts are renamed to (`deleted-{id}`), so that no one can take a
+/// deleted account's name first and make its deletion fail.
+const RESERVED: &[&str] = &["admin", "administrator", "root", "system", "gaic", "support", "security", "staff"];
+
+/// Whether `username` is reserved (any case).
+pub fn reserved(username: &str) -> bool {
+    let u = username.to_ascii_lowercase();
+    u.starts_with("deleted-") || u.starts_with("admin") || RESERVED.contains(&u.as_str())
+}
+
 /// Minimum password length.
 pub const MIN_PASSWORD: usize = 10;
 
@@ -79,6 +90,8 @@ fn validate(req: &RegisterRequest) -> Vec<Problem> {
         || !username.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
         problems.push(Problem::new("", "username", msg!("username_invalid")));
+    } else if reserved(username) {
+        problems.push(Problem::new("", "username", msg!("username_reserved")));
     }
     let email = req.email.trim();
     let email_ok = email.len() <= 254

@@ -280,6 +280,7 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "must be 3-32 characters: letters, digits, '_' or '-'",
         "영문자, 숫자, '_', '-'로 된 3~32자여야 합니다",
     ),
+    ("username_reserved", "is reserved: choose another name", "예약된 이름입니다. 다른 이름을 고르세요"),
     ("email_invalid", "is not a valid email address", "올바른 이메일 주소가 아닙니다"),
     ("password_short", "must be at least {min} characters", "{min}자 이상이어야 합니다"),
     ("password_long", "must be at most 1024 bytes", "1024바이트 이하여야 합니다"),

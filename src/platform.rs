@@ -26,6 +26,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Largest accepted upload (bundles, submissions), in bytes.
     pub max_upload_bytes: usize,
+    /// Whether the public URL is https (HSTS, `Secure` cookies).
+    pub https: bool,
 }
 
 /// The shared handles; clones share everything.

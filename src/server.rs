@@ -167,7 +167,11 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
     let db = db::connect(&args.database_url()).await?;
     let blobs = args.store.open(&args.data_dir).await?;
     tracing::info!(blobs = %blobs.location(), "blob store ready");
-    let settings = Settings { data_dir: args.data_dir.clone(), max_upload_bytes: args.max_upload_mib << 20 };
+    let settings = Settings {
+        data_dir: args.data_dir.clone(),
+        max_upload_bytes: args.max_upload_mib << 20,
+        https: args.public_url().starts_with("https://"),
+    };
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u32));
     let sandbox = crate::eval::runner::upload_checker()?;
     let program = match args.child_program.clone() {
@@ -280,7 +284,8 @@ pub async fn shutdown_signal() {
 }
 
 /// The whole HTTP application: the JSON API and the pages, with the shared
-/// layers (request metrics, tracing, panic catching, the 1 MiB JSON limit)
+/// layers (security headers, request metrics, tracing, panic catching, the
+/// 1 MiB JSON limit)
 /// and JSON fallbacks.
 pub fn app(state: AppState) -> axum::Router {
     use axum::extract::DefaultBodyLimit;
@@ -292,6 +297,7 @@ pub fn app(state: AppState) -> axum::Router {
         .merge(crate::web::router(upload_limit))
         .fallback(crate::api::not_found)
         .method_not_allowed_fallback(crate::api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.settings.https, crate::http::security_headers))
         .layer(axum::middleware::from_fn(crate::telemetry::track_http))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(crate::api::panic_response))

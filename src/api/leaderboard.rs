@@ -238,8 +238,8 @@ fn csv_response(slug: &str, board: &str, entries: &[BoardEntry], closed: bool) -
     for e in entries {
         let mut row = vec![
             opt(e.rank.map(|r| r.to_string())),
-            e.team.clone(),
-            e.members.join(" "),
+            crate::http::csv_text(&e.team),
+            crate::http::csv_text(&e.members.join(" ")),
             e.score.to_string(),
             e.entries.to_string(),
             opt(e.last_submission_at.clone()),

@@ -96,16 +96,16 @@ pub async fn get_shortlist(
     let _ = w.write_record(head);
     for p in &list.people {
         let _ = w.write_record([
-            p.username.clone(),
-            p.display_name.clone(),
-            p.country.clone(),
-            p.affiliation.clone(),
-            p.skills.join(";"),
+            crate::http::csv_text(&p.username),
+            crate::http::csv_text(&p.display_name),
+            crate::http::csv_text(&p.country),
+            crate::http::csv_text(&p.affiliation),
+            crate::http::csv_text(&p.skills.join(";")),
             p.open_to_work.to_string(),
             p.rating.map(|r| r.to_string()).unwrap_or_default(),
             p.tier.clone(),
             p.best_percentile.map(|r| format!("{r:.1}")).unwrap_or_default(),
-            p.note.clone(),
+            crate::http::csv_text(&p.note),
         ]);
     }
     let body = w.into_inner().unwrap_or_default();

@@ -344,7 +344,7 @@ pub(super) struct Back {
 pub(super) async fn set_language(AppPath(code): AppPath<String>, Query(b): Query<Back>) -> Response {
     let lang = Lang::from_code(&code).unwrap_or(Lang::En);
     // Only local paths: never an open redirect.
-    let back = b.back.filter(|p| p.starts_with('/') && !p.starts_with("//")).unwrap_or_else(|| "/".into());
+    let back = b.back.filter(|p| super::local_path(p)).unwrap_or_else(|| "/".into());
     let cookie = format!("gaic_lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
     ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
 }

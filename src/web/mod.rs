@@ -77,6 +77,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(account::revoke_token_submit))
         .route("/lang/{code}", get(account::set_language))
         .route("/static/site.css", get(stylesheet))
+        .route("/static/site.js", get(script))
 }
 
 fn env() -> &'static Environment<'static> {
@@ -108,6 +109,12 @@ fn env() -> &'static Environment<'static> {
 
 async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("templates/site.css"))
+}
+
+/// The pages' script: confirmations and the task page's live submission
+/// status (no inline script: the CSP allows scripts from this site only).
+async fn script() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("templates/site.js"))
 }
 
 /// What every page knows: language, messages, the user, the CSRF token.
@@ -341,9 +348,19 @@ fn markdown(src: &str) -> String {
         Some(rest) => rest.split_once('\n').map_or("", |(_, body)| body),
         None => src,
     };
-    use pulldown_cmark::{Event, Options, Parser, html};
+    use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, html};
     let parser = Parser::new_ext(src, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|e| match e {
         Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
+        // Links only to the web, mail or this site; images from the web or
+        // this site: never `javascript:` or `data:`.
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            let dest_url = if safe_url(&dest_url, &["http", "https", "mailto"]) { dest_url } else { CowStr::from("#") };
+            Event::Start(Tag::Link { link_type, dest_url, title, id })
+        }
+        Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+            let dest_url = if safe_url(&dest_url, &["http", "https"]) { dest_url } else { CowStr::from("#") };
+            Event::Start(Tag::Image { link_type, dest_url, title, id })
+        }
         other => other,
     });
     let mut out = String::new();
@@ -351,9 +368,55 @@ fn markdown(src: &str) -> String {
     out
 }
 
+/// Whether `url` is relative or uses one of `schemes`. A browser drops
+/// tabs and newlines and ignores case and leading spaces when it reads a
+/// scheme, so this does too.
+fn safe_url(url: &str, schemes: &[&str]) -> bool {
+    let url: String =
+        url.trim_start_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
+    match url.find([':', '/', '?', '#']) {
+        Some(i) if url.as_bytes()[i] == b':' => schemes.iter().any(|s| url[..i].eq_ignore_ascii_case(s)),
+        _ => true,
+    }
+}
+
+/// Whether `back` is a path on this site, safe to redirect to: one leading
+/// slash, not two, and no backslash or control character (browsers read
+/// `/\\host` as `//host`).
+pub(crate) fn local_path(back: &str) -> bool {
+    back.starts_with('/') && !back.starts_with("//") && !back.chars().any(|c| c == '\\' || c.is_control())
+}
+
 #[cfg(test)]
 mod tests {
     use super::markdown;
+
+    #[test]
+    fn statement_links_and_images_keep_only_safe_schemes() {
+        assert!(!super::safe_url(" java\tscript:alert(1)", &["http"]) && super::safe_url("a:b/c", &["a"]));
+        for bad in ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x", "vbscript:x"] {
+            let html = markdown(&format!("[Data]({bad}) ![img]({bad})"));
+            assert!(!html.to_lowercase().contains("script:") && !html.contains("data:"), "{bad}: {html}");
+            assert!(html.contains("href=\"#\"") && html.contains("src=\"#\""), "{html}");
+        }
+        let html =
+            markdown("[a](https://example.org/x) [b](mailto:me@example.org) [c](/tasks/digits) [d](data.csv#cols)");
+        for keep in ["https://example.org/x", "mailto:me@example.org", "/tasks/digits", "data.csv#cols"] {
+            assert!(html.contains(&format!("href=\"{keep}\"")), "{keep}: {html}");
+        }
+        assert!(markdown("![x](data:image/png;base64,AAAA)").contains("src=\"#\""));
+    }
+
+    #[test]
+    fn only_local_paths_are_redirect_targets() {
+        for good in ["/", "/tasks/digits?tab=team", "/a/b#c"] {
+            assert!(super::local_path(good), "{good}");
+        }
+        for bad in ["//evil.example", "/\\evil.example", "/%5Cok-but\\not", "https://evil.example", "evil", "/\tx", ""]
+        {
+            assert!(!super::local_path(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn numbers_are_grouped_by_thousands() {

@@ -296,7 +296,7 @@ async fn my_submissions(
         .collect();
     // Catalog texts only (no `<`), so the JSON is safe inside the script.
     let words = crate::messages::words(&["status.", "verdict."], page.lang);
-    let live_words = Value::from_safe_string(serde_json::to_string(&words).unwrap_or_else(|_| "{}".into()));
+    let live_words = serde_json::to_string(&words).unwrap_or_else(|_| "{}".into());
     Ok(context! { mine => mine, own_chart => chart, mine_page => at, mine_pages => pages, live_words => live_words })
 }
 

@@ -6,6 +6,7 @@ mod accounts;
 mod browser;
 mod cli;
 mod credentials;
+mod hardening;
 mod helpers;
 mod judge;
 mod leaderboards;
