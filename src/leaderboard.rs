@@ -130,7 +130,10 @@ pub async fn ladder_shown(
     new: std::sync::Arc<Predictions>,
     public: f64,
 ) -> AppResult<f64> {
-    let computed = state.boards.computed(task, spec).await?;
+    // The board as it stands now, not as it stood when the caller read the
+    // task row: a submission of the team scored since then is the prior.
+    let fresh = tasks::by_id(&state.db.pool, task.task_id).await?;
+    let computed = state.boards.computed(fresh.as_ref().unwrap_or(task), spec).await?;
     let best = computed.public().iter().find(|s| s.team_id == team_id).cloned();
     let best_bytes = match &best {
         Some(b) => {

@@ -321,5 +321,8 @@ async fn refusals_statuses_and_csv_problems_are_in_the_readers_language() {
     let (carol_web, _) = web_login(&app, "carol", PASSWORD).await;
     let (_, html) = get(&app, &format!("{carol_web}; gaic_lang=ko"), "/tasks/digits?tab=submissions").await;
     assert!(html.contains("<td class=\"status\">채점됨</td>"), "{html}");
-    assert!(html.contains("\"status.queued\":\"대기 중\""), "live updates use the same words: {html}");
+    // The live status script reads them from the table (no inline script).
+    let words = html.split("data-words=\"").nth(1).unwrap().split('"').next().unwrap().replace("&quot;", "\"");
+    let words: serde_json::Value = serde_json::from_str(&words).unwrap();
+    assert_eq!(words["status.queued"], "대기 중", "live updates use the same words: {html}");
 }
