@@ -617,18 +617,17 @@ impl Solution {
             _ => None,
         };
         Some(match (m, &self.truth) {
-            (MetricKind::Accuracy | MetricKind::LogLoss | MetricKind::Mae | MetricKind::MapAtK, _) => {
+            (
+                MetricKind::Accuracy | MetricKind::LogLoss | MetricKind::Mae | MetricKind::MapAtK | MetricKind::Rmse,
+                _,
+            ) => {
                 TieInput::Means(Means {
                     values: preds.iter().map(|p| self.per_row(p, rows)).collect::<Option<_>>()?,
                     shared: Vec::new(),
-                    finish: |m, _| m,
+                    // RMSE's values are squared errors.
+                    finish: if m == MetricKind::Rmse { |m, _| m.sqrt() } else { |m, _| m },
                 })
             }
-            (MetricKind::Rmse, _) => TieInput::Means(Means {
-                values: preds.iter().map(|p| self.per_row(p, rows)).collect::<Option<_>>()?,
-                shared: Vec::new(),
-                finish: |m, _| m.sqrt(),
-            }),
             (MetricKind::R2, Truth::Values(y)) => {
                 // R² = 1 − mean(e²)/var(y): the team's mean of −e² over the
                 // truth's variance, mean(d²) − mean(d)², d = y − ȳ.
