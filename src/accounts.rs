@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::auth::{self, COUNTRIES, CurrentUser, ROLES, SESSION_TTL};
 use crate::db::{self, tokens, users};
 use crate::error::{AppError, AppResult, Problem};
+use crate::limits::{Class, Client};
 use crate::msg;
 use crate::platform::Platform;
 
@@ -272,10 +273,10 @@ pub struct NewTokenView {
     pub username: String,
 }
 
-/// Checks a username and password, throttling failures.
-pub async fn check_credentials(state: &Platform, creds: &Credentials) -> AppResult<users::UserRow> {
+/// Checks a username and password, throttling the failures of `client`.
+pub async fn check_credentials(state: &Platform, creds: &Credentials, client: Client) -> AppResult<users::UserRow> {
     let username = creds.username.trim().to_ascii_lowercase();
-    state.throttle.check(&username).await?;
+    state.throttle.check(client, &username).await?;
     let user = users::by_username(&state.db.pool, &username).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = creds.password.clone();
@@ -290,27 +291,42 @@ pub async fn check_credentials(state: &Platform, creds: &Credentials) -> AppResu
     .map_err(|e| AppError::Internal(e.into()))?;
     match user {
         Some(u) if ok => {
-            state.throttle.succeeded(&username).await?;
+            state.throttle.succeeded(client, &username).await?;
             Ok(u)
         }
         _ => {
-            state.throttle.failed(&username).await?;
+            state.throttle.failed(client, &username).await?;
             Err(AppError::Unauthorized(msg!("wrong_login")))
         }
     }
 }
 
-/// Creates an API token from a username and password; the secret is shown once.
-pub async fn create_token(state: &Platform, creds: Credentials) -> AppResult<NewTokenView> {
-    let user = check_credentials(state, &creds).await?;
-    let name = creds.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("cli");
+/// Creates an API token from a username and password; the secret is shown
+/// once.
+pub async fn create_token(state: &Platform, creds: Credentials, client: Client) -> AppResult<NewTokenView> {
+    let user = check_credentials(state, &creds, client).await?;
+    let (id, name, token) = issue_token(state, user.user_id, creds.name.as_deref().unwrap_or_default(), "cli").await?;
+    tracing::info!(user = %user.username, token_id = id, "API token created");
+    Ok(NewTokenView { id, name, token, username: user.username })
+}
+
+/// Issues an API token named `name` (`fallback` when blank) to `user_id`:
+/// its id, name and secret. An account issues at most the `token` quota.
+pub async fn issue_token(
+    state: &Platform,
+    user_id: i64,
+    name: &str,
+    fallback: &str,
+) -> AppResult<(i64, String, String)> {
+    let name = name.trim();
+    let name = if name.is_empty() { fallback } else { name };
     if name.chars().count() > 100 {
         return Err(AppError::invalid("invalid_token_name", msg!("token_name_long")));
     }
+    state.limits.account(Class::Token, user_id)?;
     let (token, hash) = auth::new_token();
-    let id = tokens::insert(&state.db.pool, user.user_id, "api", name, &hash, None, db::now_ms()).await?;
-    tracing::info!(user = %user.username, token_id = id, "API token created");
-    Ok(NewTokenView { id, name: name.to_owned(), token, username: user.username })
+    let id = tokens::insert(&state.db.pool, user_id, "api", name, &hash, None, db::now_ms()).await?;
+    Ok((id, name.to_owned(), token))
 }
 
 /// The caller's API tokens (never their secrets), newest first.

@@ -18,6 +18,7 @@ use rand::RngCore;
 
 use crate::db::{self, Db, throttle, tokens, users};
 use crate::error::AppError;
+use crate::limits::Client;
 use crate::msg;
 
 /// The session cookie's name.
@@ -109,9 +110,13 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<CurrentUser, AppError>
     Ok(CurrentUser { user_id: user.user_id, username: user.username, roles, token_id: row.token_id })
 }
 
-/// Throttles password guessing: after `max` failures for one username within
-/// `window`, further attempts get 429 until the window passes. The failures
-/// live in the database, so every replica counts the same attempts.
+/// Throttles password guessing: after `max` failures for one username from
+/// one client address within `window`, that address's further attempts at
+/// that username get 429 until the window passes. Keyed by the pair, so a
+/// guesser elsewhere never locks the account's owner out: the address is
+/// slowed, not the victim (guessing from many addresses meets the per-address
+/// rate limits of `limits`). The failures live in the database (as hashes of
+/// the pair), so every replica counts the same attempts.
 #[derive(Debug)]
 pub struct LoginThrottle {
     db: Db,
@@ -119,8 +124,8 @@ pub struct LoginThrottle {
     window_ms: i64,
 }
 
-fn throttle_key(username: &str) -> String {
-    crate::blobs::sha256_hex(username.as_bytes())
+fn throttle_key(client: Client, username: &str) -> String {
+    crate::blobs::sha256_hex(format!("{}\n{username}", client.addr()).as_bytes())
 }
 
 impl LoginThrottle {
@@ -129,32 +134,31 @@ impl LoginThrottle {
         Self { db, max: max as i64, window_ms: window.as_millis() as i64 }
     }
 
-    /// Fails with 429 if `username` is locked out now.
-    pub async fn check(&self, username: &str) -> Result<(), AppError> {
+    /// Fails with 429 if `client` is locked out of `username` now.
+    pub async fn check(&self, client: Client, username: &str) -> Result<(), AppError> {
         let now = crate::db::now_ms();
         let (count, oldest) =
-            throttle::failures_since(&self.db.pool, &throttle_key(username), now - self.window_ms).await?;
+            throttle::failures_since(&self.db.pool, &throttle_key(client, username), now - self.window_ms).await?;
         if count >= self.max {
             let wait = (oldest.unwrap_or(now) + self.window_ms - now).max(0) / 1000 + 1;
-            return Err(AppError::TooManyRequests(msg!(
-                "login_throttled",
-                username = format!("{username:?}"),
-                wait = wait
-            )));
+            return Err(AppError::RateLimited {
+                message: msg!("login_throttled", username = format!("{username:?}"), wait = wait),
+                retry_after_s: wait as u64,
+            });
         }
         Ok(())
     }
 
     /// Records a failed attempt.
-    pub async fn failed(&self, username: &str) -> Result<(), AppError> {
+    pub async fn failed(&self, client: Client, username: &str) -> Result<(), AppError> {
         let now = crate::db::now_ms();
-        throttle::record(&self.db.pool, &throttle_key(username), now, now - self.window_ms).await?;
+        throttle::record(&self.db.pool, &throttle_key(client, username), now, now - self.window_ms).await?;
         Ok(())
     }
 
     /// Forgets failures after a success.
-    pub async fn succeeded(&self, username: &str) -> Result<(), AppError> {
-        throttle::clear(&self.db.pool, &throttle_key(username)).await?;
+    pub async fn succeeded(&self, client: Client, username: &str) -> Result<(), AppError> {
+        throttle::clear(&self.db.pool, &throttle_key(client, username)).await?;
         Ok(())
     }
 }
@@ -207,19 +211,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_throttle_locks_after_repeated_failures_and_forgets_after_a_success() {
+    async fn the_throttle_locks_one_address_out_of_one_username_and_forgets_after_a_success() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}?mode=rwc", dir.path().join("t.db").display());
         let db = crate::db::connect(&url).await.unwrap();
         let t = LoginThrottle::new(db.clone(), 2, Duration::from_secs(60));
         let other = LoginThrottle::new(db, 2, Duration::from_secs(60)); // another replica
-        t.check("bob").await.unwrap();
-        t.failed("bob").await.unwrap();
-        other.failed("bob").await.unwrap();
-        assert!(matches!(t.check("bob").await, Err(AppError::TooManyRequests(_))));
-        assert!(matches!(other.check("bob").await, Err(AppError::TooManyRequests(_))));
-        t.check("alice").await.unwrap();
-        other.succeeded("bob").await.unwrap();
-        t.check("bob").await.unwrap();
+        let (guesser, owner) = (Client::new([10, 0, 0, 1].into()), Client::new([10, 0, 0, 2].into()));
+        let limited = |r: Result<(), AppError>| matches!(r, Err(AppError::RateLimited { retry_after_s: 1..=61, .. }));
+        t.check(guesser, "bob").await.unwrap();
+        t.failed(guesser, "bob").await.unwrap();
+        other.failed(guesser, "bob").await.unwrap();
+        assert!(limited(t.check(guesser, "bob").await));
+        assert!(limited(other.check(guesser, "bob").await));
+        // The owner, elsewhere, is not locked out; nor is another account.
+        t.check(owner, "bob").await.unwrap();
+        t.check(guesser, "alice").await.unwrap();
+        other.succeeded(guesser, "bob").await.unwrap();
+        t.check(guesser, "bob").await.unwrap();
     }
 }

@@ -84,6 +84,14 @@ pub enum AppError {
     /// Too many attempts; the message says when to retry.
     #[error("{0}")]
     TooManyRequests(Msg),
+    /// Over a rate limit; retry after `retry_after_s` seconds.
+    #[error("{message}")]
+    RateLimited {
+        /// What was limited and when to retry, in words.
+        message: Msg,
+        /// Seconds until a retry can pass (the `Retry-After` header).
+        retry_after_s: u64,
+    },
     /// A dependency (the database) is unavailable.
     #[error("{0}")]
     Unavailable(Msg),
@@ -129,6 +137,7 @@ impl AppError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Invalid { code, .. } => code,
             Self::TooManyRequests(_) => "too_many_requests",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -144,7 +153,7 @@ impl AppError {
             | Self::PayloadTooLarge(m)
             | Self::TooManyRequests(m)
             | Self::Unavailable(m) => m.render(lang),
-            Self::Invalid { message, .. } => message.render(lang),
+            Self::Invalid { message, .. } | Self::RateLimited { message, .. } => message.render(lang),
             Self::NotFound(thing) => not_found(thing).render(lang),
             Self::Internal(_) => msg!("internal").render(lang),
         }

@@ -8,16 +8,20 @@ use axum::extract::FromRequestParts;
 use axum::extract::multipart::MultipartError;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::{self, CurrentUser, SESSION_COOKIE};
 use crate::error::{AppError, Problem};
+use crate::limits::{Class, Client};
 use crate::messages::Lang;
 use crate::msg;
 use crate::state::AppState;
+
+/// Largest JSON body accepted anywhere.
+pub const JSON_LIMIT: usize = 1 << 20;
 
 /// The HTTP status of an error.
 pub trait ErrorStatus {
@@ -35,7 +39,7 @@ impl ErrorStatus for AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -77,6 +81,11 @@ impl IntoResponse for AppError {
                 error_response(status, code, msg!("internal").to_string(), Vec::new())
             }
             Self::Invalid { message, details, .. } => error_response(status, code, message.to_string(), details),
+            Self::RateLimited { message, retry_after_s } => {
+                let mut res = error_response(status, code, message.to_string(), Vec::new());
+                res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after_s));
+                res
+            }
             other => error_response(status, code, other.render(Lang::En), Vec::new()),
         }
     }
@@ -182,6 +191,85 @@ impl FromRequestParts<AppState> for MaybeUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(Self(authenticate(parts, state).await?))
     }
+}
+
+/// Who is asking, by network address: the connection's peer or, behind a
+/// trusted reverse proxy, the last `X-Forwarded-For` entry (the one the
+/// proxy appended; earlier ones are the client's own say). Unknown when the
+/// server was started without the peer address (some tests).
+pub fn client_of(parts: &Parts, trust_forwarded_for: bool) -> Client {
+    if trust_forwarded_for {
+        let last = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok());
+        if let Some(addr) = last {
+            return Client::new(addr);
+        }
+    }
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(Client::unknown, |c| Client::new(c.0.ip()))
+}
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(client_of(parts, state.settings.trust_forwarded_for))
+    }
+}
+
+/// The rate-limited class of a request, by its method and route.
+fn limited_class(method: &Method, route: &str) -> Option<Class> {
+    if method == Method::GET {
+        return route.ends_with("/events").then_some(Class::Events);
+    }
+    if method != Method::POST {
+        return None;
+    }
+    match route {
+        "/api/v1/users" | "/signup" => Some(Class::Signup),
+        "/api/v1/session" | "/login" => Some(Class::Login),
+        "/api/v1/tokens" | "/account/tokens" => Some(Class::Token),
+        "/api/v1/tasks/{slug}/submissions" | "/tasks/{slug}/submit" | "/api/v1/tasks" | "/organize/new" => {
+            Some(Class::Upload)
+        }
+        _ => None,
+    }
+}
+
+/// Refuses, before its body is read, a request whose declared length is
+/// over the largest body any route takes (413), or one over its client
+/// address's quota for what it starts (429 with `Retry-After`).
+pub async fn rate_limits(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let largest = state.settings.max_upload_bytes.max(JSON_LIMIT) as u64;
+    if declared.is_some_and(|n| n > largest) {
+        return AppError::PayloadTooLarge(msg!("upload_too_large", detail = format!("over {largest} bytes")))
+            .into_response();
+    }
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned());
+    if let Some(class) = route.and_then(|r| limited_class(req.method(), &r)) {
+        let (parts, body) = req.into_parts();
+        let client = client_of(&parts, state.settings.trust_forwarded_for);
+        if let Err(e) = state.limits.client(class, client) {
+            tracing::info!(%client, class = class.name(), "rate limited");
+            return e.into_response();
+        }
+        return next.run(axum::extract::Request::from_parts(parts, body)).await;
+    }
+    next.run(req).await
 }
 
 /// A `gaic_session` cookie (an empty value with max-age 0 clears it).

@@ -159,14 +159,19 @@ pub async fn ladder_shown(
 
 /// The statistical ties of a board (see `ties`): every ranked team's
 /// ranking submission read back and scored row by row on the board's rows,
-/// then bootstrapped. Computed once per board version and kept.
+/// then bootstrapped. Computed once per board version and kept; requests
+/// arriving while it is computed wait for that one computation.
 pub async fn ties(state: &Platform, task: &tasks::TaskRow, spec: &TaskSpec, private: bool) -> AppResult<Option<Ties>> {
     let key = (task.task_id, private);
-    if let Some((v, t)) = state.ties.lock().unwrap_or_else(|e| e.into_inner()).get(&key)
-        && *v == task.board_version
-    {
-        return Ok(t.clone());
-    }
+    state.ties.get_or_compute(&key, task.board_version, || compute_ties(state, task, spec, private)).await
+}
+
+async fn compute_ties(
+    state: &Platform,
+    task: &tasks::TaskRow,
+    spec: &TaskSpec,
+    private: bool,
+) -> AppResult<Option<Ties>> {
     let computed = state.boards.computed(task, spec).await?;
     let standings: Vec<Standing> = if private { computed.private() } else { computed.public() }.to_vec();
     let solution = current_solution(state, task, spec).await?;
@@ -186,7 +191,7 @@ pub async fn ties(state: &Platform, task: &tasks::TaskRow, spec: &TaskSpec, priv
     }
     let seed = spec.split.seed ^ u64::from(private);
     let higher = spec.metric.higher_is_better;
-    let result = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let rows = if private { &solution.private_rows } else { &solution.public_rows };
         let mut teams = Vec::with_capacity(files.len());
         let mut preds = Vec::with_capacity(files.len());
@@ -200,9 +205,7 @@ pub async fn ties(state: &Platform, task: &tasks::TaskRow, spec: &TaskSpec, priv
         Some(std::sync::Arc::new(teams.into_iter().zip(stats).collect::<std::collections::HashMap<_, _>>()))
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?;
-    state.ties.lock().unwrap_or_else(|e| e.into_inner()).insert(key, (task.board_version, result.clone()));
-    Ok(result)
+    .map_err(|e| AppError::Internal(e.into()))
 }
 
 /// `entries` with their intervals and groups filled in from `ties`.

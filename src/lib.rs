@@ -23,6 +23,8 @@ pub mod http;
 pub mod integrity;
 pub mod ladder;
 pub mod leaderboard;
+pub mod limits;
+pub mod live;
 pub mod messages;
 pub mod platform;
 pub mod profiles;

@@ -169,8 +169,23 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("account_gone", "the account no longer exists", "계정이 더 이상 없습니다"),
     (
         "login_throttled",
-        "too many failed logins for {username}; try again in {wait} s",
-        "{username}의 로그인 실패가 너무 많습니다. {wait}초 뒤에 다시 시도하세요",
+        "too many failed logins for {username} from this address; try again in {wait} s",
+        "이 주소에서 {username}의 로그인 실패가 너무 많습니다. {wait}초 뒤에 다시 시도하세요",
+    ),
+    (
+        "rate_limited",
+        "too many {what} requests; try again in {wait} s",
+        "{what} 요청이 너무 많습니다. {wait}초 뒤에 다시 시도하세요",
+    ),
+    (
+        "too_many_streams",
+        "you already have {max} live streams open; close one first",
+        "이미 실시간 스트림을 {max}개 열어 두었습니다. 하나를 닫고 다시 시도하세요",
+    ),
+    (
+        "server_streams_full",
+        "the server has no room for another live stream now; try again soon",
+        "지금은 서버에 실시간 스트림을 더 열 수 없습니다. 잠시 뒤에 다시 시도하세요",
     ),
     // Teams.
     (

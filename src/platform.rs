@@ -3,10 +3,10 @@
 //!
 //! Invariants: this is the top of the domain layer. It holds the database,
 //! the blob store, the fixed settings, the scorer, the upload checker, the
-//! boards and the talent pool (each owning its cache), and the login
-//! throttle; nothing here knows of HTTP, pages or the evaluation loops. A
+//! boards and the talent pool (each owning its cache), the login throttle
+//! and the rate limits; nothing here knows of HTTP, pages or the evaluation loops. A
 //! domain module may take `&Platform`; the modules `Platform` is built from
-//! (`boards`, `talent`, `auth`, `scoring`) take plain handles instead, so the
+//! (`boards`, `talent`, `auth`, `limits`, `live`, `scoring`) take plain handles instead, so the
 //! imports stay a tree.
 
 use std::path::PathBuf;
@@ -28,6 +28,11 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// Whether the public URL is https (HSTS, `Secure` cookies).
     pub https: bool,
+    /// Whether a client's address is the last `X-Forwarded-For` entry
+    /// (behind a reverse proxy) rather than the connection's peer.
+    pub trust_forwarded_for: bool,
+    /// Rate limits and stream caps.
+    pub limits: crate::limits::LimitSettings,
 }
 
 /// The shared handles; clones share everything.
@@ -41,6 +46,10 @@ pub struct Platform {
     pub settings: Arc<Settings>,
     /// Failed-login throttle.
     pub throttle: Arc<LoginThrottle>,
+    /// Rate limits per client address and account, and live-stream caps.
+    pub limits: Arc<crate::limits::Limits>,
+    /// The boards live streams watch, one poller per task.
+    pub live: crate::live::BoardWatch,
     /// The scorer and its solution cache.
     pub scorer: Arc<crate::scoring::scorer::Scorer>,
     /// The model sandbox, used here only to pre-check uploads (no model
@@ -80,6 +89,8 @@ impl Platform {
             sandbox,
             queue_wakeup: Arc::new(tokio::sync::Notify::new()),
             throttle: Arc::new(LoginThrottle::new(db.clone(), 10, Duration::from_secs(15 * 60))),
+            limits: Arc::new(crate::limits::Limits::new(&settings.limits)),
+            live: crate::live::BoardWatch::new(db.clone(), Duration::from_secs(1)),
             db,
             blobs,
             settings: Arc::new(settings),

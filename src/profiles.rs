@@ -16,6 +16,7 @@ use crate::auth::CurrentUser;
 use crate::consent::{self, CONSENTS};
 use crate::db::{self, profiles};
 use crate::error::{AppError, AppResult, Problem};
+use crate::limits::Client;
 use crate::msg;
 use crate::platform::Platform;
 use crate::talent::{self, TalentFilter};
@@ -483,10 +484,10 @@ pub struct DeleteAccount {
 }
 
 /// Checks the password and erases the account.
-pub async fn delete_account(state: &Platform, me: &CurrentUser, password: &str) -> AppResult<()> {
+pub async fn delete_account(state: &Platform, me: &CurrentUser, password: &str, client: Client) -> AppResult<()> {
     let creds =
         crate::accounts::Credentials { username: me.username.clone(), password: password.to_owned(), name: None };
-    crate::accounts::check_credentials(state, &creds)
+    crate::accounts::check_credentials(state, &creds, client)
         .await
         .map_err(|_| AppError::Unauthorized(msg!("delete_wrong_password")))?;
     let mut tx = state.db.pool.begin().await?;

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::blobs::{BlobLocation, Blobs, S3Options};
 use crate::db::{self, users};
+use crate::limits::{LimitSettings, RateSetting};
 use crate::state::{AppState, Platform, Settings};
 use crate::telemetry::LogFormat;
 
@@ -75,6 +76,54 @@ pub struct ServeArgs {
     /// Log format on stderr.
     #[arg(long, env = "GAIC_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Rate limits and caps on what one client may start.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Rate limits, stream caps and how a client's address is known.
+#[derive(Clone, Debug, clap::Args)]
+pub struct LimitArgs {
+    /// Take each client's address from the last `X-Forwarded-For` entry:
+    /// set this only behind a reverse proxy that appends it, or clients
+    /// choose their own address [default: the connection's peer address].
+    #[arg(long, env = "GAIC_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+    /// A rate limit per client address and per account, as CLASS=N/PERIOD
+    /// (e.g. login=30/1m; period units s, m, h, d) or CLASS=off; repeat the
+    /// flag, or separate with commas in the variable. Classes and defaults:
+    /// signup=30/15m, login=30/1m, token=20/10m, upload=60/1m, events=60/1m.
+    #[arg(long = "rate-limit", env = "GAIC_RATE_LIMITS", value_delimiter = ',')]
+    pub rate_limits: Vec<RateSetting>,
+    /// Live event streams open at once, in total.
+    #[arg(long, env = "GAIC_MAX_STREAMS", default_value_t = LimitSettings::default().streams)]
+    pub max_streams: usize,
+    /// Live event streams open at once per account (or per address, for
+    /// anonymous viewers).
+    #[arg(long, env = "GAIC_MAX_STREAMS_PER_VIEWER", default_value_t = LimitSettings::default().streams_per_viewer)]
+    pub max_streams_per_viewer: usize,
+}
+
+impl Default for LimitArgs {
+    fn default() -> Self {
+        let d = LimitSettings::default();
+        Self {
+            trust_forwarded_for: false,
+            rate_limits: d.rates,
+            max_streams: d.streams,
+            max_streams_per_viewer: d.streams_per_viewer,
+        }
+    }
+}
+
+impl LimitArgs {
+    fn settings(&self) -> LimitSettings {
+        LimitSettings {
+            rates: self.rate_limits.clone(),
+            streams: self.max_streams,
+            streams_per_viewer: self.max_streams_per_viewer,
+        }
+    }
 }
 
 /// The blob store's settings.
@@ -139,6 +188,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("team_running_cap", &self.team_running_cap)
             .field("child_program", &self.child_program)
             .field("log_format", &self.log_format)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -171,6 +221,8 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
         data_dir: args.data_dir.clone(),
         max_upload_bytes: args.max_upload_mib << 20,
         https: args.public_url().starts_with("https://"),
+        trust_forwarded_for: args.limits.trust_forwarded_for,
+        limits: args.limits.settings(),
     };
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u32));
     let sandbox = crate::eval::runner::upload_checker()?;
@@ -200,6 +252,14 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
         tracing::info!(imported, dir = %args.tasks_dir.display(), "imported task bundles");
     }
     crate::eval::runner::start_workers(&state.queue, workers);
+    let limits = state.limits.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limits.forget_idle();
+        }
+    });
     Ok(state)
 }
 
@@ -254,7 +314,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(database = ?state.db.backend, "listening on http://{addr}");
     println!("gaic is running at http://{addr}/ (tasks: http://{addr}/api/v1/tasks)");
-    axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown_signal()).await?;
+    let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     crate::eval::runner::stop_workers(&state.queue, std::time::Duration::from_secs(30)).await;
     tracing::info!("stopped");
     Ok(())
@@ -284,7 +345,7 @@ pub async fn shutdown_signal() {
 }
 
 /// The whole HTTP application: the JSON API and the pages, with the shared
-/// layers (security headers, request metrics, tracing, panic catching, the
+/// layers (rate limits, security headers, request metrics, tracing, panic catching, the
 /// 1 MiB JSON limit)
 /// and JSON fallbacks.
 pub fn app(state: AppState) -> axum::Router {
@@ -297,6 +358,7 @@ pub fn app(state: AppState) -> axum::Router {
         .merge(crate::web::router(upload_limit))
         .fallback(crate::api::not_found)
         .method_not_allowed_fallback(crate::api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::rate_limits))
         .layer(axum::middleware::from_fn_with_state(state.settings.https, crate::http::security_headers))
         .layer(axum::middleware::from_fn(crate::telemetry::track_http))
         .layer(TraceLayer::new_for_http())

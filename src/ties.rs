@@ -37,7 +37,48 @@ pub type Ties = std::sync::Arc<std::collections::HashMap<i64, TieStats>>;
 /// Ties per (task, private board), with the board version they were
 /// computed at; `None` when a board has none (a ranked submission without
 /// its predictions, or a board too large).
-pub type Cache = std::sync::Mutex<std::collections::HashMap<(i64, bool), (i64, Option<Ties>)>>;
+pub type Cache = Flights<(i64, bool), Option<Ties>>;
+
+/// Values computed once per key and version, however many callers ask at
+/// once: the first computes, the rest wait for its result (a computation
+/// that fails is tried again by the next caller). A newer version replaces
+/// the kept one; a caller still at an older version computes for itself,
+/// unkept.
+#[derive(Debug)]
+pub struct Flights<K, V> {
+    kept: std::sync::Mutex<std::collections::HashMap<K, (i64, Flight<V>)>>,
+}
+
+type Flight<V> = std::sync::Arc<tokio::sync::OnceCell<V>>;
+
+impl<K, V> Default for Flights<K, V> {
+    fn default() -> Self {
+        Self { kept: std::sync::Mutex::default() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Flights<K, V> {
+    /// The value of `key` at `version`, computing it with `compute` only if
+    /// no caller has (or is).
+    pub async fn get_or_compute<E, F>(&self, key: &K, version: i64, compute: impl FnOnce() -> F) -> Result<V, E>
+    where
+        F: std::future::Future<Output = Result<V, E>>,
+    {
+        let flight = {
+            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+            match kept.get(key) {
+                Some((v, flight)) if *v == version => flight.clone(),
+                Some((v, _)) if *v > version => Flight::default(),
+                _ => {
+                    let flight = Flight::default();
+                    kept.insert(key.clone(), (version, flight.clone()));
+                    flight
+                }
+            }
+        };
+        flight.get_or_try_init(compute).await.cloned()
+    }
+}
 
 /// One team's interval and group.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -421,5 +462,33 @@ mod tests {
         let m = Means { values: vec![vec![1.0; 50]], shared: vec![vec![2.0; 50]], finish: |m, s| m / s[0] };
         let stats = bootstrap(&m, true, 100, 1);
         assert!((stats[0].lo - 0.5).abs() < 1e-6 && (stats[0].hi - 0.5).abs() < 1e-6, "{stats:?}");
+    }
+
+    #[tokio::test]
+    async fn concurrent_askers_share_one_computation_per_version() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let flights: Flights<u8, usize> = Flights::default();
+        let runs = AtomicUsize::new(0);
+        let compute = |v: usize| {
+            let runs = &runs;
+            move || async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Ok::<_, ()>(v)
+            }
+        };
+        let askers: Vec<_> = (0..16).map(|_| flights.get_or_compute(&1, 7, compute(70))).collect();
+        let got = futures::future::join_all(askers).await;
+        assert!(got.iter().all(|g| *g == Ok(70)));
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "one computation for 16 askers");
+        assert_eq!(flights.get_or_compute(&1, 7, compute(0)).await, Ok(70), "kept");
+        assert_eq!(flights.get_or_compute(&1, 8, compute(80)).await, Ok(80), "a new version computes");
+        assert_eq!(flights.get_or_compute(&1, 7, compute(71)).await, Ok(71), "an old one is not kept");
+        assert_eq!(flights.get_or_compute(&1, 8, compute(0)).await, Ok(80));
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        // A failure is not kept: the next asker computes again.
+        let failed = flights.get_or_compute(&2, 1, || async { Err::<usize, _>("down") }).await;
+        assert_eq!(failed, Err("down"));
+        assert_eq!(flights.get_or_compute(&2, 1, compute(21)).await, Ok(21));
     }
 }

@@ -3,8 +3,11 @@
 //! Server-Sent Events: `/submissions/{id}/events` streams a submission's state
 //! (queued with its place, running on which worker, then the score or the
 //! verdict) until it is final; `/tasks/{slug}/events` says when the
-//! leaderboard changed. Both poll the database (every 250 ms / 1 s), so they
-//! see changes made by any server replica or remote worker.
+//! leaderboard changed. Both read the database (a submission every 250 ms; a
+//! board every second through one shared poller per task, `live`), so they
+//! see changes made by any server replica or remote worker. Each open stream
+//! holds one of its viewer's places (`limits`): a few per account or
+//! anonymous address, and a cap in total.
 //!
 //! Organizers and admins cancel or requeue a model's job, purge a task's
 //! queue, and see its depth and throughput.
@@ -20,9 +23,10 @@ use axum::routing::{get, post};
 use futures::Stream;
 
 use crate::auth::CurrentUser;
-use crate::db::{self, submissions};
+use crate::db;
 use crate::error::AppResult;
 use crate::http::{AppJson, AppPath, ErrorBody, MaybeUser};
+use crate::limits::{Class, Client, Viewer};
 use crate::queue::{LiveState, QueueView, is_final, live_state};
 use crate::state::AppState;
 use crate::submissions::{SubmissionView, visible_submission};
@@ -42,14 +46,18 @@ pub fn router() -> Router<AppState> {
 /// until it is final.
 #[utoipa::path(get, path = "/api/v1/submissions/{id}/events", tag = "submissions", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, description = "text/event-stream of `state` events (LiveState JSON)"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "text/event-stream of `state` events (LiveState JSON)"), (status = 404, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "too many streams opened or open")))]
 pub async fn submission_events(
     State(state): State<AppState>,
     me: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     visible_submission(&state, &me, id).await?;
-    let stream = futures::stream::unfold((state, None::<LiveState>, false), move |(state, last, done)| async move {
+    state.limits.account(Class::Events, me.user_id)?;
+    let permit = state.limits.stream(Viewer::Account(me.user_id))?;
+    let start = (state, None::<LiveState>, false, permit);
+    let stream = futures::stream::unfold(start, move |(state, last, done, permit)| async move {
         if done {
             return None;
         }
@@ -59,7 +67,7 @@ pub async fn submission_events(
                 Some(s) if last.as_ref() != Some(&s) => {
                     let finished = is_final(s.status);
                     let event = Event::default().event("state").json_data(&s).unwrap_or_default();
-                    return Some((Ok(event), (state, Some(s), finished)));
+                    return Some((Ok(event), (state, Some(s), finished, permit)));
                 }
                 None => return None,
                 _ => tokio::time::sleep(Duration::from_millis(250)).await,
@@ -72,24 +80,30 @@ pub async fn submission_events(
 /// Streams `leaderboard` events whenever a task's scored submissions change
 /// (Server-Sent Events), so a board can refresh itself.
 #[utoipa::path(get, path = "/api/v1/tasks/{slug}/events", tag = "leaderboards", params(("slug" = String, Path)),
-    responses((status = 200, description = "text/event-stream of `leaderboard` events"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "text/event-stream of `leaderboard` events"), (status = 404, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "too many streams opened or open")))]
 pub async fn task_events(
     State(state): State<AppState>,
     viewer: MaybeUser,
+    client: Client,
     AppPath(slug): AppPath<String>,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let task = visible_task(&state, &slug, viewer.0.as_ref()).await?;
-    let task_id = task.task_id;
-    let first = submissions::scored_marker(&state.db.pool, task_id).await?;
-    let stream = futures::stream::unfold((state, first), move |(state, last)| async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let Ok(now) = submissions::scored_marker(&state.db.pool, task_id).await else { continue };
-            if now != last {
-                let data = serde_json::json!({ "scored_submissions": now.0, "at": now.1.map(db::ms_to_rfc3339) });
-                return Some((Ok(Event::default().event("leaderboard").data(data.to_string())), (state, now)));
-            }
+    let who = match &viewer.0 {
+        Some(me) => {
+            state.limits.account(Class::Events, me.user_id)?;
+            Viewer::Account(me.user_id)
         }
+        None => Viewer::Anonymous(client),
+    };
+    let permit = state.limits.stream(who)?;
+    let mut rx = state.live.watch(task.task_id).await?;
+    rx.mark_unchanged();
+    let stream = futures::stream::unfold((rx, permit), |(mut rx, permit)| async move {
+        rx.changed().await.ok()?;
+        let (count, at) = *rx.borrow_and_update();
+        let data = serde_json::json!({ "scored_submissions": count, "at": at.map(db::ms_to_rfc3339) });
+        Some((Ok(Event::default().event("leaderboard").data(data.to_string())), (rx, permit)))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

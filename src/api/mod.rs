@@ -32,8 +32,7 @@ use crate::error::AppError;
 use crate::http::{ErrorBody, error_response};
 use crate::state::AppState;
 
-/// Largest JSON body accepted anywhere.
-pub const JSON_LIMIT: usize = 1 << 20;
+pub use crate::http::JSON_LIMIT;
 
 /// The OpenAPI document of the API.
 #[derive(OpenApi)]

@@ -174,9 +174,10 @@ pub async fn export_me(State(state): State<AppState>, me: CurrentUser) -> AppRes
 pub async fn delete_me(
     State(state): State<AppState>,
     me: CurrentUser,
+    client: crate::limits::Client,
     AppJson(body): AppJson<DeleteAccount>,
 ) -> AppResult<axum::http::StatusCode> {
-    delete_account(&state, &me, &body.password).await?;
+    delete_account(&state, &me, &body.password, client).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

@@ -48,7 +48,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
               (status = 202, body = CreatedSubmission, description = "a model, queued for evaluation"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 422, body = ErrorBody, description = "invalid submission: every problem listed"),
-              (status = 429, body = ErrorBody, description = "daily cap reached")))]
+              (status = 429, body = ErrorBody, description = "daily cap reached, or too many uploads in a short time")))]
 pub async fn create_submission(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -56,6 +56,7 @@ pub async fn create_submission(
     headers: axum::http::HeaderMap,
     mut form: Multipart,
 ) -> AppResult<(StatusCode, AppJson<CreatedSubmission>)> {
+    state.limits.account(crate::limits::Class::Upload, me.user_id)?;
     let key = match headers.get("idempotency-key") {
         Some(v) => match v.to_str() {
             Ok(k) if !k.trim().is_empty() && k.len() <= 100 => Some(k.trim().to_owned()),

@@ -101,13 +101,15 @@ pub struct BundleUpload {
     request_body(content = BundleUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = TaskDetail), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody, description = "slug taken"), (status = 413, body = ErrorBody),
-              (status = 422, body = ErrorBody, description = "invalid bundle: every problem listed")))]
+              (status = 422, body = ErrorBody, description = "invalid bundle: every problem listed"),
+              (status = 429, body = ErrorBody, description = "too many uploads in a short time")))]
 pub async fn create_task(
     State(state): State<AppState>,
     me: CurrentUser,
     mut form: Multipart,
 ) -> AppResult<(StatusCode, AppJson<TaskDetail>)> {
     me.require("organizer")?;
+    state.limits.account(crate::limits::Class::Upload, me.user_id)?;
     let mut upload = None;
     while let Some(field) = form.next_field().await? {
         if field.name() == Some("bundle") {

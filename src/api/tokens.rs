@@ -15,6 +15,7 @@ use crate::db::{self, tokens};
 use crate::error::AppResult;
 use crate::http;
 use crate::http::{AppJson, AppPath, ErrorBody, new_session_cookie, session_cookie};
+use crate::limits::Client;
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -30,9 +31,10 @@ pub fn router() -> Router<AppState> {
     responses((status = 201, body = NewTokenView), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn create_token(
     State(state): State<AppState>,
+    client: Client,
     AppJson(creds): AppJson<Credentials>,
 ) -> AppResult<(StatusCode, AppJson<NewTokenView>)> {
-    crate::accounts::create_token(&state, creds).await.map(|v| (StatusCode::CREATED, AppJson(v)))
+    crate::accounts::create_token(&state, creds, client).await.map(|v| (StatusCode::CREATED, AppJson(v)))
 }
 
 /// The caller's API tokens (never their secrets), newest first.
@@ -60,10 +62,11 @@ pub async fn revoke_token(
               (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn create_session(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     AppJson(creds): AppJson<Credentials>,
 ) -> AppResult<Response> {
-    let user = check_credentials(&state, &creds).await?;
+    let user = check_credentials(&state, &creds, client).await?;
     let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser");
     let cookie = new_session_cookie(&new_session(&state, user.user_id, agent).await?);
     let body = AppJson(serde_json::json!({ "username": user.username }));

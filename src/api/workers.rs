@@ -239,15 +239,10 @@ pub async fn post_result(
     let Some(submission_id) = jobs::held(&state.db.pool, id, &post.lease).await? else {
         return Err(lost());
     };
-    let result = runner::conclude(&state.queue, submission_id, &post.outcome).await.map_err(AppError::Internal)?;
-    let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await?;
-    if !jobs::finish(&mut *tx, id, &post.lease, now).await? {
-        return Err(lost());
-    }
-    crate::db::submissions::finish_run(&mut *tx, submission_id, &result, now).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    let concluded = runner::conclude(&state.queue, submission_id, &post.outcome).await.map_err(AppError::Internal)?;
+    let recorded =
+        runner::record(&state.queue, id, &post.lease, submission_id, concluded).await.map_err(AppError::Internal)?;
+    if recorded { Ok(StatusCode::NO_CONTENT) } else { Err(lost()) }
 }
 
 /// Reports a platform failure: the job goes back to the queue (or, after the

@@ -147,13 +147,18 @@ impl Conn {
     }
 
     /// Sends a request built by `make`, retrying with backoff on connection
-    /// failures, 502/503/504 and 429 when `retry` (safe requests only).
+    /// failures, 502/503/504 and 429 when `retry` (safe requests only). A
+    /// 429 whose `Retry-After` is over 5 s is answered at once: its message
+    /// says when to come back.
     pub async fn send(&self, retry: bool, make: impl Fn() -> reqwest::RequestBuilder) -> CliResult<reqwest::Response> {
         let mut wait = Duration::from_millis(300);
         for attempt in 1..=TRIES {
             let last = !retry || attempt == TRIES;
             match make().send().await {
-                Ok(res) if !last && matches!(res.status().as_u16(), 429 | 502 | 503 | 504) => {}
+                Ok(res) if res.status().as_u16() == 429 && retry_after(&res).is_some_and(|s| s > 5) => return Ok(res),
+                Ok(res) if !last && matches!(res.status().as_u16(), 429 | 502 | 503 | 504) => {
+                    wait = wait.max(Duration::from_secs(retry_after(&res).unwrap_or(0)));
+                }
                 Ok(res) => return Ok(res),
                 Err(e) if last => {
                     return Err(CliError::new(format!("cannot reach {}: {}", self.base, root_cause(&e)))
@@ -301,4 +306,9 @@ pub fn text(v: &Value) -> String {
         },
         other => other.to_string(),
     }
+}
+
+/// The seconds a response's `Retry-After` asks for, if it gives them.
+fn retry_after(res: &reqwest::Response) -> Option<u64> {
+    res.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
 }

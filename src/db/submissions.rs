@@ -241,12 +241,13 @@ pub async fn counted_since<'e>(ex: impl Executor<'e, Database = Any>, team_id: i
         .await
 }
 
-/// The newest of a team's scored submissions (0 when none): what a Ladder
-/// step was judged against, read again under the team's lock before its
-/// result is stored.
-pub async fn newest_scored<'e>(ex: impl Executor<'e, Database = Any>, team_id: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT COALESCE(MAX(submission_id), 0) FROM submissions WHERE team_id = $1 AND public_score IS NOT NULL",
+/// How many of a team's submissions have a public score, and the newest
+/// (0 when none): what a Ladder step was judged against, read again under
+/// the team's lock before its result is stored. The count changes too when
+/// an older model is scored after a newer upload.
+pub async fn newest_scored<'e>(ex: impl Executor<'e, Database = Any>, team_id: i64) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(MAX(submission_id), 0) FROM submissions WHERE team_id = $1 AND public_score IS NOT NULL",
     )
     .bind(team_id)
     .fetch_one(ex)

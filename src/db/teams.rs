@@ -176,6 +176,16 @@ pub async fn set_disqualified<'e>(
         .map(|_| ())
 }
 
+/// Takes a team's row lock for the transaction without changing the row
+/// (a model's result is recorded under it, as an upload is).
+pub async fn lock_row<'e>(ex: impl Executor<'e, Database = Any>, team_id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE teams SET last_submission_at = last_submission_at WHERE team_id = $1")
+        .bind(team_id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
 /// Takes the team's row lock (PostgreSQL) or the write lock (SQLite) for the
 /// rest of the transaction, so concurrent submissions of one team serialise.
 pub async fn lock<'e>(ex: impl Executor<'e, Database = Any>, team_id: i64, now: i64) -> sqlx::Result<()> {

@@ -139,29 +139,94 @@ pub async fn run_once(state: &Queue, owner: &str) -> anyhow::Result<Option<i64>>
     };
     let outcome = evaluate(state, claim.submission_id).await;
     heartbeat.abort();
-    let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await?;
     match outcome {
-        Ok(result) => {
-            if jobs::finish(&mut *tx, claim.job_id, owner, now).await? {
-                submissions::finish_run(&mut *tx, claim.submission_id, &result, now).await?;
-            } else {
+        Ok(concluded) => {
+            if !record(state, claim.job_id, owner, claim.submission_id, concluded).await? {
                 tracing::warn!(job = claim.job_id, owner, "result dropped: the lease was no longer ours");
             }
         }
         Err(Evaluation::Crashed(why)) => {
-            drop(tx);
             crashed(state, claim.job_id, owner, &why).await?;
-            return Ok(Some(claim.submission_id));
         }
         Err(Evaluation::Platform(e)) => {
-            drop(tx);
             fail(state, claim.job_id, owner, &format!("{e:#}")).await?;
-            return Ok(Some(claim.submission_id));
         }
     }
-    tx.commit().await?;
     Ok(Some(claim.submission_id))
+}
+
+/// A scored run's result and, on a Ladder task, what judging its step again
+/// needs.
+#[derive(Debug)]
+pub struct Concluded {
+    /// What is stored.
+    pub result: RunResult,
+    ladder: Option<LadderStep>,
+}
+
+impl From<RunResult> for Concluded {
+    fn from(result: RunResult) -> Self {
+        Self { result, ladder: None }
+    }
+}
+
+/// A Ladder step judged against the team's scored submissions as they
+/// stood at `stamp`.
+#[derive(Debug)]
+struct LadderStep {
+    task: tasks::TaskRow,
+    spec: crate::bundle::TaskSpec,
+    team_id: i64,
+    predictions: Arc<crate::scoring::solution::Predictions>,
+    raw: f64,
+    stamp: (i64, i64),
+}
+
+/// Records a concluded run for the job `job_id` held by `owner`, in one
+/// transaction under the team's lock; false (nothing recorded) when the
+/// lease is no longer held. A Ladder step is judged against the team's best:
+/// if another of its submissions was scored since the step was judged, it is
+/// judged again against the new best (outside the lock, which a step must
+/// not hold while it computes), as an upload's is.
+pub async fn record(
+    state: &Queue,
+    job_id: i64,
+    owner: &str,
+    submission_id: i64,
+    mut concluded: Concluded,
+) -> anyhow::Result<bool> {
+    let team_id = concluded.ladder.as_ref().map(|l| l.team_id);
+    let mut attempts = 0;
+    let mut tx = loop {
+        let mut tx = state.db.pool.begin().await?;
+        let (Some(team_id), Some(step)) = (team_id, concluded.ladder.as_mut()) else { break tx };
+        crate::db::teams::lock_row(&mut *tx, team_id).await?;
+        let newest = submissions::newest_scored(&mut *tx, team_id).await?;
+        attempts += 1;
+        if newest == step.stamp || attempts > 5 {
+            break tx;
+        }
+        drop(tx);
+        step.stamp = newest;
+        let shown = crate::leaderboard::ladder_shown(
+            state,
+            &step.task,
+            &step.spec,
+            team_id,
+            step.predictions.clone(),
+            step.raw,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        concluded.result.public = Some(shown);
+    };
+    let now = db::now_ms();
+    if !jobs::finish(&mut *tx, job_id, owner, now).await? {
+        return Ok(false);
+    }
+    submissions::finish_run(&mut *tx, submission_id, &concluded.result, now).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// The evaluator process holding `owner`'s lease died (or hung and was
@@ -289,7 +354,7 @@ pub async fn job_spec(state: &Queue, submission_id: i64) -> anyhow::Result<JobSp
 /// outputs are checked (count, finite), become a predictions CSV and are
 /// scored here, where the labels are. On a task whose test inputs are
 /// hidden, the competitor-facing fields are then [`redact`]ed.
-pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -> anyhow::Result<RunResult> {
+pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -> anyhow::Result<Concluded> {
     let verdict: Verdict = outcome.verdict.parse().map_err(anyhow::Error::msg)?;
     if verdict == Verdict::Crashed {
         anyhow::bail!("a run cannot report `crashed`: only the queue decides it");
@@ -308,6 +373,7 @@ pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -
         // Failed unless the outputs score below.
         ..RunResult::with_status(SubmissionStatus::Failed)
     };
+    let mut ladder = None;
     if verdict == Verdict::Ok {
         let spec = spec_of(&task).map_err(|e| anyhow::anyhow!("{e}"))?;
         let format = spec.format();
@@ -321,7 +387,7 @@ pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -
         if outcome.outputs.len() != inputs.ids.len() * out_cols || outcome.outputs.iter().any(|v| !v.is_finite()) {
             result.verdict = Some(Verdict::InvalidOutput);
             result.error = Some("invalid_output: the worker returned outputs of the wrong shape".into());
-            return Ok(if inputs_public { result } else { redact(result, &outcome.device) });
+            return Ok(if inputs_public { result } else { redact(result, &outcome.device) }.into());
         }
         let csv = bytes::Bytes::from(super::outputs_to_csv(&format, &inputs.ids, &outcome.outputs, out_cols));
         result.predictions_hash = Some(state.blobs.put(csv.clone()).await?);
@@ -338,12 +404,28 @@ pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -
                 result.public = Some(scores.public);
                 result.private = Some(scores.private);
                 if spec.public_board == crate::bundle::PublicBoard::Ladder {
-                    let shown =
-                        crate::leaderboard::ladder_shown(state, &task, &spec, sub.team_id, preds.into(), scores.public)
-                            .await
-                            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let predictions = Arc::new(preds);
+                    let stamp = submissions::newest_scored(&state.db.pool, sub.team_id).await?;
+                    let shown = crate::leaderboard::ladder_shown(
+                        state,
+                        &task,
+                        &spec,
+                        sub.team_id,
+                        predictions.clone(),
+                        scores.public,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                     result.raw_public = Some(scores.public);
                     result.public = Some(shown);
+                    ladder = Some(LadderStep {
+                        task: task.clone(),
+                        spec: spec.clone(),
+                        team_id: sub.team_id,
+                        predictions,
+                        raw: scores.public,
+                        stamp,
+                    });
                 }
             }
             Err(problems) => {
@@ -358,7 +440,8 @@ pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -
     }
     metrics::counter!("gaic_model_runs_total", "verdict" => verdict.as_str()).increment(1);
     tracing::info!(submission = submission_id, verdict = verdict.as_str(), fuel = outcome.fuel_used, "model evaluated");
-    Ok(if inputs_public { result } else { redact(result, &outcome.device) })
+    let result = if inputs_public { result } else { redact(result, &outcome.device) };
+    Ok(Concluded { result, ladder })
 }
 
 /// What a competitor may see of a run on a task whose test inputs are
@@ -410,7 +493,7 @@ impl<E: Into<anyhow::Error>> From<E> for Evaluation {
 
 /// Evaluates one model submission in an evaluator child process and
 /// scores it here.
-pub async fn evaluate(state: &Queue, submission_id: i64) -> Result<RunResult, Evaluation> {
+pub async fn evaluate(state: &Queue, submission_id: i64) -> Result<Concluded, Evaluation> {
     let job = job_spec(state, submission_id).await?;
     let model = state.blobs.get(&job.model_hash).await?;
     let inputs = state.blobs.get(&job.inputs_hash).await?;

@@ -14,6 +14,7 @@ use crate::auth::{self, CurrentUser};
 use crate::db;
 use crate::error::AppError;
 use crate::http::{self, AppPath, MaybeUser};
+use crate::limits::Client;
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 
@@ -81,6 +82,7 @@ pub(super) struct LoginForm {
 
 pub(super) async fn login_submit(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     uri: Uri,
     Form(f): Form<LoginForm>,
@@ -90,7 +92,7 @@ pub(super) async fn login_submit(
     }
     let page = PageCtx::new(&headers, None, &uri);
     let creds = crate::accounts::Credentials { username: f.username.clone(), password: f.password, name: None };
-    match crate::accounts::check_credentials(&state, &creds).await {
+    match crate::accounts::check_credentials(&state, &creds, client).await {
         Ok(user) => {
             let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser");
             match crate::accounts::new_session(&state, user.user_id, agent)
@@ -101,7 +103,7 @@ pub(super) async fn login_submit(
                 Err(e) => e.into_response(),
             }
         }
-        Err(AppError::TooManyRequests(m)) => form_page(
+        Err(AppError::RateLimited { message: m, .. }) => form_page(
             &page,
             StatusCode::TOO_MANY_REQUESTS,
             page.t("nav_login"),
@@ -321,9 +323,7 @@ pub(super) async fn create_token_submit(
     Posted { me, page, form: f }: Posted<TokenForm>,
 ) -> Result<Response, AppError> {
     let name: String = f.name.trim().chars().take(100).collect();
-    let name = if name.is_empty() { "web".to_owned() } else { name };
-    let (token, hash) = auth::new_token();
-    crate::db::tokens::insert(&state.db.pool, me.user_id, "api", &name, &hash, None, db::now_ms()).await?;
+    let (_, _, token) = crate::accounts::issue_token(&state, me.user_id, &name, "web").await?;
     render_tokens(&state, &page, &me, Some(token)).await
 }
 

@@ -203,16 +203,11 @@ struct CsrfField {
     csrf: String,
 }
 
-/// The signed-in user behind a form post, or the response that refuses it.
-async fn poster(
-    parts: &mut axum::http::request::Parts,
-    state: &AppState,
-    token: &str,
-) -> Result<CurrentUser, Response> {
+/// The signed-in user behind a form post, or the response that refuses it,
+/// found before the body is read: without a session it redirects to the
+/// login page.
+async fn poster(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<CurrentUser, Response> {
     let viewer = MaybeUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-    if !csrf_ok(&parts.headers, token) {
-        return Err(csrf_refused());
-    }
     viewer.0.ok_or_else(to_login)
 }
 
@@ -221,11 +216,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
+        let me = poster(&mut parts, state).await?;
         let bytes = axum::body::to_bytes(body, 1 << 20)
             .await
             .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "the form is larger than 1 MiB").into_response())?;
         let token: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-        let me = poster(&mut parts, state, &token.csrf).await?;
+        if !csrf_ok(&parts.headers, &token.csrf) {
+            return Err(csrf_refused());
+        }
         let form = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed form: {e}")).into_response())?;
         let page = PageCtx::new(&parts.headers, Some(&me), &parts.uri);
@@ -233,8 +231,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
     }
 }
 
-/// A posted multipart form (file uploads), guarded like [`Posted`]; its
-/// fields are read whole (the route's body limit bounds them).
+/// A posted multipart form (file uploads), guarded like [`Posted`] but
+/// before any file is read: the session first (and the account's upload
+/// quota), then the CSRF token, which must come before any other field (the
+/// pages put it first); a field ahead of it is refused unread. The fields
+/// are read whole (the route's body limit bounds them).
 struct PostedFiles {
     me: CurrentUser,
     page: PageCtx,
@@ -263,18 +264,33 @@ impl FromRequest<AppState> for PostedFiles {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
+        let me = poster(&mut parts, state).await?;
+        state.limits.account(crate::limits::Class::Upload, me.user_id).map_err(IntoResponse::into_response)?;
         let req = Request::from_parts(parts.clone(), body);
         let mut form = axum::extract::Multipart::from_request(req, state).await.map_err(IntoResponse::into_response)?;
         let mut fields = HashMap::new();
+        let mut checked = false;
         let fail = |e: axum::extract::multipart::MultipartError| AppError::from(e).into_response();
         while let Some(field) = form.next_field().await.map_err(fail)? {
             let Some(name) = field.name().map(str::to_owned) else { continue };
+            if name == "csrf" && !checked {
+                let token = field.text().await.map_err(fail)?;
+                if !csrf_ok(&parts.headers, &token) {
+                    return Err(csrf_refused());
+                }
+                checked = true;
+                continue;
+            }
+            if !checked {
+                return Err(csrf_refused());
+            }
             let file_name = field.file_name().map(|n| n.chars().take(200).collect());
             let bytes = field.bytes().await.map_err(fail)?;
             fields.insert(name, Upload { file_name, bytes });
         }
-        let token = fields.get("csrf").map(|u| String::from_utf8_lossy(&u.bytes).into_owned()).unwrap_or_default();
-        let me = poster(&mut parts, state, &token).await?;
+        if !checked {
+            return Err(csrf_refused());
+        }
         let page = PageCtx::new(&parts.headers, Some(&me), &parts.uri);
         Ok(Self { me, page, fields })
     }

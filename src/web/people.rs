@@ -455,9 +455,10 @@ pub(super) struct DeleteForm {
 /// Deletes the viewer's account (password confirmed) and signs them out.
 pub(super) async fn delete_account_submit(
     State(state): State<AppState>,
+    client: crate::limits::Client,
     super::Posted { me, page, form }: super::Posted<DeleteForm>,
 ) -> Result<Response, AppError> {
-    match crate::profiles::delete_account(&state, &me, &form.password).await {
+    match crate::profiles::delete_account(&state, &me, &form.password, client).await {
         Ok(()) => {
             let cookie = crate::http::session_cookie("", 0);
             let body = page.render(

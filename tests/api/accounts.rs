@@ -70,7 +70,7 @@ async fn a_wrong_password_gets_no_token_and_repeated_failures_are_throttled() {
         anon.post_json("/api/v1/tokens", &json!({ "username": "carol", "password": "wrong password!" })).await;
     }
     let res = anon.post_json("/api/v1/tokens", &json!({ "username": "carol", "password": PASSWORD })).await;
-    assert_error(res, 429, "too_many_requests", "try again in").await;
+    assert_error(res, 429, "rate_limited", "from this address; try again in").await;
 }
 
 #[tokio::test]

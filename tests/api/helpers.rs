@@ -102,6 +102,15 @@ impl TestApp {
             child_program: Some(env!("CARGO_BIN_EXE_gaic").into()),
             test_abort_on_log: None,
             log_format: LogFormat::Text,
+            // The suite sends from one address what many clients would:
+            // no quotas, except where a test sets them.
+            limits: gaic::server::LimitArgs {
+                rate_limits: gaic::limits::Class::ALL
+                    .iter()
+                    .map(|c| format!("{}=off", c.name()).parse().unwrap())
+                    .collect(),
+                ..Default::default()
+            },
             store: Default::default(),
             public_url: None,
         };
@@ -113,7 +122,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let router = gaic::server::app(state.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
         Self { base: format!("http://{addr}"), data_dir, state, args, client: Client::new() }
     }
 

@@ -549,6 +549,71 @@ async fn the_ladder_shows_only_significant_improvements() {
     assert!(a.as_f64().is_some_and(|s| s < 6.0) && a == b, "{a} vs {b}");
 }
 
+/// A model's Ladder step is judged when its outputs are scored, and judged
+/// again if another submission of the team was scored before its result is
+/// recorded: here a better upload lands between the two, and the model then
+/// shows the team's best (the upload's), not its own step over the old best.
+#[tokio::test]
+async fn a_models_ladder_step_is_judged_again_when_an_upload_lands_before_it_is_recorded() {
+    use gaic::eval::runner;
+    let app = TestApp::spawn_with(|a| a.workers = Some(0)).await;
+    let ann = app.competitor("ann").await;
+    let labels: std::collections::HashMap<String, f64> =
+        hidden_labels("diabetes").into_iter().map(|(id, y)| (id, y.parse().unwrap())).collect();
+    let inputs = std::fs::read_to_string(crate::helpers::tasks_dir().join("diabetes/hidden/test_inputs.csv")).unwrap();
+    let ids: Vec<String> = inputs.lines().skip(1).map(|l| l.split(',').next().unwrap().to_owned()).collect();
+    let rules = app.admin().await.get_json("/api/v1/tasks/diabetes").await["rules"].clone();
+    let seed: u64 = rules["split_seed"].as_str().unwrap().parse().unwrap();
+    let fraction = rules["public_fraction"].as_f64().unwrap();
+    // Every prediction `d` above the truth; on the public rows `wobble` up
+    // and a little more down, turn about.
+    let off_by = |d: f64, wobble: f64| -> Vec<(String, f64)> {
+        let mut nth = 0;
+        ids.iter()
+            .map(|id| {
+                let mut w = 0.0;
+                if gaic::scoring::split::is_public(seed, fraction, id) {
+                    nth += 1;
+                    w = if nth % 2 == 0 { wobble } else { -1.034 * wobble };
+                }
+                (id.clone(), labels[id] + d + w)
+            })
+            .collect()
+    };
+    let as_csv = |rows: Vec<(String, f64)>| csv_of("id,progression", rows.into_iter().map(|(i, v)| (i, v.to_string())));
+    assert_eq!(ann.submit_ok("diabetes", as_csv(off_by(30.0, 0.0))).await["submission"]["public_score"], 30.0);
+    // The model is queued; a worker leases it and its outputs are scored.
+    let model = ann.submit("diabetes", crate::models::example("diabetes-linear.wat")).await;
+    assert_eq!(model.status(), StatusCode::ACCEPTED);
+    let model_id = model.json::<serde_json::Value>().await.unwrap()["submission"]["id"].as_i64().unwrap();
+    let pool = &app.state.db.pool;
+    let claim = gaic::db::jobs::claim(pool, app.state.db.backend, "w1", gaic::db::now_ms(), 60_000, 2)
+        .await
+        .unwrap()
+        .expect("the model's job");
+    let outputs = off_by(5.0, 0.0).into_iter().map(|(_, v)| v as f32).collect();
+    let outcome = gaic::eval::wire::RunOutcome {
+        verdict: "ok".into(),
+        message: String::new(),
+        fuel_used: 1,
+        peak_memory_bytes: 1,
+        wall_ms: 1,
+        log: String::new(),
+        outputs,
+        device: "cpu".into(),
+    };
+    let concluded = runner::conclude(&app.state.queue, model_id, &outcome).await.unwrap();
+    assert_eq!(concluded.result.public, Some(5.0), "judged against the shown 30");
+    // Before it is recorded, a better upload is scored.
+    let upload = ann.submit_ok("diabetes", as_csv(off_by(4.0, 0.0))).await;
+    let upload_shown = upload["submission"]["public_score"].as_f64().unwrap();
+    assert_eq!(upload_shown, 4.0, "the upload shows its own score: {upload}");
+    assert!(runner::record(&app.state.queue, claim.job_id, "w1", model_id, concluded).await.unwrap());
+    let model = ann.get_json(&format!("/api/v1/submissions/{model_id}")).await;
+    assert_eq!(model["status"], "scored", "{model}");
+    assert_eq!(model["public_score"], 4.0, "judged again against the upload: {model}");
+}
+
 /// On the management page a closed task's schedule is final; an admin gets
 /// the re-open form (a new close and a reason), an organizer does not.
 #[tokio::test]

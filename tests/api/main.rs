@@ -11,6 +11,7 @@ mod helpers;
 mod judge;
 mod leaderboards;
 mod leaks;
+mod limits;
 mod live;
 mod models;
 mod ops;

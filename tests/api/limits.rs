@@ -1,0 +1,198 @@
+//! Rate limits and caps: quotas per client address and per account, a
+//! login throttle that slows the guesser's address and never locks the
+//! owner out, live streams capped per viewer and sharing one poller, and
+//! bodies refused before they are read.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{ADMIN_PASSWORD, PASSWORD, TestApp, assert_error, digits_right_on};
+use crate::pages::{client, web_login, web_session};
+
+/// A server that takes client addresses from `X-Forwarded-For`, with
+/// `limits` (`CLASS=N/PERIOD`) over the suite's.
+async fn limited(limits: &[&str], tweak: impl FnOnce(&mut gaic::server::ServeArgs)) -> TestApp {
+    TestApp::spawn_with(|a| {
+        a.limits.trust_forwarded_for = true;
+        a.limits.rate_limits.extend(limits.iter().map(|l| l.parse::<gaic::limits::RateSetting>().unwrap()));
+        tweak(a);
+    })
+    .await
+}
+
+fn signup(n: usize) -> Value {
+    json!({
+        "username": format!("user{n}"), "email": format!("user{n}@example.org"), "password": PASSWORD,
+        "country": "KR", "display_name": "U", "age_14_or_older": true,
+    })
+}
+
+async fn post_from(app: &TestApp, addr: &str, path: &str, body: &Value) -> reqwest::Response {
+    client().post(app.url(path)).header("x-forwarded-for", addr).json(body).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn signups_past_the_quota_of_an_address_get_429_with_retry_after_and_other_addresses_do_not() {
+    let app = limited(&["signup=2/1h"], |_| {}).await;
+    for n in 0..2 {
+        assert_eq!(post_from(&app, "10.0.0.1", "/api/v1/users", &signup(n)).await.status(), StatusCode::CREATED);
+    }
+    let res = post_from(&app, "10.0.0.1", "/api/v1/users", &signup(2)).await;
+    let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1_700..=1_800).contains(&wait), "one sign-up refills every 30 minutes: {wait}");
+    assert_error(res, 429, "rate_limited", "too many signup requests").await;
+    // The proxy's entry is the last one; what the client wrote before it does
+    // not choose its address.
+    let res = post_from(&app, "10.0.0.2, 10.0.0.1", "/api/v1/users", &signup(3)).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(post_from(&app, "10.0.0.2", "/api/v1/users", &signup(4)).await.status(), StatusCode::CREATED);
+    // The sign-up page's form counts in the same quota.
+    let res = client()
+        .post(app.url("/signup"))
+        .header("x-forwarded-for", "10.0.0.1")
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Nothing was created by the refused requests.
+    let me = app.login("user4", PASSWORD).await;
+    assert_eq!(me.get("/api/v1/users/user2").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(me.get("/api/v1/users/user3").await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn wrong_passwords_from_one_address_slow_that_address_and_never_lock_the_owner_out() {
+    let app = limited(&[], |_| {}).await;
+    let wrong = json!({ "username": "admin", "password": "not the password" });
+    for _ in 0..10 {
+        let res = post_from(&app, "203.0.113.7", "/api/v1/tokens", &wrong).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // The guesser's address is refused even the right password now...
+    let right = json!({ "username": "admin", "password": ADMIN_PASSWORD });
+    let res = post_from(&app, "203.0.113.7", "/api/v1/session", &right).await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_error(res, 429, "rate_limited", "from this address").await;
+    // ...while the owner, from anywhere else, logs in at once, on the API
+    // and on the login page.
+    assert_eq!(post_from(&app, "198.51.100.1", "/api/v1/tokens", &right).await.status(), StatusCode::CREATED);
+    let other_replica = app.replica(|a| a.limits.trust_forwarded_for = true).await;
+    let res = post_from(&other_replica, "203.0.113.7", "/api/v1/tokens", &right).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "the failures are shared through the database");
+    assert_eq!(post_from(&other_replica, "198.51.100.2", "/api/v1/session", &right).await.status(), StatusCode::OK);
+    web_login(&app, "admin", ADMIN_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn the_login_quota_of_an_address_counts_every_attempt() {
+    let app = limited(&["login=3/1h", "token=3/1h"], |_| {}).await;
+    app.competitor("ann").await;
+    let ann = json!({ "username": "ann", "password": PASSWORD });
+    for _ in 0..3 {
+        assert_eq!(post_from(&app, "10.1.0.1", "/api/v1/session", &ann).await.status(), StatusCode::OK);
+    }
+    assert_eq!(post_from(&app, "10.1.0.1", "/api/v1/session", &ann).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Tokens: per address, and per account wherever the requests come from
+    // (ann's first token was made when she signed up).
+    for addr in ["10.1.0.2", "10.1.0.3"] {
+        assert_eq!(post_from(&app, addr, "/api/v1/tokens", &ann).await.status(), StatusCode::CREATED);
+    }
+    let res = post_from(&app, "10.1.0.4", "/api/v1/tokens", &ann).await;
+    assert_error(res, 429, "rate_limited", "token").await;
+}
+
+#[tokio::test]
+async fn uploads_past_an_accounts_quota_are_refused_before_they_are_read_or_counted() {
+    let app = limited(&["upload=2/1h"], |_| {}).await;
+    let ann = app.competitor("ann").await;
+    let csv = digits_right_on(50);
+    for _ in 0..2 {
+        assert_eq!(ann.submit("digits", csv.clone()).await.status(), StatusCode::CREATED);
+    }
+    let res = ann.submit("digits", csv.clone()).await;
+    assert_error(res, 429, "rate_limited", "upload").await;
+    let mine = ann.get_json("/api/v1/tasks/digits/submissions").await;
+    assert_eq!(mine["total"], 2, "{mine}");
+    // The web form shares the account's quota.
+    let (cookies, csrf) = web_session(&app, "ann", PASSWORD).await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("p.csv"));
+    let res =
+        client().post(app.url("/tasks/digits/submit")).header("cookie", &cookies).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_web_upload_is_refused_unread_without_a_session_or_with_a_file_ahead_of_its_token() {
+    let app = TestApp::spawn().await;
+    app.competitor("ann").await;
+    let form = || {
+        reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(digits_right_on(50).into_bytes()).file_name("p.csv"))
+    };
+    let res = client().post(app.url("/tasks/digits/submit")).multipart(form()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "no session: to the login page");
+    let (cookies, csrf) = web_session(&app, "ann", PASSWORD).await;
+    let res = client()
+        .post(app.url("/tasks/digits/submit"))
+        .header("cookie", &cookies)
+        .multipart(form().text("csrf", csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "the file came before the token");
+    let ann = app.login("ann", PASSWORD).await;
+    assert_eq!(ann.get_json("/api/v1/tasks/digits/submissions").await["total"], 0);
+}
+
+#[tokio::test]
+async fn a_body_declared_over_the_largest_limit_is_refused_before_it_is_sent() {
+    let app = TestApp::spawn().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // 10 GiB declared, nothing sent: the answer comes without waiting.
+    let head = format!(
+        "POST /api/v1/tasks/digits/submissions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 10737418240\r\n\r\n"
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), conn.read(&mut answer))
+        .await
+        .expect("answered before any body byte")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/json") && answer.contains("payload_too_large"), "{answer}");
+}
+
+#[tokio::test]
+async fn live_streams_are_capped_per_viewer_and_share_one_poller_per_board() {
+    let app = limited(&["events=3/1h"], |a| a.limits.max_streams_per_viewer = 2).await;
+    let open = |addr: &'static str| {
+        client().get(app.url("/api/v1/tasks/digits/events")).header("x-forwarded-for", addr).send()
+    };
+    let a1 = open("10.2.0.1").await.unwrap();
+    let a2 = open("10.2.0.1").await.unwrap();
+    assert_eq!((a1.status(), a2.status()), (StatusCode::OK, StatusCode::OK));
+    let res = open("10.2.0.1").await.unwrap();
+    assert_error(res, 429, "rate_limited", "live streams open").await;
+    let b1 = open("10.2.0.2").await.unwrap();
+    assert_eq!(b1.status(), StatusCode::OK);
+    assert_eq!(app.state.live.pollers(), 1, "three streams of one board, one poller");
+    // The opening quota of the address (3 an hour, the refused one counted):
+    // its 4th stream is refused even with places free.
+    drop(a1);
+    drop(a2);
+    let res = open("10.2.0.1").await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    drop(b1);
+    // The poller stops once no stream is left.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.state.live.pollers() > 0 {
+        assert!(std::time::Instant::now() < deadline, "the poller outlived its streams");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
