@@ -235,7 +235,7 @@ pub async fn revoke_role(
 }
 
 /// Username and password.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct Credentials {
     /// Login name.
     pub username: String,
@@ -243,6 +243,36 @@ pub struct Credentials {
     pub password: String,
     /// A label for the token, e.g. the machine it lives on (tokens only).
     pub name: Option<String>,
+    /// What the token may do (tokens only; default `write`).
+    #[serde(default)]
+    pub scope: TokenScope,
+    /// Days until the token stops working, 1–365 (tokens only; default:
+    /// never).
+    pub expires_in_days: Option<u32>,
+}
+
+/// What an API token may do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Read only: GET requests.
+    Read,
+    /// Everything its owner may do.
+    #[default]
+    Write,
+}
+
+impl TokenScope {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Write => "write",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        if s == "read" { TokenScope::Read } else { TokenScope::Write }
+    }
 }
 
 /// A token without its secret.
@@ -252,10 +282,14 @@ pub struct TokenView {
     pub id: i64,
     /// Label.
     pub name: String,
+    /// What it may do.
+    pub scope: TokenScope,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339, if ever used.
     pub last_used_at: Option<String>,
+    /// RFC 3339, if it expires.
+    pub expires_at: Option<String>,
     /// RFC 3339, if revoked.
     pub revoked_at: Option<String>,
 }
@@ -271,6 +305,10 @@ pub struct NewTokenView {
     pub token: String,
     /// Whose token it is.
     pub username: String,
+    /// What it may do.
+    pub scope: TokenScope,
+    /// RFC 3339, if it expires.
+    pub expires_at: Option<String>,
 }
 
 /// Checks a username and password, throttling the failures of `client`.
@@ -305,28 +343,59 @@ pub async fn check_credentials(state: &Platform, creds: &Credentials, client: Cl
 /// once.
 pub async fn create_token(state: &Platform, creds: Credentials, client: Client) -> AppResult<NewTokenView> {
     let user = check_credentials(state, &creds, client).await?;
-    let (id, name, token) = issue_token(state, user.user_id, creds.name.as_deref().unwrap_or_default(), "cli").await?;
-    tracing::info!(user = %user.username, token_id = id, "API token created");
-    Ok(NewTokenView { id, name, token, username: user.username })
+    let new = TokenRequest {
+        name: creds.name.as_deref().unwrap_or_default(),
+        fallback: "cli",
+        scope: creds.scope,
+        expires_in_days: creds.expires_in_days,
+    };
+    let (id, name, token, expires_at) = issue_token(state, user.user_id, &new).await?;
+    tracing::info!(user = %user.username, token_id = id, scope = creds.scope.as_str(), "API token created");
+    Ok(NewTokenView {
+        id,
+        name,
+        token,
+        username: user.username,
+        scope: creds.scope,
+        expires_at: expires_at.map(db::ms_to_rfc3339),
+    })
 }
 
-/// Issues an API token named `name` (`fallback` when blank) to `user_id`:
-/// its id, name and secret. An account issues at most the `token` quota.
+/// An API token asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenRequest<'a> {
+    /// Its label.
+    pub name: &'a str,
+    /// The label when `name` is blank.
+    pub fallback: &'a str,
+    /// What it may do.
+    pub scope: TokenScope,
+    /// Days it works, 1–365 (None: until revoked).
+    pub expires_in_days: Option<u32>,
+}
+
+/// Issues an API token to `user_id`: its id, name, secret and expiry (ms).
+/// An account issues at most the `token` quota.
 pub async fn issue_token(
     state: &Platform,
     user_id: i64,
-    name: &str,
-    fallback: &str,
-) -> AppResult<(i64, String, String)> {
-    let name = name.trim();
-    let name = if name.is_empty() { fallback } else { name };
+    req: &TokenRequest<'_>,
+) -> AppResult<(i64, String, String, Option<i64>)> {
+    let name = req.name.trim();
+    let name = if name.is_empty() { req.fallback } else { name };
     if name.chars().count() > 100 {
         return Err(AppError::invalid("invalid_token_name", msg!("token_name_long")));
     }
+    if req.expires_in_days.is_some_and(|d| !(1..=365).contains(&d)) {
+        return Err(AppError::invalid("invalid_token_expiry", msg!("token_expiry_range")));
+    }
     state.limits.account(Class::Token, user_id)?;
     let (token, hash) = auth::new_token();
-    let id = tokens::insert(&state.db.pool, user_id, "api", name, &hash, None, db::now_ms()).await?;
-    Ok((id, name.to_owned(), token))
+    let now = db::now_ms();
+    let expires_at = req.expires_in_days.map(|d| now + i64::from(d) * 86_400_000);
+    let new = tokens::NewToken { user_id, kind: "api", name, token_hash: &hash, expires_at, scope: req.scope.as_str() };
+    let id = tokens::insert(&state.db.pool, &new, now).await?;
+    Ok((id, name.to_owned(), token, expires_at))
 }
 
 /// The caller's API tokens (never their secrets), newest first.
@@ -337,8 +406,10 @@ pub async fn list_tokens(state: &Platform, me: &CurrentUser) -> AppResult<Vec<To
         .map(|t| TokenView {
             id: t.token_id,
             name: t.name,
+            scope: TokenScope::parse(&t.scope),
             created_at: db::ms_to_rfc3339(t.created_at),
             last_used_at: t.last_used_at.map(db::ms_to_rfc3339),
+            expires_at: t.expires_at.map(db::ms_to_rfc3339),
             revoked_at: t.revoked_at.map(db::ms_to_rfc3339),
         })
         .collect())
@@ -346,12 +417,106 @@ pub async fn list_tokens(state: &Platform, me: &CurrentUser) -> AppResult<Vec<To
 
 /// Revokes one of the caller's tokens; it stops working at once.
 pub async fn revoke_token(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<()> {
-    if tokens::revoke(&state.db.pool, me.user_id, id, db::now_ms()).await? {
+    if tokens::revoke_of_kind(&state.db.pool, me.user_id, "api", id, db::now_ms()).await? {
         tracing::info!(user = %me.username, token_id = id, "API token revoked");
         Ok(())
     } else {
         Err(AppError::NotFound("token"))
     }
+}
+
+/// One of a person's signed-in web sessions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    /// Id, for revoking.
+    pub id: i64,
+    /// The browser it was started from (its user agent).
+    pub agent: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339, if used since.
+    pub last_used_at: Option<String>,
+    /// RFC 3339: when it ends by itself.
+    pub expires_at: Option<String>,
+    /// Whether this request came through it.
+    pub current: bool,
+}
+
+/// The caller's live web sessions, newest first.
+pub async fn list_sessions(state: &Platform, me: &CurrentUser) -> AppResult<Vec<SessionView>> {
+    let rows = tokens::live_for_user(&state.db.pool, me.user_id, "session", db::now_ms()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|t| SessionView {
+            current: t.token_id == me.token_id,
+            id: t.token_id,
+            agent: t.name,
+            created_at: db::ms_to_rfc3339(t.created_at),
+            last_used_at: t.last_used_at.map(db::ms_to_rfc3339),
+            expires_at: t.expires_at.map(db::ms_to_rfc3339),
+        })
+        .collect())
+}
+
+/// Ends one of the caller's web sessions.
+pub async fn revoke_session(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<()> {
+    if tokens::revoke_of_kind(&state.db.pool, me.user_id, "session", id, db::now_ms()).await? {
+        tracing::info!(user = %me.username, session = id, "session ended");
+        Ok(())
+    } else {
+        Err(AppError::NotFound("session"))
+    }
+}
+
+/// Logs the caller out everywhere: every web session (this one too) ends
+/// and every API token is revoked. How many were ended.
+pub async fn log_out_everywhere(state: &Platform, me: &CurrentUser) -> AppResult<u64> {
+    let ended = tokens::revoke_all(&state.db.pool, me.user_id, None, None, db::now_ms()).await?;
+    tracing::info!(user = %me.username, ended, "logged out everywhere");
+    Ok(ended)
+}
+
+/// A password change: the current one, and the new one.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    /// The current password.
+    pub current_password: String,
+    /// The new password (at least 10 characters).
+    pub new_password: String,
+}
+
+/// Changes the caller's password after checking the current one (failures
+/// throttled like logins); every other web session ends. API tokens stay
+/// (revoke them on their own, or log out everywhere).
+pub async fn change_password(
+    state: &Platform,
+    me: &CurrentUser,
+    change: &PasswordChange,
+    client: Client,
+) -> AppResult<u64> {
+    let creds =
+        Credentials { username: me.username.clone(), password: change.current_password.clone(), ..Default::default() };
+    check_credentials(state, &creds, client).await.map_err(|e| match e {
+        AppError::Unauthorized(_) => AppError::Forbidden(msg!("current_password_wrong")),
+        other => other,
+    })?;
+    let new = change.new_password.clone();
+    if new.chars().count() < MIN_PASSWORD {
+        return Err(AppError::invalid("invalid_password", msg!("password_short", min = MIN_PASSWORD)));
+    }
+    if new.len() > 1024 {
+        return Err(AppError::invalid("invalid_password", msg!("password_long")));
+    }
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&new))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(AppError::Internal)?;
+    let mut tx = state.db.pool.begin().await?;
+    users::set_password(&mut *tx, me.user_id, &hash).await?;
+    let ended = tokens::revoke_all(&mut *tx, me.user_id, Some("session"), Some(me.token_id), db::now_ms()).await?;
+    tx.commit().await?;
+    tracing::info!(user = %me.username, sessions_ended = ended, "password changed");
+    Ok(ended)
 }
 
 /// Starts a web session for a user; the session's token.
@@ -360,6 +525,14 @@ pub async fn new_session(state: &Platform, user_id: i64, agent: &str) -> AppResu
     let (token, hash) = auth::new_token();
     let now = db::now_ms();
     let expires = now + SESSION_TTL.as_millis() as i64;
-    tokens::insert(&state.db.pool, user_id, "session", &agent, &hash, Some(expires), now).await?;
+    let new = tokens::NewToken {
+        user_id,
+        kind: "session",
+        name: &agent,
+        token_hash: &hash,
+        expires_at: Some(expires),
+        scope: "write",
+    };
+    tokens::insert(&state.db.pool, &new, now).await?;
     Ok(token)
 }

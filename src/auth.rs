@@ -76,6 +76,8 @@ pub struct CurrentUser {
     pub roles: Vec<String>,
     /// The token or session that authenticated this request.
     pub token_id: i64,
+    /// Whether it was a read-only API token (GET requests only).
+    pub read_only: bool,
 }
 
 impl CurrentUser {
@@ -107,7 +109,13 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<CurrentUser, AppError>
     };
     tokens::touch(&db.pool, row.token_id, now).await?;
     let roles = users::roles(&db.pool, user.user_id).await?;
-    Ok(CurrentUser { user_id: user.user_id, username: user.username, roles, token_id: row.token_id })
+    Ok(CurrentUser {
+        user_id: user.user_id,
+        username: user.username,
+        roles,
+        token_id: row.token_id,
+        read_only: row.scope == "read",
+    })
 }
 
 /// Throttles password guessing: after `max` failures for one username from

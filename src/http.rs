@@ -166,11 +166,27 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// The caller, if a token or session is presented. A request that changes
+/// something is refused (403) when it comes with a read-only token, or to
+/// the API with the session cookie but without the `X-CSRF-Token` header
+/// matching the `gaic_csrf` cookie (the pages' forms carry their own token).
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
-    match presented_token(&parts.headers) {
-        Some(token) => auth::authenticate(&state.db, &token).await.map(Some),
-        None => Ok(None),
+    let Some(token) = presented_token(&parts.headers) else { return Ok(None) };
+    let user = auth::authenticate(&state.db, &token).await?;
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && user.read_only {
+        return Err(AppError::Forbidden(msg!("token_read_only")));
     }
+    let by_cookie = !parts.headers.contains_key(header::AUTHORIZATION);
+    // Inside the nested `/api/v1` router the URI has lost its prefix.
+    let path = parts.extensions.get::<axum::extract::OriginalUri>().map_or(parts.uri.path(), |o| o.0.path());
+    if !safe && by_cookie && path.starts_with("/api/") {
+        let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if header.is_empty() || cookie(&parts.headers, "gaic_csrf").as_deref() != Some(header) {
+            return Err(AppError::Forbidden(msg!("csrf_header_needed")));
+        }
+    }
+    Ok(Some(user))
 }
 
 impl FromRequestParts<AppState> for CurrentUser {

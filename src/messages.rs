@@ -173,6 +173,18 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
         "이 주소에서 {username}의 로그인 실패가 너무 많습니다. {wait}초 뒤에 다시 시도하세요",
     ),
     (
+        "token_read_only",
+        "this token is read-only: it may only read (GET)",
+        "읽기 전용 토큰입니다. 읽기(GET)만 할 수 있습니다",
+    ),
+    (
+        "csrf_header_needed",
+        "a change through the API with the session cookie needs the X-CSRF-Token header (the gaic_csrf cookie's value), or use an API token",
+        "세션 쿠키로 API를 통해 변경하려면 X-CSRF-Token 헤더(gaic_csrf 쿠키 값)가 필요합니다. 아니면 API 토큰을 쓰세요",
+    ),
+    ("token_expiry_range", "a token's expiry is 1 to 365 days", "토큰 유효 기간은 1일에서 365일 사이입니다"),
+    ("current_password_wrong", "the current password is wrong", "현재 비밀번호가 틀립니다"),
+    (
         "rate_limited",
         "too many {what} requests; try again in {wait} s",
         "{what} 요청이 너무 많습니다. {wait}초 뒤에 다시 시도하세요",
@@ -722,6 +734,7 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("thing.invite", "invite", "초대"),
     ("thing.file", "file", "파일"),
     ("thing.token", "token", "토큰"),
+    ("thing.session", "session", "세션"),
     ("thing.baseline", "baseline", "기준 모델"),
     ("thing.shortlist", "shortlist", "후보 목록"),
     ("thing.request", "contact request", "연락 요청"),

@@ -485,8 +485,11 @@ pub struct DeleteAccount {
 
 /// Checks the password and erases the account.
 pub async fn delete_account(state: &Platform, me: &CurrentUser, password: &str, client: Client) -> AppResult<()> {
-    let creds =
-        crate::accounts::Credentials { username: me.username.clone(), password: password.to_owned(), name: None };
+    let creds = crate::accounts::Credentials {
+        username: me.username.clone(),
+        password: password.to_owned(),
+        ..Default::default()
+    };
     crate::accounts::check_credentials(state, &creds, client)
         .await
         .map_err(|_| AppError::Unauthorized(msg!("delete_wrong_password")))?;

@@ -54,6 +54,12 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, new: &NewUser<'_>
     .await
 }
 
+/// Replaces a user's password hash.
+pub async fn set_password<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64, hash: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE user_id = $1").bind(user_id).bind(hash).execute(ex).await?;
+    Ok(())
+}
+
 /// Records that the person confirmed being 14 or older (once).
 pub async fn confirm_age<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64, now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET age_confirmed_at = $2 WHERE user_id = $1 AND age_confirmed_at IS NULL")

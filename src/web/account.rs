@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{CsrfField, PageCtx, Posted, SignedIn, csrf_ok, csrf_refused, when};
+use super::{CsrfField, PageCtx, Posted, SignedIn, csrf_ok, csrf_refused, when_text};
 use crate::auth::{self, CurrentUser};
 use crate::db;
 use crate::error::AppError;
@@ -91,7 +91,8 @@ pub(super) async fn login_submit(
         return csrf_refused();
     }
     let page = PageCtx::new(&headers, None, &uri);
-    let creds = crate::accounts::Credentials { username: f.username.clone(), password: f.password, name: None };
+    let creds =
+        crate::accounts::Credentials { username: f.username.clone(), password: f.password, ..Default::default() };
     match crate::accounts::check_credentials(&state, &creds, client).await {
         Ok(user) => {
             let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("browser");
@@ -290,32 +291,50 @@ async fn render_tokens(
     page: &PageCtx,
     me: &CurrentUser,
     new_token: Option<String>,
+    notice: Option<String>,
 ) -> Result<Response, AppError> {
-    let rows = crate::db::tokens::list_for_user(&state.db.pool, me.user_id, "api").await?;
+    let rows = crate::accounts::list_tokens(state, me).await?;
     let tokens: Vec<Value> = rows
         .into_iter()
         .map(|k| {
             context! {
-                id => k.token_id, name => k.name, created => when(k.created_at),
-                last_used => k.last_used_at.map(when).unwrap_or_default(), revoked => k.revoked_at.is_some(),
+                id => k.id, name => k.name, created => when_text(Some(&k.created_at)),
+                last_used => when_text(k.last_used_at.as_deref()), expires => when_text(k.expires_at.as_deref()),
+                read_only => k.scope == crate::accounts::TokenScope::Read, revoked => k.revoked_at.is_some(),
             }
         })
         .collect();
-    Ok(page.render(StatusCode::OK, "tokens.html", context! { tokens => tokens, new_token => new_token }))
+    let sessions: Vec<Value> = crate::accounts::list_sessions(state, me)
+        .await?
+        .into_iter()
+        .map(|s| {
+            context! {
+                id => s.id, agent => s.agent, current => s.current,
+                created => when_text(Some(&s.created_at)), last_used => when_text(s.last_used_at.as_deref()),
+            }
+        })
+        .collect();
+    let ctx = context! { tokens => tokens, sessions => sessions, new_token => new_token, notice => notice };
+    Ok(page.render(StatusCode::OK, "tokens.html", ctx))
 }
 
-/// The caller's API tokens: create (shown once) and revoke.
+/// The caller's sign-in security: API tokens (create, shown once; revoke),
+/// web sessions (end one, or all), and the password change.
 pub(super) async fn tokens_page(
     State(state): State<AppState>,
     SignedIn { me, page }: SignedIn,
 ) -> Result<Response, AppError> {
-    render_tokens(&state, &page, &me, None).await
+    render_tokens(&state, &page, &me, None, None).await
 }
 
 #[derive(Debug, Deserialize)]
 pub(super) struct TokenForm {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    expires_in_days: String,
 }
 
 pub(super) async fn create_token_submit(
@@ -323,8 +342,14 @@ pub(super) async fn create_token_submit(
     Posted { me, page, form: f }: Posted<TokenForm>,
 ) -> Result<Response, AppError> {
     let name: String = f.name.trim().chars().take(100).collect();
-    let (_, _, token) = crate::accounts::issue_token(&state, me.user_id, &name, "web").await?;
-    render_tokens(&state, &page, &me, Some(token)).await
+    let expires_in_days = match f.expires_in_days.trim() {
+        "" => None,
+        d => Some(d.parse().map_err(|_| AppError::invalid("invalid_token_expiry", crate::msg!("token_expiry_range")))?),
+    };
+    let scope = if f.scope == "read" { crate::accounts::TokenScope::Read } else { crate::accounts::TokenScope::Write };
+    let req = crate::accounts::TokenRequest { name: &name, fallback: "web", scope, expires_in_days };
+    let (_, _, token, _) = crate::accounts::issue_token(&state, me.user_id, &req).await?;
+    render_tokens(&state, &page, &me, Some(token), None).await
 }
 
 pub(super) async fn revoke_token_submit(
@@ -332,8 +357,54 @@ pub(super) async fn revoke_token_submit(
     AppPath(id): AppPath<i64>,
     Posted { me, .. }: Posted<CsrfField>,
 ) -> Result<Response, AppError> {
-    crate::db::tokens::revoke(&state.db.pool, me.user_id, id, db::now_ms()).await?;
-    Ok(Redirect::to("/account/tokens").into_response())
+    match crate::accounts::revoke_token(&state, &me, id).await {
+        Ok(()) | Err(AppError::NotFound(_)) => Ok(Redirect::to("/account/tokens").into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+pub(super) async fn revoke_session_submit(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<i64>,
+    Posted { me, .. }: Posted<CsrfField>,
+) -> Result<Response, AppError> {
+    match crate::accounts::revoke_session(&state, &me, id).await {
+        Ok(()) | Err(AppError::NotFound(_)) => Ok(Redirect::to("/account/tokens").into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+pub(super) async fn log_out_everywhere_submit(
+    State(state): State<AppState>,
+    Posted { me, .. }: Posted<CsrfField>,
+) -> Result<Response, AppError> {
+    crate::accounts::log_out_everywhere(&state, &me).await?;
+    Ok(([(header::SET_COOKIE, crate::http::session_cookie("", 0))], Redirect::to("/")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub(super) async fn change_password_submit(
+    State(state): State<AppState>,
+    client: Client,
+    Posted { me, page, form }: Posted<PasswordForm>,
+) -> Result<Response, AppError> {
+    let change =
+        crate::accounts::PasswordChange { current_password: form.current_password, new_password: form.new_password };
+    let notice = match crate::accounts::change_password(&state, &me, &change, client).await {
+        Ok(ended) => page.t("password_changed").replace("{n}", &ended.to_string()),
+        Err(e @ (AppError::Forbidden(_) | AppError::Invalid { .. } | AppError::RateLimited { .. })) => {
+            e.render(page.lang)
+        }
+        Err(e) => return Err(e),
+    };
+    render_tokens(&state, &page, &me, None, Some(notice)).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -75,6 +75,9 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/logout", post(account::logout_submit))
         .route("/account/tokens", get(account::tokens_page).post(account::create_token_submit))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token_submit))
+        .route("/account/sessions/{id}/revoke", post(account::revoke_session_submit))
+        .route("/account/sessions/revoke-all", post(account::log_out_everywhere_submit))
+        .route("/account/password", post(account::change_password_submit))
         .route("/lang/{code}", get(account::set_language))
         .route("/static/site.css", get(stylesheet))
         .route("/static/site.js", get(script))
@@ -355,6 +358,13 @@ fn grouped(n: i64) -> String {
 
 fn when(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+}
+
+/// [`when`] of an RFC 3339 time from a domain view (empty for none).
+fn when_text(rfc3339: Option<&str>) -> String {
+    rfc3339
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(String::new, |d| when(d.timestamp_millis()))
 }
 
 /// Markdown to HTML with raw HTML neutralised (shown as text). A leading

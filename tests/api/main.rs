@@ -23,6 +23,7 @@ mod sandbox_cli;
 mod scale;
 mod score_cli;
 mod serve;
+mod sessions;
 mod submissions;
 mod talent;
 mod tasks;
