@@ -209,7 +209,11 @@ async fn role_target(state: &Platform, me: &CurrentUser, username: &str, role: &
 /// Grants a role (admin only). Granting a role already held changes nothing.
 pub async fn grant_role(state: &Platform, me: &CurrentUser, (username, role): (String, String)) -> AppResult<UserView> {
     let row = role_target(state, me, &username, &role).await?;
-    users::grant_role(&state.db.pool, row.user_id, &role, Some(me.user_id), db::now_ms()).await?;
+    let mut tx = state.db.pool.begin().await?;
+    users::grant_role(&mut *tx, row.user_id, &role, Some(me.user_id), db::now_ms()).await?;
+    let detail = serde_json::json!({ "role": role });
+    crate::audit::record(&mut tx, me, crate::audit::Action::RoleGrant, None, &[row.user_id], detail).await?;
+    tx.commit().await?;
     tracing::info!(by = %me.username, user = %row.username, role, "role granted");
     let roles = users::roles(&state.db.pool, row.user_id).await?;
     Ok(view(row, roles, true))
@@ -228,6 +232,8 @@ pub async fn revoke_role(
         return Err(AppError::Conflict(msg!("last_admin")));
     }
     users::revoke_role(&mut *tx, row.user_id, &role).await?;
+    let detail = serde_json::json!({ "role": role });
+    crate::audit::record(&mut tx, me, crate::audit::Action::RoleRevoke, None, &[row.user_id], detail).await?;
     tx.commit().await?;
     tracing::info!(by = %me.username, user = %row.username, role, "role revoked");
     let roles = users::roles(&state.db.pool, row.user_id).await?;

@@ -53,7 +53,11 @@ pub async fn close_task(state: &Platform, me: &CurrentUser, slug: String) -> App
         published_at: task.published_at,
         spec: serde_json::to_string(&spec).map_err(|e| AppError::Internal(e.into()))?,
     };
-    tasks::update_schedule(&state.db.pool, task.task_id, &update, now).await?;
+    let mut tx = state.db.pool.begin().await?;
+    tasks::update_schedule(&mut *tx, task.task_id, &update, now).await?;
+    crate::audit::record(&mut tx, me, crate::audit::Action::TaskClose, Some(task.task_id), &[], serde_json::json!({}))
+        .await?;
+    tx.commit().await?;
     tracing::info!(task = %slug, by = %me.username, "task closed");
     Ok(serde_json::json!({ "task": slug, "closed_at": db::ms_to_rfc3339(now) }))
 }
@@ -103,6 +107,10 @@ pub async fn reopen_task(
     let mut tx = state.db.pool.begin().await?;
     let voided = submissions::clear_task_selections(&mut *tx, task.task_id).await?;
     tasks::update_schedule(&mut *tx, task.task_id, &update, now).await?;
+    let detail = serde_json::json!({
+        "reason": reason, "closes_at": db::ms_to_rfc3339(closes_at), "selections_voided": voided,
+    });
+    crate::audit::record(&mut tx, me, crate::audit::Action::TaskReopen, Some(task.task_id), &[], detail).await?;
     tx.commit().await?;
     tracing::warn!(task = %slug, by = %me.username, reason, closes_at = %db::ms_to_rfc3339(closes_at), voided, "task re-opened");
     Ok(serde_json::json!({ "task": slug, "closes_at": db::ms_to_rfc3339(closes_at), "selections_voided": voided }))
@@ -309,6 +317,8 @@ pub async fn baseline_from(
                 AppError::Conflict(_) => AppError::Conflict(msg!("baseline_taken", name = format!("{name:?}"))),
                 other => other,
             })?;
+    let detail = serde_json::json!({ "baseline": name });
+    crate::audit::log(state, me, crate::audit::Action::BaselineAdd, Some(task.task_id), &[], detail).await?;
     Ok(BaselineView { id, name, public_score: scores.public, private_score: scores.private })
 }
 
@@ -316,7 +326,8 @@ pub async fn baseline_from(
 pub async fn delete_baseline(state: &Platform, me: &CurrentUser, (slug, id): (String, i64)) -> AppResult<()> {
     let task = organizer_task(state, me, &slug).await?;
     if submissions::delete_baseline(&state.db.pool, task.task_id, id).await? {
-        Ok(())
+        let detail = serde_json::json!({ "baseline_id": id });
+        crate::audit::log(state, me, crate::audit::Action::BaselineDelete, Some(task.task_id), &[], detail).await
     } else {
         Err(AppError::NotFound("baseline"))
     }
@@ -452,6 +463,9 @@ pub async fn rescore(
         if let (Some(hash), Some(bytes)) = (&hash, &new_labels) {
             submissions::replace_hidden_file(&mut *tx, task.task_id, HIDDEN_LABELS, hash, bytes.len() as i64).await?;
         }
+        let detail =
+            serde_json::json!({ "submissions": new_subs.len(), "new_labels": hash.is_some(), "failed": failed });
+        crate::audit::record(&mut tx, me, crate::audit::Action::TaskRescore, Some(task.task_id), &[], detail).await?;
         tx.commit().await?;
         tracing::info!(task = %slug, by = %me.username, submissions = new_subs.len(), new_labels = hash.is_some(), "task rescored");
     }

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod blobs;
 pub mod boards;

@@ -185,6 +185,11 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("token_expiry_range", "a token's expiry is 1 to 365 days", "토큰 유효 기간은 1일에서 365일 사이입니다"),
     ("current_password_wrong", "the current password is wrong", "현재 비밀번호가 틀립니다"),
     (
+        "bad_audit_action",
+        "{got} is not an audited action; the actions are {actions}",
+        "{got}은(는) 감사 기록 동작이 아닙니다. 동작: {actions}",
+    ),
+    (
         "rate_limited",
         "too many {what} requests; try again in {wait} s",
         "{what} 요청이 너무 많습니다. {wait}초 뒤에 다시 시도하세요",

@@ -396,15 +396,15 @@ pub async fn search_talent(state: &Platform, me: &CurrentUser, q: TalentQuery) -
     if let Some(s) = q.sort.as_deref().filter(|s| !matches!(*s, "percentile" | "rating" | "points")) {
         return Err(AppError::BadRequest(msg!("bad_talent_sort", got = format!("{s:?}"))));
     }
-    let found = talent::search(&state.talent, me, &TalentFilter::from(&q)).await?;
+    let filter = TalentFilter::from(&q);
+    let found = talent::search(&state.talent, me, &filter).await?;
     let total = found.len();
-    let people = found
-        .into_iter()
-        .skip((page as usize - 1) * per_page as usize)
-        .take(per_page as usize)
-        .map(TalentRow::of)
-        .collect();
-    Ok(TalentPage { total, page, per_page, people })
+    let shown: Vec<talent::Candidate> =
+        found.into_iter().skip((page as usize - 1) * per_page as usize).take(per_page as usize).collect();
+    let ids: Vec<i64> = shown.iter().map(|c| c.user_id).collect();
+    let detail = serde_json::json!({ "filters": filter.describe(), "page": page, "total": total, "via": "api" });
+    crate::audit::log(state, me, crate::audit::Action::TalentSearch, None, &ids, detail).await?;
+    Ok(TalentPage { total, page, per_page, people: shown.into_iter().map(TalentRow::of).collect() })
 }
 
 /// One person a recruiter may see: profile details and final results.
@@ -422,7 +422,8 @@ pub async fn show_talent(state: &Platform, me: &CurrentUser, username: String) -
         return Err(hidden);
     }
     if me.user_id != user.user_id {
-        crate::db::privacy::log_view(&state.db.pool, me.user_id, user.user_id, "profile", db::now_ms()).await?;
+        let detail = serde_json::json!({ "via": "api" });
+        crate::audit::log(state, me, crate::audit::Action::TalentView, None, &[user.user_id], detail).await?;
     }
     let standing = state.talent.pool().await?.people.get(&user.username).cloned().unwrap_or_default();
     let profile = profiles::get(&state.db.pool, user.user_id).await?;
@@ -450,7 +451,8 @@ pub struct ViewEntry {
     pub recruiter_name: String,
     /// Their organisation, as they give it.
     pub organisation: Option<String>,
-    /// `profile` (seen) or `export` (exported).
+    /// `profile` (seen), `export` (exported), `search` (found in a search)
+    /// or `contact` (asked to contact).
     pub what: String,
     /// RFC 3339.
     pub at: String,
@@ -467,8 +469,12 @@ pub async fn views(state: &Platform, user_id: i64) -> AppResult<Vec<ViewEntry>> 
         .await?
         .into_iter()
         .map(|v| ViewEntry {
-            recruiter: v.recruiter,
-            recruiter_name: v.recruiter_name,
+            recruiter: if v.recruiter_deleted_at.is_some() { "deleted recruiter".into() } else { v.recruiter },
+            recruiter_name: if v.recruiter_deleted_at.is_some() {
+                "deleted recruiter".into()
+            } else {
+                v.recruiter_name
+            },
             organisation: v.organisation.filter(|o| !o.is_empty()),
             what: v.what,
             at: db::ms_to_rfc3339(v.at),

@@ -178,6 +178,8 @@ pub async fn purge_queue(state: &Platform, me: &CurrentUser, slug: String) -> Ap
         }
         tx.commit().await?;
     }
+    let detail = serde_json::json!({ "cancelled": cancelled });
+    crate::audit::log(state, me, crate::audit::Action::QueuePurge, Some(task.task_id), &[], detail).await?;
     tracing::info!(task = %slug, cancelled, by = %me.username, "queue purged");
     Ok(serde_json::json!({ "cancelled": cancelled }))
 }

@@ -342,6 +342,8 @@ pub async fn send_request(
     .bind(now)
     .fetch_one(&state.db.pool)
     .await?;
+    let detail = serde_json::json!({ "request": id, "organisation": body.organisation.trim() });
+    crate::audit::log(state, me, crate::audit::Action::TalentContact, None, &[user.user_id], detail).await?;
     Ok(ContactView {
         id,
         recruiter: me.username.clone(),

@@ -528,7 +528,11 @@ pub async fn hide_submission(state: &Platform, me: &CurrentUser, id: i64, body: 
         return Err(AppError::Forbidden(msg!("organizer_only_hide")));
     }
     let reason = valid_reason(&body)?;
-    submissions::set_hidden(&state.db.pool, id, Some(db::now_ms()), Some(reason)).await?;
+    let mut tx = state.db.pool.begin().await?;
+    submissions::set_hidden(&mut *tx, id, Some(db::now_ms()), Some(reason)).await?;
+    let detail = serde_json::json!({ "submission": id, "reason": reason });
+    crate::audit::record(&mut tx, me, crate::audit::Action::SubmissionHide, Some(task.task_id), &[], detail).await?;
+    tx.commit().await?;
     tracing::info!(submission = id, by = %me.username, "submission hidden");
     let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
     Ok(view(row, &task.slug, true))
@@ -540,7 +544,11 @@ pub async fn unhide_submission(state: &Platform, me: &CurrentUser, id: i64) -> A
     if !organizer {
         return Err(AppError::Forbidden(msg!("organizer_only_unhide")));
     }
-    submissions::set_hidden(&state.db.pool, id, None, None).await?;
+    let mut tx = state.db.pool.begin().await?;
+    submissions::set_hidden(&mut *tx, id, None, None).await?;
+    let detail = serde_json::json!({ "submission": id });
+    crate::audit::record(&mut tx, me, crate::audit::Action::SubmissionUnhide, Some(task.task_id), &[], detail).await?;
+    tx.commit().await?;
     let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
     Ok(view(row, &task.slug, true))
 }

@@ -51,6 +51,35 @@ pub struct TalentFilter {
     pub sort: SortBy,
 }
 
+impl TalentFilter {
+    /// The filters that are set, as the audit log records them.
+    pub fn describe(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        let mut put = |k: &str, v: serde_json::Value| {
+            if !v.is_null() {
+                m.insert(k.to_owned(), v);
+            }
+        };
+        put("country", self.country.clone().into());
+        put("task", self.task.clone().into());
+        put("min_percentile", self.min_percentile.into());
+        put("open_only", if self.open_only { true.into() } else { serde_json::Value::Null });
+        put("min_tier", self.min_tier.map(|t| t.name()).into());
+        put("domain", self.domain.clone().into());
+        put("medal", self.medal.map(|x| x.name()).into());
+        put("active_months", self.active_months.into());
+        put("min_rating", self.min_rating.into());
+        put("max_rating", self.max_rating.into());
+        let sort = match self.sort {
+            SortBy::Percentile => "percentile",
+            SortBy::Rating => "rating",
+            SortBy::Points => "points",
+        };
+        put("sort", sort.into());
+        serde_json::Value::Object(m)
+    }
+}
+
 /// How search results are ordered (best first).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum SortBy {

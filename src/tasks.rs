@@ -387,6 +387,8 @@ pub async fn create_from_tarball(state: &Platform, me: &CurrentUser, bytes: Byte
     crate::tasks::store_bundle(state, &b, me.user_id, false).await?;
     tracing::info!(slug = %b.spec.slug, by = %me.username, "task created from bundle");
     let row = tasks::by_slug(&state.db.pool, &b.spec.slug).await?.ok_or(AppError::NotFound("task"))?;
+    let logged = serde_json::json!({ "slug": row.slug, "title": b.spec.title });
+    crate::audit::log(state, me, crate::audit::Action::TaskCreate, Some(row.task_id), &[], logged).await?;
     detail(state, row, Some(me)).await
 }
 
@@ -461,7 +463,14 @@ pub async fn update_task(state: &Platform, me: &CurrentUser, slug: String, patch
         published_at,
         spec: serde_json::to_string(&spec).map_err(|e| AppError::Internal(e.into()))?,
     };
-    tasks::update_schedule(&state.db.pool, row.task_id, &update, now).await?;
+    let mut tx = state.db.pool.begin().await?;
+    tasks::update_schedule(&mut *tx, row.task_id, &update, now).await?;
+    let logged = serde_json::json!({
+        "opens": db::ms_to_rfc3339(update.opens_at), "closes": db::ms_to_rfc3339(update.closes_at),
+        "merger_deadline": update.merger_deadline_at.map(db::ms_to_rfc3339), "published": update.published_at.is_some(),
+    });
+    crate::audit::record(&mut tx, me, crate::audit::Action::TaskEdit, Some(row.task_id), &[], logged).await?;
+    tx.commit().await?;
     tracing::info!(slug = %slug, by = %me.username, "task updated");
     let row = tasks::by_slug(&state.db.pool, &slug).await?.ok_or(AppError::NotFound("task"))?;
     detail(state, row, Some(me)).await

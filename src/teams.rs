@@ -458,7 +458,11 @@ pub async fn disqualify_team(
 ) -> AppResult<()> {
     let team = organizer_team(state, me, &slug, team_id).await?;
     let reason = valid_reason(&body)?;
-    teams::set_disqualified(&state.db.pool, team.team_id, Some(db::now_ms()), Some(reason)).await?;
+    let mut tx = state.db.pool.begin().await?;
+    teams::set_disqualified(&mut *tx, team.team_id, Some(db::now_ms()), Some(reason)).await?;
+    let detail = serde_json::json!({ "team": team.name, "team_id": team.team_id, "reason": reason });
+    crate::audit::record(&mut tx, me, crate::audit::Action::TeamDisqualify, Some(team.task_id), &[], detail).await?;
+    tx.commit().await?;
     tracing::info!(team = team.team_id, by = %me.username, "team disqualified");
     Ok(())
 }
@@ -466,6 +470,10 @@ pub async fn disqualify_team(
 /// Lifts a disqualification.
 pub async fn reinstate_team(state: &Platform, me: &CurrentUser, (slug, team_id): (String, i64)) -> AppResult<()> {
     let team = organizer_team(state, me, &slug, team_id).await?;
-    teams::set_disqualified(&state.db.pool, team.team_id, None, None).await?;
+    let mut tx = state.db.pool.begin().await?;
+    teams::set_disqualified(&mut *tx, team.team_id, None, None).await?;
+    let detail = serde_json::json!({ "team": team.name, "team_id": team.team_id });
+    crate::audit::record(&mut tx, me, crate::audit::Action::TeamReinstate, Some(team.task_id), &[], detail).await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -39,7 +39,7 @@ pub use crate::http::JSON_LIMIT;
 #[openapi(
     info(title = "gaic API", description = "Global AI Challenge: tasks, accounts, submissions, leaderboards."),
     paths(
-        users::register_user, users::get_me, users::get_user, users::grant_role, users::revoke_role,
+        users::register_user, users::get_me, users::get_user, users::grant_role, users::revoke_role, users::audit_log,
         tokens::create_token, tokens::list_tokens, tokens::revoke_token, tokens::create_session, tokens::delete_session,
         tokens::list_sessions, tokens::revoke_session, tokens::log_out_everywhere, tokens::change_password,
         tasks::list_tasks, tasks::get_task, tasks::create_task, tasks::update_task, tasks::download_file,

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 
 use crate::auth::CurrentUser;
-use crate::db::{self, users};
+use crate::db::users;
 use crate::error::{AppError, AppResult};
 use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::recruiting::{
@@ -70,12 +70,14 @@ pub async fn get_shortlist(
         Some(other) => return Err(AppError::BadRequest(format!("format must be json or csv, not {other:?}").into())),
     };
     if csv || q.export == Some(true) {
-        let now = db::now_ms();
+        let mut ids = Vec::with_capacity(list.people.len());
         for p in &list.people {
             if let Some(u) = users::by_username(&state.db.pool, &p.username).await? {
-                db::privacy::log_view(&state.db.pool, me.user_id, u.user_id, "export", now).await?;
+                ids.push(u.user_id);
             }
         }
+        let detail = serde_json::json!({ "shortlist": id, "format": if csv { "csv" } else { "json" } });
+        crate::audit::log(&state, &me, crate::audit::Action::TalentExport, None, &ids, detail).await?;
     }
     if !csv {
         return Ok(AppJson(list).into_response());

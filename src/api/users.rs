@@ -6,10 +6,11 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 
 use crate::accounts::{RegisterRequest, UserView};
+use crate::audit::{AuditPage, AuditQuery};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::http;
-use crate::http::{AppJson, AppPath, ErrorBody};
+use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -19,6 +20,20 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(get_me).delete(crate::api::profile::delete_me))
         .route("/users/{username}", get(get_user))
         .route("/users/{username}/roles/{role}", put(grant_role).delete(revoke_role))
+        .route("/admin/audit", get(audit_log))
+}
+
+/// The audit log (admins): every recruiter search, view, export and
+/// contact, and every organizer and admin action, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "accounts", security(("bearer" = [])), params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "no such actor or person")))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    AppQuery(q): AppQuery<AuditQuery>,
+) -> AppResult<AppJson<AuditPage>> {
+    crate::audit::list(&state, &me, &q).await.map(AppJson)
 }
 
 /// Creates an account. Everyone is a competitor; other roles are granted by an admin.

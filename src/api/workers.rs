@@ -102,6 +102,8 @@ pub async fn create_worker_token(
     let token = format!("gaicw_{}", &auth::new_token().0["gaic_".len()..]);
     let hash = auth::token_hash(&token);
     let id = workers::insert(&state.db.pool, name, &hash, db::now_ms()).await?;
+    let detail = serde_json::json!({ "worker": id, "name": name });
+    crate::audit::log(&state, &me, crate::audit::Action::WorkerTokenCreate, None, &[], detail).await?;
     tracing::info!(worker = id, by = %me.username, "worker token issued");
     Ok((StatusCode::CREATED, AppJson(NewWorkerToken { id, name: name.to_owned(), token })))
 }
@@ -116,6 +118,8 @@ pub async fn revoke_worker_token(
 ) -> AppResult<StatusCode> {
     me.require("admin")?;
     if workers::revoke(&state.db.pool, id, db::now_ms()).await? {
+        let detail = serde_json::json!({ "worker": id });
+        crate::audit::log(&state, &me, crate::audit::Action::WorkerTokenRevoke, None, &[], detail).await?;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound("worker"))

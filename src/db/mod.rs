@@ -7,6 +7,7 @@
 //! same on both backends. Each submodule holds the queries of one table as free
 //! functions taking an executor, so callers pass the pool or a transaction.
 
+pub mod audit;
 pub mod credentials;
 pub mod jobs;
 pub mod privacy;

@@ -2,7 +2,8 @@
 
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
-/// Logs that `recruiter_id` saw (`profile`) or exported (`export`) `user_id`.
+/// Logs that `recruiter_id` saw (`profile`), exported (`export`), found
+/// (`search`) or asked to contact (`contact`) `user_id`.
 pub async fn log_view<'e>(
     ex: impl Executor<'e, Database = Any>,
     recruiter_id: i64,
@@ -29,10 +30,12 @@ pub struct ViewRow {
     pub recruiter_name: String,
     /// Their organisation (profile affiliation), if given.
     pub organisation: Option<String>,
-    /// `profile` or `export`.
+    /// `profile`, `export`, `search` or `contact`.
     pub what: String,
     /// When (ms).
     pub at: i64,
+    /// When the recruiter deleted their account, if they did.
+    pub recruiter_deleted_at: Option<i64>,
 }
 
 /// Who saw a person's details, newest first.
@@ -42,7 +45,8 @@ pub async fn views_of<'e>(
     limit: i64,
 ) -> sqlx::Result<Vec<ViewRow>> {
     sqlx::query_as(
-        "SELECT u.username AS recruiter, u.display_name AS recruiter_name, p.affiliation AS organisation, v.what, v.at
+        "SELECT u.username AS recruiter, u.display_name AS recruiter_name, p.affiliation AS organisation, v.what, v.at,
+                u.deleted_at AS recruiter_deleted_at
          FROM talent_views v JOIN users u ON u.user_id = v.recruiter_id LEFT JOIN profiles p ON p.user_id = v.recruiter_id
          WHERE v.user_id = $1 ORDER BY v.view_id DESC LIMIT $2",
     )
@@ -77,10 +81,10 @@ pub async fn erase(conn: &mut AnyConnection, user_id: i64, old_username: &str, n
     for table in ["user_roles", "profiles", "consents", "consent_log", "shortlist_entries", "contact_requests"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(user_id).execute(&mut *conn).await?;
     }
-    sqlx::query("DELETE FROM talent_views WHERE user_id = $1 OR recruiter_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
+    // What recruiters saw of this person goes; what this person, as a
+    // recruiter, saw of others stays on those people's lists ("deleted
+    // recruiter"), as it stays in the audit log.
+    sqlx::query("DELETE FROM talent_views WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
     for table in ["shortlists", "contact_requests"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE recruiter_id = $1")).bind(user_id).execute(&mut *conn).await?;
     }

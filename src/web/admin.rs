@@ -55,6 +55,64 @@ pub(super) async fn users_page(
     ))
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct AuditForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    person: String,
+    page: Option<u32>,
+}
+
+/// The audit log, filtered by action family, actor or person.
+pub(super) async fn audit_page(
+    State(state): State<AppState>,
+    SignedIn { me, page }: SignedIn,
+    Query(f): Query<AuditForm>,
+) -> Result<Response, AppError> {
+    let q = crate::audit::AuditQuery {
+        action: Some(f.action.clone()),
+        actor: Some(f.actor.clone()),
+        person: Some(f.person.clone()),
+        page: f.page,
+        per_page: Some(50),
+    };
+    let found = match crate::audit::list(&state, &me, &q).await {
+        Ok(found) => found,
+        Err(e @ (AppError::Forbidden(_) | AppError::BadRequest(_) | AppError::NotFound(_))) => {
+            return refused(&page, page.t("audit_log"), "/admin/audit", e);
+        }
+        Err(e) => return Err(e),
+    };
+    let pages = u32::try_from((found.total.max(0) as u64).div_ceil(50)).unwrap_or(u32::MAX).max(1);
+    let entries: Vec<Value> = found
+        .items
+        .into_iter()
+        .map(|e| {
+            context! {
+                id => e.id, at => super::when_text(Some(&e.at)), actor => e.actor, role => e.actor_role,
+                action => e.action, task => e.task, people => e.people, detail => e.detail.to_string(),
+            }
+        })
+        .collect();
+    let families = ["talent", "task", "baseline", "submission", "team", "role", "worker_token", "queue"];
+    let base = format!("/admin/audit?action={}&actor={}&person={}", esc(&f.action), esc(&f.actor), esc(&f.person));
+    Ok(page.render(
+        StatusCode::OK,
+        "admin.html",
+        context! {
+            view => "audit", entries => entries, families => families, action => f.action, actor => f.actor,
+            person => f.person, audit_page => found.page, audit_pages => pages, audit_total => found.total, base => base,
+        },
+    ))
+}
+
+fn esc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
 #[derive(Debug, Deserialize)]
 pub(super) struct RoleForm {
     #[serde(default)]

@@ -70,6 +70,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/admin", get(admin::users_page))
         .route("/admin/users/{username}/roles", post(admin::role_submit))
         .route("/admin/workers", get(admin::workers_page))
+        .route("/admin/audit", get(admin::audit_page))
         .route("/login", get(account::login_page).post(account::login_submit))
         .route("/signup", get(account::signup_page).post(account::signup_submit))
         .route("/logout", post(account::logout_submit))

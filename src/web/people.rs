@@ -86,7 +86,8 @@ pub(super) async fn profile_page(
         .collect();
     let visible = crate::talent::details_visible(&state.db, viewer.0.as_ref(), &user).await?;
     if let Some(v) = viewer.0.as_ref().filter(|v| visible && v.has_role("recruiter") && v.user_id != user.user_id) {
-        crate::db::privacy::log_view(&state.db.pool, v.user_id, user.user_id, "profile", db::now_ms()).await?;
+        let detail = serde_json::json!({ "via": "page" });
+        crate::audit::log(&state, v, crate::audit::Action::TalentView, None, &[user.user_id], detail).await?;
     }
     let details = if visible {
         let p = crate::db::profiles::get(&state.db.pool, user.user_id).await?;
@@ -246,7 +247,10 @@ async fn render_profile_form(
         .await?
         .into_iter()
         .take(50)
-        .map(|v| context! { recruiter => v.recruiter, name => v.recruiter_name, organisation => v.organisation, what => v.what, at => v.at })
+        .map(|v| {
+            let what = page.t(&format!("access_{}", v.what));
+            context! { recruiter => v.recruiter, name => v.recruiter_name, organisation => v.organisation, what => what, at => v.at }
+        })
         .collect();
     let requests: Vec<Value> = crate::recruiting::contact_requests(state, me)
         .await?
@@ -382,10 +386,13 @@ pub(super) async fn talent_page(
     let total = found.len();
     let pages = total.div_ceil(TALENT_PAGE).max(1);
     let at = q.page.unwrap_or(1).clamp(1, pages);
-    let people: Vec<Value> = found
+    let shown: Vec<crate::talent::Candidate> =
+        found.into_iter().skip((at - 1) * TALENT_PAGE).take(TALENT_PAGE).collect();
+    let ids: Vec<i64> = shown.iter().map(|c| c.user_id).collect();
+    let detail = serde_json::json!({ "filters": filter.describe(), "page": at, "total": total, "via": "page" });
+    crate::audit::log(&state, &me, crate::audit::Action::TalentSearch, None, &ids, detail).await?;
+    let people: Vec<Value> = shown
         .into_iter()
-        .skip((at - 1) * TALENT_PAGE)
-        .take(TALENT_PAGE)
         .map(|c| {
             let results: Vec<Value> = c
                 .results

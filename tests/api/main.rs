@@ -3,6 +3,7 @@
 //! database when `GAIC_TEST_DATABASE_URL` is set), reqwest as the client.
 
 mod accounts;
+mod audit;
 mod browser;
 mod cli;
 mod credentials;
