@@ -46,10 +46,13 @@ pub struct UserView {
     pub username: String,
     /// Name shown on boards.
     pub display_name: String,
-    /// ISO 3166-1 alpha-2.
-    pub country: String,
-    /// `competitor` plus any extra roles.
-    pub roles: Vec<String>,
+    /// ISO 3166-1 alpha-2: to the user themself and admins, and to anyone
+    /// when the user consented to a public profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// `competitor` plus any extra roles: to the user themself and admins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
     /// When the account was made (RFC 3339).
     pub created_at: String,
     /// Only to the user themself and admins.
@@ -57,14 +60,15 @@ pub struct UserView {
     pub email: Option<String>,
 }
 
+/// The whole account (to the user themself and admins).
 fn view(u: users::UserRow, extra_roles: Vec<String>, with_email: bool) -> UserView {
     let mut roles = vec!["competitor".to_owned()];
     roles.extend(extra_roles);
     UserView {
         username: u.username,
         display_name: u.display_name,
-        country: u.country,
-        roles,
+        country: Some(u.country),
+        roles: Some(roles),
         created_at: db::ms_to_rfc3339(u.created_at),
         email: with_email.then_some(u.email),
     }
@@ -190,7 +194,21 @@ pub async fn get_user(state: &Platform, viewer: Option<&CurrentUser>, username: 
         users::by_username(&state.db.pool, &username.to_ascii_lowercase()).await?.ok_or(AppError::NotFound("user"))?;
     let roles = users::roles(&state.db.pool, row.user_id).await?;
     let admin = viewer.is_some_and(CurrentUser::is_admin);
-    Ok(view(row, roles, admin))
+    if admin || viewer.is_some_and(|v| v.user_id == row.user_id) {
+        return Ok(view(row, roles, true));
+    }
+    // Others see what the boards show, and the country only under a public
+    // profile.
+    let public = crate::db::profiles::consents(&state.db.pool, row.user_id)
+        .await?
+        .iter()
+        .any(|c| c.kind == "public_profile" && crate::consent::in_force(&c.kind, &c.text_version));
+    let mut shown = view(row, roles, false);
+    shown.roles = None;
+    if !public {
+        shown.country = None;
+    }
+    Ok(shown)
 }
 
 /// The user whose `role` an admin is changing, after checking the caller

@@ -207,6 +207,16 @@ impl Blobs {
         read.await.with_context(|| format!("reading blob {hash} from the store"))
     }
 
+    /// Deletes a blob (gone already is fine). Only for a blob nothing refers
+    /// to any more: the store is content-addressed, so the same bytes
+    /// uploaded twice share one blob.
+    pub async fn delete(&self, hash: &str) -> anyhow::Result<()> {
+        match self.store.delete(&key(hash)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(anyhow::Error::new(e).context(format!("deleting blob {hash} from the store"))),
+        }
+    }
+
     /// The content of a blob as a stream of chunks, for downloads.
     pub async fn stream(&self, hash: &str) -> anyhow::Result<BoxStream<'static, std::io::Result<Bytes>>> {
         let result = self.store.get(&key(hash)).await.with_context(|| format!("reading blob {hash} from the store"))?;

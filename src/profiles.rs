@@ -482,6 +482,66 @@ pub async fn views(state: &Platform, user_id: i64) -> AppResult<Vec<ViewEntry>> 
         .collect())
 }
 
+/// Everything stored about `me`, as one JSON document.
+pub async fn export(state: &Platform, me: &CurrentUser) -> AppResult<serde_json::Value> {
+    let pool = &state.db.pool;
+    let user = crate::db::users::by_id(pool, me.user_id).await?.ok_or(AppError::NotFound("user"))?;
+    let now = db::now_ms();
+    let mut teams = Vec::new();
+    let mut subs = Vec::new();
+    for (task_id, team_id) in crate::db::teams::memberships(pool, me.user_id).await? {
+        let Some(task) = crate::db::tasks::by_id(pool, task_id).await? else { continue };
+        let team = crate::db::teams::by_id(pool, team_id).await?.map(|t| t.name).unwrap_or_default();
+        teams.push(serde_json::json!({"task": task.slug, "team": team}));
+        let closed = now >= task.closes_at;
+        for s in crate::db::submissions::of_team(pool, team_id, 100_000, 0).await? {
+            if s.user_id == me.user_id {
+                subs.push(crate::submissions::view(s, &task.slug, closed));
+            }
+        }
+    }
+    let mut tokens = Vec::new();
+    for kind in ["api", "session"] {
+        for t in crate::db::tokens::list_for_user(pool, me.user_id, kind).await? {
+            tokens.push(serde_json::json!({
+                "kind": kind, "name": t.name, "scope": t.scope, "created_at": db::ms_to_rfc3339(t.created_at),
+                "last_used_at": t.last_used_at.map(db::ms_to_rfc3339), "expires_at": t.expires_at.map(db::ms_to_rfc3339),
+                "revoked_at": t.revoked_at.map(db::ms_to_rfc3339),
+            }));
+        }
+    }
+    let rows = crate::db::privacy::export_rows(pool, me.user_id).await?;
+    let mine = crate::db::audit::Filter { actor_id: Some(me.user_id), ..Default::default() };
+    let actions: Vec<serde_json::Value> = crate::db::audit::list(pool, &mine, 100_000, 0)
+        .await?
+        .into_iter()
+        .map(|a| {
+            serde_json::json!({
+                "at": db::ms_to_rfc3339(a.at), "action": a.action, "as": a.actor_role, "task": a.task,
+                "detail": serde_json::from_str::<serde_json::Value>(&a.detail).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "exported_at": db::ms_to_rfc3339(now),
+        "account": {
+            "username": user.username, "email": user.email, "display_name": user.display_name,
+            "country": user.country, "created_at": db::ms_to_rfc3339(user.created_at), "roles": me.roles,
+        },
+        "profile": profile_view(state, me.user_id).await?,
+        "teams": teams,
+        "submissions": subs,
+        "tokens_and_sessions": tokens,
+        "invites": rows.invites,
+        "contact_requests_received": rows.contact_requests_received,
+        "contact_requests_sent": rows.contact_requests_sent,
+        "shortlists": rows.shortlists,
+        "credentials": rows.credentials,
+        "my_audited_actions": actions,
+        "viewed_by": views(state, me.user_id).await?,
+    }))
+}
+
 /// The password that confirms deleting your account.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeleteAccount {
@@ -503,8 +563,18 @@ pub async fn delete_account(state: &Platform, me: &CurrentUser, password: &str, 
     if me.is_admin() && crate::db::users::count_with_role(&mut *tx, "admin").await? <= 1 {
         return Err(AppError::Conflict(msg!("last_admin_delete")));
     }
-    crate::db::privacy::erase(&mut tx, me.user_id, &me.username, db::now_ms()).await?;
+    let models = crate::db::privacy::erase(&mut tx, me.user_id, &me.username, db::now_ms()).await?;
     tx.commit().await?;
+    // Their models' files go (the boards keep the predictions they made);
+    // a file another submission shares stays.
+    for hash in models {
+        if crate::db::privacy::blob_still_used(&state.db.pool, &hash, me.user_id).await? {
+            continue;
+        }
+        if let Err(e) = state.blobs.delete(&hash).await {
+            tracing::warn!(error = format!("{e:#}"), "a deleted account's model file stays in the store");
+        }
+    }
     state.talent.forget();
     tracing::info!(user = me.user_id, "account deleted");
     Ok(())
@@ -557,6 +627,7 @@ pub async fn my_credentials(state: &Platform, me: &CurrentUser) -> AppResult<Vec
             ranked: board.len() as i64,
             score: mine.score,
             issued_at: now,
+            revoked_reason: None,
         };
         crate::db::credentials::record_issued(pool, &issued).await?;
         out.push(signed);
@@ -594,6 +665,13 @@ fn credential_status(row: &crate::db::credentials::IssuedRow, board: &FinalBoard
         reason,
         task: task.map(str::to_owned),
     };
+    if let Some(why) = &row.revoked_reason {
+        let slug = match board {
+            FinalBoard::Gone => None,
+            FinalBoard::Open(slug) | FinalBoard::Closed(slug, _) => Some(slug.as_str()),
+        };
+        return status(slug, Some(why.clone()));
+    }
     let (slug, board) = match board {
         FinalBoard::Gone => return status(None, Some("the task was removed".into())),
         FinalBoard::Open(slug) => return status(Some(slug), Some("the task is no longer closed".into())),

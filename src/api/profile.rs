@@ -5,12 +5,11 @@ use axum::extract::State;
 use axum::routing::{get, put};
 
 use crate::auth::CurrentUser;
-use crate::db::{self};
 use crate::error::{AppError, AppResult};
 use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
 use crate::profiles::{
     CredentialKey, DeleteAccount, ProfileUpdate, ProfileView, Rankings, RankingsQuery, TalentPage, TalentQuery,
-    TalentRow, ViewEntry, delete_account, profile_view, views,
+    TalentRow, ViewEntry, delete_account,
 };
 use crate::state::AppState;
 
@@ -106,55 +105,14 @@ pub async fn my_views(State(state): State<AppState>, me: CurrentUser) -> AppResu
 
 /// Everything stored about you, as one JSON document (a download):
 /// account, roles, profile, consents and their history, teams, your
-/// submissions, tokens (never their secrets), invites and who viewed you.
+/// submissions, tokens and sessions (never their secrets), invites, contact
+/// requests, shortlists you keep, result credentials, what you did that the
+/// audit log holds, and every recruiter access to you.
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "talent", security(("bearer" = [])),
     responses((status = 200, description = "a JSON document"), (status = 401, body = ErrorBody)))]
 pub async fn export_me(State(state): State<AppState>, me: CurrentUser) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let pool = &state.db.pool;
-    let user = crate::db::users::by_id(pool, me.user_id).await?.ok_or(AppError::NotFound("user"))?;
-    let now = db::now_ms();
-    let mut teams = Vec::new();
-    let mut subs = Vec::new();
-    for (task_id, team_id) in crate::db::teams::memberships(pool, me.user_id).await? {
-        let Some(task) = crate::db::tasks::by_id(pool, task_id).await? else { continue };
-        let team = crate::db::teams::by_id(pool, team_id).await?.map(|t| t.name).unwrap_or_default();
-        teams.push(serde_json::json!({"task": task.slug, "team": team}));
-        let closed = now >= task.closes_at;
-        for s in crate::db::submissions::of_team(pool, team_id, 100_000, 0).await? {
-            if s.user_id == me.user_id {
-                subs.push(crate::submissions::view(s, &task.slug, closed));
-            }
-        }
-    }
-    let tokens: Vec<serde_json::Value> = crate::db::tokens::list_for_user(pool, me.user_id, "api")
-        .await?
-        .into_iter()
-        .map(|t| {
-            serde_json::json!({
-                "name": t.name, "created_at": db::ms_to_rfc3339(t.created_at),
-                "last_used_at": t.last_used_at.map(db::ms_to_rfc3339), "revoked_at": t.revoked_at.map(db::ms_to_rfc3339),
-            })
-        })
-        .collect();
-    let invites: Vec<serde_json::Value> = crate::db::teams::pending_for_user(pool, me.user_id)
-        .await?
-        .into_iter()
-        .map(|i| serde_json::json!({"task": i.task_slug, "team": i.team_name, "invited_by": i.invited_by}))
-        .collect();
-    let doc = serde_json::json!({
-        "exported_at": db::ms_to_rfc3339(now),
-        "account": {
-            "username": user.username, "email": user.email, "display_name": user.display_name,
-            "country": user.country, "created_at": db::ms_to_rfc3339(user.created_at), "roles": me.roles,
-        },
-        "profile": profile_view(&state, me.user_id).await?,
-        "teams": teams,
-        "submissions": subs,
-        "tokens": tokens,
-        "pending_invites": invites,
-        "viewed_by": views(&state, me.user_id).await?,
-    });
+    let doc = crate::profiles::export(&state, &me).await?;
     let body = serde_json::to_string_pretty(&doc).map_err(|e| AppError::Internal(e.into()))?;
     let disposition = format!("attachment; filename=\"gaic-{}.json\"", me.username);
     Ok((

@@ -66,6 +66,9 @@ pub struct IssuedRow {
     pub score: f64,
     /// When first handed out (ms).
     pub issued_at: i64,
+    /// Why it was revoked outright (its holder deleted their account).
+    #[sqlx(default)]
+    pub revoked_reason: Option<String>,
 }
 
 /// Records a credential (once: the same statement has the same id).
@@ -89,7 +92,8 @@ pub async fn record_issued(pool: &AnyPool, row: &IssuedRow) -> sqlx::Result<()> 
     Ok(())
 }
 
-const ISSUED: &str = "SELECT credential_id, user_id, task_id, team_id, submission_id, place, ranked, score, issued_at FROM credentials_issued";
+const ISSUED: &str = "SELECT credential_id, user_id, task_id, team_id, submission_id, place, ranked, score, issued_at,
+    revoked_reason FROM credentials_issued";
 
 /// One issued credential.
 pub async fn issued(pool: &AnyPool, credential_id: &str) -> sqlx::Result<Option<IssuedRow>> {

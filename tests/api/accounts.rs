@@ -17,6 +17,16 @@ async fn a_new_account_is_a_competitor_and_can_log_in() {
     assert_eq!(me["roles"], json!(["competitor"]));
     let public = app.anon().get_json("/api/v1/users/alice").await;
     assert!(public.get("email").is_none(), "the email is not public: {public}");
+    // Country and roles only under a public profile (the country) or to
+    // herself and admins.
+    assert!(public.get("country").is_none() && public.get("roles").is_none(), "{public}");
+    let bob = app.competitor("bob").await;
+    assert!(bob.get_json("/api/v1/users/alice").await.get("country").is_none());
+    assert_eq!(app.admin().await.get_json("/api/v1/users/alice").await["country"], "KR");
+    assert_eq!(alice.put("/api/v1/me/consents/public_profile").await.status(), StatusCode::OK);
+    let public = app.anon().get_json("/api/v1/users/alice").await;
+    assert_eq!(public["country"], "KR");
+    assert!(public.get("roles").is_none());
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ mod live;
 mod models;
 mod ops;
 mod pages;
+mod privacy;
 mod queue;
 mod remote;
 mod s3;
