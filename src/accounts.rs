@@ -1,11 +1,13 @@
 //! Accounts: registration, role management, and credentials (API tokens
 //! for the CLI, sessions for the web).
 //!
-//! Invariants: usernames and emails are unique and stored lower-case; a
-//! password is at least [`MIN_PASSWORD`] characters and stored only as its
-//! argon2id hash; a token's secret is shown exactly once, when created, and
-//! stored only as its SHA-256; failed logins are throttled per username;
-//! only an admin grants or revokes roles, and the last admin keeps theirs.
+//! Invariants: usernames are unique, emails are not (sign-up never says
+//! whether an email is registered), both stored lower-case; a password is
+//! at least [`MIN_PASSWORD`] characters and stored only as its argon2id
+//! hash; a token's secret is shown exactly once, when created, and stored
+//! only as its SHA-256; a token may be read-only and may expire; failed
+//! logins are throttled per client address and username; only an admin
+//! grants or revokes roles, and the last admin keeps theirs.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -144,12 +146,10 @@ pub async fn create_account(state: &Platform, req: RegisterRequest) -> AppResult
     }
     let username = req.username.trim().to_ascii_lowercase();
     let email = req.email.trim().to_ascii_lowercase();
-    if let Some(field) = users::taken(&state.db.pool, &username, &email).await? {
-        return Err(AppError::Conflict(if field == "email" {
-            msg!("email_registered")
-        } else {
-            msg!("username_registered")
-        }));
+    // Only the username is checked (usernames are public on the boards);
+    // whether an email is registered is never said.
+    if users::username_taken(&state.db.pool, &username).await? {
+        return Err(AppError::Conflict(msg!("username_registered")));
     }
     let password = req.password;
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
@@ -165,7 +165,7 @@ pub async fn create_account(state: &Platform, req: RegisterRequest) -> AppResult
         country: &country,
     };
     let user_id = users::insert(&state.db.pool, &new, db::now_ms()).await.map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict(msg!("registered")),
+        AppError::Conflict(_) => AppError::Conflict(msg!("username_registered")),
         other => other,
     })?;
     let now = db::now_ms();

@@ -26,7 +26,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 /// The backend driver: run-time checks pick backend-specific SQL only where
 /// semantics differ.
@@ -91,7 +91,82 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         Backend::Postgres => &POSTGRES_MIGRATIONS,
     };
     migrator.run(&pool).await.context("running database migrations")?;
+    if backend == Backend::Sqlite {
+        sqlite_rebuilds(&pool).await.context("rebuilding the users table without unique emails")?;
+    }
     Ok(Db { pool, backend })
+}
+
+/// The users table as migration 0022 makes it on SQLite: emails not unique.
+const USERS_WITHOUT_UNIQUE_EMAIL: &str = "
+    CREATE TABLE users_new (
+        user_id          INTEGER PRIMARY KEY,
+        username         TEXT    NOT NULL UNIQUE,
+        email            TEXT    NOT NULL,
+        password_hash    TEXT    NOT NULL,
+        display_name     TEXT    NOT NULL,
+        country          TEXT    NOT NULL,
+        created_at       BIGINT  NOT NULL,
+        deleted_at       BIGINT,
+        age_confirmed_at BIGINT
+    );
+    INSERT INTO users_new (user_id, username, email, password_hash, display_name, country, created_at, deleted_at,
+                           age_confirmed_at)
+        SELECT user_id, username, email, password_hash, display_name, country, created_at, deleted_at, age_confirmed_at
+        FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_new RENAME TO users;
+    CREATE INDEX users_email ON users (email);
+    CREATE TRIGGER users_board_rename AFTER UPDATE OF username ON users
+    BEGIN
+        UPDATE tasks SET board_version = board_version + 1
+        WHERE task_id IN (SELECT task_id FROM team_members WHERE user_id = NEW.user_id);
+    END;
+    CREATE TRIGGER users_people_update AFTER UPDATE OF username, display_name, country ON users
+    BEGIN UPDATE people_version SET version = version + 1; END;
+    CREATE TRIGGER users_people_delete AFTER DELETE ON users
+    BEGIN UPDATE people_version SET version = version + 1; END;
+    CREATE TRIGGER users_people_age AFTER UPDATE OF age_confirmed_at ON users
+    BEGIN UPDATE people_version SET version = version + 1; END;
+";
+
+/// Whether the users table still has a unique index on `email`.
+const UNIQUE_EMAIL: &str = "SELECT COUNT(*) FROM pragma_index_list('users') AS il, pragma_index_info(il.name) AS ii
+    WHERE il.\"unique\" = 1 AND ii.name = 'email'";
+
+/// The table rebuild SQLite needs for migration 0022, which a migration
+/// cannot do (it needs foreign keys off, and a migration runs in a
+/// transaction, where that pragma does nothing; with them on, dropping the
+/// old table would cascade to every row that names a user). SQLite's
+/// documented procedure, on a connection of its own, closed afterwards:
+/// foreign keys off; in one immediate transaction, the new table, the rows
+/// copied, the old table dropped, the new one renamed, its index and
+/// triggers made again, the foreign keys checked; then the commit. Done
+/// once: it first looks for the unique index.
+async fn sqlite_rebuilds(pool: &AnyPool) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?.detach();
+    let unique: i64 = sqlx::query_scalar(UNIQUE_EMAIL).fetch_one(&mut conn).await?;
+    if unique == 0 {
+        return Ok(());
+    }
+    conn.execute("PRAGMA foreign_keys = OFF").await?;
+    let rebuilt = async {
+        conn.execute("BEGIN IMMEDIATE").await?;
+        let unique: i64 = sqlx::query_scalar(UNIQUE_EMAIL).fetch_one(&mut conn).await?;
+        if unique > 0 {
+            conn.execute(USERS_WITHOUT_UNIQUE_EMAIL).await?;
+            let broken = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut conn).await?;
+            anyhow::ensure!(broken.is_empty(), "{} rows would lose their user", broken.len());
+        }
+        conn.execute("COMMIT").await?;
+        Ok(())
+    }
+    .await;
+    if rebuilt.is_err() {
+        let _ = conn.execute("ROLLBACK").await;
+    }
+    let _ = conn.close().await;
+    rebuilt
 }
 
 /// `url` with any password replaced by `***`, for logs and `Debug`.
@@ -155,5 +230,38 @@ mod tests {
     #[test]
     fn timestamps_format_as_utc() {
         assert_eq!(ms_to_rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[tokio::test]
+    async fn sqlite_users_lose_their_unique_email_keep_their_rows_and_foreign_keys_stay_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}?mode=rwc", dir.path().join("t.db").display());
+        let db = connect(&url).await.unwrap();
+        let insert = |name: &'static str| {
+            sqlx::query(
+                "INSERT INTO users (username, email, password_hash, display_name, country, created_at)
+                 VALUES ($1, 'same@example.org', 'x', 'x', 'KR', 0) RETURNING user_id",
+            )
+            .bind(name)
+        };
+        insert("ann").execute(&db.pool).await.unwrap();
+        insert("bob").execute(&db.pool).await.unwrap();
+        assert!(insert("ann").execute(&db.pool).await.is_err(), "usernames stay unique");
+        let token = "INSERT INTO tokens (user_id, kind, name, token_hash, created_at) VALUES ($1, 'api', 'x', $2, 0)";
+        sqlx::query(token).bind(1_i64).bind("h1").execute(&db.pool).await.unwrap();
+        assert!(sqlx::query(token).bind(99_i64).bind("h2").execute(&db.pool).await.is_err(), "foreign keys are on");
+        // Connecting again finds nothing to rebuild and loses nothing.
+        drop(db);
+        let db = connect(&url).await.unwrap();
+        let unique: i64 = sqlx::query_scalar(UNIQUE_EMAIL).fetch_one(&db.pool).await.unwrap();
+        assert_eq!(unique, 0);
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens").fetch_one(&db.pool).await.unwrap();
+        assert_eq!(n, 1);
+        let triggers: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'users'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(triggers, 4);
     }
 }

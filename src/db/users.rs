@@ -9,7 +9,8 @@ pub struct UserRow {
     pub user_id: i64,
     /// Unique lower-case login name.
     pub username: String,
-    /// Unique lower-case email.
+    /// Lower-case email (not unique: sign-up never says whether one is
+    /// registered).
     pub email: String,
     /// argon2id PHC string.
     pub password_hash: String,
@@ -87,19 +88,11 @@ pub async fn by_id<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64) -> s
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE user_id = $1")).bind(user_id).fetch_optional(ex).await
 }
 
-/// Whether a username or an email is taken; returns which.
-pub async fn taken<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    username: &str,
-    email: &str,
-) -> sqlx::Result<Option<&'static str>> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT username, email FROM users WHERE username = $1 OR email = $2 LIMIT 1")
-            .bind(username)
-            .bind(email)
-            .fetch_optional(ex)
-            .await?;
-    Ok(row.map(|(u, _)| if u == username { "username" } else { "email" }))
+/// Whether a username is taken.
+pub async fn username_taken<'e>(ex: impl Executor<'e, Database = Any>, username: &str) -> sqlx::Result<bool> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username = $1").bind(username).fetch_one(ex).await?;
+    Ok(n > 0)
 }
 
 /// The extra roles of a user, sorted.
