@@ -64,7 +64,7 @@ pub use crate::http::JSON_LIMIT;
         ops::healthz, ops::readyz,
     ),
     components(schemas(ErrorBody)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     tags(
         (name = "accounts", description = "Registration, profiles and roles"),
         (name = "auth", description = "API tokens and web sessions"),
@@ -89,6 +89,73 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The answers any operation can give besides its own, added where an
+/// operation does not name them: 400 (a malformed path, query or body), 401
+/// (a bad or revoked token: every `/api/v1` operation reads one if sent),
+/// 403 on changes (a read-only token; the session cookie without the CSRF
+/// header), 413 and 422 on bodies (over the largest limit; invalid fields),
+/// 404 where the path names something, 429 where a
+/// rate limit applies, and 503 (the database or the blob store does not
+/// answer). All are the JSON error body.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::content::ContentBuilder;
+        use utoipa::openapi::response::ResponseBuilder;
+        use utoipa::openapi::{Ref, RefOr};
+        let error = |what: &str| {
+            let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+            RefOr::T(ResponseBuilder::new().description(what).content("application/json", body).build())
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            let api = path.starts_with("/api/v1/");
+            let limited = [
+                "/api/v1/users",
+                "/api/v1/session",
+                "/api/v1/tokens",
+                "/api/v1/tasks",
+                "/api/v1/tasks/{slug}/submissions",
+            ]
+            .contains(&path.as_str())
+                || path.ends_with("/events");
+            let operations = [
+                (&mut item.get, false),
+                (&mut item.put, true),
+                (&mut item.post, true),
+                (&mut item.delete, true),
+                (&mut item.patch, true),
+            ];
+            for (op, changes) in operations {
+                let Some(op) = op.as_mut() else { continue };
+                let answers = &mut op.responses.responses;
+                let mut add = |code: &str, what: &str| {
+                    answers.entry(code.to_owned()).or_insert_with(|| error(what));
+                };
+                add("400", "malformed path, query or body");
+                add("503", "the database or the blob store does not answer; try again");
+                if api {
+                    add("401", "a bad, expired or revoked token (or none where one is needed)");
+                }
+                if api && changes {
+                    add(
+                        "403",
+                        "not allowed: a role or owner only, a read-only token, or a cookie without X-CSRF-Token",
+                    );
+                    add("413", "the body is larger than the server takes");
+                    add("422", "a well-formed body with invalid fields, each named");
+                }
+                if path.contains('{') {
+                    add("404", "the named thing does not exist, or is not visible to the caller");
+                }
+                if limited {
+                    add("429", "over a rate limit; `Retry-After` says when to try again");
+                }
+            }
+        }
     }
 }
 

@@ -112,3 +112,28 @@ async fn csv_exports_never_hand_a_spreadsheet_a_formula() {
     assert!(text.contains("'=HYPERLINK"), "{text}");
     assert!(!text.lines().any(|l| l.split(',').any(|cell| cell.trim_matches('"').starts_with('='))), "{text}");
 }
+
+#[tokio::test]
+async fn every_api_operation_documents_the_answers_any_operation_can_give() {
+    let app = TestApp::spawn().await;
+    let doc = app.anon().get_json("/api/v1/openapi.json").await;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(answers) = op["responses"].as_object() else { continue };
+            let has = |code: &str| answers.contains_key(code);
+            assert!(has("400") && has("503"), "{method} {path}");
+            if path.starts_with("/api/v1/") {
+                assert!(has("401"), "{method} {path}");
+                if method != "get" {
+                    assert!(has("403") && has("413") && has("422"), "{method} {path}");
+                }
+            }
+            if path.contains('{') {
+                assert!(has("404"), "{method} {path}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 70, "{checked}");
+}
