@@ -136,6 +136,21 @@ impl<T: Serialize> IntoResponse for AppJson<T> {
     }
 }
 
+/// `Multipart` with our error format for rejections (a missing or invalid
+/// boundary is a JSON 400, not axum's plain text).
+pub struct AppMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for AppMultipart {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(Self)
+            .map_err(|e| AppError::BadRequest(msg!("bad_multipart", detail = e.body_text())))
+    }
+}
+
 /// `Query` with our error format for rejections.
 #[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]
@@ -213,10 +228,9 @@ impl FromRequestParts<AppState> for MaybeUser {
 /// trusted reverse proxy, the last `X-Forwarded-For` entry (the one the
 /// proxy appended; earlier ones are the client's own say). Unknown when the
 /// server was started without the peer address (some tests).
-pub fn client_of(parts: &Parts, trust_forwarded_for: bool) -> Client {
+pub fn client_of(headers: &HeaderMap, extensions: &axum::http::Extensions, trust_forwarded_for: bool) -> Client {
     if trust_forwarded_for {
-        let last = parts
-            .headers
+        let last = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
@@ -227,8 +241,7 @@ pub fn client_of(parts: &Parts, trust_forwarded_for: bool) -> Client {
             return Client::new(addr);
         }
     }
-    parts
-        .extensions
+    extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map_or_else(Client::unknown, |c| Client::new(c.0.ip()))
 }
@@ -237,7 +250,7 @@ impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(client_of(parts, state.settings.trust_forwarded_for))
+        Ok(client_of(&parts.headers, &parts.extensions, state.settings.trust_forwarded_for))
     }
 }
 
@@ -275,15 +288,16 @@ pub async fn rate_limits(
         return AppError::PayloadTooLarge(msg!("upload_too_large", detail = format!("over {largest} bytes")))
             .into_response();
     }
-    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned());
-    if let Some(class) = route.and_then(|r| limited_class(req.method(), &r)) {
-        let (parts, body) = req.into_parts();
-        let client = client_of(&parts, state.settings.trust_forwarded_for);
+    let route = req.extensions().get::<axum::extract::MatchedPath>();
+    if let Some(class) = route.and_then(|r| limited_class(req.method(), r.as_str())) {
+        let client = client_of(req.headers(), req.extensions(), state.settings.trust_forwarded_for);
         if let Err(e) = state.limits.client(class, client) {
             tracing::info!(%client, class = class.name(), "rate limited");
+            if route.is_some_and(|r| !r.as_str().starts_with("/api/")) {
+                return crate::web::refused_before_handler(req.headers(), req.uri(), e);
+            }
             return e.into_response();
         }
-        return next.run(axum::extract::Request::from_parts(parts, body)).await;
     }
     next.run(req).await
 }

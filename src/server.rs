@@ -117,6 +117,13 @@ impl Default for LimitArgs {
 }
 
 impl LimitArgs {
+    /// No quota at all (the stream caps stay): for benches and tests that
+    /// send from one address what many clients would.
+    pub fn unlimited() -> Self {
+        let off = crate::limits::Class::ALL.iter().map(|c| RateSetting { class: *c, rate: crate::limits::Rate::Off });
+        Self { rate_limits: off.collect(), ..Self::default() }
+    }
+
     fn settings(&self) -> LimitSettings {
         LimitSettings {
             rates: self.rate_limits.clone(),

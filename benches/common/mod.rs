@@ -28,13 +28,7 @@ pub fn serve_args(dir: &Path, database_url: Option<String>, workers: u32) -> Ser
         test_abort_on_log: None,
         log_format: LogFormat::Text,
         // A bench sends from one address what many clients would: no quotas.
-        limits: gaic::server::LimitArgs {
-            rate_limits: gaic::limits::Class::ALL
-                .iter()
-                .map(|c| format!("{}=off", c.name()).parse().unwrap())
-                .collect(),
-            ..Default::default()
-        },
+        limits: gaic::server::LimitArgs::unlimited(),
         store: Default::default(),
         public_url: None,
     }

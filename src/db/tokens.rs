@@ -104,23 +104,6 @@ pub async fn list_for_user<'e>(
         .await
 }
 
-/// Revokes a user's token by id; returns whether a live one was revoked.
-pub async fn revoke<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    user_id: i64,
-    token_id: i64,
-    now: i64,
-) -> sqlx::Result<bool> {
-    let res =
-        sqlx::query("UPDATE tokens SET revoked_at = $3 WHERE token_id = $1 AND user_id = $2 AND revoked_at IS NULL")
-            .bind(token_id)
-            .bind(user_id)
-            .bind(now)
-            .execute(ex)
-            .await?;
-    Ok(res.rows_affected() > 0)
-}
-
 /// Revokes the token with this hash (logout); returns whether one was live.
 pub async fn revoke_by_hash<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -104,13 +104,7 @@ impl TestApp {
             log_format: LogFormat::Text,
             // The suite sends from one address what many clients would:
             // no quotas, except where a test sets them.
-            limits: gaic::server::LimitArgs {
-                rate_limits: gaic::limits::Class::ALL
-                    .iter()
-                    .map(|c| format!("{}=off", c.name()).parse().unwrap())
-                    .collect(),
-                ..Default::default()
-            },
+            limits: gaic::server::LimitArgs::unlimited(),
             store: Default::default(),
             public_url: None,
         };
