@@ -14,8 +14,9 @@
 #                           pages land in target/screenshots/
 #   GAIC_TEST_REQUIRE_PYTHON=1
 #                           fail instead of skipping the Python credential
-#                           verifier's test when python3 lacks the
-#                           cryptography package (pip install cryptography)
+#                           verifier's test and the API fuzz run when python3
+#                           lacks the cryptography package or schemathesis
+#                           (pip install cryptography schemathesis)
 #   GAIC_TEST_REQUIRE_S3=1  fail instead of skipping the S3 tests when moto's
 #                           S3 server cannot be installed (pip install
 #                           'moto[server]'); the tests start it themselves
@@ -54,6 +55,19 @@ if [ "$py_tests" = 0 ]; then
   echo "== python3 cryptography missing: the Python verifier test stays ignored (set GAIC_TEST_REQUIRE_PYTHON=1 to fail instead)"
 fi
 
+# The API fuzz run (tests/api/fuzz.rs) drives schemathesis, from PyPI.
+fuzz_tests=0
+if command -v schemathesis >/dev/null 2>&1 || python3 -m pip install --quiet schemathesis >/dev/null 2>&1; then
+  command -v schemathesis >/dev/null 2>&1 && fuzz_tests=1
+fi
+if [ "$fuzz_tests" = 0 ]; then
+  if [ "${GAIC_TEST_REQUIRE_PYTHON:-0}" = 1 ]; then
+    echo "schemathesis is not installed and could not be (pip install schemathesis)" >&2
+    exit 1
+  fi
+  echo "== schemathesis missing: the API fuzz run stays ignored (set GAIC_TEST_REQUIRE_PYTHON=1 to fail instead)"
+fi
+
 echo "== tests on SQLite"
 GAIC_TEST_DATABASE_URL= cargo test --workspace --all-targets
 if [ "$s3_tests" = 1 ]; then
@@ -63,6 +77,11 @@ fi
 if [ "$py_tests" = 1 ]; then
   echo "== the Python credential verifier"
   GAIC_TEST_DATABASE_URL= cargo test --test api credentials::credentials_verify_in_python -- --ignored
+fi
+
+if [ "$fuzz_tests" = 1 ]; then
+  echo "== the API fuzzed from its OpenAPI document (schemathesis) on SQLite"
+  GAIC_TEST_DATABASE_URL= cargo test --test api fuzz:: -- --ignored
 fi
 
 pg_up() {
@@ -76,6 +95,12 @@ pg_up() {
 if pg_up; then
   echo "== integration tests on PostgreSQL ($pg_url)"
   GAIC_TEST_DATABASE_URL="$pg_url" cargo test --test api
+  if [ "$fuzz_tests" = 1 ]; then
+    echo "== the API fuzzed from its OpenAPI document (schemathesis) on PostgreSQL"
+    GAIC_TEST_DATABASE_URL="$pg_url" cargo test --test api fuzz:: -- --ignored
+  fi
+  echo "== a missing PostgreSQL database is created on first start"
+  GAIC_TEST_DATABASE_URL="$pg_url" cargo test --test api serve::a_missing_postgres_database -- --ignored
   if [ "$s3_tests" = 1 ]; then
     echo "== S3 tests on PostgreSQL (moto)"
     GAIC_TEST_DATABASE_URL="$pg_url" cargo test --test api s3:: -- --ignored

@@ -207,6 +207,43 @@ pub struct WorkerView {
     pub running: Vec<i64>,
 }
 
+/// A worker token just issued: its secret is shown once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NewWorkerToken {
+    /// The worker's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// The secret: `gaic worker --token …`. Not shown again.
+    pub token: String,
+}
+
+/// Issues a worker token (admins): `gaicw_…`, unlike a user's, stored
+/// hashed, named 1–100 characters; audited.
+pub async fn issue_worker_token(state: &Platform, me: &CurrentUser, name: &str) -> AppResult<NewWorkerToken> {
+    me.require("admin")?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("invalid_name", "name: 1-100 characters"));
+    }
+    let token = format!("gaicw_{}", &crate::auth::new_token().0["gaic_".len()..]);
+    let id = db::workers::insert(&state.db.pool, name, &crate::auth::token_hash(&token), db::now_ms()).await?;
+    let detail = serde_json::json!({ "worker": id, "name": name });
+    crate::audit::log(state, me, crate::audit::Action::WorkerTokenCreate, None, &[], detail).await?;
+    tracing::info!(worker = id, by = %me.username, "worker token issued");
+    Ok(NewWorkerToken { id, name: name.to_owned(), token })
+}
+
+/// Revokes a worker token (admins): the worker is refused at once; audited.
+pub async fn revoke_worker_token(state: &Platform, me: &CurrentUser, id: i64) -> AppResult<()> {
+    me.require("admin")?;
+    if !db::workers::revoke(&state.db.pool, id, db::now_ms()).await? {
+        return Err(AppError::NotFound("worker"));
+    }
+    let detail = serde_json::json!({ "worker": id });
+    crate::audit::log(state, me, crate::audit::Action::WorkerTokenRevoke, None, &[], detail).await
+}
+
 /// The lease owner names of a remote worker's jobs start with this.
 pub fn owner_prefix(worker_id: i64) -> String {
     format!("w{worker_id}-")

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::CurrentUser;
 use crate::boards::BoardEntry;
 use crate::error::{AppError, AppResult};
-use crate::http::{AppJson, AppPath, AppQuery, ErrorBody, MaybeUser};
+use crate::http::{AppJson, AppMultipart, AppPath, AppQuery, ErrorBody, MaybeUser};
 use crate::leaderboard::{BaselineView, RescoreReport, baseline_from, organizer_task, rescore};
 use crate::scoring::MetricKind;
 use crate::state::AppState;
@@ -185,7 +185,7 @@ pub async fn add_baseline(
     State(state): State<AppState>,
     me: CurrentUser,
     AppPath(slug): AppPath<String>,
-    form: Multipart,
+    AppMultipart(form): AppMultipart,
 ) -> AppResult<(StatusCode, AppJson<BaselineView>)> {
     organizer_task(&state, &me, &slug).await?;
     let fields = form_fields(form, &["name", "file"]).await?;

@@ -9,7 +9,7 @@
 //! quota under the team's lock) and answered with its public score.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use bytes::Bytes;
@@ -17,7 +17,7 @@ use bytes::Bytes;
 use crate::api::{Page, PageQuery};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
+use crate::http::{AppJson, AppMultipart, AppPath, AppQuery, ErrorBody};
 use crate::state::AppState;
 use crate::submissions::{CreatedSubmission, Stored, SubmissionListQuery, SubmissionUpload, SubmissionView, submit};
 use crate::teams::Reason;
@@ -54,7 +54,7 @@ pub async fn create_submission(
     me: CurrentUser,
     AppPath(slug): AppPath<String>,
     headers: axum::http::HeaderMap,
-    mut form: Multipart,
+    AppMultipart(mut form): AppMultipart,
 ) -> AppResult<(StatusCode, AppJson<CreatedSubmission>)> {
     state.limits.account(crate::limits::Class::Upload, me.user_id)?;
     let key = match headers.get("idempotency-key") {

@@ -7,7 +7,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,7 +17,7 @@ use crate::api::{Page, PageQuery};
 use crate::auth::CurrentUser;
 use crate::db::tasks;
 use crate::error::{AppError, AppResult};
-use crate::http::{AppJson, AppPath, AppQuery, ErrorBody, MaybeUser};
+use crate::http::{AppJson, AppMultipart, AppPath, AppQuery, ErrorBody, MaybeUser};
 use crate::state::AppState;
 use crate::tasks::{TaskDetail, TaskListQuery, TaskPatch, TaskSummary, create_from_tarball, visible_task};
 
@@ -106,7 +106,7 @@ pub struct BundleUpload {
 pub async fn create_task(
     State(state): State<AppState>,
     me: CurrentUser,
-    mut form: Multipart,
+    AppMultipart(mut form): AppMultipart,
 ) -> AppResult<(StatusCode, AppJson<TaskDetail>)> {
     me.require("organizer")?;
     state.limits.account(crate::limits::Class::Upload, me.user_id)?;
@@ -124,6 +124,7 @@ pub async fn create_task(
 #[utoipa::path(patch, path = "/api/v1/tasks/{slug}", tag = "tasks", security(("bearer" = [])),
     params(("slug" = String, Path)), request_body = TaskPatch,
     responses((status = 200, body = TaskDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "the task has closed: its schedule is final"),
               (status = 422, body = ErrorBody)))]
 pub async fn update_task(
     State(state): State<AppState>,

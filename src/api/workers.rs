@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::{self, CurrentUser};
@@ -22,7 +22,7 @@ use crate::eval::runner;
 use crate::eval::wire::{FailPost, Lease, LeaseRef, Registration, ResultPost};
 use crate::http;
 use crate::http::{AppJson, AppPath, AppQuery, ErrorBody};
-use crate::queue::WorkerView;
+use crate::queue::{NewWorkerToken, WorkerView};
 use crate::state::AppState;
 
 /// Routes of this module; `upload_limit` bounds posted outcomes.
@@ -73,17 +73,6 @@ pub struct WorkerTokenRequest {
     pub name: String,
 }
 
-/// A new worker token, shown once.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NewWorkerToken {
-    /// The worker's id (to revoke it).
-    pub id: i64,
-    /// Label.
-    pub name: String,
-    /// The secret: `gaic worker --token …`. Not shown again.
-    pub token: String,
-}
-
 /// Issues a worker token (admins).
 #[utoipa::path(post, path = "/api/v1/admin/worker-tokens", tag = "workers", security(("bearer" = [])),
     request_body = WorkerTokenRequest,
@@ -93,19 +82,7 @@ pub async fn create_worker_token(
     me: CurrentUser,
     AppJson(req): AppJson<WorkerTokenRequest>,
 ) -> AppResult<(StatusCode, AppJson<NewWorkerToken>)> {
-    me.require("admin")?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid("invalid_name", "name: 1-100 characters"));
-    }
-    // A worker token looks different from a user's: `gaicw_…`.
-    let token = format!("gaicw_{}", &auth::new_token().0["gaic_".len()..]);
-    let hash = auth::token_hash(&token);
-    let id = workers::insert(&state.db.pool, name, &hash, db::now_ms()).await?;
-    let detail = serde_json::json!({ "worker": id, "name": name });
-    crate::audit::log(&state, &me, crate::audit::Action::WorkerTokenCreate, None, &[], detail).await?;
-    tracing::info!(worker = id, by = %me.username, "worker token issued");
-    Ok((StatusCode::CREATED, AppJson(NewWorkerToken { id, name: name.to_owned(), token })))
+    crate::queue::issue_worker_token(&state, &me, &req.name).await.map(|t| (StatusCode::CREATED, AppJson(t)))
 }
 
 /// Revokes a worker token (admins); the worker is refused at once.
@@ -116,14 +93,7 @@ pub async fn revoke_worker_token(
     me: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<StatusCode> {
-    me.require("admin")?;
-    if workers::revoke(&state.db.pool, id, db::now_ms()).await? {
-        let detail = serde_json::json!({ "worker": id });
-        crate::audit::log(&state, &me, crate::audit::Action::WorkerTokenRevoke, None, &[], detail).await?;
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::NotFound("worker"))
-    }
+    crate::queue::revoke_worker_token(&state, &me, id).await.map(|()| StatusCode::NO_CONTENT)
 }
 
 /// The worker fleet (admins).
@@ -179,7 +149,7 @@ pub struct BlobQuery {
 /// of all, nor another job's files) is served here.
 #[utoipa::path(get, path = "/api/v1/worker/blobs/{hash}", tag = "workers", params(("hash" = String, Path), BlobQuery),
     responses((status = 200, description = "the bytes"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "no `?lease=`")))]
 pub async fn worker_blob(
     State(state): State<AppState>,
     w: WorkerAuth,

@@ -159,6 +159,13 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("apply_rescore", "Apply these changes", "이 변경 적용"),
     ("attempts", "Attempts", "시도"),
     ("back", "Back", "돌아가기"),
+    ("too_many_requests", "Too many requests", "요청이 너무 많습니다"),
+    ("request_refused", "Request refused", "요청이 거부되었습니다"),
+    (
+        "try_again_in",
+        "Too many tries from your address in a short time. Try again in {wait} seconds.",
+        "짧은 시간에 같은 주소에서 너무 많이 시도했습니다. {wait}초 뒤에 다시 시도하세요.",
+    ),
     ("bad_datetime", "Use the form YYYY-MM-DDTHH:MM (UTC).", "YYYY-MM-DDTHH:MM (UTC) 형식으로 입력하세요."),
     ("baseline_added", "Baseline added", "기준선을 추가했습니다"),
     ("baseline_name", "Baseline name", "기준선 이름"),

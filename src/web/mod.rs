@@ -344,6 +344,30 @@ fn refused(page: &PageCtx, heading: &str, back: &str, e: AppError) -> Result<Res
     ))
 }
 
+/// A page route's refusal made before its handler ran (a rate limit): the
+/// message page in the viewer's language with the error's status and
+/// headers (`Retry-After`), where the API answers with the JSON body.
+pub fn refused_before_handler(headers: &HeaderMap, uri: &Uri, e: AppError) -> Response {
+    let page = PageCtx::new(headers, None, uri);
+    let json = e.into_response();
+    let (status, message) = match json.status() {
+        StatusCode::TOO_MANY_REQUESTS => (StatusCode::TOO_MANY_REQUESTS, page.t("too_many_requests")),
+        other => (other, page.t("request_refused")),
+    };
+    let retry = json.headers().get(header::RETRY_AFTER).cloned();
+    let wait = retry.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("60").to_owned();
+    let back = if local_path(&page.path) { page.path.clone() } else { "/".to_owned() };
+    let mut res = page.render(
+        status,
+        "message.html",
+        context! { heading => message, message => page.t("try_again_in").replace("{wait}", &wait), back => back },
+    );
+    if let Some(v) = retry {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
 /// An integer with thousands separators (the same in English and Korean).
 fn grouped(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();

@@ -295,6 +295,27 @@ async fn an_organizer_fixes_a_bundle_and_publishes_and_the_korean_pages_render()
     let anon = reqwest::get(app.url("/tasks/diabetes-2")).await.unwrap();
     assert_eq!(anon.status(), 200, "published");
 
+    // Closing asks first (site.js, the only script the CSP allows): a
+    // dismissed question sends nothing; an accepted one closes the task.
+    let state = || async {
+        let t: Value = reqwest::get(app.url("/api/v1/tasks/diabetes-2")).await.unwrap().json().await.unwrap();
+        t["state"].as_str().unwrap().to_owned()
+    };
+    b.click("form[action$='/manage/close'] button").await;
+    let asked = b.client.get_alert_text().await.expect("a confirmation is asked");
+    assert!(!asked.trim().is_empty());
+    b.client.dismiss_alert().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(state().await, "open", "dismissed: nothing was sent");
+    b.client.execute("window.__gaicOld = 1;", vec![]).await.unwrap();
+    b.click("form[action$='/manage/close'] button").await;
+    b.client.accept_alert().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while state().await != "closed" {
+        assert!(Instant::now() < deadline, "the accepted close never arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // The Korean task page.
     b.click_to_page("a[href^='/lang/ko']").await;
     b.go("/tasks/digits").await;

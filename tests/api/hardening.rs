@@ -137,3 +137,25 @@ async fn every_api_operation_documents_the_answers_any_operation_can_give() {
     }
     assert!(checked > 70, "{checked}");
 }
+
+/// A multipart body without a usable boundary is a JSON 400 on every upload
+/// route, not the framework's plain-text rejection.
+#[tokio::test]
+async fn a_multipart_body_without_a_boundary_is_a_json_400_on_every_upload_route() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let token = admin.token.clone().unwrap();
+    for path in ["/api/v1/tasks", "/api/v1/tasks/digits/submissions", "/api/v1/tasks/digits/baselines"] {
+        for content_type in ["multipart/form-data", "multipart/form-data; boundary="] {
+            let res = client()
+                .post(app.url(path))
+                .bearer_auth(&token)
+                .header("content-type", content_type)
+                .body("--x\r\n\r\n")
+                .send()
+                .await
+                .unwrap();
+            assert_error(res, 400, "bad_request", "malformed multipart body").await;
+        }
+    }
+}

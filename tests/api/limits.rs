@@ -51,11 +51,17 @@ async fn signups_past_the_quota_of_an_address_get_429_with_retry_after_and_other
     let res = client()
         .post(app.url("/signup"))
         .header("x-forwarded-for", "10.0.0.1")
+        .header("accept-language", "ko")
         .form(&[("csrf", "x")])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // A page, in the viewer's language, not the API's JSON.
+    assert!(res.headers()["retry-after"].to_str().unwrap().parse::<u64>().is_ok());
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("요청이 너무 많습니다") && page.contains("초 뒤에 다시 시도하세요"), "{page}");
     // Nothing was created by the refused requests.
     let me = app.login("user4", PASSWORD).await;
     assert_eq!(me.get("/api/v1/users/user2").await.status(), StatusCode::NOT_FOUND);
