@@ -25,7 +25,8 @@ async fn schemathesis(app: &TestApp, dir: &Path, token: &str, filter: &[&str]) -
     let config = dir.join("schemathesis.toml");
     std::fs::write(&config, "[parameters]\n\"path.slug\" = \"digits\"\n").unwrap();
     let mut cmd = std::process::Command::new("schemathesis");
-    cmd.arg("--config-file").arg(&config).args(["run", &app.url("/api/v1/openapi.json")]);
+    // Its cache folder goes to the temporary directory, not the checkout.
+    cmd.current_dir(dir).arg("--config-file").arg(&config).args(["run", &app.url("/api/v1/openapi.json")]);
     cmd.args(["--url", &app.base])
         .args(["--header", &format!("Authorization: Bearer {token}")])
         .args([
