@@ -85,7 +85,14 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         }),
         Backend::Postgres => options.max_connections(16),
     };
-    let pool = options.connect(url).await.with_context(|| format!("connecting to {}", redact_url(url)))?;
+    let pool = match options.clone().connect(url).await {
+        Err(e) if backend == Backend::Postgres && is_missing_database(&e) => {
+            create_postgres_database(url).await?;
+            options.connect(url).await
+        }
+        other => other,
+    };
+    let pool = pool.with_context(|| format!("connecting to {}", redact_url(url)))?;
     let migrator = match backend {
         Backend::Sqlite => &SQLITE_MIGRATIONS,
         Backend::Postgres => &POSTGRES_MIGRATIONS,
@@ -95,6 +102,44 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         sqlite_rebuilds(&pool).await.context("rebuilding the users table without unique emails")?;
     }
     Ok(Db { pool, backend })
+}
+
+/// Whether PostgreSQL refused the connection because the database does
+/// not exist (SQLSTATE 3D000).
+fn is_missing_database(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "3D000")
+}
+
+/// Creates the database a PostgreSQL URL names, connecting to the server's
+/// `postgres` database as the same role, so that a first start needs no
+/// manual step. When the role may not create databases the error says what
+/// to run instead. Another replica creating it first is fine.
+async fn create_postgres_database(url: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut maintenance = url::Url::parse(url).context("parsing the database URL")?;
+    let name = maintenance.path().trim_start_matches('/').to_owned();
+    let name = percent_encoding::percent_decode_str(&name).decode_utf8_lossy().into_owned();
+    if name.is_empty() || name.contains('"') || name.contains('\0') {
+        anyhow::bail!("the database URL {} names no usable database", redact_url(url));
+    }
+    maintenance.set_path("/postgres");
+    let role = maintenance.username().to_owned();
+    let create = format!("CREATE DATABASE \"{name}\"");
+    let how = format!(
+        "database \"{name}\" does not exist and could not be created as role \"{role}\"; create it with \
+         `createdb -h {host} -U <a role that may> {name}` or `{create};` in psql, then start again",
+        host = maintenance.host_str().unwrap_or("localhost"),
+    );
+    let mut conn = sqlx::AnyConnection::connect(maintenance.as_str()).await.context(how.clone())?;
+    match sqlx::query(&create).execute(&mut conn).await {
+        Ok(_) => {
+            tracing::info!(database = %name, "created the PostgreSQL database");
+            Ok(())
+        }
+        // 42P04: created meanwhile (by another replica).
+        Err(e) if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42P04") => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context(how)),
+    }
 }
 
 /// The users table as migration 0022 makes it on SQLite: emails not unique.

@@ -167,3 +167,49 @@ async fn two_replicas_starting_together_on_an_empty_database_both_come_up() {
     assert_eq!(tasks, 3, "each demo task once");
     assert_eq!(ra.issuer.key_id, rb.issuer.key_id, "one credential key");
 }
+
+/// `gaic serve --database-url postgres://…/NAME`, exactly as the README
+/// shows it, on a server where NAME does not exist yet: the first start
+/// creates it; a role that may not create databases is told what to run.
+#[tokio::test]
+#[ignore = "needs PostgreSQL (GAIC_TEST_DATABASE_URL); scripts/test.sh runs it on its PostgreSQL pass"]
+async fn a_missing_postgres_database_is_created_on_first_start() {
+    use sqlx::Connection;
+    let admin_url =
+        std::env::var("GAIC_TEST_DATABASE_URL").expect("GAIC_TEST_DATABASE_URL names a PostgreSQL database");
+    let name = format!("gaic_test_{:016x}", rand::random::<u64>());
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_path(&format!("/{name}"));
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[("GAIC_DATABASE_URL", url.as_str())]);
+    assert_eq!(task_count(&server.base).await, 3, "migrated and the demo tasks imported");
+    stop(server);
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert!(exists);
+    sqlx::query(&format!("DROP DATABASE \"{name}\"")).execute(&mut admin).await.unwrap();
+
+    // A role without CREATEDB: a clear error naming the command, no panic.
+    sqlx::query("DO $$ BEGIN CREATE ROLE gaic_test_no_createdb LOGIN NOCREATEDB; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let mut limited = url.clone();
+    limited.set_username("gaic_test_no_createdb").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gaic"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", limited.as_str()])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_remove("GAIC_DATABASE_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("database \"{name}\" does not exist")), "{stderr}");
+    assert!(stderr.contains(&format!("createdb -h 127.0.0.1 -U <a role that may> {name}")), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
