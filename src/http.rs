@@ -317,10 +317,11 @@ pub fn new_session_cookie(token: &str) -> axum::http::HeaderValue {
 
 /// The Content-Security-Policy of every response: scripts, styles, images,
 /// fetches and forms from this site only (inline styles allowed for the
-/// charts; no inline script), never framed.
+/// charts; no inline script), never framed; browsers report what it
+/// blocked to `/csp-reports`.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
-    frame-ancestors 'none'";
+    frame-ancestors 'none'; report-uri /csp-reports";
 
 /// Adds the security headers to every page and API response (those a
 /// handler set stay): the CSP, frame denial, no MIME sniffing, a

@@ -61,7 +61,7 @@ pub use crate::http::JSON_LIMIT;
         recruiting::list_shortlists, recruiting::create_shortlist, recruiting::get_shortlist, recruiting::add_to_shortlist,
         recruiting::remove_from_shortlist, recruiting::request_contact, recruiting::list_contact_requests,
         recruiting::answer_contact_request,
-        ops::healthz, ops::readyz,
+        ops::healthz, ops::readyz, ops::csp_report,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &CommonResponses),

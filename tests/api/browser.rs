@@ -324,7 +324,35 @@ async fn an_organizer_fixes_a_bundle_and_publishes_and_the_korean_pages_render()
     b.shot("task-ko").await;
     b.go("/tasks/digits?tab=leaderboard").await;
     b.shot("leaderboard-ko").await;
+
+    // The CSP broke nothing on the pages this suite visited: the browser
+    // reports every block to /csp-reports (counted in /metrics), and the
+    // only report is that of a script slipped into this page, which the
+    // policy blocked.
+    let slipped = "var s = document.createElement('script'); s.textContent = 'window.__ran = 1'; \
+                   document.body.appendChild(s); return window.__ran === undefined;";
+    assert_eq!(b.client.execute(slipped, vec![]).await.unwrap(), json!(true), "an inline script is blocked");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while csp_violations(&app).await.is_empty() {
+        assert!(Instant::now() < deadline, "the block was never reported");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(csp_violations(&app).await, vec![("script-src".to_owned(), 1)], "one block, the slipped script");
     b.close().await;
+}
+
+/// `gaic_csp_violations_total` by directive, from `/metrics` (the process's
+/// counters: every browser test's pages count), less `other`, which the
+/// report endpoint's own test sends.
+async fn csp_violations(app: &TestApp) -> Vec<(String, u64)> {
+    let text = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("gaic_csp_violations_total{directive=\""))
+        .filter_map(|l| l.split_once("\"} "))
+        .map(|(d, n)| (d.to_owned(), n.trim().parse::<f64>().unwrap() as u64))
+        .filter(|(d, _)| d != "other")
+        .collect()
 }
 
 #[tokio::test]

@@ -64,8 +64,18 @@ async fn the_api_answers_every_generated_request_as_its_openapi_document_says() 
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let dir = tempfile::tempdir().unwrap();
+    let doc = app.anon().get_json("/api/v1/openapi.json").await;
+    let methods = ["get", "put", "post", "delete", "patch"];
+    let operations = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|p| methods.map(|m| &p[m]))
+        .filter(|o| o.is_object())
+        .count();
     let report = schemathesis(&app, dir.path(), admin.token.as_deref().unwrap(), &[]).await;
-    assert!(report.contains("77 passed"), "every operation but those left out ran: {report}");
+    let expected = format!("{} passed", operations - LEFT_OUT.len());
+    assert!(report.contains(&expected), "every operation but those left out ran ({expected}): {report}");
     assert!(generated(&report) > 3000, "{report}");
     // The worker operations, as a registered worker.
     let res = admin.post_json("/api/v1/admin/worker-tokens", &json!({"name": "fuzz"})).await;

@@ -159,3 +159,40 @@ async fn a_multipart_body_without_a_boundary_is_a_json_400_on_every_upload_route
         }
     }
 }
+
+/// What a browser reports the CSP blocked is counted in `/metrics` by
+/// directive (unknown names as `other`, so a sender cannot make labels), in
+/// both report formats; what is not a report is a JSON 400.
+#[tokio::test]
+async fn csp_reports_are_counted_and_anything_else_is_refused() {
+    let app = TestApp::spawn().await;
+    let other = || async {
+        let text = client().get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("gaic_csp_violations_total{directive=\"other\"} "))
+            .map_or(0.0, |n| n.trim().parse::<f64>().unwrap())
+    };
+    let before = other().await;
+    let legacy = json!({"csp-report": {"document-uri": "http://x/", "violated-directive": "x-made-up", "blocked-uri": "inline"}});
+    let res = client()
+        .post(app.url("/csp-reports"))
+        .header("content-type", "application/csp-report")
+        .body(legacy.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let modern =
+        json!([{"type": "csp-violation", "body": {"effectiveDirective": "worker-src", "documentURL": "http://x/"}}]);
+    let res = client().post(app.url("/csp-reports")).json(&modern).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Counters are the process's: other tests may add to `other` meanwhile.
+    assert!(other().await >= before + 2.0);
+    let res = client().post(app.url("/csp-reports")).body("not json").send().await.unwrap();
+    assert_error(res, 400, "bad_request", "a CSP report is JSON").await;
+    let res = client().post(app.url("/csp-reports")).json(&json!({"hello": 1})).send().await.unwrap();
+    assert_error(res, 400, "bad_request", "no `csp-report`").await;
+    let big = format!("{{\"csp-report\": {{\"x\": \"{}\"}}}}", "a".repeat(20_000));
+    let res = client().post(app.url("/csp-reports")).body(big).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
