@@ -313,6 +313,31 @@ pub trait Resample: Sync {
 /// from the cache by every team of the tile before the next block is.
 const TILE: usize = 32;
 
+/// A tile of teams scored under every block: the work [`bootstrap_with`]
+/// hands to pulp, which inlines it into a function compiled for the CPU's
+/// vector extensions (a closure would stay a call compiled without them).
+struct Tile<'a, R: Resample> {
+    metric: &'a R,
+    teams: &'a [R::Team],
+    blocks: &'a [(Block, R::Shared)],
+    out: &'a mut [Vec<f64>],
+}
+
+impl<R: Resample> pulp::WithSimd for Tile<'_, R> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        for (b, (w, shared)) in self.blocks.iter().enumerate() {
+            for (team, out) in self.teams.iter().zip(self.out.iter_mut()) {
+                let lanes: &mut [f64; LANES] =
+                    (&mut out[b * LANES..(b + 1) * LANES]).try_into().expect("a block is LANES long");
+                self.metric.scores(team, w, shared, lanes);
+            }
+        }
+    }
+}
+
 /// Intervals and groups for the teams of `metric`; `higher` when a higher
 /// score is better. Teams are prepared once and scored a tile at a time,
 /// block by block; tiles are spread over the cores.
@@ -328,16 +353,13 @@ pub fn bootstrap_with<R: Resample>(metric: &R, higher: bool, resamples: usize, s
         let shared = metric.shared(&w);
         (w, shared)
     });
+    // The lane loops are compiled for the CPU's widest vectors, chosen at
+    // run time (AVX2 or AVX-512 where there are; pulp's dispatch).
+    let arch = pulp::Arch::new();
     let tiles: Vec<Vec<Vec<f64>>> = on_every_core(t.div_ceil(TILE), |i| {
         let teams: Vec<R::Team> = (i * TILE..t.min((i + 1) * TILE)).map(|j| metric.team(j)).collect();
         let mut out = vec![vec![f64::NAN; count * LANES]; teams.len()];
-        for (b, (w, shared)) in blocks.iter().enumerate() {
-            for (team, out) in teams.iter().zip(out.iter_mut()) {
-                let lanes: &mut [f64; LANES] =
-                    (&mut out[b * LANES..(b + 1) * LANES]).try_into().expect("a block is LANES long");
-                metric.scores(team, w, shared, lanes);
-            }
-        }
+        arch.dispatch(Tile { metric, teams: &teams, blocks: &blocks, out: &mut out });
         out
     });
     let scores: Vec<Vec<f64>> = tiles.into_iter().flatten().collect();

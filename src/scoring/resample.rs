@@ -17,6 +17,7 @@ const END: u32 = 1 << 31;
 /// A zeroed lane array.
 const ZERO: [f32; LANES] = [0.0; LANES];
 
+#[inline(always)]
 fn add(a: &mut [f32; LANES], b: &[f32; LANES]) {
     for (x, y) in a.iter_mut().zip(b) {
         *x += y;
@@ -98,6 +99,7 @@ impl Resample for Confusion {
         team
     }
 
+    #[inline(always)]
     fn scores(&self, &team: &usize, w: &Block, actual: &Self::Shared, out: &mut [f64; LANES]) {
         let (mut fns, mut fps) = (vec![ZERO; self.k], vec![ZERO; self.k]);
         for &(r, p) in &self.wrong[team] {
@@ -131,6 +133,12 @@ impl Resample for Confusion {
 /// one-vs-rest AUCs over the classes with both sides present in the
 /// resample (`k` columns). Walking a team's rows in score order, each
 /// positive counts the negatives' weight below it, and half of those tied.
+///
+/// The walk goes by stretches ([`Stretch`]): rows of one class in a row
+/// only add up their weights (ties within a class change nothing), and a
+/// stretch of positives counts the negatives below it once; only a group of
+/// equal scores holding both classes is handled row by row. Weights are
+/// whole numbers, so the sums are exact in `f32` and the counts in `f64`.
 pub struct Auc {
     /// Per column, whether each row is positive.
     positive: Vec<Vec<bool>>,
@@ -152,11 +160,74 @@ impl Auc {
     }
 }
 
+/// Consecutive rows of a team's score order, up to `end` (exclusive, an
+/// index into [`AucColumn::rows`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stretch {
+    /// Negatives only.
+    Negative { end: u32 },
+    /// Positives only.
+    Positive { end: u32 },
+    /// One group of equal scores with both classes: positives up to
+    /// `split`, then negatives.
+    Tied { split: u32, end: u32 },
+}
+
+/// One column of a team: its rows in score order, cut into stretches.
+pub struct AucColumn {
+    rows: Vec<u32>,
+    stretches: Vec<Stretch>,
+}
+
+impl AucColumn {
+    /// From rows in score order with tie groups marked ([`groups`]).
+    fn new(order: &[u32], positive: &[bool]) -> Self {
+        let mut rows = Vec::with_capacity(order.len());
+        let mut stretches: Vec<Stretch> = Vec::new();
+        let mut start = 0;
+        for (i, &e) in order.iter().enumerate() {
+            if e & END == 0 {
+                continue;
+            }
+            let group = &order[start..=i];
+            start = i + 1;
+            let is_pos = |e: &&u32| positive[(**e & !END) as usize];
+            let positives = group.iter().filter(is_pos).count();
+            if positives > 0 && positives < group.len() {
+                rows.extend(group.iter().filter(is_pos).map(|e| e & !END));
+                let split = rows.len() as u32;
+                rows.extend(group.iter().filter(|e| !is_pos(e)).map(|e| e & !END));
+                stretches.push(Stretch::Tied { split, end: rows.len() as u32 });
+                continue;
+            }
+            rows.extend(group.iter().map(|e| e & !END));
+            let end = rows.len() as u32;
+            let next = if positives > 0 { Stretch::Positive { end } } else { Stretch::Negative { end } };
+            match (stretches.last_mut(), next) {
+                (Some(Stretch::Positive { end: e }), Stretch::Positive { .. })
+                | (Some(Stretch::Negative { end: e }), Stretch::Negative { .. }) => *e = end,
+                _ => stretches.push(next),
+            }
+        }
+        Self { rows, stretches }
+    }
+}
+
+/// The weight of `rows` in each lane.
+#[inline(always)]
+fn weight_of(rows: &[u32], w: &Block) -> [f32; LANES] {
+    let mut sum = ZERO;
+    for &r in rows {
+        add(&mut sum, &w[r as usize]);
+    }
+    sum
+}
+
 impl Resample for Auc {
     /// Per column, the weight of its positive rows.
     type Shared = Vec<[f32; LANES]>;
-    /// Per column, the rows in score order.
-    type Team = Vec<Vec<u32>>;
+    /// Per column, the rows in score order in stretches.
+    type Team = Vec<AucColumn>;
 
     fn teams(&self) -> usize {
         self.scores.len()
@@ -179,39 +250,41 @@ impl Resample for Auc {
 
     fn team(&self, team: usize) -> Self::Team {
         let (k, s) = (self.positive.len(), &self.scores[team]);
-        (0..k).map(|c| groups(|r| s[r as usize * k + c], self.rows())).collect()
+        let column = |c: usize| AucColumn::new(&groups(|r| s[r as usize * k + c], self.rows()), &self.positive[c]);
+        (0..k).map(column).collect()
     }
 
-    fn scores(&self, order: &Self::Team, w: &Block, positives: &Self::Shared, out: &mut [f64; LANES]) {
+    #[inline(always)]
+    fn scores(&self, team: &Self::Team, w: &Block, positives: &Self::Shared, out: &mut [f64; LANES]) {
         let n = self.rows() as f64;
         let (mut sum, mut used) = ([0f64; LANES], [0u32; LANES]);
-        for ((order, pos), p) in order.iter().zip(&self.positive).zip(positives) {
-            // `below`: negative weight under the current group (exact in f32
-            // below 2²⁴ rows); `num`: Σ positive weight × negatives below.
+        for (column, p) in team.iter().zip(positives) {
+            // `below`: negative weight under the current stretch; `num`:
+            // Σ positive weight × negatives below (+ half of those tied).
             let (mut below, mut num) = (ZERO, [0f64; LANES]);
-            let (mut gp, mut gn, mut open) = (ZERO, ZERO, false);
-            for &e in order {
-                let r = (e & !END) as usize;
-                let (wr, end) = (&w[r], e & END != 0);
-                if !open && end {
-                    // A group of one row, the usual case.
-                    if pos[r] {
+            let mut start = 0;
+            for stretch in &column.stretches {
+                match *stretch {
+                    Stretch::Negative { end } => {
+                        add(&mut below, &weight_of(&column.rows[start..end as usize], w));
+                        start = end as usize;
+                    }
+                    Stretch::Positive { end } => {
+                        let gp = weight_of(&column.rows[start..end as usize], w);
                         for l in 0..LANES {
-                            num[l] += f64::from(wr[l] * below[l]);
+                            num[l] += f64::from(gp[l]) * f64::from(below[l]);
                         }
-                    } else {
-                        add(&mut below, wr);
+                        start = end as usize;
                     }
-                    continue;
-                }
-                add(if pos[r] { &mut gp } else { &mut gn }, wr);
-                open = !end;
-                if end {
-                    for l in 0..LANES {
-                        num[l] += f64::from(gp[l]) * (f64::from(below[l]) + 0.5 * f64::from(gn[l]));
+                    Stretch::Tied { split, end } => {
+                        let gp = weight_of(&column.rows[start..split as usize], w);
+                        let gn = weight_of(&column.rows[split as usize..end as usize], w);
+                        for l in 0..LANES {
+                            num[l] += f64::from(gp[l]) * (f64::from(below[l]) + 0.5 * f64::from(gn[l]));
+                        }
+                        add(&mut below, &gn);
+                        start = end as usize;
                     }
-                    add(&mut below, &gn);
-                    (gp, gn) = (ZERO, ZERO);
                 }
             }
             for l in 0..LANES {
@@ -231,7 +304,14 @@ impl Resample for Auc {
 /// Spearman's correlation of each team's values with the truth: weighted
 /// mid-ranks on both sides (a group of equal values drawn `G` times in all,
 /// after `C` smaller ones, ranks `C + (G + 1)/2`), then their Pearson
-/// correlation, whose mean rank is always `(n + 1)/2`.
+/// correlation, whose mean rank is always `m = (n + 1)/2`.
+///
+/// Only the cross term needs the team's order. With `a_r = w_r·(t_r − m)`
+/// (`t_r` the truth's mid-rank), the covariance is `Σ a_r·(C_r + (G_r +
+/// 1)/2) / n`: the walk in the team's order adds `a_r·C_r`, and the rest is
+/// the same for every team whose row is its own group (computed once per
+/// resample), corrected only for the team's groups of equal values. Its
+/// rank variance is likewise `Σ positions² − Σ (G³ − G)/12` over groups.
 pub struct Spearman {
     truth: Vec<u32>,
     values: Vec<Vec<f64>>,
@@ -271,11 +351,31 @@ fn ranked(order: &[u32], w: &Block, mut group: impl FnMut(&[u32], &[f64; LANES],
     }
 }
 
+/// What every team's Spearman under one block shares.
+pub struct SpearmanBlock {
+    /// Per row, `w·(t − m)` per lane (exact: halves times whole numbers).
+    a: Vec<[f32; LANES]>,
+    /// The draws per lane (`n`).
+    n: [f64; LANES],
+    /// `Σ a_r·(w_r + 1)/2`: the cross term's part that is the same for a
+    /// team whose every row is its own group.
+    cross: [f64; LANES],
+    /// `Σ w·rank²` of such a team's ranks: `n(n+1)(2n+1)/6 − Σ (w³ − w)/12`.
+    squares: [f64; LANES],
+    /// The truth's rank variance.
+    truth_var: [f64; LANES],
+}
+
+/// A team's rows in the order of its values, and where groups of equal
+/// values (two rows or more) start and end.
+pub struct SpearmanTeam {
+    order: Vec<u32>,
+    ties: Vec<(u32, u32)>,
+}
+
 impl Resample for Spearman {
-    /// Each row's truth rank per lane, and Σ w·rank² per lane.
-    type Shared = (Vec<[f32; LANES]>, [f64; LANES]);
-    /// The team's rows in order of its values.
-    type Team = Vec<u32>;
+    type Shared = SpearmanBlock;
+    type Team = SpearmanTeam;
 
     fn teams(&self) -> usize {
         self.values.len()
@@ -286,44 +386,91 @@ impl Resample for Spearman {
     }
 
     fn shared(&self, w: &Block) -> Self::Shared {
-        let mut ranks = vec![ZERO; self.rows()];
-        let mut squares = [0f64; LANES];
+        let mut n = [0f64; LANES];
+        for wr in w {
+            for l in 0..LANES {
+                n[l] += f64::from(wr[l]);
+            }
+        }
+        let m: [f64; LANES] = std::array::from_fn(|l| (n[l] + 1.0) / 2.0);
+        let mut a = vec![ZERO; self.rows()];
+        let mut truth_squares = [0f64; LANES];
         ranked(&self.truth, w, |rows, g, rank| {
             for &r in rows {
-                // Mid-ranks are halves: exact in f32 below 2²³ rows.
-                ranks[(r & !END) as usize] = std::array::from_fn(|l| rank[l] as f32);
+                let r = (r & !END) as usize;
+                a[r] = std::array::from_fn(|l| (f64::from(w[r][l]) * (rank[l] - m[l])) as f32);
             }
             for l in 0..LANES {
-                squares[l] += g[l] * rank[l] * rank[l];
+                truth_squares[l] += g[l] * rank[l] * rank[l];
             }
         });
-        (ranks, squares)
+        let (mut cross, mut cubes) = ([0f64; LANES], [0f64; LANES]);
+        for (ar, wr) in a.iter().zip(w) {
+            for l in 0..LANES {
+                let wl = f64::from(wr[l]);
+                cross[l] += f64::from(ar[l]) * (wl + 1.0) / 2.0;
+                cubes[l] += (wl * wl * wl - wl) / 12.0;
+            }
+        }
+        let squares = std::array::from_fn(|l| n[l] * (n[l] + 1.0) * (2.0 * n[l] + 1.0) / 6.0 - cubes[l]);
+        let truth_var = std::array::from_fn(|l| truth_squares[l] / n[l] - m[l] * m[l]);
+        SpearmanBlock { a, n, cross, squares, truth_var }
     }
 
-    fn team(&self, team: usize) -> Vec<u32> {
+    fn team(&self, team: usize) -> SpearmanTeam {
         let v = &self.values[team];
-        groups(|r| v[r as usize], v.len())
+        let grouped = groups(|r| v[r as usize], v.len());
+        let (mut ties, mut start) = (Vec::new(), 0u32);
+        for (i, &e) in grouped.iter().enumerate() {
+            if e & END != 0 {
+                if i as u32 > start {
+                    ties.push((start, i as u32 + 1));
+                }
+                start = i as u32 + 1;
+            }
+        }
+        SpearmanTeam { order: grouped.iter().map(|e| e & !END).collect(), ties }
     }
 
-    fn scores(&self, order: &Vec<u32>, w: &Block, (truth, truth_squares): &Self::Shared, out: &mut [f64; LANES]) {
-        let n = self.rows() as f64;
-        let (mut cross, mut squares) = ([0f64; LANES], [0f64; LANES]);
-        ranked(order, w, |rows, g, rank| {
-            let mut s = [0f64; LANES];
-            for &r in rows {
-                let (wr, tr) = (&w[(r & !END) as usize], &truth[(r & !END) as usize]);
+    #[inline(always)]
+    fn scores(&self, team: &SpearmanTeam, w: &Block, b: &SpearmanBlock, out: &mut [f64; LANES]) {
+        let (mut below, mut walk) = ([0f64; LANES], [0f64; LANES]);
+        let (mut cross, mut squares) = (b.cross, b.squares);
+        let mut next = 0;
+        let rows = team.order.len() as u32;
+        for &(start, end) in team.ties.iter().chain(std::iter::once(&(rows, rows))) {
+            for &r in &team.order[next as usize..start as usize] {
+                let (ar, wr) = (&b.a[r as usize], &w[r as usize]);
                 for l in 0..LANES {
-                    s[l] += f64::from(wr[l] * tr[l]);
+                    walk[l] += f64::from(ar[l]) * below[l];
+                    below[l] += f64::from(wr[l]);
                 }
             }
-            for l in 0..LANES {
-                cross[l] += rank[l] * s[l];
-                squares[l] += g[l] * rank[l] * rank[l];
+            if start < end {
+                let (mut ga, mut gw) = ([0f64; LANES], [0f64; LANES]);
+                for &r in &team.order[start as usize..end as usize] {
+                    let (ar, wr) = (&b.a[r as usize], &w[r as usize]);
+                    for l in 0..LANES {
+                        let (al, wl) = (f64::from(ar[l]), f64::from(wr[l]));
+                        ga[l] += al;
+                        gw[l] += wl;
+                        // Undo the row's part of the shared terms.
+                        cross[l] -= al * (wl + 1.0) / 2.0;
+                        squares[l] += (wl * wl * wl - wl) / 12.0;
+                    }
+                }
+                for l in 0..LANES {
+                    walk[l] += ga[l] * below[l];
+                    below[l] += gw[l];
+                    cross[l] += ga[l] * (gw[l] + 1.0) / 2.0;
+                    squares[l] -= (gw[l] * gw[l] * gw[l] - gw[l]) / 12.0;
+                }
             }
-        });
-        let m = (n + 1.0) / 2.0;
+            next = end;
+        }
         for l in 0..LANES {
-            let (cov, vt, vp) = (cross[l] / n - m * m, truth_squares[l] / n - m * m, squares[l] / n - m * m);
+            let (n, m) = (b.n[l], (b.n[l] + 1.0) / 2.0);
+            let (cov, vt, vp) = ((walk[l] + cross[l]) / n, b.truth_var[l], squares[l] / n - m * m);
             // A constant side has no variance (up to rounding).
             let tiny = 1e-9 * m * m;
             out[l] = if vt > tiny && vp > tiny { cov / (vt * vp).sqrt() } else { f64::NAN };
@@ -448,6 +595,24 @@ mod tests {
         // A constant prediction has no correlation: undefined, not 0.
         let flat = Spearman::new(&y, vec![vec![1.0; n]]);
         assert!(lanes(&flat, 0, &w)[0].is_nan());
+    }
+
+    #[test]
+    fn untied_scores_walk_row_by_row_and_match_too() {
+        // Continuous values: every row its own group, on both sides.
+        let n = 300;
+        let y: Vec<f64> = noise(n, 7);
+        let p: Vec<f64> = noise(n, 8).iter().zip(&y).map(|(x, y)| x + y).collect();
+        let w = two_lanes(n);
+        let m = Spearman::new(&y, vec![p.clone()]);
+        let got = lanes(&m, 0, &w);
+        close(got[0], metrics::spearman(&y, &p).unwrap());
+        close(got[1], metrics::spearman(&repeated(&y), &repeated(&p)).unwrap());
+        let positive: Vec<bool> = y.iter().map(|v| *v > 0.6).collect();
+        let m = Auc::binary(positive.clone(), vec![p.clone()]);
+        let got = lanes(&m, 0, &w);
+        close(got[0], metrics::roc_auc(&positive, &p).unwrap());
+        close(got[1], metrics::roc_auc(&repeated(&positive), &repeated(&p)).unwrap());
     }
 
     #[test]
