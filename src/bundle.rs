@@ -84,7 +84,23 @@ pub struct TaskSpec {
     pub split: SplitSpec,
     /// The compute budget of one model run.
     pub budget: Budget,
+    /// Title and summary in other languages than English (`[i18n.ko]`), by
+    /// language code; the statement's translations are `README.<code>.md`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub i18n: BTreeMap<String, Translation>,
 }
+
+/// A task's title and summary in another language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Translation {
+    /// The title.
+    pub title: String,
+    /// The one-sentence summary.
+    pub summary: String,
+}
+
+/// The languages a task may be translated into (English is the original).
+pub const TRANSLATED: &[&str] = &["ko"];
 
 /// `[metric]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -191,6 +207,8 @@ pub struct Bundle {
     pub spec: TaskSpec,
     /// `README.md`.
     pub statement: String,
+    /// `README.<code>.md` for each translated language that has one.
+    pub statements: BTreeMap<String, String>,
     /// Every file under `public/` and `hidden/`.
     pub files: Vec<BundleFile>,
 }
@@ -203,6 +221,7 @@ pub fn load_dir(dir: &Path) -> Result<Bundle, Vec<Problem>> {
     if statement.as_deref().is_some_and(|s| s.trim().is_empty()) {
         problems.push(Problem::new("README.md", "", msg!("statement_empty")));
     }
+    let statements = translated_statements(dir, &mut problems);
     let mut files = Vec::new();
     for (sub, visibility) in [("public", Visibility::Public), ("hidden", Visibility::Hidden)] {
         let root = dir.join(sub);
@@ -223,9 +242,35 @@ pub fn load_dir(dir: &Path) -> Result<Bundle, Vec<Problem>> {
         problems.push(Problem::new(HIDDEN_LABELS, "split", e));
     }
     match (spec, statement) {
-        (Some(spec), Some(statement)) if problems.is_empty() => Ok(Bundle { spec, statement, files }),
+        (Some(spec), Some(statement)) if problems.is_empty() => Ok(Bundle { spec, statement, statements, files }),
         _ => Err(problems),
     }
+}
+
+/// `README.<code>.md` of each translated language, where present; any
+/// other `README.*.md` is a problem (a language the site does not show).
+fn translated_statements(dir: &Path, problems: &mut Vec<Problem>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let names = std::fs::read_dir(dir).into_iter().flatten().flatten().filter_map(|e| e.file_name().into_string().ok());
+    for name in names {
+        let Some(code) = name.strip_prefix("README.").and_then(|n| n.strip_suffix(".md")) else { continue };
+        if !TRANSLATED.contains(&code) {
+            problems.push(Problem::new(
+                &name,
+                "",
+                msg!("language_unknown", code = code, known = TRANSLATED.join(", ")),
+            ));
+            continue;
+        }
+        if let Some(text) = read_text(dir, &name, problems) {
+            if text.trim().is_empty() {
+                problems.push(Problem::new(&name, "", msg!("statement_empty")));
+            } else {
+                out.insert(code.to_owned(), text);
+            }
+        }
+    }
+    out
 }
 
 fn read_text(dir: &Path, name: &str, problems: &mut Vec<Problem>) -> Option<String> {
@@ -309,6 +354,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "schedule",
             "split",
             "budget",
+            "i18n",
         ],
     ),
     ("metric", &["name", "higher_is_better", "k"]),
@@ -325,7 +371,7 @@ pub const DOMAINS: &[&str] = &["tabular", "vision", "nlp", "audio", "time_series
 /// Reads fields out of one table of `task.toml`, recording problems.
 struct Fields<'a> {
     table: Option<&'a toml::Table>,
-    prefix: &'static str,
+    prefix: &'a str,
     problems: &'a mut Vec<Problem>,
 }
 
@@ -601,6 +647,8 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
     // documented algorithm the split mapped.
     let seed = f.integer("seed", 0, i64::MAX, false).map_or_else(rand::random::<u64>, |s| s as u64);
 
+    let i18n = translations(&root, problems);
+
     let budget_t = table_of(&root, "budget", problems);
     let mut f = Fields { table: budget_t, prefix: "budget", problems };
     let fuel = f.integer("fuel", 1_000, 1_000_000_000_000, false).unwrap_or(1_000_000_000) as u64;
@@ -632,7 +680,45 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
         schedule: Schedule { opens: opens.unwrap_or(epoch), closes: closes.unwrap_or(epoch), merger_deadline },
         split: SplitSpec { public_fraction, seed },
         budget: Budget { fuel, memory_mib, wall_ms },
+        i18n,
     })
+}
+
+/// `[i18n.<code>]` tables: a title and a summary for each translated
+/// language, both required, nothing else.
+fn translations(root: &toml::Table, problems: &mut Vec<Problem>) -> BTreeMap<String, Translation> {
+    let mut out = BTreeMap::new();
+    let Some(i18n) = table_of(root, "i18n", problems) else { return out };
+    for (code, value) in i18n {
+        let field = format!("i18n.{code}");
+        if !TRANSLATED.contains(&code.as_str()) {
+            let known = TRANSLATED.join(", ");
+            problems.push(Problem::new("task.toml", field, msg!("language_unknown", code = code, known = known)));
+            continue;
+        }
+        let Some(table) = value.as_table() else {
+            let found = value.type_str();
+            problems.push(Problem::new(
+                "task.toml",
+                field,
+                msg!("must_be_table", name = format!("i18n.{code}"), found = found),
+            ));
+            continue;
+        };
+        for key in table.keys().filter(|k| !["title", "summary"].contains(&k.as_str())) {
+            problems.push(Problem::new(
+                "task.toml",
+                format!("{field}.{key}"),
+                msg!("unknown_field", known = "title, summary"),
+            ));
+        }
+        // The prefix names the table in each problem (`i18n.ko.title`).
+        let mut f = Fields { table: Some(table), prefix: &field, problems };
+        if let (Some(title), Some(summary)) = (f.string("title", true), f.string("summary", true)) {
+            out.insert(code.clone(), Translation { title, summary });
+        }
+    }
+    out
 }
 
 /// Whether `s` is a valid task slug.
@@ -1032,6 +1118,9 @@ mod tests {
             assert!(b.files.iter().any(|f| f.path == "train.csv" && f.visibility == Visibility::Public));
         }
         let digits = load_dir(&demo("digits")).unwrap();
+        // Each demo ships its Korean title, summary and statement.
+        assert_eq!(digits.spec.i18n["ko"].title, "손글씨 숫자");
+        assert!(digits.statements["ko"].starts_with("# 손글씨 숫자"));
         assert_eq!(digits.spec.data.feature_columns.len(), 64);
         assert_eq!(digits.spec.data.input_shape, vec![1, 8, 8]);
         assert_eq!(digits.spec.data.test_rows, 539);
@@ -1071,6 +1160,38 @@ mod tests {
         let ko = fraction.render(crate::messages::Lang::Ko);
         assert_eq!(ko, "task.toml [split.public_fraction]: 1.5은(는) 0과 1 사이(양 끝 제외)여야 합니다");
         assert!(problems.iter().all(|p| p.message.key().is_some()), "every task.toml problem has Korean: {problems:?}");
+    }
+
+    #[test]
+    fn a_malformed_translation_is_a_problem_like_any_other() {
+        let base = "slug = \"tt\"\ntitle = \"T\"\nsummary = \"S\"\n[metric]\nname = \"accuracy\"\n\
+                    [data]\ntarget_columns = [\"y\"]\nclasses = [\"a\", \"b\"]\n\
+                    [schedule]\nopens = 2026-01-01T00:00:00Z\ncloses = 2027-01-01T00:00:00Z\n";
+        let fields = |extra: &str| {
+            let mut problems = Vec::new();
+            let spec = parse_spec(&format!("{base}{extra}"), &mut problems).unwrap();
+            (spec, problems.iter().map(|p| (p.field.clone(), p.message.to_string())).collect::<Vec<_>>())
+        };
+        let (spec, problems) = fields("[i18n.ko]\ntitle = \"제목\"\nsummary = \"요약\"\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(spec.i18n["ko"], Translation { title: "제목".into(), summary: "요약".into() });
+        let (_, problems) = fields("[i18n.ko]\ntitle = \"제목\"\ncolour = 1\n[i18n.fr]\ntitle = \"Titre\"\n");
+        let named: Vec<&str> = problems.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(named, ["i18n.fr", "i18n.ko.colour", "i18n.ko.summary"], "{problems:?}");
+        assert!(problems[0].1.contains("no translation into \"fr\""), "{problems:?}");
+        let mut problems = Vec::new();
+        parse_spec(&format!("i18n = \"ko\"\n{base}"), &mut problems);
+        assert_eq!(problems.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(), ["i18n"], "{problems:?}");
+
+        // README.<code>.md: only Korean, and not empty.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("README.ko.md"), "  \n").unwrap();
+        std::fs::write(dir.path().join("README.fr.md"), "# Titre").unwrap();
+        let mut problems = Vec::new();
+        assert!(translated_statements(dir.path(), &mut problems).is_empty());
+        let mut files: Vec<String> = problems.iter().map(|p| p.file.clone()).collect();
+        files.sort();
+        assert_eq!(files, ["README.fr.md", "README.ko.md"], "{problems:?}");
     }
 
     #[test]

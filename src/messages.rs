@@ -523,6 +523,11 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("more_problems", "… and {count} more problems", "… 그리고 문제 {count}개 더"),
     // Problems in a task bundle.
     ("statement_empty", "the task statement is empty", "과제 설명이 비어 있습니다"),
+    (
+        "language_unknown",
+        "no translation into \"{code}\" is shown on this site (languages: {known})",
+        "이 사이트는 \"{code}\" 번역을 보여 주지 않습니다 (언어: {known})",
+    ),
     ("folder_missing", "folder missing", "폴더가 없습니다"),
     (
         "too_many_files",

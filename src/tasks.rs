@@ -12,6 +12,7 @@
 //! crash leaves at worst an unreferenced blob), then the task row and its file
 //! rows in one transaction, so a task never exists without its files.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
@@ -93,12 +94,15 @@ pub async fn store_bundle(
         .collect();
     let spec = &bundle.spec;
     let spec_json = serde_json::to_string(spec).context("encoding spec").map_err(AppError::Internal)?;
+    let statements =
+        serde_json::to_string(&bundle.statements).context("encoding statements").map_err(AppError::Internal)?;
     let now = db::now_ms();
     let new = tasks::NewTask {
         slug: &spec.slug,
         title: &spec.title,
         summary: &spec.summary,
         statement: &bundle.statement,
+        statements: &statements,
         spec: &spec_json,
         organizer_id,
         opens_at: spec.schedule.opens.timestamp_millis(),
@@ -192,6 +196,9 @@ pub struct TaskSummary {
     pub published: bool,
     /// The organizer's username.
     pub organizer: String,
+    /// Title and summary in other languages, by language code (`ko`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, crate::bundle::Translation>,
 }
 
 /// A public file of a task.
@@ -234,6 +241,9 @@ pub struct TaskDetail {
     pub summary: TaskSummary,
     /// The statement, Markdown.
     pub statement: String,
+    /// The statement in other languages, by language code (`ko`), where
+    /// the bundle has one.
+    pub statement_translations: BTreeMap<String, String>,
     /// `k` of `map_at_k`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_k: Option<u32>,
@@ -262,6 +272,7 @@ fn summary(row: &tasks::TaskRow, now: i64) -> AppResult<TaskSummary> {
         closes_at: db::ms_to_rfc3339(row.closes_at),
         published: row.published_at.is_some(),
         organizer: row.organizer.clone(),
+        translations: spec.i18n,
     })
 }
 
@@ -275,6 +286,7 @@ async fn detail(state: &Platform, row: tasks::TaskRow, viewer: Option<&CurrentUs
         .collect();
     Ok(TaskDetail {
         summary: summary(&row, db::now_ms())?,
+        statement_translations: serde_json::from_str(&row.statements).unwrap_or_default(),
         statement: row.statement,
         metric_k: spec.metric.k,
         data: spec.data,
@@ -354,6 +366,44 @@ pub async fn visible_task_and_spec(
     match state.task_rows.get(&state.db, slug).await? {
         Some((row, spec)) if visible_to(&row, viewer) => Ok((row, spec)),
         _ => Err(AppError::NotFound("task")),
+    }
+}
+
+/// A task's title, summary and statement in one language.
+#[derive(Debug, Clone)]
+pub struct InLanguage {
+    /// The title.
+    pub title: String,
+    /// The summary.
+    pub summary: String,
+    /// The statement, Markdown.
+    pub statement: String,
+    /// Whether any of them is the English original for want of a
+    /// translation (pages say so).
+    pub fell_back: bool,
+}
+
+/// The task's texts in `lang`, each falling back to the English original
+/// where the bundle has no translation.
+pub fn in_language(row: &tasks::TaskRow, spec: &crate::bundle::TaskSpec, lang: crate::messages::Lang) -> InLanguage {
+    let code = lang.code();
+    let english = InLanguage {
+        title: row.title.clone(),
+        summary: row.summary.clone(),
+        statement: row.statement.clone(),
+        fell_back: false,
+    };
+    if lang == crate::messages::Lang::En {
+        return english;
+    }
+    let statements: BTreeMap<String, String> = serde_json::from_str(&row.statements).unwrap_or_default();
+    let words = spec.i18n.get(code);
+    let statement = statements.get(code);
+    InLanguage {
+        title: words.map_or(english.title, |w| w.title.clone()),
+        summary: words.map_or(english.summary, |w| w.summary.clone()),
+        statement: statement.cloned().unwrap_or(english.statement),
+        fell_back: words.is_none() || statement.is_none(),
     }
 }
 

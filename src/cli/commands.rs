@@ -122,10 +122,14 @@ pub enum TasksCmd {
         #[arg(long)]
         json: bool,
     },
-    /// A task's statement, rules and files. Example: gaic tasks show digits
+    /// A task's statement, rules and files. Example: gaic tasks show digits --lang ko
     Show {
         /// The task.
         slug: String,
+        /// Title, summary and statement in this language (`en` or `ko`),
+        /// where the task has a translation; English otherwise, with a note.
+        #[arg(long, default_value = "en")]
+        lang: String,
         /// Print the API's JSON.
         #[arg(long)]
         json: bool,
@@ -198,18 +202,29 @@ impl TasksCmd {
                 });
                 table(&["SLUG", "TITLE", "STATE", "METRIC", "CLOSES"], &rows);
             }
-            Self::Show { slug, json } => {
+            Self::Show { slug, lang, json } => {
+                if !["en", "ko"].contains(&lang.as_str()) {
+                    return Err(CliError::new(format!("--lang {lang}: the site speaks en and ko")));
+                }
                 let t = Conn::new(remote, false)?.get(&format!("/api/v1/tasks/{slug}")).await?;
                 if json {
                     print_json(&t);
                     return Ok(());
                 }
+                let words = &t["translations"][&lang];
+                let statement = &t["statement_translations"][&lang];
+                let pick = |translated: &Value, original: &Value| {
+                    text(if translated.is_string() { translated } else { original })
+                };
                 println!(
                     "{} — {}\n{}\n",
-                    super::client::bold(&text(&t["title"])),
+                    super::client::bold(&pick(&words["title"], &t["title"])),
                     text(&t["slug"]),
-                    text(&t["summary"])
+                    pick(&words["summary"], &t["summary"])
                 );
+                if lang != "en" && (!words.is_object() || !statement.is_string()) {
+                    println!("(no {lang} translation of all of this task yet: the rest is in English)\n");
+                }
                 let dir = if t["higher_is_better"] == true { "higher is better" } else { "lower is better" };
                 println!(
                     "metric: {} ({dir}) · state: {} · opens {} · closes {}",
@@ -225,7 +240,7 @@ impl TasksCmd {
                     text(&r["final_selections"]),
                     text(&r["team_size_cap"])
                 );
-                println!("\n{}\n", text(&t["statement"]).trim());
+                println!("\n{}\n", pick(statement, &t["statement"]).trim());
                 let rows = rows_of(&t["files"], |f| vec![text(&f["path"]), text(&f["size"])]);
                 table(&["FILE", "BYTES"], &rows);
             }

@@ -15,6 +15,8 @@ pub struct TaskRow {
     pub summary: String,
     /// Markdown statement.
     pub statement: String,
+    /// Its translations: a JSON object from language code to Markdown.
+    pub statements: String,
     /// The validated `task.toml` as JSON.
     pub spec: String,
     /// Owner.
@@ -38,7 +40,7 @@ pub struct TaskRow {
     pub board_version: i64,
 }
 
-const COLUMNS: &str = "t.task_id, t.slug, t.title, t.summary, t.statement, t.spec, t.organizer_id, \
+const COLUMNS: &str = "t.task_id, t.slug, t.title, t.summary, t.statement, t.statements, t.spec, t.organizer_id, \
     u.username AS organizer, t.opens_at, t.closes_at, t.merger_deadline_at, t.published_at, t.created_at, t.updated_at, \
     t.board_version";
 
@@ -131,6 +133,8 @@ pub struct NewTask<'a> {
     pub summary: &'a str,
     /// Markdown statement.
     pub statement: &'a str,
+    /// Its translations, JSON (language code → Markdown).
+    pub statements: &'a str,
     /// Spec JSON.
     pub spec: &'a str,
     /// Owner.
@@ -168,8 +172,8 @@ pub async fn insert(
 ) -> sqlx::Result<i64> {
     let task_id: i64 = sqlx::query_scalar(
         "INSERT INTO tasks (slug, title, summary, statement, spec, organizer_id, opens_at, closes_at,
-                            merger_deadline_at, published_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING task_id",
+                            merger_deadline_at, published_at, created_at, updated_at, statements)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING task_id",
     )
     .bind(task.slug)
     .bind(task.title)
@@ -182,6 +186,7 @@ pub async fn insert(
     .bind(task.merger_deadline_at)
     .bind(task.published_at)
     .bind(now)
+    .bind(task.statements)
     .fetch_one(&mut *conn)
     .await?;
     for f in files {

@@ -159,6 +159,12 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("apply_rescore", "Apply these changes", "이 변경 적용"),
     ("attempts", "Attempts", "시도"),
     ("back", "Back", "돌아가기"),
+    (
+        "not_translated",
+        "Part of this task is not translated into your language yet; it is shown in English.",
+        "이 과제의 일부는 아직 한국어로 번역되지 않아 원문(영어)으로 보여 드립니다.",
+    ),
+    ("in_english", "in English", "영어"),
     ("too_many_requests", "Too many requests", "요청이 너무 많습니다"),
     ("request_refused", "Request refused", "요청이 거부되었습니다"),
     (

@@ -45,8 +45,10 @@ pub(super) async fn home_page(
             let spec = spec_of(&row)?;
             let entrants = teams::count_of_task(&state.db.pool, row.task_id).await?;
             let at = if key == "upcoming" { row.opens_at } else { row.closes_at };
+            let words = crate::tasks::in_language(&row, &spec, page.lang);
             cards.push(context! {
-                slug => row.slug, title => row.title, summary => row.summary, metric => spec.metric.name.name(),
+                slug => row.slug, title => words.title, summary => words.summary, metric => spec.metric.name.name(),
+                untranslated => !spec.i18n.contains_key(page.lang.code()) && page.lang != crate::messages::Lang::En,
                 when => when(at), when_iso => db::ms_to_rfc3339(at), teams => entrants, draft => row.published_at.is_none(),
             });
         }
@@ -190,14 +192,16 @@ pub(super) async fn task_view(
         merger_deadline => row.merger_deadline_at.map(when),
         budget => format!("{} fuel · {} MiB · {} ms", spec.budget.fuel, spec.budget.memory_mib, spec.budget.wall_ms),
     };
+    let words = crate::tasks::in_language(&row, &spec, page.lang);
     let task = context! {
-        slug => row.slug, title => row.title, summary => row.summary, metric => spec.metric.name.name(),
+        slug => row.slug, title => words.title, summary => words.summary, metric => spec.metric.name.name(),
+        fell_back => words.fell_back,
         higher_is_better => spec.metric.higher_is_better, closes => when(row.closes_at), closes_iso => db::ms_to_rfc3339(row.closes_at),
         opens => when(row.opens_at), opens_iso => db::ms_to_rfc3339(row.opens_at), closed => closed,
         draft => row.published_at.is_none(),
     };
     let base = context! {
-        task => task, tabs => tabs, current => current, statement_html => markdown(&row.statement), rules => rules,
+        task => task, tabs => tabs, current => current, statement_html => markdown(&words.statement), rules => rules,
         joined => team.is_some(), manager => manager, metric_help => page.t(&format!("metric_{}", spec.metric.name.name())),
     };
     Ok(page.render(outcome.status.unwrap_or(StatusCode::OK), "task.html", context! { ..base, ..extra }))

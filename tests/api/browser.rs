@@ -258,6 +258,8 @@ async fn an_organizer_fixes_a_bundle_and_publishes_and_the_korean_pages_render()
 
     // A bundle with a mistake: every problem listed, nothing created.
     let dir = copy_demo("diabetes");
+    // Its Korean statement left out: Korean pages fall back to English.
+    std::fs::remove_file(dir.path().join("README.ko.md")).unwrap();
     edit_toml(dir.path(), |t| {
         t.replace("slug = \"diabetes\"", "slug = \"diabetes-2\"").replace("name = \"rmse\"", "name = \"rmsee\"")
     });
@@ -321,7 +323,15 @@ async fn an_organizer_fixes_a_bundle_and_publishes_and_the_korean_pages_render()
     b.go("/tasks/digits").await;
     let html = b.html().await;
     assert!(html.contains("<html lang=\"ko\"") && html.contains("리더보드") && html.contains("평가 지표"), "Korean");
+    assert_eq!(b.text("main h1").await, "손글씨 숫자");
+    assert!(b.text("article.statement").await.contains("스캔한 손글씨 숫자 하나를"), "the Korean statement");
+    assert!(b.text("#untranslated").await.is_empty());
     b.shot("task-ko").await;
+    // The organizer's copy has no Korean statement: English, with the note.
+    b.go("/tasks/diabetes-2").await;
+    assert!(b.text("#untranslated").await.contains("한국어로 번역되지 않아"));
+    assert!(b.text("article.statement").await.contains("For 442 diabetes patients"));
+    b.shot("task-ko-fallback").await;
     b.go("/tasks/digits?tab=leaderboard").await;
     b.shot("leaderboard-ko").await;
 

@@ -10,10 +10,10 @@ use tokio::io::AsyncWriteExt;
 use crate::helpers::{ADMIN_PASSWORD, PASSWORD, TestApp, copy_demo, csv_of, edit_toml, hidden_labels, spin_model};
 
 /// What a run printed and how it ended.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
@@ -23,7 +23,7 @@ impl Run {
 }
 
 /// Runs `gaic ARGS` with `config` as its config home and `stdin` fed in.
-async fn gaic(app: &TestApp, config: &Path, args: &[&str], stdin: &str) -> Run {
+pub(crate) async fn gaic(app: &TestApp, config: &Path, args: &[&str], stdin: &str) -> Run {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gaic"))
         .args(args)
         .env("XDG_CONFIG_HOME", config)

@@ -31,4 +31,5 @@ mod submissions;
 mod talent;
 mod tasks;
 mod teams;
+mod translations;
 mod web_flows;
