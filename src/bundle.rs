@@ -112,6 +112,16 @@ pub struct MetricSpec {
     /// `k` for `map_at_k`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub k: Option<u32>,
+    /// Decimals scores are shown with on the pages (0–10; 5 when not set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u32>,
+}
+
+impl MetricSpec {
+    /// Decimals of a score on the pages.
+    pub fn shown_decimals(&self) -> usize {
+        self.decimals.unwrap_or(5) as usize
+    }
 }
 
 /// `[data]`.
@@ -357,7 +367,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "i18n",
         ],
     ),
-    ("metric", &["name", "higher_is_better", "k"]),
+    ("metric", &["name", "higher_is_better", "k", "decimals"]),
     ("data", &["id_column", "target_columns", "classes", "feature_columns", "input_shape"]),
     ("submissions", &["kinds", "daily_cap", "final_selections", "team_size_cap"]),
     ("schedule", &["opens", "closes", "merger_deadline"]),
@@ -570,6 +580,7 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
     });
     let higher = f.boolean("higher_is_better");
     let k = f.integer("k", 1, 1000, metric.is_some_and(MetricKind::needs_k)).map(|k| k as u32);
+    let decimals = f.integer("decimals", 0, 10, false).map(|d| d as u32);
 
     let data_t = table_of(&root, "data", problems);
     let mut f = Fields { table: data_t, prefix: "data", problems };
@@ -667,7 +678,7 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
         domain,
         rated,
         public_board,
-        metric: MetricSpec { name: metric, higher_is_better: higher.unwrap_or(metric.higher_is_better()), k },
+        metric: MetricSpec { name: metric, higher_is_better: higher.unwrap_or(metric.higher_is_better()), k, decimals },
         data: DataSpec {
             id_column,
             target_columns: target_columns.unwrap_or_default(),

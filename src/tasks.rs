@@ -247,6 +247,9 @@ pub struct TaskDetail {
     /// `k` of `map_at_k`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_k: Option<u32>,
+    /// Decimals the task's pages show scores with (the API's scores are
+    /// full precision).
+    pub score_decimals: u32,
     /// Shape of the data.
     pub data: DataSpec,
     /// Rules.
@@ -289,6 +292,7 @@ async fn detail(state: &Platform, row: tasks::TaskRow, viewer: Option<&CurrentUs
         statement_translations: serde_json::from_str(&row.statements).unwrap_or_default(),
         statement: row.statement,
         metric_k: spec.metric.k,
+        score_decimals: spec.metric.shown_decimals() as u32,
         data: spec.data,
         rules: RulesView {
             daily_cap: spec.submissions.daily_cap,

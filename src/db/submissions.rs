@@ -219,6 +219,19 @@ pub async fn count_of_task<'e>(ex: impl Executor<'e, Database = Any>, task_id: i
     sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE task_id = $1").bind(task_id).fetch_one(ex).await
 }
 
+/// Submissions to a task since `since` (ms): its recent activity.
+pub async fn count_of_task_since<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    task_id: i64,
+    since: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE task_id = $1 AND created_at >= $2")
+        .bind(task_id)
+        .bind(since)
+        .fetch_one(ex)
+        .await
+}
+
 /// Every scored submission of a task, oldest first (leaderboards, rescoring).
 pub async fn scored_of_task<'e>(
     ex: impl Executor<'e, Database = Any>,

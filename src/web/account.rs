@@ -298,8 +298,8 @@ async fn render_tokens(
         .into_iter()
         .map(|k| {
             context! {
-                id => k.id, name => k.name, created => when_text(Some(&k.created_at)),
-                last_used => when_text(k.last_used_at.as_deref()), expires => when_text(k.expires_at.as_deref()),
+                id => k.id, name => k.name, created => when_text(Some(&k.created_at), page.lang),
+                last_used => when_text(k.last_used_at.as_deref(), page.lang), expires => when_text(k.expires_at.as_deref(), page.lang),
                 read_only => k.scope == crate::accounts::TokenScope::Read, revoked => k.revoked_at.is_some(),
             }
         })
@@ -310,7 +310,7 @@ async fn render_tokens(
         .map(|s| {
             context! {
                 id => s.id, agent => s.agent, current => s.current,
-                created => when_text(Some(&s.created_at)), last_used => when_text(s.last_used_at.as_deref()),
+                created => when_text(Some(&s.created_at), page.lang), last_used => when_text(s.last_used_at.as_deref(), page.lang),
             }
         })
         .collect();

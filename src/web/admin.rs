@@ -44,7 +44,7 @@ pub(super) async fn users_page(
             let toggles: Vec<Value> = ROLES.iter().map(|r| context! { role => r, held => held.contains(r) }).collect();
             context! {
                 username => u.username, display_name => u.display_name, email => u.email, country => u.country,
-                since => when(u.created_at), roles => toggles,
+                since => when(u.created_at, page.lang), roles => toggles,
             }
         })
         .collect();
@@ -92,7 +92,7 @@ pub(super) async fn audit_page(
         .into_iter()
         .map(|e| {
             context! {
-                id => e.id, at => super::when_text(Some(&e.at)), actor => e.actor, role => e.actor_role,
+                id => e.id, at => super::when_text(Some(&e.at), page.lang), actor => e.actor, role => e.actor_role,
                 action => e.action, task => e.task, people => e.people, detail => e.detail.to_string(),
             }
         })
@@ -158,7 +158,7 @@ pub(super) async fn workers_page(
                 .last_seen_at
                 .as_deref()
                 .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                .map(|d| when(d.timestamp_millis()));
+                .map(|d| when(d.timestamp_millis(), page.lang));
             context! {
                 id => w.id, name => w.name, device => w.device, version => w.version, concurrency => w.concurrency,
                 seen => seen, lost => w.lost, revoked => w.revoked, running => w.running,

@@ -9,6 +9,7 @@
 mod account;
 mod admin;
 mod charts;
+mod guide;
 pub mod i18n;
 mod organize;
 mod people;
@@ -39,6 +40,9 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
     let uploads = axum::extract::DefaultBodyLimit::max(upload_limit);
     Router::new()
         .route("/", get(tasks::home_page))
+        .route("/how-to-compete", get(guide::how_to_compete))
+        .route("/build-a-model", get(guide::build_a_model))
+        .route("/downloads/gaic-guest-sdk.tar.gz", get(guide::guest_sdk))
         .route("/tasks/{slug}", get(tasks::task_page))
         .route("/tasks/{slug}/submit", post(tasks::submit_form).layer(uploads))
         .route("/tasks/{slug}/join", post(teams::join_submit))
@@ -94,6 +98,7 @@ fn env() -> &'static Environment<'static> {
             ("task.html", include_str!("templates/task.html")),
             ("form.html", include_str!("templates/form.html")),
             ("message.html", include_str!("templates/message.html")),
+            ("guide.html", include_str!("templates/guide.html")),
             ("tokens.html", include_str!("templates/tokens.html")),
             ("profile.html", include_str!("templates/profile.html")),
             ("organize.html", include_str!("templates/organize.html")),
@@ -368,6 +373,12 @@ pub fn refused_before_handler(headers: &HeaderMap, uri: &Uri, e: AppError) -> Re
     res
 }
 
+/// A rating or a number of points as people read it: rounded to a whole
+/// number, with thousands separators.
+fn whole(x: f64) -> String {
+    grouped(x.round() as i64)
+}
+
 /// An integer with thousands separators (the same in English and Korean).
 fn grouped(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -381,15 +392,25 @@ fn grouped(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-fn when(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+/// A moment for people reading `lang`: UTC on English pages (the browser
+/// adds the viewer's local time beside it, see `site.js`); Korean
+/// Standard Time first on Korean pages, with UTC beside it.
+fn when(ms: i64, lang: Lang) -> String {
+    let Some(d) = chrono::DateTime::from_timestamp_millis(ms) else { return String::new() };
+    match lang {
+        Lang::En => d.format("%Y-%m-%d %H:%M UTC").to_string(),
+        Lang::Ko => {
+            let kst = d.with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset"));
+            format!("{} KST ({} UTC)", kst.format("%Y-%m-%d %H:%M"), d.format("%H:%M"))
+        }
+    }
 }
 
 /// [`when`] of an RFC 3339 time from a domain view (empty for none).
-fn when_text(rfc3339: Option<&str>) -> String {
+fn when_text(rfc3339: Option<&str>, lang: Lang) -> String {
     rfc3339
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map_or_else(String::new, |d| when(d.timestamp_millis()))
+        .map_or_else(String::new, |d| when(d.timestamp_millis(), lang))
 }
 
 /// Markdown to HTML with raw HTML neutralised (shown as text). A leading
@@ -474,6 +495,8 @@ mod tests {
         assert_eq!(super::grouped(2_850_000), "2,850,000");
         assert_eq!(super::grouped(-1234), "-1,234");
         assert_eq!(super::grouped(999), "999");
+        assert_eq!(super::whole(43_028.0), "43,028");
+        assert_eq!(super::whole(1_572.6), "1,573");
     }
 
     #[test]

@@ -56,7 +56,7 @@ async fn render_index(
         .map(|t| {
             context! {
                 slug => t.slug, title => t.title, draft => t.published_at.is_none(),
-                opens => when(t.opens_at), closes => when(t.closes_at),
+                opens => when(t.opens_at, page.lang), closes => when(t.closes_at, page.lang),
             }
         })
         .collect();
@@ -181,7 +181,7 @@ async fn render_manage(
     .map(|s| {
         context! {
             id => s.submission_id, team => s.team_name, by => s.username, kind => s.kind, status => crate::messages::word("status", s.status.as_str(), page.lang),
-            public => s.public_score.map(score), private => s.private_score.map(score), created => when(s.created_at),
+            public => s.public_score.map(score), private => s.private_score.map(score), created => when(s.created_at, page.lang),
             hidden => s.hidden_reason, late => s.late.get(), verdict => s.verdict.map(|v| crate::messages::word("verdict", v.as_str(), page.lang)),
         }
     })
@@ -244,7 +244,7 @@ async fn render_manage(
     let task_ctx = context! {
         slug => task.slug, title => task.title, draft => task.published_at.is_none(), closed => now >= task.closes_at,
         can_reopen => me.is_admin(),
-        opens => when(task.opens_at), closes => when(task.closes_at), metric => spec.metric.name.name(),
+        opens => when(task.opens_at, page.lang), closes => when(task.closes_at, page.lang), metric => spec.metric.name.name(),
     };
     Ok(page.render(
         outcome.status.unwrap_or(StatusCode::OK),

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 
-use super::{PageCtx, SignedIn, tasks::score, when};
+use super::{PageCtx, SignedIn, tasks::score, when, whole};
 use crate::db::{self, tasks, teams, users};
 use crate::error::AppError;
 use crate::http::{AppPath, ErrorStatus, MaybeUser};
@@ -114,10 +114,10 @@ pub(super) async fn profile_page(
             .into_iter()
             .map(|r| {
                 context! {
-                    title => r.title, slug => r.slug, rank => r.rank, of => r.of, at => when(r.closed_at),
-                    rating => r.rating_after.map(|x| format!("{x:.0}")),
+                    title => r.title, slug => r.slug, rank => r.rank, of => r.of, at => when(r.closed_at, page.lang),
+                    rating => r.rating_after.map(whole),
                     medal => r.medal.map(|m| page.t(&format!("medal_{}", m.name()))),
-                    points => format!("{:.0}", r.points),
+                    points => whole(r.points),
                 }
             })
             .collect()
@@ -128,11 +128,11 @@ pub(super) async fn profile_page(
     let rating_chart = super::charts::rating_history(rating_points, &page);
     let standing_ctx = context! {
         chart => rating_chart,
-        rating => standing.display().map(|r| format!("{r:.0}")),
-        mu => standing.rating.as_ref().map(|r| format!("{:.0}", r.mu)),
-        sigma => standing.rating.as_ref().map(|r| format!("{:.0}", r.sigma)),
+        rating => standing.display().map(whole),
+        mu => standing.rating.as_ref().map(|r| whole(r.mu)),
+        sigma => standing.rating.as_ref().map(|r| whole(r.sigma)),
         tier => page.t(&format!("tier_{}", standing.tier(crate::talent::profile_complete(&profile)).name())),
-        gold => g, silver => s, bronze => b, points => format!("{:.0}", standing.points), history => history,
+        gold => g, silver => s, bronze => b, points => whole(standing.points), history => history,
     };
     let recruiting = match viewer.0.as_ref() {
         Some(v)
@@ -150,7 +150,7 @@ pub(super) async fn profile_page(
         _ => None,
     };
     let person = context! {
-        username => user.username, display_name => user.display_name, since => when(user.created_at),
+        username => user.username, display_name => user.display_name, since => when(user.created_at, page.lang),
         details => details, standing => standing_ctx, recruiting => recruiting,
     };
     Ok(page.render(StatusCode::OK, "profile.html", context! { person => person, results => results }))
@@ -231,7 +231,7 @@ async fn render_profile_form(
             context! {
                 kind => c.kind, text => c.text(page.lang.code()), version => c.version, checked => form.consent(c.kind),
                 renew => state.is_some_and(|g| g.needs_renewal),
-                given => given.as_deref().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|d| when(d.timestamp_millis())),
+                given => given.as_deref().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|d| when(d.timestamp_millis(), page.lang)),
                 label => page.t(&format!("consent_{}", c.kind)),
             }
         })
@@ -404,7 +404,7 @@ pub(super) async fn talent_page(
                 username => c.username, display_name => c.display_name, country => c.country,
                 affiliation => c.profile.affiliation, skills => crate::profiles::split_list(&c.profile.skills, ','),
                 open => c.profile.open_to_work == 1, best => c.best_percentile.map(|p| format!("{p:.1}")), results => results,
-                rating => c.rating.map(|r| format!("{r:.0}")), tier => page.t(&format!("tier_{}", c.tier.name())),
+                rating => c.rating.map(whole), tier => page.t(&format!("tier_{}", c.tier.name())),
                 medals => format!("{g} / {s} / {b}"),
                 medals_label => format!("{g} {}, {s} {}, {b} {}", page.t("medal_gold"), page.t("medal_silver"), page.t("medal_bronze")),
             }
@@ -415,7 +415,7 @@ pub(super) async fn talent_page(
     let closed: Vec<Value> = tasks::list(&state.db.pool, closed_filter, "t.closes_at DESC, t.slug ASC", 100, 0)
         .await?
         .into_iter()
-        .map(|t| context! { slug => t.slug, title => t.title, closed => when(t.closes_at) })
+        .map(|t| context! { slug => t.slug, title => t.title, closed => when(t.closes_at, page.lang) })
         .collect();
     let tiers: Vec<Value> = crate::rating::Tier::ALL
         .iter()
@@ -511,7 +511,7 @@ async fn render_shortlists(
         let people: Vec<Value> = full
             .people
             .iter()
-            .map(|p| context! { username => p.username, name => p.display_name, affiliation => p.affiliation, note => p.note, tier => p.tier, rating => p.rating })
+            .map(|p| context! { username => p.username, name => p.display_name, affiliation => p.affiliation, note => p.note, tier => p.tier, rating => p.rating.map(whole) })
             .collect();
         out.push(context! { id => l.id, name => l.name, people => people, withdrawn => full.withdrawn });
     }
@@ -625,8 +625,8 @@ pub(super) async fn rankings_page(
         .iter()
         .map(|p| {
             context! {
-                rank => p.rank, username => p.username, rating => p.rating, points => p.points,
-                recent => p.recent_points, gold => p.medals[0], silver => p.medals[1], bronze => p.medals[2], tasks => p.tasks,
+                rank => p.rank, username => p.username, rating => p.rating.map(whole), points => whole(p.points),
+                recent => whole(p.recent_points), gold => p.medals[0], silver => p.medals[1], bronze => p.medals[2], tasks => p.tasks,
             }
         })
         .collect();

@@ -46,15 +46,34 @@ pub(super) async fn home_page(
             let entrants = teams::count_of_task(&state.db.pool, row.task_id).await?;
             let at = if key == "upcoming" { row.opens_at } else { row.closes_at };
             let words = crate::tasks::in_language(&row, &spec, page.lang);
+            let day_ago = now - 24 * 3_600_000;
+            let recent = crate::db::submissions::count_of_task_since(&state.db.pool, row.task_id, day_ago).await?;
             cards.push(context! {
                 slug => row.slug, title => words.title, summary => words.summary, metric => spec.metric.name.name(),
+                metric_words => page.t(&format!("metric_{}", spec.metric.name.name())),
                 untranslated => !spec.i18n.contains_key(page.lang.code()) && page.lang != crate::messages::Lang::En,
-                when => when(at), when_iso => db::ms_to_rfc3339(at), teams => entrants, draft => row.published_at.is_none(),
+                when => when(at, page.lang), when_iso => db::ms_to_rfc3339(at), teams => grouped(entrants),
+                recent => grouped(recent), draft => row.published_at.is_none(), state => page.t(&format!("state_{key}")),
+                left => (key != "closed").then(|| time_left(at - now, &page)),
             });
         }
         groups.push(context! { key => key, title => page.t(key), tasks => cards });
     }
     Ok(page.render(StatusCode::OK, "home.html", context! { groups => groups }))
+}
+
+/// A duration as words in the page's language: "3 days 4 hours",
+/// "5 hours 12 minutes", "12 minutes" (what the countdown shows without
+/// a script).
+fn time_left(ms: i64, page: &PageCtx) -> String {
+    let minutes = ms.max(0) / 60_000;
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let unit = |n: i64, key: &str| format!("{n}{}", page.t(key));
+    match (days, hours) {
+        (0, 0) => unit(mins, "unit_minutes"),
+        (0, h) => format!("{} {}", unit(h, "unit_hours"), unit(mins, "unit_minutes")),
+        (d, h) => format!("{} {}", unit(d, "unit_days"), unit(h, "unit_hours")),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,7 +162,7 @@ pub(super) async fn task_view(
         "leaderboard" => extra = board_context(state, page, &row, &spec, &q, closed, manager).await?,
         "team" => {
             if let Some(u) = viewer {
-                let team_ctx = super::teams::team_context(state, &row, u, team.clone()).await?;
+                let team_ctx = super::teams::team_context(state, page, &row, u, team.clone()).await?;
                 let problems: Vec<Value> =
                     outcome.problems.iter().map(|p| context! { message => p.message.render(page.lang) }).collect();
                 extra = context! { ..team_ctx, ..context! { problems => problems, typed => outcome.message } };
@@ -156,7 +175,7 @@ pub(super) async fn task_view(
                 None => crate::teams::Quota::at(cap, 0, 0, now),
             };
             let resets_ms = chrono::DateTime::parse_from_rfc3339(&quota.resets_at).map_or(0, |d| d.timestamp_millis());
-            let quota = context! { remaining => quota.remaining_today, cap => quota.daily_cap, resets => when(resets_ms), resets_iso => quota.resets_at };
+            let quota = context! { remaining => quota.remaining_today, cap => quota.daily_cap, resets => when(resets_ms, page.lang), resets_iso => quota.resets_at };
             let problems: Vec<Value> = outcome
                 .problems
                 .iter()
@@ -179,7 +198,9 @@ pub(super) async fn task_view(
         }
         "submissions" => {
             if let Some(t) = &team {
-                extra = my_submissions(state, page, t.team_id, closed, q.page.unwrap_or(1)).await?;
+                extra =
+                    my_submissions(state, page, t.team_id, closed, q.page.unwrap_or(1), spec.metric.shown_decimals())
+                        .await?;
             }
         }
         _ => {}
@@ -189,15 +210,15 @@ pub(super) async fn task_view(
         final_selections => spec.submissions.final_selections,
         team_size_cap => spec.submissions.team_size_cap,
         public_share => format!("{:.0}%", spec.split.public_fraction * 100.0),
-        merger_deadline => row.merger_deadline_at.map(when),
+        merger_deadline => row.merger_deadline_at.map(|t| when(t, page.lang)),
         budget => format!("{} fuel · {} MiB · {} ms", spec.budget.fuel, spec.budget.memory_mib, spec.budget.wall_ms),
     };
     let words = crate::tasks::in_language(&row, &spec, page.lang);
     let task = context! {
         slug => row.slug, title => words.title, summary => words.summary, metric => spec.metric.name.name(),
         fell_back => words.fell_back,
-        higher_is_better => spec.metric.higher_is_better, closes => when(row.closes_at), closes_iso => db::ms_to_rfc3339(row.closes_at),
-        opens => when(row.opens_at), opens_iso => db::ms_to_rfc3339(row.opens_at), closed => closed,
+        higher_is_better => spec.metric.higher_is_better, closes => when(row.closes_at, page.lang), closes_iso => db::ms_to_rfc3339(row.closes_at),
+        opens => when(row.opens_at, page.lang), opens_iso => db::ms_to_rfc3339(row.opens_at), closed => closed,
         draft => row.published_at.is_none(),
     };
     let base = context! {
@@ -231,6 +252,8 @@ async fn board_context(
         Some(t) => crate::leaderboard::with_ties(shown, t),
         None => shown.to_vec(),
     };
+    let d = spec.metric.shown_decimals();
+    let score = |v: f64| format!("{v:.d$}");
     let board: Vec<Value> = shown
         .iter()
         .map(|e| {
@@ -242,7 +265,7 @@ async fn board_context(
             context! {
                 rank => e.rank, team => e.team, members => e.members, score => score(e.score), entries => e.entries,
                 baseline => e.baseline, fuel => e.fuel_used.map(grouped), moved => moved.as_ref().map(|m| m.0.clone()),
-                moved_label => moved.map(|m| m.1), last => e.last_submission_at.as_deref().map(iso_to_when),
+                moved_label => moved.map(|m| m.1), last => e.last_submission_at.as_deref().map(|t| iso_to_when(t, page.lang)),
                 interval => e.interval.map(|[lo, hi]| format!("{} – {}", score(lo), score(hi))), tied_with => e.tied_with,
             }
         })
@@ -256,8 +279,8 @@ async fn board_context(
     })
 }
 
-fn iso_to_when(iso: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(iso).map_or_else(|_| iso.to_owned(), |d| when(d.timestamp_millis()))
+fn iso_to_when(iso: &str, lang: crate::messages::Lang) -> String {
+    chrono::DateTime::parse_from_rfc3339(iso).map_or_else(|_| iso.to_owned(), |d| when(d.timestamp_millis(), lang))
 }
 
 /// Rows of a "My submissions" page.
@@ -271,7 +294,9 @@ async fn my_submissions(
     team_id: i64,
     closed: bool,
     at: usize,
+    d: usize,
 ) -> Result<Value, AppError> {
+    let score = |v: f64| format!("{v:.d$}");
     let total = crate::db::submissions::count_of_team(&state.db.pool, team_id).await?;
     let pages = (total.max(1) + MINE_PAGE - 1) / MINE_PAGE;
     let at = (at as i64).clamp(1, pages);
@@ -282,7 +307,7 @@ async fn my_submissions(
         .map(|s| {
             context! {
                 id => s.submission_id,
-                created => when(s.created_at),
+                created => when(s.created_at, page.lang),
                 live => s.status.is_pending(),
                 score => s.public_score.map(score).unwrap_or_default(),
                 verdict => s.verdict.map(|v| crate::messages::word("verdict", v.as_str(), page.lang)).unwrap_or_default(),
@@ -301,7 +326,9 @@ async fn my_submissions(
     // Catalog texts only (no `<`), so the JSON is safe inside the script.
     let words = crate::messages::words(&["status.", "verdict."], page.lang);
     let live_words = serde_json::to_string(&words).unwrap_or_else(|_| "{}".into());
-    Ok(context! { mine => mine, own_chart => chart, mine_page => at, mine_pages => pages, live_words => live_words })
+    Ok(
+        context! { mine => mine, own_chart => chart, mine_page => at, mine_pages => pages, live_words => live_words, decimals => d },
+    )
 }
 
 /// The submit form: a CSV or `.wasm` with a message.

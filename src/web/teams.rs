@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{CsrfField, Posted, refused, when};
+use super::{CsrfField, PageCtx, Posted, refused, when};
 use crate::auth::CurrentUser;
 use crate::db::{self, tasks, teams};
 use crate::error::AppError;
@@ -18,6 +18,7 @@ use crate::teams::{self as domain, InviteRequest, TeamName};
 /// What the team tab shows the signed-in viewer.
 pub(super) async fn team_context(
     state: &AppState,
+    page: &PageCtx,
     task: &tasks::TaskRow,
     me: &CurrentUser,
     team: Option<teams::TeamRow>,
@@ -26,18 +27,18 @@ pub(super) async fn team_context(
         .await?
         .into_iter()
         .filter(|i| i.task_id == task.task_id)
-        .map(|i| context! { id => i.invite_id, team => i.team_name, by => i.invited_by, at => when(i.created_at) })
+        .map(|i| context! { id => i.invite_id, team => i.team_name, by => i.invited_by, at => when(i.created_at, page.lang) })
         .collect();
     let Some(team) = team else { return Ok(context! { invites => invites }) };
     let members: Vec<Value> = teams::members(&state.db.pool, team.team_id)
         .await?
         .into_iter()
-        .map(|m| context! { username => m.username, display_name => m.display_name, joined => when(m.joined_at) })
+        .map(|m| context! { username => m.username, display_name => m.display_name, joined => when(m.joined_at, page.lang) })
         .collect();
     let sent: Vec<Value> = teams::pending_of_team(&state.db.pool, team.team_id)
         .await?
         .into_iter()
-        .map(|i| context! { username => i.username, at => when(i.created_at) })
+        .map(|i| context! { username => i.username, at => when(i.created_at, page.lang) })
         .collect();
     let solo = members.len() <= 1;
     let now = db::now_ms();

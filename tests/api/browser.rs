@@ -58,7 +58,10 @@ impl Browser {
             return None;
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // A zone other than UTC, so English pages show the local time
+        // beside UTC.
         let child = Command::new(driver)
+            .env("TZ", "Europe/Berlin")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -447,4 +450,34 @@ async fn a_person_consents_and_a_recruiter_finds_them_and_opens_their_profile() 
     b.go("/talent/shortlists").await;
     assert!(b.text("#sent-requests").await.contains("ann@example.org"));
     b.close().await;
+}
+
+#[tokio::test]
+async fn a_newcomer_sees_the_countdown_and_reads_the_guides_in_both_languages() {
+    let app = TestApp::spawn().await;
+    for lang in ["en", "ko"] {
+        let Some(b) = Browser::start(&app, lang).await else { return };
+        b.go("/").await;
+        // The countdown ticks once the script runs: "171d 17:42:09".
+        let first = b.wait_text(".card .countdown", 5, |t| t.contains(':')).await;
+        let digits = |t: &str| t.chars().filter(char::is_ascii_digit).count();
+        assert!(digits(&first) >= 6, "{first}");
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert_ne!(b.text(".card .countdown").await, first, "it ticks");
+        if lang == "en" {
+            // UTC, and the viewer's time (Europe/Berlin here) beside it.
+            let local = b.text(".card .local").await;
+            assert!(local.contains("your time"), "{local:?}");
+        } else {
+            assert!(b.text(".card time").await.contains("KST"));
+        }
+        b.shot(&format!("home-{lang}")).await;
+        b.go("/how-to-compete").await;
+        assert_eq!(b.text("main h1").await, if lang == "en" { "How to compete" } else { "참가 방법" });
+        b.shot(&format!("how-to-compete-{lang}")).await;
+        b.go("/build-a-model").await;
+        assert!(b.text("#abi").await.contains("gaic_predict"));
+        b.shot(&format!("build-a-model-{lang}")).await;
+        b.close().await;
+    }
 }

@@ -7,6 +7,7 @@ mod audit;
 mod browser;
 mod cli;
 mod credentials;
+mod first_hour;
 mod fuzz;
 mod hardening;
 mod helpers;
