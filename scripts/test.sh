@@ -17,6 +17,10 @@
 #                           verifier's test and the API fuzz run when python3
 #                           lacks the cryptography package or schemathesis
 #                           (pip install cryptography schemathesis)
+#   GAIC_TEST_REQUIRE_CLANG=1
+#                           fail instead of skipping the C guest model's test
+#                           when clang and wasm-ld are missing
+#                           (apt-get install clang lld)
 #   GAIC_TEST_REQUIRE_S3=1  fail instead of skipping the S3 tests when moto's
 #                           S3 server cannot be installed (pip install
 #                           'moto[server]'); the tests start it themselves
@@ -27,6 +31,15 @@ pg_url="${GAIC_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
 echo "== example models (wasm32-unknown-unknown)"
 scripts/build-examples.sh
+c_tests=0
+if [ -f sandbox/guest/target/c/diabetes_linear.wasm ] && command -v clang >/dev/null 2>&1; then
+  c_tests=1
+elif [ "${GAIC_TEST_REQUIRE_CLANG:-0}" = 1 ]; then
+  echo "clang and wasm-ld are needed for the C guest model (apt-get install clang lld)" >&2
+  exit 1
+else
+  echo "== clang/wasm-ld missing: the C guest model's test stays ignored (set GAIC_TEST_REQUIRE_CLANG=1 to fail instead)"
+fi
 
 # The S3 tests need an S3-compatible server: moto's, from PyPI.
 s3_tests=0
@@ -79,6 +92,10 @@ if [ "$py_tests" = 1 ]; then
   GAIC_TEST_DATABASE_URL= cargo test --test api credentials::credentials_verify_in_python -- --ignored
 fi
 
+if [ "$c_tests" = 1 ]; then
+  echo "== a model written in C"
+  GAIC_TEST_DATABASE_URL= cargo test --test api models::a_model_written_in_c -- --ignored
+fi
 if [ "$fuzz_tests" = 1 ]; then
   echo "== the API fuzzed from its OpenAPI document (schemathesis) on SQLite"
   GAIC_TEST_DATABASE_URL= cargo test --test api fuzz:: -- --ignored

@@ -19,6 +19,8 @@ const BUILD_KO: &str = include_str!("guide/build-a-model.ko.md");
 const ABI: &str = include_str!("../../sandbox/ABI.md");
 const RUST_EXAMPLE: &str = include_str!("../../sandbox/guest/examples/digits-mlp/src/lib.rs");
 const WAT_EXAMPLE: &str = include_str!("../../sandbox/guest/examples/diabetes-linear.wat");
+const C_HEADER: &str = include_str!("../../sandbox/guest/c/gaic.h");
+const C_EXAMPLE: &str = include_str!("../../sandbox/guest/c/diabetes-linear.c");
 
 /// The guest SDK's files (its Cargo workspace: the SDK crate and the
 /// example models), as the download packs them under `gaic-guest-sdk/`.
@@ -52,6 +54,8 @@ const SDK: &[(&str, &[u8])] = &[
         include_bytes!("../../sandbox/guest/examples/bench-kernels/src/kernels.rs"),
     ),
     ("examples/diabetes-linear.wat", include_bytes!("../../sandbox/guest/examples/diabetes-linear.wat")),
+    ("c/gaic.h", include_bytes!("../../sandbox/guest/c/gaic.h")),
+    ("c/diabetes-linear.c", include_bytes!("../../sandbox/guest/c/diabetes-linear.c")),
 ];
 
 /// `/how-to-compete`.
@@ -72,6 +76,13 @@ pub(super) async fn build_a_model(viewer: MaybeUser, headers: HeaderMap, uri: Ur
         context! {
             id => "rust", title => page.t("guide_rust_example"),
             html => markdown(&format!("`examples/digits-mlp/src/lib.rs`\n\n```rust\n{RUST_EXAMPLE}```\n")), lang => "en",
+        },
+        context! {
+            id => "c", title => page.t("guide_c_example"),
+            html => markdown(&format!(
+                "`c/diabetes-linear.c`\n\n```c\n{C_EXAMPLE}```\n\n`c/gaic.h`\n\n```c\n{C_HEADER}```\n"
+            )),
+            lang => "en",
         },
         context! {
             id => "wat", title => page.t("guide_wat_example"),

@@ -184,6 +184,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("your_time", "your time", "내 시간"),
     ("guide_abi", "The guest ABI (the contract)", "게스트 ABI (약속)"),
     ("guide_rust_example", "Example: the digits MLP in Rust", "예제: Rust로 만든 digits MLP"),
+    ("guide_c_example", "Example: linear regression in C, through host ops", "예제: 호스트 연산을 쓰는 C 선형 회귀"),
     (
         "guide_wat_example",
         "Example: linear regression in the WebAssembly text format",

@@ -61,6 +61,7 @@ async fn the_guides_are_in_both_languages_and_the_sdk_downloads() {
     let build = page(&app, "/build-a-model", "en").await;
     assert!(build.contains("<h1>Build a model</h1>") && build.contains("gaic_predict"), "the ABI guide");
     assert!(build.contains("export_model!") && build.contains("(module"), "the Rust and WAT examples");
+    assert!(build.contains("GAIC_EXPORT(\"gaic_predict\")") && build.contains("gaic_matmul"), "the C example");
     assert!(build.contains("href=\"/downloads/gaic-guest-sdk.tar.gz\""));
     let build = page(&app, "/build-a-model", "ko").await;
     assert!(build.contains("<h1>모델 만들기</h1>") && build.contains("영어 원문"));

@@ -26,6 +26,28 @@ pub fn example(name: &str) -> Vec<u8> {
         .unwrap()
 }
 
+/// The C example (`sandbox/guest/c/`), built by scripts/build-examples.sh
+/// when clang and wasm-ld are installed.
+fn example_c(name: &str) -> Vec<u8> {
+    example("digits_mlp"); // runs the build script once
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sandbox/guest/target/c").join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (clang and lld installed?)", path.display()))
+}
+
+#[tokio::test]
+#[ignore = "needs clang and lld for the C example (apt-get install clang lld); scripts/test.sh runs it when they are there"]
+async fn a_model_written_in_c_scores_like_the_same_model_in_wat() {
+    let app = TestApp::spawn().await;
+    let (ann, ben) = (app.competitor("ann").await, app.competitor("ben").await);
+    let c = submit_model(&ann, "diabetes", example_c("diabetes_linear")).await;
+    let wat = submit_model(&ben, "diabetes", example("diabetes-linear.wat")).await;
+    assert_eq!(c["verdict"], "ok", "{c}");
+    // The same coefficients: one through the host's matmul, one in wasm
+    // arithmetic; the scores agree to the board's rounding.
+    let (c, wat) = (c["public_score"].as_f64().unwrap(), wat["public_score"].as_f64().unwrap());
+    assert!(c < 70.0 && (c - wat).abs() < 0.01, "C {c} vs WAT {wat}");
+}
+
 /// Waits for a submission to leave queued/running; its final view.
 pub async fn wait_final(user: &User, id: i64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
