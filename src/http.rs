@@ -273,33 +273,23 @@ fn limited_class(method: &Method, route: &str) -> Option<Class> {
     }
 }
 
-/// Refuses, before its body is read, a request whose declared length is
-/// over the largest body any route takes (413), or one over its client
-/// address's quota for what it starts (429 with `Retry-After`).
-pub async fn rate_limits(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+/// Why a request is refused before its body is read, if it is: a
+/// declared length over the largest body any route takes (413), or its
+/// client address over the quota for what it starts (429 with
+/// `Retry-After`). `server` answers it as JSON or as a page.
+pub fn refused_early(state: &AppState, req: &axum::extract::Request) -> Option<AppError> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let largest = state.settings.max_upload_bytes.max(JSON_LIMIT) as u64;
     if declared.is_some_and(|n| n > largest) {
-        return AppError::PayloadTooLarge(msg!("upload_too_large", detail = format!("over {largest} bytes")))
-            .into_response();
+        return Some(AppError::PayloadTooLarge(msg!("upload_too_large", detail = format!("over {largest} bytes"))));
     }
     let route = req.extensions().get::<axum::extract::MatchedPath>();
-    if let Some(class) = route.and_then(|r| limited_class(req.method(), r.as_str())) {
-        let client = client_of(req.headers(), req.extensions(), state.settings.trust_forwarded_for);
-        if let Err(e) = state.limits.client(class, client) {
-            tracing::info!(%client, class = class.name(), "rate limited");
-            if route.is_some_and(|r| !r.as_str().starts_with("/api/")) {
-                return crate::web::refused_before_handler(req.headers(), req.uri(), e);
-            }
-            return e.into_response();
-        }
-    }
-    next.run(req).await
+    let class = route.and_then(|r| limited_class(req.method(), r.as_str()))?;
+    let client = client_of(req.headers(), req.extensions(), state.settings.trust_forwarded_for);
+    let refused = state.limits.client(class, client).err()?;
+    tracing::info!(%client, class = class.name(), "rate limited");
+    Some(refused)
 }
 
 /// A `gaic_session` cookie (an empty value with max-age 0 clears it).

@@ -351,6 +351,20 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown signal received; finishing in-flight requests");
 }
 
+/// Refuses what [`crate::http::refused_early`] finds before the body is
+/// read: the JSON error on the API, the message page in the viewer's
+/// language on a page route.
+async fn refuse_early(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some(refused) = crate::http::refused_early(&state, &req) else { return next.run(req).await };
+    let page = req.extensions().get::<axum::extract::MatchedPath>().is_some_and(|r| !r.as_str().starts_with("/api/"));
+    if page { crate::web::refused_before_handler(req.headers(), req.uri(), refused) } else { refused.into_response() }
+}
+
 /// The whole HTTP application: the JSON API and the pages, with the shared
 /// layers (rate limits, security headers, request metrics, tracing, panic catching, the
 /// 1 MiB JSON limit)
@@ -365,7 +379,7 @@ pub fn app(state: AppState) -> axum::Router {
         .merge(crate::web::router(upload_limit))
         .fallback(crate::api::not_found)
         .method_not_allowed_fallback(crate::api::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::rate_limits))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), refuse_early))
         .layer(axum::middleware::from_fn_with_state(state.settings.https, crate::http::security_headers))
         .layer(axum::middleware::from_fn(crate::telemetry::track_http))
         .layer(TraceLayer::new_for_http())
