@@ -22,6 +22,8 @@ pub struct ModuleInfo {
     pub initial_memory_bytes: u64,
     /// Whether it exports `gaic_init`.
     pub has_init: bool,
+    /// Whether it exports `_initialize` (a toolchain's reactor start).
+    pub has_initialize: bool,
     /// The `gaic` host functions it imports.
     pub imports: Vec<String>,
 }
@@ -63,6 +65,11 @@ const EXPORTS: &[(&str, usize, usize, bool)] = &[
     ("gaic_alloc", 1, 1, true),
     ("gaic_predict", 5, 1, true),
     ("gaic_init", 0, 1, false),
+    // What toolchains export for a module without `main` (a reactor):
+    // `_initialize` runs the static constructors and is called once before
+    // anything else; `__wasm_call_ctors` is tolerated and never called.
+    ("_initialize", 0, 0, false),
+    ("__wasm_call_ctors", 0, 0, false),
 ];
 
 /// Non-function exports toolchains add and the ABI tolerates.
@@ -105,7 +112,13 @@ pub fn check(bytes: &[u8], max_bytes: usize, max_functions: u32, memory_cap: u64
     let mut types: Vec<FuncType> = Vec::new();
     let mut func_types: Vec<u32> = Vec::new();
     let mut imported_funcs = 0u32;
-    let mut info = ModuleInfo { functions: 0, initial_memory_bytes: 0, has_init: false, imports: Vec::new() };
+    let mut info = ModuleInfo {
+        functions: 0,
+        initial_memory_bytes: 0,
+        has_init: false,
+        has_initialize: false,
+        imports: Vec::new(),
+    };
     let mut memories = 0;
     let mut exports: Vec<(String, ExternalKind, u32)> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
@@ -206,7 +219,7 @@ pub fn check(bytes: &[u8], max_bytes: usize, max_functions: u32, memory_cap: u64
             ExternalKind::Func => {
                 let Some(&(_, p, r, _)) = EXPORTS.iter().find(|(n, ..)| n == name) else {
                     return Err(invalid(format!(
-                        "exports a function {name:?} the ABI does not define; export only gaic_abi_version, gaic_alloc, gaic_predict and optionally gaic_init"
+                        "exports a function {name:?} the ABI does not define; export only gaic_abi_version, gaic_alloc, gaic_predict and optionally gaic_init (toolchains may add _initialize and __wasm_call_ctors)"
                     )));
                 };
                 let ty = func_types
@@ -221,6 +234,7 @@ pub fn check(bytes: &[u8], max_bytes: usize, max_functions: u32, memory_cap: u64
                     )));
                 }
                 info.has_init |= name == "gaic_init";
+                info.has_initialize |= name == "_initialize";
             }
             ExternalKind::Memory if name == "memory" => {}
             _ if TOLERATED.contains(&name.as_str()) => {}

@@ -229,6 +229,12 @@ fn predict_all(store: &mut Store<RunState>, linker: &Linker<RunState>, job: &Job
             .get_typed_func::<(), i32>(&mut *store, name)
             .map_err(|e| Failure(Verdict::InvalidModule, format!("{name}: {e}")))
     };
+    if model.info.has_initialize {
+        instance
+            .get_typed_func::<(), ()>(&mut *store, "_initialize")
+            .map_err(|e| Failure(Verdict::InvalidModule, format!("_initialize: {e}")))?
+            .call(&mut *store, ())?;
+    }
     let version = typed(store, "gaic_abi_version")?.call(&mut *store, ())?;
     if version != ABI_VERSION {
         return Err(Failure(

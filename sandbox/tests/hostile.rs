@@ -588,3 +588,26 @@ fn an_exhausted_instance_pool_is_a_platform_error_not_the_models_fault() {
         assert_eq!(r.verdict, Verdict::Timeout, "{r:?}");
     }
 }
+
+#[test]
+fn toolchain_start_exports_are_tolerated_and_initialize_runs_first() {
+    // `_initialize` (a reactor's start) sets what `gaic_predict` writes;
+    // `__wasm_call_ctors` is tolerated and never called (it would trap).
+    let body = r#"
+      (global $ready (mut f32) (f32.const 0))
+      (func (export "_initialize") f32.const 7 global.set $ready)
+      (func (export "__wasm_call_ctors") unreachable)
+      (func (export "gaic_predict") (param $in i32) (param $rows i32) (param $cols i32) (param $out i32) (param $oc i32) (result i32)
+        (local $r i32)
+        (block $done (loop $l
+          local.get $r local.get $rows i32.ge_s br_if $done
+          local.get $out local.get $r i32.const 4 i32.mul i32.add global.get $ready f32.store
+          local.get $r i32.const 1 i32.add local.set $r br $l))
+        local.get $rows local.get $oc i32.mul)"#;
+    let report = run(&module("", body));
+    assert_eq!(report.verdict, Verdict::Ok, "{report:?}");
+    assert!(report.outputs.iter().all(|v| *v == 7.0), "{:?}", report.outputs);
+    // A wrongly typed one is still refused.
+    let typed = format!(r#"{IDENTITY} (func (export "_initialize") (param i32))"#);
+    expect(&run(&module("", &typed)), Verdict::InvalidModule, "exports _initialize with type");
+}
