@@ -178,6 +178,21 @@ pub struct Budget {
     pub memory_mib: u32,
     /// Wall-clock safety net in milliseconds.
     pub wall_ms: u64,
+    /// Where models must run: `any` worker, or only workers with a CUDA
+    /// device (`cuda`).
+    #[serde(default)]
+    pub device: DeviceNeed,
+}
+
+/// `[budget] device`: which workers may run the task's models.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceNeed {
+    /// Any worker (CPU or GPU).
+    #[default]
+    Any,
+    /// Only a worker that registered a CUDA device.
+    Cuda,
 }
 
 /// Where a bundle file may be seen.
@@ -372,7 +387,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("submissions", &["kinds", "daily_cap", "final_selections", "team_size_cap"]),
     ("schedule", &["opens", "closes", "merger_deadline"]),
     ("split", &["public_fraction", "seed"]),
-    ("budget", &["fuel", "memory_mib", "wall_ms"]),
+    ("budget", &["fuel", "memory_mib", "wall_ms", "device"]),
 ];
 
 /// Domains a task may be tagged with.
@@ -665,6 +680,14 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
     let fuel = f.integer("fuel", 1_000, 1_000_000_000_000, false).unwrap_or(1_000_000_000) as u64;
     let memory_mib = f.integer("memory_mib", 1, 4096, false).unwrap_or(64) as u32;
     let wall_ms = f.integer("wall_ms", 10, 3_600_000, false).unwrap_or(10_000) as u64;
+    let device = match f.string("device", false).as_deref() {
+        None | Some("any") => DeviceNeed::Any,
+        Some("cuda") => DeviceNeed::Cuda,
+        Some(other) => {
+            f.problem("device", msg!("device_invalid", value = format!("{other:?}")));
+            DeviceNeed::Any
+        }
+    };
 
     // Fields with problems get placeholders so that the data files are still
     // checked and every problem of the bundle is reported in one round; the
@@ -690,7 +713,7 @@ fn parse_spec(text: &str, problems: &mut Vec<Problem>) -> Option<TaskSpec> {
         submissions: SubmissionRules { kinds, daily_cap, final_selections, team_size_cap },
         schedule: Schedule { opens: opens.unwrap_or(epoch), closes: closes.unwrap_or(epoch), merger_deadline },
         split: SplitSpec { public_fraction, seed },
-        budget: Budget { fuel, memory_mib, wall_ms },
+        budget: Budget { fuel, memory_mib, wall_ms, device },
         i18n,
     })
 }
@@ -1193,6 +1216,12 @@ mod tests {
         let mut problems = Vec::new();
         parse_spec(&format!("i18n = \"ko\"\n{base}"), &mut problems);
         assert_eq!(problems.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(), ["i18n"], "{problems:?}");
+
+        // The device a task's models need: any, cuda, nothing else.
+        let (spec, problems) = fields("[budget]\ndevice = \"cuda\"\n");
+        assert!(problems.is_empty() && spec.budget.device == DeviceNeed::Cuda, "{problems:?}");
+        let (_, problems) = fields("[budget]\ndevice = \"tpu\"\n");
+        assert_eq!(problems[0].0, "budget.device", "{problems:?}");
 
         // README.<code>.md: only Korean, and not empty.
         let dir = tempfile::tempdir().unwrap();

@@ -524,6 +524,11 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     // Problems in a task bundle.
     ("statement_empty", "the task statement is empty", "과제 설명이 비어 있습니다"),
     (
+        "device_invalid",
+        "{value} is not a device: use \"any\" or \"cuda\"",
+        "{value}은(는) 장치가 아닙니다: \"any\" 또는 \"cuda\"를 쓰세요",
+    ),
+    (
         "language_unknown",
         "no translation into \"{code}\" is shown on this site (languages: {known})",
         "이 사이트는 \"{code}\" 번역을 보여 주지 않습니다 (언어: {known})",

@@ -133,18 +133,35 @@ pub struct QueueView {
     pub finished_last_hour: i64,
     /// The unfinished jobs, oldest first.
     pub jobs: Vec<QueuedJob>,
+    /// Whether the task's models must run on a GPU (`[budget] device =
+    /// "cuda"`): only workers with a CUDA device take its jobs.
+    pub needs_gpu: bool,
+    /// Remote workers with a CUDA device, live (seen within three leases)
+    /// and not revoked.
+    pub gpu_workers: i64,
 }
 
 async fn organizer_task(state: &Platform, me: &CurrentUser, slug: &str) -> AppResult<crate::db::tasks::TaskRow> {
     managed_task(state, me, slug, msg!("organizer_only_task_queue")).await
 }
 
-/// A task's queue depth, throughput and unfinished jobs (organizers).
-pub async fn get_queue(state: &Platform, me: &CurrentUser, slug: String) -> AppResult<QueueView> {
+/// A task's queue depth, throughput and unfinished jobs (organizers); a
+/// worker silent for `lost_after_ms` is not counted among the GPU workers.
+pub async fn get_queue(state: &Platform, me: &CurrentUser, slug: String, lost_after_ms: i64) -> AppResult<QueueView> {
     let task = organizer_task(state, me, &slug).await?;
     let rows = jobs::open_of_task(&state.db.pool, task.task_id).await?;
     let finished_last_hour = jobs::finished_since(&state.db.pool, task.task_id, db::now_ms() - 3_600_000).await?;
+    let needs_gpu = crate::bundle::spec_of(&task)?.budget.device == crate::bundle::DeviceNeed::Cuda;
+    let live_since = db::now_ms() - lost_after_ms;
+    let gpu_workers = db::workers::list(&state.db.pool)
+        .await?
+        .iter()
+        .filter(|w| w.revoked_at.is_none() && w.last_seen_at.is_some_and(|t| t >= live_since))
+        .filter(|w| w.device.as_deref().is_some_and(|d| d.starts_with("cuda")))
+        .count() as i64;
     Ok(QueueView {
+        needs_gpu,
+        gpu_workers,
         queued: rows.iter().filter(|j| j.state == JobState::Queued).count(),
         running: rows.iter().filter(|j| j.state == JobState::Running).count(),
         finished_last_hour,

@@ -247,10 +247,16 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
         .await
         .context("loading the credential signing key")?;
     let platform = Platform::new(db, blobs, settings, sandbox, issuer);
+    // The device this server's evaluators will use, probed once: with a
+    // CUDA device they also take the jobs of tasks that need one.
+    let gpu = args.workers != Some(0)
+        && args.device != gaic_sandbox::DeviceChoice::Cpu
+        && gaic_sandbox::tensor::select(args.device).is_ok_and(|(_, d)| d.name.starts_with("cuda"));
     let config = crate::eval::runner::QueueSettings {
         lease_ms: (args.lease_secs.max(1) * 1000) as i64,
         max_attempts: i64::from(args.max_attempts.max(1)),
         team_cap: i64::from(args.team_running_cap.max(1)),
+        gpu,
     };
     let state = AppState::new(crate::eval::runner::Queue::new(platform, config, evaluators));
     let admin_id = ensure_admin(&state, args.admin_password.as_deref()).await?;

@@ -302,7 +302,8 @@ pub async fn submit(
         Err(e) => return Err(e.into()),
     };
     if model {
-        db::jobs::enqueue(&mut *tx, id, task.task_id, team.team_id, now).await?;
+        let gpu = spec.budget.device == crate::bundle::DeviceNeed::Cuda;
+        db::jobs::enqueue(&mut *tx, id, task.task_id, team.team_id, now, gpu).await?;
     }
     tx.commit().await?;
     let kind: &'static str = if model { "model" } else { "predictions" };

@@ -141,7 +141,7 @@ pub async fn get_queue(
     me: CurrentUser,
     AppPath(slug): AppPath<String>,
 ) -> AppResult<AppJson<QueueView>> {
-    crate::queue::get_queue(&state, &me, slug).await.map(AppJson)
+    crate::queue::get_queue(&state, &me, slug, 3 * state.queue.config.lease_ms).await.map(AppJson)
 }
 
 /// Cancels every queued (not running) job of a task (organizers).

@@ -44,6 +44,8 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
 pub struct WorkerAuth {
     /// Its id.
     pub worker_id: i64,
+    /// Whether it registered a CUDA device (it may take GPU jobs).
+    pub gpu: bool,
 }
 
 impl WorkerAuth {
@@ -62,7 +64,8 @@ impl FromRequestParts<AppState> for WorkerAuth {
             .await?
             .ok_or_else(|| AppError::Unauthorized("the worker token is invalid or revoked".into()))?;
         workers::touch(&state.db.pool, row.worker_id, db::now_ms()).await?;
-        Ok(Self { worker_id: row.worker_id })
+        let gpu = row.device.as_deref().is_some_and(|d| d.starts_with("cuda"));
+        Ok(Self { worker_id: row.worker_id, gpu })
     }
 }
 
@@ -127,7 +130,7 @@ pub async fn lease_job(State(state): State<AppState>, w: WorkerAuth) -> AppResul
     let owner = format!("{}{:08x}", w.owner_prefix(), rand::random::<u32>());
     let q = state.queue.config;
     let Some(claim) =
-        jobs::claim(&state.db.pool, state.db.backend, &owner, db::now_ms(), q.lease_ms, q.team_cap).await?
+        jobs::claim(&state.db.pool, state.db.backend, &owner, db::now_ms(), q.lease_ms, q.team_cap, w.gpu).await?
     else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };

@@ -30,21 +30,24 @@ pub async fn enqueue<'e>(
     task_id: i64,
     team_id: i64,
     now: i64,
+    needs_gpu: bool,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO jobs (submission_id, task_id, team_id, state, attempts, created_at)
-         VALUES ($1, $2, $3, 'queued', 0, $4) RETURNING job_id",
+        "INSERT INTO jobs (submission_id, task_id, team_id, state, attempts, created_at, needs_gpu)
+         VALUES ($1, $2, $3, 'queued', 0, $4, $5) RETURNING job_id",
     )
     .bind(submission_id)
     .bind(task_id)
     .bind(team_id)
     .bind(now)
+    .bind(i64::from(needs_gpu))
     .fetch_one(ex)
     .await
 }
 
 /// Leases the next job for `owner` until `now + lease_ms`, fairly across
-/// teams and under `team_cap` running jobs per team.
+/// teams and under `team_cap` running jobs per team; a job that needs a
+/// GPU only when `gpu` (the worker has a CUDA device).
 pub async fn claim<'e>(
     ex: impl Executor<'e, Database = Any>,
     backend: Backend,
@@ -52,6 +55,7 @@ pub async fn claim<'e>(
     now: i64,
     lease_ms: i64,
     team_cap: i64,
+    gpu: bool,
 ) -> sqlx::Result<Option<Claim>> {
     let lock = if backend == Backend::Postgres { "FOR UPDATE OF j SKIP LOCKED" } else { "" };
     sqlx::query_as(&format!(
@@ -59,7 +63,7 @@ pub async fn claim<'e>(
                          started_at = $3, attempts = attempts + 1
          WHERE job_id = (
              SELECT j.job_id FROM jobs j
-             WHERE j.state = 'queued'
+             WHERE j.state = 'queued' AND (j.needs_gpu = 0 OR $5 = 1)
                AND (SELECT COUNT(*) FROM jobs r WHERE r.team_id = j.team_id AND r.state = 'running') < $4
              ORDER BY COALESCE((SELECT MAX(s.started_at) FROM jobs s WHERE s.team_id = j.team_id), 0), j.job_id
              LIMIT 1 {lock})
@@ -70,6 +74,7 @@ pub async fn claim<'e>(
     .bind(now + lease_ms)
     .bind(now)
     .bind(team_cap)
+    .bind(i64::from(gpu))
     .fetch_optional(ex)
     .await
 }

@@ -77,11 +77,14 @@ pub struct QueueSettings {
     pub max_attempts: i64,
     /// Jobs one team may have running at once.
     pub team_cap: i64,
+    /// Whether this server's own evaluators have a CUDA device (they then
+    /// also take the jobs of tasks that need one).
+    pub gpu: bool,
 }
 
 impl Default for QueueSettings {
     fn default() -> Self {
-        Self { lease_ms: 30_000, max_attempts: 3, team_cap: 2 }
+        Self { lease_ms: 30_000, max_attempts: 3, team_cap: 2, gpu: false }
     }
 }
 
@@ -121,7 +124,8 @@ pub async fn run_once(state: &Queue, owner: &str) -> anyhow::Result<Option<i64>>
     // only fail for the platform's sake and spend one of its attempts.
     state.blobs.check().await.context("not taking jobs")?;
     let q = state.config;
-    let claimed = jobs::claim(&state.db.pool, state.db.backend, owner, db::now_ms(), q.lease_ms, q.team_cap).await?;
+    let claimed =
+        jobs::claim(&state.db.pool, state.db.backend, owner, db::now_ms(), q.lease_ms, q.team_cap, q.gpu).await?;
     let Some(claim) = claimed else { return Ok(None) };
     submissions::start_run(&state.db.pool, claim.submission_id, db::now_ms()).await?;
     let heartbeat = {

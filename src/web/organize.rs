@@ -159,7 +159,7 @@ async fn render_manage(
         merger_deadline: local_input(task.merger_deadline_at),
         published: if task.published_at.is_some() { "yes".into() } else { String::new() },
     });
-    let queue = crate::queue::get_queue(state, me, slug.to_owned()).await?;
+    let queue = crate::queue::get_queue(state, me, slug.to_owned(), 3 * state.queue.config.lease_ms).await?;
     let jobs: Vec<Value> = queue
         .jobs
         .iter()
@@ -251,7 +251,10 @@ async fn render_manage(
         "manage.html",
         context! {
             task => task_ctx, schedule => schedule, errors => errors, notice => outcome.notice, error => outcome.error,
-            queue => context! { queued => queue.queued, running => queue.running, finished => queue.finished_last_hour, jobs => jobs },
+            queue => context! {
+                queued => queue.queued, running => queue.running, finished => queue.finished_last_hour, jobs => jobs,
+                needs_gpu => queue.needs_gpu, gpu_workers => queue.gpu_workers,
+            },
             subs => subs, subs_page => at, subs_pages => pages, subs_total => total, teams => team_rows,
             teams_page => teams_at, teams_pages => teams_pages, teams_total => teams_total,
             baselines => baselines, rescore => rescore, review => review,

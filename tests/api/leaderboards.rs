@@ -587,7 +587,7 @@ async fn a_models_ladder_step_is_judged_again_when_an_upload_lands_before_it_is_
     assert_eq!(model.status(), StatusCode::ACCEPTED);
     let model_id = model.json::<serde_json::Value>().await.unwrap()["submission"]["id"].as_i64().unwrap();
     let pool = &app.state.db.pool;
-    let claim = gaic::db::jobs::claim(pool, app.state.db.backend, "w1", gaic::db::now_ms(), 60_000, 2)
+    let claim = gaic::db::jobs::claim(pool, app.state.db.backend, "w1", gaic::db::now_ms(), 60_000, 2, false)
         .await
         .unwrap()
         .expect("the model's job");

@@ -53,9 +53,12 @@ async fn a_team_runs_at_most_its_cap_at_once() {
     let pool = &app.state.db.pool;
     let backend = app.state.db.backend;
     let now = gaic::db::now_ms();
-    assert!(jobs::claim(pool, backend, "w1", now, 60_000, 2).await.unwrap().is_some());
-    assert!(jobs::claim(pool, backend, "w2", now, 60_000, 2).await.unwrap().is_some());
-    assert!(jobs::claim(pool, backend, "w3", now, 60_000, 2).await.unwrap().is_none(), "the third waits for a slot");
+    assert!(jobs::claim(pool, backend, "w1", now, 60_000, 2, false).await.unwrap().is_some());
+    assert!(jobs::claim(pool, backend, "w2", now, 60_000, 2, false).await.unwrap().is_some());
+    assert!(
+        jobs::claim(pool, backend, "w3", now, 60_000, 2, false).await.unwrap().is_none(),
+        "the third waits for a slot"
+    );
 }
 
 #[tokio::test]
@@ -65,7 +68,7 @@ async fn an_expired_lease_moves_the_job_and_the_old_worker_is_refused() {
     let id = submit(&ann, "breast-cancer", example("breast_cancer_logreg")).await;
     let pool = &app.state.db.pool;
     // Worker w1 leases the job for 1 ms, then goes silent.
-    let claim = jobs::claim(pool, app.state.db.backend, "w1", gaic::db::now_ms(), 1, 2).await.unwrap().unwrap();
+    let claim = jobs::claim(pool, app.state.db.backend, "w1", gaic::db::now_ms(), 1, 2, false).await.unwrap().unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     // w2 reaps the expired lease, takes the job and finishes it.
     assert_eq!(run_once(&app.state.queue, "w2").await.unwrap(), Some(id));

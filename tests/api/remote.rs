@@ -175,3 +175,62 @@ async fn a_worker_killed_mid_job_loses_its_lease_and_the_job_runs_once_more() {
     second.kill().unwrap();
     second.wait().unwrap();
 }
+
+/// A task whose models need a GPU (`[budget] device = "cuda"`): the
+/// server's CPU evaluators and a CPU worker leave its jobs queued, the
+/// queue view says it waits for a GPU worker, and a worker that registered
+/// a CUDA device leases it. Other tasks' jobs go to any worker.
+#[tokio::test]
+async fn jobs_of_a_gpu_task_go_only_to_workers_with_a_cuda_device() {
+    let app = TestApp::spawn().await;
+    let dir = crate::helpers::copy_demo("diabetes");
+    crate::helpers::edit_toml(dir.path(), |t| {
+        t.replace("slug = \"diabetes\"", "slug = \"diabetes-gpu\"").replace("[budget]", "[budget]\ndevice = \"cuda\"")
+    });
+    let admin = app.admin().await;
+    let res = admin.upload_bundle(gaic::bundle::pack_dir(dir.path()).unwrap()).await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    admin.patch_json("/api/v1/tasks/diabetes-gpu", &json!({"published": true})).await;
+    let ann = app.competitor("ann").await;
+    let id = submit(&ann, "diabetes-gpu", example("diabetes-linear.wat")).await;
+
+    // The server's own evaluators (CPU here) leave it alone.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let s = ann.get_json(&format!("/api/v1/submissions/{id}")).await;
+    assert_eq!(s["status"], "queued", "{s}");
+    let queue = admin.get_json("/api/v1/tasks/diabetes-gpu/queue").await;
+    assert_eq!(
+        (queue["needs_gpu"].clone(), queue["gpu_workers"].clone(), queue["queued"].clone()),
+        (json!(true), json!(0), json!(1))
+    );
+    let cookies = crate::pages::web_login(&app, "admin", crate::helpers::ADMIN_PASSWORD).await;
+    let page = crate::pages::html(&app, "/tasks/diabetes-gpu/manage", Some(&cookies)).await;
+    assert!(page.contains("id=\"gpu-queue\"") && page.contains("jobs wait until one connects"), "the queue says so");
+
+    let client = reqwest::Client::new();
+    let register = |token: String, device: &'static str| {
+        let client = client.clone();
+        let url = app.url("/api/v1/worker/register");
+        async move {
+            let body = json!({"device": device, "version": "test", "concurrency": 1});
+            let res = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+            assert!(res.status().is_success(), "{}", res.status());
+        }
+    };
+    let lease = |token: String| {
+        let client = client.clone();
+        let url = app.url("/api/v1/worker/lease");
+        async move { client.post(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let cpu = worker_token(&app, "cpu-box").await;
+    register(cpu.clone(), "cpu").await;
+    assert_eq!(lease(cpu).await.status(), 204, "a CPU worker gets nothing");
+    let gpu = worker_token(&app, "gpu-box").await;
+    register(gpu.clone(), "cuda:0 (test)").await;
+    let queue = admin.get_json("/api/v1/tasks/diabetes-gpu/queue").await;
+    assert_eq!(queue["gpu_workers"], 1);
+    let res = lease(gpu).await;
+    assert_eq!(res.status(), 200);
+    let leased: Value = res.json().await.unwrap();
+    assert_eq!(leased["job"]["submission_id"], id, "{leased}");
+}
