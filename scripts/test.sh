@@ -31,55 +31,37 @@ pg_url="${GAIC_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
 echo "== example models (wasm32-unknown-unknown)"
 scripts/build-examples.sh
-c_tests=0
-if [ -f sandbox/guest/target/c/diabetes_linear.wasm ] && command -v clang >/dev/null 2>&1; then
-  c_tests=1
-elif [ "${GAIC_TEST_REQUIRE_CLANG:-0}" = 1 ]; then
-  echo "clang and wasm-ld are needed for the C guest model (apt-get install clang lld)" >&2
-  exit 1
-else
-  echo "== clang/wasm-ld missing: the C guest model's test stays ignored (set GAIC_TEST_REQUIRE_CLANG=1 to fail instead)"
-fi
-
-# The S3 tests need an S3-compatible server: moto's, from PyPI.
-s3_tests=0
-if command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]' >/dev/null 2>&1; then
-  command -v moto_server >/dev/null 2>&1 && s3_tests=1
-fi
-if [ "$s3_tests" = 0 ]; then
-  if [ "${GAIC_TEST_REQUIRE_S3:-0}" = 1 ]; then
-    echo "moto_server is not installed and could not be (pip install 'moto[server]')" >&2
+# optional VAR CHECK INSTALL REQUIRE WHAT: sets VAR to 1 when the command
+# CHECK succeeds (after running INSTALL, where it did not at first);
+# otherwise to 0 with a note that the tests needing it stay ignored, or
+# fails when the environment variable named REQUIRE is 1.
+optional() {
+  local var=$1 check=$2 install=$3 require=$4 what=$5
+  if eval "$check" >/dev/null 2>&1 || { eval "$install" >/dev/null 2>&1 && eval "$check" >/dev/null 2>&1; }; then
+    printf -v "$var" 1
+    return
+  fi
+  if [ "${!require:-0}" = 1 ]; then
+    if [ "$install" = ":" ]; then echo "$what is missing" >&2; else echo "$what is missing and could not be installed ($install)" >&2; fi
     exit 1
   fi
-  echo "== moto_server not installed: the S3 tests stay ignored (set GAIC_TEST_REQUIRE_S3=1 to fail instead)"
-fi
+  echo "== $what missing: its tests stay ignored (set $require=1 to fail instead)"
+  printf -v "$var" 0
+}
 
-# The Python credential verifier (scripts/verify_credential.py) needs the
-# cryptography package, from PyPI.
-py_tests=0
-if python3 -c 'import cryptography' >/dev/null 2>&1 || python3 -m pip install --quiet cryptography >/dev/null 2>&1; then
-  python3 -c 'import cryptography' >/dev/null 2>&1 && py_tests=1
-fi
-if [ "$py_tests" = 0 ]; then
-  if [ "${GAIC_TEST_REQUIRE_PYTHON:-0}" = 1 ]; then
-    echo "python3 with the cryptography package is missing (pip install cryptography)" >&2
-    exit 1
-  fi
-  echo "== python3 cryptography missing: the Python verifier test stays ignored (set GAIC_TEST_REQUIRE_PYTHON=1 to fail instead)"
-fi
-
-# The API fuzz run (tests/api/fuzz.rs) drives schemathesis, from PyPI.
-fuzz_tests=0
-if command -v schemathesis >/dev/null 2>&1 || python3 -m pip install --quiet schemathesis >/dev/null 2>&1; then
-  command -v schemathesis >/dev/null 2>&1 && fuzz_tests=1
-fi
-if [ "$fuzz_tests" = 0 ]; then
-  if [ "${GAIC_TEST_REQUIRE_PYTHON:-0}" = 1 ]; then
-    echo "schemathesis is not installed and could not be (pip install schemathesis)" >&2
-    exit 1
-  fi
-  echo "== schemathesis missing: the API fuzz run stays ignored (set GAIC_TEST_REQUIRE_PYTHON=1 to fail instead)"
-fi
+# The S3 tests start moto's S3 server; the Python credential verifier
+# (scripts/verify_credential.py) needs the cryptography package; the API
+# fuzz run (tests/api/fuzz.rs) drives schemathesis. All from PyPI.
+optional s3_tests "command -v moto_server" "python3 -m pip install --quiet 'moto[server]'" \
+  GAIC_TEST_REQUIRE_S3 "moto's S3 server (moto_server)"
+optional py_tests "python3 -c 'import cryptography'" "python3 -m pip install --quiet cryptography" \
+  GAIC_TEST_REQUIRE_PYTHON "python3's cryptography package"
+optional fuzz_tests "command -v schemathesis" "python3 -m pip install --quiet schemathesis" \
+  GAIC_TEST_REQUIRE_PYTHON "schemathesis"
+# The C guest model: build-examples.sh built it if clang and wasm-ld are
+# there (CI installs them: apt-get install clang lld).
+optional c_tests "test -f sandbox/guest/target/c/diabetes_linear.wasm" ":" \
+  GAIC_TEST_REQUIRE_CLANG "clang and wasm-ld for the C guest model (apt-get install clang lld)"
 
 echo "== tests on SQLite"
 GAIC_TEST_DATABASE_URL= cargo test --workspace --all-targets
