@@ -2,17 +2,19 @@
 //!
 //! cudarc loads the driver, cuBLAS and NVRTC libraries at run time, so this
 //! builds on any machine; [`CudaBackend::probe`] says why it cannot run
-//! (no driver library, no device, …) and the sandbox falls back to the CPU.
-//! Should a GPU call fail mid-run (out of device memory, say) the op is
-//! computed on the CPU instead: results stay within the documented tolerance
-//! and the fuel charged never depends on the device.
+//! (no driver library, no device, …): with `auto` the device is chosen once,
+//! at start, and is the CPU then. Should a GPU call fail mid-run (out of
+//! device memory, a lost context) the op fails with [`OpStop::Device`]: the
+//! run ends as a platform error and the job runs again (counted in
+//! `/metrics` as `gaic_platform_errors_total{kind="device"}`); no op is ever
+//! computed on the CPU instead, so a run's device is the one it reports.
 
 use std::sync::{Arc, Mutex};
 
 use cudarc::cublas::{CudaBlas, Gemm, GemmConfig, sys::cublasOperation_t};
 use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg};
 
-use crate::tensor::{CpuBackend, Deadline, Interrupted, Tensor, TensorBackend};
+use crate::tensor::{Deadline, OpStop, Tensor, TensorBackend};
 
 const CONV2D: &str = r#"
 extern "C" __global__ void conv2d(const float* x, const float* w, float* y,
@@ -169,12 +171,9 @@ impl TensorBackend for CudaBackend {
         k: usize,
         n: usize,
         deadline: &Deadline,
-    ) -> Result<Vec<f32>, Interrupted> {
+    ) -> Result<Vec<f32>, OpStop> {
         deadline.check()?;
-        match self.try_matmul(a, b, m, k, n) {
-            Ok(out) => Ok(out),
-            Err(_) => CpuBackend.matmul(a, b, m, k, n, deadline),
-        }
+        self.try_matmul(a, b, m, k, n).map_err(|e| OpStop::Device(format!("matmul on {}: {e}", self.name)))
     }
 
     fn conv2d(
@@ -185,11 +184,8 @@ impl TensorBackend for CudaBackend {
         pad: usize,
         out: [usize; 4],
         deadline: &Deadline,
-    ) -> Result<Vec<f32>, Interrupted> {
+    ) -> Result<Vec<f32>, OpStop> {
         deadline.check()?;
-        match self.try_conv2d(x, w, stride, pad, out) {
-            Ok(y) => Ok(y),
-            Err(_) => CpuBackend.conv2d(x, w, stride, pad, out, deadline),
-        }
+        self.try_conv2d(x, w, stride, pad, out).map_err(|e| OpStop::Device(format!("conv2d on {}: {e}", self.name)))
     }
 }

@@ -298,3 +298,59 @@ impl Sandbox {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::{Deadline, OpStop, Tensor, TensorBackend};
+
+    /// A device whose every op fails, as a CUDA context in trouble would.
+    #[derive(Debug)]
+    struct Broken;
+
+    impl TensorBackend for Broken {
+        fn name(&self) -> String {
+            "cuda:9 (broken)".into()
+        }
+        fn matmul(&self, _: &[f32], _: &[f32], _: usize, _: usize, _: usize, _: &Deadline) -> Result<Vec<f32>, OpStop> {
+            Err(OpStop::Device("CUDA_ERROR_ILLEGAL_ADDRESS".into()))
+        }
+        fn conv2d(
+            &self,
+            _: &Tensor,
+            _: &Tensor,
+            _: usize,
+            _: usize,
+            _: [usize; 4],
+            _: &Deadline,
+        ) -> Result<Vec<f32>, OpStop> {
+            Err(OpStop::Device("CUDA_ERROR_ILLEGAL_ADDRESS".into()))
+        }
+    }
+
+    #[test]
+    fn a_device_error_is_the_platforms_and_no_op_falls_back_to_the_cpu() {
+        let mut sandbox = Sandbox::new(SandboxConfig { device: DeviceChoice::Cpu, ..Default::default() }).unwrap();
+        sandbox.backend = Arc::new(Broken);
+        let module = wat::parse_str(
+            r#"(module
+                 (import "gaic" "tensor_from" (func $from (param i32 i32 i32 i32 i32) (result i32)))
+                 (import "gaic" "matmul" (func $matmul (param i32 i32) (result i32)))
+                 (memory (export "memory") 1)
+                 (func (export "gaic_abi_version") (result i32) i32.const 1)
+                 (func (export "gaic_alloc") (param i32) (result i32) i32.const 1024)
+                 (func (export "gaic_predict") (param i32 i32 i32 i32 i32) (result i32)
+                   i32.const 0 i32.const 2 i32.const 2 i32.const 1 i32.const 1 call $from
+                   i32.const 0 i32.const 2 i32.const 2 i32.const 1 i32.const 1 call $from
+                   call $matmul drop
+                   local.get 1 local.get 4 i32.mul))"#,
+        )
+        .unwrap();
+        let inputs = [1.0f32, 2.0, 3.0, 4.0];
+        let report = sandbox.compile_and_run(&module, &inputs, 2, 1, &Limits::default());
+        let why = report.platform_error.as_deref().unwrap_or_else(|| panic!("a platform error: {report:?}"));
+        assert!(why.contains("device error") && why.contains("CUDA_ERROR_ILLEGAL_ADDRESS"), "{why}");
+        assert!(report.outputs.is_empty(), "no result from a failed device");
+        assert_eq!(report.device, "cuda:9 (broken)");
+    }
+}

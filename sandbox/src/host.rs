@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use wasmtime::{Caller, Extern, Linker, ResourceLimiter};
 
-use crate::tensor::{CHUNK_FLOPS, Cost, Deadline, Interrupted, Tensor, TensorBackend};
+use crate::tensor::{CHUNK_FLOPS, Cost, Deadline, Interrupted, OpStop, Tensor, TensorBackend};
 
 /// Most elements one host tensor may hold.
 pub(crate) const MAX_TENSOR_ELEMENTS: u64 = 1 << 26;
@@ -44,6 +44,10 @@ pub(crate) enum HostError {
     /// A bad pointer, handle, shape or argument.
     #[error("{0}")]
     Bad(String),
+    /// The device failed in an op: the platform's fault (the run is a
+    /// platform error, run again), not a verdict on the model.
+    #[error("{0}")]
+    Device(String),
 }
 
 /// Memory and table limits of one run, recording the peak and any refusal.
@@ -238,17 +242,16 @@ fn reserve_and_charge(caller: &mut C<'_>, elements: u64, work: u64, op: &'static
 
 /// Stores a computed output, or gives its room back when the op was
 /// interrupted.
-fn finish(
-    caller: &mut C<'_>,
-    r: Reservation,
-    out: Result<Tensor, Interrupted>,
-    op: &'static str,
-) -> wasmtime::Result<i32> {
+fn finish(caller: &mut C<'_>, r: Reservation, out: Result<Tensor, OpStop>, op: &'static str) -> wasmtime::Result<i32> {
     match out {
         Ok(t) => Ok(caller.data_mut().store(r, t)),
-        Err(Interrupted) => {
+        Err(stop) => {
             caller.data_mut().release(r);
-            Err(HostError::Timeout(op).into())
+            Err(match stop {
+                OpStop::Deadline => HostError::Timeout(op),
+                OpStop::Device(why) => HostError::Device(why),
+            }
+            .into())
         }
     }
 }
@@ -305,7 +308,7 @@ fn rowwise(
     let s = caller.data();
     let input = &s.tensor(h)?.data;
     let out = chunked(input, cols, n, &s.deadline, f).map(|data| Tensor { shape, data });
-    finish(caller, r, out, op)
+    finish(caller, r, out.map_err(OpStop::from), op)
 }
 
 /// Applies `f` to whole rows of `input` (`cols` values each), writing
@@ -434,7 +437,7 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             out.extend(row.iter().zip(bias).map(|(x, y)| x + y));
         })
         .map(|data| Tensor { shape, data });
-        finish(&mut caller, r, out, "add_row")
+        finish(&mut caller, r, out.map_err(OpStop::from), "add_row")
     })?;
     linker.func_wrap("gaic", "relu", |mut c: C<'_>, h: i32| rowwise(&mut c, h, "relu", 1, map(|x| x.max(0.0))))?;
     linker.func_wrap("gaic", "sigmoid", |mut c: C<'_>, h: i32| {
@@ -469,7 +472,7 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             out.push(best.0 as f32);
         })
         .map(|data| Tensor { shape: [rows, 1, 1, 1], data });
-        finish(&mut caller, r, out, "argmax_rows")
+        finish(&mut caller, r, out.map_err(OpStop::from), "argmax_rows")
     })?;
     linker.func_wrap(
         "gaic",

@@ -92,6 +92,8 @@ impl From<wasmtime::Error> for Failure {
                     Failure(Verdict::Timeout, format!("{} (in host op {op})", Verdict::Timeout.message()))
                 }
                 HostError::Bad(m) => Failure(Verdict::Trap, format!("host op refused: {m}")),
+                // Never the model's verdict: `Run` makes it a platform error.
+                HostError::Device(m) => Failure(Verdict::Trap, format!("the device failed: {m}")),
             };
         }
         match err.downcast_ref::<Trap>() {
@@ -198,6 +200,11 @@ impl From<Failure> for Run {
 
 impl From<wasmtime::Error> for Run {
     fn from(e: wasmtime::Error) -> Self {
+        // A device error (a CUDA failure) is the platform's: the job runs
+        // again, it is not the model's verdict and no op falls back.
+        if let Some(HostError::Device(why)) = e.downcast_ref::<HostError>() {
+            return Run::Platform(format!("device error: {why}"));
+        }
         Run::Model(e.into())
     }
 }
@@ -209,6 +216,9 @@ impl From<wasmtime::Error> for Run {
 /// (wrong imports, an initial memory or table over the caps).
 fn instantiation_error(store: &Store<RunState>, e: wasmtime::Error) -> Run {
     let limiter = &store.data().limiter;
+    if let Some(HostError::Device(why)) = e.downcast_ref::<HostError>() {
+        return Run::Platform(format!("device error: {why}"));
+    }
     if e.downcast_ref::<Trap>().is_some() || e.downcast_ref::<HostError>().is_some() {
         return Run::Model(Failure::from(e));
     }

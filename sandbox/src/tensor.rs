@@ -71,6 +71,24 @@ pub struct Deadline(Option<Instant>);
 #[error("the wall clock ran out inside a host op")]
 pub struct Interrupted;
 
+/// Why a backend op stopped without a result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpStop {
+    /// The run's wall clock ran out (the model's verdict: `timeout`).
+    #[error("the wall clock ran out inside a host op")]
+    Deadline,
+    /// The device failed (a CUDA error): the platform's fault, never the
+    /// model's, and never hidden by running the op elsewhere.
+    #[error("the device failed: {0}")]
+    Device(String),
+}
+
+impl From<Interrupted> for OpStop {
+    fn from(_: Interrupted) -> Self {
+        Self::Deadline
+    }
+}
+
 impl Deadline {
     /// No deadline (benchmarks, parity tests).
     pub const NONE: Deadline = Deadline(None);
@@ -108,7 +126,7 @@ pub trait TensorBackend: Send + Sync + std::fmt::Debug {
         k: usize,
         n: usize,
         deadline: &Deadline,
-    ) -> Result<Vec<f32>, Interrupted>;
+    ) -> Result<Vec<f32>, OpStop>;
     /// NCHW convolution of `x [n,c,h,w]` by `w [o,c,kh,kw]`.
     fn conv2d(
         &self,
@@ -118,7 +136,7 @@ pub trait TensorBackend: Send + Sync + std::fmt::Debug {
         pad: usize,
         out: [usize; 4],
         deadline: &Deadline,
-    ) -> Result<Vec<f32>, Interrupted>;
+    ) -> Result<Vec<f32>, OpStop>;
 }
 
 /// The CPU backend.
@@ -138,7 +156,7 @@ impl TensorBackend for CpuBackend {
         k: usize,
         n: usize,
         deadline: &Deadline,
-    ) -> Result<Vec<f32>, Interrupted> {
+    ) -> Result<Vec<f32>, OpStop> {
         let a = ArrayView2::from_shape((m, k), a).expect("shape checked by the caller");
         let b = ArrayView2::from_shape((k, n), b).expect("shape checked by the caller");
         let mut out = vec![0.0f32; m * n];
@@ -163,7 +181,7 @@ impl TensorBackend for CpuBackend {
         pad: usize,
         out: [usize; 4],
         deadline: &Deadline,
-    ) -> Result<Vec<f32>, Interrupted> {
+    ) -> Result<Vec<f32>, OpStop> {
         let [n, c, h, wd] = x.shape;
         let [o, _, kh, kw] = w.shape;
         let [_, _, oh, ow] = out;
@@ -326,10 +344,10 @@ mod tests {
     fn a_passed_deadline_stops_long_kernels() {
         let past = Deadline::at(Instant::now());
         let a = vec![1.0f32; 512 * 512];
-        assert_eq!(CpuBackend.matmul(&a, &a, 512, 512, 512, &past), Err(Interrupted));
+        assert_eq!(CpuBackend.matmul(&a, &a, 512, 512, 512, &past), Err(OpStop::Deadline));
         let x = Tensor { shape: [1, 1, 64, 64], data: vec![1.0; 64 * 64] };
         let w = Tensor { shape: [1, 1, 3, 3], data: vec![1.0; 9] };
-        assert_eq!(CpuBackend.conv2d(&x, &w, 1, 1, [1, 1, 64, 64], &past), Err(Interrupted));
+        assert_eq!(CpuBackend.conv2d(&x, &w, 1, 1, [1, 1, 64, 64], &past), Err(OpStop::Deadline));
         // Row blocks give the same numbers as one product.
         let m = 300;
         let a: Vec<f32> = (0..m * 7).map(|i| (i % 13) as f32).collect();

@@ -271,6 +271,10 @@ pub const CRASHES_BEFORE_VERDICT: i64 = 2;
 pub async fn fail(state: &Queue, job_id: i64, owner: &str, error: &str) -> anyhow::Result<bool> {
     let Some((submission_id, attempts)) = jobs::attempts(&state.db.pool, job_id).await? else { return Ok(false) };
     tracing::error!(job = job_id, attempt = attempts, error, "evaluation failed on the platform");
+    // A device (CUDA) failure is counted apart: it is never hidden by
+    // running the op on the CPU instead.
+    let kind = if error.starts_with("device error") { "device" } else { "other" };
+    metrics::counter!("gaic_platform_errors_total", "kind" => kind).increment(1);
     let now = db::now_ms();
     let mut tx = state.db.pool.begin().await?;
     let held = if attempts >= state.config.max_attempts {
