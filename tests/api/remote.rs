@@ -62,7 +62,9 @@ async fn a_remote_worker_takes_jobs_over_http_and_is_listed() {
     assert!(s["public_score"].as_f64().unwrap() > 0.9);
     let fleet: Value = app.admin().await.get_json("/api/v1/admin/workers").await;
     assert_eq!(fleet[0]["name"], "gpu-box-1");
-    assert_eq!(fleet[0]["device"], "cpu");
+    // `--device auto`: the device this machine has (the CPU without a GPU).
+    let here = gaic_sandbox::tensor::select(gaic_sandbox::DeviceChoice::Auto).map(|(_, d)| d.name).unwrap();
+    assert_eq!(fleet[0]["device"], here.as_str());
     assert_eq!(fleet[0]["lost"], false);
     assert!(fleet[0]["version"].is_string());
     // The worker cached what it fetched, by hash.
