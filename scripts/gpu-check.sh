@@ -1,14 +1,65 @@
 #!/usr/bin/env bash
-# On a machine with an NVIDIA GPU: the CPU-versus-CUDA parity tests (failing,
-# not skipping, when CUDA is unavailable) and the CPU-versus-CUDA host matmul
-# benchmark, in one go.
+# The GPU check in two halves, so that the GPU machine needs only the NVIDIA
+# driver and the CUDA runtime libraries (no Rust toolchain, no registry):
 #
-#   scripts/gpu-check.sh            # needs the NVIDIA driver; no CUDA toolkit
-#                                   # is needed to build (libraries load at run time)
+#   scripts/gpu-check.sh pack          # here: builds the CUDA parity tests and
+#                                      # the host-op benchmark (release) into
+#                                      # gpu-pack/, with gpu-pack/run.sh
+#   gpu-pack/run.sh                    # there: runs them, CUDA required
+#   scripts/gpu-check.sh               # both, on a GPU machine with cargo
+#
+# cudarc loads libcuda, cuBLAS and NVRTC at run time under CUDA 12's names;
+# run.sh also finds CUDA 13's (libcublas.so.13, libnvrtc.so.13, e.g. in
+# PyTorch's nvidia-* packages) and links them under the names cudarc tries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+pack() {
+  rm -rf gpu-pack && mkdir -p gpu-pack
+  local bins
+  bins=$(cargo test --release -p gaic-sandbox --test cuda --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json,sys
+for l in sys.stdin:
+    m=json.loads(l)
+    if m.get("reason")=="compiler-artifact" and m.get("executable"): print(m["target"]["name"], m["executable"])')
+  cp "$(echo "$bins" | awk '$1=="cuda"{print $2}')" gpu-pack/cuda-tests
+  bins=$(cargo bench -p gaic-sandbox --bench host_ops --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json,sys
+for l in sys.stdin:
+    m=json.loads(l)
+    if m.get("reason")=="compiler-artifact" and m.get("executable"): print(m["target"]["name"], m["executable"])')
+  cp "$(echo "$bins" | awk '$1=="host_ops"{print $2}')" gpu-pack/host-ops-bench
+  cat > gpu-pack/run.sh <<'RUN'
+#!/usr/bin/env bash
+# Runs the packed GPU check: the CPU-versus-CUDA parity tests with CUDA
+# required (they fail, not skip, without it; an op that failed on the GPU
+# is an error, never a silent CPU result), then host matmul CPU vs CUDA.
+set -uo pipefail
+cd "$(dirname "$0")"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
+# CUDA 13 libraries under the names cudarc (built for 12) tries.
+links=$(mktemp -d)
+for lib in cublas cublasLt nvrtc; do
+  if ! ldconfig -p 2>/dev/null | grep -q "lib$lib.so.12"; then
+    found=$( (ldconfig -p 2>/dev/null | awk '{print $NF}'; python3 -c 'import site; print("\n".join(site.getsitepackages()))' 2>/dev/null |
+      xargs -I{} find {}/nvidia -name "lib$lib.so.1[23]*" 2>/dev/null) | grep "lib$lib.so.1[23]" | head -1)
+    [ -n "$found" ] && ln -sf "$found" "$links/lib$lib.so" && echo "using $found for lib$lib.so"
+  fi
+done
+export LD_LIBRARY_PATH="$links${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 echo "== parity tests (CPU vs CUDA)"
-GAIC_REQUIRE_CUDA=1 cargo test --release -p gaic-sandbox --test cuda -- --ignored --nocapture
+GAIC_REQUIRE_CUDA=1 ./cuda-tests --ignored --nocapture --test-threads 1
+status=$?
 echo "== host matmul: CPU vs CUDA"
-cargo bench -p gaic-sandbox --bench host_ops -- --warm-up-time 1 --measurement-time 3
+./host-ops-bench --bench --warm-up-time 1 --measurement-time 3
+exit $status
+RUN
+  chmod +x gpu-pack/run.sh gpu-pack/cuda-tests gpu-pack/host-ops-bench
+  ls -la gpu-pack
+}
+
+case "${1:-all}" in
+  pack) pack ;;
+  all) pack && gpu-pack/run.sh ;;
+  *) echo "usage: scripts/gpu-check.sh [pack|all]" >&2; exit 2 ;;
+esac

@@ -1,7 +1,10 @@
 //! CPU-versus-CUDA parity of the host tensor ops. They need a GPU, so they
-//! are `#[ignore]`d and show as such in an ordinary run; on a GPU machine
-//! scripts/gpu-check.sh runs them with `--ignored` and GAIC_REQUIRE_CUDA=1,
-//! where a missing device fails instead of skipping.
+//! are `#[ignore]`d and show as such in an ordinary run. `scripts/gpu-check.sh
+//! pack` builds them (and the host-op benchmark) into `gpu-pack/`, whose
+//! `run.sh` runs them on a GPU machine that has no Rust toolchain, with
+//! `--ignored` and GAIC_REQUIRE_CUDA=1, where a missing device fails instead
+//! of skipping. A CUDA op never falls back to the CPU (it fails the run), so
+//! a parity test cannot pass by comparing the CPU with itself.
 //!
 //! Tolerance: matmul and conv2d agree with the CPU to 1e-4 relative (plus
 //! 1e-5 absolute): cuBLAS and the kernel sum in another order, and f32
