@@ -249,9 +249,20 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
     let platform = Platform::new(db, blobs, settings, sandbox, issuer);
     // The device this server's evaluators will use, probed once: with a
     // CUDA device they also take the jobs of tasks that need one.
-    let gpu = args.workers != Some(0)
-        && args.device != gaic_sandbox::DeviceChoice::Cpu
-        && gaic_sandbox::tensor::select(args.device).is_ok_and(|(_, d)| d.name.starts_with("cuda"));
+    let gpu = match args.device {
+        _ if args.workers == Some(0) => false,
+        gaic_sandbox::DeviceChoice::Cpu => false,
+        choice => match gaic_sandbox::tensor::select(choice) {
+            Ok((_, d)) => {
+                tracing::info!(device = %d.name, reason = %d.reason, "device of this server's evaluators");
+                d.name.starts_with("cuda")
+            }
+            Err(why) => {
+                tracing::warn!(%why, "no CUDA device for this server's evaluators");
+                false
+            }
+        },
+    };
     let config = crate::eval::runner::QueueSettings {
         lease_ms: (args.lease_secs.max(1) * 1000) as i64,
         max_attempts: i64::from(args.max_attempts.max(1)),

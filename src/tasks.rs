@@ -385,6 +385,8 @@ pub struct InLanguage {
     /// Whether any of them is the English original for want of a
     /// translation (pages say so).
     pub fell_back: bool,
+    /// The statement's language code (`en` where it fell back).
+    pub statement_lang: &'static str,
 }
 
 /// The task's texts in `lang`, each falling back to the English original
@@ -396,6 +398,7 @@ pub fn in_language(row: &tasks::TaskRow, spec: &crate::bundle::TaskSpec, lang: c
         summary: row.summary.clone(),
         statement: row.statement.clone(),
         fell_back: false,
+        statement_lang: "en",
     };
     if lang == crate::messages::Lang::En {
         return english;
@@ -406,6 +409,7 @@ pub fn in_language(row: &tasks::TaskRow, spec: &crate::bundle::TaskSpec, lang: c
     InLanguage {
         title: words.map_or(english.title, |w| w.title.clone()),
         summary: words.map_or(english.summary, |w| w.summary.clone()),
+        statement_lang: if statement.is_some() { code } else { "en" },
         statement: statement.cloned().unwrap_or(english.statement),
         fell_back: words.is_none() || statement.is_none(),
     }

@@ -170,7 +170,10 @@ impl PageCtx {
             Ok(h) => h,
             Err(e) => {
                 tracing::error!(error = %e, template = name, "template failed");
-                return (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response();
+                let page = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Error</title></head>\
+                            <body><h1>Something went wrong</h1><p>The page could not be shown. \
+                            <a href=\"/\">Back to the challenges</a></p></body></html>";
+                return (StatusCode::INTERNAL_SERVER_ERROR, Html(page)).into_response();
             }
         };
         let mut res = (status, Html(html)).into_response();

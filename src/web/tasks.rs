@@ -216,7 +216,7 @@ pub(super) async fn task_view(
     let words = crate::tasks::in_language(&row, &spec, page.lang);
     let task = context! {
         slug => row.slug, title => words.title, summary => words.summary, metric => spec.metric.name.name(),
-        fell_back => words.fell_back,
+        fell_back => words.fell_back, statement_lang => words.statement_lang,
         higher_is_better => spec.metric.higher_is_better, closes => when(row.closes_at, page.lang), closes_iso => db::ms_to_rfc3339(row.closes_at),
         opens => when(row.opens_at, page.lang), opens_iso => db::ms_to_rfc3339(row.opens_at), closed => closed,
         draft => row.published_at.is_none(),

@@ -53,6 +53,7 @@ async fn the_api_returns_both_languages_and_korean_pages_show_korean_or_say_they
     assert!(page.contains("<h1>손글씨 숫자") && page.contains("8×8 회색 단계 이미지에서"), "Korean title and summary");
     assert!(page.contains("스캔한 손글씨 숫자 하나를"), "the Korean statement");
     assert!(!page.contains("Each row is a scanned") && !page.contains("id=\"untranslated\""));
+    assert!(page.contains("<article class=\"statement\" lang=\"ko\">"));
     // English pages keep the original.
     let page = crate::pages::html(&app, "/tasks/digits", None).await;
     assert!(page.contains("<h1>Handwritten digits") && page.contains("Each row is a scanned"));
@@ -60,6 +61,7 @@ async fn the_api_returns_both_languages_and_korean_pages_show_korean_or_say_they
     let page = korean_page(&app, "/tasks/diabetes-en").await;
     assert!(page.contains("<h1>Diabetes progression") && page.contains("id=\"untranslated\""), "fallback note");
     assert!(page.contains("아직 한국어로 번역되지 않아"));
+    assert!(page.contains("<article class=\"statement\" lang=\"en\">"), "the English statement says so");
     // The Korean home page lists translated titles, and marks the other.
     let home = korean_page(&app, "/").await;
     assert!(home.contains("손글씨 숫자") && home.contains("유방암 진단") && home.contains("당뇨병 진행"));
