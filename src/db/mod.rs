@@ -136,8 +136,9 @@ async fn create_postgres_database(url: &str) -> anyhow::Result<()> {
             tracing::info!(database = %name, "created the PostgreSQL database");
             Ok(())
         }
-        // 42P04: created meanwhile (by another replica).
-        Err(e) if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42P04") => Ok(()),
+        // 42P04, or 23505 when both ran at once: created meanwhile (by
+        // another replica).
+        Err(e) if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42P04" || c == "23505") => Ok(()),
         Err(e) => Err(anyhow::Error::new(e).context(how)),
     }
 }
