@@ -177,7 +177,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("unit_days", " days", "일"),
     ("unit_hours", " h", "시간"),
     ("unit_minutes", " min", "분"),
-    ("submissions_24h", "Submissions, last 24 h", "최근 24시간 제출"),
+    ("submissions_24h", "Submissions (24 h)", "제출 (24시간)"),
     ("new_here", "New here?", "처음이신가요?"),
     ("how_to_compete", "How to compete", "참가 방법"),
     ("build_a_model", "Build a model", "모델 만들기"),

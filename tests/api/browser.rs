@@ -49,6 +49,11 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium session; `None` (skip)
     /// when they are not installed and not required.
     async fn start(app: &TestApp, lang: &str) -> Option<Self> {
+        Self::start_with(app, lang, &[]).await
+    }
+
+    /// [`Browser::start`] with more Chromium arguments.
+    async fn start_with(app: &TestApp, lang: &str, extra: &[&str]) -> Option<Self> {
         let required = std::env::var("GAIC_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
         let (Some(driver), Some(chromium)) =
             (program("GAIC_CHROMEDRIVER", "chromedriver"), program("GAIC_CHROMIUM", "chromium"))
@@ -67,11 +72,18 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
+        let mut args: Vec<String> =
+            ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+                .into_iter()
+                .chain(["--no-first-run", "--disable-dev-shm-usage", "--window-size=1280,1000"])
+                .map(str::to_owned)
+                .collect();
+        args.push(format!("--lang={lang}"));
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let caps = json!({
             "goog:chromeOptions": {
                 "binary": chromium,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                         "--no-first-run", "--disable-dev-shm-usage", "--window-size=1280,1000", format!("--lang={lang}")],
+                "args": args,
                 "prefs": { "intl.accept_languages": lang },
             }
         });
@@ -480,4 +492,11 @@ async fn a_newcomer_sees_the_countdown_and_reads_the_guides_in_both_languages() 
         b.shot(&format!("build-a-model-{lang}")).await;
         b.close().await;
     }
+    // Without scripts the countdown is its text form, in words.
+    let Some(b) = Browser::start_with(&app, "en", &["--blink-settings=scriptEnabled=false"]).await else { return };
+    b.go("/").await;
+    let left = b.text(".card .countdown").await;
+    assert!(left.contains(" days ") && !left.contains(':'), "{left:?}");
+    b.shot("home-en-no-script").await;
+    b.close().await;
 }
