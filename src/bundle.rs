@@ -117,10 +117,13 @@ pub struct MetricSpec {
     pub decimals: Option<u32>,
 }
 
+/// Decimals a score is shown with when the task does not say.
+pub const DEFAULT_SCORE_DECIMALS: u32 = 5;
+
 impl MetricSpec {
     /// Decimals of a score on the pages.
     pub fn shown_decimals(&self) -> usize {
-        self.decimals.unwrap_or(5) as usize
+        self.decimals.unwrap_or(DEFAULT_SCORE_DECIMALS) as usize
     }
 }
 
@@ -182,6 +185,13 @@ pub struct Budget {
     /// device (`cuda`).
     #[serde(default)]
     pub device: DeviceNeed,
+}
+
+impl Budget {
+    /// Whether only workers with a CUDA device may run the task's models.
+    pub fn needs_gpu(&self) -> bool {
+        self.device == DeviceNeed::Cuda
+    }
 }
 
 /// `[budget] device`: which workers may run the task's models.

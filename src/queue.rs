@@ -151,13 +151,13 @@ pub async fn get_queue(state: &Platform, me: &CurrentUser, slug: String, lost_af
     let task = organizer_task(state, me, &slug).await?;
     let rows = jobs::open_of_task(&state.db.pool, task.task_id).await?;
     let finished_last_hour = jobs::finished_since(&state.db.pool, task.task_id, db::now_ms() - 3_600_000).await?;
-    let needs_gpu = crate::bundle::spec_of(&task)?.budget.device == crate::bundle::DeviceNeed::Cuda;
-    let live_since = db::now_ms() - lost_after_ms;
+    let needs_gpu = crate::bundle::spec_of(&task)?.budget.needs_gpu();
+    let now = db::now_ms();
     let gpu_workers = db::workers::list(&state.db.pool)
         .await?
         .iter()
-        .filter(|w| w.revoked_at.is_none() && w.last_seen_at.is_some_and(|t| t >= live_since))
-        .filter(|w| w.device.as_deref().is_some_and(|d| d.starts_with("cuda")))
+        .filter(|w| w.revoked_at.is_none() && !lost(w, now, lost_after_ms))
+        .filter(|w| w.device.as_deref().is_some_and(gaic_sandbox::Device::is_cuda_name))
         .count() as i64;
     Ok(QueueView {
         needs_gpu,
@@ -261,6 +261,12 @@ pub async fn revoke_worker_token(state: &Platform, me: &CurrentUser, id: i64) ->
     crate::audit::log(state, me, crate::audit::Action::WorkerTokenRevoke, None, &[], detail).await
 }
 
+/// Whether a worker has been silent for longer than `lost_after_ms` (or
+/// never checked in).
+fn lost(w: &db::workers::WorkerRow, now: i64, lost_after_ms: i64) -> bool {
+    w.last_seen_at.is_none_or(|t| now - t > lost_after_ms)
+}
+
 /// The lease owner names of a remote worker's jobs start with this.
 pub fn owner_prefix(worker_id: i64) -> String {
     format!("w{worker_id}-")
@@ -273,6 +279,7 @@ pub async fn fleet(state: &Platform, me: &CurrentUser, lost_after_ms: i64) -> Ap
     let mut out = Vec::new();
     for w in db::workers::list(&state.db.pool).await? {
         let running = db::workers::running_jobs(&state.db.pool, &owner_prefix(w.worker_id)).await?;
+        let lost = lost(&w, now, lost_after_ms);
         out.push(WorkerView {
             id: w.worker_id,
             name: w.name,
@@ -280,7 +287,7 @@ pub async fn fleet(state: &Platform, me: &CurrentUser, lost_after_ms: i64) -> Ap
             version: w.version,
             concurrency: w.concurrency,
             last_seen_at: w.last_seen_at.map(db::ms_to_rfc3339),
-            lost: w.last_seen_at.is_none_or(|t| now - t > lost_after_ms),
+            lost,
             revoked: w.revoked_at.is_some(),
             running,
         });

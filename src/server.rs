@@ -255,7 +255,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<AppState> {
         choice => match gaic_sandbox::tensor::select(choice) {
             Ok((_, d)) => {
                 tracing::info!(device = %d.name, reason = %d.reason, "device of this server's evaluators");
-                d.name.starts_with("cuda")
+                d.is_cuda()
             }
             Err(why) => {
                 tracing::warn!(%why, "no CUDA device for this server's evaluators");

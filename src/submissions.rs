@@ -302,8 +302,7 @@ pub async fn submit(
         Err(e) => return Err(e.into()),
     };
     if model {
-        let gpu = spec.budget.device == crate::bundle::DeviceNeed::Cuda;
-        db::jobs::enqueue(&mut *tx, id, task.task_id, team.team_id, now, gpu).await?;
+        db::jobs::enqueue(&mut *tx, id, task.task_id, team.team_id, now, spec.budget.needs_gpu()).await?;
     }
     tx.commit().await?;
     let kind: &'static str = if model { "model" } else { "predictions" };

@@ -289,7 +289,7 @@ async fn detail(state: &Platform, row: tasks::TaskRow, viewer: Option<&CurrentUs
         .collect();
     Ok(TaskDetail {
         summary: summary(&row, db::now_ms())?,
-        statement_translations: serde_json::from_str(&row.statements).unwrap_or_default(),
+        statement_translations: statements_of(&row),
         statement: row.statement,
         metric_k: spec.metric.k,
         score_decimals: spec.metric.shown_decimals() as u32,
@@ -373,45 +373,51 @@ pub async fn visible_task_and_spec(
     }
 }
 
-/// A task's title, summary and statement in one language.
+/// A task's title and summary in one language.
 #[derive(Debug, Clone)]
-pub struct InLanguage {
+pub struct Words {
     /// The title.
     pub title: String,
     /// The summary.
     pub summary: String,
-    /// The statement, Markdown.
-    pub statement: String,
-    /// Whether any of them is the English original for want of a
-    /// translation (pages say so).
+    /// Whether they are the English original for want of a translation.
     pub fell_back: bool,
-    /// The statement's language code (`en` where it fell back).
-    pub statement_lang: &'static str,
 }
 
-/// The task's texts in `lang`, each falling back to the English original
-/// where the bundle has no translation.
-pub fn in_language(row: &tasks::TaskRow, spec: &crate::bundle::TaskSpec, lang: crate::messages::Lang) -> InLanguage {
-    let code = lang.code();
-    let english = InLanguage {
-        title: row.title.clone(),
-        summary: row.summary.clone(),
-        statement: row.statement.clone(),
-        fell_back: false,
-        statement_lang: "en",
-    };
-    if lang == crate::messages::Lang::En {
-        return english;
+/// The task's title and summary in `lang`, the English original where the
+/// bundle has no translation (what a listing needs).
+pub fn words_in(row: &tasks::TaskRow, spec: &crate::bundle::TaskSpec, lang: crate::messages::Lang) -> Words {
+    match spec.i18n.get(lang.code()).filter(|_| lang != crate::messages::Lang::En) {
+        Some(w) => Words { title: w.title.clone(), summary: w.summary.clone(), fell_back: false },
+        None => Words {
+            title: row.title.clone(),
+            summary: row.summary.clone(),
+            fell_back: lang != crate::messages::Lang::En,
+        },
     }
-    let statements: BTreeMap<String, String> = serde_json::from_str(&row.statements).unwrap_or_default();
-    let words = spec.i18n.get(code);
-    let statement = statements.get(code);
-    InLanguage {
-        title: words.map_or(english.title, |w| w.title.clone()),
-        summary: words.map_or(english.summary, |w| w.summary.clone()),
-        statement_lang: if statement.is_some() { code } else { "en" },
-        statement: statement.cloned().unwrap_or(english.statement),
-        fell_back: words.is_none() || statement.is_none(),
+}
+
+/// The statement's translations of a stored task, by language code.
+fn statements_of(row: &tasks::TaskRow) -> BTreeMap<String, String> {
+    serde_json::from_str(&row.statements).unwrap_or_default()
+}
+
+/// A task's statement in one language.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// Markdown.
+    pub text: String,
+    /// Its language code (`en` where it fell back).
+    pub lang: &'static str,
+}
+
+/// The task's statement in `lang`, the English original where the bundle
+/// has no `README.<code>.md`.
+pub fn statement_in(row: &tasks::TaskRow, lang: crate::messages::Lang) -> Statement {
+    let translated = (lang != crate::messages::Lang::En).then(|| statements_of(row).remove(lang.code())).flatten();
+    match translated {
+        Some(text) => Statement { text, lang: lang.code() },
+        None => Statement { text: row.statement.clone(), lang: "en" },
     }
 }
 

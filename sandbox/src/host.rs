@@ -242,12 +242,17 @@ fn reserve_and_charge(caller: &mut C<'_>, elements: u64, work: u64, op: &'static
 
 /// Stores a computed output, or gives its room back when the op was
 /// interrupted.
-fn finish(caller: &mut C<'_>, r: Reservation, out: Result<Tensor, OpStop>, op: &'static str) -> wasmtime::Result<i32> {
+fn finish(
+    caller: &mut C<'_>,
+    r: Reservation,
+    out: Result<Tensor, impl Into<OpStop>>,
+    op: &'static str,
+) -> wasmtime::Result<i32> {
     match out {
         Ok(t) => Ok(caller.data_mut().store(r, t)),
         Err(stop) => {
             caller.data_mut().release(r);
-            Err(match stop {
+            Err(match stop.into() {
                 OpStop::Deadline => HostError::Timeout(op),
                 OpStop::Device(why) => HostError::Device(why),
             }
@@ -308,7 +313,7 @@ fn rowwise(
     let s = caller.data();
     let input = &s.tensor(h)?.data;
     let out = chunked(input, cols, n, &s.deadline, f).map(|data| Tensor { shape, data });
-    finish(caller, r, out.map_err(OpStop::from), op)
+    finish(caller, r, out, op)
 }
 
 /// Applies `f` to whole rows of `input` (`cols` values each), writing
@@ -437,7 +442,7 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             out.extend(row.iter().zip(bias).map(|(x, y)| x + y));
         })
         .map(|data| Tensor { shape, data });
-        finish(&mut caller, r, out.map_err(OpStop::from), "add_row")
+        finish(&mut caller, r, out, "add_row")
     })?;
     linker.func_wrap("gaic", "relu", |mut c: C<'_>, h: i32| rowwise(&mut c, h, "relu", 1, map(|x| x.max(0.0))))?;
     linker.func_wrap("gaic", "sigmoid", |mut c: C<'_>, h: i32| {
@@ -472,7 +477,7 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             out.push(best.0 as f32);
         })
         .map(|data| Tensor { shape: [rows, 1, 1, 1], data });
-        finish(&mut caller, r, out.map_err(OpStop::from), "argmax_rows")
+        finish(&mut caller, r, out, "argmax_rows")
     })?;
     linker.func_wrap(
         "gaic",

@@ -200,12 +200,16 @@ impl From<Failure> for Run {
 
 impl From<wasmtime::Error> for Run {
     fn from(e: wasmtime::Error) -> Self {
-        // A device error (a CUDA failure) is the platform's: the job runs
-        // again, it is not the model's verdict and no op falls back.
-        if let Some(HostError::Device(why)) = e.downcast_ref::<HostError>() {
-            return Run::Platform(format!("device error: {why}"));
-        }
-        Run::Model(e.into())
+        device_failure(&e).unwrap_or_else(|| Run::Model(e.into()))
+    }
+}
+
+/// A device error (a CUDA failure) is the platform's: the job runs again,
+/// it is not the model's verdict and no op falls back.
+fn device_failure(e: &wasmtime::Error) -> Option<Run> {
+    match e.downcast_ref::<HostError>() {
+        Some(HostError::Device(why)) => Some(Run::Platform(format!("device error: {why}"))),
+        _ => None,
     }
 }
 
@@ -216,8 +220,8 @@ impl From<wasmtime::Error> for Run {
 /// (wrong imports, an initial memory or table over the caps).
 fn instantiation_error(store: &Store<RunState>, e: wasmtime::Error) -> Run {
     let limiter = &store.data().limiter;
-    if let Some(HostError::Device(why)) = e.downcast_ref::<HostError>() {
-        return Run::Platform(format!("device error: {why}"));
+    if let Some(device) = device_failure(&e) {
+        return device;
     }
     if e.downcast_ref::<Trap>().is_some() || e.downcast_ref::<HostError>().is_some() {
         return Run::Model(Failure::from(e));

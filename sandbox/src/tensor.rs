@@ -269,6 +269,19 @@ pub struct Device {
     pub reason: String,
 }
 
+impl Device {
+    /// Whether a device name (as a run report or a worker's registration
+    /// gives it) is a CUDA device.
+    pub fn is_cuda_name(name: &str) -> bool {
+        name.starts_with("cuda")
+    }
+
+    /// Whether this is a CUDA device.
+    pub fn is_cuda(&self) -> bool {
+        Self::is_cuda_name(&self.name)
+    }
+}
+
 /// Chooses the backend for `choice`: `auto` tries CUDA and falls back to
 /// the CPU with the reason; `cuda` fails with it.
 pub fn select(choice: DeviceChoice) -> Result<(Box<dyn TensorBackend>, Device), String> {

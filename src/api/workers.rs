@@ -64,7 +64,7 @@ impl FromRequestParts<AppState> for WorkerAuth {
             .await?
             .ok_or_else(|| AppError::Unauthorized("the worker token is invalid or revoked".into()))?;
         workers::touch(&state.db.pool, row.worker_id, db::now_ms()).await?;
-        let gpu = row.device.as_deref().is_some_and(|d| d.starts_with("cuda"));
+        let gpu = row.device.as_deref().is_some_and(gaic_sandbox::Device::is_cuda_name);
         Ok(Self { worker_id: row.worker_id, gpu })
     }
 }

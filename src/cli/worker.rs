@@ -70,7 +70,7 @@ impl WorkerArgs {
         let evaluators = EvaluatorPool::new(EvaluatorSpec {
             program,
             // The children use the device found here, not a probe of their own.
-            device: if device.name.starts_with("cuda") { DeviceChoice::Cuda } else { DeviceChoice::Cpu },
+            device: if device.is_cuda() { DeviceChoice::Cuda } else { DeviceChoice::Cpu },
             cache_dir: self.cache_dir.join("compiled"),
             // The crash test hook, as for the server's evaluators (hidden;
             // off unless set).

@@ -45,13 +45,13 @@ pub(super) async fn home_page(
             let spec = spec_of(&row)?;
             let entrants = teams::count_of_task(&state.db.pool, row.task_id).await?;
             let at = if key == "upcoming" { row.opens_at } else { row.closes_at };
-            let words = crate::tasks::in_language(&row, &spec, page.lang);
+            let words = crate::tasks::words_in(&row, &spec, page.lang);
             let day_ago = now - 24 * 3_600_000;
             let recent = crate::db::submissions::count_of_task_since(&state.db.pool, row.task_id, day_ago).await?;
             cards.push(context! {
                 slug => row.slug, title => words.title, summary => words.summary, metric => spec.metric.name.name(),
                 metric_words => page.t(&format!("metric_{}", spec.metric.name.name())),
-                untranslated => !spec.i18n.contains_key(page.lang.code()) && page.lang != crate::messages::Lang::En,
+                untranslated => words.fell_back,
                 when => when(at, page.lang), when_iso => db::ms_to_rfc3339(at), teams => grouped(entrants),
                 recent => grouped(recent), draft => row.published_at.is_none(), state => page.t(&format!("state_{key}")),
                 left => (key != "closed").then(|| time_left(at - now, &page)),
@@ -118,7 +118,12 @@ const TABS: &[(&str, &str)] = &[
 
 /// A score as shown on the pages.
 pub(super) fn score(v: f64) -> String {
-    format!("{v:.5}")
+    score_to(v, crate::bundle::DEFAULT_SCORE_DECIMALS as usize)
+}
+
+/// A score with `d` decimals (the task's `metric.decimals`).
+fn score_to(v: f64, d: usize) -> String {
+    format!("{v:.d$}")
 }
 
 pub(super) async fn task_view(
@@ -213,16 +218,17 @@ pub(super) async fn task_view(
         merger_deadline => row.merger_deadline_at.map(|t| when(t, page.lang)),
         budget => format!("{} fuel · {} MiB · {} ms", spec.budget.fuel, spec.budget.memory_mib, spec.budget.wall_ms),
     };
-    let words = crate::tasks::in_language(&row, &spec, page.lang);
+    let words = crate::tasks::words_in(&row, &spec, page.lang);
+    let statement = crate::tasks::statement_in(&row, page.lang);
     let task = context! {
         slug => row.slug, title => words.title, summary => words.summary, metric => spec.metric.name.name(),
-        fell_back => words.fell_back, statement_lang => words.statement_lang,
+        fell_back => words.fell_back || statement.lang != page.lang.code(), statement_lang => statement.lang,
         higher_is_better => spec.metric.higher_is_better, closes => when(row.closes_at, page.lang), closes_iso => db::ms_to_rfc3339(row.closes_at),
         opens => when(row.opens_at, page.lang), opens_iso => db::ms_to_rfc3339(row.opens_at), closed => closed,
         draft => row.published_at.is_none(),
     };
     let base = context! {
-        task => task, tabs => tabs, current => current, statement_html => markdown(&words.statement), rules => rules,
+        task => task, tabs => tabs, current => current, statement_html => markdown(&statement.text), rules => rules,
         joined => team.is_some(), manager => manager, metric_help => page.t(&format!("metric_{}", spec.metric.name.name())),
     };
     Ok(page.render(outcome.status.unwrap_or(StatusCode::OK), "task.html", context! { ..base, ..extra }))
@@ -253,7 +259,7 @@ async fn board_context(
         None => shown.to_vec(),
     };
     let d = spec.metric.shown_decimals();
-    let score = |v: f64| format!("{v:.d$}");
+    let score = |v: f64| score_to(v, d);
     let board: Vec<Value> = shown
         .iter()
         .map(|e| {
@@ -296,7 +302,7 @@ async fn my_submissions(
     at: usize,
     d: usize,
 ) -> Result<Value, AppError> {
-    let score = |v: f64| format!("{v:.d$}");
+    let score = |v: f64| score_to(v, d);
     let total = crate::db::submissions::count_of_team(&state.db.pool, team_id).await?;
     let pages = (total.max(1) + MINE_PAGE - 1) / MINE_PAGE;
     let at = (at as i64).clamp(1, pages);
