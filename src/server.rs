@@ -379,7 +379,7 @@ async fn refuse_early(
     use axum::response::IntoResponse;
     let Some(refused) = crate::http::refused_early(&state, &req) else { return next.run(req).await };
     let page = req.extensions().get::<axum::extract::MatchedPath>().is_some_and(|r| !r.as_str().starts_with("/api/"));
-    if page { crate::web::refused_before_handler(req.headers(), req.uri(), refused) } else { refused.into_response() }
+    if page { crate::web::refused_before_handler(req.headers(), req.uri(), &refused) } else { refused.into_response() }
 }
 
 /// The whole HTTP application: the JSON API and the pages, with the shared

@@ -352,26 +352,25 @@ fn refused(page: &PageCtx, heading: &str, back: &str, e: AppError) -> Result<Res
     ))
 }
 
-/// A page route's refusal made before its handler ran (a rate limit): the
-/// message page in the viewer's language with the error's status and
-/// headers (`Retry-After`), where the API answers with the JSON body.
-pub fn refused_before_handler(headers: &HeaderMap, uri: &Uri, e: AppError) -> Response {
+/// A page route's refusal made before its handler ran (a rate limit, a
+/// body declared too large): the message page in the viewer's language
+/// with the error's status, and `Retry-After` for a rate limit, where the
+/// API answers with the JSON body.
+pub fn refused_before_handler(headers: &HeaderMap, uri: &Uri, e: &AppError) -> Response {
     let page = PageCtx::new(headers, None, uri);
-    let json = e.into_response();
-    let (status, message) = match json.status() {
-        StatusCode::TOO_MANY_REQUESTS => (StatusCode::TOO_MANY_REQUESTS, page.t("too_many_requests")),
-        other => (other, page.t("request_refused")),
-    };
-    let retry = json.headers().get(header::RETRY_AFTER).cloned();
-    let wait = retry.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("60").to_owned();
     let back = if local_path(&page.path) { page.path.clone() } else { "/".to_owned() };
-    let mut res = page.render(
-        status,
-        "message.html",
-        context! { heading => message, message => page.t("try_again_in").replace("{wait}", &wait), back => back },
-    );
-    if let Some(v) = retry {
-        res.headers_mut().insert(header::RETRY_AFTER, v);
+    let status = e.status();
+    let (heading, message, retry) = match e {
+        AppError::RateLimited { retry_after_s, .. } => {
+            let wait = page.t("try_again_in").replace("{wait}", &retry_after_s.to_string());
+            (page.t("too_many_requests"), wait, Some(*retry_after_s))
+        }
+        other => (page.t("request_refused"), other.render(page.lang), None),
+    };
+    let mut res =
+        page.render(status, "message.html", context! { heading => heading, message => message, back => back });
+    if let Some(s) = retry {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
     }
     res
 }

@@ -172,6 +172,21 @@ async fn a_body_declared_over_the_largest_limit_is_refused_before_it_is_sent() {
     let answer = String::from_utf8_lossy(&answer[..n]);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("application/json") && answer.contains("payload_too_large"), "{answer}");
+    // The page's upload form: the message page, saying what is wrong (not
+    // a rate limit's words).
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /tasks/digits/submit HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 10737418240\r\n\r\n"
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 16384];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), conn.read(&mut answer))
+        .await
+        .expect("answered before any body byte")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413") && answer.contains("text/html"), "{answer}");
+    assert!(answer.contains("bytes") && !answer.contains("Too many tries"), "{answer}");
 }
 
 #[tokio::test]
