@@ -154,29 +154,13 @@ async fn a_web_upload_is_refused_unread_without_a_session_or_with_a_file_ahead_o
     assert_eq!(ann.get_json("/api/v1/tasks/digits/submissions").await["total"], 0);
 }
 
-#[tokio::test]
-async fn a_body_declared_over_the_largest_limit_is_refused_before_it_is_sent() {
-    let app = TestApp::spawn().await;
+/// POSTs to `path` a head declaring 10 GiB and sends nothing more: the
+/// start of the answer, which must come without waiting for a body.
+async fn declare_ten_gib(app: &TestApp, path: &str) -> String {
     let addr = app.base.trim_start_matches("http://").to_owned();
     let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    // 10 GiB declared, nothing sent: the answer comes without waiting.
     let head = format!(
-        "POST /api/v1/tasks/digits/submissions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 10737418240\r\n\r\n"
-    );
-    conn.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = vec![0u8; 4096];
-    let n = tokio::time::timeout(std::time::Duration::from_secs(5), conn.read(&mut answer))
-        .await
-        .expect("answered before any body byte")
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer[..n]);
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("application/json") && answer.contains("payload_too_large"), "{answer}");
-    // The page's upload form: the message page, saying what is wrong (not
-    // a rate limit's words).
-    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let head = format!(
-        "POST /tasks/digits/submit HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 10737418240\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 10737418240\r\n\r\n"
     );
     conn.write_all(head.as_bytes()).await.unwrap();
     let mut answer = vec![0u8; 16384];
@@ -184,7 +168,18 @@ async fn a_body_declared_over_the_largest_limit_is_refused_before_it_is_sent() {
         .await
         .expect("answered before any body byte")
         .unwrap();
-    let answer = String::from_utf8_lossy(&answer[..n]);
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+#[tokio::test]
+async fn a_body_declared_over_the_largest_limit_is_refused_before_it_is_sent() {
+    let app = TestApp::spawn().await;
+    let answer = declare_ten_gib(&app, "/api/v1/tasks/digits/submissions").await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/json") && answer.contains("payload_too_large"), "{answer}");
+    // The page's upload form: the message page, saying what is wrong (not
+    // a rate limit's words).
+    let answer = declare_ten_gib(&app, "/tasks/digits/submit").await;
     assert!(answer.starts_with("HTTP/1.1 413") && answer.contains("text/html"), "{answer}");
     assert!(answer.contains("bytes") && !answer.contains("Too many tries"), "{answer}");
 }
