@@ -94,6 +94,90 @@ pub struct S3Options {
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
     location: Arc<BlobLocation>,
+    spool_dir: Arc<std::path::PathBuf>,
+}
+
+/// Spooled files older than this at start are a crashed process's leftovers.
+const STALE_SPOOL: Duration = Duration::from_secs(3600);
+
+/// An upload on its way in: written to a temporary file in the spool folder
+/// while its hash is taken, so receiving it holds one buffer in memory
+/// however large it is. [`Spool::finish`] gives the [`Spooled`] file; dropped
+/// unfinished, the file is deleted.
+pub struct Spool {
+    out: tokio::io::BufWriter<tokio::fs::File>,
+    path: tempfile::TempPath,
+    hasher: Sha256,
+    len: u64,
+    head: Vec<u8>,
+}
+
+/// How many leading bytes a spooled file keeps in memory (enough for any
+/// magic number).
+const HEAD_BYTES: usize = 16;
+
+impl Spool {
+    /// Appends a chunk.
+    pub async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        if self.head.len() < HEAD_BYTES {
+            let take = (HEAD_BYTES - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        self.hasher.update(chunk);
+        self.len += chunk.len() as u64;
+        self.out.write_all(chunk).await
+    }
+
+    /// The whole file, on disk, with its hash.
+    pub async fn finish(mut self) -> std::io::Result<Spooled> {
+        use tokio::io::AsyncWriteExt;
+        self.out.flush().await?;
+        let hash = hex::encode(self.hasher.finalize());
+        Ok(Spooled { path: Arc::new(self.path), hash, len: self.len, head: self.head })
+    }
+}
+
+/// A received upload in a temporary file (deleted when the last clone is
+/// dropped), with its SHA-256 and first bytes.
+#[derive(Debug, Clone)]
+pub struct Spooled {
+    path: Arc<tempfile::TempPath>,
+    hash: String,
+    len: u64,
+    head: Vec<u8>,
+}
+
+impl Spooled {
+    /// The hex SHA-256 of the content.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// The size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the file is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the content starts with `magic` (at most 16 bytes).
+    pub fn starts_with(&self, magic: &[u8]) -> bool {
+        self.head.starts_with(magic)
+    }
+
+    /// Opens the file to read it from the start (blocking).
+    pub fn open(&self) -> std::io::Result<std::fs::File> {
+        std::fs::File::open(&**self.path)
+    }
+
+    /// Reads the whole content into memory.
+    pub async fn bytes(&self) -> std::io::Result<Bytes> {
+        tokio::fs::read(&**self.path).await.map(Bytes::from)
+    }
 }
 
 /// The hex SHA-256 of `bytes`.
@@ -110,7 +194,38 @@ impl Blobs {
     pub fn local(dir: &std::path::Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating blob folder {}", dir.display()))?;
         let store = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
-        Ok(Self { store: Arc::new(store), location: Arc::new(BlobLocation::Local(dir.to_owned())) })
+        Ok(Self {
+            store: Arc::new(store),
+            location: Arc::new(BlobLocation::Local(dir.to_owned())),
+            spool_dir: Arc::new(std::env::temp_dir()),
+        })
+    }
+
+    /// Receives uploads in `dir` (created if needed) instead of the system's
+    /// temporary folder; files a crashed process left there over an hour ago
+    /// are deleted.
+    pub fn with_spool(mut self, dir: &std::path::Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating the upload folder {}", dir.display()))?;
+        let entries = std::fs::read_dir(dir).with_context(|| format!("reading the upload folder {}", dir.display()))?;
+        for entry in entries.flatten() {
+            let stale = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+            if stale.is_some_and(|age| age > STALE_SPOOL) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        self.spool_dir = Arc::new(dir.to_owned());
+        Ok(self)
+    }
+
+    /// Starts receiving an upload into a temporary file.
+    pub async fn spool(&self) -> std::io::Result<Spool> {
+        let dir = self.spool_dir.clone();
+        let file = tokio::task::spawn_blocking(move || tempfile::NamedTempFile::new_in(&*dir))
+            .await
+            .map_err(std::io::Error::other)??;
+        let (file, path) = file.into_parts();
+        let out = tokio::io::BufWriter::with_capacity(256 << 10, tokio::fs::File::from_std(file));
+        Ok(Spool { out, path, hasher: Sha256::new(), len: 0, head: Vec::with_capacity(HEAD_BYTES) })
     }
 
     /// The store at `location`. For S3, credentials, and the endpoint and
@@ -153,7 +268,7 @@ impl Blobs {
         } else {
             Arc::new(object_store::prefix::PrefixStore::new(s3, prefix.as_str()))
         };
-        Ok(Self { store, location: Arc::new(location.clone()) })
+        Ok(Self { store, location: Arc::new(location.clone()), spool_dir: Arc::new(std::env::temp_dir()) })
     }
 
     /// Where the blobs live, for logs and errors.
@@ -199,6 +314,47 @@ impl Blobs {
         // On an error `finish` aborts the upload: no part becomes visible.
         writer.finish().await.context("writing a blob to the store")?;
         Ok(hash)
+    }
+
+    /// Stores a spooled upload under its hash, read from its file a part at
+    /// a time; the blob appears whole or not at all.
+    pub async fn put_spooled(&self, file: &Spooled) -> anyhow::Result<String> {
+        use tokio::io::AsyncReadExt;
+        let key = key(&file.hash);
+        match self.store.head(&key).await {
+            Ok(_) => return Ok(file.hash.clone()),
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(anyhow::Error::new(e).context("looking up a blob in the store")),
+        }
+        if file.len < PART_BYTES as u64 {
+            let bytes = file.bytes().await.context("reading a received upload")?;
+            self.store.put(&key, bytes.into()).await.context("writing a blob to the store")?;
+            return Ok(file.hash.clone());
+        }
+        let mut reader = tokio::fs::File::open(&**file.path).await.context("reading a received upload")?;
+        let upload = self.store.put_multipart(&key).await.context("starting a blob upload")?;
+        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        loop {
+            let mut part = Vec::with_capacity(PART_BYTES);
+            let read = (&mut reader).take(PART_BYTES as u64).read_to_end(&mut part).await;
+            let read = match read {
+                Ok(n) => n,
+                Err(e) => {
+                    writer.abort().await.ok();
+                    return Err(anyhow::Error::new(e).context("reading a received upload"));
+                }
+            };
+            if read == 0 {
+                break;
+            }
+            if let Err(e) = writer.wait_for_capacity(2).await {
+                return Err(anyhow::Error::new(e).context("writing a blob to the store"));
+            }
+            writer.put(part.into());
+        }
+        // On an error `finish` aborts the upload: no part becomes visible.
+        writer.finish().await.context("writing a blob to the store")?;
+        Ok(file.hash.clone())
     }
 
     /// The whole content of a blob.
@@ -248,6 +404,49 @@ mod tests {
         let hash = blobs.put(bytes.clone()).await.unwrap();
         assert_eq!(hash, sha256_hex(&bytes));
         assert_eq!(blobs.get(&hash).await.unwrap(), bytes);
+    }
+
+    #[tokio::test]
+    async fn spooled_uploads_are_hashed_as_received_and_stored_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool_dir = dir.path().join("spool");
+        let blobs = Blobs::local(&dir.path().join("blobs")).unwrap().with_spool(&spool_dir).unwrap();
+        for size in [0, 5, PART_BYTES - 1, PART_BYTES * 2 + 777] {
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+            let mut spool = blobs.spool().await.unwrap();
+            for chunk in bytes.chunks(65_537) {
+                spool.write(chunk).await.unwrap();
+            }
+            let file = spool.finish().await.unwrap();
+            assert_eq!((file.hash(), file.len()), (sha256_hex(&bytes).as_str(), size as u64));
+            assert_eq!(file.starts_with(&[0, 1, 2]), size >= 3);
+            assert_eq!(std::fs::read_dir(&spool_dir).unwrap().count(), 1, "one file in the spool");
+            let hash = blobs.put_spooled(&file).await.unwrap();
+            assert_eq!(hash, file.hash());
+            assert_eq!(blobs.get(&hash).await.unwrap(), bytes);
+            // Stored again: found under its hash, nothing written.
+            assert_eq!(blobs.put_spooled(&file).await.unwrap(), hash);
+            drop(file);
+            assert_eq!(std::fs::read_dir(&spool_dir).unwrap().count(), 0, "dropped, the file is gone");
+        }
+        // An upload abandoned half-way leaves nothing behind.
+        let mut spool = blobs.spool().await.unwrap();
+        spool.write(b"half").await.unwrap();
+        drop(spool);
+        assert_eq!(std::fs::read_dir(&spool_dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_crashed_processs_old_spool_files_are_cleared_at_start_and_new_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new) = (dir.path().join(".tmpold"), dir.path().join(".tmpnew"));
+        std::fs::write(&old, b"x").unwrap();
+        std::fs::write(&new, b"y").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+        std::fs::File::options().write(true).open(&old).unwrap().set_modified(two_hours_ago).unwrap();
+        let blobs = Blobs::local(&dir.path().join("blobs")).unwrap();
+        blobs.with_spool(dir.path()).unwrap();
+        assert!(!old.exists() && new.exists());
     }
 
     #[test]

@@ -1027,9 +1027,12 @@ pub struct UnpackLimits {
 /// Unpacks a `.tar.gz` (or plain `.tar`) into `dest` and returns the bundle
 /// root inside it: `dest` itself, or its only folder when the archive wraps
 /// everything in one.
-pub fn unpack_tarball(bytes: &[u8], dest: &Path, limits: UnpackLimits) -> Result<PathBuf, Vec<Problem>> {
-    let gzip = bytes.starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn Read + '_> = if gzip { Box::new(flate2::read::GzDecoder::new(bytes)) } else { Box::new(bytes) };
+pub fn unpack_tarball(input: impl Read, dest: &Path, limits: UnpackLimits) -> Result<PathBuf, Vec<Problem>> {
+    let mut input = std::io::BufReader::new(input);
+    let head = std::io::BufRead::fill_buf(&mut input)
+        .map_err(|e| vec![Problem::new("bundle", "", msg!("not_tar", error = e))])?;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn Read + '_> = if gzip { Box::new(flate2::read::GzDecoder::new(input)) } else { Box::new(input) };
     let mut archive = tar::Archive::new(reader.take(limits.max_bytes + 1));
     let mut problems = Vec::new();
     let entries = archive.entries().map_err(|e| vec![Problem::new("bundle", "", msg!("not_tar", error = e))])?;
@@ -1265,7 +1268,7 @@ mod tests {
         let bytes = pack_dir(&demo("diabetes")).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let limits = UnpackLimits { max_bytes: 1 << 30, max_entries: 1000 };
-        let root = unpack_tarball(&bytes, tmp.path(), limits).unwrap();
+        let root = unpack_tarball(&bytes[..], tmp.path(), limits).unwrap();
         let mut b = load_dir(&root).unwrap();
         let again = load_dir(&demo("diabetes")).unwrap();
         assert_ne!(b.spec.split.seed, again.spec.split.seed, "no seed in the bundle: one is drawn per import");
@@ -1299,15 +1302,15 @@ mod tests {
             ("link", tar::EntryType::Symlink),
         ] {
             let tmp = tempfile::tempdir().unwrap();
-            let err = unpack_tarball(&tar_with(path, kind, b"x"), tmp.path(), limits).unwrap_err();
+            let err = unpack_tarball(&tar_with(path, kind, b"x")[..], tmp.path(), limits).unwrap_err();
             assert!(!err.is_empty(), "{path}");
             assert!(!tmp.path().parent().unwrap().join("escape.txt").exists());
         }
         let tmp = tempfile::tempdir().unwrap();
         let big = vec![b'x'; 2 << 20];
-        let err = unpack_tarball(&tar_with("big", tar::EntryType::Regular, &big), tmp.path(), limits).unwrap_err();
+        let err = unpack_tarball(&tar_with("big", tar::EntryType::Regular, &big)[..], tmp.path(), limits).unwrap_err();
         assert!(err[0].message.to_string().contains("more than"), "{err:?}");
-        let err = unpack_tarball(b"not a tarball at all", tmp.path(), limits).unwrap_err();
+        let err = unpack_tarball(&b"not a tarball at all"[..], tmp.path(), limits).unwrap_err();
         assert!(!err.is_empty());
     }
 }

@@ -151,6 +151,42 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for AppMultipart {
     }
 }
 
+/// Receives a multipart field into a spool file of `blobs`, a chunk at a
+/// time: an upload's size costs disk, not memory. A body over the route's
+/// limit stops the read with a 413; a full disk is a 503.
+pub async fn spool_field(
+    mut field: axum::extract::multipart::Field<'_>,
+    blobs: &crate::blobs::Blobs,
+) -> Result<crate::blobs::Spooled, AppError> {
+    let spool_failed = |e: std::io::Error| {
+        tracing::warn!(error = %e, "could not spool an upload");
+        AppError::Unavailable(msg!("store_unavailable"))
+    };
+    let mut spool = blobs.spool().await.map_err(spool_failed)?;
+    while let Some(chunk) = field.chunk().await? {
+        spool.write(&chunk).await.map_err(spool_failed)?;
+    }
+    spool.finish().await.map_err(spool_failed)
+}
+
+/// Reads a text field of at most `max` bytes; a longer one is `too_long()`,
+/// read no further.
+pub async fn text_field(
+    mut field: axum::extract::multipart::Field<'_>,
+    max: usize,
+    too_long: impl Fn() -> AppError,
+) -> Result<String, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if bytes.len() + chunk.len() > max {
+            return Err(too_long());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| AppError::BadRequest(msg!("bad_multipart", detail = "a text field is not UTF-8")))
+}
+
 /// `Query` with our error format for rejections.
 #[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]

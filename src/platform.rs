@@ -68,6 +68,9 @@ pub struct Platform {
     pub issuer: Arc<crate::credentials::Issuer>,
     /// Boards' statistical ties, per (task, private) under the board version.
     pub ties: Arc<crate::ties::Cache>,
+    /// Slots for judging uploads (scoring a CSV, checking a model), one per
+    /// CPU core: an upload's file is in memory only while it holds one.
+    pub checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl Platform {
@@ -95,6 +98,9 @@ impl Platform {
             blobs,
             settings: Arc::new(settings),
             scorer: Arc::default(),
+            checks: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            )),
         }
     }
 }

@@ -158,7 +158,8 @@ pub struct StoreArgs {
 
 impl StoreArgs {
     /// Opens the store these settings name (the data folder's blobs/ by
-    /// default) and checks that it answers.
+    /// default), receiving uploads in the data folder's spool/, and checks
+    /// that the store answers.
     pub async fn open(&self, data_dir: &std::path::Path) -> anyhow::Result<Blobs> {
         let location = match &self.blob_url {
             Some(url) => BlobLocation::parse(url)?,
@@ -170,7 +171,9 @@ impl StoreArgs {
             access_key_id: self.s3_access_key_id.clone(),
             secret_access_key: self.s3_secret_access_key.clone(),
         };
-        let blobs = Blobs::open(&location, &options)?;
+        // Uploads are received into files under the data folder, never
+        // whole in memory.
+        let blobs = Blobs::open(&location, &options)?.with_spool(&data_dir.join("spool"))?;
         blobs.check().await.context("the blob store must answer before the server starts (check --blob-url, --s3-endpoint and the AWS_* credentials)")?;
         Ok(blobs)
     }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::CurrentUser;
+use crate::blobs::Spooled;
 use crate::boards::round3;
 use crate::bundle::SubmissionKind;
 use crate::competition::utc_day_start;
@@ -161,49 +162,55 @@ pub fn view(s: submissions::SubmissionRow, slug: &str, show_private: bool) -> Su
     }
 }
 
-fn is_wasm(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"\0asm")
+/// The first bytes of every WebAssembly module.
+const WASM_MAGIC: &[u8] = b"\0asm";
+
+/// The most bytes a submission's message may take (its characters are
+/// counted after): a form's message is read no further.
+pub const MAX_MESSAGE_BYTES: usize = 4 * MAX_MESSAGE;
+
+/// The refusal of a message over [`MAX_MESSAGE`] characters.
+pub fn message_too_long() -> AppError {
+    AppError::invalid("invalid_message", msg!("message_too_long", max = MAX_MESSAGE))
 }
 
-/// Validates and stores a submission (API and web form): a CSV is scored
-/// at once (201), a model is queued (202). With an idempotency key already
-/// used by this person, the stored submission is returned (200) and nothing
-/// is counted again.
-pub async fn submit(
+/// A team cleared to upload to a task: everything that does not need the
+/// file was checked before its first byte was read.
+pub struct Admitted {
+    task: tasks::TaskRow,
+    spec: crate::bundle::TaskSpec,
+    team: teams::TeamRow,
+}
+
+/// What [`admit`] decided.
+pub enum Admission {
+    /// The idempotency key already stored a submission: this is it, and
+    /// the file need not be read.
+    Again(Box<CreatedSubmission>),
+    /// The file may be read and judged.
+    Go(Box<Admitted>),
+}
+
+/// The checks before an upload's file is read: the task is visible and
+/// open, the team exists and is not disqualified, and it has submissions
+/// and refusals left today. A repeated idempotency key answers at once.
+pub async fn admit(
     state: &Platform,
     me: &CurrentUser,
     slug: &str,
-    file_name: &str,
-    bytes: Bytes,
-    message: &str,
     idempotency_key: Option<&str>,
-) -> AppResult<(Stored, CreatedSubmission)> {
+) -> AppResult<Admission> {
     let task = visible_task(state, slug, Some(me)).await?;
     let spec = spec_of(&task)?;
     let now = db::now_ms();
     if let Some(key) = idempotency_key
         && let Some(done) = already_stored(state, me, &task, &spec, key, now).await?
     {
-        return Ok((Stored::Again, done));
+        return Ok(Admission::Again(Box::new(done)));
     }
     if TaskState::at(task.opens_at, task.closes_at, now) == TaskState::Upcoming {
         return Err(AppError::Forbidden(msg!("task_opens_at", at = db::ms_to_rfc3339(task.opens_at))));
     }
-    if message.chars().count() > MAX_MESSAGE {
-        return Err(AppError::invalid("invalid_message", msg!("message_too_long", max = MAX_MESSAGE)));
-    }
-    if bytes.is_empty() {
-        return Err(AppError::invalid("invalid_submission", msg!("file_empty")));
-    }
-    let kinds = &spec.submissions.kinds;
-    let model = is_wasm(&bytes);
-    if model && !kinds.contains(&SubmissionKind::Model) {
-        return Err(AppError::invalid("kind_not_accepted", msg!("models_not_accepted")));
-    }
-    if !model && !kinds.contains(&SubmissionKind::Predictions) {
-        return Err(AppError::invalid("kind_not_accepted", msg!("models_only")));
-    }
-    // The team's limits come before any work on the file.
     let team = crate::teams::ensure_team(state, task.task_id, me.user_id).await?;
     if let Some(reason) = &team.disqualified_reason {
         return Err(AppError::Forbidden(msg!("team_disqualified", reason = reason)));
@@ -216,14 +223,71 @@ pub async fn submit(
     if q.refused_today >= q.refused_cap {
         return Err(AppError::TooManyRequests(msg!("refusals_used", cap = q.refused_cap, at = &q.resets_at)));
     }
+    Ok(Admission::Go(Box::new(Admitted { task, spec, team })))
+}
+
+/// Validates and stores a submission whose file is already received (the
+/// web form): [`admit`], then [`submit_file`].
+pub async fn submit(
+    state: &Platform,
+    me: &CurrentUser,
+    slug: &str,
+    file_name: &str,
+    file: Spooled,
+    message: &str,
+    idempotency_key: Option<&str>,
+) -> AppResult<(Stored, CreatedSubmission)> {
+    match admit(state, me, slug, idempotency_key).await? {
+        Admission::Again(done) => Ok((Stored::Again, *done)),
+        Admission::Go(admitted) => submit_file(state, me, *admitted, file_name, file, message, idempotency_key).await,
+    }
+}
+
+/// Validates and stores an admitted team's file: a CSV is scored at once
+/// (201), a model is queued (202). With an idempotency key already used by
+/// this person, the stored submission is returned (200) and nothing is
+/// counted again.
+pub async fn submit_file(
+    state: &Platform,
+    me: &CurrentUser,
+    admitted: Admitted,
+    file_name: &str,
+    file: Spooled,
+    message: &str,
+    idempotency_key: Option<&str>,
+) -> AppResult<(Stored, CreatedSubmission)> {
+    let Admitted { task, spec, team } = admitted;
+    let slug = task.slug.as_str();
+    let now = db::now_ms();
+    if message.chars().count() > MAX_MESSAGE {
+        return Err(message_too_long());
+    }
+    if file.is_empty() {
+        return Err(AppError::invalid("invalid_submission", msg!("file_empty")));
+    }
+    let kinds = &spec.submissions.kinds;
+    let model = file.starts_with(WASM_MAGIC);
+    if model && !kinds.contains(&SubmissionKind::Model) {
+        return Err(AppError::invalid("kind_not_accepted", msg!("models_not_accepted")));
+    }
+    if !model && !kinds.contains(&SubmissionKind::Predictions) {
+        return Err(AppError::invalid("kind_not_accepted", msg!("models_only")));
+    }
+    let cap = spec.submissions.daily_cap;
 
     // Check a model, score a CSV, before storing anything: an invalid file
     // stores nothing and does not count toward the cap, but it counts
-    // toward the team's refusals.
-    let checked = if model {
-        check_model(state, &spec, &bytes).await.map(|()| None)
-    } else {
-        score_csv(state, &task, &spec, bytes.clone()).await.map(Some)
+    // toward the team's refusals. The file comes into memory only here,
+    // under one of a few slots, so many uploads at once queue for the
+    // slots rather than each holding its file in memory.
+    let checked = {
+        let _slot = state.checks.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+        let bytes = file.bytes().await.map_err(|e| AppError::Internal(e.into()))?;
+        if model {
+            check_model(state, &spec, &bytes).await.map(|()| None)
+        } else {
+            score_csv(state, &task, &spec, bytes).await.map(Some)
+        }
     };
     let scored = match checked {
         Ok(scored) => scored,
@@ -249,7 +313,7 @@ pub async fn submit(
         }
         other => other.map(|(s, _)| s),
     };
-    let blob_hash = state.blobs.put(bytes.clone()).await.map_err(AppError::store)?;
+    let blob_hash = state.blobs.put_spooled(&file).await.map_err(AppError::store)?;
     let late = now >= task.closes_at;
     let mut new = submissions::NewSubmission {
         task_id: task.task_id,
@@ -259,7 +323,7 @@ pub async fn submit(
         message: message.trim(),
         file_name,
         blob_hash: &blob_hash,
-        size: bytes.len() as i64,
+        size: i64::try_from(file.len()).unwrap_or(i64::MAX),
         status: if model { SubmissionStatus::Queued } else { SubmissionStatus::Scored },
         public_score: scores.map(|s| s.public),
         raw_public_score,
@@ -286,7 +350,7 @@ pub async fn submit(
         teams::lock(&mut *tx, team.team_id, now).await?;
     }
     if submissions::counted_since(&mut *tx, team.team_id, utc_day_start(now)).await? >= i64::from(cap) {
-        return Err(too_many(cap, &q.resets_at));
+        return Err(too_many(cap, &Quota::at(cap, 0, 0, now).resets_at));
     }
     let id = match submissions::insert(&mut *tx, &new, now).await {
         Ok(id) => id,

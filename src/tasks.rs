@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::CurrentUser;
+use crate::blobs::Spooled;
 use crate::bundle::{self, Budget, Bundle, DataSpec, SubmissionKind, UnpackLimits};
 use crate::db::{self, tasks};
 use crate::error::{AppError, AppResult};
@@ -427,9 +428,10 @@ pub async fn get_task(state: &Platform, viewer: Option<&CurrentUser>, slug: Stri
     detail(state, row, viewer).await
 }
 
-/// Stores a task (a draft) from a bundle's `.tar.gz` bytes — for the API
-/// and the organizer's web page alike.
-pub async fn create_from_tarball(state: &Platform, me: &CurrentUser, bytes: Bytes) -> AppResult<TaskDetail> {
+/// Stores a task (a draft) from an uploaded bundle (`.tar.gz`), unpacked
+/// straight from its received file — for the API and the organizer's web
+/// page alike.
+pub async fn create_from_tarball(state: &Platform, me: &CurrentUser, bundle: Spooled) -> AppResult<TaskDetail> {
     me.require("organizer")?;
     let tmp_root = state.settings.data_dir.join("tmp");
     let limits = UnpackLimits { max_bytes: 4 * state.settings.max_upload_bytes as u64, max_entries: 20_000 };
@@ -438,7 +440,9 @@ pub async fn create_from_tarball(state: &Platform, me: &CurrentUser, bytes: Byte
             .map_err(|e| vec![crate::error::Problem::new("", "", format!("server storage: {e}"))])?;
         let tmp = tempfile::tempdir_in(&tmp_root)
             .map_err(|e| vec![crate::error::Problem::new("", "", format!("server storage: {e}"))])?;
-        let root = bundle::unpack_tarball(&bytes, tmp.path(), limits)?;
+        let file =
+            bundle.open().map_err(|e| vec![crate::error::Problem::new("", "", format!("server storage: {e}"))])?;
+        let root = bundle::unpack_tarball(file, tmp.path(), limits)?;
         bundle::load_dir(&root)
     })
     .await

@@ -12,14 +12,16 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
-use bytes::Bytes;
 
 use crate::api::{Page, PageQuery};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::http::{AppJson, AppMultipart, AppPath, AppQuery, ErrorBody};
+use crate::http::{AppJson, AppMultipart, AppPath, AppQuery, ErrorBody, spool_field, text_field};
 use crate::state::AppState;
-use crate::submissions::{CreatedSubmission, Stored, SubmissionListQuery, SubmissionUpload, SubmissionView, submit};
+use crate::submissions::{
+    Admission, CreatedSubmission, MAX_MESSAGE_BYTES, Stored, SubmissionListQuery, SubmissionUpload, SubmissionView,
+    admit, message_too_long, submit_file,
+};
 use crate::teams::Reason;
 
 /// Routes of this module; `upload_limit` bounds submission files.
@@ -64,19 +66,25 @@ pub async fn create_submission(
         },
         None => None,
     };
+    // Everything that does not need the file is decided before its first
+    // byte is read: a team out of quota is refused without receiving it.
+    let admitted = match admit(&state, &me, &slug, key.as_deref()).await? {
+        Admission::Again(done) => return Ok((StatusCode::OK, AppJson(*done))),
+        Admission::Go(admitted) => *admitted,
+    };
     let (mut file, mut file_name, mut message) = (None, String::from("submission"), String::new());
     while let Some(field) = form.next_field().await? {
         match field.name() {
             Some("file") => {
                 file_name = field.file_name().unwrap_or("submission").chars().take(200).collect();
-                file = Some(field.bytes().await?);
+                file = Some(spool_field(field, &state.blobs).await?);
             }
-            Some("message") => message = field.text().await?,
+            Some("message") => message = text_field(field, MAX_MESSAGE_BYTES, message_too_long).await?,
             _ => {}
         }
     }
-    let bytes: Bytes = file.ok_or_else(|| AppError::BadRequest("the form has no `file` field".into()))?;
-    let (stored, created) = submit(&state, &me, &slug, &file_name, bytes, &message, key.as_deref()).await?;
+    let file = file.ok_or_else(|| AppError::BadRequest("the form has no `file` field".into()))?;
+    let (stored, created) = submit_file(&state, &me, admitted, &file_name, file, &message, key.as_deref()).await?;
     let status = match stored {
         Stored::Again => StatusCode::OK,
         Stored::Scored => StatusCode::CREATED,

@@ -113,11 +113,11 @@ pub async fn create_task(
     let mut upload = None;
     while let Some(field) = form.next_field().await? {
         if field.name() == Some("bundle") {
-            upload = Some(field.bytes().await?);
+            upload = Some(crate::http::spool_field(field, &state.blobs).await?);
         }
     }
-    let bytes = upload.ok_or_else(|| AppError::BadRequest("the form has no `bundle` file field".into()))?;
-    Ok((StatusCode::CREATED, AppJson(create_from_tarball(&state, &me, bytes).await?)))
+    let bundle = upload.ok_or_else(|| AppError::BadRequest("the form has no `bundle` file field".into()))?;
+    Ok((StatusCode::CREATED, AppJson(create_from_tarball(&state, &me, bundle).await?)))
 }
 
 /// Edits a task's schedule or publishes/unpublishes it. Its organizer or an admin.

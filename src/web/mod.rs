@@ -246,28 +246,48 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
 /// A posted multipart form (file uploads), guarded like [`Posted`] but
 /// before any file is read: the session first (and the account's upload
 /// quota), then the CSRF token, which must come before any other field (the
-/// pages put it first); a field ahead of it is refused unread. The fields
-/// are read whole (the route's body limit bounds them).
+/// pages put it first); a field ahead of it is refused unread. A file part is
+/// received into a spool file (the route's body limit bounds it); a text
+/// field is read into memory up to [`MAX_TEXT_FIELD`].
 struct PostedFiles {
     me: CurrentUser,
     page: PageCtx,
     fields: HashMap<String, Upload>,
 }
 
-/// One multipart field.
-struct Upload {
-    file_name: Option<String>,
-    bytes: Bytes,
+/// The most bytes a text field of a file form may take.
+const MAX_TEXT_FIELD: usize = 64 << 10;
+
+/// One multipart field: a file part (it has a file name, maybe empty) or
+/// a text field.
+enum Upload {
+    File { file_name: String, file: crate::blobs::Spooled },
+    Text(String),
 }
 
 impl PostedFiles {
     fn text(&self, name: &str) -> String {
-        self.fields.get(name).map(|u| String::from_utf8_lossy(&u.bytes).trim().to_owned()).unwrap_or_default()
+        match self.fields.get(name) {
+            Some(Upload::Text(text)) => text.trim().to_owned(),
+            _ => String::new(),
+        }
     }
 
-    /// A chosen file: browsers send an empty, nameless part when none was.
-    fn file(&self, name: &str) -> Option<&Upload> {
-        self.fields.get(name).filter(|u| u.file_name.as_deref().is_some_and(|n| !n.is_empty()) || !u.bytes.is_empty())
+    /// A chosen file and its name: browsers send an empty, nameless part
+    /// when none was chosen.
+    fn file(&self, name: &str) -> Option<(&str, &crate::blobs::Spooled)> {
+        match self.fields.get(name) {
+            Some(Upload::File { file_name, file }) if !file_name.is_empty() || !file.is_empty() => {
+                Some((file_name.as_str(), file))
+            }
+            _ => None,
+        }
+    }
+
+    /// A chosen file's content, read into memory (organizers' forms).
+    async fn file_bytes(&self, name: &str) -> Result<Option<Bytes>, AppError> {
+        let Some((_, file)) = self.file(name) else { return Ok(None) };
+        file.bytes().await.map(Some).map_err(|e| AppError::Internal(e.into()))
     }
 }
 
@@ -296,9 +316,20 @@ impl FromRequest<AppState> for PostedFiles {
             if !checked {
                 return Err(csrf_refused());
             }
-            let file_name = field.file_name().map(|n| n.chars().take(200).collect());
-            let bytes = field.bytes().await.map_err(fail)?;
-            fields.insert(name, Upload { file_name, bytes });
+            let upload = match field.file_name() {
+                Some(file_name) => {
+                    let file_name = file_name.chars().take(200).collect();
+                    let file =
+                        crate::http::spool_field(field, &state.blobs).await.map_err(IntoResponse::into_response)?;
+                    Upload::File { file_name, file }
+                }
+                None => {
+                    let too_long = || AppError::BadRequest(format!("the form field {name:?} is too long").into());
+                    let text = crate::http::text_field(field, MAX_TEXT_FIELD, too_long).await;
+                    Upload::Text(text.map_err(IntoResponse::into_response)?)
+                }
+            };
+            fields.insert(name, upload);
         }
         if !checked {
             return Err(csrf_refused());

@@ -76,9 +76,9 @@ async fn render_index(
 
 /// Creates a draft task from an uploaded `.tar.gz` bundle.
 pub(super) async fn create_submit(State(state): State<AppState>, posted: PostedFiles) -> Result<Response, AppError> {
-    let bytes = posted.file("bundle").map(|u| u.bytes.clone());
+    let bundle = posted.file("bundle").map(|(_, file)| file.clone());
     let PostedFiles { me, page, .. } = posted;
-    let result = match bytes {
+    let result = match bundle {
         Some(b) => crate::tasks::create_from_tarball(&state, &me, b).await,
         None => Err(AppError::invalid("invalid_bundle", page.t("choose_bundle"))),
     };
@@ -380,7 +380,7 @@ pub(super) async fn baseline_submit(
     posted: PostedFiles,
 ) -> Result<Response, AppError> {
     let name = posted.text("name");
-    let file = posted.file("file").map(|u| u.bytes.clone()).unwrap_or_default();
+    let file = posted.file_bytes("file").await?.unwrap_or_default();
     let PostedFiles { me, page, .. } = posted;
     match crate::leaderboard::baseline_from(&state, &me, &slug, name, file).await {
         Ok(b) => {
@@ -422,7 +422,7 @@ pub(super) async fn rescore_submit(
     posted: PostedFiles,
 ) -> Result<Response, AppError> {
     let apply = posted.text("apply") == "yes";
-    let labels = posted.file("labels").map(|u| u.bytes.clone());
+    let labels = posted.file_bytes("labels").await?;
     let PostedFiles { me, page, .. } = posted;
     match crate::leaderboard::rescore(&state, &me, &slug, labels, apply).await {
         Ok(report) => {

@@ -344,13 +344,17 @@ pub(super) async fn submit_form(
     posted: PostedFiles,
 ) -> Result<Response, AppError> {
     let message = posted.text("message");
-    let (file_name, bytes) = match posted.file("file") {
-        Some(u) => (u.file_name.clone().unwrap_or_else(|| "submission".into()), u.bytes.clone()),
-        None => ("submission".into(), bytes::Bytes::new()),
-    };
+    let file = posted.file("file").map(|(name, file)| (name.to_owned(), file.clone()));
     let PostedFiles { me, page, .. } = posted;
     let q = || TabQuery { tab: Some("submit".into()), ..TabQuery::default() };
-    match crate::submissions::submit(&state, &me, &slug, &file_name, bytes, &message, None).await {
+    let submitted = match file {
+        Some((file_name, file)) => {
+            let file_name = if file_name.is_empty() { "submission" } else { &file_name };
+            crate::submissions::submit(&state, &me, &slug, file_name, file, &message, None).await
+        }
+        None => Err(AppError::invalid("invalid_submission", crate::msg!("file_empty"))),
+    };
+    match submitted {
         Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}?tab=submissions")).into_response()),
         Err(AppError::Invalid { message: summary, details, .. }) => {
             let details = if details.is_empty() { vec![Problem::new("", "", summary.clone())] } else { details };

@@ -157,10 +157,17 @@ async fn a_web_upload_is_refused_unread_without_a_session_or_with_a_file_ahead_o
 /// POSTs to `path` a head declaring 10 GiB and sends nothing more: the
 /// start of the answer, which must come without waiting for a body.
 async fn declare_ten_gib(app: &TestApp, path: &str) -> String {
-    let addr = app.base.trim_start_matches("http://").to_owned();
+    declare_body(&app.base, path, 10 << 30, "").await
+}
+
+/// POSTs to `path` a multipart head declaring `len` bytes, with the extra
+/// header lines `headers` (each ending in CRLF), and sends nothing more: the
+/// start of the answer, which must come without waiting for a body.
+async fn declare_body(base: &str, path: &str, len: u64, headers: &str) -> String {
+    let addr = base.trim_start_matches("http://").to_owned();
     let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 10737418240\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {len}\r\n\r\n"
     );
     conn.write_all(head.as_bytes()).await.unwrap();
     let mut answer = vec![0u8; 16384];
@@ -182,6 +189,112 @@ async fn a_body_declared_over_the_largest_limit_is_refused_before_it_is_sent() {
     let answer = declare_ten_gib(&app, "/tasks/digits/submit").await;
     assert!(answer.starts_with("HTTP/1.1 413") && answer.contains("text/html"), "{answer}");
     assert!(answer.contains("bytes") && !answer.contains("Too many tries"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_team_out_of_quota_is_refused_before_its_file_is_sent() {
+    let app = TestApp::spawn().await;
+    let dan = app.competitor("dan").await;
+    for _ in 0..5 {
+        dan.submit_ok("digits", digits_right_on(50)).await;
+    }
+    let auth = format!("Authorization: Bearer {}\r\n", dan.token.as_deref().unwrap());
+    let answer = declare_body(&app.base, "/api/v1/tasks/digits/submissions", 3 << 20, &auth).await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(answer.contains("application/json") && answer.contains("all 5 submissions"), "{answer}");
+    // A repeated idempotency key is answered from the store, unread too.
+    let key = "Idempotency-Key: k-1\r\n";
+    let eve = app.competitor("eve").await;
+    let res = client()
+        .post(app.url("/api/v1/tasks/digits/submissions"))
+        .bearer_auth(eve.token.as_deref().unwrap())
+        .header("idempotency-key", "k-1")
+        .multipart(
+            reqwest::multipart::Form::new()
+                .part("file", reqwest::multipart::Part::bytes(digits_right_on(50).into_bytes()).file_name("p.csv")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let auth = format!("Authorization: Bearer {}\r\n{key}", eve.token.as_deref().unwrap());
+    let answer = declare_body(&app.base, "/api/v1/tasks/digits/submissions", 3 << 20, &auth).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// Uploads are received into files, not memory: a server with eight 40 MiB
+/// models arriving at once grows by far less than the 320 MiB in flight,
+/// the files sit in its spool folder meanwhile, and once each is judged
+/// (refused here: they are not valid modules) the folder is empty again.
+#[tokio::test]
+async fn uploads_in_flight_cost_disk_not_memory() {
+    const UPLOADS: usize = 8;
+    const SIZE: usize = 40 << 20;
+    let data = tempfile::tempdir().unwrap();
+    let server = crate::serve::start(data.path(), &[]);
+    let pid = server.child.id();
+    let rss = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap().to_owned();
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() << 10
+    };
+    let ann = crate::helpers::remote_user(&server.base, "ann").await;
+    // Warm the route once (a small invalid model), then measure.
+    let res = ann.submit("digits", b"\0asm\x01\0\0\0junk".to_vec()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let before = rss();
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let head_part = "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.wasm\"\r\n\r\n";
+    let tail = "\r\n--x--\r\n";
+    let mut conns = Vec::new();
+    let chunk: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
+    for _ in 0..UPLOADS {
+        let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let len = head_part.len() + SIZE + tail.len();
+        let head = format!(
+            "POST /api/v1/tasks/digits/submissions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {len}\r\n\r\n{head_part}\0asm\x01\0\0\0",
+            ann.token.as_deref().unwrap()
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        // All of the file but its last MiB.
+        let mut sent = 8;
+        while sent + chunk.len() < SIZE {
+            conn.write_all(&chunk).await.unwrap();
+            sent += chunk.len();
+        }
+        conns.push((conn, SIZE - sent));
+    }
+    let spool = data.path().join("spool");
+    let spooled = || -> u64 {
+        std::fs::read_dir(&spool)
+            .map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while spooled() < (UPLOADS * (SIZE - (2 << 20))) as u64 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the uploads never reached the spool folder: {} bytes",
+            spooled()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let grown = rss().saturating_sub(before);
+    eprintln!("{UPLOADS} uploads of {} MiB in flight: the server grew by {} MiB", SIZE >> 20, grown >> 20);
+    assert!(grown < 64 << 20, "{UPLOADS} uploads of {SIZE} bytes in flight grew the server by {grown} bytes");
+    for (conn, left) in &mut conns {
+        conn.write_all(&chunk[..*left]).await.unwrap();
+        conn.write_all(tail.as_bytes()).await.unwrap();
+    }
+    for (mut conn, _) in conns {
+        let mut answer = vec![0u8; 16384];
+        let n =
+            tokio::time::timeout(std::time::Duration::from_secs(60), conn.read(&mut answer)).await.unwrap().unwrap();
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 422") && answer.contains("invalid_model"), "{answer}");
+    }
+    assert_eq!(spooled(), 0, "every received file is deleted once judged");
+    crate::serve::stop(server);
 }
 
 #[tokio::test]
