@@ -57,6 +57,7 @@ pub(crate) const HOST_IMPORTS: &[(&str, usize, usize)] = &[
     ("softmax_rows", 1, 1),
     ("argmax_rows", 1, 1),
     ("conv2d", 4, 1),
+    ("maxpool2d", 3, 1),
 ];
 
 /// The function exports of the ABI: (name, params, results, required).

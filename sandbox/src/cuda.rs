@@ -1,4 +1,5 @@
-//! The CUDA backend: matmul on cuBLAS, conv2d as an NVRTC-compiled kernel.
+//! The CUDA backend: matmul on cuBLAS, conv2d and maxpool2d as NVRTC-compiled
+//! kernels.
 //!
 //! cudarc loads the driver, cuBLAS and NVRTC libraries at run time, so this
 //! builds on any machine; [`CudaBackend::probe`] says why it cannot run
@@ -16,7 +17,7 @@ use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKe
 
 use crate::tensor::{Deadline, OpStop, Tensor, TensorBackend};
 
-const CONV2D: &str = r#"
+const KERNELS: &str = r#"
 extern "C" __global__ void conv2d(const float* x, const float* w, float* y,
                                   int n, int c, int h, int wd, int o, int kh, int kw,
                                   int stride, int pad, int oh, int ow) {
@@ -41,12 +42,31 @@ extern "C" __global__ void conv2d(const float* x, const float* w, float* y,
     }
     y[idx] = acc;
 }
+
+extern "C" __global__ void maxpool2d(const float* x, float* y, int n, int c, int h, int wd,
+                                     int size, int stride, int oh, int ow) {
+    int idx = blockIdx.x * blockDim.x + threadIdx.x;
+    int total = n * c * oh * ow;
+    if (idx >= total) return;
+    int ox = idx % ow;
+    int oy = (idx / ow) % oh;
+    int plane = idx / (ow * oh);
+    const float* p = x + (size_t)plane * h * wd;
+    float best = -INFINITY;
+    for (int ky = 0; ky < size; ++ky) {
+        for (int kx = 0; kx < size; ++kx) {
+            best = fmaxf(best, p[(oy * stride + ky) * wd + ox * stride + kx]);
+        }
+    }
+    y[idx] = best;
+}
 "#;
 
 struct Gpu {
     stream: Arc<CudaStream>,
     blas: CudaBlas,
     conv: CudaFunction,
+    pool: CudaFunction,
 }
 
 /// Host ops on GPU 0.
@@ -73,10 +93,11 @@ impl CudaBackend {
             let name = ctx.name().unwrap_or_else(|_| "GPU".into());
             let stream = ctx.default_stream();
             let blas = CudaBlas::new(stream.clone()).map_err(|e| format!("cuBLAS: {e:?}"))?;
-            let ptx = cudarc::nvrtc::compile_ptx(CONV2D).map_err(|e| format!("NVRTC: {e:?}"))?;
-            let module = ctx.load_module(ptx).map_err(|e| format!("loading the conv2d kernel: {e:?}"))?;
+            let ptx = cudarc::nvrtc::compile_ptx(KERNELS).map_err(|e| format!("NVRTC: {e:?}"))?;
+            let module = ctx.load_module(ptx).map_err(|e| format!("loading the kernels: {e:?}"))?;
             let conv = module.load_function("conv2d").map_err(|e| format!("conv2d kernel: {e:?}"))?;
-            Ok(Self { name: format!("cuda:0 ({name})"), gpu: Mutex::new(Gpu { stream, blas, conv }) })
+            let pool = module.load_function("maxpool2d").map_err(|e| format!("maxpool2d kernel: {e:?}"))?;
+            Ok(Self { name: format!("cuda:0 ({name})"), gpu: Mutex::new(Gpu { stream, blas, conv, pool }) })
         });
         std::panic::set_hook(hook);
         match opened {
@@ -154,6 +175,31 @@ impl CudaBackend {
         }
         s.clone_dtoh(&dy).map_err(|e| format!("{e:?}"))
     }
+
+    fn try_maxpool2d(&self, x: &Tensor, size: usize, stride: usize, out: [usize; 4]) -> Result<Vec<f32>, String> {
+        let gpu = self.gpu.lock().map_err(|_| "poisoned".to_owned())?;
+        let s = &gpu.stream;
+        let dx = s.clone_htod(&x.data).map_err(|e| format!("{e:?}"))?;
+        let total = out.iter().product::<usize>();
+        let mut dy = s.alloc_zeros::<f32>(total).map_err(|e| format!("{e:?}"))?;
+        let [n, c, h, wd] = x.shape.map(|v| v as i32);
+        let (size, stride, oh, ow) = (size as i32, stride as i32, out[2] as i32, out[3] as i32);
+        let cfg = LaunchConfig::for_num_elems(total as u32);
+        let mut launch = s.launch_builder(&gpu.pool);
+        launch.arg(&dx).arg(&mut dy);
+        for v in [&n, &c, &h, &wd, &size, &stride, &oh, &ow] {
+            launch.arg(v);
+        }
+        #[expect(unsafe_code, reason = "launching our maxpool2d kernel with arguments matching its signature")]
+        // SAFETY: the arguments match the kernel's parameter list in order
+        // and type; `dx` holds n·c·h·w values and `dy` n·c·oh·ow; the host
+        // checked that every window lies inside the image; the kernel
+        // bounds-checks `idx` against n·c·oh·ow.
+        unsafe {
+            launch.launch(cfg).map_err(|e| format!("{e:?}"))?;
+        }
+        s.clone_dtoh(&dy).map_err(|e| format!("{e:?}"))
+    }
 }
 
 impl TensorBackend for CudaBackend {
@@ -187,5 +233,17 @@ impl TensorBackend for CudaBackend {
     ) -> Result<Vec<f32>, OpStop> {
         deadline.check()?;
         self.try_conv2d(x, w, stride, pad, out).map_err(|e| OpStop::Device(format!("conv2d on {}: {e}", self.name)))
+    }
+
+    fn maxpool2d(
+        &self,
+        x: &Tensor,
+        size: usize,
+        stride: usize,
+        out: [usize; 4],
+        deadline: &Deadline,
+    ) -> Result<Vec<f32>, OpStop> {
+        deadline.check()?;
+        self.try_maxpool2d(x, size, stride, out).map_err(|e| OpStop::Device(format!("maxpool2d on {}: {e}", self.name)))
     }
 }

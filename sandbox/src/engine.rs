@@ -326,6 +326,9 @@ mod tests {
         ) -> Result<Vec<f32>, OpStop> {
             Err(OpStop::Device("CUDA_ERROR_ILLEGAL_ADDRESS".into()))
         }
+        fn maxpool2d(&self, _: &Tensor, _: usize, _: usize, _: [usize; 4], _: &Deadline) -> Result<Vec<f32>, OpStop> {
+            Err(OpStop::Device("CUDA_ERROR_ILLEGAL_ADDRESS".into()))
+        }
     }
 
     #[test]

@@ -515,5 +515,30 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             finish(&mut caller, r, y, "conv2d")
         },
     )?;
+    linker.func_wrap(
+        "gaic",
+        "maxpool2d",
+        |mut caller: C<'_>, x: i32, size: i32, stride: i32| -> wasmtime::Result<i32> {
+            let [n, c, h, wd] = caller.data().tensor(x)?.shape;
+            if !(1..=64).contains(&size) || !(1..=64).contains(&stride) {
+                return Err(HostError::Bad(format!("maxpool2d: window {size} and stride {stride} must be 1-64")).into());
+            }
+            let (size, stride) = (size as usize, stride as usize);
+            if h < size || wd < size {
+                return Err(
+                    HostError::Bad(format!("maxpool2d: a {size}×{size} window does not fit a {h}×{wd} image")).into()
+                );
+            }
+            let out = [n, c, (h - size) / stride + 1, (wd - size) / stride + 1];
+            let elements = out.iter().fold(1u64, |p, &d| p.saturating_mul(d as u64));
+            let r = reserve_and_charge(&mut caller, elements, Cost::maxpool2d(out, size), "maxpool2d")?;
+            let s = caller.data();
+            let y = s
+                .backend
+                .maxpool2d(s.tensor(x)?, size, stride, out, &s.deadline)
+                .map(|data| Tensor { shape: out, data });
+            finish(&mut caller, r, y, "maxpool2d")
+        },
+    )?;
     Ok(())
 }

@@ -59,6 +59,12 @@ impl Cost {
         let per = (c as u64).saturating_mul(kh as u64).saturating_mul(kw as u64).saturating_mul(2).saturating_add(1);
         outputs.saturating_mul(per)
     }
+
+    /// Max pooling: one comparison per window value plus the output.
+    pub fn maxpool2d(out: [usize; 4], size: usize) -> u64 {
+        let outputs = out.iter().fold(1u64, |p, &d| p.saturating_mul(d as u64));
+        outputs.saturating_mul((size as u64).saturating_mul(size as u64).saturating_add(1))
+    }
 }
 
 /// When a run's wall clock runs out. Long host ops work in chunks and look
@@ -134,6 +140,16 @@ pub trait TensorBackend: Send + Sync + std::fmt::Debug {
         w: &Tensor,
         stride: usize,
         pad: usize,
+        out: [usize; 4],
+        deadline: &Deadline,
+    ) -> Result<Vec<f32>, OpStop>;
+    /// Max pooling of `x [n,c,h,w]` over `size×size` windows every
+    /// `stride` pixels, into `out [n,c,oh,ow]` (windows lie inside the image).
+    fn maxpool2d(
+        &self,
+        x: &Tensor,
+        size: usize,
+        stride: usize,
         out: [usize; 4],
         deadline: &Deadline,
     ) -> Result<Vec<f32>, OpStop>;
@@ -218,6 +234,41 @@ impl TensorBackend for CpuBackend {
                         }
                         y[((b * o + oc) * oh + oy) * ow + ox] = acc;
                     }
+                }
+            }
+        }
+        Ok(y)
+    }
+
+    fn maxpool2d(
+        &self,
+        x: &Tensor,
+        size: usize,
+        stride: usize,
+        out: [usize; 4],
+        deadline: &Deadline,
+    ) -> Result<Vec<f32>, OpStop> {
+        let [_, _, h, wd] = x.shape;
+        let [n, c, oh, ow] = out;
+        let mut y = Vec::with_capacity(n * c * oh * ow);
+        // One image plane between two looks at the deadline, or more when
+        // planes are small.
+        let plane_work = oh * ow * size * size;
+        let mut since_check = usize::MAX;
+        for plane in x.data.chunks_exact(h * wd).take(n * c) {
+            since_check = since_check.saturating_add(plane_work);
+            if since_check >= CHUNK_FLOPS {
+                deadline.check()?;
+                since_check = 0;
+            }
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut best = f32::NEG_INFINITY;
+                    for ky in 0..size {
+                        let row = &plane[(oy * stride + ky) * wd + ox * stride..][..size];
+                        best = row.iter().copied().fold(best, f32::max);
+                    }
+                    y.push(best);
                 }
             }
         }
@@ -354,6 +405,24 @@ mod tests {
     }
 
     #[test]
+    fn cpu_maxpool_takes_each_windows_largest_value() {
+        let d = &Deadline::NONE;
+        // Two channels of a 4x4 image: 2x2 windows every 2, then 3x3 every 1.
+        let data: Vec<f32> = (0..32).map(|v| if v % 5 == 0 { -(v as f32) } else { v as f32 }).collect();
+        let x = Tensor { shape: [1, 2, 4, 4], data };
+        let got = CpuBackend.maxpool2d(&x, 2, 2, [1, 2, 2, 2], d).unwrap();
+        assert_eq!(got, [4.0, 7.0, 13.0, 14.0, 21.0, 23.0, 29.0, 31.0]);
+        let got = CpuBackend.maxpool2d(&x, 3, 1, [1, 2, 2, 2], d).unwrap();
+        assert_eq!(got, [9.0, 11.0, 14.0, 14.0, 26.0, 27.0, 29.0, 31.0]);
+        // All negative values: the largest, not zero.
+        let x = Tensor { shape: [1, 1, 2, 2], data: vec![-3.0, -1.0, -2.0, -4.0] };
+        assert_eq!(CpuBackend.maxpool2d(&x, 2, 2, [1, 1, 1, 1], d).unwrap(), [-1.0]);
+        let past = Deadline::at(Instant::now());
+        let x = Tensor { shape: [1, 1, 64, 64], data: vec![1.0; 64 * 64] };
+        assert_eq!(CpuBackend.maxpool2d(&x, 2, 2, [1, 1, 32, 32], &past), Err(OpStop::Deadline));
+    }
+
+    #[test]
     fn a_passed_deadline_stops_long_kernels() {
         let past = Deadline::at(Instant::now());
         let a = vec![1.0f32; 512 * 512];
@@ -375,5 +444,6 @@ mod tests {
     fn costs_depend_on_shapes_only() {
         assert_eq!(Cost::matmul(2, 3, 4), 2 * 2 * 3 * 4 + 8);
         assert_eq!(Cost::conv2d([1, 1, 2, 2], 1, 2, 2), 4 * (2 * 4 + 1));
+        assert_eq!(Cost::maxpool2d([2, 3, 4, 4], 2), 2 * 3 * 16 * 5);
     }
 }

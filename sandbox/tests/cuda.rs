@@ -74,6 +74,22 @@ fn conv2d_on_cuda_matches_the_cpu() {
 
 #[test]
 #[ignore = "needs an NVIDIA GPU: scripts/gpu-check.sh runs it"]
+fn maxpool2d_on_cuda_matches_the_cpu_exactly() {
+    let Some(gpu) = cuda() else { return };
+    let x = Tensor { shape: [3, 5, 17, 13], data: values(3 * 5 * 17 * 13, 5) };
+    for (size, stride) in [(1, 1), (2, 2), (3, 1), (3, 2), (13, 4)] {
+        let out = [3, 5, (17 - size) / stride + 1, (13 - size) / stride + 1];
+        let d = &Deadline::NONE;
+        // A maximum involves no rounding: the two agree bit for bit.
+        assert_eq!(
+            CpuBackend.maxpool2d(&x, size, stride, out, d).unwrap(),
+            gpu.maxpool2d(&x, size, stride, out, d).unwrap()
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs an NVIDIA GPU: scripts/gpu-check.sh runs it"]
 fn a_model_costs_the_same_fuel_on_both_devices() {
     if cuda().is_none() {
         return;

@@ -344,6 +344,12 @@ const BOMBS: &[(&str, &str)] = &[
         "i32.const 0 i32.const 1048576 i32.const 1 i32.const 1 i32.const 1 call $from local.set $t
          (loop $l local.get $t call $argmax drop br $l)",
     ),
+    // 1×1 windows of a 1024² image: 1M outputs a call.
+    (
+        "maxpool2d",
+        "i32.const 0 i32.const 1 i32.const 1 i32.const 1024 i32.const 1024 call $from local.set $t
+         (loop $l local.get $t i32.const 1 i32.const 1 call $pool drop br $l)",
+    ),
 ];
 
 const ALL_IMPORTS: &str = r#"
@@ -359,7 +365,8 @@ const ALL_IMPORTS: &str = r#"
   (import "gaic" "tanh" (func $tanh (param i32) (result i32)))
   (import "gaic" "softmax_rows" (func $softmax (param i32) (result i32)))
   (import "gaic" "argmax_rows" (func $argmax (param i32) (result i32)))
-  (import "gaic" "conv2d" (func $conv (param i32 i32 i32 i32) (result i32)))"#;
+  (import "gaic" "conv2d" (func $conv (param i32 i32 i32 i32) (result i32)))
+  (import "gaic" "maxpool2d" (func $pool (param i32 i32 i32) (result i32)))"#;
 
 /// A module with every import, `pages` of memory and `code` as the body of
 /// `gaic_predict` (locals `$t` and `$row` available; `$T` in `code` makes

@@ -37,6 +37,9 @@ GAIC_IMPORT("softmax_rows") gaic_tensor gaic_softmax_rows(gaic_tensor a);
 GAIC_IMPORT("argmax_rows") gaic_tensor gaic_argmax_rows(gaic_tensor a);
 /* NCHW convolution of x [n,c,h,w] by w [o,c,kh,kw], zero padding. */
 GAIC_IMPORT("conv2d") gaic_tensor gaic_conv2d(gaic_tensor x, gaic_tensor w, int stride, int pad);
+/* The largest value of each size×size window of each channel of x [n,c,h,w],
+ * windows every stride pixels. */
+GAIC_IMPORT("maxpool2d") gaic_tensor gaic_maxpool2d(gaic_tensor x, int size, int stride);
 
 /* A model defines these three (and may define gaic_init, returning 0 when
  * ready):

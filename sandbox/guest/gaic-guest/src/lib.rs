@@ -151,6 +151,7 @@ mod sys {
         pub fn softmax_rows(a: i32) -> i32;
         pub fn argmax_rows(a: i32) -> i32;
         pub fn conv2d(x: i32, w: i32, stride: i32, pad: i32) -> i32;
+        pub fn maxpool2d(x: i32, size: i32, stride: i32) -> i32;
     }
 }
 
@@ -251,6 +252,13 @@ impl Tensor {
     pub fn conv2d(&self, kernel: &Tensor, stride: usize, padding: usize) -> Tensor {
         // SAFETY: live handles.
         Tensor(unsafe { sys::conv2d(self.0, kernel.0, stride as i32, padding as i32) })
+    }
+
+    /// The largest value of each `size×size` window of each channel,
+    /// windows every `stride` pixels.
+    pub fn maxpool2d(&self, size: usize, stride: usize) -> Tensor {
+        // SAFETY: a live handle.
+        Tensor(unsafe { sys::maxpool2d(self.0, size as i32, stride as i32) })
     }
 
     /// Copies the values into `out` (whose length must equal [`Tensor::len`]).
