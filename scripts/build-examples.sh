@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the example guest models for wasm32-unknown-unknown into
 # sandbox/guest/target/wasm32-unknown-unknown/release/ (digits_mlp.wasm,
-# breast_cancer_logreg.wasm); diabetes-linear.wat is used as text. When
+# shapes_cnn.wasm, breast_cancer_logreg.wasm, bench_kernels.wasm); diabetes-linear.wat is used as text. When
 # clang (with lld's wasm-ld) is installed, the C example too, into
 # sandbox/guest/target/c/ (diabetes_linear.wasm).
 set -euo pipefail

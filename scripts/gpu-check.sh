@@ -2,9 +2,10 @@
 # The GPU check in two halves, so that the GPU machine needs only the NVIDIA
 # driver and the CUDA runtime libraries (no Rust toolchain, no registry):
 #
-#   scripts/gpu-check.sh pack          # here: builds the CUDA parity tests and
-#                                      # the host-op benchmark (release) into
-#                                      # gpu-pack/, with gpu-pack/run.sh
+#   scripts/gpu-check.sh pack          # here: builds the CUDA parity tests,
+#                                      # the host-op benchmark (release) and the
+#                                      # shapes CNN model into gpu-pack/, with
+#                                      # gpu-pack/run.sh
 #   gpu-pack/run.sh                    # there: runs them, CUDA required
 #   scripts/gpu-check.sh               # both, on a GPU machine with cargo
 #
@@ -29,11 +30,14 @@ for l in sys.stdin:
     m=json.loads(l)
     if m.get("reason")=="compiler-artifact" and m.get("executable"): print(m["target"]["name"], m["executable"])')
   cp "$(echo "$bins" | awk '$1=="host_ops"{print $2}')" gpu-pack/host-ops-bench
+  scripts/build-examples.sh >/dev/null
+  cp sandbox/guest/target/wasm32-unknown-unknown/release/shapes_cnn.wasm gpu-pack/
   cat > gpu-pack/run.sh <<'RUN'
 #!/usr/bin/env bash
 # Runs the packed GPU check: the CPU-versus-CUDA parity tests with CUDA
 # required (they fail, not skip, without it; an op that failed on the GPU
-# is an error, never a silent CPU result), then host matmul CPU vs CUDA.
+# is an error, never a silent CPU result), then host matmul CPU vs CUDA
+# (and cuBLAS called directly), then the shapes CNN's rows/s CPU vs CUDA.
 set -uo pipefail
 cd "$(dirname "$0")"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
@@ -50,8 +54,8 @@ export LD_LIBRARY_PATH="$links${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 echo "== parity tests (CPU vs CUDA)"
 GAIC_REQUIRE_CUDA=1 ./cuda-tests --ignored --nocapture --test-threads 1
 status=$?
-echo "== host matmul: CPU vs CUDA"
-./host-ops-bench --bench --warm-up-time 1 --measurement-time 3
+echo "== host matmul and the shapes CNN: CPU vs CUDA"
+GAIC_SHAPES_CNN="$PWD/shapes_cnn.wasm" ./host-ops-bench --bench --warm-up-time 1 --measurement-time 3
 exit $status
 RUN
   chmod +x gpu-pack/run.sh gpu-pack/cuda-tests gpu-pack/host-ops-bench

@@ -4,12 +4,21 @@
 //! called directly on buffers already on the device (the device's peak for
 //! this product). The CUDA rows appear only where a GPU is found.
 //!
-//!     cargo bench -p gaic-sandbox --bench host_ops
+//! Then the `shapes` task's example CNN (`guest/examples/shapes-cnn`:
+//! conv2d, maxpool2d, matmul host ops) end to end in the sandbox, compile
+//! and run over 1,024 images, on the CPU (one core, as one evaluator runs
+//! it) and on CUDA: criterion's elements/s are rows/s.
+//!
+//!     scripts/build-examples.sh && cargo bench -p gaic-sandbox --bench host_ops
+//!
+//! The model is read from `$GAIC_SHAPES_CNN`, else from the guest's build
+//! folder.
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use gaic_sandbox::tensor::{self, CpuBackend, Deadline, DeviceChoice, TensorBackend};
+use gaic_sandbox::{Limits, Sandbox, SandboxConfig, Verdict};
 
 fn bench(c: &mut Criterion) {
     let gpu = tensor::select(DeviceChoice::Cuda).ok();
@@ -35,6 +44,37 @@ fn bench(c: &mut Criterion) {
             });
             direct::bench(&mut g, n, &a);
         }
+    }
+    g.finish();
+}
+
+fn cnn(c: &mut Criterion) {
+    const ROWS: usize = 1024;
+    let path = std::env::var_os("GAIC_SHAPES_CNN").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("guest/target/wasm32-unknown-unknown/release/shapes_cnn.wasm")
+    });
+    let Ok(model) = std::fs::read(&path) else {
+        println!("SKIPPED shapes_cnn: {} missing (run scripts/build-examples.sh)", path.display());
+        return;
+    };
+    // Pixels 0-255 in a fixed pattern: the work depends on the shapes alone.
+    let inputs: Vec<f32> = (0..ROWS * 1024).map(|i| ((i * 7919) % 256) as f32).collect();
+    let limits = Limits { fuel: 40_000_000_000, memory_bytes: 256 << 20, wall_ms: 600_000, ..Limits::default() };
+    let mut g = c.benchmark_group("shapes_cnn");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(ROWS as u64));
+    for device in [DeviceChoice::Cpu, DeviceChoice::Cuda] {
+        let config = SandboxConfig { concurrency: 1, max_memory_bytes: 256 << 20, device, ..Default::default() };
+        let Ok(sandbox) = Sandbox::new(config) else { continue };
+        g.bench_function(BenchmarkId::new(device.as_str(), ROWS), |bch| {
+            bch.iter(|| {
+                let report = sandbox.compile_and_run(&model, black_box(&inputs), 1024, 4, &limits);
+                assert_eq!(report.verdict, Verdict::Ok, "{}", report.message);
+                assert!(report.platform_error.is_none(), "{:?}", report.platform_error);
+                report
+            })
+        });
     }
     g.finish();
 }
@@ -79,5 +119,5 @@ mod direct {
     }
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, cnn);
 criterion_main!(benches);

@@ -48,6 +48,37 @@ async fn a_model_written_in_c_scores_like_the_same_model_in_wat() {
     assert!(c < 70.0 && (c - wat).abs() < 0.01, "C {c} vs WAT {wat}");
 }
 
+/// The `shapes` task as `scripts/make-shapes-task.py` writes it (smaller,
+/// and for any worker), uploaded by an organizer and published; the example
+/// CNN (conv2d, maxpool2d and matmul host ops) scores as its trainer
+/// measured, and its run reports the device and the fuel its shapes cost.
+#[tokio::test]
+async fn the_generated_shapes_task_takes_the_example_cnn() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/make-shapes-task.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .args(["--train", "20", "--test", "400", "--device", "any", "--out"])
+        .arg(dir.path())
+        .output()
+        .expect("python3 runs the generator");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let olga = app.organizer("olga").await;
+    let res = olga.upload_bundle(gaic::bundle::pack_dir(dir.path()).unwrap()).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let res = olga.patch_json("/api/v1/tasks/shapes", &serde_json::json!({ "published": true })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let ann = app.competitor("ann").await;
+    let s = submit_model(&ann, "shapes", example("shapes_cnn")).await;
+    assert_eq!((s["status"].as_str(), s["verdict"].as_str()), (Some("scored"), Some("ok")), "{s}");
+    let score = s["public_score"].as_f64().unwrap();
+    assert!(score > 0.9, "the CNN's public accuracy is {score}");
+    // About 10⁶ FLOPs an image, charged from shapes alone.
+    let fuel = s["fuel_used"].as_f64().unwrap();
+    assert!((4e8..1e9).contains(&fuel), "fuel {fuel} for 400 images");
+}
+
 /// Waits for a submission to leave queued/running; its final view.
 pub async fn wait_final(user: &User, id: i64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
