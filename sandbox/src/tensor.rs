@@ -3,9 +3,10 @@
 //!
 //! Tensors are row-major f32 with up to four dimensions; matrix ops view a
 //! tensor as `[d0, d1·d2·d3]`. [`TensorBackend`] holds the heavy kernels
-//! (matmul, conv2d); [`CpuBackend`] implements them on ndarray (its matmul is
-//! the cache-blocked `matrixmultiply`, run in blocks of rows written in place
-//! so that a [`Deadline`] is looked at every few milliseconds). The fuel an op costs is computed from
+//! (matmul, conv2d, maxpool2d); [`CpuBackend`] implements them on ndarray
+//! (its matmul is the cache-blocked `matrixmultiply`, run in blocks of rows
+//! written in place, and its conv2d the same product over blocks of image
+//! columns, so that a [`Deadline`] is looked at every few milliseconds). The fuel an op costs is computed from
 //! shapes alone (see [`Cost`]), never from the backend, so a verdict is the
 //! same on CPU and GPU.
 
@@ -117,9 +118,14 @@ impl Deadline {
 /// core, and enough rows per matmul block to keep the kernel efficient.
 pub(crate) const CHUNK_FLOPS: usize = 1 << 26;
 
+/// The most values the CPU convolution's scratch (a block of image columns)
+/// holds: 4 MiB.
+const CONV_SCRATCH_VALUES: usize = 1 << 20;
+
 /// The heavy kernels, on some device. The caller has checked the shapes,
 /// charged the fuel and reserved the output against the run's memory cap;
-/// a kernel allocates nothing larger than its output.
+/// a kernel allocates nothing larger than its output, besides a scratch of
+/// at most 4 MiB.
 pub trait TensorBackend: Send + Sync + std::fmt::Debug {
     /// The device's name, e.g. `cpu` or `cuda:0 (NVIDIA H200)`.
     fn name(&self) -> String;
@@ -201,40 +207,39 @@ impl TensorBackend for CpuBackend {
         let [n, c, h, wd] = x.shape;
         let [o, _, kh, kw] = w.shape;
         let [_, _, oh, ow] = out;
-        let mut y = vec![0.0f32; n * o * oh * ow];
-        // The deadline is looked at every CHUNK_FLOPS of work.
-        let pixel_flops = 2 * c * kh * kw;
-        let mut since_check = usize::MAX;
+        let (taps, pixels) = (c * kh * kw, oh * ow);
+        let mut y = vec![0.0f32; n * o * pixels];
+        // As matrix products (im2col): the kernel [o, c·kh·kw] times a block
+        // of the image's columns [c·kh·kw, pixels of the block], one block of
+        // output pixels at a time, small enough for a bounded scratch and
+        // for the deadline to be looked at every CHUNK_FLOPS.
+        let wm = ArrayView2::from_shape((o, taps), &w.data[..]).expect("shape checked by the caller");
+        let block =
+            (CONV_SCRATCH_VALUES / taps.max(1)).min(CHUNK_FLOPS / (2 * o * taps).max(1)).clamp(1, pixels.max(1));
+        let mut cols = vec![0.0f32; taps * block];
         for b in 0..n {
-            for oc in 0..o {
-                for oy in 0..oh {
-                    for ox in 0..ow {
-                        since_check = since_check.saturating_add(pixel_flops);
-                        if since_check >= CHUNK_FLOPS {
-                            deadline.check()?;
-                            since_check = 0;
-                        }
-                        let mut acc = 0.0f32;
-                        for ic in 0..c {
-                            for ky in 0..kh {
-                                let iy = (oy * stride + ky) as isize - pad as isize;
-                                if iy < 0 || iy >= h as isize {
-                                    continue;
-                                }
-                                for kx in 0..kw {
-                                    let ix = (ox * stride + kx) as isize - pad as isize;
-                                    if ix < 0 || ix >= wd as isize {
-                                        continue;
-                                    }
-                                    let xv = x.data[((b * c + ic) * h + iy as usize) * wd + ix as usize];
-                                    let wv = w.data[((oc * c + ic) * kh + ky) * kw + kx];
-                                    acc += xv * wv;
-                                }
-                            }
-                        }
-                        y[((b * o + oc) * oh + oy) * ow + ox] = acc;
+            let image = &x.data[b * c * h * wd..(b + 1) * c * h * wd];
+            let mut ym = ArrayViewMut2::from_shape((o, pixels), &mut y[b * o * pixels..(b + 1) * o * pixels])
+                .expect("sized just above");
+            let mut p0 = 0;
+            while p0 < pixels {
+                deadline.check()?;
+                let p1 = (p0 + block).min(pixels);
+                let width = p1 - p0;
+                for (tap, row) in cols.chunks_exact_mut(width).take(taps).enumerate() {
+                    let (ic, ky, kx) = (tap / (kh * kw), (tap / kw) % kh, tap % kw);
+                    let plane = &image[ic * h * wd..(ic + 1) * h * wd];
+                    for (j, v) in row.iter_mut().enumerate() {
+                        let (oy, ox) = ((p0 + j) / ow, (p0 + j) % ow);
+                        let iy = (oy * stride + ky).wrapping_sub(pad);
+                        let ix = (ox * stride + kx).wrapping_sub(pad);
+                        // Outside the image (a wrapped negative is huge): padding.
+                        *v = if iy < h && ix < wd { plane[iy * wd + ix] } else { 0.0 };
                     }
                 }
+                let cm = ArrayView2::from_shape((taps, width), &cols[..taps * width]).expect("sized just above");
+                general_mat_mul(1.0, &wm, &cm, 0.0, &mut ym.slice_mut(s![.., p0..p1]));
+                p0 = p1;
             }
         }
         Ok(y)
@@ -402,6 +407,63 @@ mod tests {
         assert_eq!(CpuBackend.conv2d(&x, &w, 1, 0, [1, 1, 2, 2], d).unwrap(), [12.0, 16.0, 24.0, 28.0]);
         // Padding 1, stride 2: corners see one pixel less.
         assert_eq!(CpuBackend.conv2d(&x, &w, 2, 1, [1, 1, 2, 2], d).unwrap(), [1.0, 5.0, 11.0, 28.0]);
+    }
+
+    /// The convolution as its definition: one sum per output value.
+    fn direct_conv(x: &Tensor, w: &Tensor, stride: usize, pad: usize, out: [usize; 4]) -> Vec<f32> {
+        let ([n, c, h, wd], [o, _, kh, kw], [_, _, oh, ow]) = (x.shape, w.shape, out);
+        let mut y = Vec::new();
+        for b in 0..n {
+            for oc in 0..o {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut acc = 0.0f64;
+                        for ic in 0..c {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let (iy, ix) = (
+                                        (oy * stride + ky) as isize - pad as isize,
+                                        (ox * stride + kx) as isize - pad as isize,
+                                    );
+                                    if (0..h as isize).contains(&iy) && (0..wd as isize).contains(&ix) {
+                                        let xv = x.data[((b * c + ic) * h + iy as usize) * wd + ix as usize];
+                                        acc += f64::from(xv) * f64::from(w.data[((oc * c + ic) * kh + ky) * kw + kx]);
+                                    }
+                                }
+                            }
+                        }
+                        y.push(acc as f32);
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn cpu_conv_as_blocked_products_matches_the_direct_sum() {
+        let values = |n: usize, seed: usize| -> Vec<f32> {
+            (0..n).map(|i| ((i * 7919 + seed) % 201) as f32 / 100.0 - 1.0).collect()
+        };
+        // Odd sizes, strides and paddings; the last splits its 8,100 output
+        // pixels into two blocks (64 filters of 75 taps).
+        for (xs, ws, stride, pad) in [
+            ([2, 3, 17, 13], [4, 3, 3, 3], 1, 0),
+            ([2, 3, 17, 13], [4, 3, 3, 3], 2, 1),
+            ([1, 2, 9, 11], [5, 2, 5, 4], 3, 2),
+            ([3, 1, 6, 6], [2, 1, 1, 1], 1, 0),
+            ([1, 3, 90, 90], [64, 3, 5, 5], 1, 2),
+        ] {
+            let x = Tensor { shape: xs, data: values(xs.iter().product(), 1) };
+            let w = Tensor { shape: ws, data: values(ws.iter().product(), 2) };
+            let out = [xs[0], ws[0], (xs[2] + 2 * pad - ws[2]) / stride + 1, (xs[3] + 2 * pad - ws[3]) / stride + 1];
+            let got = CpuBackend.conv2d(&x, &w, stride, pad, out, &Deadline::NONE).unwrap();
+            let want = direct_conv(&x, &w, stride, pad, out);
+            assert_eq!(got.len(), want.len());
+            for (i, (g, e)) in got.iter().zip(&want).enumerate() {
+                assert!((g - e).abs() <= 1e-4 * (1.0 + e.abs()), "{xs:?} {ws:?} value {i}: {g} vs {e}");
+            }
+        }
     }
 
     #[test]

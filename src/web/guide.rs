@@ -35,6 +35,9 @@ const SDK: &[(&str, &[u8])] = &[
     ("examples/digits-mlp/Cargo.toml", include_bytes!("../../sandbox/guest/examples/digits-mlp/Cargo.toml")),
     ("examples/digits-mlp/src/lib.rs", include_bytes!("../../sandbox/guest/examples/digits-mlp/src/lib.rs")),
     ("examples/digits-mlp/weights.bin", include_bytes!("../../sandbox/guest/examples/digits-mlp/weights.bin")),
+    ("examples/shapes-cnn/Cargo.toml", include_bytes!("../../sandbox/guest/examples/shapes-cnn/Cargo.toml")),
+    ("examples/shapes-cnn/src/lib.rs", include_bytes!("../../sandbox/guest/examples/shapes-cnn/src/lib.rs")),
+    ("examples/shapes-cnn/weights.bin", include_bytes!("../../sandbox/guest/examples/shapes-cnn/weights.bin")),
     (
         "examples/breast-cancer-logreg/Cargo.toml",
         include_bytes!("../../sandbox/guest/examples/breast-cancer-logreg/Cargo.toml"),
