@@ -178,6 +178,7 @@ mod tests {
             wall_ms: None,
             predictions_hash: None,
             raw_public_score: None,
+            device: None,
         }
     }
 

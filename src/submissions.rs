@@ -79,6 +79,9 @@ pub struct SubmissionView {
     pub peak_memory_bytes: Option<i64>,
     /// Models: wall time of the run in milliseconds.
     pub wall_ms: Option<i64>,
+    /// Models: the device that ran the host ops (`cpu`, or e.g.
+    /// `cuda:0 (NVIDIA H200)`), as the run reported it.
+    pub device: Option<String>,
     /// Models while queued: 1-based place in the queue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<i64>,
@@ -138,6 +141,7 @@ pub fn view(s: submissions::SubmissionRow, slug: &str, show_private: bool) -> Su
         fuel_used,
         peak_memory_bytes: s.peak_memory_bytes,
         wall_ms: s.wall_ms,
+        device: s.device,
         log: None,
         detail: None,
         queue_position: None,

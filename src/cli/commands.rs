@@ -504,6 +504,9 @@ fn report(s: &Value) {
             }
             if !s["fuel_used"].is_null() {
                 line.push_str(&format!(" · fuel {} · {} ms", text(&s["fuel_used"]), text(&s["wall_ms"])));
+                if let Some(device) = s["device"].as_str() {
+                    line.push_str(&format!(" on {device}"));
+                }
             }
             if s["late"] == true {
                 line.push_str(" · late: made after the close, so it is never ranked");

@@ -66,6 +66,8 @@ pub struct SubmissionRow {
     /// On a Ladder task, the public score as scored (`public_score` is the
     /// score shown).
     pub raw_public_score: Option<f64>,
+    /// Model runs: the device that ran the host ops.
+    pub device: Option<String>,
 }
 
 impl SubmissionRow {
@@ -82,7 +84,7 @@ const SELECT: &str = "SELECT s.submission_id, s.task_id, s.team_id, t.name AS te
         s.kind, s.message, s.file_name, s.blob_hash, s.size, s.status, s.public_score, s.private_score, s.error,
         CAST(CASE WHEN s.created_at >= k.closes_at THEN 1 ELSE 0 END AS BIGINT) AS late,
         s.counted, s.selected_at, s.hidden_at, s.hidden_reason, s.created_at, s.scored_at,
-        s.verdict, s.fuel_used, s.peak_memory_bytes, s.wall_ms, s.predictions_hash, s.raw_public_score
+        s.verdict, s.fuel_used, s.peak_memory_bytes, s.wall_ms, s.predictions_hash, s.raw_public_score, s.device
     FROM submissions s JOIN teams t ON t.team_id = s.team_id JOIN users u ON u.user_id = s.user_id
         JOIN tasks k ON k.task_id = s.task_id";
 
@@ -509,6 +511,8 @@ pub struct RunResult {
     /// Organizers only: the real message and exact figures, where the
     /// competitor sees a fixed message and coarse figures.
     pub detail: Option<String>,
+    /// The device that ran the host ops.
+    pub device: Option<String>,
 }
 
 impl RunResult {
@@ -527,6 +531,7 @@ impl RunResult {
             log: None,
             predictions_hash: None,
             detail: None,
+            device: None,
         }
     }
 }
@@ -543,7 +548,7 @@ pub async fn finish_run<'e>(
         "UPDATE submissions SET status = $2, public_score = CASE WHEN $13 = 1 THEN $3 END,
                 private_score = CASE WHEN $14 = 1 THEN $4 END, error = $5, verdict = $6,
                 fuel_used = $7, peak_memory_bytes = $8, wall_ms = $9, run_log = $10, scored_at = $11,
-                predictions_hash = $12, run_detail = $15, raw_public_score = CASE WHEN $17 = 1 THEN $16 END,
+                predictions_hash = $12, run_detail = $15, raw_public_score = CASE WHEN $17 = 1 THEN $16 END, device = $18,
                 counted = CASE WHEN $2 = 'platform_error' THEN 0 ELSE counted END
          WHERE submission_id = $1 AND status IN ('queued', 'running')",
     )
@@ -564,6 +569,7 @@ pub async fn finish_run<'e>(
     .bind(r.detail.as_deref())
     .bind(nullable(r.raw_public).0)
     .bind(nullable(r.raw_public).1)
+    .bind(r.device.as_deref())
     .execute(ex)
     .await?;
     Ok(res.rows_affected() > 0)
@@ -635,7 +641,7 @@ pub async fn reset_for_requeue<'e>(ex: impl Executor<'e, Database = Any>, id: i6
     sqlx::query(
         "UPDATE submissions SET status = 'queued', public_score = NULL, private_score = NULL, error = NULL, verdict = NULL,
                 fuel_used = NULL, peak_memory_bytes = NULL, wall_ms = NULL, run_log = NULL, predictions_hash = NULL,
-                run_detail = NULL, scored_at = NULL, started_at = NULL
+                run_detail = NULL, device = NULL, scored_at = NULL, started_at = NULL
          WHERE submission_id = $1",
     )
     .bind(id)

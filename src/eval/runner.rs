@@ -378,6 +378,8 @@ pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -
         peak_memory_bytes: Some(outcome.peak_memory_bytes as i64),
         wall_ms: Some(outcome.wall_ms as i64),
         log: Some(outcome.log.chars().take(64 << 10).collect()),
+        // The platform's device, not anything the model chose.
+        device: Some(outcome.device.clone()).filter(|d| !d.is_empty()),
         // Failed unless the outputs score below.
         ..RunResult::with_status(SubmissionStatus::Failed)
     };

@@ -77,6 +77,7 @@ async fn the_generated_shapes_task_takes_the_example_cnn() {
     // About 10⁶ FLOPs an image, charged from shapes alone.
     let fuel = s["fuel_used"].as_f64().unwrap();
     assert!((4e8..1e9).contains(&fuel), "fuel {fuel} for 400 images");
+    assert_eq!(s["device"], "cpu");
 }
 
 /// Waits for a submission to leave queued/running; its final view.
@@ -113,6 +114,11 @@ async fn the_example_models_are_evaluated_and_score_well_above_chance() {
     assert!(d["fuel_used"].as_i64().unwrap() > 100_000, "{d}");
     assert!(d["peak_memory_bytes"].as_i64().unwrap() > 0);
     assert!(d.get("log").is_none(), "competitors never see a model's log");
+    // The run's device is recorded with the submission (the test server's
+    // evaluators run on the CPU) and shown on the task's submissions tab.
+    assert_eq!(d["device"], "cpu", "{d}");
+    let page = ann.get("/tasks/digits?tab=submissions").await.text().await.unwrap();
+    assert!(page.contains(r#"<small class="device">cpu</small>"#), "{page}");
 
     let b = submit_model(&ann, "breast-cancer", example("breast_cancer_logreg")).await;
     assert!(b["public_score"].as_f64().unwrap() > 0.95, "breast-cancer AUC {b}");
