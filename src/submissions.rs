@@ -2,8 +2,11 @@
 //! quota, a team's list, final selections, and an organizer's controls
 //! (every submission of a task, hide with a reason).
 //!
-//! Invariants: a prediction CSV is validated and scored before anything is
-//! stored: an invalid one is refused with every problem listed (rows and ids
+//! Invariants: the team's limits (schedule, disqualification, quota,
+//! refusals) are checked before an upload's file is read ([`admit`]); the
+//! file arrives in a spool file, never whole in memory, and comes into
+//! memory only to be judged, under one of `Platform::checks`' slots. A
+//! prediction CSV is validated and scored before anything is stored: an invalid one is refused with every problem listed (rows and ids
 //! named, correct values never), stores nothing and does not count toward
 //! the quota. A valid one is stored (blob, then row, in a transaction that
 //! also re-checks the quota under the team's lock) and answered with its
