@@ -157,6 +157,29 @@ async fn replicas_with_separate_data_folders_share_one_bucket_and_nothing_else()
 
 #[tokio::test]
 #[ignore = "needs moto_server (pip install 'moto[server]'); scripts/test.sh runs it"]
+async fn a_large_upload_goes_to_the_bucket_in_parts_from_its_spool_file() {
+    let s3 = S3Server::start().await;
+    s3.bucket("gaic").await;
+    let data = tempfile::tempdir().unwrap();
+    let blobs = s3.store("gaic", "parts").open(data.path()).await.unwrap();
+    // Three parts of 8 MiB and a short one, received 64 KiB at a time.
+    let bytes: Vec<u8> = (0..(25 << 20) + 12_345).map(|i| (i % 251) as u8).collect();
+    let mut spool = blobs.spool().await.unwrap();
+    for chunk in bytes.chunks(64 << 10) {
+        spool.write(chunk).await.unwrap();
+    }
+    let file = spool.finish().await.unwrap();
+    let hash = blobs.put_spooled(&file).await.unwrap();
+    assert_eq!(hash, gaic::blobs::sha256_hex(&bytes));
+    assert!(blobs.get(&hash).await.unwrap() == bytes, "the blob reads back whole");
+    // One object under its hash; the spool file goes with its last handle.
+    assert_eq!(s3.keys("gaic", "parts/").await, [format!("parts/sha256/{}/{hash}", &hash[..2])]);
+    drop(file);
+    assert_eq!(files_under(data.path()), 0);
+}
+
+#[tokio::test]
+#[ignore = "needs moto_server (pip install 'moto[server]'); scripts/test.sh runs it"]
 async fn a_store_that_stops_answering_makes_the_replica_unready_and_stores_nothing() {
     let mut s3 = S3Server::start().await;
     s3.bucket("gaic").await;
