@@ -72,3 +72,47 @@ fn other_verdicts_exit_2_and_tool_errors_exit_1() {
     assert_eq!(code, 1);
     assert!(err.contains("device must be auto, cpu or cuda"), "{err}");
 }
+
+/// The guest SDK's allocator gives back what a batch frees: the shapes CNN
+/// copies each batch of 256 images into a scratch `Vec`, and a run over
+/// eight batches peaks at the memory of a run over one (a heap that never
+/// reused memory grew by 1 MiB a batch).
+#[test]
+fn a_models_memory_does_not_grow_with_the_number_of_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("shapes_cnn.wasm");
+    std::fs::write(&model, example("shapes_cnn")).unwrap();
+    let peak = |rows: usize| {
+        let inputs = dir.path().join(format!("inputs-{rows}.csv"));
+        let header: Vec<String> = (0..1024).map(|i| format!("px_{}_{}", i / 32, i % 32)).collect();
+        let mut csv = format!("id,{}\n", header.join(","));
+        for r in 0..rows {
+            let pixels: Vec<String> = (0..1024).map(|i| ((i * 31 + r * 7) % 256).to_string()).collect();
+            csv.push_str(&format!("{r},{}\n", pixels.join(",")));
+        }
+        std::fs::write(&inputs, csv).unwrap();
+        let (code, out, err) = gaic(&[
+            "sandbox",
+            "run",
+            model.to_str().unwrap(),
+            "--inputs",
+            inputs.to_str().unwrap(),
+            "--out-cols",
+            "4",
+            "--memory-mib",
+            "256",
+            "--fuel",
+            "40000000000",
+            "--timeout-ms",
+            "120000",
+            "--device",
+            "cpu",
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{out} {err}");
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        v["peak_memory_bytes"].as_u64().unwrap()
+    };
+    let (one, eight) = (peak(256), peak(2048));
+    assert!(eight <= one + (64 << 10), "one batch peaks at {one} bytes, eight at {eight}");
+}

@@ -277,9 +277,19 @@ pub fn f32s(bytes: &[u8]) -> Vec<f32> {
 mod runtime {
     //! A heap for a `no_std` guest and a panic that traps.
 
+    /// A bump allocator that gives back the most recent allocation: memory
+    /// a batch allocates and frees (a scratch `Vec` in `predict`) is reused
+    /// by the next batch instead of growing the heap on every call; the
+    /// most recent allocation also grows in place.
     struct Bump;
 
     static mut NEXT: usize = 0;
+
+    /// Makes room up to `end`, growing memory; `false` when it cannot grow.
+    unsafe fn reach(end: usize) -> bool {
+        let have = core::arch::wasm32::memory_size(0) * 65536;
+        end <= have || core::arch::wasm32::memory_grow(0, (end - have).div_ceil(65536)) != usize::MAX
+    }
 
     // SAFETY: single-threaded guest; memory grows as needed, never shrinks.
     unsafe impl core::alloc::GlobalAlloc for Bump {
@@ -290,19 +300,38 @@ mod runtime {
                 }
                 let start = (NEXT + layout.align() - 1) & !(layout.align() - 1);
                 let end = start + layout.size();
-                let have = core::arch::wasm32::memory_size(0) * 65536;
-                if end > have {
-                    let pages = (end - have).div_ceil(65536);
-                    if core::arch::wasm32::memory_grow(0, pages) == usize::MAX {
-                        return core::ptr::null_mut();
-                    }
+                if !reach(end) {
+                    return core::ptr::null_mut();
                 }
                 NEXT = end;
                 start as *mut u8
             }
         }
 
-        unsafe fn dealloc(&self, _ptr: *mut u8, _layout: core::alloc::Layout) {}
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: core::alloc::Layout) {
+            unsafe {
+                if ptr as usize + layout.size() == NEXT {
+                    NEXT = ptr as usize;
+                }
+            }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: core::alloc::Layout, new_size: usize) -> *mut u8 {
+            unsafe {
+                if ptr as usize + layout.size() == NEXT {
+                    if !reach(ptr as usize + new_size) {
+                        return core::ptr::null_mut();
+                    }
+                    NEXT = ptr as usize + new_size;
+                    return ptr;
+                }
+                let new = self.alloc(core::alloc::Layout::from_size_align_unchecked(new_size, layout.align()));
+                if !new.is_null() {
+                    core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                }
+                new
+            }
+        }
     }
 
     #[global_allocator]

@@ -63,6 +63,8 @@ impl Model for Cnn {
         if cols != SIDE * SIDE || out_cols != OUT {
             return Err(-10);
         }
+        // A scratch copy per batch: freed when `predict` returns, and the
+        // SDK's allocator gives the memory back for the next batch.
         let x: Vec<f32> = input.iter().map(|v| v / 255.0).collect();
         let x = Tensor::new(&x, &[rows, 1, SIDE, SIDE]);
         let h = x.conv2d(&self.w1, 1, 2).add_row(&self.b1).relu().maxpool2d(2, 2);
