@@ -95,6 +95,58 @@ pub struct Blobs {
     store: Arc<dyn ObjectStore>,
     location: Arc<BlobLocation>,
     spool_dir: Arc<std::path::PathBuf>,
+    spool_budget: Arc<SpoolBudget>,
+}
+
+/// The bytes all uploads being received may hold on disk at once.
+#[derive(Debug)]
+struct SpoolBudget {
+    used: std::sync::atomic::AtomicU64,
+    max: u64,
+}
+
+impl SpoolBudget {
+    fn new(max: u64) -> Arc<Self> {
+        Arc::new(Self { used: std::sync::atomic::AtomicU64::new(0), max })
+    }
+
+    /// Takes `n` bytes, or says the spool is full (taking nothing).
+    fn take(&self, n: u64) -> Result<(), SpoolError> {
+        use std::sync::atomic::Ordering;
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| u.checked_add(n).filter(|&t| t <= self.max))
+            .map(|_| ())
+            .map_err(|_| SpoolError::Full)
+    }
+
+    fn give_back(&self, n: u64) {
+        self.used.fetch_sub(n, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// Why an upload could not be received.
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolError {
+    /// The uploads being received already hold the spool's whole budget.
+    #[error("the uploads being received fill the spool")]
+    Full,
+    /// The disk failed.
+    #[error("writing a received upload: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A spool file and the budget its bytes hold: both given back on drop.
+#[derive(Debug)]
+struct Held {
+    path: tempfile::TempPath,
+    bytes: u64,
+    budget: Arc<SpoolBudget>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.budget.give_back(self.bytes);
+    }
 }
 
 /// Spooled files older than this at start are a crashed process's leftovers.
@@ -106,9 +158,8 @@ const STALE_SPOOL: Duration = Duration::from_secs(3600);
 /// unfinished, the file is deleted.
 pub struct Spool {
     out: tokio::io::BufWriter<tokio::fs::File>,
-    path: tempfile::TempPath,
+    held: Held,
     hasher: Sha256,
-    len: u64,
     head: Vec<u8>,
 }
 
@@ -117,16 +168,17 @@ pub struct Spool {
 const HEAD_BYTES: usize = 16;
 
 impl Spool {
-    /// Appends a chunk.
-    pub async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+    /// Appends a chunk, once the spool's budget has room for it.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), SpoolError> {
         use tokio::io::AsyncWriteExt;
+        self.held.budget.take(chunk.len() as u64)?;
+        self.held.bytes += chunk.len() as u64;
         if self.head.len() < HEAD_BYTES {
             let take = (HEAD_BYTES - self.head.len()).min(chunk.len());
             self.head.extend_from_slice(&chunk[..take]);
         }
         self.hasher.update(chunk);
-        self.len += chunk.len() as u64;
-        self.out.write_all(chunk).await
+        Ok(self.out.write_all(chunk).await?)
     }
 
     /// The whole file, on disk, with its hash.
@@ -134,15 +186,17 @@ impl Spool {
         use tokio::io::AsyncWriteExt;
         self.out.flush().await?;
         let hash = hex::encode(self.hasher.finalize());
-        Ok(Spooled { path: Arc::new(self.path), hash, len: self.len, head: self.head })
+        let len = self.held.bytes;
+        Ok(Spooled { held: Arc::new(self.held), hash, len, head: self.head })
     }
 }
 
-/// A received upload in a temporary file (deleted when the last clone is
-/// dropped), with its SHA-256 and first bytes.
+/// A received upload in a temporary file (deleted, and its bytes given back
+/// to the spool's budget, when the last clone is dropped), with its SHA-256
+/// and first bytes.
 #[derive(Debug, Clone)]
 pub struct Spooled {
-    path: Arc<tempfile::TempPath>,
+    held: Arc<Held>,
     hash: String,
     len: u64,
     head: Vec<u8>,
@@ -171,12 +225,12 @@ impl Spooled {
 
     /// Opens the file to read it from the start (blocking).
     pub fn open(&self) -> std::io::Result<std::fs::File> {
-        std::fs::File::open(&**self.path)
+        std::fs::File::open(&self.held.path)
     }
 
     /// Reads the whole content into memory.
     pub async fn bytes(&self) -> std::io::Result<Bytes> {
-        tokio::fs::read(&**self.path).await.map(Bytes::from)
+        tokio::fs::read(&self.held.path).await.map(Bytes::from)
     }
 }
 
@@ -198,13 +252,14 @@ impl Blobs {
             store: Arc::new(store),
             location: Arc::new(BlobLocation::Local(dir.to_owned())),
             spool_dir: Arc::new(std::env::temp_dir()),
+            spool_budget: SpoolBudget::new(u64::MAX),
         })
     }
 
     /// Receives uploads in `dir` (created if needed) instead of the system's
-    /// temporary folder; files a crashed process left there over an hour ago
-    /// are deleted.
-    pub fn with_spool(mut self, dir: &std::path::Path) -> anyhow::Result<Self> {
+    /// temporary folder, holding at most `max_bytes` there at once; files a
+    /// crashed process left there over an hour ago are deleted.
+    pub fn with_spool(mut self, dir: &std::path::Path, max_bytes: u64) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating the upload folder {}", dir.display()))?;
         let entries = std::fs::read_dir(dir).with_context(|| format!("reading the upload folder {}", dir.display()))?;
         for entry in entries.flatten() {
@@ -214,6 +269,7 @@ impl Blobs {
             }
         }
         self.spool_dir = Arc::new(dir.to_owned());
+        self.spool_budget = SpoolBudget::new(max_bytes);
         Ok(self)
     }
 
@@ -225,7 +281,8 @@ impl Blobs {
             .map_err(std::io::Error::other)??;
         let (file, path) = file.into_parts();
         let out = tokio::io::BufWriter::with_capacity(256 << 10, tokio::fs::File::from_std(file));
-        Ok(Spool { out, path, hasher: Sha256::new(), len: 0, head: Vec::with_capacity(HEAD_BYTES) })
+        let held = Held { path, bytes: 0, budget: self.spool_budget.clone() };
+        Ok(Spool { out, held, hasher: Sha256::new(), head: Vec::with_capacity(HEAD_BYTES) })
     }
 
     /// The store at `location`. For S3, credentials, and the endpoint and
@@ -268,7 +325,12 @@ impl Blobs {
         } else {
             Arc::new(object_store::prefix::PrefixStore::new(s3, prefix.as_str()))
         };
-        Ok(Self { store, location: Arc::new(location.clone()), spool_dir: Arc::new(std::env::temp_dir()) })
+        Ok(Self {
+            store,
+            location: Arc::new(location.clone()),
+            spool_dir: Arc::new(std::env::temp_dir()),
+            spool_budget: SpoolBudget::new(u64::MAX),
+        })
     }
 
     /// Where the blobs live, for logs and errors.
@@ -331,7 +393,7 @@ impl Blobs {
             self.store.put(&key, bytes.into()).await.context("writing a blob to the store")?;
             return Ok(file.hash.clone());
         }
-        let mut reader = tokio::fs::File::open(&**file.path).await.context("reading a received upload")?;
+        let mut reader = tokio::fs::File::open(&file.held.path).await.context("reading a received upload")?;
         let upload = self.store.put_multipart(&key).await.context("starting a blob upload")?;
         let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
         loop {
@@ -410,7 +472,7 @@ mod tests {
     async fn spooled_uploads_are_hashed_as_received_and_stored_whole() {
         let dir = tempfile::tempdir().unwrap();
         let spool_dir = dir.path().join("spool");
-        let blobs = Blobs::local(&dir.path().join("blobs")).unwrap().with_spool(&spool_dir).unwrap();
+        let blobs = Blobs::local(&dir.path().join("blobs")).unwrap().with_spool(&spool_dir, u64::MAX).unwrap();
         for size in [0, 5, PART_BYTES - 1, PART_BYTES * 2 + 777] {
             let bytes: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
             let mut spool = blobs.spool().await.unwrap();
@@ -436,6 +498,28 @@ mod tests {
         assert_eq!(std::fs::read_dir(&spool_dir).unwrap().count(), 0);
     }
 
+    #[tokio::test]
+    async fn the_spool_holds_at_most_its_budget_and_gets_it_back_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs =
+            Blobs::local(&dir.path().join("blobs")).unwrap().with_spool(&dir.path().join("spool"), 100).unwrap();
+        let mut a = blobs.spool().await.unwrap();
+        a.write(&[1; 60]).await.unwrap();
+        let mut b = blobs.spool().await.unwrap();
+        assert!(matches!(b.write(&[2; 50]).await, Err(SpoolError::Full)), "60 + 50 > 100");
+        b.write(&[2; 40]).await.unwrap();
+        let a = a.finish().await.unwrap();
+        assert!(matches!(b.write(&[2; 1]).await, Err(SpoolError::Full)));
+        // A finished file holds its bytes until its last handle goes.
+        let a2 = a.clone();
+        drop(a);
+        assert!(matches!(b.write(&[2; 1]).await, Err(SpoolError::Full)));
+        drop(a2);
+        b.write(&[2; 60]).await.unwrap();
+        drop(b);
+        blobs.spool().await.unwrap().write(&[3; 100]).await.unwrap();
+    }
+
     #[test]
     fn a_crashed_processs_old_spool_files_are_cleared_at_start_and_new_ones_kept() {
         let dir = tempfile::tempdir().unwrap();
@@ -445,7 +529,7 @@ mod tests {
         let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
         std::fs::File::options().write(true).open(&old).unwrap().set_modified(two_hours_ago).unwrap();
         let blobs = Blobs::local(&dir.path().join("blobs")).unwrap();
-        blobs.with_spool(dir.path()).unwrap();
+        blobs.with_spool(dir.path(), u64::MAX).unwrap();
         assert!(!old.exists() && new.exists());
     }
 

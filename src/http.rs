@@ -153,20 +153,27 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for AppMultipart {
 
 /// Receives a multipart field into a spool file of `blobs`, a chunk at a
 /// time: an upload's size costs disk, not memory. A body over the route's
-/// limit stops the read with a 413; a full disk is a 503.
+/// limit stops the read with a 413; a spool whose budget the uploads in
+/// flight already hold, or a failing disk, with a 503 (nothing is kept).
 pub async fn spool_field(
     mut field: axum::extract::multipart::Field<'_>,
     blobs: &crate::blobs::Blobs,
 ) -> Result<crate::blobs::Spooled, AppError> {
-    let spool_failed = |e: std::io::Error| {
-        tracing::warn!(error = %e, "could not spool an upload");
-        AppError::Unavailable(msg!("store_unavailable"))
+    let spool_failed = |e: crate::blobs::SpoolError| match e {
+        crate::blobs::SpoolError::Full => {
+            metrics::counter!("gaic_uploads_refused_spool_full_total").increment(1);
+            AppError::Unavailable(msg!("uploads_busy"))
+        }
+        crate::blobs::SpoolError::Io(e) => {
+            tracing::warn!(error = %e, "could not spool an upload");
+            AppError::Unavailable(msg!("store_unavailable"))
+        }
     };
-    let mut spool = blobs.spool().await.map_err(spool_failed)?;
+    let mut spool = blobs.spool().await.map_err(|e| spool_failed(e.into()))?;
     while let Some(chunk) = field.chunk().await? {
         spool.write(&chunk).await.map_err(spool_failed)?;
     }
-    spool.finish().await.map_err(spool_failed)
+    spool.finish().await.map_err(|e| spool_failed(e.into()))
 }
 
 /// Reads a text field of at most `max` bytes; a longer one is `too_long()`,

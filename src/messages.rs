@@ -148,6 +148,11 @@ pub const CATALOG: &[(&str, &str, &str)] = &[
     ("already_exists", "already exists", "이미 있습니다"),
     ("db_busy", "the database is busy; try again", "데이터베이스가 바쁩니다. 다시 시도하세요"),
     (
+        "uploads_busy",
+        "the server is receiving too many uploads at once; nothing was stored, try again in a minute",
+        "서버가 동시에 너무 많은 업로드를 받고 있습니다. 아무것도 저장되지 않았으니 1분 뒤에 다시 시도하세요",
+    ),
+    (
         "store_unavailable",
         "the file store does not answer; nothing was stored, try again",
         "파일 저장소가 응답하지 않습니다. 아무것도 저장되지 않았으니 다시 시도하세요",

@@ -154,7 +154,16 @@ pub struct StoreArgs {
     /// S3 secret access key (give it as the variable).
     #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub s3_secret_access_key: Option<String>,
+    /// The most MiB that uploads being received may hold at once in the
+    /// data folder's spool/ (each upload is written there as it arrives);
+    /// past it, an upload is refused with a 503 to retry, so hostile or
+    /// simultaneous uploads cannot fill the disk [default: 4096].
+    #[arg(long, env = "GAIC_MAX_SPOOL_MIB")]
+    pub max_spool_mib: Option<u64>,
 }
+
+/// The default of `--max-spool-mib`.
+const DEFAULT_MAX_SPOOL_MIB: u64 = 4096;
 
 impl StoreArgs {
     /// Opens the store these settings name (the data folder's blobs/ by
@@ -173,7 +182,8 @@ impl StoreArgs {
         };
         // Uploads are received into files under the data folder, never
         // whole in memory.
-        let blobs = Blobs::open(&location, &options)?.with_spool(&data_dir.join("spool"))?;
+        let spool_bytes = self.max_spool_mib.unwrap_or(DEFAULT_MAX_SPOOL_MIB).saturating_mul(1 << 20);
+        let blobs = Blobs::open(&location, &options)?.with_spool(&data_dir.join("spool"), spool_bytes)?;
         blobs.check().await.context("the blob store must answer before the server starts (check --blob-url, --s3-endpoint and the AWS_* credentials)")?;
         Ok(blobs)
     }

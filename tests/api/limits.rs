@@ -222,6 +222,68 @@ async fn a_team_out_of_quota_is_refused_before_its_file_is_sent() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
 
+/// Opens an upload of a `size`-byte file to `digits` and sends all of it
+/// but the last `left` bytes (and the form's closing line).
+async fn start_upload(base: &str, token: &str, size: usize, left: usize) -> (tokio::net::TcpStream, Vec<u8>) {
+    let addr = base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let part = "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.wasm\"\r\n\r\n";
+    let tail = "\r\n--x--\r\n";
+    let head = format!(
+        "POST /api/v1/tasks/digits/submissions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n{part}",
+        part.len() + size + tail.len()
+    );
+    let mut body = b"\0asm\x01\0\0\0".to_vec();
+    body.resize(size, 7);
+    body.extend_from_slice(tail.as_bytes());
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(&body[..size - left]).await.unwrap();
+    (conn, body[size - left..].to_vec())
+}
+
+/// Sends the rest of an upload (the server may have stopped reading) and
+/// returns the start of the answer.
+async fn finish_upload(mut conn: tokio::net::TcpStream, rest: &[u8]) -> String {
+    let _ = conn.write_all(rest).await;
+    let mut answer = vec![0u8; 16384];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(30), conn.read(&mut answer)).await.unwrap().unwrap();
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+/// The spool holds at most `--max-spool-mib` of uploads in flight: past it,
+/// an upload is refused (a JSON 503 to retry, nothing stored, no quota or
+/// refusal spent) rather than filling the disk; once the uploads in flight
+/// are judged, their room is free again.
+#[tokio::test]
+async fn uploads_past_the_spools_budget_are_refused_until_room_is_free() {
+    let app = TestApp::spawn_with(|a| a.store.max_spool_mib = Some(2)).await;
+    let ann = app.competitor("ann").await;
+    let token = ann.token.clone().unwrap();
+    // 1.5 MiB held in the spool by an upload still arriving.
+    let (held, held_rest) = start_upload(&app.base, &token, 3 << 19, 1000).await;
+    let spool = app.data_dir.path().join("spool");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::read_dir(&spool).unwrap().flatten().map(|e| e.metadata().unwrap().len()).sum::<u64>() < 3 << 18 {
+        assert!(std::time::Instant::now() < deadline, "the first upload never reached the spool");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Another 1 MiB does not fit the 2 MiB.
+    let (conn, rest) = start_upload(&app.base, &token, 1 << 20, 0).await;
+    let answer = finish_upload(conn, &rest).await;
+    assert!(answer.starts_with("HTTP/1.1 503") && answer.contains("application/json"), "{answer}");
+    assert!(answer.contains("too many uploads at once"), "{answer}");
+    let team = ann.get_json("/api/v1/tasks/digits/team").await;
+    assert_eq!((team["quota"]["used_today"].as_i64(), team["quota"]["refused_today"].as_i64()), (Some(0), Some(0)));
+    // The first one ends (an invalid module: judged, refused), and the
+    // same 1 MiB upload now gets judged too.
+    let answer = finish_upload(held, &held_rest).await;
+    assert!(answer.starts_with("HTTP/1.1 422") && answer.contains("invalid_model"), "{answer}");
+    let (conn, rest) = start_upload(&app.base, &token, 1 << 20, 0).await;
+    let answer = finish_upload(conn, &rest).await;
+    assert!(answer.starts_with("HTTP/1.1 422") && answer.contains("invalid_model"), "{answer}");
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
+}
+
 /// Uploads are received into files, not memory: a server with eight 40 MiB
 /// models arriving at once grows by far less than the 320 MiB in flight,
 /// the files sit in its spool folder meanwhile, and once each is judged
