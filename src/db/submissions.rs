@@ -221,16 +221,14 @@ pub async fn count_of_task<'e>(ex: impl Executor<'e, Database = Any>, task_id: i
     sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE task_id = $1").bind(task_id).fetch_one(ex).await
 }
 
-/// Submissions to a task since `since` (ms): its recent activity.
-pub async fn count_of_task_since<'e>(
+/// Submissions since `since` (ms), per task that has any: `(task_id, count)`.
+pub async fn count_per_task_since<'e>(
     ex: impl Executor<'e, Database = Any>,
-    task_id: i64,
     since: i64,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE task_id = $1 AND created_at >= $2")
-        .bind(task_id)
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    sqlx::query_as("SELECT task_id, COUNT(*) FROM submissions WHERE created_at >= $1 GROUP BY task_id")
         .bind(since)
-        .fetch_one(ex)
+        .fetch_all(ex)
         .await
 }
 

@@ -144,12 +144,9 @@ pub async fn memberships<'e>(ex: impl Executor<'e, Database = Any>, user_id: i64
         .await
 }
 
-/// How many teams of a task have members (its entrants).
-pub async fn count_of_task<'e>(ex: impl Executor<'e, Database = Any>, task_id: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(DISTINCT team_id) FROM team_members WHERE task_id = $1")
-        .bind(task_id)
-        .fetch_one(ex)
-        .await
+/// Teams with a member, per task that has any: `(task_id, teams)`.
+pub async fn count_per_task<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<(i64, i64)>> {
+    sqlx::query_as("SELECT task_id, COUNT(DISTINCT team_id) FROM team_members GROUP BY task_id").fetch_all(ex).await
 }
 
 /// Every team of a task.

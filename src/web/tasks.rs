@@ -28,6 +28,7 @@ pub(super) async fn home_page(
     let page = PageCtx::new(&headers, viewer.0.as_ref(), &uri);
     let now = db::now_ms();
     let mut groups = Vec::new();
+    let activity = state.boards.activity(now - 24 * 3_600_000).await?;
     for (key, sort) in [
         ("open", "t.closes_at ASC, t.slug ASC"),
         ("upcoming", "t.opens_at ASC, t.slug ASC"),
@@ -43,17 +44,15 @@ pub(super) async fn home_page(
         let mut cards = Vec::new();
         for row in rows {
             let spec = spec_of(&row)?;
-            let entrants = teams::count_of_task(&state.db.pool, row.task_id).await?;
+            let counts = activity.get(&row.task_id).copied().unwrap_or_default();
             let at = if key == "upcoming" { row.opens_at } else { row.closes_at };
             let words = crate::tasks::words_in(&row, &spec, page.lang);
-            let day_ago = now - 24 * 3_600_000;
-            let recent = crate::db::submissions::count_of_task_since(&state.db.pool, row.task_id, day_ago).await?;
             cards.push(context! {
                 slug => row.slug, title => words.title, summary => words.summary, metric => spec.metric.name.name(),
                 metric_words => page.t(&format!("metric_{}", spec.metric.name.name())),
                 untranslated => words.fell_back,
-                when => when(at, page.lang), when_iso => db::ms_to_rfc3339(at), teams => grouped(entrants),
-                recent => grouped(recent), draft => row.published_at.is_none(), state => page.t(&format!("state_{key}")),
+                when => when(at, page.lang), when_iso => db::ms_to_rfc3339(at), teams => grouped(counts.teams),
+                recent => grouped(counts.recent), draft => row.published_at.is_none(), state => page.t(&format!("state_{key}")),
                 left => (key != "closed").then(|| time_left(at - now, &page)),
             });
         }
