@@ -302,7 +302,10 @@ impl FromRequest<AppState> for PostedFiles {
         let mut form = axum::extract::Multipart::from_request(req, state).await.map_err(IntoResponse::into_response)?;
         let mut fields = HashMap::new();
         let mut checked = false;
-        let fail = |e: axum::extract::multipart::MultipartError| AppError::from(e).into_response();
+        // Refused while reading (a field too long, the spool full, a broken
+        // body): the message page in the viewer's language, not JSON.
+        let refused = |e: AppError| refused_before_handler(&parts.headers, &parts.uri, &e);
+        let fail = |e: axum::extract::multipart::MultipartError| refused(AppError::from(e));
         while let Some(field) = form.next_field().await.map_err(fail)? {
             let Some(name) = field.name().map(str::to_owned) else { continue };
             if name == "csrf" && !checked {
@@ -319,14 +322,13 @@ impl FromRequest<AppState> for PostedFiles {
             let upload = match field.file_name() {
                 Some(file_name) => {
                     let file_name = file_name.chars().take(200).collect();
-                    let file =
-                        crate::http::spool_field(field, &state.blobs).await.map_err(IntoResponse::into_response)?;
+                    let file = crate::http::spool_field(field, &state.blobs).await.map_err(refused)?;
                     Upload::File { file_name, file }
                 }
                 None => {
                     let too_long = || AppError::BadRequest(format!("the form field {name:?} is too long").into());
                     let text = crate::http::text_field(field, MAX_TEXT_FIELD, too_long).await;
-                    Upload::Text(text.map_err(IntoResponse::into_response)?)
+                    Upload::Text(text.map_err(refused)?)
                 }
             };
             fields.insert(name, upload);

@@ -242,12 +242,28 @@ async fn start_upload(base: &str, token: &str, size: usize, left: usize) -> (tok
 }
 
 /// Sends the rest of an upload (the server may have stopped reading) and
-/// returns the start of the answer.
+/// returns the answer: its head and as much of its body as its
+/// `content-length` says.
 async fn finish_upload(mut conn: tokio::net::TcpStream, rest: &[u8]) -> String {
     let _ = conn.write_all(rest).await;
-    let mut answer = vec![0u8; 16384];
-    let n = tokio::time::timeout(std::time::Duration::from_secs(30), conn.read(&mut answer)).await.unwrap().unwrap();
-    String::from_utf8_lossy(&answer[..n]).into_owned()
+    let mut answer = Vec::new();
+    let mut buf = vec![0u8; 16384];
+    loop {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(30), conn.read(&mut buf)).await.unwrap().unwrap();
+        answer.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            assert!(n > 0, "the connection closed before the answer's head: {text}");
+            continue;
+        };
+        let length = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>()))
+            .and_then(Result::ok);
+        if n == 0 || length.is_none_or(|len| body.len() >= len) {
+            return text;
+        }
+    }
 }
 
 /// The spool holds at most `--max-spool-mib` of uploads in flight: past it,
@@ -274,6 +290,24 @@ async fn uploads_past_the_spools_budget_are_refused_until_room_is_free() {
     assert!(answer.contains("too many uploads at once"), "{answer}");
     let team = ann.get_json("/api/v1/tasks/digits/team").await;
     assert_eq!((team["quota"]["used_today"].as_i64(), team["quota"]["refused_today"].as_i64()), (Some(0), Some(0)));
+    // The page's form: the message page in the viewer's language.
+    let (cookies, csrf) = web_session(&app, "ann", PASSWORD).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut body = format!(
+        "--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.wasm\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.resize(body.len() + (1 << 20), 7);
+    body.extend_from_slice(b"\r\n--x--\r\n");
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /tasks/digits/submit HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookies}\r\nAccept-Language: ko\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let answer = finish_upload(conn, &body).await;
+    assert!(answer.starts_with("HTTP/1.1 503") && answer.contains("text/html"), "{answer}");
+    assert!(answer.contains("동시에 너무 많은 업로드"), "{answer}");
     // The first one ends (an invalid module: judged, refused), and the
     // same 1 MiB upload now gets judged too.
     let answer = finish_upload(held, &held_rest).await;
@@ -344,15 +378,8 @@ async fn uploads_in_flight_cost_disk_not_memory() {
     let grown = rss().saturating_sub(before);
     eprintln!("{UPLOADS} uploads of {} MiB in flight: the server grew by {} MiB", SIZE >> 20, grown >> 20);
     assert!(grown < 64 << 20, "{UPLOADS} uploads of {SIZE} bytes in flight grew the server by {grown} bytes");
-    for (conn, left) in &mut conns {
-        conn.write_all(&chunk[..*left]).await.unwrap();
-        conn.write_all(tail.as_bytes()).await.unwrap();
-    }
-    for (mut conn, _) in conns {
-        let mut answer = vec![0u8; 16384];
-        let n =
-            tokio::time::timeout(std::time::Duration::from_secs(60), conn.read(&mut answer)).await.unwrap().unwrap();
-        let answer = String::from_utf8_lossy(&answer[..n]);
+    for (conn, left) in conns {
+        let answer = finish_upload(conn, &[&chunk[..left], tail.as_bytes()].concat()).await;
         assert!(answer.starts_with("HTTP/1.1 422") && answer.contains("invalid_model"), "{answer}");
     }
     assert_eq!(spooled(), 0, "every received file is deleted once judged");
