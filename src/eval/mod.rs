@@ -12,6 +12,7 @@ pub mod runner;
 pub mod wire;
 
 use crate::scoring::MetricKind;
+use crate::scoring::records::Records;
 use crate::scoring::solution::Format;
 
 pub use crate::scoring::solution::out_cols;
@@ -28,11 +29,18 @@ pub struct Inputs {
 }
 
 /// Reads an inputs CSV: the id column plus `features` (every other column
-/// when empty), in that order.
+/// when empty), in that order. Cells are read in place (no `String` per
+/// cell) and numbers parsed from their bytes.
 pub fn read_inputs(bytes: &[u8], id_column: &str, features: &[String]) -> Result<Inputs, String> {
-    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
-    let header: Vec<String> =
-        reader.headers().map_err(|e| format!("inputs header: {e}"))?.iter().map(|h| h.trim().to_owned()).collect();
+    let mut records = Records::new(bytes);
+    let header: Vec<String> = match records.next_record() {
+        Some(Ok(h)) => (0..h.len())
+            .map(|i| h.text(i).map(|t| t.trim_start_matches('\u{feff}').trim().to_owned()))
+            .collect::<Option<_>>()
+            .ok_or("inputs header: not UTF-8")?,
+        Some(Err(e)) => return Err(format!("inputs header: {e}")),
+        None => Vec::new(),
+    };
     let id_idx =
         header.iter().position(|h| h == id_column).ok_or_else(|| format!("inputs: no {id_column:?} column"))?;
     let feat_idx: Vec<usize> = if features.is_empty() {
@@ -43,18 +51,23 @@ pub fn read_inputs(bytes: &[u8], id_column: &str, features: &[String]) -> Result
             .map(|f| header.iter().position(|h| h == f).ok_or_else(|| format!("inputs: no feature column {f:?}")))
             .collect::<Result<_, _>>()?
     };
-    let mut ids = Vec::new();
-    let mut values = Vec::new();
-    let mut rec = csv::StringRecord::new();
+    let rows = memchr::memchr_iter(b'\n', bytes).count();
+    let mut ids = Vec::with_capacity(rows);
+    let mut values = Vec::with_capacity(rows.saturating_mul(feat_idx.len()));
     let mut line = 1;
-    while reader.read_record(&mut rec).map_err(|e| format!("inputs row {}: {e}", line + 1))? {
+    while let Some(rec) = records.next_record() {
+        let rec = rec.map_err(|e| format!("inputs row {}: {e}", line + 1))?;
         line += 1;
-        ids.push(rec.get(id_idx).unwrap_or_default().trim().to_owned());
+        if rec.len() != header.len() {
+            return Err(format!("inputs row {line}: {} fields, the header has {}", rec.len(), header.len()));
+        }
+        ids.push(rec.text(id_idx).ok_or_else(|| format!("inputs row {line}: the id is not UTF-8"))?.to_owned());
         for &i in &feat_idx {
-            let cell = rec.get(i).unwrap_or_default().trim();
-            let v: f32 = cell
-                .parse()
-                .map_err(|_| format!("inputs row {line}, column {}: {cell:?} is not a number", header[i]))?;
+            let cell = rec.get(i).trim_ascii();
+            let v: f32 = fast_float2::parse(cell).map_err(|_| {
+                let text = String::from_utf8_lossy(cell);
+                format!("inputs row {line}, column {}: {text:?} is not a number", header[i])
+            })?;
             values.push(v);
         }
     }
@@ -120,5 +133,11 @@ mod tests {
         assert_eq!(inp.values, [1.0, 2.0, 3.0, 4.0]);
         assert_eq!(inp.cols, 2);
         assert!(read_inputs(b"id,a\n1,x\n", "id", &[]).unwrap_err().contains("\"x\" is not a number"));
+        // Spaces around cells, quoted cells, CRLF and a missing last newline.
+        let inp = read_inputs(b"id, a ,b\r\n\"x,1\", 1.5 ,-2e3\r\n9,\"7\",0", "id", &[]).unwrap();
+        assert_eq!(inp.ids, ["x,1", "9"]);
+        assert_eq!(inp.values, [1.5, -2000.0, 7.0, 0.0]);
+        let err = read_inputs(b"id,a\n1,2\n3\n", "id", &[]).unwrap_err();
+        assert!(err.contains("row 3: 1 fields, the header has 2"), "{err}");
     }
 }
