@@ -186,8 +186,7 @@ impl Spool {
         use tokio::io::AsyncWriteExt;
         self.out.flush().await?;
         let hash = hex::encode(self.hasher.finalize());
-        let len = self.held.bytes;
-        Ok(Spooled { held: Arc::new(self.held), hash, len, head: self.head })
+        Ok(Spooled { held: Arc::new(self.held), hash, head: self.head })
     }
 }
 
@@ -198,7 +197,6 @@ impl Spool {
 pub struct Spooled {
     held: Arc<Held>,
     hash: String,
-    len: u64,
     head: Vec<u8>,
 }
 
@@ -210,12 +208,12 @@ impl Spooled {
 
     /// The size in bytes.
     pub fn len(&self) -> u64 {
-        self.len
+        self.held.bytes
     }
 
     /// Whether the file is empty.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.held.bytes == 0
     }
 
     /// Whether the content starts with `magic` (at most 16 bytes).
@@ -353,28 +351,18 @@ impl Blobs {
     pub async fn put(&self, bytes: Bytes) -> anyhow::Result<String> {
         let hash = sha256_hex(&bytes);
         let key = key(&hash);
-        match self.store.head(&key).await {
-            Ok(_) => return Ok(hash),
-            Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(anyhow::Error::new(e).context("looking up a blob in the store")),
+        if self.stored(&key).await? {
+            return Ok(hash);
         }
         if bytes.len() < PART_BYTES {
             self.store.put(&key, bytes.into()).await.context("writing a blob to the store")?;
             return Ok(hash);
         }
-        let upload = self.store.put_multipart(&key).await.context("starting a blob upload")?;
-        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-        let mut offset = 0;
-        while offset < bytes.len() {
-            let end = (offset + PART_BYTES).min(bytes.len());
-            if let Err(e) = writer.wait_for_capacity(4).await {
-                return Err(anyhow::Error::new(e).context("writing a blob to the store"));
-            }
-            writer.put(bytes.slice(offset..end));
-            offset = end;
-        }
-        // On an error `finish` aborts the upload: no part becomes visible.
-        writer.finish().await.context("writing a blob to the store")?;
+        // Slices of the bytes in memory: four parts going up at once cost
+        // nothing more.
+        let parts =
+            (0..bytes.len()).step_by(PART_BYTES).map(|at| Ok(bytes.slice(at..(at + PART_BYTES).min(bytes.len()))));
+        self.put_parts(&key, futures::stream::iter(parts), 4).await?;
         Ok(hash)
     }
 
@@ -383,40 +371,63 @@ impl Blobs {
     pub async fn put_spooled(&self, file: &Spooled) -> anyhow::Result<String> {
         use tokio::io::AsyncReadExt;
         let key = key(&file.hash);
-        match self.store.head(&key).await {
-            Ok(_) => return Ok(file.hash.clone()),
-            Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(anyhow::Error::new(e).context("looking up a blob in the store")),
+        if self.stored(&key).await? {
+            return Ok(file.hash.clone());
         }
-        if file.len < PART_BYTES as u64 {
+        if file.len() < PART_BYTES as u64 {
             let bytes = file.bytes().await.context("reading a received upload")?;
             self.store.put(&key, bytes.into()).await.context("writing a blob to the store")?;
             return Ok(file.hash.clone());
         }
-        let mut reader = tokio::fs::File::open(&file.held.path).await.context("reading a received upload")?;
-        let upload = self.store.put_multipart(&key).await.context("starting a blob upload")?;
-        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-        loop {
+        // Each part read from the file is a new buffer: two at once.
+        let reader = tokio::fs::File::open(&file.held.path).await.context("reading a received upload")?;
+        let parts = futures::stream::try_unfold(reader, |mut reader| async move {
             let mut part = Vec::with_capacity(PART_BYTES);
-            let read = (&mut reader).take(PART_BYTES as u64).read_to_end(&mut part).await;
-            let read = match read {
-                Ok(n) => n,
+            let read = (&mut reader).take(PART_BYTES as u64).read_to_end(&mut part).await?;
+            Ok((read > 0).then(|| (Bytes::from(part), reader)))
+        });
+        self.put_parts(&key, parts, 2).await?;
+        Ok(file.hash.clone())
+    }
+
+    /// Whether a blob is stored under `key` (a missing one is an answer; an
+    /// unreachable store is an error).
+    async fn stored(&self, key: &StorePath) -> anyhow::Result<bool> {
+        match self.store.head(key).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(anyhow::Error::new(e).context("looking up a blob in the store")),
+        }
+    }
+
+    /// Writes `parts` under `key` as one multipart upload, with up to
+    /// `in_flight` parts going up at once. The blob appears whole or not at
+    /// all: a part that cannot be read aborts the upload, and so does an
+    /// error in `finish`.
+    async fn put_parts(
+        &self,
+        key: &StorePath,
+        parts: impl futures::Stream<Item = std::io::Result<Bytes>>,
+        in_flight: usize,
+    ) -> anyhow::Result<()> {
+        let upload = self.store.put_multipart(key).await.context("starting a blob upload")?;
+        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut parts = std::pin::pin!(parts);
+        while let Some(part) = parts.next().await {
+            let part = match part {
+                Ok(part) => part,
                 Err(e) => {
                     writer.abort().await.ok();
                     return Err(anyhow::Error::new(e).context("reading a received upload"));
                 }
             };
-            if read == 0 {
-                break;
-            }
-            if let Err(e) = writer.wait_for_capacity(2).await {
+            if let Err(e) = writer.wait_for_capacity(in_flight).await {
                 return Err(anyhow::Error::new(e).context("writing a blob to the store"));
             }
-            writer.put(part.into());
+            writer.put(part);
         }
-        // On an error `finish` aborts the upload: no part becomes visible.
         writer.finish().await.context("writing a blob to the store")?;
-        Ok(file.hash.clone())
+        Ok(())
     }
 
     /// The whole content of a blob.
