@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use wasmtime::{Caller, Extern, Linker, ResourceLimiter};
 
-use crate::tensor::{CHUNK_FLOPS, Cost, Deadline, Interrupted, OpStop, Tensor, TensorBackend};
+use crate::tensor::{CHUNK_FLOPS, Cost, Deadline, Interrupted, OpStop, Tensor, TensorBackend, elements};
 
 /// Most elements one host tensor may hold.
 pub(crate) const MAX_TENSOR_ELEMENTS: u64 = 1 << 26;
@@ -505,8 +505,7 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
                 .into());
             }
             let out = [n, o, (h + 2 * pad - kh) / stride + 1, (wd + 2 * pad - kw) / stride + 1];
-            let elements = out.iter().fold(1u64, |p, &d| p.saturating_mul(d as u64));
-            let r = reserve_and_charge(&mut caller, elements, Cost::conv2d(out, c, kh, kw), "conv2d")?;
+            let r = reserve_and_charge(&mut caller, elements(out), Cost::conv2d(out, c, kh, kw), "conv2d")?;
             let s = caller.data();
             let y = s
                 .backend
@@ -530,8 +529,7 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
                 );
             }
             let out = [n, c, (h - size) / stride + 1, (wd - size) / stride + 1];
-            let elements = out.iter().fold(1u64, |p, &d| p.saturating_mul(d as u64));
-            let r = reserve_and_charge(&mut caller, elements, Cost::maxpool2d(out, size), "maxpool2d")?;
+            let r = reserve_and_charge(&mut caller, elements(out), Cost::maxpool2d(out, size), "maxpool2d")?;
             let s = caller.data();
             let y = s
                 .backend

@@ -36,6 +36,12 @@ impl Tensor {
     }
 }
 
+/// The values a tensor of `shape` holds (saturating: a reservation then
+/// refuses it).
+pub(crate) fn elements(shape: [usize; 4]) -> u64 {
+    shape.iter().fold(1u64, |p, &d| p.saturating_mul(d as u64))
+}
+
 /// Fuel charged per unit of host work: one per floating-point operation
 /// (a multiply-add is two) and one per element an op reads or writes.
 /// Documented in ABI.md; identical on every backend.
@@ -56,14 +62,14 @@ impl Cost {
 
     /// A convolution: 2·N·O·OH·OW·C·KH·KW FLOPs plus the output.
     pub fn conv2d(out: [usize; 4], c: usize, kh: usize, kw: usize) -> u64 {
-        let outputs = out.iter().fold(1u64, |p, &d| p.saturating_mul(d as u64));
+        let outputs = elements(out);
         let per = (c as u64).saturating_mul(kh as u64).saturating_mul(kw as u64).saturating_mul(2).saturating_add(1);
         outputs.saturating_mul(per)
     }
 
     /// Max pooling: one comparison per window value plus the output.
     pub fn maxpool2d(out: [usize; 4], size: usize) -> u64 {
-        let outputs = out.iter().fold(1u64, |p, &d| p.saturating_mul(d as u64));
+        let outputs = elements(out);
         outputs.saturating_mul((size as u64).saturating_mul(size as u64).saturating_add(1))
     }
 }
