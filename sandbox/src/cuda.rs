@@ -151,55 +151,62 @@ impl CudaBackend {
         pad: usize,
         out: [usize; 4],
     ) -> Result<Vec<f32>, String> {
-        let gpu = self.gpu.lock().map_err(|_| "poisoned".to_owned())?;
-        let s = &gpu.stream;
-        let dx = s.clone_htod(&x.data).map_err(|e| format!("{e:?}"))?;
-        let dw = s.clone_htod(&w.data).map_err(|e| format!("{e:?}"))?;
-        let total = out.iter().product::<usize>();
-        let mut dy = s.alloc_zeros::<f32>(total).map_err(|e| format!("{e:?}"))?;
         let [n, c, h, wd] = x.shape.map(|v| v as i32);
         let [o, _, kh, kw] = w.shape.map(|v| v as i32);
         let (stride, pad, oh, ow) = (stride as i32, pad as i32, out[2] as i32, out[3] as i32);
-        let cfg = LaunchConfig::for_num_elems(total as u32);
-        let mut launch = s.launch_builder(&gpu.conv);
-        launch.arg(&dx).arg(&dw).arg(&mut dy);
-        for v in [&n, &c, &h, &wd, &o, &kh, &kw, &stride, &pad, &oh, &ow] {
-            launch.arg(v);
-        }
-        #[expect(unsafe_code, reason = "launching our conv2d kernel with arguments matching its signature")]
-        // SAFETY: the arguments match the kernel's parameter list in order
-        // and type; the buffers hold the sizes the shapes imply; the kernel
-        // bounds-checks `idx` against n·o·oh·ow.
-        unsafe {
-            launch.launch(cfg).map_err(|e| format!("{e:?}"))?;
-        }
-        s.clone_dtoh(&dy).map_err(|e| format!("{e:?}"))
+        let ints = [n, c, h, wd, o, kh, kw, stride, pad, oh, ow];
+        self.run_kernel(Kernel::Conv2d, &[&x.data, &w.data], out.iter().product(), &ints)
     }
 
     fn try_maxpool2d(&self, x: &Tensor, size: usize, stride: usize, out: [usize; 4]) -> Result<Vec<f32>, String> {
+        let [n, c, h, wd] = x.shape.map(|v| v as i32);
+        let ints = [n, c, h, wd, size as i32, stride as i32, out[2] as i32, out[3] as i32];
+        self.run_kernel(Kernel::Maxpool2d, &[&x.data], out.iter().product(), &ints)
+    }
+
+    /// Runs one of our kernels, one thread per output value. Its parameters
+    /// are, in order: `inputs` (copied to the device), the output (`total`
+    /// values, copied back) and `ints` — the order both kernels in
+    /// [`KERNELS`] declare.
+    fn run_kernel(&self, kernel: Kernel, inputs: &[&[f32]], total: usize, ints: &[i32]) -> Result<Vec<f32>, String> {
         let gpu = self.gpu.lock().map_err(|_| "poisoned".to_owned())?;
         let s = &gpu.stream;
-        let dx = s.clone_htod(&x.data).map_err(|e| format!("{e:?}"))?;
-        let total = out.iter().product::<usize>();
+        let device_inputs = inputs
+            .iter()
+            .map(|data| s.clone_htod(*data))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("{e:?}"))?;
         let mut dy = s.alloc_zeros::<f32>(total).map_err(|e| format!("{e:?}"))?;
-        let [n, c, h, wd] = x.shape.map(|v| v as i32);
-        let (size, stride, oh, ow) = (size as i32, stride as i32, out[2] as i32, out[3] as i32);
-        let cfg = LaunchConfig::for_num_elems(total as u32);
-        let mut launch = s.launch_builder(&gpu.pool);
-        launch.arg(&dx).arg(&mut dy);
-        for v in [&n, &c, &h, &wd, &size, &stride, &oh, &ow] {
+        let function = match kernel {
+            Kernel::Conv2d => &gpu.conv,
+            Kernel::Maxpool2d => &gpu.pool,
+        };
+        let mut launch = s.launch_builder(function);
+        for input in &device_inputs {
+            launch.arg(input);
+        }
+        launch.arg(&mut dy);
+        for v in ints {
             launch.arg(v);
         }
-        #[expect(unsafe_code, reason = "launching our maxpool2d kernel with arguments matching its signature")]
+        #[expect(unsafe_code, reason = "launching our kernels with arguments matching their signatures")]
         // SAFETY: the arguments match the kernel's parameter list in order
-        // and type; `dx` holds n·c·h·w values and `dy` n·c·oh·ow; the host
-        // checked that every window lies inside the image; the kernel
-        // bounds-checks `idx` against n·c·oh·ow.
+        // and type (the callers pass its inputs and its int parameters);
+        // the buffers hold the sizes the shapes imply; the host checked the
+        // shapes (a pooling window lies inside the image); each kernel
+        // bounds-checks `idx` against `total`.
         unsafe {
-            launch.launch(cfg).map_err(|e| format!("{e:?}"))?;
+            launch.launch(LaunchConfig::for_num_elems(total as u32)).map_err(|e| format!("{e:?}"))?;
         }
         s.clone_dtoh(&dy).map_err(|e| format!("{e:?}"))
     }
+}
+
+/// Which of [`KERNELS`] to run.
+#[derive(Debug, Clone, Copy)]
+enum Kernel {
+    Conv2d,
+    Maxpool2d,
 }
 
 impl TensorBackend for CudaBackend {
