@@ -34,10 +34,7 @@ pub struct Inputs {
 pub fn read_inputs(bytes: &[u8], id_column: &str, features: &[String]) -> Result<Inputs, String> {
     let mut records = Records::new(bytes);
     let header: Vec<String> = match records.next_record() {
-        Some(Ok(h)) => (0..h.len())
-            .map(|i| h.text(i).map(|t| t.trim_start_matches('\u{feff}').trim().to_owned()))
-            .collect::<Option<_>>()
-            .ok_or("inputs header: not UTF-8")?,
+        Some(Ok(h)) => h.column_names().ok_or("inputs header: not UTF-8")?,
         Some(Err(e)) => return Err(format!("inputs header: {e}")),
         None => Vec::new(),
     };

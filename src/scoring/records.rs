@@ -62,6 +62,12 @@ impl Record<'_> {
     pub fn text(&self, i: usize) -> Option<&str> {
         std::str::from_utf8(self.get(i)).ok().map(str::trim)
     }
+
+    /// The fields as column names: trimmed text, a byte-order mark
+    /// dropped; `None` if a field is not UTF-8.
+    pub fn column_names(&self) -> Option<Vec<String>> {
+        (0..self.len()).map(|i| self.text(i).map(|t| t.trim_start_matches('\u{feff}').trim().to_owned())).collect()
+    }
 }
 
 /// Whether `bytes` can be split in place: no quotes, no lone `\r`.

@@ -357,8 +357,8 @@ impl Solution {
         let mut problems = Problems::default();
         let mut records = Records::new(bytes);
         let header: Vec<String> = match records.next_record() {
-            Some(Ok(h)) => match (0..h.len()).map(|i| h.text(i)).collect::<Option<Vec<_>>>() {
-                Some(h) => h.iter().map(|s| s.trim_start_matches('\u{feff}').trim().to_owned()).collect(),
+            Some(Ok(h)) => match h.column_names() {
+                Some(h) => h,
                 None => {
                     let error = "the header is not UTF-8";
                     return Err(vec![Problem::new("submission", "header", msg!("csv_unreadable", error = error))]);
