@@ -32,6 +32,17 @@ pub struct Inputs {
 /// when empty), in that order. Cells are read in place (no `String` per
 /// cell) and numbers parsed from their bytes.
 pub fn read_inputs(bytes: &[u8], id_column: &str, features: &[String]) -> Result<Inputs, String> {
+    read(bytes, id_column, features, true)
+}
+
+/// The row ids of an inputs CSV, in file order, its values not parsed
+/// (where a run's outputs are matched to their rows).
+pub fn read_ids(bytes: &[u8], id_column: &str) -> Result<Vec<String>, String> {
+    read(bytes, id_column, &[], false).map(|inputs| inputs.ids)
+}
+
+/// [`read_inputs`], and the values only when `values` is set.
+fn read(bytes: &[u8], id_column: &str, features: &[String], values_wanted: bool) -> Result<Inputs, String> {
     let mut records = Records::new(bytes);
     let header: Vec<String> = match records.next_record() {
         Some(Ok(h)) => h.column_names().ok_or("inputs header: not UTF-8")?,
@@ -50,7 +61,7 @@ pub fn read_inputs(bytes: &[u8], id_column: &str, features: &[String]) -> Result
     };
     let rows = memchr::memchr_iter(b'\n', bytes).count();
     let mut ids = Vec::with_capacity(rows);
-    let mut values = Vec::with_capacity(rows.saturating_mul(feat_idx.len()));
+    let mut values = Vec::with_capacity(if values_wanted { rows.saturating_mul(feat_idx.len()) } else { 0 });
     let mut line = 1;
     while let Some(rec) = records.next_record() {
         let rec = rec.map_err(|e| format!("inputs row {}: {e}", line + 1))?;
@@ -59,7 +70,7 @@ pub fn read_inputs(bytes: &[u8], id_column: &str, features: &[String]) -> Result
             return Err(format!("inputs row {line}: {} fields, the header has {}", rec.len(), header.len()));
         }
         ids.push(rec.text(id_idx).ok_or_else(|| format!("inputs row {line}: the id is not UTF-8"))?.to_owned());
-        for &i in &feat_idx {
+        for &i in feat_idx.iter().filter(|_| values_wanted) {
             let cell = rec.get(i).trim_ascii();
             let v: f32 = fast_float2::parse(cell).map_err(|_| {
                 let text = String::from_utf8_lossy(cell);
@@ -136,5 +147,6 @@ mod tests {
         assert_eq!(inp.values, [1.5, -2000.0, 7.0, 0.0]);
         let err = read_inputs(b"id,a\n1,2\n3\n", "id", &[]).unwrap_err();
         assert!(err.contains("row 3: 1 fields, the header has 2"), "{err}");
+        assert_eq!(read_ids(b"id,a\n7,x\n8,2\n", "id").unwrap(), ["7", "8"], "values are not read");
     }
 }

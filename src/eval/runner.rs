@@ -391,15 +391,16 @@ pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -
         let inputs_hash = submissions::hidden_file(&state.db.pool, task.task_id, HIDDEN_INPUTS)
             .await?
             .ok_or_else(|| anyhow::anyhow!("task {} has no hidden inputs", task.slug))?;
-        let inputs =
-            super::read_inputs(&state.blobs.get(&inputs_hash).await?, &spec.data.id_column, &spec.data.feature_columns)
-                .map_err(anyhow::Error::msg)?;
-        if outcome.outputs.len() != inputs.ids.len() * out_cols || outcome.outputs.iter().any(|v| !v.is_finite()) {
+        // Only the ids: the worker parsed these same inputs (by hash) to run
+        // the model.
+        let ids =
+            super::read_ids(&state.blobs.get(&inputs_hash).await?, &spec.data.id_column).map_err(anyhow::Error::msg)?;
+        if outcome.outputs.len() != ids.len() * out_cols || outcome.outputs.iter().any(|v| !v.is_finite()) {
             result.verdict = Some(Verdict::InvalidOutput);
             result.error = Some("invalid_output: the worker returned outputs of the wrong shape".into());
             return Ok(if inputs_public { result } else { redact(result, &outcome.device) }.into());
         }
-        let csv = bytes::Bytes::from(super::outputs_to_csv(&format, &inputs.ids, &outcome.outputs, out_cols));
+        let csv = bytes::Bytes::from(super::outputs_to_csv(&format, &ids, &outcome.outputs, out_cols));
         result.predictions_hash = Some(state.blobs.put(csv.clone()).await?);
         let solution =
             crate::leaderboard::current_solution(state, &task, &spec).await.map_err(|e| anyhow::anyhow!("{e}"))?;
