@@ -436,12 +436,10 @@ pub async fn create_from_tarball(state: &Platform, me: &CurrentUser, bundle: Spo
     let tmp_root = state.settings.data_dir.join("tmp");
     let limits = UnpackLimits { max_bytes: 4 * state.settings.max_upload_bytes as u64, max_entries: 20_000 };
     let loaded = tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&tmp_root)
-            .map_err(|e| vec![crate::error::Problem::new("", "", format!("server storage: {e}"))])?;
-        let tmp = tempfile::tempdir_in(&tmp_root)
-            .map_err(|e| vec![crate::error::Problem::new("", "", format!("server storage: {e}"))])?;
-        let file =
-            bundle.open().map_err(|e| vec![crate::error::Problem::new("", "", format!("server storage: {e}"))])?;
+        let storage = |e: std::io::Error| vec![crate::error::Problem::new("", "", format!("server storage: {e}"))];
+        std::fs::create_dir_all(&tmp_root).map_err(storage)?;
+        let tmp = tempfile::tempdir_in(&tmp_root).map_err(storage)?;
+        let file = bundle.open().map_err(storage)?;
         let root = bundle::unpack_tarball(file, tmp.path(), limits)?;
         bundle::load_dir(&root)
     })
