@@ -230,15 +230,26 @@ async fn start_upload(base: &str, token: &str, size: usize, left: usize) -> (tok
     let part = "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.wasm\"\r\n\r\n";
     let tail = "\r\n--x--\r\n";
     let head = format!(
-        "POST /api/v1/tasks/digits/submissions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n{part}",
+        "POST /api/v1/tasks/digits/submissions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n{part}\0asm\x01\0\0\0",
         part.len() + size + tail.len()
     );
-    let mut body = b"\0asm\x01\0\0\0".to_vec();
-    body.resize(size, 7);
-    body.extend_from_slice(tail.as_bytes());
     conn.write_all(head.as_bytes()).await.unwrap();
-    conn.write_all(&body[..size - left]).await.unwrap();
-    (conn, body[size - left..].to_vec())
+    // The rest of the file, a MiB at a time (not a whole file in memory).
+    let filler = vec![7u8; 1 << 20];
+    let mut sent = 8;
+    while sent < size - left {
+        let n = filler.len().min(size - left - sent);
+        conn.write_all(&filler[..n]).await.unwrap();
+        sent += n;
+    }
+    let mut rest = vec![7u8; left];
+    rest.extend_from_slice(tail.as_bytes());
+    (conn, rest)
+}
+
+/// The bytes the files in `dir` hold (0 if it does not exist).
+fn spooled(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir).map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0)
 }
 
 /// Sends the rest of an upload (the server may have stopped reading) and
@@ -279,7 +290,7 @@ async fn uploads_past_the_spools_budget_are_refused_until_room_is_free() {
     let (held, held_rest) = start_upload(&app.base, &token, 3 << 19, 1000).await;
     let spool = app.data_dir.path().join("spool");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::fs::read_dir(&spool).unwrap().flatten().map(|e| e.metadata().unwrap().len()).sum::<u64>() < 3 << 18 {
+    while spooled(&spool) < 3 << 18 {
         assert!(std::time::Instant::now() < deadline, "the first upload never reached the spool");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
@@ -339,50 +350,30 @@ async fn uploads_in_flight_cost_disk_not_memory() {
     let res = ann.submit("digits", b"\0asm\x01\0\0\0junk".to_vec()).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let before = rss();
-    let addr = server.base.trim_start_matches("http://").to_owned();
-    let head_part = "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.wasm\"\r\n\r\n";
-    let tail = "\r\n--x--\r\n";
+    let token = ann.token.clone().unwrap();
     let mut conns = Vec::new();
-    let chunk: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
     for _ in 0..UPLOADS {
-        let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        let len = head_part.len() + SIZE + tail.len();
-        let head = format!(
-            "POST /api/v1/tasks/digits/submissions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {len}\r\n\r\n{head_part}\0asm\x01\0\0\0",
-            ann.token.as_deref().unwrap()
-        );
-        conn.write_all(head.as_bytes()).await.unwrap();
         // All of the file but its last MiB.
-        let mut sent = 8;
-        while sent + chunk.len() < SIZE {
-            conn.write_all(&chunk).await.unwrap();
-            sent += chunk.len();
-        }
-        conns.push((conn, SIZE - sent));
+        conns.push(start_upload(&server.base, &token, SIZE, 1 << 20).await);
     }
     let spool = data.path().join("spool");
-    let spooled = || -> u64 {
-        std::fs::read_dir(&spool)
-            .map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
-            .unwrap_or(0)
-    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while spooled() < (UPLOADS * (SIZE - (2 << 20))) as u64 {
+    while spooled(&spool) < (UPLOADS * (SIZE - (2 << 20))) as u64 {
         assert!(
             std::time::Instant::now() < deadline,
             "the uploads never reached the spool folder: {} bytes",
-            spooled()
+            spooled(&spool)
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let grown = rss().saturating_sub(before);
     eprintln!("{UPLOADS} uploads of {} MiB in flight: the server grew by {} MiB", SIZE >> 20, grown >> 20);
     assert!(grown < 64 << 20, "{UPLOADS} uploads of {SIZE} bytes in flight grew the server by {grown} bytes");
-    for (conn, left) in conns {
-        let answer = finish_upload(conn, &[&chunk[..left], tail.as_bytes()].concat()).await;
+    for (conn, rest) in conns {
+        let answer = finish_upload(conn, &rest).await;
         assert!(answer.starts_with("HTTP/1.1 422") && answer.contains("invalid_model"), "{answer}");
     }
-    assert_eq!(spooled(), 0, "every received file is deleted once judged");
+    assert_eq!(spooled(&spool), 0, "every received file is deleted once judged");
     crate::serve::stop(server);
 }
 
