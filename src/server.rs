@@ -197,6 +197,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("database_url", &self.database_url.as_deref().map(db::redact_url))
             .field("blob_url", &self.store.blob_url)
             .field("s3_endpoint", &self.store.s3_endpoint)
+            .field("max_spool_mib", &self.store.max_spool_mib)
             .field("public_url", &self.public_url)
             .field("tasks_dir", &self.tasks_dir)
             .field("admin_password", &self.admin_password.as_ref().map(|_| "***"))
