@@ -1,8 +1,11 @@
 //! Host matmul throughput (criterion reports elements/s as FLOP/s: the
-//! throughput is 2n³ per product): the CPU backend, the CUDA backend as a
-//! model's `gaic.matmul` uses it (copies in and out included), and cuBLAS
-//! called directly on buffers already on the device (the device's peak for
-//! this product). The CUDA rows appear only where a GPU is found.
+//! throughput is 2n³ per product): the CPU backend; the CUDA backend as a
+//! model's `gaic.matmul` uses it, on tensors already on the device (a
+//! session's op, then a wait for it: `cuda_host_op`) and with the copies
+//! in and out of a model that uploads both and reads the product back
+//! (`cuda_round_trip`); and cuBLAS called directly on buffers already on
+//! the device (the device's peak for this product). The CUDA rows appear
+//! only where a GPU is found.
 //!
 //! Then the `shapes` task's example CNN (`guest/examples/shapes-cnn`:
 //! conv2d, maxpool2d, matmul host ops) end to end in the sandbox, compile
@@ -17,7 +20,7 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use gaic_sandbox::tensor::{self, CpuBackend, Deadline, DeviceChoice, TensorBackend};
+use gaic_sandbox::tensor::{self, CpuBackend, Deadline, DeviceChoice};
 use gaic_sandbox::{Limits, Sandbox, SandboxConfig, Verdict};
 
 fn bench(c: &mut Criterion) {
@@ -39,9 +42,24 @@ fn bench(c: &mut Criterion) {
             });
         }
         if let Some((gpu, _)) = &gpu {
-            g.bench_with_input(BenchmarkId::new("cuda_host_op", n), &n, |bch, &n| {
-                bch.iter(|| gpu.matmul(black_box(&a), &b, n, n, n, &Deadline::NONE))
+            let mut s = gpu.session(Deadline::NONE).expect("a session on the device");
+            let shape = [n, n, 1, 1];
+            let (da, db) = (s.upload(shape, &a).expect("copy in"), s.upload(shape, &b).expect("copy in"));
+            g.bench_with_input(BenchmarkId::new("cuda_host_op", n), &n, |bch, _| {
+                bch.iter(|| {
+                    let c = s.matmul(black_box(&da), &db).expect("matmul");
+                    s.sync().expect("synchronize");
+                    c
+                })
             });
+            g.bench_with_input(BenchmarkId::new("cuda_round_trip", n), &n, |bch, _| {
+                bch.iter(|| {
+                    let (da, db) = (s.upload(shape, black_box(&a)).expect("in"), s.upload(shape, &b).expect("in"));
+                    let c = s.matmul(&da, &db).expect("matmul");
+                    s.values(&c).expect("out")
+                })
+            });
+            drop(s);
             direct::bench(&mut g, n, &a);
         }
     }

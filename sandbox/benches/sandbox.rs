@@ -16,7 +16,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use gaic_sandbox::tensor::{CpuBackend, Deadline, TensorBackend};
+use gaic_sandbox::tensor::{CpuBackend, Deadline};
 use gaic_sandbox::{Limits, Sandbox, SandboxConfig, Verdict};
 
 mod kernels {

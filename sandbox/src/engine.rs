@@ -302,9 +302,10 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tensor::{Deadline, OpStop, Tensor, TensorBackend};
+    use crate::tensor::{Deadline, OpStop, Session, TensorBackend};
 
-    /// A device whose every op fails, as a CUDA context in trouble would.
+    /// A device that cannot open a run's session, as a CUDA context in
+    /// trouble would.
     #[derive(Debug)]
     struct Broken;
 
@@ -312,21 +313,7 @@ mod tests {
         fn name(&self) -> String {
             "cuda:9 (broken)".into()
         }
-        fn matmul(&self, _: &[f32], _: &[f32], _: usize, _: usize, _: usize, _: &Deadline) -> Result<Vec<f32>, OpStop> {
-            Err(OpStop::Device("CUDA_ERROR_ILLEGAL_ADDRESS".into()))
-        }
-        fn conv2d(
-            &self,
-            _: &Tensor,
-            _: &Tensor,
-            _: usize,
-            _: usize,
-            _: [usize; 4],
-            _: &Deadline,
-        ) -> Result<Vec<f32>, OpStop> {
-            Err(OpStop::Device("CUDA_ERROR_ILLEGAL_ADDRESS".into()))
-        }
-        fn maxpool2d(&self, _: &Tensor, _: usize, _: usize, _: [usize; 4], _: &Deadline) -> Result<Vec<f32>, OpStop> {
+        fn session(&self, _: Deadline) -> Result<Box<dyn Session>, OpStop> {
             Err(OpStop::Device("CUDA_ERROR_ILLEGAL_ADDRESS".into()))
         }
     }

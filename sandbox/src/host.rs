@@ -13,13 +13,15 @@
 //! [`HOST_CALL_FEE`] plus the op's work, from shapes alone), and only then
 //! (4) allocate and compute. Long kernels work in chunks and look at the
 //! run's wall-clock [`Deadline`] between them. Handles are slots with a free
-//! list: lookup and free are O(1).
+//! list: lookup and free are O(1). The tensors live in the run's
+//! [`Session`] on the backend's device, opened by the first op that needs
+//! it: on a GPU, only `tensor_from` and `tensor_read` copy values across.
 
 use std::sync::Arc;
 
 use wasmtime::{Caller, Extern, Linker, ResourceLimiter};
 
-use crate::tensor::{CHUNK_FLOPS, Cost, Deadline, Interrupted, OpStop, Tensor, TensorBackend, elements};
+use crate::tensor::{Cost, Deadline, Map, OpStop, Session, Stored, TensorBackend, elements};
 
 /// Most elements one host tensor may hold.
 pub(crate) const MAX_TENSOR_ELEMENTS: u64 = 1 << 26;
@@ -98,8 +100,9 @@ impl ResourceLimiter for Limiter {
 #[derive(Debug)]
 pub(crate) struct RunState {
     pub(crate) limiter: Limiter,
-    /// Tensor slots; a handle is an index.
-    tensors: Vec<Option<Tensor>>,
+    /// Tensor slots; a handle is an index. (Declared before `session`,
+    /// so that a run's tensors are freed before its session closes.)
+    tensors: Vec<Option<Stored>>,
     /// Empty slots, reused before the vector grows.
     free: Vec<usize>,
     /// Live tensors.
@@ -111,6 +114,8 @@ pub(crate) struct RunState {
     pub(crate) log_cap: usize,
     pub(crate) log_dropped: u64,
     pub(crate) backend: Arc<dyn TensorBackend>,
+    /// The run's session on `backend`, once an op has needed it.
+    session: Option<Box<dyn Session>>,
     pub(crate) deadline: Deadline,
 }
 
@@ -142,16 +147,32 @@ impl RunState {
             log_cap,
             log_dropped: 0,
             backend,
+            session: None,
             deadline,
         }
     }
 
-    fn tensor(&self, h: i32) -> Result<&Tensor, HostError> {
-        usize::try_from(h)
-            .ok()
-            .and_then(|i| self.tensors.get(i))
-            .and_then(Option::as_ref)
-            .ok_or_else(|| HostError::Bad(format!("no live tensor with handle {h}")))
+    fn tensor(&self, h: i32) -> Result<&Stored, HostError> {
+        lookup(&self.tensors, h)
+    }
+
+    /// Runs `op` on the run's session, opened now if this is the first op
+    /// to need it, with the tensors of `handles`. The outer error is a bad
+    /// handle; the inner one, the op's own stop.
+    fn compute<T>(
+        &mut self,
+        handles: &[i32],
+        op: impl FnOnce(&mut dyn Session, &[&Stored]) -> Result<T, OpStop>,
+    ) -> Result<Result<T, OpStop>, HostError> {
+        let inputs = handles.iter().map(|&h| lookup(&self.tensors, h)).collect::<Result<Vec<_>, _>>()?;
+        let session = match &mut self.session {
+            Some(session) => session,
+            none => match self.backend.session(self.deadline) {
+                Ok(session) => none.insert(session),
+                Err(stop) => return Ok(Err(stop)),
+            },
+        };
+        Ok(op(session.as_mut(), &inputs))
     }
 
     /// Reserves room for an output of `elements` values, or refuses.
@@ -185,9 +206,9 @@ impl RunState {
     }
 
     /// Stores an op's output in the room reserved for it.
-    fn store(&mut self, r: Reservation, t: Tensor) -> i32 {
+    fn store(&mut self, r: Reservation, t: Stored) -> i32 {
         let reserved = r.into_bytes();
-        debug_assert_eq!(t.data.len() as u64 * 4, reserved, "an op filled its reservation exactly");
+        debug_assert_eq!(t.len() as u64 * 4, reserved, "an op filled its reservation exactly");
         self.live += 1;
         let h = match self.free.pop() {
             Some(i) => {
@@ -209,10 +230,27 @@ impl RunState {
             .and_then(|i| self.tensors.get_mut(i))
             .and_then(Option::take)
             .ok_or_else(|| HostError::Bad(format!("tensor_drop: no live tensor with handle {h}")))?;
-        self.tensor_bytes -= t.data.len() as u64 * 4;
+        self.tensor_bytes -= t.len() as u64 * 4;
         self.live -= 1;
         self.free.push(h as usize);
         Ok(())
+    }
+}
+
+/// The live tensor of handle `h`.
+fn lookup(tensors: &[Option<Stored>], h: i32) -> Result<&Stored, HostError> {
+    usize::try_from(h)
+        .ok()
+        .and_then(|i| tensors.get(i))
+        .and_then(Option::as_ref)
+        .ok_or_else(|| HostError::Bad(format!("no live tensor with handle {h}")))
+}
+
+/// What ended an op early, as the run's error.
+fn stopped(stop: OpStop, op: &'static str) -> HostError {
+    match stop {
+        OpStop::Deadline => HostError::Timeout(op),
+        OpStop::Device(why) => HostError::Device(why),
     }
 }
 
@@ -240,23 +278,24 @@ fn reserve_and_charge(caller: &mut C<'_>, elements: u64, work: u64, op: &'static
     Ok(r)
 }
 
-/// Stores a computed output, or gives its room back when the op was
-/// interrupted.
+/// Runs `f` on the tensors of `handles` in the room reserved for its
+/// output and stores the result, or gives the room back when it stopped.
 fn finish(
-    caller: &mut C<'_>,
+    state: &mut RunState,
     r: Reservation,
-    out: Result<Tensor, impl Into<OpStop>>,
+    handles: &[i32],
+    f: impl FnOnce(&mut dyn Session, &[&Stored]) -> Result<Stored, OpStop>,
     op: &'static str,
 ) -> wasmtime::Result<i32> {
-    match out {
-        Ok(t) => Ok(caller.data_mut().store(r, t)),
-        Err(stop) => {
-            caller.data_mut().release(r);
-            Err(match stop.into() {
-                OpStop::Deadline => HostError::Timeout(op),
-                OpStop::Device(why) => HostError::Device(why),
-            }
-            .into())
+    match state.compute(handles, f) {
+        Ok(Ok(t)) => Ok(state.store(r, t)),
+        Ok(Err(stop)) => {
+            state.release(r);
+            Err(stopped(stop, op).into())
+        }
+        Err(bad) => {
+            state.release(r);
+            Err(bad.into())
         }
     }
 }
@@ -294,50 +333,17 @@ fn memory(caller: &mut C<'_>) -> Result<wasmtime::Memory, HostError> {
     }
 }
 
-/// Values an elementwise op handles between two looks at the deadline.
-const CHUNK_VALUES: usize = CHUNK_FLOPS / 4;
-
-/// An op whose output has the input's shape, computed row by row in chunks.
-fn rowwise(
+/// An op whose output has the input's shape.
+fn same_shape(
     caller: &mut C<'_>,
     h: i32,
     op: &'static str,
     per: u64,
-    f: impl Fn(&[f32], &mut Vec<f32>),
+    f: impl FnOnce(&mut dyn Session, &Stored) -> Result<Stored, OpStop>,
 ) -> wasmtime::Result<i32> {
-    let (shape, n, cols) = {
-        let t = caller.data().tensor(h)?;
-        (t.shape, t.data.len(), t.cols())
-    };
+    let n = caller.data().tensor(h)?.len();
     let r = reserve_and_charge(caller, n as u64, Cost::elementwise(n, per), op)?;
-    let s = caller.data();
-    let input = &s.tensor(h)?.data;
-    let out = chunked(input, cols, n, &s.deadline, f).map(|data| Tensor { shape, data });
-    finish(caller, r, out, op)
-}
-
-/// Applies `f` to whole rows of `input` (`cols` values each), writing
-/// `out_len` values, looking at the deadline every chunk.
-fn chunked(
-    input: &[f32],
-    cols: usize,
-    out_len: usize,
-    deadline: &Deadline,
-    f: impl Fn(&[f32], &mut Vec<f32>),
-) -> Result<Vec<f32>, Interrupted> {
-    let mut out = Vec::with_capacity(out_len);
-    let rows_per_chunk = (CHUNK_VALUES / cols.max(1)).max(1);
-    for chunk in input.chunks(rows_per_chunk * cols.max(1)) {
-        deadline.check()?;
-        for row in chunk.chunks(cols.max(1)) {
-            f(row, &mut out);
-        }
-    }
-    Ok(out)
-}
-
-fn map(f: impl Fn(f32) -> f32) -> impl Fn(&[f32], &mut Vec<f32>) {
-    move |row, out| out.extend(row.iter().map(|&x| f(x)))
+    finish(caller.data_mut(), r, &[h], |s, t| f(s, t[0]), op)
 }
 
 /// Registers module `gaic` on `linker`.
@@ -373,8 +379,8 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             let mem = memory(&mut caller)?;
             let src = range(ptr, n.saturating_mul(4), mem.data_size(&caller), "tensor_from")?;
             let r = reserve_and_charge(&mut caller, n, n, "tensor_from")?;
-            let data = crate::tensor::f32s_from_le(&mem.data(&caller)[src]);
-            Ok(caller.data_mut().store(r, Tensor { shape, data }))
+            let (bytes, state) = mem.data_and_store_mut(&mut caller);
+            finish(state, r, &[], |s, _| s.upload_le(shape, &bytes[src]), "tensor_from")
         },
     )?;
     linker.func_wrap("gaic", "tensor_dim", |mut caller: C<'_>, h: i32, i: i32| -> wasmtime::Result<i32> {
@@ -384,13 +390,13 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             .ok()
             .filter(|&i| i < 4)
             .ok_or_else(|| HostError::Bad(format!("tensor_dim: no dimension {i}")))?;
-        Ok(t.shape[i] as i32)
+        Ok(t.shape()[i] as i32)
     })?;
     linker.func_wrap(
         "gaic",
         "tensor_read",
         |mut caller: C<'_>, h: i32, ptr: i32, len: i32| -> wasmtime::Result<i32> {
-            let n = caller.data().tensor(h)?.data.len();
+            let n = caller.data().tensor(h)?.len();
             if len < 0 || len as usize != n {
                 return Err(HostError::Bad(format!("tensor_read: the tensor holds {n} values, not {len}")).into());
             }
@@ -398,8 +404,7 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             let mem = memory(&mut caller)?;
             let r = range(ptr, n as u64 * 4, mem.data_size(&caller), "tensor_read")?;
             let (bytes, state) = mem.data_and_store_mut(&mut caller);
-            let t = state.tensor(h)?;
-            crate::tensor::write_le(&mut bytes[r], &t.data);
+            state.compute(&[h], |s, t| s.read_le(t[0], &mut bytes[r]))?.map_err(|stop| stopped(stop, "tensor_read"))?;
             Ok(n as i32)
         },
     )?;
@@ -417,18 +422,13 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             return Err(HostError::Bad(format!("matmul: [{m}, {k}] × [{k2}, {n}] do not fit")).into());
         }
         let r = reserve_and_charge(&mut caller, (m as u64).saturating_mul(n as u64), Cost::matmul(m, k, n), "matmul")?;
-        let s = caller.data();
-        let out = s
-            .backend
-            .matmul(&s.tensor(a)?.data, &s.tensor(b)?.data, m, k, n, &s.deadline)
-            .map(|data| Tensor { shape: [m, n, 1, 1], data });
-        finish(&mut caller, r, out, "matmul")
+        finish(caller.data_mut(), r, &[a, b], |s, t| s.matmul(t[0], t[1]), "matmul")
     })?;
     linker.func_wrap("gaic", "add_row", |mut caller: C<'_>, a: i32, b: i32| -> wasmtime::Result<i32> {
-        let (shape, n, cols, bn) = {
+        let (n, cols, bn) = {
             let s = caller.data();
             let (ta, tb) = (s.tensor(a)?, s.tensor(b)?);
-            (ta.shape, ta.data.len(), ta.cols(), tb.data.len())
+            (ta.len(), ta.cols(), tb.len())
         };
         if bn != cols {
             return Err(
@@ -436,48 +436,23 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             );
         }
         let r = reserve_and_charge(&mut caller, n as u64, Cost::elementwise(n, 1), "add_row")?;
-        let s = caller.data();
-        let bias = &s.tensor(b)?.data;
-        let out = chunked(&s.tensor(a)?.data, cols, n, &s.deadline, |row, out| {
-            out.extend(row.iter().zip(bias).map(|(x, y)| x + y));
-        })
-        .map(|data| Tensor { shape, data });
-        finish(&mut caller, r, out, "add_row")
+        finish(caller.data_mut(), r, &[a, b], |s, t| s.add_row(t[0], t[1]), "add_row")
     })?;
-    linker.func_wrap("gaic", "relu", |mut c: C<'_>, h: i32| rowwise(&mut c, h, "relu", 1, map(|x| x.max(0.0))))?;
-    linker.func_wrap("gaic", "sigmoid", |mut c: C<'_>, h: i32| {
-        rowwise(&mut c, h, "sigmoid", 4, map(|x| 1.0 / (1.0 + (-x).exp())))
-    })?;
-    linker.func_wrap("gaic", "tanh", |mut c: C<'_>, h: i32| rowwise(&mut c, h, "tanh", 4, map(f32::tanh)))?;
+    for (name, f, per) in [("relu", Map::Relu, 1), ("sigmoid", Map::Sigmoid, 4), ("tanh", Map::Tanh, 4)] {
+        linker.func_wrap("gaic", name, move |mut c: C<'_>, h: i32| {
+            same_shape(&mut c, h, name, per, |s, t| s.map(f, t))
+        })?;
+    }
     linker.func_wrap("gaic", "softmax_rows", |mut c: C<'_>, h: i32| {
-        rowwise(&mut c, h, "softmax_rows", 5, |row, out| {
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let start = out.len();
-            let mut sum = 0.0;
-            for &x in row {
-                let e = (x - max).exp();
-                sum += e;
-                out.push(e);
-            }
-            for v in &mut out[start..] {
-                *v /= sum;
-            }
-        })
+        same_shape(&mut c, h, "softmax_rows", 5, |s, t| s.softmax_rows(t))
     })?;
     linker.func_wrap("gaic", "argmax_rows", |mut caller: C<'_>, h: i32| -> wasmtime::Result<i32> {
-        let (rows, n, cols) = {
+        let (rows, n) = {
             let t = caller.data().tensor(h)?;
-            (t.rows(), t.data.len(), t.cols())
+            (t.rows(), t.len())
         };
         let r = reserve_and_charge(&mut caller, rows as u64, Cost::elementwise(n, 1), "argmax_rows")?;
-        let s = caller.data();
-        let out = chunked(&s.tensor(h)?.data, cols, rows, &s.deadline, |row, out| {
-            let best =
-                row.iter().enumerate().fold((0usize, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
-            out.push(best.0 as f32);
-        })
-        .map(|data| Tensor { shape: [rows, 1, 1, 1], data });
-        finish(&mut caller, r, out, "argmax_rows")
+        finish(caller.data_mut(), r, &[h], |s, t| s.argmax_rows(t[0]), "argmax_rows")
     })?;
     linker.func_wrap(
         "gaic",
@@ -485,7 +460,7 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
         |mut caller: C<'_>, x: i32, w: i32, stride: i32, pad: i32| -> wasmtime::Result<i32> {
             let (xs, ws) = {
                 let s = caller.data();
-                (s.tensor(x)?.shape, s.tensor(w)?.shape)
+                (s.tensor(x)?.shape(), s.tensor(w)?.shape())
             };
             let [n, c, h, wd] = xs;
             let [o, wc, kh, kw] = ws;
@@ -506,19 +481,14 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             }
             let out = [n, o, (h + 2 * pad - kh) / stride + 1, (wd + 2 * pad - kw) / stride + 1];
             let r = reserve_and_charge(&mut caller, elements(out), Cost::conv2d(out, c, kh, kw), "conv2d")?;
-            let s = caller.data();
-            let y = s
-                .backend
-                .conv2d(s.tensor(x)?, s.tensor(w)?, stride, pad, out, &s.deadline)
-                .map(|data| Tensor { shape: out, data });
-            finish(&mut caller, r, y, "conv2d")
+            finish(caller.data_mut(), r, &[x, w], |s, t| s.conv2d(t[0], t[1], stride, pad, out), "conv2d")
         },
     )?;
     linker.func_wrap(
         "gaic",
         "maxpool2d",
         |mut caller: C<'_>, x: i32, size: i32, stride: i32| -> wasmtime::Result<i32> {
-            let [n, c, h, wd] = caller.data().tensor(x)?.shape;
+            let [n, c, h, wd] = caller.data().tensor(x)?.shape();
             if !(1..=64).contains(&size) || !(1..=64).contains(&stride) {
                 return Err(HostError::Bad(format!("maxpool2d: window {size} and stride {stride} must be 1-64")).into());
             }
@@ -530,12 +500,7 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             }
             let out = [n, c, (h - size) / stride + 1, (wd - size) / stride + 1];
             let r = reserve_and_charge(&mut caller, elements(out), Cost::maxpool2d(out, size), "maxpool2d")?;
-            let s = caller.data();
-            let y = s
-                .backend
-                .maxpool2d(s.tensor(x)?, size, stride, out, &s.deadline)
-                .map(|data| Tensor { shape: out, data });
-            finish(&mut caller, r, y, "maxpool2d")
+            finish(caller.data_mut(), r, &[x], |s, t| s.maxpool2d(t[0], size, stride, out), "maxpool2d")
         },
     )?;
     Ok(())

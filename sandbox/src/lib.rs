@@ -17,8 +17,9 @@
 
 mod checks;
 mod compile;
+/// The CUDA backend (its device tensor appears in [`tensor::Stored`]).
 #[cfg(feature = "cuda")]
-mod cuda;
+pub mod cuda;
 mod engine;
 mod host;
 mod run;

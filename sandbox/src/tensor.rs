@@ -2,11 +2,15 @@
 //! running it as wasm instructions.
 //!
 //! Tensors are row-major f32 with up to four dimensions; matrix ops view a
-//! tensor as `[d0, d1·d2·d3]`. [`TensorBackend`] holds the heavy kernels
-//! (matmul, conv2d, maxpool2d); [`CpuBackend`] implements them on ndarray
-//! (its matmul is the cache-blocked `matrixmultiply`, run in blocks of rows
-//! written in place, and its conv2d the same product over blocks of image
-//! columns, so that a [`Deadline`] is looked at every few milliseconds). The fuel an op costs is computed from
+//! tensor as `[d0, d1·d2·d3]` (so a convolution's output feeds a matmul as
+//! it is: flattening costs nothing). A [`TensorBackend`] is a device; each
+//! run opens a [`Session`] on it, which holds the run's tensors where that
+//! device keeps them ([`Stored`]): on a GPU they stay in device memory from
+//! `tensor_from` to `tensor_read`, and every op in between runs there.
+//! [`CpuBackend`] computes on ndarray (its matmul is the cache-blocked
+//! `matrixmultiply`, run in blocks of rows written in place, and its conv2d
+//! the same product over blocks of image columns, so that a [`Deadline`] is
+//! looked at every few milliseconds). The fuel an op costs is computed from
 //! shapes alone (see [`Cost`]), never from the backend, so a verdict is the
 //! same on CPU and GPU.
 
@@ -128,46 +132,135 @@ pub(crate) const CHUNK_FLOPS: usize = 1 << 26;
 /// holds: 4 MiB.
 const CONV_SCRATCH_VALUES: usize = 1 << 20;
 
-/// The heavy kernels, on some device. The caller has checked the shapes,
-/// charged the fuel and reserved the output against the run's memory cap;
-/// a kernel allocates nothing larger than its output, besides a scratch of
-/// at most 4 MiB.
+/// Values an elementwise op handles between two looks at the deadline.
+const CHUNK_VALUES: usize = CHUNK_FLOPS / 4;
+
+/// A device that runs host ops. Each run opens its own [`Session`] on it
+/// (on its first tensor op), which holds the run's tensors where the device
+/// keeps them.
 pub trait TensorBackend: Send + Sync + std::fmt::Debug {
     /// The device's name, e.g. `cpu` or `cuda:0 (NVIDIA H200)`.
     fn name(&self) -> String;
-    /// `a [m,k] × b [k,n]` into `out [m,n]`.
-    fn matmul(
-        &self,
-        a: &[f32],
-        b: &[f32],
-        m: usize,
-        k: usize,
-        n: usize,
-        deadline: &Deadline,
-    ) -> Result<Vec<f32>, OpStop>;
-    /// NCHW convolution of `x [n,c,h,w]` by `w [o,c,kh,kw]`.
-    fn conv2d(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        stride: usize,
-        pad: usize,
-        out: [usize; 4],
-        deadline: &Deadline,
-    ) -> Result<Vec<f32>, OpStop>;
-    /// Max pooling of `x [n,c,h,w]` over `size×size` windows every
-    /// `stride` pixels, into `out [n,c,oh,ow]` (windows lie inside the image).
-    fn maxpool2d(
-        &self,
-        x: &Tensor,
-        size: usize,
-        stride: usize,
-        out: [usize; 4],
-        deadline: &Deadline,
-    ) -> Result<Vec<f32>, OpStop>;
+    /// Opens one run's session, whose ops stop at `deadline`.
+    fn session(&self, deadline: Deadline) -> Result<Box<dyn Session>, OpStop>;
 }
 
-/// The CPU backend.
+/// A tensor as a run holds it: on the host, or on the device that made it.
+/// Only [`Session::upload_le`] and [`Session::read_le`] copy values between
+/// the two; ops chain where their inputs are.
+#[derive(Debug)]
+pub enum Stored {
+    /// Values in host memory.
+    Host(Tensor),
+    /// Values in a GPU's memory.
+    #[cfg(feature = "cuda")]
+    Cuda(crate::cuda::DeviceTensor),
+}
+
+impl Stored {
+    /// The tensor's shape.
+    pub fn shape(&self) -> [usize; 4] {
+        match self {
+            Self::Host(t) => t.shape,
+            #[cfg(feature = "cuda")]
+            Self::Cuda(t) => t.shape,
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    /// Whether it holds no values (never: dimensions are positive).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Rows when seen as a matrix.
+    pub fn rows(&self) -> usize {
+        self.shape()[0]
+    }
+
+    /// Columns when seen as a matrix.
+    pub fn cols(&self) -> usize {
+        let [_, a, b, c] = self.shape();
+        a * b * c
+    }
+}
+
+/// An op whose output has its input's shape, value by value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Map {
+    /// `max(x, 0)`.
+    Relu,
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// `tanh x`.
+    Tanh,
+}
+
+impl Map {
+    /// The function on one value (the CPU's definition).
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            Self::Relu => x.max(0.0),
+            Self::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Self::Tanh => x.tanh(),
+        }
+    }
+}
+
+/// One run's use of a device. The caller (the host module) has checked
+/// every shape, charged the fuel and reserved each output against the
+/// run's memory cap before it calls an op; an op allocates nothing larger
+/// than its output, besides a scratch of at most 4 MiB (or the session's
+/// staging buffer, as large as the largest tensor copied in or out). Ops
+/// look at the deadline before each unit of work; on a GPU they are queued
+/// and run in order, and [`Session::read_le`] waits for them.
+pub trait Session: Send + std::fmt::Debug {
+    /// A tensor of `shape` from little-endian `f32` bytes (guest memory).
+    fn upload_le(&mut self, shape: [usize; 4], bytes: &[u8]) -> Result<Stored, OpStop>;
+    /// Writes `t`'s values into `dst` as little-endian bytes, once every op
+    /// before has run.
+    fn read_le(&mut self, t: &Stored, dst: &mut [u8]) -> Result<(), OpStop>;
+    /// `a [m,k] × b [k,n]`.
+    fn matmul(&mut self, a: &Stored, b: &Stored) -> Result<Stored, OpStop>;
+    /// `a` with `row` (one value per column of `a`) added to every row.
+    fn add_row(&mut self, a: &Stored, row: &Stored) -> Result<Stored, OpStop>;
+    /// `f` of every value of `a`.
+    fn map(&mut self, f: Map, a: &Stored) -> Result<Stored, OpStop>;
+    /// The softmax of each row of `a`.
+    fn softmax_rows(&mut self, a: &Stored) -> Result<Stored, OpStop>;
+    /// The column of each row's largest value (the first of equals), as
+    /// `[rows, 1, 1, 1]`.
+    fn argmax_rows(&mut self, a: &Stored) -> Result<Stored, OpStop>;
+    /// NCHW convolution of `x [n,c,h,w]` by `w [o,c,kh,kw]` into `out`.
+    fn conv2d(&mut self, x: &Stored, w: &Stored, stride: usize, pad: usize, out: [usize; 4]) -> Result<Stored, OpStop>;
+    /// Max pooling of `x [n,c,h,w]` over `size×size` windows every
+    /// `stride` pixels, into `out [n,c,oh,ow]` (windows lie inside the image).
+    fn maxpool2d(&mut self, x: &Stored, size: usize, stride: usize, out: [usize; 4]) -> Result<Stored, OpStop>;
+    /// Waits until every op queued so far has run (benchmarks; a no-op on
+    /// the CPU).
+    fn sync(&mut self) -> Result<(), OpStop>;
+
+    /// A tensor of `shape` from host values.
+    fn upload(&mut self, shape: [usize; 4], values: &[f32]) -> Result<Stored, OpStop> {
+        let mut bytes = vec![0u8; values.len() * 4];
+        write_le(&mut bytes, values);
+        self.upload_le(shape, &bytes)
+    }
+
+    /// `t`'s values on the host.
+    fn values(&mut self, t: &Stored) -> Result<Vec<f32>, OpStop> {
+        let mut bytes = vec![0u8; t.len() * 4];
+        self.read_le(t, &mut bytes)?;
+        Ok(f32s_from_le(&bytes))
+    }
+}
+
+/// The CPU backend. Its kernels are also callable on host values directly
+/// (the benchmarks' native side uses them).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CpuBackend;
 
@@ -176,7 +269,102 @@ impl TensorBackend for CpuBackend {
         "cpu".into()
     }
 
-    fn matmul(
+    fn session(&self, deadline: Deadline) -> Result<Box<dyn Session>, OpStop> {
+        Ok(Box::new(CpuSession { deadline }))
+    }
+}
+
+/// A run's session on the CPU: its tensors are host tensors.
+#[derive(Debug)]
+struct CpuSession {
+    deadline: Deadline,
+}
+
+/// The host tensor in `t` (a CPU session only ever holds those).
+fn host(t: &Stored) -> Result<&Tensor, OpStop> {
+    match t {
+        Stored::Host(t) => Ok(t),
+        #[cfg(feature = "cuda")]
+        Stored::Cuda(_) => Err(OpStop::Device("a GPU tensor reached the CPU backend".into())),
+    }
+}
+
+impl Session for CpuSession {
+    fn upload_le(&mut self, shape: [usize; 4], bytes: &[u8]) -> Result<Stored, OpStop> {
+        Ok(Stored::Host(Tensor { shape, data: f32s_from_le(bytes) }))
+    }
+
+    fn read_le(&mut self, t: &Stored, dst: &mut [u8]) -> Result<(), OpStop> {
+        write_le(dst, &host(t)?.data);
+        Ok(())
+    }
+
+    fn matmul(&mut self, a: &Stored, b: &Stored) -> Result<Stored, OpStop> {
+        let (a, b) = (host(a)?, host(b)?);
+        let (m, k, n) = (a.rows(), a.cols(), b.cols());
+        let data = CpuBackend.matmul(&a.data, &b.data, m, k, n, &self.deadline)?;
+        Ok(Stored::Host(Tensor { shape: [m, n, 1, 1], data }))
+    }
+
+    fn add_row(&mut self, a: &Stored, row: &Stored) -> Result<Stored, OpStop> {
+        let (a, row) = (host(a)?, host(row)?);
+        let data = CpuBackend.add_row(a, &row.data, &self.deadline)?;
+        Ok(Stored::Host(Tensor { shape: a.shape, data }))
+    }
+
+    fn map(&mut self, f: Map, a: &Stored) -> Result<Stored, OpStop> {
+        let a = host(a)?;
+        Ok(Stored::Host(Tensor { shape: a.shape, data: CpuBackend.map(f, a, &self.deadline)? }))
+    }
+
+    fn softmax_rows(&mut self, a: &Stored) -> Result<Stored, OpStop> {
+        let a = host(a)?;
+        Ok(Stored::Host(Tensor { shape: a.shape, data: CpuBackend.softmax_rows(a, &self.deadline)? }))
+    }
+
+    fn argmax_rows(&mut self, a: &Stored) -> Result<Stored, OpStop> {
+        let a = host(a)?;
+        Ok(Stored::Host(Tensor { shape: [a.rows(), 1, 1, 1], data: CpuBackend.argmax_rows(a, &self.deadline)? }))
+    }
+
+    fn conv2d(&mut self, x: &Stored, w: &Stored, stride: usize, pad: usize, out: [usize; 4]) -> Result<Stored, OpStop> {
+        let data = CpuBackend.conv2d(host(x)?, host(w)?, stride, pad, out, &self.deadline)?;
+        Ok(Stored::Host(Tensor { shape: out, data }))
+    }
+
+    fn maxpool2d(&mut self, x: &Stored, size: usize, stride: usize, out: [usize; 4]) -> Result<Stored, OpStop> {
+        let data = CpuBackend.maxpool2d(host(x)?, size, stride, out, &self.deadline)?;
+        Ok(Stored::Host(Tensor { shape: out, data }))
+    }
+
+    fn sync(&mut self) -> Result<(), OpStop> {
+        Ok(())
+    }
+}
+
+/// Applies `f` to whole rows of `input` (`cols` values each), writing
+/// `out_len` values, looking at the deadline every chunk.
+fn chunked(
+    input: &[f32],
+    cols: usize,
+    out_len: usize,
+    deadline: &Deadline,
+    f: impl Fn(&[f32], &mut Vec<f32>),
+) -> Result<Vec<f32>, Interrupted> {
+    let mut out = Vec::with_capacity(out_len);
+    let rows_per_chunk = (CHUNK_VALUES / cols.max(1)).max(1);
+    for chunk in input.chunks(rows_per_chunk * cols.max(1)) {
+        deadline.check()?;
+        for row in chunk.chunks(cols.max(1)) {
+            f(row, &mut out);
+        }
+    }
+    Ok(out)
+}
+
+impl CpuBackend {
+    /// `a [m,k] × b [k,n]` into `out [m,n]`.
+    pub fn matmul(
         &self,
         a: &[f32],
         b: &[f32],
@@ -201,7 +389,47 @@ impl TensorBackend for CpuBackend {
         Ok(out)
     }
 
-    fn conv2d(
+    /// `a` with `row` added to each of its rows.
+    pub fn add_row(&self, a: &Tensor, row: &[f32], deadline: &Deadline) -> Result<Vec<f32>, OpStop> {
+        Ok(chunked(&a.data, a.cols(), a.data.len(), deadline, |r, out| {
+            out.extend(r.iter().zip(row).map(|(x, y)| x + y));
+        })?)
+    }
+
+    /// `f` of every value of `a`.
+    pub fn map(&self, f: Map, a: &Tensor, deadline: &Deadline) -> Result<Vec<f32>, OpStop> {
+        Ok(chunked(&a.data, a.cols(), a.data.len(), deadline, |r, out| out.extend(r.iter().map(|&x| f.apply(x))))?)
+    }
+
+    /// The softmax of each row of `a`.
+    pub fn softmax_rows(&self, a: &Tensor, deadline: &Deadline) -> Result<Vec<f32>, OpStop> {
+        Ok(chunked(&a.data, a.cols(), a.data.len(), deadline, |row, out| {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let start = out.len();
+            let mut sum = 0.0;
+            for &x in row {
+                let e = (x - max).exp();
+                sum += e;
+                out.push(e);
+            }
+            for v in &mut out[start..] {
+                *v /= sum;
+            }
+        })?)
+    }
+
+    /// The column of each row's largest value (the first of equals; 0 when
+    /// no value is above minus infinity).
+    pub fn argmax_rows(&self, a: &Tensor, deadline: &Deadline) -> Result<Vec<f32>, OpStop> {
+        Ok(chunked(&a.data, a.cols(), a.rows(), deadline, |row, out| {
+            let best =
+                row.iter().enumerate().fold((0usize, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+            out.push(best.0 as f32);
+        })?)
+    }
+
+    /// NCHW convolution of `x [n,c,h,w]` by `w [o,c,kh,kw]` into `out`.
+    pub fn conv2d(
         &self,
         x: &Tensor,
         w: &Tensor,
@@ -251,7 +479,9 @@ impl TensorBackend for CpuBackend {
         Ok(y)
     }
 
-    fn maxpool2d(
+    /// Max pooling of `x [n,c,h,w]` over `size×size` windows every
+    /// `stride` pixels, into `out [n,c,oh,ow]`.
+    pub fn maxpool2d(
         &self,
         x: &Tensor,
         size: usize,
@@ -375,16 +605,21 @@ fn cuda() -> Result<Box<dyn TensorBackend>, String> {
 /// `f32`s from guest memory (WebAssembly is little-endian): one copy of the
 /// bytes, not a conversion per value.
 pub(crate) fn f32s_from_le(bytes: &[u8]) -> Vec<f32> {
-    let n = bytes.len() / 4;
-    let mut out = vec![0f32; n];
+    let mut out = vec![0f32; bytes.len() / 4];
+    fill_from_le(&mut out, bytes);
+    out
+}
+
+/// Fills `dst` with the little-endian `f32`s in `bytes` (as many as fit).
+pub(crate) fn fill_from_le(dst: &mut [f32], bytes: &[u8]) {
     if cfg!(target_endian = "little") {
-        bytemuck::cast_slice_mut::<f32, u8>(&mut out).copy_from_slice(&bytes[..n * 4]);
+        let n = dst.len().min(bytes.len() / 4);
+        bytemuck::cast_slice_mut::<f32, u8>(&mut dst[..n]).copy_from_slice(&bytes[..n * 4]);
     } else {
-        for (v, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+        for (v, b) in dst.iter_mut().zip(bytes.chunks_exact(4)) {
             *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         }
     }
-    out
 }
 
 /// Writes `values` into guest memory `dst` (little-endian), one copy.
@@ -506,6 +741,31 @@ mod tests {
         let want =
             ArrayView2::from_shape((m, 7), &a[..]).unwrap().dot(&ArrayView2::from_shape((7, 5), &b[..]).unwrap());
         assert_eq!(got, want.into_raw_vec_and_offset().0);
+    }
+
+    #[test]
+    fn a_cpu_session_copies_only_in_and_out_and_chains_its_ops() {
+        let mut s = CpuBackend.session(Deadline::NONE).unwrap();
+        let x = s.upload([2, 3, 1, 1], &[1.0, -2.0, 3.0, 0.5, 0.5, -1.0]).unwrap();
+        let row = s.upload([1, 3, 1, 1], &[10.0, 20.0, 30.0]).unwrap();
+        let y = s.add_row(&x, &row).unwrap();
+        assert_eq!(s.values(&y).unwrap(), [11.0, 18.0, 33.0, 10.5, 20.5, 29.0]);
+        let r = s.map(Map::Relu, &x).unwrap();
+        assert_eq!(s.values(&r).unwrap(), [1.0, 0.0, 3.0, 0.5, 0.5, 0.0]);
+        let p = s.softmax_rows(&x).unwrap();
+        let p = s.values(&p).unwrap();
+        assert!((p[..3].iter().sum::<f32>() - 1.0).abs() < 1e-6 && p[2] > p[0] && p[0] > p[1], "{p:?}");
+        // The first of equal values wins.
+        let a = s.argmax_rows(&x).unwrap();
+        assert_eq!(a.shape(), [2, 1, 1, 1]);
+        assert_eq!(s.values(&a).unwrap(), [2.0, 0.0]);
+        let w = s.upload([3, 2, 1, 1], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0]).unwrap();
+        let m = s.matmul(&x, &w).unwrap();
+        assert_eq!((m.shape(), s.values(&m).unwrap()), ([2, 2, 1, 1], vec![4.0, 1.0, -0.5, -0.5]));
+        let mut bytes = [0u8; 8];
+        assert!(s.read_le(&a, &mut bytes).is_ok());
+        assert_eq!(f32s_from_le(&bytes), [2.0, 0.0]);
+        assert!(matches!(y, Stored::Host(_)), "the CPU keeps its tensors on the host");
     }
 
     #[test]
