@@ -90,47 +90,66 @@ pub fn mean_iou(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
     Ok(sum / n as f64)
 }
 
-/// Binary ROC AUC by Mann-Whitney: (Σ ranks of positives − n₊(n₊+1)/2)/(n₊n₋)
-/// with average ranks for ties, so a tied positive/negative pair counts ½.
-/// `scratch` is reused between calls (one buffer, no per-row allocation).
+/// Binary ROC AUC by Mann-Whitney: the share of (positive, negative) pairs
+/// in which the positive scores higher, a tie counting ½ — the same number
+/// as scikit-learn's trapezoids. The two classes' scores are sorted apart
+/// (radix sorts: the cost is a few passes over the scores, not n log n
+/// comparisons) and merged once; the pair count is kept in whole numbers
+/// and divided once at the end. `scratch` (one buffer per class) is reused
+/// between calls.
 pub fn roc_auc_with(
     positive: impl Iterator<Item = bool>,
     scores: &[f64],
-    scratch: &mut Vec<(f64, bool)>,
+    scratch: &mut (Vec<f64>, Vec<f64>),
 ) -> Result<f64> {
-    scratch.clear();
-    scratch.extend(scores.iter().copied().zip(positive));
-    check_len(scratch.len(), scores.len())?;
+    let (pos, neg) = scratch;
+    pos.clear();
+    neg.clear();
+    let mut given = 0usize;
+    for (&s, p) in scores.iter().zip(positive) {
+        // + 0.0 makes -0.0 the same score as 0.0 for the radix sort.
+        if p {
+            pos.push(s + 0.0)
+        } else {
+            neg.push(s + 0.0)
+        }
+        given += 1;
+    }
+    check_len(given, scores.len())?;
     if scores.iter().any(|s| !s.is_finite()) {
         return Err(undefined("scores must be finite numbers"));
     }
-    scratch.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let n_pos = scratch.iter().filter(|(_, p)| *p).count() as f64;
-    let n_neg = scratch.len() as f64 - n_pos;
-    if n_pos == 0.0 || n_neg == 0.0 {
+    if pos.is_empty() || neg.is_empty() {
         return Err(undefined("ROC AUC is undefined when only one class is present"));
     }
-    let mut rank_sum = 0.0;
+    radsort::sort(pos);
+    radsort::sort(neg);
+    // Twice the number of pairs won: 2 per negative below, 1 per tie.
+    let (mut twice_won, mut below) = (0u128, 0usize);
     let mut i = 0;
-    while i < scratch.len() {
+    while i < pos.len() {
+        let v = pos[i];
         let mut j = i + 1;
-        // -0.0 and 0.0 are the same score.
-        while j < scratch.len() && scratch[j].0 == scratch[i].0 {
+        while j < pos.len() && pos[j] == v {
             j += 1;
         }
-        // Ranks i+1 ..= j share their average.
-        let avg_rank = (i + 1 + j) as f64 / 2.0;
-        let pos_in_group = scratch[i..j].iter().filter(|(_, p)| *p).count() as f64;
-        rank_sum += avg_rank * pos_in_group;
+        while below < neg.len() && neg[below] < v {
+            below += 1;
+        }
+        let mut equal = below;
+        while equal < neg.len() && neg[equal] == v {
+            equal += 1;
+        }
+        twice_won += (j - i) as u128 * (2 * below + (equal - below)) as u128;
         i = j;
     }
-    Ok((rank_sum - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg))
+    Ok(twice_won as f64 / (2.0 * pos.len() as f64 * neg.len() as f64))
 }
 
 /// Binary ROC AUC of `scores` for the rows where `y` is true.
 pub fn roc_auc(y: &[bool], scores: &[f64]) -> Result<f64> {
     check_len(y.len(), scores.len())?;
-    roc_auc_with(y.iter().copied(), scores, &mut Vec::with_capacity(y.len()))
+    roc_auc_with(y.iter().copied(), scores, &mut (Vec::new(), Vec::new()))
 }
 
 /// Multiclass ROC AUC: the unweighted mean over classes of one-vs-rest AUC,
@@ -140,7 +159,7 @@ pub fn roc_auc_ovr(y: &[u32], probs: &[f64], k: usize) -> Result<f64> {
     check_len(y.len() * k, probs.len())?;
     let n = y.len();
     let mut column = vec![0.0; n];
-    let mut scratch = Vec::with_capacity(n);
+    let mut scratch = (Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut sum, mut used) = (0.0, 0usize);
     for c in 0..k {
         for (i, v) in column.iter_mut().enumerate() {
@@ -346,6 +365,35 @@ mod tests {
         let err = roc_auc(&[true, true], &[0.1, 0.2]).unwrap_err();
         assert!(err.0.contains("only one class"));
         assert!(roc_auc(&[true, false], &[f64::NAN, 0.2]).is_err());
+    }
+
+    #[test]
+    fn roc_auc_counts_every_pair_with_ties_and_signed_zeros() {
+        // Nine score levels (many ties), zero written as both 0.0 and -0.0.
+        let mut state = 7u64;
+        let rows: Vec<(bool, f64)> = (0..400)
+            .map(|_| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let level = ((state >> 33) % 9) as f64 - 4.0;
+                let score = if level == 0.0 && (state >> 20) & 1 == 1 { -0.0 } else { level / 4.0 };
+                ((state >> 40).is_multiple_of(3), score)
+            })
+            .collect();
+        let (y, s): (Vec<bool>, Vec<f64>) = rows.iter().copied().unzip();
+        let (mut won, mut pairs) = (0.0, 0.0);
+        for &(_, sp) in rows.iter().filter(|r| r.0) {
+            for &(_, sn) in rows.iter().filter(|r| !r.0) {
+                won += if sp > sn {
+                    1.0
+                } else if sp == sn {
+                    0.5
+                } else {
+                    0.0
+                };
+                pairs += 1.0;
+            }
+        }
+        close(roc_auc(&y, &s).unwrap(), won / pairs);
     }
 
     #[test]
