@@ -233,23 +233,6 @@ pub async fn admit(
     Ok(Admission::Go(Box::new(Admitted { task, spec, team })))
 }
 
-/// Validates and stores a submission whose file is already received (the
-/// web form): [`admit`], then [`submit_file`].
-pub async fn submit(
-    state: &Platform,
-    me: &CurrentUser,
-    slug: &str,
-    file_name: &str,
-    file: Spooled,
-    message: &str,
-    idempotency_key: Option<&str>,
-) -> AppResult<(Stored, CreatedSubmission)> {
-    match admit(state, me, slug, idempotency_key).await? {
-        Admission::Again(done) => Ok((Stored::Again, *done)),
-        Admission::Go(admitted) => submit_file(state, me, *admitted, file_name, file, message, idempotency_key).await,
-    }
-}
-
 /// Validates and stores an admitted team's file: a CSV is scored at once
 /// (201), a model is queued (202). With an idempotency key already used by
 /// this person, the stored submission is returned (200) and nothing is

@@ -295,13 +295,30 @@ impl FromRequest<AppState> for PostedFiles {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (posted, _) = Self::read(req, state, async |_: &CurrentUser, _: &PageCtx| Ok(())).await?;
+        Ok(posted)
+    }
+}
+
+impl PostedFiles {
+    /// Reads the form, with `before_file` run once at its first file part,
+    /// before a byte of that part is read: what it refuses (a [`Response`])
+    /// is answered with the rest of the body unread. Its value comes back
+    /// with the form (`None`: the form had no file part).
+    async fn read<T>(
+        req: Request,
+        state: &AppState,
+        before_file: impl AsyncFnOnce(&CurrentUser, &PageCtx) -> Result<T, Response>,
+    ) -> Result<(Self, Option<T>), Response> {
         let (mut parts, body) = req.into_parts();
         let me = poster(&mut parts, state).await?;
         state.limits.account(crate::limits::Class::Upload, me.user_id).map_err(IntoResponse::into_response)?;
+        let page = PageCtx::new(&parts.headers, Some(&me), &parts.uri);
         let req = Request::from_parts(parts.clone(), body);
         let mut form = axum::extract::Multipart::from_request(req, state).await.map_err(IntoResponse::into_response)?;
         let mut fields = HashMap::new();
         let mut checked = false;
+        let (mut gate, mut passed) = (Some(before_file), None);
         // Refused while reading (a field too long, the spool full, a broken
         // body): the message page in the viewer's language, not JSON.
         let refused = |e: AppError| refused_before_handler(&parts.headers, &parts.uri, &e);
@@ -321,6 +338,9 @@ impl FromRequest<AppState> for PostedFiles {
             }
             let upload = match field.file_name() {
                 Some(file_name) => {
+                    if let Some(gate) = gate.take() {
+                        passed = Some(gate(&me, &page).await?);
+                    }
                     let file_name = file_name.chars().take(200).collect();
                     let file = crate::http::spool_field(field, &state.blobs).await.map_err(refused)?;
                     Upload::File { file_name, file }
@@ -336,8 +356,7 @@ impl FromRequest<AppState> for PostedFiles {
         if !checked {
             return Err(csrf_refused());
         }
-        let page = PageCtx::new(&parts.headers, Some(&me), &parts.uri);
-        Ok(Self { me, page, fields })
+        Ok((Self { me, page, fields }, passed))
     }
 }
 

@@ -14,6 +14,7 @@ use crate::db::{self, tasks, teams};
 use crate::error::{AppError, Problem};
 use crate::http::{AppPath, ErrorStatus, MaybeUser};
 use crate::state::AppState;
+use crate::submissions::Admission;
 use crate::tasks::{TaskState, editable_by, spec_of};
 
 /// Rows of a leaderboard page.
@@ -337,26 +338,55 @@ async fn my_submissions(
     )
 }
 
-/// The submit form: a CSV or `.wasm` with a message.
+/// The submit form: a CSV or `.wasm` with a message. The task's schedule,
+/// the team and its quota are judged when the file's part begins, before a
+/// byte of it is read: a team out of quota is told without sending it.
 pub(super) async fn submit_form(
     State(state): State<AppState>,
     AppPath(slug): AppPath<String>,
-    posted: PostedFiles,
+    req: axum::extract::Request,
 ) -> Result<Response, AppError> {
+    let gate = async |me: &CurrentUser, page: &PageCtx| match crate::submissions::admit(&state, me, &slug, None).await {
+        Ok(admission) => Ok(admission),
+        Err(e) => {
+            Err(submit_refused(&state, page, me, &slug, e, String::new()).await.unwrap_or_else(|e| e.into_response()))
+        }
+    };
+    let (posted, admission) = match PostedFiles::read(req, &state, gate).await {
+        Ok(read) => read,
+        Err(refused) => return Ok(refused),
+    };
     let message = posted.text("message");
     let file = posted.file("file").map(|(name, file)| (name.to_owned(), file.clone()));
     let PostedFiles { me, page, .. } = posted;
-    let q = || TabQuery { tab: Some("submit".into()), ..TabQuery::default() };
-    let submitted = match file {
-        Some((file_name, file)) => {
+    let submitted = match (file, admission) {
+        (Some((file_name, file)), Some(Admission::Go(admitted))) => {
             let file_name = if file_name.is_empty() { "submission" } else { &file_name };
-            crate::submissions::submit(&state, &me, &slug, file_name, file, &message, None).await
+            crate::submissions::submit_file(&state, &me, *admitted, file_name, file, &message, None).await.map(|_| ())
         }
-        None => Err(AppError::invalid("invalid_submission", crate::msg!("file_empty"))),
+        // Only an idempotency key repeats a submission; the form sends none.
+        (_, Some(Admission::Again(_))) => Ok(()),
+        _ => Err(AppError::invalid("invalid_submission", crate::msg!("file_empty"))),
     };
     match submitted {
-        Ok(_) => Ok(Redirect::to(&format!("/tasks/{slug}?tab=submissions")).into_response()),
-        Err(AppError::Invalid { message: summary, details, .. }) => {
+        Ok(()) => Ok(Redirect::to(&format!("/tasks/{slug}?tab=submissions")).into_response()),
+        Err(e) => submit_refused(&state, &page, &me, &slug, e, message).await,
+    }
+}
+
+/// The submit tab again, saying why a submission was refused (the message
+/// kept for another try); an error of another kind is the caller's.
+async fn submit_refused(
+    state: &AppState,
+    page: &PageCtx,
+    me: &CurrentUser,
+    slug: &str,
+    e: AppError,
+    message: String,
+) -> Result<Response, AppError> {
+    let q = TabQuery { tab: Some("submit".into()), ..TabQuery::default() };
+    match e {
+        AppError::Invalid { message: summary, details, .. } => {
             let details = if details.is_empty() { vec![Problem::new("", "", summary.clone())] } else { details };
             let outcome = TabOutcome {
                 status: Some(StatusCode::UNPROCESSABLE_ENTITY),
@@ -364,15 +394,15 @@ pub(super) async fn submit_form(
                 problems: details,
                 message,
             };
-            task_view(&state, &page, Some(&me), &slug, q(), outcome).await
+            task_view(state, page, Some(me), slug, q, outcome).await
         }
-        Err(e @ (AppError::TooManyRequests(_) | AppError::Forbidden(_) | AppError::Conflict(_))) => {
+        e @ (AppError::TooManyRequests(_) | AppError::Forbidden(_) | AppError::Conflict(_)) => {
             let status = e.status();
             let problems = vec![Problem::new("", "", e.render(page.lang))];
             let outcome = TabOutcome { status: Some(status), summary: String::new(), problems, message };
-            task_view(&state, &page, Some(&me), &slug, q(), outcome).await
+            task_view(state, page, Some(me), slug, q, outcome).await
         }
-        Err(e) => Err(e),
+        e => Err(e),
     }
 }
 

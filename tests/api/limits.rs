@@ -164,10 +164,15 @@ async fn declare_ten_gib(app: &TestApp, path: &str) -> String {
 /// header lines `headers` (each ending in CRLF), and sends nothing more: the
 /// start of the answer, which must come without waiting for a body.
 async fn declare_body(base: &str, path: &str, len: u64, headers: &str) -> String {
+    declare_body_from(base, path, len, headers, "").await
+}
+
+/// As [`declare_body`], sending `start`, the body's first bytes.
+async fn declare_body_from(base: &str, path: &str, len: u64, headers: &str, start: &str) -> String {
     let addr = base.trim_start_matches("http://").to_owned();
     let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {len}\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {len}\r\n\r\n{start}"
     );
     conn.write_all(head.as_bytes()).await.unwrap();
     let mut answer = vec![0u8; 16384];
@@ -202,6 +207,15 @@ async fn a_team_out_of_quota_is_refused_before_its_file_is_sent() {
     let answer = declare_body(&app.base, "/api/v1/tasks/digits/submissions", 3 << 20, &auth).await;
     assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
     assert!(answer.contains("application/json") && answer.contains("all 5 submissions"), "{answer}");
+    // The page's form too: its token, then the head of the file's part,
+    // and the submit tab saying why comes back before the file is sent.
+    let (cookies, csrf) = web_session(&app, "dan", PASSWORD).await;
+    let start = format!(
+        "--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.csv\"\r\n\r\n"
+    );
+    let headers = format!("Cookie: {cookies}\r\nAccept-Language: en\r\n");
+    let answer = declare_body_from(&app.base, "/tasks/digits/submit", 3 << 20, &headers, &start).await;
+    assert!(answer.starts_with("HTTP/1.1 429") && answer.contains("text/html"), "{answer}");
     // A repeated idempotency key is answered from the store, unread too.
     let key = "Idempotency-Key: k-1\r\n";
     let eve = app.competitor("eve").await;
