@@ -459,7 +459,7 @@ impl SubmitArgs {
         if self.json {
             print_json(if self.wait { &last } else { &created });
         } else {
-            report(&last);
+            report(&last, shown_decimals(&conn, &self.slug).await);
         }
         Ok(if failed { 2 } else { 0 })
     }
@@ -494,13 +494,28 @@ async fn follow(conn: &Conn, id: i64, quiet: bool) -> CliResult<Value> {
     }
 }
 
-/// One line on how a submission ended.
-fn report(s: &Value) {
+/// The decimals `slug`'s scores are shown with (the board's), if the task
+/// says.
+async fn shown_decimals(conn: &Conn, slug: &str) -> Option<usize> {
+    let task = conn.get(&format!("/api/v1/tasks/{slug}")).await.ok()?;
+    task["score_decimals"].as_u64().map(|d| d as usize)
+}
+
+/// A score as the board shows it: `decimals` places (five when unknown).
+fn score_text(v: &Value, decimals: Option<usize>) -> String {
+    match (v.as_f64(), decimals) {
+        (Some(f), Some(d)) => format!("{f:.d$}"),
+        _ => text(v),
+    }
+}
+
+/// One line on how a submission ended, its scores to `decimals` places.
+fn report(s: &Value, decimals: Option<usize>) {
     match s["status"].as_str().unwrap_or("") {
         "scored" => {
-            let mut line = format!("Scored: public {}", text(&s["public_score"]));
+            let mut line = format!("Scored: public {}", score_text(&s["public_score"], decimals));
             if !s["private_score"].is_null() {
-                line.push_str(&format!(", private {}", text(&s["private_score"])));
+                line.push_str(&format!(", private {}", score_text(&s["private_score"], decimals)));
             }
             if !s["fuel_used"].is_null() {
                 line.push_str(&format!(" · fuel {} · {} ms", text(&s["fuel_used"]), text(&s["wall_ms"])));
@@ -523,19 +538,21 @@ fn report(s: &Value) {
 
 /// Your team's submissions to a task.
 pub async fn submissions(remote: &Remote, slug: &str, json: bool) -> CliResult {
-    let page = Conn::new(remote, true)?.get(&format!("/api/v1/tasks/{slug}/submissions?per_page=100")).await?;
+    let conn = Conn::new(remote, true)?;
+    let page = conn.get(&format!("/api/v1/tasks/{slug}/submissions?per_page=100")).await?;
     if json {
         print_json(&page);
         return Ok(());
     }
+    let d = shown_decimals(&conn, slug).await;
     let rows = rows_of(&page["items"], |s| {
         vec![
             text(&s["id"]),
             text(&s["created_at"]),
             text(&s["kind"]),
             text(&s["status"]),
-            text(&s["public_score"]),
-            text(&s["private_score"]),
+            score_text(&s["public_score"], d),
+            score_text(&s["private_score"], d),
             if s["selected"] == true { "✓".into() } else { String::new() },
             text(&s["message"]),
         ]
@@ -599,6 +616,7 @@ impl LeaderboardArgs {
             print_json(&b);
             return Ok(());
         }
+        let d = shown_decimals(&conn, &self.slug).await;
         let closed = b["closed"] == true;
         let with_ties = b["entries"].as_array().is_some_and(|es| es.iter().any(|e| e.get("interval").is_some()));
         let rows = rows_of(&b["entries"], |e| {
@@ -610,7 +628,7 @@ impl LeaderboardArgs {
                 Some(m) => format!("▼{}", -m),
                 None => String::new(),
             };
-            let mut row = vec![text(&e["rank"]), team, text(&e["score"]), text(&e["entries"])];
+            let mut row = vec![text(&e["rank"]), team, score_text(&e["score"], d), text(&e["entries"])];
             if closed {
                 row.push(moved);
             }

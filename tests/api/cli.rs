@@ -92,6 +92,9 @@ async fn a_competitor_logs_in_downloads_submits_waits_and_reads_the_board() {
     let run = gaic(&app, c, &["submit", "digits", csv.to_str().unwrap(), "-m", "zeros", "--wait"], "").await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("Scored: public 0."), "{}", run.stdout);
+    // To the board's decimals (digits shows 4).
+    let score = run.stdout.split("Scored: public ").nth(1).and_then(|r| r.split([',', ' ', '\n']).next()).unwrap();
+    assert_eq!(score.split('.').nth(1).map(str::len), Some(4), "{}", run.stdout);
     // A bad CSV: exit 1 with every problem, nothing stored.
     let bad = dl.path().join("bad.csv");
     std::fs::write(&bad, "id,label\n1,2\n").unwrap();
