@@ -391,6 +391,44 @@ async fn uploads_in_flight_cost_disk_not_memory() {
     crate::serve::stop(server);
 }
 
+/// A task bundle of large inputs (the `shapes` generator: 3,000 images of
+/// 1,024 pixels, ~18 MB of CSV) is checked without a copy of its cells:
+/// the server's peak memory (`VmHWM`) grows by about the bundle's size, not
+/// the ~5× that reading every row into records took.
+#[tokio::test]
+async fn a_large_bundle_is_checked_without_holding_its_rows_as_records() {
+    let bundle_dir = tempfile::tempdir().unwrap();
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/make-shapes-task.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .args(["--train", "20", "--test", "3000", "--device", "any", "--out"])
+        .arg(bundle_dir.path())
+        .output()
+        .expect("python3 runs the generator");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv_bytes: u64 = ["hidden/test_inputs.csv", "public/test_inputs.csv"]
+        .iter()
+        .map(|f| std::fs::metadata(bundle_dir.path().join(f)).unwrap().len())
+        .sum();
+    let bundle = gaic::bundle::pack_dir(bundle_dir.path()).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = crate::serve::start(data.path(), &[("GAIC_ADMIN_PASSWORD", ADMIN_PASSWORD)]);
+    let pid = server.child.id();
+    let kib = |field: &str| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap().to_owned();
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() << 10
+    };
+    let admin = crate::helpers::remote_user_admin(&server.base).await;
+    let before = kib("VmRSS:");
+    let res = admin.upload_bundle(bundle).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let grown = kib("VmHWM:").saturating_sub(before);
+    eprintln!("a bundle with {} MiB of input CSVs: the server's peak grew by {} MiB", csv_bytes >> 20, grown >> 20);
+    assert!(grown < 2 * csv_bytes, "checking {csv_bytes} bytes of inputs took {grown} bytes at the peak");
+    crate::serve::stop(server);
+}
+
 #[tokio::test]
 async fn live_streams_are_capped_per_viewer_and_share_one_poller_per_board() {
     let app = limited(&["events=3/1h"], |a| a.limits.max_streams_per_viewer = 2).await;
