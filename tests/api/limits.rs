@@ -397,15 +397,7 @@ async fn uploads_in_flight_cost_disk_not_memory() {
 /// the ~5× that reading every row into records took.
 #[tokio::test]
 async fn a_large_bundle_is_checked_without_holding_its_rows_as_records() {
-    let bundle_dir = tempfile::tempdir().unwrap();
-    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/make-shapes-task.py");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .args(["--train", "20", "--test", "3000", "--device", "any", "--out"])
-        .arg(bundle_dir.path())
-        .output()
-        .expect("python3 runs the generator");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bundle_dir = crate::models::shapes_task(3000);
     let csv_bytes: u64 = ["hidden/test_inputs.csv", "public/test_inputs.csv"]
         .iter()
         .map(|f| std::fs::metadata(bundle_dir.path().join(f)).unwrap().len())

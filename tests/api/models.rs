@@ -55,15 +55,7 @@ async fn a_model_written_in_c_scores_like_the_same_model_in_wat() {
 #[tokio::test]
 async fn the_generated_shapes_task_takes_the_example_cnn() {
     let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/make-shapes-task.py");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .args(["--train", "20", "--test", "400", "--device", "any", "--out"])
-        .arg(dir.path())
-        .output()
-        .expect("python3 runs the generator");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = shapes_task(400);
     let olga = app.organizer("olga").await;
     let res = olga.upload_bundle(gaic::bundle::pack_dir(dir.path()).unwrap()).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
@@ -78,6 +70,21 @@ async fn the_generated_shapes_task_takes_the_example_cnn() {
     let fuel = s["fuel_used"].as_f64().unwrap();
     assert!((4e8..1e9).contains(&fuel), "fuel {fuel} for 400 images");
     assert_eq!(s["device"], "cpu");
+}
+
+/// The `shapes` task's folder as `scripts/make-shapes-task.py` writes it,
+/// with 20 training and `test` test images, for any worker.
+pub fn shapes_task(test: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/make-shapes-task.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .args(["--train", "20", "--test", &test.to_string(), "--device", "any", "--out"])
+        .arg(dir.path())
+        .output()
+        .expect("python3 runs the generator");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    dir
 }
 
 /// Waits for a submission to leave queued/running; its final view.
