@@ -325,9 +325,9 @@ impl CudaSession {
     }
 
     /// Runs `f`, naming `op` and the device in its error and marking the
-    /// lane failed: the op's error, or the deadline's.
+    /// lane failed. (Copies in and out do not look at the deadline, as on
+    /// the CPU; an op does, before it is queued.)
     fn device<T>(&mut self, op: &str, f: impl FnOnce(&mut Self) -> Result<T, String>) -> Result<T, OpStop> {
-        self.deadline.check()?;
         f(self).map_err(|e| {
             self.failed = true;
             OpStop::Device(format!("{op} on {}: {e}", self.name))
@@ -383,6 +383,7 @@ impl CudaSession {
         ints: &[i32],
         threads: usize,
     ) -> Result<Stored, OpStop> {
+        self.deadline.check()?;
         self.device(op, |s| {
             let inputs = inputs.iter().map(|t| on_device(t)).collect::<Result<Vec<_>, _>>()?;
             let mut out = s.output(shape)?;
@@ -424,6 +425,7 @@ impl Session for CudaSession {
 
     fn matmul(&mut self, a: &Stored, b: &Stored) -> Result<Stored, OpStop> {
         let (m, k, n) = (a.rows(), a.cols(), b.cols());
+        self.deadline.check()?;
         self.device("matmul", |s| {
             let (a, b) = (on_device(a)?, on_device(b)?);
             let mut out = s.output([m, n, 1, 1])?;
