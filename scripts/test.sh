@@ -21,6 +21,10 @@
 #                           fail instead of skipping the C guest model's test
 #                           when clang and wasm-ld are missing
 #                           (apt-get install clang lld)
+#   GAIC_TEST_REQUIRE_NVRTC=1
+#                           fail instead of skipping the check that the CUDA
+#                           kernels compile when NVRTC cannot be installed
+#                           (pip install nvidia-cuda-nvrtc-cu12; no GPU needed)
 #   GAIC_TEST_REQUIRE_S3=1  fail instead of skipping the S3 tests when moto's
 #                           S3 server cannot be installed (pip install
 #                           'moto[server]'); the tests start it themselves
@@ -63,6 +67,18 @@ optional fuzz_tests "command -v schemathesis" "python3 -m pip install --quiet sc
 optional c_tests "test -f sandbox/guest/target/c/diabetes_linear.wasm" ":" \
   GAIC_TEST_REQUIRE_CLANG "clang and wasm-ld for the C guest model (apt-get install clang lld)"
 
+# NVRTC alone (PyPI's nvidia-cuda-nvrtc-cu12, no GPU or driver) compiles
+# the CUDA backend's kernels, so their source is checked on every run; the
+# GPU itself is exercised by scripts/gpu-check.sh.
+nvrtc_dir() {
+  python3 -c 'import importlib.util, os, sys
+s = importlib.util.find_spec("nvidia.cuda_nvrtc")
+p = os.path.join(list(s.submodule_search_locations)[0], "lib")
+print(p) if os.path.exists(os.path.join(p, "libnvrtc.so.12")) else sys.exit(1)' 2>/dev/null
+}
+optional nvrtc_tests nvrtc_dir "python3 -m pip install --quiet nvidia-cuda-nvrtc-cu12" \
+  GAIC_TEST_REQUIRE_NVRTC "NVRTC (nvidia-cuda-nvrtc-cu12) for the CUDA kernels' compile check"
+
 echo "== tests on SQLite"
 GAIC_TEST_DATABASE_URL= cargo test --workspace --all-targets
 if [ "$s3_tests" = 1 ]; then
@@ -77,6 +93,11 @@ fi
 if [ "$c_tests" = 1 ]; then
   echo "== a model written in C"
   GAIC_TEST_DATABASE_URL= cargo test --test api models::a_model_written_in_c -- --ignored
+fi
+if [ "$nvrtc_tests" = 1 ]; then
+  echo "== the CUDA kernels compile (NVRTC, no GPU needed)"
+  LD_LIBRARY_PATH="$(nvrtc_dir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    cargo test -p gaic-sandbox --test cuda -- --ignored the_kernels_compile_with_nvrtc
 fi
 if [ "$fuzz_tests" = 1 ]; then
   echo "== the API fuzzed from its OpenAPI document (schemathesis) on SQLite"
