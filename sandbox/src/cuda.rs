@@ -461,12 +461,7 @@ impl Session for CudaSession {
 
     fn map(&mut self, f: Map, a: &Stored) -> Result<Stored, OpStop> {
         let n = a.len();
-        let op = match f {
-            Map::Relu => "relu",
-            Map::Sigmoid => "sigmoid",
-            Map::Tanh => "tanh",
-        };
-        self.kernel(op, |k| &k.unary, &[a], a.shape(), &[n as i32, map_code(f)], n)
+        self.kernel(f.name(), |k| &k.unary, &[a], a.shape(), &[n as i32, map_code(f)], n)
     }
 
     fn softmax_rows(&mut self, a: &Stored) -> Result<Stored, OpStop> {

@@ -438,7 +438,8 @@ pub(crate) fn register(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
         let r = reserve_and_charge(&mut caller, n as u64, Cost::elementwise(n, 1), "add_row")?;
         finish(caller.data_mut(), r, &[a, b], |s, t| s.add_row(t[0], t[1]), "add_row")
     })?;
-    for (name, f, per) in [("relu", Map::Relu, 1), ("sigmoid", Map::Sigmoid, 4), ("tanh", Map::Tanh, 4)] {
+    for f in Map::ALL {
+        let (name, per) = (f.name(), f.fuel_per());
         linker.func_wrap("gaic", name, move |mut c: C<'_>, h: i32| {
             same_shape(&mut c, h, name, per, |s, t| s.map(f, t))
         })?;

@@ -201,6 +201,26 @@ pub enum Map {
 }
 
 impl Map {
+    /// Every one.
+    pub const ALL: [Map; 3] = [Self::Relu, Self::Sigmoid, Self::Tanh];
+
+    /// The host op's name (its import in module `gaic`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Relu => "relu",
+            Self::Sigmoid => "sigmoid",
+            Self::Tanh => "tanh",
+        }
+    }
+
+    /// Fuel per value (a transcendental counts 4; see [`Cost`]).
+    pub fn fuel_per(self) -> u64 {
+        match self {
+            Self::Relu => 1,
+            Self::Sigmoid | Self::Tanh => 4,
+        }
+    }
+
     /// The function on one value (the CPU's definition).
     pub fn apply(self, x: f32) -> f32 {
         match self {
