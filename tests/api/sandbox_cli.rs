@@ -11,6 +11,13 @@ fn gaic(args: &[&str]) -> (i32, String, String) {
     (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
+/// `gaic sandbox run MODEL --inputs INPUTS` with `flags`.
+fn run_model(model: &std::path::Path, inputs: &std::path::Path, flags: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["sandbox", "run", model.to_str().unwrap(), "--inputs", inputs.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    gaic(&args)
+}
+
 #[test]
 fn a_good_model_runs_locally_and_writes_a_csv_ready_to_submit() {
     let dir = tempfile::tempdir().unwrap();
@@ -18,22 +25,21 @@ fn a_good_model_runs_locally_and_writes_a_csv_ready_to_submit() {
     std::fs::write(&model, example("digits_mlp")).unwrap();
     let preds = dir.path().join("preds.csv");
     let inputs = tasks_dir().join("digits/public/test_inputs.csv");
-    let (code, out, err) = gaic(&[
-        "sandbox",
-        "run",
-        model.to_str().unwrap(),
-        "--inputs",
-        inputs.to_str().unwrap(),
-        "--metric",
-        "accuracy",
-        "--target",
-        "label",
-        "--classes",
-        "0,1,2,3,4,5,6,7,8,9",
-        "--output",
-        preds.to_str().unwrap(),
-        "--json",
-    ]);
+    let (code, out, err) = run_model(
+        &model,
+        &inputs,
+        &[
+            "--metric",
+            "accuracy",
+            "--target",
+            "label",
+            "--classes",
+            "0,1,2,3,4,5,6,7,8,9",
+            "--output",
+            preds.to_str().unwrap(),
+            "--json",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["verdict"], "ok");
@@ -60,15 +66,13 @@ fn other_verdicts_exit_2_and_tool_errors_exit_1() {
     let spin = dir.path().join("spin.wat");
     std::fs::write(&spin, crate::helpers::SPIN_WAT).unwrap();
     let inputs = tasks_dir().join("diabetes/public/test_inputs.csv");
-    let (code, out, _) =
-        gaic(&["sandbox", "run", spin.to_str().unwrap(), "--inputs", inputs.to_str().unwrap(), "--fuel", "1000000"]);
+    let (code, out, _) = run_model(&spin, &inputs, &["--fuel", "1000000"]);
     assert_eq!(code, 2);
     assert!(out.contains("verdict:     out_of_fuel") && out.contains("fuel used:   1000000 of 1000000"), "{out}");
-    let (code, _, err) = gaic(&["sandbox", "run", "/nonexistent.wasm", "--inputs", inputs.to_str().unwrap()]);
+    let (code, _, err) = run_model(std::path::Path::new("/nonexistent.wasm"), &inputs, &[]);
     assert_eq!(code, 1);
     assert!(err.contains("reading /nonexistent.wasm"), "{err}");
-    let (code, _, err) =
-        gaic(&["sandbox", "run", spin.to_str().unwrap(), "--inputs", inputs.to_str().unwrap(), "--device", "tpu"]);
+    let (code, _, err) = run_model(&spin, &inputs, &["--device", "tpu"]);
     assert_eq!(code, 1);
     assert!(err.contains("device must be auto, cpu or cuda"), "{err}");
 }
@@ -91,24 +95,23 @@ fn a_models_memory_does_not_grow_with_the_number_of_batches() {
             csv.push_str(&format!("{r},{}\n", pixels.join(",")));
         }
         std::fs::write(&inputs, csv).unwrap();
-        let (code, out, err) = gaic(&[
-            "sandbox",
-            "run",
-            model.to_str().unwrap(),
-            "--inputs",
-            inputs.to_str().unwrap(),
-            "--out-cols",
-            "4",
-            "--memory-mib",
-            "256",
-            "--fuel",
-            "40000000000",
-            "--timeout-ms",
-            "120000",
-            "--device",
-            "cpu",
-            "--json",
-        ]);
+        let (code, out, err) = run_model(
+            &model,
+            &inputs,
+            &[
+                "--out-cols",
+                "4",
+                "--memory-mib",
+                "256",
+                "--fuel",
+                "40000000000",
+                "--timeout-ms",
+                "120000",
+                "--device",
+                "cpu",
+                "--json",
+            ],
+        );
         assert_eq!(code, 0, "{out} {err}");
         let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
         v["peak_memory_bytes"].as_u64().unwrap()
