@@ -11,6 +11,7 @@
 //! blob. Remote workers never hold store credentials: they fetch through
 //! the server.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,9 +24,12 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
 use sha2::{Digest, Sha256};
 
-/// Blobs at least this large go up as a multipart upload, in parts of this
-/// size (S3 needs parts of at least 5 MiB).
-const PART_BYTES: usize = 8 << 20;
+/// Blobs at least a part large go up as a multipart upload, a part at a
+/// time. S3 needs parts of at least 5 MiB; a local folder takes any size,
+/// so its parts are small: each file being stored holds two or three parts
+/// in memory.
+const S3_PART_BYTES: usize = 8 << 20;
+const LOCAL_PART_BYTES: usize = 1 << 20;
 
 /// Where the blobs live, as `gaic serve --blob-url` names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +100,7 @@ pub struct Blobs {
     location: Arc<BlobLocation>,
     spool_dir: Arc<std::path::PathBuf>,
     spool_budget: Arc<SpoolBudget>,
+    part_bytes: usize,
 }
 
 /// The bytes all uploads being received may hold on disk at once.
@@ -237,6 +242,14 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The hex SHA-256 and the size of the file at `path`, read a buffer at a
+/// time.
+pub fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
 fn key(hash: &str) -> StorePath {
     StorePath::from(format!("sha256/{}/{hash}", &hash[..2.min(hash.len())]))
 }
@@ -251,6 +264,7 @@ impl Blobs {
             location: Arc::new(BlobLocation::Local(dir.to_owned())),
             spool_dir: Arc::new(std::env::temp_dir()),
             spool_budget: SpoolBudget::new(u64::MAX),
+            part_bytes: LOCAL_PART_BYTES,
         })
     }
 
@@ -328,6 +342,7 @@ impl Blobs {
             location: Arc::new(location.clone()),
             spool_dir: Arc::new(std::env::temp_dir()),
             spool_budget: SpoolBudget::new(u64::MAX),
+            part_bytes: S3_PART_BYTES,
         })
     }
 
@@ -354,14 +369,14 @@ impl Blobs {
         if self.stored(&key).await? {
             return Ok(hash);
         }
-        if bytes.len() < PART_BYTES {
+        let part = self.part_bytes;
+        if bytes.len() < part {
             self.store.put(&key, bytes.into()).await.context("writing a blob to the store")?;
             return Ok(hash);
         }
         // Slices of the bytes in memory: four parts going up at once cost
         // nothing more.
-        let parts =
-            (0..bytes.len()).step_by(PART_BYTES).map(|at| Ok(bytes.slice(at..(at + PART_BYTES).min(bytes.len()))));
+        let parts = (0..bytes.len()).step_by(part).map(|at| Ok(bytes.slice(at..(at + part).min(bytes.len()))));
         self.put_parts(&key, futures::stream::iter(parts), 4).await?;
         Ok(hash)
     }
@@ -369,25 +384,49 @@ impl Blobs {
     /// Stores a spooled upload under its hash, read from its file a part at
     /// a time; the blob appears whole or not at all.
     pub async fn put_spooled(&self, file: &Spooled) -> anyhow::Result<String> {
-        use tokio::io::AsyncReadExt;
-        let key = key(&file.hash);
-        if self.stored(&key).await? {
-            return Ok(file.hash.clone());
-        }
-        if file.len() < PART_BYTES as u64 {
-            let bytes = file.bytes().await.context("reading a received upload")?;
-            self.store.put(&key, bytes.into()).await.context("writing a blob to the store")?;
-            return Ok(file.hash.clone());
-        }
-        // Each part read from the file is a new buffer: two at once.
-        let reader = tokio::fs::File::open(&file.held.path).await.context("reading a received upload")?;
-        let parts = futures::stream::try_unfold(reader, |mut reader| async move {
-            let mut part = Vec::with_capacity(PART_BYTES);
-            let read = (&mut reader).take(PART_BYTES as u64).read_to_end(&mut part).await?;
-            Ok((read > 0).then(|| (Bytes::from(part), reader)))
-        });
-        self.put_parts(&key, parts, 2).await?;
+        self.put_file(&file.held.path, &file.hash).await?;
         Ok(file.hash.clone())
+    }
+
+    /// Stores the file at `path`, whose content hashes to `hash`, read a
+    /// part at a time; the blob appears whole or not at all. The content is
+    /// hashed again on its way up and the upload abandoned if it changed,
+    /// so a key always names its bytes.
+    pub async fn put_file(&self, path: &Path, hash: &str) -> anyhow::Result<()> {
+        use tokio::io::AsyncReadExt;
+        let key = key(hash);
+        if self.stored(&key).await? {
+            return Ok(());
+        }
+        let changed = || format!("{} changed while it was being stored", path.display());
+        let mut reader = tokio::fs::File::open(path).await.context("reading a file to store")?;
+        let len = reader.metadata().await.context("reading a file to store")?.len();
+        let part = self.part_bytes;
+        if len < part as u64 {
+            let mut bytes = Vec::with_capacity(len as usize);
+            reader.read_to_end(&mut bytes).await.context("reading a file to store")?;
+            if sha256_hex(&bytes) != hash {
+                anyhow::bail!(changed());
+            }
+            self.store.put(&key, Bytes::from(bytes).into()).await.context("writing a blob to the store")?;
+            return Ok(());
+        }
+        // Each part read from the file is a new buffer: two at once. The
+        // last read (0 bytes) checks the hash before the upload finishes.
+        let parts = futures::stream::try_unfold((reader, Sha256::new()), |(mut reader, mut hasher)| async move {
+            let mut bytes = Vec::with_capacity(part);
+            let read = (&mut reader).take(part as u64).read_to_end(&mut bytes).await?;
+            if read > 0 {
+                hasher.update(&bytes);
+                return Ok(Some((Bytes::from(bytes), (reader, hasher))));
+            }
+            if hex::encode(hasher.finalize()) == hash {
+                Ok(None)
+            } else {
+                Err(std::io::Error::new(std::io::ErrorKind::InvalidData, changed()))
+            }
+        });
+        self.put_parts(&key, parts, 2).await
     }
 
     /// Whether a blob is stored under `key` (a missing one is an answer; an
@@ -411,7 +450,7 @@ impl Blobs {
         in_flight: usize,
     ) -> anyhow::Result<()> {
         let upload = self.store.put_multipart(key).await.context("starting a blob upload")?;
-        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, self.part_bytes);
         let mut parts = std::pin::pin!(parts);
         while let Some(part) = parts.next().await {
             let part = match part {
@@ -473,10 +512,35 @@ mod tests {
     async fn large_blobs_go_up_in_parts_and_read_back_whole() {
         let dir = tempfile::tempdir().unwrap();
         let blobs = Blobs::local(dir.path()).unwrap();
-        let bytes: Bytes = (0..PART_BYTES * 2 + 12345).map(|i| (i % 251) as u8).collect::<Vec<_>>().into();
+        let bytes: Bytes = (0..LOCAL_PART_BYTES * 2 + 12345).map(|i| (i % 251) as u8).collect::<Vec<_>>().into();
         let hash = blobs.put(bytes.clone()).await.unwrap();
         assert_eq!(hash, sha256_hex(&bytes));
         assert_eq!(blobs.get(&hash).await.unwrap(), bytes);
+    }
+
+    /// A file stored by path is hashed again on its way up: one whose
+    /// content no longer matches the hash it was checked under is not
+    /// stored under that hash, whole or in part.
+    #[tokio::test]
+    async fn a_file_changed_after_it_was_hashed_is_not_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::local(&dir.path().join("blobs")).unwrap();
+        for size in [5, LOCAL_PART_BYTES * 2 + 777] {
+            let path = dir.path().join(format!("file-{size}"));
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 241) as u8).collect();
+            std::fs::write(&path, &bytes).unwrap();
+            let (hash, len) = sha256_file(&path).unwrap();
+            assert_eq!((hash.as_str(), len), (sha256_hex(&bytes).as_str(), size as u64));
+            let mut changed = bytes.clone();
+            changed[size / 2] ^= 1;
+            std::fs::write(&path, &changed).unwrap();
+            let err = blobs.put_file(&path, &hash).await.unwrap_err();
+            assert!(format!("{err:#}").contains("changed while it was being stored"), "{err:#}");
+            assert!(blobs.get(&hash).await.is_err(), "nothing stored under the old hash");
+            std::fs::write(&path, &bytes).unwrap();
+            blobs.put_file(&path, &hash).await.unwrap();
+            assert_eq!(blobs.get(&hash).await.unwrap(), bytes);
+        }
     }
 
     #[tokio::test]
@@ -484,7 +548,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let spool_dir = dir.path().join("spool");
         let blobs = Blobs::local(&dir.path().join("blobs")).unwrap().with_spool(&spool_dir, u64::MAX).unwrap();
-        for size in [0, 5, PART_BYTES - 1, PART_BYTES * 2 + 777] {
+        for size in [0, 5, LOCAL_PART_BYTES - 1, LOCAL_PART_BYTES * 2 + 777] {
             let bytes: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
             let mut spool = blobs.spool().await.unwrap();
             for chunk in bytes.chunks(65_537) {

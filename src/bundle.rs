@@ -231,11 +231,17 @@ pub struct BundleFile {
     pub path: String,
     /// Public or hidden.
     pub visibility: Visibility,
-    /// The content.
-    pub bytes: Vec<u8>,
+    /// Where the content is: the file in the bundle's folder, which must
+    /// outlive the [`Bundle`] until it is stored. A bundle is never held in
+    /// memory: its files may add up to four times the upload limit.
+    pub source: PathBuf,
+    /// The content's size in bytes.
+    pub size: u64,
+    /// The content's SHA-256 (hex): the blob it is stored as.
+    pub hash: String,
 }
 
-/// A fully validated bundle, ready to store.
+/// A fully validated bundle, ready to store (its files still in its folder).
 #[derive(Debug, Clone)]
 pub struct Bundle {
     /// `task.toml`.
@@ -271,10 +277,16 @@ pub fn load_dir(dir: &Path) -> Result<Bundle, Vec<Problem>> {
     }
     let spec = toml_text.as_deref().and_then(|text| parse_spec(text, &mut problems));
     let spec = spec.map(|spec| check_data(spec, &files, &mut problems));
-    if let (Some(spec), true, Some(labels)) = (&spec, problems.is_empty(), file_bytes(&files, HIDDEN_LABELS))
-        && let Err(e) = crate::scoring::scorer::TaskSolution::build(spec.format(), &spec.split, labels)
-    {
-        problems.push(Problem::new(HIDDEN_LABELS, "split", e));
+    if let (Some(spec), true, Some(labels)) = (&spec, problems.is_empty(), file_at(&files, HIDDEN_LABELS)) {
+        // The scorer holds the labels in memory anyway, as it will per score.
+        match std::fs::read(&labels.source) {
+            Ok(bytes) => {
+                if let Err(e) = crate::scoring::scorer::TaskSolution::build(spec.format(), &spec.split, &bytes) {
+                    problems.push(Problem::new(HIDDEN_LABELS, "split", e));
+                }
+            }
+            Err(e) => problems.push(Problem::new(HIDDEN_LABELS, "", msg!("unreadable", error = e))),
+        }
     }
     match (spec, statement) {
         (Some(spec), Some(statement)) if problems.is_empty() => Ok(Bundle { spec, statement, statements, files }),
@@ -356,13 +368,14 @@ fn collect_files(
         } else if kind.is_dir() {
             collect_files(&entry.path(), &rel_path, visibility, files, problems);
         } else if kind.is_file() {
-            match std::fs::read(entry.path()) {
-                Ok(bytes) => {
+            let source = entry.path();
+            match crate::blobs::sha256_file(&source) {
+                Ok((hash, size)) => {
                     let path = match visibility {
                         Visibility::Public => rel_path.trim_start_matches("public/").to_owned(),
                         Visibility::Hidden => rel_path,
                     };
-                    files.push(BundleFile { path, visibility, bytes });
+                    files.push(BundleFile { path, visibility, source, size, hash });
                 }
                 Err(e) => problems.push(Problem::new(rel_path, "", msg!("unreadable", error = e))),
             }
@@ -773,18 +786,26 @@ pub fn valid_slug(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
-/// A CSV of the bundle, read through once: its header and how many rows
-/// it has. Its rows are then read again one at a time into one reused
-/// record ([`Csv::each_row`]), so checking a file costs no copy of its
-/// cells (a 10,000 × 1,024 image file would take ~110 MB as records).
+/// A CSV of the bundle, read through once from its file: its header and
+/// how many rows it has. Its rows are then read again one at a time into
+/// one reused record ([`Csv::each_row`]), so checking a file costs neither
+/// its bytes in memory nor a copy of its cells (a 10,000 × 1,024 image
+/// file would take ~110 MB as records).
 struct Csv<'a> {
     header: Vec<String>,
-    bytes: &'a [u8],
+    source: &'a Path,
     rows: usize,
 }
 
-fn parse_csv<'a>(name: &str, bytes: &'a [u8], problems: &mut Vec<Problem>) -> Option<Csv<'a>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+fn parse_csv<'a>(name: &str, source: &'a Path, problems: &mut Vec<Problem>) -> Option<Csv<'a>> {
+    let file = match std::fs::File::open(source) {
+        Ok(f) => f,
+        Err(e) => {
+            problems.push(Problem::new(name, "", msg!("unreadable", error = e)));
+            return None;
+        }
+    };
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(std::io::BufReader::new(file));
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_owned()).collect(),
         Err(e) => {
@@ -804,14 +825,15 @@ fn parse_csv<'a>(name: &str, bytes: &'a [u8], problems: &mut Vec<Problem>) -> Op
             }
         }
     }
-    Some(Csv { header, bytes, rows })
+    Some(Csv { header, source, rows })
 }
 
 impl Csv<'_> {
     /// Calls `f` with each row's index and record (the file read without
-    /// error once already).
+    /// error once already; it is the bundle's own unpacked copy).
     fn each_row(&self, mut f: impl FnMut(usize, &csv::StringRecord)) {
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(self.bytes);
+        let Ok(file) = std::fs::File::open(self.source) else { return };
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(std::io::BufReader::new(file));
         let mut record = csv::StringRecord::new();
         let mut row = 0;
         while let Ok(true) = reader.read_record(&mut record) {
@@ -821,26 +843,27 @@ impl Csv<'_> {
     }
 }
 
-fn file_bytes<'a>(files: &'a [BundleFile], path: &str) -> Option<&'a [u8]> {
+/// The bundle file at `path` (`public/...` or `hidden/...`).
+fn file_at<'a>(files: &'a [BundleFile], path: &str) -> Option<&'a BundleFile> {
     let (visibility, key) = match path.strip_prefix("public/") {
         Some(rest) => (Visibility::Public, rest),
         None => (Visibility::Hidden, path),
     };
-    files.iter().find(|f| f.visibility == visibility && f.path == key).map(|f| f.bytes.as_slice())
+    files.iter().find(|f| f.visibility == visibility && f.path == key)
 }
 
 /// Checks the CSVs against the spec and fills in the data-dependent fields.
 fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Problem>) -> TaskSpec {
     let id_col = spec.data.id_column.clone();
-    let inputs = match file_bytes(files, HIDDEN_INPUTS) {
-        Some(b) => parse_csv(HIDDEN_INPUTS, b, problems),
+    let inputs = match file_at(files, HIDDEN_INPUTS) {
+        Some(f) => parse_csv(HIDDEN_INPUTS, &f.source, problems),
         None => {
             problems.push(Problem::new(HIDDEN_INPUTS, "", msg!("inputs_missing")));
             None
         }
     };
-    let labels = match file_bytes(files, HIDDEN_LABELS) {
-        Some(b) => parse_csv(HIDDEN_LABELS, b, problems),
+    let labels = match file_at(files, HIDDEN_LABELS) {
+        Some(f) => parse_csv(HIDDEN_LABELS, &f.source, problems),
         None => {
             problems.push(Problem::new(HIDDEN_LABELS, "", msg!("labels_missing")));
             None
@@ -937,9 +960,9 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
         row_problems.finish(problems);
     }
     let predictions = spec.submissions.kinds.contains(&SubmissionKind::Predictions);
-    match (file_bytes(files, PUBLIC_INPUTS), predictions) {
-        (Some(bytes), _) => {
-            if let Some(csv) = parse_csv(PUBLIC_INPUTS, bytes, problems) {
+    match (file_at(files, PUBLIC_INPUTS), predictions) {
+        (Some(public), _) => {
+            if let Some(csv) = parse_csv(PUBLIC_INPUTS, &public.source, problems) {
                 for t in &spec.data.target_columns {
                     if csv.header.contains(t) {
                         problems.push(Problem::new(PUBLIC_INPUTS, t.clone(), msg!("public_inputs_have_target")));
@@ -956,9 +979,9 @@ fn check_data(mut spec: TaskSpec, files: &[BundleFile], problems: &mut Vec<Probl
         (None, true) => problems.push(Problem::new(PUBLIC_INPUTS, "", msg!("public_inputs_missing"))),
         (None, false) => {}
     }
-    if let Some(labels) = file_bytes(files, HIDDEN_LABELS) {
+    if let Some(labels) = file_at(files, HIDDEN_LABELS) {
         for f in files.iter().filter(|f| f.visibility == Visibility::Public) {
-            if f.bytes == labels {
+            if f.hash == labels.hash {
                 problems.push(Problem::new(format!("public/{}", f.path), "", msg!("labels_leak")));
             }
         }
@@ -1140,11 +1163,7 @@ pub fn pack_dir(dir: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Public files of a spec, sorted, for listings (path → size).
 pub fn public_listing(files: &[BundleFile]) -> BTreeMap<String, u64> {
-    files
-        .iter()
-        .filter(|f| f.visibility == Visibility::Public)
-        .map(|f| (f.path.clone(), f.bytes.len() as u64))
-        .collect()
+    files.iter().filter(|f| f.visibility == Visibility::Public).map(|f| (f.path.clone(), f.size)).collect()
 }
 
 impl TaskSpec {

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -78,19 +77,17 @@ pub async fn store_bundle(
     if tasks::by_slug(&state.db.pool, &bundle.spec.slug).await?.is_some() {
         return Err(AppError::Conflict(msg!("slug_taken", slug = format!("{:?}", bundle.spec.slug))));
     }
-    let mut hashes = Vec::with_capacity(bundle.files.len());
     for file in &bundle.files {
-        hashes.push(state.blobs.put(Bytes::from(file.bytes.clone())).await.map_err(AppError::store)?);
+        state.blobs.put_file(&file.source, &file.hash).await.map_err(AppError::store)?;
     }
     let files: Vec<tasks::NewFile<'_>> = bundle
         .files
         .iter()
-        .zip(&hashes)
-        .map(|(f, hash)| tasks::NewFile {
+        .map(|f| tasks::NewFile {
             path: &f.path,
             visibility: f.visibility.as_str(),
-            blob_hash: hash,
-            size: f.bytes.len() as i64,
+            blob_hash: &f.hash,
+            size: f.size as i64,
         })
         .collect();
     let spec = &bundle.spec;
@@ -441,11 +438,13 @@ pub async fn create_from_tarball(state: &Platform, me: &CurrentUser, bundle: Spo
         let tmp = tempfile::tempdir_in(&tmp_root).map_err(storage)?;
         let file = bundle.open().map_err(storage)?;
         let root = bundle::unpack_tarball(file, tmp.path(), limits)?;
-        bundle::load_dir(&root)
+        // The unpacked folder goes with the bundle: its files are stored
+        // from there.
+        bundle::load_dir(&root).map(|b| (tmp, b))
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
-    let b = loaded.map_err(|details| AppError::Invalid {
+    let (_unpacked, b) = loaded.map_err(|details| AppError::Invalid {
         code: "invalid_bundle",
         message: msg!("bundle_problems", count = details.len()),
         details,

@@ -392,11 +392,14 @@ async fn uploads_in_flight_cost_disk_not_memory() {
 }
 
 /// A task bundle of large inputs (the `shapes` generator: 3,000 images of
-/// 1,024 pixels, ~18 MB of CSV) is checked without a copy of its cells:
-/// the server's peak memory (`VmHWM`) grows by about the bundle's size, not
-/// the ~5× that reading every row into records took.
+/// 1,024 pixels, ~18 MB of CSV) is checked and stored from its unpacked
+/// files, never held in memory: the server's peak memory (`VmHWM`) grows by
+/// less than the inputs' size (what grows is the parts on their way to the
+/// store, a few buffers and the allocator's per-thread arenas: 7–8 MiB).
+/// Holding the files took their size and more; reading every row into
+/// records took ~5×.
 #[tokio::test]
-async fn a_large_bundle_is_checked_without_holding_its_rows_as_records() {
+async fn a_large_bundle_is_checked_and_stored_from_disk_not_memory() {
     let bundle_dir = crate::models::shapes_task(3000);
     let csv_bytes: u64 = ["hidden/test_inputs.csv", "public/test_inputs.csv"]
         .iter()
@@ -417,7 +420,7 @@ async fn a_large_bundle_is_checked_without_holding_its_rows_as_records() {
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
     let grown = kib("VmHWM:").saturating_sub(before);
     eprintln!("a bundle with {} MiB of input CSVs: the server's peak grew by {} MiB", csv_bytes >> 20, grown >> 20);
-    assert!(grown < 2 * csv_bytes, "checking {csv_bytes} bytes of inputs took {grown} bytes at the peak");
+    assert!(grown < csv_bytes, "checking {csv_bytes} bytes of inputs took {grown} bytes at the peak");
     crate::serve::stop(server);
 }
 
