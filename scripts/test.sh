@@ -96,8 +96,10 @@ if [ "$c_tests" = 1 ]; then
 fi
 if [ "$nvrtc_tests" = 1 ]; then
   echo "== the CUDA kernels compile (NVRTC, no GPU needed)"
+  # --workspace, not -p: the same features as the run above, so the test
+  # binary built there is reused instead of the sandbox being rebuilt.
   LD_LIBRARY_PATH="$(nvrtc_dir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-    cargo test -p gaic-sandbox --test cuda -- --ignored the_kernels_compile_with_nvrtc
+    cargo test --workspace --test cuda -- --ignored the_kernels_compile_with_nvrtc
 fi
 if [ "$fuzz_tests" = 1 ]; then
   echo "== the API fuzzed from its OpenAPI document (schemathesis) on SQLite"
