@@ -265,12 +265,27 @@ enum Upload {
     Text(String),
 }
 
+/// The trimmed text of field `name` of a form (empty if absent or a file).
+fn field_text(fields: &HashMap<String, Upload>, name: &str) -> String {
+    match fields.get(name) {
+        Some(Upload::Text(text)) => text.trim().to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// The text fields a form sent before its first file, for a gate that
+/// refuses before the file is read.
+struct FieldsSoFar<'a>(&'a HashMap<String, Upload>);
+
+impl FieldsSoFar<'_> {
+    fn text(&self, name: &str) -> String {
+        field_text(self.0, name)
+    }
+}
+
 impl PostedFiles {
     fn text(&self, name: &str) -> String {
-        match self.fields.get(name) {
-            Some(Upload::Text(text)) => text.trim().to_owned(),
-            _ => String::new(),
-        }
+        field_text(&self.fields, name)
     }
 
     /// A chosen file and its name: browsers send an empty, nameless part
@@ -295,20 +310,22 @@ impl FromRequest<AppState> for PostedFiles {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
-        let (posted, _) = Self::read(req, state, async |_: &CurrentUser, _: &PageCtx| Ok(())).await?;
+        let (posted, _) =
+            Self::read(req, state, async |_: &CurrentUser, _: &PageCtx, _: FieldsSoFar<'_>| Ok(())).await?;
         Ok(posted)
     }
 }
 
 impl PostedFiles {
     /// Reads the form, with `before_file` run once at its first file part,
-    /// before a byte of that part is read: what it refuses (a [`Response`])
-    /// is answered with the rest of the body unread. Its value comes back
-    /// with the form (`None`: the form had no file part).
+    /// before a byte of that part is read, given the fields sent before it:
+    /// what it refuses (a [`Response`]) is answered with the rest of the
+    /// body unread. Its value comes back with the form (`None`: the form had
+    /// no file part).
     async fn read<T>(
         req: Request,
         state: &AppState,
-        before_file: impl AsyncFnOnce(&CurrentUser, &PageCtx) -> Result<T, Response>,
+        before_file: impl AsyncFnOnce(&CurrentUser, &PageCtx, FieldsSoFar<'_>) -> Result<T, Response>,
     ) -> Result<(Self, Option<T>), Response> {
         let (mut parts, body) = req.into_parts();
         let me = poster(&mut parts, state).await?;
@@ -339,7 +356,7 @@ impl PostedFiles {
             let upload = match field.file_name() {
                 Some(file_name) => {
                     if let Some(gate) = gate.take() {
-                        passed = Some(gate(&me, &page).await?);
+                        passed = Some(gate(&me, &page, FieldsSoFar(&fields)).await?);
                     }
                     let file_name = file_name.chars().take(200).collect();
                     let file = crate::http::spool_field(field, &state.blobs).await.map_err(refused)?;

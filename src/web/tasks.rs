@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{PageCtx, Posted, PostedFiles, charts, grouped, markdown, refused, when};
+use super::{FieldsSoFar, PageCtx, Posted, PostedFiles, charts, grouped, markdown, refused, when};
 use crate::auth::CurrentUser;
 use crate::db::{self, tasks, teams};
 use crate::error::{AppError, Problem};
@@ -346,10 +346,16 @@ pub(super) async fn submit_form(
     AppPath(slug): AppPath<String>,
     req: axum::extract::Request,
 ) -> Result<Response, AppError> {
-    let gate = async |me: &CurrentUser, page: &PageCtx| match crate::submissions::admit(&state, me, &slug, None).await {
+    // The form sends its message before its file, so a refusal here keeps it.
+    let gate = async |me: &CurrentUser, page: &PageCtx, sent: FieldsSoFar<'_>| match crate::submissions::admit(
+        &state, me, &slug, None,
+    )
+    .await
+    {
         Ok(admission) => Ok(admission),
         Err(e) => {
-            Err(submit_refused(&state, page, me, &slug, e, String::new()).await.unwrap_or_else(|e| e.into_response()))
+            let message = sent.text("message");
+            Err(submit_refused(&state, page, me, &slug, e, message).await.unwrap_or_else(|e| e.into_response()))
         }
     };
     let (posted, admission) = match PostedFiles::read(req, &state, gate).await {

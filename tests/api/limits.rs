@@ -207,15 +207,21 @@ async fn a_team_out_of_quota_is_refused_before_its_file_is_sent() {
     let answer = declare_body(&app.base, "/api/v1/tasks/digits/submissions", 3 << 20, &auth).await;
     assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
     assert!(answer.contains("application/json") && answer.contains("all 5 submissions"), "{answer}");
-    // The page's form too: its token, then the head of the file's part,
-    // and the submit tab saying why comes back before the file is sent.
+    // The page's form too: its token and message (the form sends them
+    // first), then the head of the file's part, and the submit tab saying
+    // why comes back before the file is sent, the message kept to retry.
     let (cookies, csrf) = web_session(&app, "dan", PASSWORD).await;
+    let field =
+        |name: &str, value: &str| format!("--x\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n");
     let start = format!(
-        "--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.csv\"\r\n\r\n"
+        "{}{}--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.csv\"\r\n\r\n",
+        field("csrf", &csrf),
+        field("message", "gbm with 500 trees")
     );
     let headers = format!("Cookie: {cookies}\r\nAccept-Language: en\r\n");
     let answer = declare_body_from(&app.base, "/tasks/digits/submit", 3 << 20, &headers, &start).await;
     assert!(answer.starts_with("HTTP/1.1 429") && answer.contains("text/html"), "{answer}");
+    assert!(answer.contains("value=\"gbm with 500 trees\""), "the message is kept: {answer}");
     // A repeated idempotency key is answered from the store, unread too.
     let key = "Idempotency-Key: k-1\r\n";
     let eve = app.competitor("eve").await;
