@@ -383,8 +383,10 @@ impl Blobs {
 
     /// Stores a spooled upload under its hash, read from its file a part at
     /// a time; the blob appears whole or not at all.
+    /// The spool file is this process's own, hashed as it was received: it
+    /// is not hashed again.
     pub async fn put_spooled(&self, file: &Spooled) -> anyhow::Result<String> {
-        self.put_file(&file.held.path, &file.hash).await?;
+        self.put_path(&file.held.path, &file.hash, false).await?;
         Ok(file.hash.clone())
     }
 
@@ -393,6 +395,11 @@ impl Blobs {
     /// hashed again on its way up and the upload abandoned if it changed,
     /// so a key always names its bytes.
     pub async fn put_file(&self, path: &Path, hash: &str) -> anyhow::Result<()> {
+        self.put_path(path, hash, true).await
+    }
+
+    /// [`Blobs::put_file`], checking the hash again if `check`.
+    async fn put_path(&self, path: &Path, hash: &str, check: bool) -> anyhow::Result<()> {
         use tokio::io::AsyncReadExt;
         let key = key(hash);
         if self.stored(&key).await? {
@@ -405,7 +412,7 @@ impl Blobs {
         if len < part as u64 {
             let mut bytes = Vec::with_capacity(len as usize);
             reader.read_to_end(&mut bytes).await.context("reading a file to store")?;
-            if sha256_hex(&bytes) != hash {
+            if check && sha256_hex(&bytes) != hash {
                 anyhow::bail!(changed());
             }
             self.store.put(&key, Bytes::from(bytes).into()).await.context("writing a blob to the store")?;
@@ -413,14 +420,17 @@ impl Blobs {
         }
         // Each part read from the file is a new buffer: two at once. The
         // last read (0 bytes) checks the hash before the upload finishes.
-        let parts = futures::stream::try_unfold((reader, Sha256::new()), |(mut reader, mut hasher)| async move {
+        let hasher = check.then(Sha256::new);
+        let parts = futures::stream::try_unfold((reader, hasher), |(mut reader, mut hasher)| async move {
             let mut bytes = Vec::with_capacity(part);
             let read = (&mut reader).take(part as u64).read_to_end(&mut bytes).await?;
             if read > 0 {
-                hasher.update(&bytes);
+                if let Some(hasher) = &mut hasher {
+                    hasher.update(&bytes);
+                }
                 return Ok(Some((Bytes::from(bytes), (reader, hasher))));
             }
-            if hex::encode(hasher.finalize()) == hash {
+            if hasher.is_none_or(|h| hex::encode(h.finalize()) == hash) {
                 Ok(None)
             } else {
                 Err(std::io::Error::new(std::io::ErrorKind::InvalidData, changed()))
