@@ -302,9 +302,11 @@ impl Solution {
                 let ids = IdIndex::with_capacity(per, bytes.len() / 2 / n);
                 read_rows(&mut part, columns, &classes, 1, ids, empty(per)).ok()
             };
-            let mut ids = IdIndex::with_capacity(lines, bytes.len() / 2);
-            let mut truth = empty(lines);
-            for (part_ids, part_truth) in read_in_parallel(parts, read)? {
+            // The first part's columns take the others' rows: the rows
+            // are copied once less, and fresh memory touched once less.
+            let mut joined = read_in_parallel(parts, read)?.into_iter();
+            let (mut ids, mut truth) = joined.next()?;
+            for (part_ids, part_truth) in joined {
                 ids.append(&part_ids);
                 truth.append(part_truth);
             }
