@@ -349,6 +349,14 @@ async fn uploads_past_the_spools_budget_are_refused_until_room_is_free() {
     assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
 }
 
+/// A memory figure of process `pid` in bytes: `field` of
+/// `/proc/<pid>/status` (`VmRSS`, `VmHWM`, …).
+fn process_memory(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.split(':').next() == Some(field)).unwrap().to_owned();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() << 10
+}
+
 /// Uploads are received into files, not memory: a server with eight 40 MiB
 /// models arriving at once grows by far less than the 320 MiB in flight,
 /// the files sit in its spool folder meanwhile, and once each is judged
@@ -360,11 +368,7 @@ async fn uploads_in_flight_cost_disk_not_memory() {
     let data = tempfile::tempdir().unwrap();
     let server = crate::serve::start(data.path(), &[]);
     let pid = server.child.id();
-    let rss = || {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap().to_owned();
-        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() << 10
-    };
+    let rss = || process_memory(pid, "VmRSS");
     let ann = crate::helpers::remote_user(&server.base, "ann").await;
     // Warm the route once (a small invalid model), then measure.
     let res = ann.submit("digits", b"\0asm\x01\0\0\0junk".to_vec()).await;
@@ -418,16 +422,11 @@ async fn a_large_bundle_is_checked_and_stored_from_disk_not_memory() {
     let env = [("GAIC_ADMIN_PASSWORD", ADMIN_PASSWORD), ("TOKIO_WORKER_THREADS", "2")];
     let server = crate::serve::start(data.path(), &env);
     let pid = server.child.id();
-    let kib = |field: &str| {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        let line = status.lines().find(|l| l.starts_with(field)).unwrap().to_owned();
-        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() << 10
-    };
     let admin = crate::helpers::remote_user_admin(&server.base).await;
-    let before = kib("VmRSS:");
+    let before = process_memory(pid, "VmRSS");
     let res = admin.upload_bundle(bundle).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-    let grown = kib("VmHWM:").saturating_sub(before);
+    let grown = process_memory(pid, "VmHWM").saturating_sub(before);
     eprintln!("a bundle with {} MiB of input CSVs: the server's peak grew by {} MiB", csv_bytes >> 20, grown >> 20);
     assert!(grown < csv_bytes / 2, "checking {csv_bytes} bytes of inputs took {grown} bytes at the peak");
     crate::serve::stop(server);
