@@ -1,14 +1,15 @@
 //! `gaic score`: the judge, offline. Scores a submission file against a
 //! solution file with exactly the code the server uses.
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use serde_json::json;
 
 use crate::scoring::MetricKind;
-use crate::scoring::records::Records;
+use crate::scoring::records::{Part, Records, read_in_parallel, split_file};
 use crate::scoring::solution::{Format, Solution};
 
 /// Score a submission against a solution, offline.
@@ -46,18 +47,38 @@ pub struct ScoreArgs {
 }
 
 /// Distinct labels of the solution's target column, numerically sorted when
-/// they are all numbers.
-fn distinct_labels(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
-    let mut records = Records::new(bytes);
-    let mut set = std::collections::HashSet::new();
-    let _ = records.next_record(); // the header
-    while let Some(rec) = records.next_record() {
-        let rec = rec.map_err(|e| anyhow::anyhow!("reading the solution: {e}"))?;
-        let label = rec.get(1).trim_ascii();
-        if !set.contains(label) {
-            set.insert(label.to_vec());
+/// they are all numbers. A large plain file is read on every core.
+fn distinct_labels(path: &Path) -> anyhow::Result<Vec<String>> {
+    let reading = || format!("reading {}", path.display());
+    let labels_of = |part: Part<'_>| {
+        let mut set = HashSet::new();
+        part.each_record(|rec| {
+            let label = rec.get(1).trim_ascii();
+            if !set.contains(label) {
+                set.insert(label.to_vec());
+            }
+            Some(())
+        })?;
+        Some(set)
+    };
+    let in_parts = split_file(path).with_context(reading)?.and_then(|(_, parts)| read_in_parallel(parts, labels_of));
+    let set = match in_parts {
+        Some(sets) => sets.into_iter().flatten().collect(),
+        None => {
+            let bytes = std::fs::read(path).with_context(reading)?;
+            let mut records = Records::new(&bytes);
+            let mut set = HashSet::new();
+            let _ = records.next_record(); // the header
+            while let Some(rec) = records.next_record() {
+                let rec = rec.map_err(|e| anyhow::anyhow!("reading the solution: {e}"))?;
+                let label = rec.get(1).trim_ascii();
+                if !set.contains(label) {
+                    set.insert(label.to_vec());
+                }
+            }
+            set
         }
-    }
+    };
     let mut labels: Vec<String> = set.into_iter().map(|l| String::from_utf8_lossy(&l).into_owned()).collect();
     labels.sort();
     if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
@@ -110,29 +131,26 @@ impl ScoreArgs {
         if metric.needs_k() && self.k.is_none() {
             anyhow::bail!("{} needs --k", metric.name());
         }
-        // The submission is read while the solution is parsed.
-        std::thread::scope(|scope| {
-            let submission = scope.spawn(|| {
-                std::fs::read(&self.submission).with_context(|| format!("reading {}", self.submission.display()))
-            });
-            let sol_bytes =
-                std::fs::read(&self.solution).with_context(|| format!("reading {}", self.solution.display()))?;
-            let solution = self.solution_of(metric, &sol_bytes)?;
-            let sub_bytes = submission.join().map_err(|_| anyhow::anyhow!("reading the submission failed"))??;
-            let preds = match solution.parse_submission(&sub_bytes) {
-                Ok(p) => p,
-                Err(problems) => return Ok(Err(problems.iter().map(ToString::to_string).collect())),
-            };
-            match solution.score(&preds, None) {
-                Ok(score) => Ok(Ok((score, solution.len()))),
-                Err(e) => Ok(Err(vec![e.to_string()])),
-            }
-        })
+        // Each file is read on every core, a chunk at a time when it is
+        // large and plain.
+        let solution = self.solution_of(metric)?;
+        let preds = match solution
+            .parse_submission_file(&self.submission)
+            .with_context(|| format!("reading {}", self.submission.display()))?
+        {
+            Ok(p) => p,
+            Err(problems) => return Ok(Err(problems.iter().map(ToString::to_string).collect())),
+        };
+        match solution.score(&preds, None) {
+            Ok(score) => Ok(Ok((score, solution.len()))),
+            Err(e) => Ok(Err(vec![e.to_string()])),
+        }
     }
 
     /// The solution file's labels, read for `metric`.
-    fn solution_of(&self, metric: MetricKind, sol_bytes: &[u8]) -> anyhow::Result<Solution> {
-        let header: Vec<String> = csv::Reader::from_reader(sol_bytes)
+    fn solution_of(&self, metric: MetricKind) -> anyhow::Result<Solution> {
+        let header: Vec<String> = csv::Reader::from_path(&self.solution)
+            .with_context(|| format!("reading {}", self.solution.display()))?
             .headers()
             .context("reading the solution's header")?
             .iter()
@@ -143,10 +161,10 @@ impl ScoreArgs {
         };
         let classes = match (&self.classes, metric.needs_classes()) {
             (Some(c), true) => Some(c.clone()),
-            (None, true) => Some(distinct_labels(sol_bytes)?),
+            (None, true) => Some(distinct_labels(&self.solution)?),
             _ => None,
         };
         let format = Format { metric, k: self.k, id_column: id_column.clone(), target: target.clone(), classes };
-        Ok(Solution::parse(format, sol_bytes)?)
+        Ok(Solution::parse_file(format, &self.solution)?)
     }
 }

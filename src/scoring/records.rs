@@ -7,6 +7,15 @@
 //! `\n` and `\r\n` end a record, blank lines are skipped, a last line without
 //! a newline counts, a leading byte order mark is dropped, and fields are
 //! the raw bytes between commas (callers trim). A test checks the two paths against each other.
+//!
+//! A large plain file is read in [`Part`]s, one per core, cut at line starts:
+//! slices of the bytes in memory, or ranges of a file on disk that each
+//! thread reads a chunk at a time into one reused buffer (`split_file`), so
+//! a file is never held whole and each chunk is parsed while in cache.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
 
 /// The records of one CSV file, header first.
 pub struct Records<'a> {
@@ -26,6 +35,86 @@ enum Inner<'a> {
         reader: Box<csv::Reader<&'a [u8]>>,
         record: csv::ByteRecord,
     },
+}
+
+/// One core's share of a plain file's records: whole lines, in memory or
+/// a range of a file read a chunk at a time into one reused buffer.
+pub enum Part<'a> {
+    /// Lines in memory.
+    Bytes(&'a [u8]),
+    /// The lines of `path` from byte `start` to `end` (both at line starts).
+    File {
+        /// The file.
+        path: &'a Path,
+        /// The first byte.
+        start: u64,
+        /// One past the last byte.
+        end: u64,
+    },
+}
+
+/// A file part is read this many bytes at a time (more for a longer line):
+/// small enough to stay in a core's cache while it is parsed.
+const CHUNK_BYTES: usize = 256 << 10;
+
+impl Part<'_> {
+    /// Its size in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Part::Bytes(bytes) => bytes.len(),
+            Part::File { start, end, .. } => end.saturating_sub(*start) as usize,
+        }
+    }
+
+    /// Whether it holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `each` on every record in order; `None` as soon as `each` does,
+    /// or if the part cannot be read or is not plain after all (a file's
+    /// parts are checked chunk by chunk as they are read).
+    pub fn each_record(self, mut each: impl FnMut(Record<'_>) -> Option<()>) -> Option<()> {
+        let mut run = |lines: &[u8]| {
+            let mut records = Records::plain_part(lines);
+            while let Some(rec) = records.next_record() {
+                each(rec.ok()?)?;
+            }
+            Some(())
+        };
+        let (path, start, end) = match self {
+            Part::Bytes(bytes) => return run(bytes),
+            Part::File { path, start, end } => (path, start, end),
+        };
+        let mut file = File::open(path).ok()?;
+        file.seek(SeekFrom::Start(start)).ok()?;
+        let mut file = file.take(end.saturating_sub(start));
+        let mut buf = vec![0u8; CHUNK_BYTES];
+        let mut kept = 0; // bytes of an unfinished line at the front of `buf`
+        loop {
+            if kept == buf.len() {
+                buf.resize(buf.len() * 2, 0); // a line longer than the buffer
+            }
+            let got = file.read(&mut buf[kept..]).ok()?;
+            let filled = kept + got;
+            let last = got == 0;
+            // Whole lines only, except at the end of the part.
+            let cut =
+                if last { filled } else { memchr::memrchr(b'\n', &buf[kept..filled]).map_or(0, |i| kept + i + 1) };
+            if cut > 0 {
+                let lines = &buf[..cut];
+                if !plain(lines) {
+                    return None;
+                }
+                run(lines)?;
+            }
+            if last {
+                return Some(());
+            }
+            buf.copy_within(cut..filled, 0);
+            kept = filled - cut;
+        }
+    }
 }
 
 /// One record: its fields as bytes.
@@ -78,11 +167,55 @@ fn plain(bytes: &[u8]) -> bool {
 /// Plain files at least this large are read on every core.
 const PARALLEL_BYTES: usize = 1 << 20;
 
+/// How many parts a large file is read in: one per core, at most 8.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+}
+
+/// A header line longer than this, and the file is read whole.
+const MAX_HEADER_BYTES: u64 = 64 << 10;
+
+/// The header line of the file at `path` and the rest of the file cut at
+/// line starts into one [`Part`] per core, each to be read a chunk at a
+/// time; `None` when that is not worth it or not possible (a small file,
+/// one core, a header that is not plain or very long): the caller reads
+/// the file whole. The rest is checked to be plain as it is read.
+pub fn split_file(path: &Path) -> std::io::Result<Option<(Vec<u8>, Vec<Part<'_>>)>> {
+    let threads = threads();
+    let mut reader = BufReader::new(File::open(path)?);
+    let len = reader.get_ref().metadata()?.len();
+    if threads < 2 || len < PARALLEL_BYTES as u64 {
+        return Ok(None);
+    }
+    let mut header = Vec::new();
+    (&mut reader).take(MAX_HEADER_BYTES).read_until(b'\n', &mut header)?;
+    if header.last() != Some(&b'\n') || !plain(&header) {
+        return Ok(None);
+    }
+    let mut start = header.len() as u64;
+    let mut parts = Vec::with_capacity(threads);
+    for left in (1..=threads as u64).rev() {
+        let end = if left == 1 {
+            len
+        } else {
+            // The first line start at or after an even share of the rest.
+            let at = start + (len - start) / left;
+            reader.seek(SeekFrom::Start(at))?;
+            (at + reader.skip_until(b'\n')? as u64).min(len)
+        };
+        if end > start {
+            parts.push(Part::File { path, start, end });
+        }
+        start = end;
+    }
+    Ok(Some((header, parts)))
+}
+
 /// Runs `read` on each part on a thread of its own: every result in order,
 /// or `None` if any part gives `None`.
 pub fn read_in_parallel<'a, T: Send>(
-    parts: Vec<Records<'a>>,
-    read: impl Fn(Records<'a>) -> Option<T> + Sync,
+    parts: Vec<Part<'a>>,
+    read: impl Fn(Part<'a>) -> Option<T> + Sync,
 ) -> Option<Vec<T>> {
     let read = &read;
     std::thread::scope(|scope| {
@@ -108,7 +241,7 @@ impl<'a> Records<'a> {
         Self { inner, bounds: Vec::new() }
     }
 
-    /// A reader of `bytes`, whole lines of a file already known to be plain.
+    /// A reader of `bytes`, whole lines of a file known to be plain.
     fn plain_part(bytes: &'a [u8]) -> Self {
         let inner = Inner::Plain { bytes, pos: 0, hits: memchr::memchr2_iter(b',', b'\n', bytes) };
         Self { inner, bounds: Vec::new() }
@@ -117,9 +250,9 @@ impl<'a> Records<'a> {
     /// The records not read yet, cut at line ends into one reader per core:
     /// for a plain file of at least [`PARALLEL_BYTES`] on a machine with
     /// more than one core; `None` otherwise.
-    pub fn split_rest(&self) -> Option<Vec<Records<'a>>> {
+    pub fn split_rest(&self) -> Option<Vec<Part<'a>>> {
         let Inner::Plain { bytes, pos, .. } = &self.inner else { return None };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let threads = threads();
         if threads < 2 || bytes.len() < PARALLEL_BYTES {
             return None;
         }
@@ -133,7 +266,7 @@ impl<'a> Records<'a> {
             } else {
                 memchr::memchr(b'\n', &rest[at..]).map_or(rest.len(), |i| at + i + 1)
             };
-            parts.push(Self::plain_part(&rest[..cut]));
+            parts.push(Part::Bytes(&rest[..cut]));
             rest = &rest[cut..];
         }
         Some(parts)
@@ -223,22 +356,79 @@ mod tests {
             std::iter::once("id,y\n".to_owned()).chain((0..100_000).map(|i| format!("{i},{i}.5\n"))).collect();
         let mut records = Records::new(text.as_bytes());
         records.next_record().unwrap().unwrap(); // the header
-        let whole = |mut r: Records<'_>| {
-            let mut out = Vec::new();
-            while let Some(rec) = r.next_record() {
-                out.push(rec.unwrap().get(0).to_vec());
-            }
-            out
-        };
         match records.split_rest() {
             Some(parts) => {
-                let rows: Vec<Vec<u8>> = parts.into_iter().flat_map(whole).collect();
+                let rows: Vec<Vec<u8>> = parts.into_iter().flat_map(|p| whole(p).unwrap()).collect();
                 assert_eq!(rows.len(), 100_000);
                 assert!(rows.iter().enumerate().all(|(i, id)| *id == i.to_string().into_bytes()));
             }
             None => assert_eq!(std::thread::available_parallelism().map_or(1, |n| n.get()), 1),
         }
         assert!(Records::new(b"id,y\n\"1\",2\n").split_rest().is_none(), "quoted files are read in one piece");
+    }
+
+    /// The first field of every record of `part`, or `None` if it stopped.
+    fn whole(part: Part<'_>) -> Option<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        part.each_record(|rec| {
+            out.push(rec.get(0).to_vec());
+            Some(())
+        })?;
+        Some(out)
+    }
+
+    #[test]
+    fn a_big_file_is_read_in_parts_of_whole_lines_from_disk() {
+        if threads() < 2 {
+            eprintln!("skipped: one core, so a file is never split");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        // A line far longer than a chunk, blank and CRLF lines, no final newline.
+        let long = "x".repeat(3 * CHUNK_BYTES);
+        let mut text = String::from("id,y\r\n");
+        let mut want = Vec::new();
+        for i in 0..200_000 {
+            let id = if i == 1_234 { long.clone() } else { i.to_string() };
+            text += &format!("{id},{i}.5{}", if i % 3 == 0 { "\r\n\n" } else { "\n" });
+            want.push(id.into_bytes());
+        }
+        text.pop();
+        std::fs::write(&path, &text).unwrap();
+        let (header, parts) = split_file(&path).unwrap().expect("a big plain file is split");
+        assert_eq!(header, b"id,y\r\n");
+        assert!(parts.len() >= 2);
+        let rows: Vec<Vec<u8>> = parts.into_iter().flat_map(|p| whole(p).expect("plain")).collect();
+        assert_eq!(rows, want);
+        // Read in memory, the same records.
+        let mut records = Records::new(text.as_bytes());
+        records.next_record().unwrap().unwrap();
+        let in_memory: Vec<Vec<u8>> =
+            records.split_rest().unwrap().into_iter().flat_map(|p| whole(p).unwrap()).collect();
+        assert_eq!(in_memory, want);
+    }
+
+    #[test]
+    fn a_file_part_that_turns_out_not_plain_stops() {
+        if threads() < 2 {
+            eprintln!("skipped: one core, so a file is never split");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("quoted.csv");
+        let mut text: String =
+            std::iter::once("id,y\n".to_owned()).chain((0..100_000).map(|i| format!("{i},{i}\n"))).collect();
+        text += "\"a,b\",1\n";
+        std::fs::write(&path, &text).unwrap();
+        let (_, parts) = split_file(&path).unwrap().expect("the header is plain");
+        let read: Vec<Option<Vec<Vec<u8>>>> = parts.into_iter().map(whole).collect();
+        assert!(read.first().unwrap().is_some() && read.last().unwrap().is_none(), "the last part holds the quote");
+        // A quoted header, a small file: read whole by the caller.
+        std::fs::write(&path, format!("\"id\",y\n{text}")).unwrap();
+        assert!(split_file(&path).unwrap().is_none());
+        std::fs::write(&path, "id,y\n1,2\n").unwrap();
+        assert!(split_file(&path).unwrap().is_none());
     }
 
     #[test]

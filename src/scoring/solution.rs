@@ -11,6 +11,7 @@
 //! correct value. [`Solution::score`] scores a subset of rows.
 
 use std::hash::BuildHasher;
+use std::path::Path;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
@@ -19,7 +20,7 @@ use crate::messages::Msg;
 use crate::msg;
 use crate::scoring::MetricKind;
 use crate::scoring::metrics::{self, MetricError};
-use crate::scoring::records::{Records, read_in_parallel};
+use crate::scoring::records::{Part, Record, Records, read_in_parallel, split_file};
 use crate::scoring::resample::{Auc, Confusion, ConfusionMetric, Spearman, TieInput};
 use crate::ties::Means;
 
@@ -189,6 +190,15 @@ enum Truth {
 }
 
 impl Truth {
+    /// No rows yet, room for `rows`, of the kind `format`'s labels are.
+    fn empty(format: &Format, rows: usize) -> Self {
+        match (&format.classes, format.metric) {
+            (_, MetricKind::MapAtK) => Truth::Items(Vec::with_capacity(rows)),
+            (Some(_), m) if m.needs_classes() => Truth::Classes(Vec::with_capacity(rows)),
+            _ => Truth::Values(Vec::with_capacity(rows)),
+        }
+    }
+
     /// Appends `other`'s rows (of the same kind).
     fn append(&mut self, other: Truth) {
         match (self, other) {
@@ -273,52 +283,50 @@ impl Solution {
     /// Loads a solution CSV (`id,<target>`).
     pub fn parse(format: Format, bytes: &[u8]) -> Result<Self, SolutionError> {
         let mut records = Records::new(bytes);
-        let header: Vec<String> = match records.next_record() {
-            Some(Ok(h)) => (0..h.len())
-                .map(|i| h.text(i).map(|t| t.trim_start_matches('\u{feff}').to_owned()))
-                .collect::<Option<_>>()
-                .ok_or_else(|| SolutionError("header: not UTF-8".into()))?,
-            Some(Err(e)) => return Err(SolutionError(format!("header: {e}"))),
-            None => Vec::new(),
-        };
-        let col = |name: &str| {
-            header.iter().position(|h| h == name).ok_or_else(|| SolutionError(format!("no column {name:?}")))
-        };
-        let (id_idx, target_idx) = (col(&format.id_column)?, col(&format.target)?);
+        let columns = Columns::of(&format, records.next_record())?;
         let lines = memchr::memchr_iter(b'\n', bytes).count();
-        let empty = |rows: usize| match (&format.classes, format.metric) {
-            (_, MetricKind::MapAtK) => Truth::Items(Vec::with_capacity(rows)),
-            (Some(_), m) if m.needs_classes() => Truth::Classes(Vec::with_capacity(rows)),
-            _ => Truth::Values(Vec::with_capacity(rows)),
-        };
-        let classes = ClassIndex::new(format.classes.as_deref().unwrap_or_default());
-        let columns = Columns { fields: header.len(), id: id_idx, target: target_idx };
-        // A big plain file is read on every core, a part each, and the parts
-        // joined in order; any error there, and the file is read again in one
-        // piece for the exact row to report.
+        // A big plain file is read on every core, a part each; any error
+        // there, and it is read again in one piece for the exact row to report.
         let parallel = records.split_rest().and_then(|parts| {
-            let (n, per) = (parts.len(), lines / parts.len() + 1);
-            let read = |mut part: Records<'_>| {
-                let ids = IdIndex::with_capacity(per, bytes.len() / 2 / n);
-                read_rows(&mut part, columns, &classes, 1, ids, empty(per)).ok()
-            };
-            // The first part's columns take the others' rows: the rows
-            // are copied once less, and fresh memory touched once less.
-            let mut joined = read_in_parallel(parts, read)?.into_iter();
-            let (mut ids, mut truth) = joined.next()?;
-            for (part_ids, part_truth) in joined {
-                ids.append(&part_ids);
-                truth.append(part_truth);
-            }
-            Some((ids, truth))
+            let per = lines / parts.len() + 1;
+            read_parts(&format, columns, parts, |_| (per, bytes.len() / 2 / per.max(1)))
         });
-        let (mut ids, truth) = match parallel {
+        let (ids, truth) = match parallel {
             Some(done) => done,
             None => {
-                let ids = IdIndex::with_capacity(lines, bytes.len() / 2);
-                read_rows(&mut records, columns, &classes, 1, ids, empty(lines))?
+                let mut ids = IdIndex::with_capacity(lines, bytes.len() / 2);
+                let mut truth = Truth::empty(&format, lines);
+                let classes = ClassIndex::new(format.classes.as_deref().unwrap_or_default());
+                let mut line = 1;
+                while let Some(rec) = records.next_record() {
+                    let rec = rec.map_err(|e| SolutionError(format!("row {}: {e}", line + 1)))?;
+                    line += 1;
+                    read_row(&rec, line, columns, &classes, &mut ids, &mut truth)?;
+                }
+                (ids, truth)
             }
         };
+        Self::from_rows(format, ids, truth)
+    }
+
+    /// Loads a solution CSV from a file: a large plain file is read on
+    /// every core a chunk at a time, never whole; any other file is read
+    /// whole and parsed as [`Solution::parse`] does.
+    pub fn parse_file(format: Format, path: &Path) -> Result<Self, SolutionError> {
+        let unreadable = |e: std::io::Error| SolutionError(format!("reading {}: {e}", path.display()));
+        if let Some((header, parts)) = split_file(path).map_err(unreadable)? {
+            let columns = Columns::of(&format, Records::new(&header).next_record())?;
+            // Room for the shortest rows; untouched capacity costs no memory.
+            let room = |part: &Part<'_>| (part.len() / 4 + 1, part.len() / 2);
+            if let Some((ids, truth)) = read_parts(&format, columns, parts, room) {
+                return Self::from_rows(format, ids, truth);
+            }
+        }
+        Self::parse(format, &std::fs::read(path).map_err(unreadable)?)
+    }
+
+    /// A solution of the rows read; the ids must be distinct.
+    fn from_rows(format: Format, mut ids: IdIndex, truth: Truth) -> Result<Self, SolutionError> {
         if ids.len() == 0 {
             return Err(SolutionError("no rows".into()));
         }
@@ -356,9 +364,34 @@ impl Solution {
     /// Checks a submission and aligns it to this solution's rows; on
     /// failure, every problem found (capped at [`MAX_PROBLEMS`]).
     pub fn parse_submission(&self, bytes: &[u8]) -> Result<Predictions, Vec<Problem>> {
-        let mut problems = Problems::default();
         let mut records = Records::new(bytes);
-        let header: Vec<String> = match records.next_record() {
+        let layout = self.submission_layout(records.next_record())?;
+        if let Some(parts) = records.split_rest()
+            && let Some(preds) = self.clean_in_parallel(parts, &layout)
+        {
+            return Ok(preds);
+        }
+        self.read_submission(records, &layout)
+    }
+
+    /// [`Solution::parse_submission`] of a file: a large plain file is read
+    /// on every core a chunk at a time, never whole; a file with any
+    /// problem (or a small or unusual one) is read whole and checked one row
+    /// at a time, so its problems read exactly the same.
+    pub fn parse_submission_file(&self, path: &Path) -> std::io::Result<Result<Predictions, Vec<Problem>>> {
+        if let Some((header, parts)) = split_file(path)?
+            && let Ok(layout) = self.submission_layout(Records::new(&header).next_record())
+            && let Some(preds) = self.clean_in_parallel(parts, &layout)
+        {
+            return Ok(Ok(preds));
+        }
+        Ok(self.parse_submission(&std::fs::read(path)?))
+    }
+
+    /// Where a submission's columns are, from its header record; or what is
+    /// wrong with the header.
+    fn submission_layout(&self, header: Option<Result<Record<'_>, String>>) -> Result<Layout, Vec<Problem>> {
+        let header: Vec<String> = match header {
             Some(Ok(h)) => match h.column_names() {
                 Some(h) => h,
                 None => {
@@ -390,21 +423,37 @@ impl Solution {
         let id_idx = header.iter().position(|h| *h == self.format.id_column).unwrap_or(0);
         let value_idx: Vec<usize> =
             expected[1..].iter().map(|c| header.iter().position(|h| h == c).unwrap_or(0)).collect();
+        Ok(Layout { header, id: id_idx, values: value_idx })
+    }
+
+    /// What a submission's predictions are, for this solution.
+    fn prediction_kind(&self) -> PredictionKind {
+        match (&self.truth, self.format.per_class_columns()) {
+            (_, true) => PredictionKind::PerClass,
+            (Truth::Classes(_), false) if !matches!(self.format.metric, MetricKind::RocAuc | MetricKind::LogLoss) => {
+                PredictionKind::Classes
+            }
+            (Truth::Items(_), _) => PredictionKind::Items,
+            _ => PredictionKind::Values,
+        }
+    }
+
+    /// Reads a submission's rows after its header one at a time, noting
+    /// every problem.
+    fn read_submission(&self, mut records: Records<'_>, layout: &Layout) -> Result<Predictions, Vec<Problem>> {
+        let Layout { header, id: id_idx, values: value_idx } = layout;
+        let id_idx = *id_idx;
+        let mut problems = Problems::default();
         let n = self.len();
         let k = value_idx.len();
         let mut seen = vec![false; n];
-        let mut preds = match (&self.truth, self.format.per_class_columns()) {
-            (_, true) => Predictions::PerClass(vec![0.0; n * k]),
-            (Truth::Classes(_), false) if !matches!(self.format.metric, MetricKind::RocAuc | MetricKind::LogLoss) => {
-                Predictions::Classes(vec![0; n])
-            }
-            (Truth::Items(_), _) => Predictions::Items(vec![Vec::new(); n]),
-            _ => Predictions::Values(vec![0.0; n]),
+        let mut preds = match self.prediction_kind() {
+            PredictionKind::PerClass => Predictions::PerClass(vec![0.0; n * k]),
+            PredictionKind::Classes => Predictions::Classes(vec![0; n]),
+            PredictionKind::Items => Predictions::Items(vec![Vec::new(); n]),
+            PredictionKind::Values => Predictions::Values(vec![0.0; n]),
         };
         let probability = self.format.metric == MetricKind::LogLoss;
-        if self.fill_clean_in_parallel(&records, header.len(), id_idx, &value_idx, &mut preds) {
-            return Ok(preds);
-        }
         let class_names = self.format.classes.as_deref().unwrap_or_default();
         let classes = ClassIndex::new(class_names);
         let (mut unknown, mut unknown_examples) = (0usize, Vec::new());
@@ -503,60 +552,95 @@ impl Solution {
         if (guess as usize) < self.len() && self.id(guess) == id { Some(guess) } else { self.ids.find(id) }
     }
 
-    /// The common case on every core: a large plain file of numbers whose
-    /// every row is well formed, each id known and seen once. Each thread
-    /// reads a part of the rest of the file; the rows are then placed in
-    /// order into `preds`. Any problem at all gives `false`, and the caller
-    /// reads the rest one row at a time to report every problem exactly as
-    /// it always does (every row it accepts is written again).
-    fn fill_clean_in_parallel(
-        &self,
-        records: &Records<'_>,
-        fields: usize,
-        id_idx: usize,
-        value_idx: &[usize],
-        preds: &mut Predictions,
-    ) -> bool {
-        let (Predictions::Values(v) | Predictions::PerClass(v)) = preds else { return false };
-        let Some(parts) = records.split_rest() else { return false };
-        let k = value_idx.len();
+    /// The common case on every core: a large plain file of numbers or
+    /// class labels whose every row is well formed, each id known and seen
+    /// once. Each thread reads a part; the rows are then placed in order.
+    /// Any problem at all gives `None`, and the caller reads the file one
+    /// row at a time to report every problem exactly as it always does.
+    fn clean_in_parallel(&self, parts: Vec<Part<'_>>, layout: &Layout) -> Option<Predictions> {
         let probability = self.format.metric == MetricKind::LogLoss;
-        // Per part: (solution row, values) for each record, in file order.
-        let read = |mut part: Records<'_>| -> Option<(Vec<u32>, Vec<f64>)> {
-            let (mut rows, mut values) = (Vec::new(), Vec::new());
+        match self.prediction_kind() {
+            PredictionKind::Values | PredictionKind::PerClass => {
+                let values = self.place_in_parallel(parts, layout, |cell| {
+                    fast_finite(cell).filter(|x| !probability || (0.0..=1.0).contains(x))
+                })?;
+                Some(if self.format.per_class_columns() {
+                    Predictions::PerClass(values)
+                } else {
+                    Predictions::Values(values)
+                })
+            }
+            PredictionKind::Classes => {
+                let classes = ClassIndex::new(self.format.classes.as_deref().unwrap_or_default());
+                let class = |cell: &[u8]| classes.find(std::str::from_utf8(cell).ok()?.trim());
+                self.place_in_parallel(parts, layout, class).map(Predictions::Classes)
+            }
+            PredictionKind::Items => None,
+        }
+    }
+
+    /// Reads `parts` on every core, each cell of the value columns through
+    /// `parse`, and gives the cells in the solution's row order (`k` per
+    /// row); `None` on any problem.
+    fn place_in_parallel<T: Copy + Default + Send>(
+        &self,
+        parts: Vec<Part<'_>>,
+        layout: &Layout,
+        parse: impl Fn(&[u8]) -> Option<T> + Sync,
+    ) -> Option<Vec<T>> {
+        let (n, k) = (self.len(), layout.values.len());
+        let read = |part: Part<'_>| -> Option<Placed<T>> {
+            let mut placed = Placed { first: 0, count: 0, scattered: Vec::new(), values: Vec::new() };
             let mut next_guess = 0u32;
-            while let Some(rec) = part.next_record() {
-                let rec = rec.ok()?;
-                if rec.len() != fields {
+            part.each_record(|rec| {
+                if rec.len() != layout.header.len() {
                     return None;
                 }
-                let row = self.row_of(rec.text(id_idx)?, next_guess)?;
+                let row = self.row_of(rec.text(layout.id)?, next_guess)?;
                 next_guess = row + 1;
-                rows.push(row);
-                for &col in value_idx {
-                    let x = fast_finite(rec.get(col))?;
-                    if probability && !(0.0..=1.0).contains(&x) {
-                        return None;
-                    }
-                    values.push(x);
+                placed.push_row(row);
+                for &col in &layout.values {
+                    placed.values.push(parse(rec.get(col))?);
                 }
-            }
-            Some((rows, values))
+                Some(())
+            })?;
+            Some(placed)
         };
-        let Some(results) = read_in_parallel(parts, read) else { return false };
-        let mut seen = vec![false; self.len()];
-        let mut placed = 0usize;
-        for (rows, values) in results {
-            for (i, &row) in rows.iter().enumerate() {
-                if std::mem::replace(&mut seen[row as usize], true) {
-                    return false;
-                }
-                let row = row as usize;
-                v[row * k..(row + 1) * k].copy_from_slice(&values[i * k..(i + 1) * k]);
+        let parts = read_in_parallel(parts, read)?;
+        // Rows in the solution's order, each part running on from the one
+        // before: the parts' cells joined are the predictions, no copy out
+        // of order and no mark per row.
+        let mut next = 0usize;
+        let in_order = parts.iter().all(|p| {
+            let ok = p.scattered.is_empty() && (p.count == 0 || p.first as usize == next);
+            next += p.count;
+            ok
+        });
+        if in_order {
+            if next != n {
+                return None;
             }
-            placed += rows.len();
+            let mut parts = parts.into_iter();
+            let mut values = parts.next()?.values;
+            for p in parts {
+                values.extend_from_slice(&p.values);
+            }
+            return Some(values);
         }
-        placed == self.len()
+        let mut values = vec![T::default(); n * k];
+        let mut seen = vec![false; n];
+        let mut placed = 0usize;
+        for p in &parts {
+            for i in 0..p.count {
+                let row = p.row(i) as usize;
+                if std::mem::replace(&mut seen[row], true) {
+                    return None;
+                }
+                values[row * k..(row + 1) * k].copy_from_slice(&p.values[i * k..(i + 1) * k]);
+            }
+            placed += p.count;
+        }
+        (placed == n).then_some(values)
     }
 
     /// Predictions equal to the truth (a perfect submission): checks that the
@@ -746,6 +830,54 @@ impl Solution {
     }
 }
 
+/// Where a submission's columns are.
+struct Layout {
+    /// The column names, as in the file.
+    header: Vec<String>,
+    /// The id column.
+    id: usize,
+    /// The value columns, in the order of [`Format::columns`].
+    values: Vec<usize>,
+}
+
+/// What a submission's cells become.
+enum PredictionKind {
+    Classes,
+    Values,
+    PerClass,
+    Items,
+}
+
+/// A part's rows read on one core: which solution rows (from `first` on,
+/// one after another, until a row out of order starts `scattered`), and
+/// their cells in file order.
+struct Placed<T> {
+    first: u32,
+    count: usize,
+    /// Every row of the part, once one came out of order; empty before.
+    scattered: Vec<u32>,
+    values: Vec<T>,
+}
+
+impl<T> Placed<T> {
+    fn push_row(&mut self, row: u32) {
+        if self.count == 0 {
+            self.first = row;
+        } else if self.scattered.is_empty() && row as usize != self.first as usize + self.count {
+            self.scattered.extend(self.first..self.first + self.count as u32);
+        }
+        if !self.scattered.is_empty() {
+            self.scattered.push(row);
+        }
+        self.count += 1;
+    }
+
+    /// The solution row of the part's `i`-th record.
+    fn row(&self, i: usize) -> u32 {
+        if self.scattered.is_empty() { self.first + i as u32 } else { self.scattered[i] }
+    }
+}
+
 /// Where a solution's columns are.
 #[derive(Clone, Copy)]
 struct Columns {
@@ -754,36 +886,78 @@ struct Columns {
     target: usize,
 }
 
-/// Reads a solution's rows after `line` into `ids` and `truth`.
-fn read_rows(
-    records: &mut Records<'_>,
+impl Columns {
+    /// The columns `format` names, found in a solution's header record.
+    fn of(format: &Format, header: Option<Result<Record<'_>, String>>) -> Result<Self, SolutionError> {
+        let header: Vec<String> = match header {
+            Some(Ok(h)) => (0..h.len())
+                .map(|i| h.text(i).map(|t| t.trim_start_matches('\u{feff}').to_owned()))
+                .collect::<Option<_>>()
+                .ok_or_else(|| SolutionError("header: not UTF-8".into()))?,
+            Some(Err(e)) => return Err(SolutionError(format!("header: {e}"))),
+            None => Vec::new(),
+        };
+        let col = |name: &str| {
+            header.iter().position(|h| h == name).ok_or_else(|| SolutionError(format!("no column {name:?}")))
+        };
+        Ok(Self { fields: header.len(), id: col(&format.id_column)?, target: col(&format.target)? })
+    }
+}
+
+/// Reads the rows of `parts`, each on a core of its own, and joins them in
+/// order; `None` on any problem (the caller reads the file again in one
+/// piece to name the row). `room` says how many rows and id bytes to
+/// reserve for a part.
+fn read_parts(
+    format: &Format,
+    columns: Columns,
+    parts: Vec<Part<'_>>,
+    room: impl Fn(&Part<'_>) -> (usize, usize) + Sync,
+) -> Option<(IdIndex, Truth)> {
+    let classes = ClassIndex::new(format.classes.as_deref().unwrap_or_default());
+    let read = |part: Part<'_>| {
+        let (rows, id_bytes) = room(&part);
+        let (mut ids, mut truth) = (IdIndex::with_capacity(rows, id_bytes), Truth::empty(format, rows));
+        part.each_record(|rec| read_row(&rec, 0, columns, &classes, &mut ids, &mut truth).ok())?;
+        Some((ids, truth))
+    };
+    // The first part's columns take the others' rows: the rows are copied
+    // once less, and fresh memory touched once less.
+    let mut joined = read_in_parallel(parts, read)?.into_iter();
+    let (mut ids, mut truth) = joined.next()?;
+    for (part_ids, part_truth) in joined {
+        ids.append(&part_ids);
+        truth.append(part_truth);
+    }
+    Some((ids, truth))
+}
+
+/// Reads a solution's row (line `line` of the file) into `ids` and `truth`.
+fn read_row(
+    rec: &Record<'_>,
+    line: usize,
     columns: Columns,
     classes: &ClassIndex<'_>,
-    mut line: usize,
-    mut ids: IdIndex,
-    mut truth: Truth,
-) -> Result<(IdIndex, Truth), SolutionError> {
-    while let Some(rec) = records.next_record() {
-        let rec = rec.map_err(|e| SolutionError(format!("row {}: {e}", line + 1)))?;
-        line += 1;
-        if rec.len() != columns.fields {
-            let (got, want) = (rec.len(), columns.fields);
-            return Err(SolutionError(format!("row {line}: {got} fields, the header has {want}")));
-        }
-        let (Some(id), Some(cell)) = (rec.text(columns.id), rec.text(columns.target)) else {
-            return Err(SolutionError(format!("row {line}: not UTF-8")));
-        };
-        ids.push(id);
-        let bad = || SolutionError(format!("row {line}: unusable label"));
-        match &mut truth {
-            Truth::Classes(v) => v.push(classes.find(cell).ok_or_else(bad)?),
-            Truth::Values(v) => {
-                v.push(fast_finite(rec.get(columns.target)).or_else(|| parse_finite(cell)).ok_or_else(bad)?)
-            }
-            Truth::Items(v) => v.push(split_items(cell)),
-        }
+    ids: &mut IdIndex,
+    truth: &mut Truth,
+) -> Result<(), SolutionError> {
+    if rec.len() != columns.fields {
+        let (got, want) = (rec.len(), columns.fields);
+        return Err(SolutionError(format!("row {line}: {got} fields, the header has {want}")));
     }
-    Ok((ids, truth))
+    let (Some(id), Some(cell)) = (rec.text(columns.id), rec.text(columns.target)) else {
+        return Err(SolutionError(format!("row {line}: not UTF-8")));
+    };
+    ids.push(id);
+    let bad = || SolutionError(format!("row {line}: unusable label"));
+    match truth {
+        Truth::Classes(v) => v.push(classes.find(cell).ok_or_else(bad)?),
+        Truth::Values(v) => {
+            v.push(fast_finite(rec.get(columns.target)).or_else(|| parse_finite(cell)).ok_or_else(bad)?)
+        }
+        Truth::Items(v) => v.push(split_items(cell)),
+    }
+    Ok(())
 }
 
 /// The values of `rows`, or (every row) the column as it is, with no copy.
@@ -963,6 +1137,67 @@ mod tests {
         text.truncate(text.len() - "r6,oops\n".len());
         let err = Solution::parse(format, text.as_bytes()).unwrap_err();
         assert_eq!(err.0, "row 120002: duplicate id \"r5\"");
+    }
+
+    /// Parsed from a file on disk, `text` gives what it gives in memory.
+    fn same_from_disk(sol: &Solution, text: &str) -> Result<Predictions, Vec<Problem>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub.csv");
+        std::fs::write(&path, text).unwrap();
+        let from_disk = sol.parse_submission_file(&path).unwrap();
+        let in_memory = sol.parse_submission(text.as_bytes());
+        assert_eq!(format!("{from_disk:?}"), format!("{in_memory:?}"));
+        // A valid file was read in parts, chunk by chunk (not whole, again).
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+            let (header, parts) = split_file(&path).unwrap().expect("big enough to split");
+            let layout = sol.submission_layout(Records::new(&header).next_record());
+            let in_parts = layout.ok().and_then(|layout| sol.clean_in_parallel(parts, &layout));
+            assert_eq!(in_parts.is_some(), from_disk.is_ok() && !text.contains('"'));
+        }
+        from_disk
+    }
+
+    #[test]
+    fn a_big_file_on_disk_reads_in_chunks_as_it_does_in_memory() {
+        // Out of order (each part's rows scattered), in order (the parts'
+        // cells joined), and with problems (read again whole).
+        let (sol, reversed, want) = big_regression(120_000);
+        let Ok(Predictions::Values(got)) = same_from_disk(&sol, &reversed) else { panic!("valid") };
+        assert_eq!(got, want);
+        let in_order: String = std::iter::once("id,y\n".to_owned())
+            .chain(want.iter().enumerate().map(|(i, v)| format!("r{i},{v:?}\n")))
+            .collect();
+        let Ok(Predictions::Values(got)) = same_from_disk(&sol, &in_order) else { panic!("valid") };
+        assert_eq!(got, want);
+        let missing_last = &in_order[..in_order.trim_end().rfind('\n').unwrap() + 1];
+        assert!(same_from_disk(&sol, missing_last).is_err());
+        let repeated = format!("{in_order}r5,1\n");
+        assert!(same_from_disk(&sol, &repeated).is_err());
+        let quoted = in_order.replacen("r7,", "\"r7\",", 1);
+        assert!(same_from_disk(&sol, &quoted).is_ok(), "a quoted id is read whole, by the csv crate");
+
+        // Class labels, the solution itself from disk too.
+        let format = Format {
+            metric: MetricKind::MacroF1,
+            k: None,
+            id_column: "id".into(),
+            target: "label".into(),
+            classes: Some(vec!["cat".into(), "dog".into(), "7".into()]),
+        };
+        let names = ["cat", "dog", "7"];
+        let labels: String = std::iter::once("id,label\n".to_owned())
+            .chain((0..150_000).map(|i| format!("{i},{}\n", names[i % 3])))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("labels.csv"), &labels).unwrap();
+        let sol = Solution::parse_file(format.clone(), &dir.path().join("labels.csv")).unwrap();
+        assert_eq!(
+            format!("{:?}", sol.truth),
+            format!("{:?}", Solution::parse(format, labels.as_bytes()).unwrap().truth)
+        );
+        let Ok(Predictions::Classes(got)) = same_from_disk(&sol, &labels) else { panic!("valid") };
+        assert_eq!(sol.score(&Predictions::Classes(got), None).unwrap(), 1.0);
+        assert!(same_from_disk(&sol, &labels.replacen(",dog\n", ",wolf\n", 1)).is_err());
     }
 
     #[test]
