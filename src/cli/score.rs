@@ -1,11 +1,11 @@
 //! `gaic score`: the judge, offline. Scores a submission file against a
 //! solution file with exactly the code the server uses.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use hashbrown::HashSet;
 use serde_json::json;
 
 use crate::scoring::MetricKind;

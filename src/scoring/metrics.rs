@@ -122,9 +122,36 @@ pub fn roc_auc_with(
     if pos.is_empty() || neg.is_empty() {
         return Err(undefined("ROC AUC is undefined when only one class is present"));
     }
-    radsort::sort(pos);
-    radsort::sort(neg);
-    // Twice the number of pairs won: 2 per negative below, 1 per tie.
+    // Pairs won add up over any split of the negatives: a large set's
+    // negatives are sorted in slices, each on a core of its own, while this
+    // thread sorts the positives, and each slice is counted on its own.
+    let threads = if scores.len() < PARALLEL_SORT {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+    };
+    let slice = neg.len().div_ceil(threads.max(1));
+    std::thread::scope(|scope| {
+        let mut slices = neg.chunks_mut(slice);
+        let first = slices.next();
+        for rest in slices {
+            scope.spawn(|| radsort::sort(rest));
+        }
+        radsort::sort(pos);
+        if let Some(first) = first {
+            radsort::sort(first);
+        }
+    });
+    let twice_won: u128 = neg.chunks(slice).map(|neg| twice_won(pos, neg)).sum();
+    Ok(twice_won as f64 / (2.0 * pos.len() as f64 * neg.len() as f64))
+}
+
+/// Below this many scores ROC AUC sorts on one thread.
+const PARALLEL_SORT: usize = 1 << 20;
+
+/// Twice the number of (positive, negative) pairs the positives win, both
+/// sorted: 2 per negative below, 1 per tie.
+fn twice_won(pos: &[f64], neg: &[f64]) -> u128 {
     let (mut twice_won, mut below) = (0u128, 0usize);
     let mut i = 0;
     while i < pos.len() {
@@ -143,7 +170,7 @@ pub fn roc_auc_with(
         twice_won += (j - i) as u128 * (2 * below + (equal - below)) as u128;
         i = j;
     }
-    Ok(twice_won as f64 / (2.0 * pos.len() as f64 * neg.len() as f64))
+    twice_won
 }
 
 /// Binary ROC AUC of `scores` for the rows where `y` is true.
@@ -394,6 +421,32 @@ mod tests {
             }
         }
         close(roc_auc(&y, &s).unwrap(), won / pairs);
+    }
+
+    #[test]
+    fn a_large_roc_auc_sorted_in_slices_counts_every_pair() {
+        // Over the parallel threshold; 1,000 score levels, so every slice
+        // ties with the others. The pairs are counted by level instead.
+        let n = PARALLEL_SORT + 12_345;
+        let mut state = 11u64;
+        let (mut pos_at, mut neg_at) = (vec![0u64; 1000], vec![0u64; 1000]);
+        let (y, s): (Vec<bool>, Vec<f64>) = (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let level = ((state >> 33) % 1000) as usize;
+                let positive = (state >> 20).is_multiple_of(4);
+                let counts = if positive { &mut pos_at } else { &mut neg_at };
+                counts[level] += 1;
+                (positive, level as f64 / 7.0 - 60.0)
+            })
+            .unzip();
+        let (mut twice, mut below) = (0u128, 0u64);
+        for (p, q) in pos_at.iter().zip(&neg_at) {
+            twice += u128::from(*p) * u128::from(2 * below + q);
+            below += q;
+        }
+        let (p, q) = (pos_at.iter().sum::<u64>() as f64, neg_at.iter().sum::<u64>() as f64);
+        assert_eq!(roc_auc(&y, &s).unwrap(), twice as f64 / (2.0 * p * q));
     }
 
     #[test]

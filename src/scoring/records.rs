@@ -28,6 +28,8 @@ enum Inner<'a> {
     /// `hits` finds every comma and newline once, across the whole file.
     Plain {
         bytes: &'a [u8],
+        /// `bytes` as text when known to be UTF-8 (a part, checked once).
+        text: Option<&'a str>,
         pos: usize,
         hits: memchr::Memchr2<'a>,
     },
@@ -119,8 +121,8 @@ impl Part<'_> {
 
 /// One record: its fields as bytes.
 pub enum Record<'r> {
-    /// Fields of a plain line.
-    Plain(&'r [u8], &'r [(usize, usize)]),
+    /// Fields of a plain line, and its bytes as text if they are UTF-8.
+    Plain(&'r [u8], &'r [(usize, usize)], Option<&'r str>),
     /// A record the `csv` crate read.
     Csv(&'r csv::ByteRecord),
 }
@@ -129,7 +131,7 @@ impl Record<'_> {
     /// Number of fields.
     pub fn len(&self) -> usize {
         match self {
-            Self::Plain(_, b) => b.len(),
+            Self::Plain(_, b, _) => b.len(),
             Self::Csv(r) => r.len(),
         }
     }
@@ -142,20 +144,34 @@ impl Record<'_> {
     /// Field `i` (empty when out of range).
     pub fn get(&self, i: usize) -> &[u8] {
         match self {
-            Self::Plain(bytes, b) => b.get(i).map_or(&[][..], |&(s, e)| &bytes[s..e]),
+            Self::Plain(bytes, b, _) => b.get(i).map_or(&[][..], |&(s, e)| &bytes[s..e]),
             Self::Csv(r) => r.get(i).unwrap_or_default(),
         }
     }
 
     /// Field `i` as trimmed UTF-8 text, `None` if it is not UTF-8.
     pub fn text(&self, i: usize) -> Option<&str> {
-        std::str::from_utf8(self.get(i)).ok().map(str::trim)
+        if let Self::Plain(_, b, Some(text)) = self {
+            // Cut at commas and newlines, every field of UTF-8 text is too.
+            return Some(b.get(i).map_or("", |&(s, e)| trim(&text[s..e])));
+        }
+        std::str::from_utf8(self.get(i)).ok().map(trim)
     }
 
     /// The fields as column names: trimmed text, a byte-order mark
     /// dropped; `None` if a field is not UTF-8.
     pub fn column_names(&self) -> Option<Vec<String>> {
         (0..self.len()).map(|i| self.text(i).map(|t| t.trim_start_matches('\u{feff}').trim().to_owned())).collect()
+    }
+}
+
+/// `text` without leading and trailing whitespace, as [`str::trim`], but
+/// without looking further when both ends are visible ASCII.
+fn trim(text: &str) -> &str {
+    match text.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        [only] if only.is_ascii_graphic() => text,
+        _ => text.trim(),
     }
 }
 
@@ -231,6 +247,7 @@ impl<'a> Records<'a> {
             // Like the csv crate, skip a UTF-8 byte order mark.
             Inner::Plain {
                 bytes,
+                text: None,
                 pos: if bytes.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 },
                 hits: memchr::memchr2_iter(b',', b'\n', bytes),
             }
@@ -241,9 +258,11 @@ impl<'a> Records<'a> {
         Self { inner, bounds: Vec::new() }
     }
 
-    /// A reader of `bytes`, whole lines of a file known to be plain.
+    /// A reader of `bytes`, whole lines of a file known to be plain, its
+    /// text checked to be UTF-8 once for all its fields.
     fn plain_part(bytes: &'a [u8]) -> Self {
-        let inner = Inner::Plain { bytes, pos: 0, hits: memchr::memchr2_iter(b',', b'\n', bytes) };
+        let text = std::str::from_utf8(bytes).ok();
+        let inner = Inner::Plain { bytes, text, pos: 0, hits: memchr::memchr2_iter(b',', b'\n', bytes) };
         Self { inner, bounds: Vec::new() }
     }
 
@@ -280,7 +299,7 @@ impl<'a> Records<'a> {
                 Ok(false) => None,
                 Err(e) => Some(Err(e.to_string())),
             },
-            Inner::Plain { bytes, pos, hits } => {
+            Inner::Plain { bytes, text, pos, hits } => {
                 let bytes: &'a [u8] = bytes;
                 loop {
                     if *pos >= bytes.len() {
@@ -305,7 +324,7 @@ impl<'a> Records<'a> {
                         continue; // a blank line
                     }
                     self.bounds.push((field, line_end));
-                    return Some(Ok(Record::Plain(bytes, &self.bounds)));
+                    return Some(Ok(Record::Plain(bytes, &self.bounds, *text)));
                 }
             }
         }
@@ -429,6 +448,13 @@ mod tests {
         assert!(split_file(&path).unwrap().is_none());
         std::fs::write(&path, "id,y\n1,2\n").unwrap();
         assert!(split_file(&path).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_quick_trim_trims_exactly_as_str_trim() {
+        for text in ["", "a", " ", "ab", " a", "a ", "\ta\n", "\u{a0}a", "a\u{3000}", "é", "\u{a0}", "a b", "1.5"] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
     }
 
     #[test]

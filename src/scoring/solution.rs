@@ -104,10 +104,11 @@ enum Lookup {
 /// zero), so that equal integers are equal strings.
 fn canonical_int(s: &str) -> Option<u64> {
     let b = s.as_bytes();
-    if b.is_empty() || b.len() > 18 || (b.len() > 1 && b[0] == b'0') || !b.iter().all(u8::is_ascii_digit) {
+    if b.is_empty() || b.len() > 18 || (b.len() > 1 && b[0] == b'0') {
         return None;
     }
-    s.parse().ok()
+    // At most 18 digits: no overflow.
+    b.iter().try_fold(0u64, |n, &d| d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0')))
 }
 
 impl IdIndex {
