@@ -82,11 +82,21 @@ impl Format {
 /// Ids in one buffer with an index: a direct table when the ids are
 /// smallish canonical integers (the common case: no hashing, sequential
 /// memory), a hash table otherwise. One allocation for all ids either way.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct IdIndex {
     text: String,
     ends: Vec<u32>,
+    /// Until the lookup is built, each id as a number while every id so
+    /// far is a canonical integer of 32 bits: read on every core as the
+    /// ids are pushed, so that building the table reads no text.
+    ints: Option<Vec<u32>>,
     lookup: Lookup,
+}
+
+impl Default for IdIndex {
+    fn default() -> Self {
+        Self::with_capacity(0, 0)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -114,7 +124,12 @@ fn canonical_int(s: &str) -> Option<u64> {
 impl IdIndex {
     /// An empty index with room for about `rows` ids of `bytes` total length.
     fn with_capacity(rows: usize, bytes: usize) -> Self {
-        Self { text: String::with_capacity(bytes), ends: Vec::with_capacity(rows), lookup: Lookup::None }
+        Self {
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(rows),
+            ints: Some(Vec::with_capacity(rows)),
+            lookup: Lookup::None,
+        }
     }
 
     fn len(&self) -> usize {
@@ -131,19 +146,29 @@ impl IdIndex {
         let base = self.text.len() as u32;
         self.text.push_str(&other.text);
         self.ends.extend(other.ends.iter().map(|e| e + base));
+        match (&mut self.ints, &other.ints) {
+            (Some(ints), Some(more)) => ints.extend_from_slice(more),
+            _ => self.ints = None,
+        }
     }
 
     /// Appends an id (call [`IdIndex::build`] once all are in).
     fn push(&mut self, id: &str) {
         self.text.push_str(id);
         self.ends.push(self.text.len() as u32);
+        if let Some(ints) = &mut self.ints {
+            match canonical_int(id).and_then(|i| u32::try_from(i).ok()) {
+                Some(i) => ints.push(i),
+                None => self.ints = None,
+            }
+        }
     }
 
     /// Builds the lookup; on a duplicate id, the later row of the pair.
     fn build(&mut self) -> Result<(), u32> {
         let n = self.len();
-        let ints: Option<Vec<u64>> = (0..n as u32).map(|r| canonical_int(self.get(r))).collect();
-        if let Some(ints) = ints.filter(|v| v.iter().all(|&x| x <= 4 * n as u64 + 1024)) {
+        let ints = self.ints.take();
+        if let Some(ints) = ints.filter(|v| v.iter().all(|&x| u64::from(x) <= 4 * n as u64 + 1024)) {
             let max = ints.iter().copied().max().unwrap_or(0) as usize;
             let mut table = vec![0u32; max + 1];
             for (row, &id) in ints.iter().enumerate() {
@@ -765,33 +790,24 @@ impl Solution {
     /// Scores `preds` over `rows` (all rows when `None`).
     pub fn score(&self, preds: &Predictions, rows: Option<&[u32]>) -> Result<f64, MetricError> {
         let only = rows;
-        let all: Vec<u32>;
-        let rows = match rows {
-            Some(r) => r,
-            None => {
-                all = (0..self.len() as u32).collect();
-                &all
-            }
-        };
-        let gather = |v| gather(v, only);
         let k = self.format.class_count();
         let m = self.format.metric;
         match (&self.truth, preds) {
             (Truth::Classes(y), Predictions::Classes(p)) => {
-                let y: Vec<u32> = rows.iter().map(|&r| y[r as usize]).collect();
-                let p: Vec<u32> = rows.iter().map(|&r| p[r as usize]).collect();
+                let (y, p) = (gather(y, only), gather(p, only));
+                let (y, p) = (y.as_ref(), p.as_ref());
                 match m {
-                    MetricKind::Accuracy => metrics::accuracy(&y, &p),
-                    MetricKind::BalancedAccuracy => metrics::balanced_accuracy(&y, &p, k),
-                    MetricKind::MacroF1 => metrics::macro_f1(&y, &p, k),
-                    MetricKind::MeanIou => metrics::mean_iou(&y, &p, k),
+                    MetricKind::Accuracy => metrics::accuracy(y, p),
+                    MetricKind::BalancedAccuracy => metrics::balanced_accuracy(y, p, k),
+                    MetricKind::MacroF1 => metrics::macro_f1(y, p, k),
+                    MetricKind::MeanIou => metrics::mean_iou(y, p, k),
                     _ => Err(MetricError(format!("{} cannot score class labels", m.name()))),
                 }
             }
             (Truth::Classes(y), Predictions::Values(p)) => {
                 // Binary: one column, the score or probability of classes[1].
-                let y: Vec<bool> = rows.iter().map(|&r| y[r as usize] == 1).collect();
-                let p = gather(p);
+                let y: Vec<bool> = gather(y, only).iter().map(|&c| c == 1).collect();
+                let p = gather(p, only);
                 match m {
                     MetricKind::RocAuc => metrics::roc_auc(&y, &p),
                     MetricKind::LogLoss => metrics::log_loss_binary(&y, &p),
@@ -799,17 +815,22 @@ impl Solution {
                 }
             }
             (Truth::Classes(y), Predictions::PerClass(p)) => {
-                let y: Vec<u32> = rows.iter().map(|&r| y[r as usize]).collect();
-                let p: Vec<f64> =
-                    rows.iter().flat_map(|&r| p[r as usize * k..(r as usize + 1) * k].iter().copied()).collect();
+                let y = gather(y, only);
+                let p: std::borrow::Cow<'_, [f64]> = match only {
+                    None => p.into(),
+                    Some(rows) => {
+                        rows.iter().flat_map(|&r| p[r as usize * k..(r as usize + 1) * k].iter().copied()).collect()
+                    }
+                };
+                let (y, p) = (y.as_ref(), p.as_ref());
                 match m {
-                    MetricKind::RocAuc => metrics::roc_auc_ovr(&y, &p, k),
-                    MetricKind::LogLoss => metrics::log_loss(&y, &p, k),
+                    MetricKind::RocAuc => metrics::roc_auc_ovr(y, p, k),
+                    MetricKind::LogLoss => metrics::log_loss(y, p, k),
                     _ => Err(MetricError(format!("{} cannot score per-class columns", m.name()))),
                 }
             }
             (Truth::Values(y), Predictions::Values(p)) => {
-                let (y, p) = (gather(y), gather(p));
+                let (y, p) = (gather(y, only), gather(p, only));
                 let (y, p) = (y.as_ref(), p.as_ref());
                 match m {
                     MetricKind::Rmse => metrics::rmse(y, p),
@@ -820,6 +841,14 @@ impl Solution {
                 }
             }
             (Truth::Items(y), Predictions::Items(p)) => {
+                let all: Vec<u32>;
+                let rows = match only {
+                    Some(rows) => rows,
+                    None => {
+                        all = (0..self.len() as u32).collect();
+                        &all
+                    }
+                };
                 let y: Vec<&[Box<str>]> = rows.iter().map(|&r| y[r as usize].as_slice()).collect();
                 let p: Vec<&[Box<str>]> = rows.iter().map(|&r| p[r as usize].as_slice()).collect();
                 let y: Vec<Vec<&Box<str>>> = y.iter().map(|v| v.iter().collect()).collect();
@@ -962,7 +991,7 @@ fn read_row(
 }
 
 /// The values of `rows`, or (every row) the column as it is, with no copy.
-fn gather<'v>(v: &'v [f64], rows: Option<&[u32]>) -> std::borrow::Cow<'v, [f64]> {
+fn gather<'v, T: Copy>(v: &'v [T], rows: Option<&[u32]>) -> std::borrow::Cow<'v, [T]> {
     match rows {
         None => std::borrow::Cow::Borrowed(v),
         Some(rows) => rows.iter().map(|&r| v[r as usize]).collect(),
