@@ -93,65 +93,76 @@ pub fn mean_iou(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
 /// Binary ROC AUC by Mann-Whitney: the share of (positive, negative) pairs
 /// in which the positive scores higher, a tie counting ½ — the same number
 /// as scikit-learn's trapezoids. The two classes' scores are sorted apart
-/// (radix sorts: the cost is a few passes over the scores, not n log n
-/// comparisons) and merged once; the pair count is kept in whole numbers
-/// and divided once at the end. `scratch` (one buffer per class) is reused
-/// between calls.
-pub fn roc_auc_with(
-    positive: impl Iterator<Item = bool>,
-    scores: &[f64],
-    scratch: &mut (Vec<f64>, Vec<f64>),
-) -> Result<f64> {
-    let (pos, neg) = scratch;
-    pos.clear();
-    neg.clear();
-    let mut given = 0usize;
-    for (&s, p) in scores.iter().zip(positive) {
-        // + 0.0 makes -0.0 the same score as 0.0 for the radix sort.
-        if p {
-            pos.push(s + 0.0)
-        } else {
-            neg.push(s + 0.0)
-        }
-        given += 1;
-    }
-    check_len(given, scores.len())?;
-    if scores.iter().any(|s| !s.is_finite()) {
-        return Err(undefined("scores must be finite numbers"));
-    }
-    if pos.is_empty() || neg.is_empty() {
-        return Err(undefined("ROC AUC is undefined when only one class is present"));
-    }
-    // Pairs won add up over any split of the negatives: a large set's
-    // negatives are sorted in slices, each on a core of its own, while this
-    // thread sorts the positives, and each slice is counted on its own.
+/// (radix sorts of keys that order as the scores do: the cost is a few
+/// passes over the scores, not n log n comparisons) and merged; the pair count is kept in whole numbers and
+/// divided once at the end. `positive(i)` says whether row `i` is positive.
+///
+/// A large set is cut into one slice of rows per core. Each core sorts its
+/// slice's two classes; pairs won add up over any split of the rows, so
+/// each core then counts its negatives against every slice's positives.
+pub fn roc_auc_with(positive: impl Fn(usize) -> bool + Sync, scores: &[f64]) -> Result<f64> {
     let threads = if scores.len() < PARALLEL_SORT {
         1
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
     };
-    let slice = neg.len().div_ceil(threads.max(1));
-    std::thread::scope(|scope| {
-        let mut slices = neg.chunks_mut(slice);
-        let first = slices.next();
-        for rest in slices {
-            scope.spawn(|| radsort::sort(rest));
-        }
-        radsort::sort(pos);
-        if let Some(first) = first {
-            radsort::sort(first);
+    let slice = scores.len().div_ceil(threads).max(1);
+    let positive = &positive;
+    let sort = scores.chunks(slice).enumerate().map(|(t, part)| {
+        move || {
+            let (mut pos, mut neg) = (Vec::with_capacity(part.len()), Vec::with_capacity(part.len()));
+            for (i, &s) in part.iter().enumerate() {
+                if !s.is_finite() {
+                    return None;
+                }
+                if positive(t * slice + i) { &mut pos } else { &mut neg }.push(order_key(s));
+            }
+            radsort::sort(&mut pos);
+            radsort::sort(&mut neg);
+            Some((pos, neg))
         }
     });
-    let twice_won: u128 = neg.chunks(slice).map(|neg| twice_won(pos, neg)).sum();
-    Ok(twice_won as f64 / (2.0 * pos.len() as f64 * neg.len() as f64))
+    let sorted: Vec<(Vec<u64>, Vec<u64>)> = on_every_core(sort.collect())
+        .into_iter()
+        .collect::<Option<_>>()
+        .ok_or_else(|| undefined("scores must be finite numbers"))?;
+    let positives: usize = sorted.iter().map(|(pos, _)| pos.len()).sum();
+    let negatives = scores.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return Err(undefined("ROC AUC is undefined when only one class is present"));
+    }
+    let sorted = &sorted;
+    let count = sorted.iter().map(|(_, neg)| move || sorted.iter().map(|(pos, _)| twice_won(pos, neg)).sum::<u128>());
+    let twice_won: u128 = on_every_core(count.collect()).into_iter().sum();
+    Ok(twice_won as f64 / (2.0 * positives as f64 * negatives as f64))
 }
 
-/// Below this many scores ROC AUC sorts on one thread.
+/// Below this many scores ROC AUC runs on one thread.
 const PARALLEL_SORT: usize = 1 << 20;
+
+/// Runs each job on a thread of its own (the first on this one); the
+/// results in order.
+fn on_every_core<T: Send>(jobs: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
+    let mut jobs = jobs.into_iter();
+    let Some(first) = jobs.next() else { return Vec::new() };
+    std::thread::scope(|scope| {
+        let rest: Vec<_> = jobs.map(|job| scope.spawn(job)).collect();
+        let mut done = vec![first()];
+        done.extend(rest.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))));
+        done
+    })
+}
+
+/// A finite score as a number that sorts (and ties) as it does: -0.0
+/// ties with 0.0.
+fn order_key(score: f64) -> u64 {
+    let bits = (score + 0.0).to_bits();
+    if bits >> 63 == 1 { !bits } else { bits | 1 << 63 }
+}
 
 /// Twice the number of (positive, negative) pairs the positives win, both
 /// sorted: 2 per negative below, 1 per tie.
-fn twice_won(pos: &[f64], neg: &[f64]) -> u128 {
+fn twice_won(pos: &[u64], neg: &[u64]) -> u128 {
     let (mut twice_won, mut below) = (0u128, 0usize);
     let mut i = 0;
     while i < pos.len() {
@@ -176,7 +187,7 @@ fn twice_won(pos: &[f64], neg: &[f64]) -> u128 {
 /// Binary ROC AUC of `scores` for the rows where `y` is true.
 pub fn roc_auc(y: &[bool], scores: &[f64]) -> Result<f64> {
     check_len(y.len(), scores.len())?;
-    roc_auc_with(y.iter().copied(), scores, &mut (Vec::new(), Vec::new()))
+    roc_auc_with(|i| y[i], scores)
 }
 
 /// Multiclass ROC AUC: the unweighted mean over classes of one-vs-rest AUC,
@@ -186,13 +197,12 @@ pub fn roc_auc_ovr(y: &[u32], probs: &[f64], k: usize) -> Result<f64> {
     check_len(y.len() * k, probs.len())?;
     let n = y.len();
     let mut column = vec![0.0; n];
-    let mut scratch = (Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut sum, mut used) = (0.0, 0usize);
     for c in 0..k {
         for (i, v) in column.iter_mut().enumerate() {
             *v = probs[i * k + c];
         }
-        match roc_auc_with(y.iter().map(|&t| t as usize == c), &column, &mut scratch) {
+        match roc_auc_with(|i| y[i] as usize == c, &column) {
             Ok(a) => {
                 sum += a;
                 used += 1;
