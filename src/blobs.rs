@@ -226,6 +226,11 @@ impl Spooled {
         self.head.starts_with(magic)
     }
 
+    /// Where the content is on disk, while this is held.
+    pub fn path(&self) -> &Path {
+        &self.held.path
+    }
+
     /// Opens the file to read it from the start (blocking).
     pub fn open(&self) -> std::io::Result<std::fs::File> {
         std::fs::File::open(&self.held.path)

@@ -267,16 +267,16 @@ pub async fn submit_file(
 
     // Check a model, score a CSV, before storing anything: an invalid file
     // stores nothing and does not count toward the cap, but it counts
-    // toward the team's refusals. The file comes into memory only here,
-    // under one of a few slots, so many uploads at once queue for the
-    // slots rather than each holding its file in memory.
+    // toward the team's refusals. Both happen under one of a few slots, so
+    // many uploads at once queue for the slots. A model comes into memory
+    // here; a large CSV is read from its spool file a chunk at a time.
     let checked = {
         let _slot = state.checks.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
-        let bytes = file.bytes().await.map_err(|e| AppError::Internal(e.into()))?;
         if model {
+            let bytes = file.bytes().await.map_err(|e| AppError::Internal(e.into()))?;
             check_model(state, &spec, &bytes).await.map(|()| None)
         } else {
-            score_csv(state, &task, &spec, bytes).await.map(Some)
+            score_csv(state, &task, &spec, file.clone()).await.map(Some)
         }
     };
     let scored = match checked {
@@ -395,15 +395,19 @@ async fn score_csv(
     state: &Platform,
     task: &tasks::TaskRow,
     spec: &crate::bundle::TaskSpec,
-    bytes: Bytes,
+    file: crate::blobs::Spooled,
 ) -> AppResult<(crate::scoring::scorer::Scores, crate::scoring::solution::Predictions)> {
     let solution = crate::leaderboard::current_solution(state, task, spec).await?;
     let scored = tokio::task::spawn_blocking(move || {
-        let preds = solution.solution.parse_submission(&bytes)?;
-        Ok::<_, Vec<crate::error::Problem>>((solution.score_parsed(&preds)?, preds))
+        let preds = match solution.solution.parse_submission_file(file.path())? {
+            Ok(preds) => preds,
+            Err(problems) => return Ok(Err(problems)),
+        };
+        Ok(solution.score_parsed(&preds).map(|scores| (scores, preds)))
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?;
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e: std::io::Error| AppError::Internal(e.into()))?;
     scored.map_err(|details| AppError::Invalid {
         code: "invalid_submission",
         message: msg!("submission_problems", count = details.len()),

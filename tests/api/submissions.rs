@@ -274,3 +274,47 @@ async fn refused_uploads_are_bounded_per_team_and_day() {
     assert_eq!(ok["quota"]["refused_today"], 1);
     assert_eq!(ok["quota"]["refused_cap"], 15);
 }
+
+/// A large CSV (over the size read on every core) is scored from its
+/// spool file a chunk at a time, in any row order; one with a bad row is
+/// read again whole and names the row, as a small one would.
+#[tokio::test]
+async fn a_large_csv_is_scored_from_disk_in_any_order_and_its_problems_named() {
+    let app = TestApp::spawn().await;
+    let rows = 120_000;
+    let bundle = crate::helpers::copy_demo("diabetes");
+    crate::helpers::edit_toml(bundle.path(), |t| {
+        t.replace("slug = \"diabetes\"", "slug = \"big-rmse\"").replace("public_board = \"ladder\"", "")
+    });
+    let inputs: String = std::iter::once("id,age,sex,bmi,bp,s1,s2,s3,s4,s5,s6\n".to_owned())
+        .chain((1..=rows).map(|i| format!("{i},50,1,25,90,160,70,40,4,5,90\n")))
+        .collect();
+    let labels = |shift: f64| -> Vec<(String, String)> {
+        (1..=rows).map(|i| (i.to_string(), format!("{}", (i % 300) as f64 + shift))).collect()
+    };
+    for (file, text) in [
+        ("hidden/test_inputs.csv", inputs.clone()),
+        ("public/test_inputs.csv", inputs),
+        ("hidden/test_labels.csv", csv_of("id,progression", labels(0.0))),
+        ("public/sample_submission.csv", csv_of("id,progression", labels(0.25))),
+    ] {
+        std::fs::write(bundle.path().join(file), text).unwrap();
+    }
+    let admin = app.admin().await;
+    let res = admin.upload_bundle(gaic::bundle::pack_dir(bundle.path()).unwrap()).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    admin.patch_json("/api/v1/tasks/big-rmse", &json!({"published": true})).await;
+
+    let ann = app.competitor("ann").await;
+    let in_order = csv_of("id,progression", labels(0.5));
+    assert!(in_order.len() > 1 << 20, "big enough to be read in parts");
+    let s = ann.submit_ok("big-rmse", in_order.clone()).await;
+    assert_eq!(s["submission"]["public_score"], 0.5, "every prediction 0.5 off");
+    let reversed = csv_of("id,progression", labels(0.5).into_iter().rev());
+    let s = ann.submit_ok("big-rmse", reversed).await;
+    assert_eq!(s["submission"]["public_score"], 0.5);
+    let bad = in_order.replacen("\n77777,", "\n77777,x", 1);
+    let body = assert_error(ann.submit("big-rmse", bad).await, 422, "invalid_submission", "").await;
+    let details = body["error"]["details"].to_string();
+    assert!(details.contains("row 77778") && details.contains("progression"), "{details}");
+}
