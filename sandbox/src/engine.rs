@@ -146,6 +146,9 @@ pub(crate) fn engine_config(config: &SandboxConfig) -> Config {
         // wiped with memset (every byte is still zero for the next model):
         // no page fault and kernel zeroing per page on every run.
         .linear_memory_keep_resident(KEEP_RESIDENT)
+        // Where the kernel can say which pages were written (Linux 6.7+),
+        // only those are wiped, not every resident byte.
+        .pagemap_scan(wasmtime::Enabled::Auto)
         .table_keep_resident(64 << 10);
     c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     c

@@ -314,22 +314,18 @@ fn predict_all(store: &mut Store<RunState>, linker: &Linker<RunState>, job: &Job
             .into());
         }
         let outp = check(store, out_ptr, out_bytes, "output")?;
+        // One copy of the block, then one pass to check it.
         let mem = memory.data(&*store);
-        for (i, bytes) in mem[outp..outp + n * out_cols * 4].chunks_exact(4).enumerate() {
-            let v = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-            if !v.is_finite() {
-                let row = b * batch + i / out_cols.max(1);
-                return Err(Failure(
-                    Verdict::InvalidOutput,
-                    format!(
-                        "output row {} (0-based), column {} is {v}; outputs must be finite",
-                        row,
-                        i % out_cols.max(1)
-                    ),
-                )
-                .into());
-            }
-            outputs.push(v);
+        let start = outputs.len();
+        outputs.resize(start + n * out_cols, 0.0);
+        crate::tensor::fill_from_le(&mut outputs[start..], &mem[outp..outp + n * out_cols * 4]);
+        if let Some(i) = outputs[start..].iter().position(|v| !v.is_finite()) {
+            let (row, v) = (b * batch + i / out_cols.max(1), outputs[start + i]);
+            return Err(Failure(
+                Verdict::InvalidOutput,
+                format!("output row {} (0-based), column {} is {v}; outputs must be finite", row, i % out_cols.max(1)),
+            )
+            .into());
         }
     }
     Ok(outputs)

@@ -285,6 +285,11 @@ mod runtime {
 
     static mut NEXT: usize = 0;
 
+    unsafe extern "C" {
+        /// The first byte after the stack and data (set by the linker).
+        static __heap_base: u8;
+    }
+
     /// Makes room up to `end`, growing memory; `false` when it cannot grow.
     unsafe fn reach(end: usize) -> bool {
         let have = core::arch::wasm32::memory_size(0) * 65536;
@@ -296,7 +301,10 @@ mod runtime {
         unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
             unsafe {
                 if NEXT == 0 {
-                    NEXT = core::arch::wasm32::memory_size(0) * 65536;
+                    // The heap starts where the linker ends the stack and
+                    // data: memory the module starts with is used before
+                    // any is grown.
+                    NEXT = &raw const __heap_base as usize;
                 }
                 let start = (NEXT + layout.align() - 1) & !(layout.align() - 1);
                 let end = start + layout.size();
