@@ -405,13 +405,24 @@ impl Solution {
     /// problem (or a small or unusual one) is read whole and checked one row
     /// at a time, so its problems read exactly the same.
     pub fn parse_submission_file(&self, path: &Path) -> std::io::Result<Result<Predictions, Vec<Problem>>> {
-        if let Some((header, parts)) = split_file(path)?
-            && let Ok(layout) = self.submission_layout(Records::new(&header).next_record())
-            && let Some(preds) = self.clean_in_parallel(parts, &layout)
-        {
-            return Ok(Ok(preds));
+        let tried = match split_file(path)? {
+            Some((header, parts)) => {
+                if let Ok(layout) = self.submission_layout(Records::new(&header).next_record())
+                    && let Some(preds) = self.clean_in_parallel(parts, &layout)
+                {
+                    return Ok(Ok(preds));
+                }
+                true
+            }
+            None => false,
+        };
+        let bytes = std::fs::read(path)?;
+        if !tried {
+            return Ok(self.parse_submission(&bytes));
         }
-        Ok(self.parse_submission(&std::fs::read(path)?))
+        // Already read in parts once: straight to the check row by row.
+        let mut records = Records::new(&bytes);
+        Ok(self.submission_layout(records.next_record()).and_then(|layout| self.read_submission(records, &layout)))
     }
 
     /// Where a submission's columns are, from its header record; or what is
