@@ -1,15 +1,13 @@
 //! `gaic score`: the judge, offline. Scores a submission file against a
 //! solution file with exactly the code the server uses.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use hashbrown::HashSet;
 use serde_json::json;
 
 use crate::scoring::MetricKind;
-use crate::scoring::records::{Part, Records, read_in_parallel, split_file};
 use crate::scoring::solution::{Format, Solution};
 
 /// Score a submission against a solution, offline.
@@ -44,55 +42,6 @@ pub struct ScoreArgs {
     /// Print `{"metric":…,"score":…,"rows":…}`.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Distinct labels of the solution's target column, numerically sorted when
-/// they are all numbers. A large plain file is read on every core.
-fn distinct_labels(path: &Path) -> anyhow::Result<Vec<String>> {
-    let reading = || format!("reading {}", path.display());
-    // Most tasks have a handful of classes: a short list is searched
-    // before the set is.
-    let labels_of = |part: Part<'_>| {
-        let (mut few, mut set) = (Vec::<Vec<u8>>::new(), HashSet::new());
-        part.each_record(|rec| {
-            let label = rec.get(1).trim_ascii();
-            if few.iter().any(|l| l == label) {
-                return Some(());
-            }
-            if few.len() < 16 {
-                few.push(label.to_vec());
-            } else if !set.contains(label) {
-                set.insert(label.to_vec());
-            }
-            Some(())
-        })?;
-        set.extend(few);
-        Some(set)
-    };
-    let in_parts = split_file(path).with_context(reading)?.and_then(|(_, parts)| read_in_parallel(parts, labels_of));
-    let set = match in_parts {
-        Some(sets) => sets.into_iter().flatten().collect(),
-        None => {
-            let bytes = std::fs::read(path).with_context(reading)?;
-            let mut records = Records::new(&bytes);
-            let mut set = HashSet::new();
-            let _ = records.next_record(); // the header
-            while let Some(rec) = records.next_record() {
-                let rec = rec.map_err(|e| anyhow::anyhow!("reading the solution: {e}"))?;
-                let label = rec.get(1).trim_ascii();
-                if !set.contains(label) {
-                    set.insert(label.to_vec());
-                }
-            }
-            set
-        }
-    };
-    let mut labels: Vec<String> = set.into_iter().map(|l| String::from_utf8_lossy(&l).into_owned()).collect();
-    labels.sort();
-    if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
-        labels.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0)));
-    }
-    Ok(labels)
 }
 
 impl ScoreArgs {
@@ -167,12 +116,13 @@ impl ScoreArgs {
         let [id_column, target] = header.as_slice() else {
             anyhow::bail!("the solution must have exactly two columns, id and target; found {header:?}");
         };
-        let classes = match (&self.classes, metric.needs_classes()) {
-            (Some(c), true) => Some(c.clone()),
-            (None, true) => Some(distinct_labels(&self.solution)?),
-            _ => None,
-        };
+        let classes = self.classes.clone().filter(|_| metric.needs_classes());
+        let find_classes = classes.is_none() && metric.needs_classes();
         let format = Format { metric, k: self.k, id_column: id_column.clone(), target: target.clone(), classes };
+        if find_classes {
+            // The solution's distinct labels, found as it is read.
+            return Ok(Solution::parse_file_finding_classes(format, &self.solution)?);
+        }
         Ok(Solution::parse_file(format, &self.solution)?)
     }
 }

@@ -351,6 +351,25 @@ impl Solution {
         Self::parse(format, &std::fs::read(path).map_err(unreadable)?)
     }
 
+    /// Loads a solution file whose classes are not given: its distinct
+    /// labels become the classes, sorted (numerically when every one is a
+    /// number), and `format.classes` is set to them. A large plain file is
+    /// read once, on every core, each core keeping its own short list of
+    /// labels; any other file is read whole, its labels found, then parsed.
+    pub fn parse_file_finding_classes(mut format: Format, path: &Path) -> Result<Self, SolutionError> {
+        let unreadable = |e: std::io::Error| SolutionError(format!("reading {}: {e}", path.display()));
+        if let Some((header, parts)) = split_file(path).map_err(unreadable)? {
+            let columns = Columns::of(&format, Records::new(&header).next_record())?;
+            if let Some((ids, classes, y)) = read_parts_finding_classes(columns, parts) {
+                format.classes = Some(classes);
+                return Self::from_rows(format, ids, Truth::Classes(y));
+            }
+        }
+        let bytes = std::fs::read(path).map_err(unreadable)?;
+        format.classes = Some(distinct_labels(&bytes, &format)?);
+        Self::parse(format, &bytes)
+    }
+
     /// A solution of the rows read; the ids must be distinct.
     fn from_rows(format: Format, mut ids: IdIndex, truth: Truth) -> Result<Self, SolutionError> {
         if ids.len() == 0 {
@@ -1001,6 +1020,103 @@ fn read_row(
     Ok(())
 }
 
+/// Labels in the order a task's classes take: sorted as text, or as
+/// numbers when every one is a number.
+fn class_order(mut labels: Vec<String>) -> Vec<String> {
+    labels.sort();
+    if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
+        labels.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0)));
+    }
+    labels
+}
+
+/// The distinct labels of a solution's target column, in class order.
+fn distinct_labels(bytes: &[u8], format: &Format) -> Result<Vec<String>, SolutionError> {
+    let mut records = Records::new(bytes);
+    let columns = Columns::of(format, records.next_record())?;
+    let mut found = hashbrown::HashSet::new();
+    let mut line = 1;
+    while let Some(rec) = records.next_record() {
+        let rec = rec.map_err(|e| SolutionError(format!("row {}: {e}", line + 1)))?;
+        line += 1;
+        let label = rec.text(columns.target).ok_or_else(|| SolutionError(format!("row {line}: not UTF-8")))?;
+        if !found.contains(label) {
+            found.insert(label.to_owned());
+        }
+    }
+    Ok(class_order(found.into_iter().collect()))
+}
+
+/// A part's labels as they are first met: a short list searched in
+/// order (most tasks have a handful of classes), then a map.
+#[derive(Default)]
+struct LabelsMet {
+    names: Vec<String>,
+    more: hashbrown::HashMap<String, u32>,
+}
+
+impl LabelsMet {
+    fn index(&mut self, label: &str) -> u32 {
+        if let Some(i) = self.names.iter().take(16).position(|n| n == label) {
+            return i as u32;
+        }
+        if self.names.len() < 16 {
+            self.names.push(label.to_owned());
+            return self.names.len() as u32 - 1;
+        }
+        let next = self.names.len() as u32 + self.more.len() as u32;
+        *self.more.entry_ref(label).or_insert(next)
+    }
+
+    /// Every label, by its index.
+    fn into_names(self) -> Vec<String> {
+        let mut names = self.names;
+        let mut more: Vec<(String, u32)> = self.more.into_iter().collect();
+        more.sort_by_key(|(_, i)| *i);
+        names.extend(more.into_iter().map(|(n, _)| n));
+        names
+    }
+}
+
+/// Reads the rows of `parts` on every core, labels kept as each part met
+/// them; then the classes (every label, in class order) and each row's
+/// class, the parts joined in order. `None` on any problem.
+fn read_parts_finding_classes(columns: Columns, parts: Vec<Part<'_>>) -> Option<(IdIndex, Vec<String>, Vec<u32>)> {
+    let read = |part: Part<'_>| {
+        let rows = part.len() / 4 + 1;
+        let (mut ids, mut y, mut met) =
+            (IdIndex::with_capacity(rows, part.len() / 2), Vec::with_capacity(rows), LabelsMet::default());
+        part.each_record(|rec| {
+            if rec.len() != columns.fields {
+                return None;
+            }
+            ids.push(rec.text(columns.id)?);
+            y.push(met.index(rec.text(columns.target)?));
+            Some(())
+        })?;
+        Some((ids, y, met.into_names()))
+    };
+    let parts = read_in_parallel(parts, read)?;
+    let mut all: Vec<String> = parts.iter().flat_map(|(_, _, names)| names.iter().cloned()).collect();
+    all.sort();
+    all.dedup();
+    let classes = class_order(all);
+    let index: hashbrown::HashMap<&str, u32> =
+        classes.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
+    let to_class = |names: &[String]| -> Vec<u32> { names.iter().map(|n| index[n.as_str()]).collect() };
+    let mut parts = parts.into_iter();
+    let (mut ids, mut y, names) = parts.next()?;
+    let first = to_class(&names);
+    y.iter_mut().for_each(|c| *c = first[*c as usize]);
+    for (part_ids, part_y, names) in parts {
+        let map = to_class(&names);
+        ids.append(&part_ids);
+        y.extend(part_y.iter().map(|&c| map[c as usize]));
+    }
+    drop(index);
+    Some((ids, classes, y))
+}
+
 /// The values of `rows`, or (every row) the column as it is, with no copy.
 fn gather<'v, T: Copy>(v: &'v [T], rows: Option<&[u32]>) -> std::borrow::Cow<'v, [T]> {
     match rows {
@@ -1239,6 +1355,47 @@ mod tests {
         let Ok(Predictions::Classes(got)) = same_from_disk(&sol, &labels) else { panic!("valid") };
         assert_eq!(sol.score(&Predictions::Classes(got), None).unwrap(), 1.0);
         assert!(same_from_disk(&sol, &labels.replacen(",dog\n", ",wolf\n", 1)).is_err());
+    }
+
+    #[test]
+    fn classes_found_as_a_big_file_is_read_are_those_found_reading_it_whole() {
+        let format = |classes| Format {
+            metric: MetricKind::Accuracy,
+            k: None,
+            id_column: "id".into(),
+            target: "y".into(),
+            classes,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labels.csv");
+        // Text labels (20 of them: more than a part's short list), then
+        // numbers (ordered as numbers), each file big and then small.
+        let text: Vec<String> = (0..20).map(|i| format!("c{}", (i * 7) % 20)).collect();
+        let numbers: Vec<String> = ["10", "9", "2.5", "-1"].map(String::from).to_vec();
+        for (labels, rows) in [(&text, 150_000), (&numbers, 150_000), (&text, 50), (&numbers, 50)] {
+            let csv: String = std::iter::once("id,y\n".to_owned())
+                .chain((0..rows).map(|i| format!("{i},{}\n", labels[(i * 13 + i / 7) % labels.len()])))
+                .collect();
+            std::fs::write(&path, &csv).unwrap();
+            let found = Solution::parse_file_finding_classes(format(None), &path).unwrap();
+            let whole = distinct_labels(csv.as_bytes(), &format(None)).unwrap();
+            assert_eq!(found.format.classes.as_ref(), Some(&whole));
+            let parsed = Solution::parse(format(Some(whole)), csv.as_bytes()).unwrap();
+            assert_eq!(format!("{:?}", found.truth), format!("{:?}", parsed.truth));
+            assert_eq!(found.len(), rows);
+            if let Some((header, parts)) = split_file(&path).unwrap() {
+                let columns = Columns::of(&format(None), Records::new(&header).next_record()).unwrap();
+                assert!(read_parts_finding_classes(columns, parts).is_some(), "a big file is read once, in parts");
+            }
+        }
+        assert_eq!(distinct_labels(b"id,y\n1,10\n2,9\n3,-1\n", &format(None)).unwrap(), ["-1", "9", "10"]);
+        // A bad row in a big file is named as reading it whole names it.
+        let mut csv: String =
+            std::iter::once("id,y\n".to_owned()).chain((0..150_000).map(|i| format!("{i},a\n"))).collect();
+        csv += "1,a,extra\n";
+        std::fs::write(&path, &csv).unwrap();
+        let err = Solution::parse_file_finding_classes(format(None), &path).unwrap_err();
+        assert_eq!(err.0, "row 150002: 3 fields, the header has 2");
     }
 
     #[test]
