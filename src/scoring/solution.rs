@@ -90,6 +90,8 @@ struct IdIndex {
     /// far is a canonical integer of 32 bits: read on every core as the
     /// ids are pushed, so that building the table reads no text.
     ints: Option<Vec<u32>>,
+    /// The largest of `ints`.
+    max_int: u32,
     lookup: Lookup,
 }
 
@@ -128,6 +130,7 @@ impl IdIndex {
             text: String::with_capacity(bytes),
             ends: Vec::with_capacity(rows),
             ints: Some(Vec::with_capacity(rows)),
+            max_int: 0,
             lookup: Lookup::None,
         }
     }
@@ -150,6 +153,7 @@ impl IdIndex {
             (Some(ints), Some(more)) => ints.extend_from_slice(more),
             _ => self.ints = None,
         }
+        self.max_int = self.max_int.max(other.max_int);
     }
 
     /// Appends an id (call [`IdIndex::build`] once all are in).
@@ -158,7 +162,10 @@ impl IdIndex {
         self.ends.push(self.text.len() as u32);
         if let Some(ints) = &mut self.ints {
             match canonical_int(id).and_then(|i| u32::try_from(i).ok()) {
-                Some(i) => ints.push(i),
+                Some(i) => {
+                    ints.push(i);
+                    self.max_int = self.max_int.max(i);
+                }
                 None => self.ints = None,
             }
         }
@@ -168,9 +175,8 @@ impl IdIndex {
     fn build(&mut self) -> Result<(), u32> {
         let n = self.len();
         let ints = self.ints.take();
-        if let Some(ints) = ints.filter(|v| v.iter().all(|&x| u64::from(x) <= 4 * n as u64 + 1024)) {
-            let max = ints.iter().copied().max().unwrap_or(0) as usize;
-            let mut table = vec![0u32; max + 1];
+        if let Some(ints) = ints.filter(|_| u64::from(self.max_int) <= 4 * n as u64 + 1024) {
+            let mut table = vec![0u32; self.max_int as usize + 1];
             for (row, &id) in ints.iter().enumerate() {
                 if std::mem::replace(&mut table[id as usize], row as u32 + 1) != 0 {
                     return Err(row as u32);
@@ -982,13 +988,16 @@ fn read_parts(
         Some((ids, truth))
     };
     // The first part's columns take the others' rows: the rows are copied
-    // once less, and fresh memory touched once less.
+    // once less, and fresh memory touched once less. The labels are
+    // joined on a second core while the ids are joined here.
     let mut joined = read_in_parallel(parts, read)?.into_iter();
     let (mut ids, mut truth) = joined.next()?;
-    for (part_ids, part_truth) in joined {
-        ids.append(&part_ids);
-        truth.append(part_truth);
-    }
+    let (more_ids, more_truth): (Vec<IdIndex>, Vec<Truth>) = joined.unzip();
+    std::thread::scope(|scope| {
+        let truth = &mut truth;
+        scope.spawn(move || more_truth.into_iter().for_each(|part| truth.append(part)));
+        more_ids.iter().for_each(|part| ids.append(part));
+    });
     Some((ids, truth))
 }
 
@@ -1078,6 +1087,9 @@ impl LabelsMet {
     }
 }
 
+/// A part's rows' label numbers, and its labels by number.
+type PartClasses = (Vec<u32>, Vec<String>);
+
 /// Reads the rows of `parts` on every core, labels kept as each part met
 /// them; then the classes (every label, in class order) and each row's
 /// class, the parts joined in order. `None` on any problem.
@@ -1106,13 +1118,21 @@ fn read_parts_finding_classes(columns: Columns, parts: Vec<Part<'_>>) -> Option<
     let to_class = |names: &[String]| -> Vec<u32> { names.iter().map(|n| index[n.as_str()]).collect() };
     let mut parts = parts.into_iter();
     let (mut ids, mut y, names) = parts.next()?;
-    let first = to_class(&names);
-    y.iter_mut().for_each(|c| *c = first[*c as usize]);
-    for (part_ids, part_y, names) in parts {
-        let map = to_class(&names);
-        ids.append(&part_ids);
-        y.extend(part_y.iter().map(|&c| map[c as usize]));
-    }
+    let (more_ids, more_y): (Vec<IdIndex>, Vec<PartClasses>) = parts.map(|(ids, y, names)| (ids, (y, names))).unzip();
+    // The classes are mapped and joined on a second core while the ids
+    // are joined here.
+    std::thread::scope(|scope| {
+        let (y, to_class) = (&mut y, &to_class);
+        scope.spawn(move || {
+            let first = to_class(&names);
+            y.iter_mut().for_each(|c| *c = first[*c as usize]);
+            for (part_y, names) in more_y {
+                let map = to_class(&names);
+                y.extend(part_y.iter().map(|&c| map[c as usize]));
+            }
+        });
+        more_ids.iter().for_each(|part| ids.append(part));
+    });
     drop(index);
     Some((ids, classes, y))
 }
