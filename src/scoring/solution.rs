@@ -320,8 +320,8 @@ impl Solution {
         // A big plain file is read on every core, a part each; any error
         // there, and it is read again in one piece for the exact row to report.
         let parallel = records.split_rest().and_then(|parts| {
-            let per = lines / parts.len() + 1;
-            read_parts(&format, columns, parts, |_| (per, bytes.len() / 2 / per.max(1)))
+            let (n, per) = (parts.len(), lines / parts.len() + 1);
+            read_parts(&format, columns, parts, |_| (per, bytes.len() / 2 / n))
         });
         let (ids, truth) = match parallel {
             Some(done) => done,
@@ -623,8 +623,8 @@ impl Solution {
         let probability = self.format.metric == MetricKind::LogLoss;
         match self.prediction_kind() {
             PredictionKind::Values | PredictionKind::PerClass => {
-                let values = self.place_in_parallel(parts, layout, |cell| {
-                    fast_finite(cell).filter(|x| !probability || (0.0..=1.0).contains(x))
+                let values = self.place_in_parallel(parts, layout, |rec, col| {
+                    fast_finite(rec.get(col)).filter(|x| !probability || (0.0..=1.0).contains(x))
                 })?;
                 Some(if self.format.per_class_columns() {
                     Predictions::PerClass(values)
@@ -634,7 +634,7 @@ impl Solution {
             }
             PredictionKind::Classes => {
                 let classes = ClassIndex::new(self.format.classes.as_deref().unwrap_or_default());
-                let class = |cell: &[u8]| classes.find(std::str::from_utf8(cell).ok()?.trim());
+                let class = |rec: &Record<'_>, col| classes.find(rec.text(col)?);
                 self.place_in_parallel(parts, layout, class).map(Predictions::Classes)
             }
             PredictionKind::Items => None,
@@ -642,13 +642,13 @@ impl Solution {
     }
 
     /// Reads `parts` on every core, each cell of the value columns through
-    /// `parse`, and gives the cells in the solution's row order (`k` per
-    /// row); `None` on any problem.
+    /// `parse` (the record and the column), and gives the cells in the
+    /// solution's row order (`k` per row); `None` on any problem.
     fn place_in_parallel<T: Copy + Default + Send>(
         &self,
         parts: Vec<Part<'_>>,
         layout: &Layout,
-        parse: impl Fn(&[u8]) -> Option<T> + Sync,
+        parse: impl Fn(&Record<'_>, usize) -> Option<T> + Sync,
     ) -> Option<Vec<T>> {
         let (n, k) = (self.len(), layout.values.len());
         let read = |part: Part<'_>| -> Option<Placed<T>> {
@@ -662,7 +662,7 @@ impl Solution {
                 next_guess = row + 1;
                 placed.push_row(row);
                 for &col in &layout.values {
-                    placed.values.push(parse(rec.get(col))?);
+                    placed.values.push(parse(&rec, col)?);
                 }
                 Some(())
             })?;
