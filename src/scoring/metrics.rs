@@ -184,6 +184,12 @@ fn twice_won(pos: &[u64], neg: &[u64]) -> u128 {
     twice_won
 }
 
+/// Binary ROC AUC of `scores` for the rows whose class is `positive`.
+pub fn roc_auc_of_class(y: &[u32], positive: u32, scores: &[f64]) -> Result<f64> {
+    check_len(y.len(), scores.len())?;
+    roc_auc_with(|i| y[i] == positive, scores)
+}
+
 /// Binary ROC AUC of `scores` for the rows where `y` is true.
 pub fn roc_auc(y: &[bool], scores: &[f64]) -> Result<f64> {
     check_len(y.len(), scores.len())?;

@@ -106,6 +106,9 @@ enum Lookup {
     /// Not built yet.
     #[default]
     None,
+    /// Row `r` is the id `first + r` (ids counted up from `first` in
+    /// order, the commonest file): no table at all.
+    Sequence(u64),
     /// `table[id] = row + 1`, 0 when absent.
     Dense(Vec<u32>),
     /// Rows by the hash of their id.
@@ -175,6 +178,13 @@ impl IdIndex {
     fn build(&mut self) -> Result<(), u32> {
         let n = self.len();
         let ints = self.ints.take();
+        if let Some(ints) = &ints
+            && let Some(&first) = ints.first()
+            && ints.iter().zip(u64::from(first)..).all(|(&id, want)| u64::from(id) == want)
+        {
+            self.lookup = Lookup::Sequence(u64::from(first));
+            return Ok(());
+        }
         if let Some(ints) = ints.filter(|_| u64::from(self.max_int) <= 4 * n as u64 + 1024) {
             let mut table = vec![0u32; self.max_int as usize + 1];
             for (row, &id) in ints.iter().enumerate() {
@@ -204,6 +214,10 @@ impl IdIndex {
     fn find(&self, id: &str) -> Option<u32> {
         match &self.lookup {
             Lookup::None => None,
+            Lookup::Sequence(first) => {
+                let row = canonical_int(id)?.checked_sub(*first)?;
+                (row < self.len() as u64).then_some(row as u32)
+            }
             Lookup::Dense(table) => {
                 let i = canonical_int(id)? as usize;
                 table.get(i).copied().filter(|&r| r != 0).map(|r| r - 1)
@@ -842,11 +856,11 @@ impl Solution {
             }
             (Truth::Classes(y), Predictions::Values(p)) => {
                 // Binary: one column, the score or probability of classes[1].
-                let y: Vec<bool> = gather(y, only).iter().map(|&c| c == 1).collect();
-                let p = gather(p, only);
+                let (y, p) = (gather(y, only), gather(p, only));
+                let positive = || y.iter().map(|&c| c == 1).collect::<Vec<bool>>();
                 match m {
-                    MetricKind::RocAuc => metrics::roc_auc(&y, &p),
-                    MetricKind::LogLoss => metrics::log_loss_binary(&y, &p),
+                    MetricKind::RocAuc => metrics::roc_auc_of_class(&y, 1, &p),
+                    MetricKind::LogLoss => metrics::log_loss_binary(&positive(), &p),
                     _ => Err(MetricError(format!("{} cannot score one score column", m.name()))),
                 }
             }
@@ -1538,6 +1552,17 @@ mod tests {
         assert_eq!(idx.find("id-9999"), Some(9999));
         assert_eq!(idx.get(42), "id-42");
         assert_eq!(idx.find("nope"), None);
+
+        let mut counted = IdIndex::default();
+        for id in 5..1_005 {
+            counted.push(&id.to_string());
+        }
+        counted.build().unwrap();
+        assert!(matches!(counted.lookup, Lookup::Sequence(5)));
+        assert_eq!((counted.find("5"), counted.find("1004"), counted.get(999)), (Some(0), Some(999), "1004"));
+        for absent in ["4", "1005", "0", "05", "x", "99999999999999999"] {
+            assert_eq!(counted.find(absent), None, "{absent}");
+        }
 
         let mut dense = IdIndex::default();
         for id in ["10", "3", "7"] {
