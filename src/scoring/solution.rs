@@ -79,9 +79,11 @@ impl Format {
     }
 }
 
-/// Ids in one buffer with an index: a direct table when the ids are
-/// smallish canonical integers (the common case: no hashing, sequential
-/// memory), a hash table otherwise. One allocation for all ids either way.
+/// Ids in one buffer with an index: nothing but the first id when the ids
+/// are canonical integers counted up in order (the commonest file), a
+/// direct table when they are smallish canonical integers (no hashing,
+/// sequential memory), a hash table otherwise. One allocation for all ids
+/// either way.
 #[derive(Debug, Clone)]
 struct IdIndex {
     text: String,
