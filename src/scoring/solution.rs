@@ -1003,18 +1003,22 @@ fn read_parts(
         part.each_record(|rec| read_row(&rec, 0, columns, &classes, &mut ids, &mut truth).ok())?;
         Some((ids, truth))
     };
-    // The first part's columns take the others' rows: the rows are copied
-    // once less, and fresh memory touched once less. The labels are
-    // joined on a second core while the ids are joined here.
     let mut joined = read_in_parallel(parts, read)?.into_iter();
     let (mut ids, mut truth) = joined.next()?;
     let (more_ids, more_truth): (Vec<IdIndex>, Vec<Truth>) = joined.unzip();
+    join_beside(&mut ids, &more_ids, || more_truth.into_iter().for_each(|part| truth.append(part)));
+    Some((ids, truth))
+}
+
+/// Joins the later parts' ids onto the first part's here while `labels`
+/// joins their labels on a second core. The first part's columns take the
+/// others' rows: the rows are copied once less, and fresh memory touched
+/// once less.
+fn join_beside(ids: &mut IdIndex, more_ids: &[IdIndex], labels: impl FnOnce() + Send) {
     std::thread::scope(|scope| {
-        let truth = &mut truth;
-        scope.spawn(move || more_truth.into_iter().for_each(|part| truth.append(part)));
+        scope.spawn(labels);
         more_ids.iter().for_each(|part| ids.append(part));
     });
-    Some((ids, truth))
 }
 
 /// Reads a solution's row (line `line` of the file) into `ids` and `truth`.
@@ -1082,7 +1086,7 @@ struct LabelsMet {
 
 impl LabelsMet {
     fn index(&mut self, label: &str) -> u32 {
-        if let Some(i) = self.names.iter().take(16).position(|n| n == label) {
+        if let Some(i) = self.names.iter().position(|n| n == label) {
             return i as u32;
         }
         if self.names.len() < 16 {
@@ -1125,29 +1129,22 @@ fn read_parts_finding_classes(columns: Columns, parts: Vec<Part<'_>>) -> Option<
         Some((ids, y, met.into_names()))
     };
     let parts = read_in_parallel(parts, read)?;
-    let mut all: Vec<String> = parts.iter().flat_map(|(_, _, names)| names.iter().cloned()).collect();
-    all.sort();
-    all.dedup();
-    let classes = class_order(all);
+    let all: hashbrown::HashSet<&String> = parts.iter().flat_map(|(_, _, names)| names).collect();
+    let classes = class_order(all.into_iter().cloned().collect());
     let index: hashbrown::HashMap<&str, u32> =
         classes.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
     let to_class = |names: &[String]| -> Vec<u32> { names.iter().map(|n| index[n.as_str()]).collect() };
     let mut parts = parts.into_iter();
     let (mut ids, mut y, names) = parts.next()?;
     let (more_ids, more_y): (Vec<IdIndex>, Vec<PartClasses>) = parts.map(|(ids, y, names)| (ids, (y, names))).unzip();
-    // The classes are mapped and joined on a second core while the ids
-    // are joined here.
-    std::thread::scope(|scope| {
-        let (y, to_class) = (&mut y, &to_class);
-        scope.spawn(move || {
-            let first = to_class(&names);
-            y.iter_mut().for_each(|c| *c = first[*c as usize]);
-            for (part_y, names) in more_y {
-                let map = to_class(&names);
-                y.extend(part_y.iter().map(|&c| map[c as usize]));
-            }
-        });
-        more_ids.iter().for_each(|part| ids.append(part));
+    // Each part's label numbers become class numbers as they are joined.
+    join_beside(&mut ids, &more_ids, || {
+        let first = to_class(&names);
+        y.iter_mut().for_each(|c| *c = first[*c as usize]);
+        for (part_y, names) in more_y {
+            let map = to_class(&names);
+            y.extend(part_y.iter().map(|&c| map[c as usize]));
+        }
     });
     drop(index);
     Some((ids, classes, y))
