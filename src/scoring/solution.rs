@@ -1077,20 +1077,47 @@ fn distinct_labels(bytes: &[u8], format: &Format) -> Result<Vec<String>, Solutio
 }
 
 /// A part's labels as they are first met: a short list searched in
-/// order (most tasks have a handful of classes), then a map.
+/// order (most tasks have a handful of classes), then a map. Labels of up
+/// to seven bytes (most are a digit or a word) are compared as one number.
 #[derive(Default)]
 struct LabelsMet {
     names: Vec<String>,
+    /// Each name's [`short_key`].
+    keys: Vec<u64>,
     more: hashbrown::HashMap<String, u32>,
 }
 
+/// A label of up to seven bytes as a number that equals another's exactly
+/// when the labels are equal (its length in the top byte); `LONG` for
+/// longer ones.
+fn short_key(label: &str) -> u64 {
+    match label.len() {
+        len @ 0..=7 => {
+            let mut bytes = [0; 8];
+            bytes[..len].copy_from_slice(label.as_bytes());
+            bytes[7] = len as u8;
+            u64::from_le_bytes(bytes)
+        }
+        _ => LONG,
+    }
+}
+
+const LONG: u64 = u64::MAX;
+
 impl LabelsMet {
     fn index(&mut self, label: &str) -> u32 {
-        if let Some(i) = self.names.iter().position(|n| n == label) {
+        let key = short_key(label);
+        let found = if key == LONG {
+            self.names.iter().position(|n| n == label)
+        } else {
+            self.keys.iter().position(|&k| k == key)
+        };
+        if let Some(i) = found {
             return i as u32;
         }
         if self.names.len() < 16 {
             self.names.push(label.to_owned());
+            self.keys.push(key);
             return self.names.len() as u32 - 1;
         }
         let next = self.names.len() as u32 + self.more.len() as u32;
@@ -1282,6 +1309,25 @@ mod tests {
             |every| sol.parse_submission(csv(&mut (0..600).map(|r| format!("{r},{}\n", guess(r, every)))).as_bytes());
         let (good, bad) = (sub(20).unwrap(), sub(2).unwrap());
         (sol, [good, bad])
+    }
+
+    #[test]
+    fn labels_met_tell_apart_short_and_long_labels_by_every_byte() {
+        let labels = ["a", "a\0", "", "ab", "abcdefg", "abcdefh", "abcdefgh", "abcdefgi", "b", "é", "e"];
+        let mut met = LabelsMet::default();
+        let first: Vec<u32> = labels.iter().map(|l| met.index(l)).collect();
+        assert_eq!(first, (0..labels.len() as u32).collect::<Vec<_>>());
+        // Met again, in another order: the same numbers.
+        for (i, l) in labels.iter().enumerate().rev() {
+            assert_eq!(met.index(l), i as u32, "{l:?}");
+        }
+        // Past the short list, labels go to the map and keep their numbers.
+        let many: Vec<String> = (0..40).map(|i| format!("class-{i}")).collect();
+        let numbers: Vec<u32> = many.iter().map(|l| met.index(l)).collect();
+        assert_eq!(many.iter().map(|l| met.index(l)).collect::<Vec<_>>(), numbers);
+        let names = met.into_names();
+        assert_eq!(&names[..labels.len()], labels.map(String::from));
+        assert_eq!(names.len(), labels.len() + 40);
     }
 
     #[test]
