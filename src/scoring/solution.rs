@@ -1088,16 +1088,11 @@ struct LabelsMet {
 }
 
 /// A label of up to seven bytes as a number that equals another's exactly
-/// when the labels are equal (its length in the top byte); `LONG` for
+/// when the labels are equal (its bytes above its length); `LONG` for
 /// longer ones.
 fn short_key(label: &str) -> u64 {
     match label.len() {
-        len @ 0..=7 => {
-            let mut bytes = [0; 8];
-            bytes[..len].copy_from_slice(label.as_bytes());
-            bytes[7] = len as u8;
-            u64::from_le_bytes(bytes)
-        }
+        len @ 0..=7 => label.bytes().rev().fold(len as u64, |key, b| key << 8 | u64::from(b)),
         _ => LONG,
     }
 }
