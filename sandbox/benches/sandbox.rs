@@ -5,8 +5,10 @@
 //! - `digits_mlp`: the digits example over the 539 test rows, against the
 //!   same MLP computed natively with the same CPU backend.
 //! - `matmul_512`: a 512×512 by 512×512 product in plain wasm arithmetic
-//!   (examples/bench-kernels) against the very same Rust code native.
-//! - `fuel_metering`: that wasm product with fuel metering on and off.
+//!   (examples/bench-kernels, 32 columns a loop turn) against the very same
+//!   Rust code native.
+//! - `fuel_metering`: that wasm product with fuel metering on and off, and
+//!   with NaN canonicalisation on (as the sandbox runs) and off.
 //!
 //!     scripts/build-examples.sh && cargo bench -p gaic-sandbox
 
@@ -112,13 +114,18 @@ fn bench(c: &mut Criterion) {
     let bytes = guest("bench_kernels.wasm");
     let mut g = c.benchmark_group("fuel_metering_matmul_512");
     g.sample_size(10);
-    for fuel in [true, false] {
+    for (fuel, canonical) in [(true, true), (false, true), (true, false), (false, false)] {
         let mut config = wasmtime::Config::new();
-        config.consume_fuel(fuel).cranelift_nan_canonicalization(true);
+        config.consume_fuel(fuel).cranelift_nan_canonicalization(canonical);
         let engine = wasmtime::Engine::new(&config).unwrap();
         let module = wasmtime::Module::new(&engine, &bytes).unwrap();
         let linker = wasmtime::Linker::new(&engine);
-        g.bench_function(if fuel { "metered" } else { "unmetered" }, |b| {
+        let name = format!(
+            "{}{}",
+            if fuel { "metered" } else { "unmetered" },
+            if canonical { "" } else { "_nan_not_canonicalised" }
+        );
+        g.bench_function(name, |b| {
             b.iter(|| {
                 let mut store = wasmtime::Store::new(&engine, ());
                 if fuel {

@@ -22,8 +22,18 @@ pub fn matmul(x: &[f32], w: &[f32], rows: usize, k: usize, n: usize, out: &mut [
             let a = x[i * k + p];
             let wr = &w[p * n..(p + 1) * n];
             let or = &mut out[i * n..(i + 1) * n];
-            for j in 0..n {
-                or[j] += a * wr[j];
+            // 32 columns a turn (eight 4-lane vectors in wasm): the sandbox
+            // checks fuel at every loop turn, so a short turn pays for it
+            // more often.
+            let mut o_blocks = or.chunks_exact_mut(32);
+            let mut w_blocks = wr.chunks_exact(32);
+            for (o, w) in (&mut o_blocks).zip(&mut w_blocks) {
+                for j in 0..32 {
+                    o[j] += a * w[j];
+                }
+            }
+            for (o, w) in o_blocks.into_remainder().iter_mut().zip(w_blocks.remainder()) {
+                *o += a * w;
             }
         }
     }
