@@ -16,9 +16,11 @@
 //!
 //! Cost: teams are compared with the [`WINDOW`] teams nearest in public
 //! score (a copy scores the same, give or take the rows it changed), so a
-//! task of N teams costs N × WINDOW row-by-row comparisons.
+//! task of N teams costs N × WINDOW row-by-row comparisons. The files are
+//! read one at a time, and only the parsed predictions of the last WINDOW
+//! are held ([`similar_pairs`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -203,31 +205,22 @@ pub async fn review(state: &Platform, me: &CurrentUser, slug: &str, threshold: O
     let best: Vec<&submissions::SubmissionRow> =
         computed.public().iter().filter_map(|st| by_id.get(&st.submission_id).copied()).collect();
     let solution = crate::leaderboard::current_solution(state, &task, &spec).await?;
-    let mut files = Vec::with_capacity(best.len());
-    for s in &best {
-        let Some(hash) = s.predictions_blob() else { continue };
-        files.push((s.submission_id, state.blobs.get(hash).await.map_err(AppError::store)?));
-    }
     let k = spec.format().class_count();
+    let files: Vec<(i64, String)> =
+        best.iter().filter_map(|s| Some((s.submission_id, s.predictions_blob()?.to_owned()))).collect();
+    let (blobs, runtime) = (state.blobs.clone(), tokio::runtime::Handle::current());
     let found = tokio::task::spawn_blocking(move || {
         let perfect = solution.solution.perfect_predictions();
-        let parsed: Vec<_> = files
-            .into_iter()
-            .filter_map(|(id, bytes)| Some((id, solution.solution.parse_submission(&bytes).ok()?)))
-            .collect();
-        let mut found = Vec::new();
-        for (i, (a_id, a)) in parsed.iter().enumerate() {
-            for (b_id, b) in parsed.iter().skip(i + 1).take(WINDOW) {
-                let agreed = agreement(a, b, &perfect, k);
-                if agreed.rows - agreed.both_right >= MIN_ROWS && agreed.excess() >= threshold {
-                    found.push((*a_id, *b_id, agreed));
-                }
-            }
-        }
-        found
+        // Each file is fetched when its turn comes and dropped once parsed.
+        let read = files.into_iter().map(|(id, hash)| {
+            let bytes = runtime.block_on(blobs.get(&hash))?;
+            anyhow::Ok((id, solution.solution.parse_submission(&bytes).ok()))
+        });
+        similar_pairs(read, &perfect, k, threshold)
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?;
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(AppError::store)?;
     let mut pairs: Vec<SimilarPair> = found
         .into_iter()
         .filter_map(|(a, b, agreed)| {
@@ -245,9 +238,92 @@ pub async fn review(state: &Platform, me: &CurrentUser, slug: &str, threshold: O
     Ok(Review { task: task.slug, threshold, teams: best.len(), pairs, shared_models })
 }
 
+/// The pairs among `files` (each a submission and its predictions, `None`
+/// if they could not be read, in board order) whose excess agreement is at
+/// least `threshold`, each file compared with the [`WINDOW`] read before
+/// it; the earlier of each pair first, in board order. Only the window's
+/// predictions are held, so memory does not grow with the number of teams.
+pub fn similar_pairs<E>(
+    files: impl Iterator<Item = Result<(i64, Option<Predictions>), E>>,
+    perfect: &Predictions,
+    k: usize,
+    threshold: f64,
+) -> Result<Vec<(i64, i64, Agreement)>, E> {
+    let mut window: VecDeque<(usize, i64, Predictions)> = VecDeque::with_capacity(WINDOW);
+    let mut found = Vec::new();
+    for (at, file) in files.enumerate() {
+        let (id, Some(b)) = file? else { continue };
+        for (a_at, a_id, a) in &window {
+            let agreed = agreement(a, &b, perfect, k);
+            if agreed.rows - agreed.both_right >= MIN_ROWS && agreed.excess() >= threshold {
+                found.push(((*a_at, at), (*a_id, id, agreed)));
+            }
+        }
+        if window.len() == WINDOW {
+            window.pop_front();
+        }
+        window.push_back((at, id, b));
+    }
+    // Found by the later of each pair; listed by the earlier first, as
+    // ties in the caller's sort keep the order.
+    found.sort_by_key(|(order, _)| *order);
+    let found = found.into_iter().map(|(_, pair)| pair).collect();
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `n` files of 200 random class labels (independent: ~10 % agree),
+    /// where `copies` maps a position to the earlier one it copies.
+    fn files(n: usize, copies: &[(usize, usize)]) -> Vec<Predictions> {
+        let mut state = 5u64;
+        let mut out: Vec<Predictions> = Vec::new();
+        for at in 0..n {
+            let p = match copies.iter().find(|c| c.0 == at) {
+                Some(&(_, from)) => out[from].clone(),
+                None => Predictions::Classes(
+                    (0..200)
+                        .map(|_| {
+                            state =
+                                state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                            ((state >> 33) % 10) as u32
+                        })
+                        .collect(),
+                ),
+            };
+            out.push(p);
+        }
+        out
+    }
+
+    #[test]
+    fn similar_pairs_compare_each_file_with_the_window_before_it() {
+        let truth = Predictions::Classes(vec![0; 200]);
+        let ids = |found: Vec<(i64, i64, Agreement)>| found.into_iter().map(|(a, b, _)| (a, b)).collect::<Vec<_>>();
+        let read = |files: Vec<Predictions>, unreadable: &[usize]| {
+            files
+                .into_iter()
+                .enumerate()
+                .map(|(at, p)| Ok::<_, ()>((100 + at as i64, (!unreadable.contains(&at)).then_some(p))))
+                .collect::<Vec<_>>()
+        };
+        // WINDOW apart is compared; one more is not.
+        let found = similar_pairs(read(files(30, &[(25, 0), (29, 3)]), &[]).into_iter(), &truth, 10, 0.8).unwrap();
+        assert_eq!(ids(found), [(100, 125)]);
+        // A file that could not be read takes no place in the window.
+        let found = similar_pairs(read(files(30, &[(29, 3)]), &[10]).into_iter(), &truth, 10, 0.8).unwrap();
+        assert_eq!(ids(found), [(103, 129)]);
+        // Several pairs: listed by the earlier of each, then the later.
+        let copies = [(5, 4), (6, 2), (7, 4), (8, 1)];
+        let found = similar_pairs(read(files(9, &copies), &[]).into_iter(), &truth, 10, 0.8).unwrap();
+        assert_eq!(ids(found), [(101, 108), (102, 106), (104, 105), (104, 107), (105, 107)]);
+        // A store error ends the review.
+        let mut broken = read(files(3, &[]), &[]);
+        broken[1] = Err(());
+        assert_eq!(similar_pairs(broken.into_iter(), &truth, 10, 0.8).unwrap_err(), ());
+    }
 
     #[test]
     fn agreement_counts_shared_mistakes_not_shared_right_answers() {
