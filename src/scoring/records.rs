@@ -93,8 +93,9 @@ fn block_mask(block: &[u8; 64]) -> u64 {
     // The high bit of each byte of `x` that is zero, exactly (no carries
     // between bytes: the low seven bits are added on their own).
     let zero_bytes = |x: u64| !(((x & !HIGH) + !HIGH) | x | !HIGH);
-    block.chunks_exact(8).enumerate().fold(0, |mask, (k, word)| {
-        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+    let (words, _) = block.as_chunks::<8>();
+    words.iter().enumerate().fold(0, |mask, (k, word)| {
+        let w = u64::from_le_bytes(*word);
         let hit = zero_bytes(w ^ (ONES * u64::from(b','))) | zero_bytes(w ^ (ONES * u64::from(b'\n')));
         // Gathers the eight high bits into the top byte, byte 0 lowest.
         let bits = ((hit >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
