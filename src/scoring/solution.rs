@@ -86,6 +86,10 @@ impl Format {
 /// either way.
 #[derive(Debug, Clone)]
 struct IdIndex {
+    /// While every id so far is a canonical integer one more than the one
+    /// before (the commonest file): the first id and how many, and nothing
+    /// in `text`, `ends` or `ints`, which are filled in only if that stops.
+    counted: Option<Counted>,
     text: String,
     ends: Vec<u32>,
     /// Until the lookup is built, each id as a number while every id so
@@ -117,6 +121,59 @@ enum Lookup {
     Hash(HashTable<u32>, DefaultHashBuilder),
 }
 
+/// Ids `first`, `first + 1`, … : `len` of them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counted {
+    first: u64,
+    len: usize,
+}
+
+impl Counted {
+    /// Whether `id` comes next.
+    fn takes(&self, id: u64) -> bool {
+        self.len == 0 || id.checked_sub(self.first) == Some(self.len as u64)
+    }
+}
+
+/// An id's text: in the index, or written out from its number.
+pub enum IdText<'a> {
+    Text(&'a str),
+    /// Digits right-aligned in the buffer, from `start`.
+    Number([u8; 20], usize),
+}
+
+impl IdText<'_> {
+    fn number(n: u64) -> Self {
+        let (mut digits, mut start, mut n) = ([0u8; 20], 20, n);
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                return IdText::Number(digits, start);
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for IdText<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            IdText::Text(s) => s,
+            // ASCII digits: always UTF-8.
+            IdText::Number(digits, start) => std::str::from_utf8(&digits[*start..]).unwrap_or_default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for IdText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
 /// `s` as an integer if it is written canonically (digits only, no leading
 /// zero), so that equal integers are equal strings.
 fn canonical_int(s: &str) -> Option<u64> {
@@ -132,6 +189,7 @@ impl IdIndex {
     /// An empty index with room for about `rows` ids of `bytes` total length.
     fn with_capacity(rows: usize, bytes: usize) -> Self {
         Self {
+            counted: Some(Counted::default()),
             text: String::with_capacity(bytes),
             ends: Vec::with_capacity(rows),
             ints: Some(Vec::with_capacity(rows)),
@@ -141,16 +199,45 @@ impl IdIndex {
     }
 
     fn len(&self) -> usize {
-        self.ends.len()
+        self.counted.map_or(self.ends.len(), |c| c.len)
     }
 
-    fn get(&self, row: u32) -> &str {
+    fn get(&self, row: u32) -> IdText<'_> {
+        match self.counted {
+            Some(c) => IdText::number(c.first + u64::from(row)),
+            None => IdText::Text(self.written(row)),
+        }
+    }
+
+    /// The id of `row` once written out (not counted).
+    fn written(&self, row: u32) -> &str {
         let start = if row == 0 { 0 } else { self.ends[row as usize - 1] as usize };
         &self.text[start..self.ends[row as usize] as usize]
     }
 
+    /// Writes out the counted ids, which stop being counted.
+    fn write_out(&mut self) {
+        let Some(c) = self.counted.take() else { return };
+        for id in c.first..c.first + c.len as u64 {
+            self.push(&IdText::number(id));
+        }
+    }
+
     /// Appends every id of `other` (before [`IdIndex::build`]).
     fn append(&mut self, other: &IdIndex) {
+        match (&mut self.counted, other.counted) {
+            (_, Some(Counted { len: 0, .. })) => return,
+            (Some(c), Some(more)) if c.takes(more.first) => {
+                *c = Counted { first: if c.len == 0 { more.first } else { c.first }, len: c.len + more.len };
+                return;
+            }
+            (_, Some(_)) => {
+                self.write_out();
+                (0..other.len() as u32).for_each(|row| self.push(&other.get(row)));
+                return;
+            }
+            (_, None) => self.write_out(),
+        }
         let base = self.text.len() as u32;
         self.text.push_str(&other.text);
         self.ends.extend(other.ends.iter().map(|e| e + base));
@@ -163,6 +250,15 @@ impl IdIndex {
 
     /// Appends an id (call [`IdIndex::build`] once all are in).
     fn push(&mut self, id: &str) {
+        if let Some(c) = &mut self.counted {
+            match canonical_int(id) {
+                Some(n) if c.takes(n) => {
+                    *c = Counted { first: if c.len == 0 { n } else { c.first }, len: c.len + 1 };
+                    return;
+                }
+                _ => self.write_out(),
+            }
+        }
         self.text.push_str(id);
         self.ends.push(self.text.len() as u32);
         if let Some(ints) = &mut self.ints {
@@ -178,6 +274,13 @@ impl IdIndex {
 
     /// Builds the lookup; on a duplicate id, the later row of the pair.
     fn build(&mut self) -> Result<(), u32> {
+        match self.counted {
+            Some(c) if c.len > 0 => {
+                self.lookup = Lookup::Sequence(c.first);
+                return Ok(());
+            }
+            _ => self.write_out(),
+        }
         let n = self.len();
         let ints = self.ints.take();
         if let Some(ints) = &ints
@@ -200,9 +303,9 @@ impl IdIndex {
         let hasher = DefaultHashBuilder::default();
         let mut table = HashTable::with_capacity(n);
         for row in 0..n as u32 {
-            let id = self.get(row);
+            let id = self.written(row);
             let h = hasher.hash_one(id);
-            match table.entry(h, |&r| self.get(r) == id, |&r| hasher.hash_one(self.get(r))) {
+            match table.entry(h, |&r| self.written(r) == id, |&r| hasher.hash_one(self.written(r))) {
                 hashbrown::hash_table::Entry::Occupied(_) => return Err(row),
                 hashbrown::hash_table::Entry::Vacant(v) => {
                     v.insert(row);
@@ -224,7 +327,7 @@ impl IdIndex {
                 let i = canonical_int(id)? as usize;
                 table.get(i).copied().filter(|&r| r != 0).map(|r| r - 1)
             }
-            Lookup::Hash(table, hasher) => table.find(hasher.hash_one(id), |&r| self.get(r) == id).copied(),
+            Lookup::Hash(table, hasher) => table.find(hasher.hash_one(id), |&r| self.written(r) == id).copied(),
         }
     }
 }
@@ -414,18 +517,18 @@ impl Solution {
     }
 
     /// The id of row `row`.
-    pub fn id(&self, row: u32) -> &str {
+    pub fn id(&self, row: u32) -> IdText<'_> {
         self.ids.get(row)
     }
 
     /// Whether `other` has exactly the same ids (in any order).
     pub fn same_ids(&self, other: &Solution) -> bool {
-        self.len() == other.len() && (0..self.len() as u32).all(|r| other.ids.find(self.id(r)).is_some())
+        self.len() == other.len() && (0..self.len() as u32).all(|r| other.ids.find(&self.id(r)).is_some())
     }
 
     /// Rows whose seeded hash puts them on the public board.
     pub fn public_mask(&self, seed: u64, fraction: f64) -> Vec<bool> {
-        (0..self.len() as u32).map(|r| super::split::is_public(seed, fraction, self.id(r))).collect()
+        (0..self.len() as u32).map(|r| super::split::is_public(seed, fraction, &self.id(r))).collect()
     }
 
     /// Checks a submission and aligns it to this solution's rows; on
@@ -627,7 +730,10 @@ impl Solution {
     /// solution's order, and the next row reads memory sequentially instead
     /// of hashing.
     fn row_of(&self, id: &str, guess: u32) -> Option<u32> {
-        if (guess as usize) < self.len() && self.id(guess) == id { Some(guess) } else { self.ids.find(id) }
+        if matches!(self.ids.lookup, Lookup::Sequence(_)) || (guess as usize) >= self.len() || *self.id(guess) != *id {
+            return self.ids.find(id);
+        }
+        Some(guess)
     }
 
     /// The common case on every core: a large plain file of numbers or
@@ -1356,7 +1462,7 @@ mod tests {
     #[test]
     fn a_big_solution_read_in_parts_keeps_its_order_and_its_errors() {
         let (sol, _, _) = big_regression(120_000);
-        assert_eq!((sol.len(), sol.id(0), sol.id(119_999)), (120_000, "r0", "r119999"));
+        assert_eq!((sol.len(), &*sol.id(0), &*sol.id(119_999)), (120_000, "r0", "r119999"));
         assert_eq!(sol.ids.find("r77777"), Some(77_777));
         let format =
             Format { metric: MetricKind::Rmse, k: None, id_column: "id".into(), target: "y".into(), classes: None };
@@ -1590,7 +1696,7 @@ mod tests {
         idx.build().unwrap();
         assert!(matches!(idx.lookup, Lookup::Hash(..)));
         assert_eq!(idx.find("id-9999"), Some(9999));
-        assert_eq!(idx.get(42), "id-42");
+        assert_eq!(&*idx.get(42), "id-42");
         assert_eq!(idx.find("nope"), None);
 
         let mut counted = IdIndex::default();
@@ -1599,10 +1705,49 @@ mod tests {
         }
         counted.build().unwrap();
         assert!(matches!(counted.lookup, Lookup::Sequence(5)));
-        assert_eq!((counted.find("5"), counted.find("1004"), counted.get(999)), (Some(0), Some(999), "1004"));
+        assert_eq!((counted.find("5"), counted.find("1004"), &*counted.get(999)), (Some(0), Some(999), "1004"));
         for absent in ["4", "1005", "0", "05", "x", "99999999999999999"] {
             assert_eq!(counted.find(absent), None, "{absent}");
         }
+        assert!(counted.text.is_empty() && counted.ends.is_empty(), "ids counted up are not written out");
+
+        // Parts counted on their own: joined end to end they stay counted;
+        // with a gap, or one part not counted, the ids are written out.
+        let part = |ids: &mut dyn Iterator<Item = String>| {
+            let mut idx = IdIndex::default();
+            ids.for_each(|id| idx.push(&id));
+            idx
+        };
+        let mut joined = part(&mut (10..20).map(|i| i.to_string()));
+        joined.append(&part(&mut (20..25).map(|i| i.to_string())));
+        joined.append(&IdIndex::default());
+        joined.build().unwrap();
+        assert!(matches!(joined.lookup, Lookup::Sequence(10)) && joined.text.is_empty());
+        assert_eq!((joined.len(), joined.find("24"), &*joined.get(14)), (15, Some(14), "24"));
+        for later in [part(&mut (30..35).map(|i| i.to_string())), part(&mut ["x", "y"].map(String::from).into_iter())] {
+            let mut gap = part(&mut (10..20).map(|i| i.to_string()));
+            gap.append(&later);
+            gap.build().unwrap();
+            assert!(!matches!(gap.lookup, Lookup::Sequence(_)));
+            assert_eq!((gap.len(), gap.find("19"), gap.find(&later.get(1))), (10 + later.len(), Some(9), Some(11)));
+            assert_eq!((&*gap.get(0), &*gap.get(11)), ("10", &*later.get(1)));
+        }
+        // A break in the count writes out the ids so far; a duplicate after
+        // a counted run is found.
+        let mut broken = part(&mut ["7", "8", "9", "3", "10"].map(String::from).into_iter());
+        broken.build().unwrap();
+        assert!(matches!(broken.lookup, Lookup::Dense(_)));
+        assert_eq!(["7", "8", "9", "3", "10"].map(|id| broken.find(id)), [0, 1, 2, 3, 4].map(Some));
+        let mut dup = part(&mut ["1", "2", "3", "2"].map(String::from).into_iter());
+        assert_eq!(dup.build(), Err(3));
+        // Past 32 bits: counted, and written out as text when broken.
+        let big = 5_000_000_000u64;
+        let mut wide = part(&mut (big..big + 3).map(|i| i.to_string()));
+        assert_eq!(&*wide.get(2), "5000000002");
+        wide.push("1");
+        wide.build().unwrap();
+        assert!(matches!(wide.lookup, Lookup::Hash(..)));
+        assert_eq!((wide.find("5000000001"), wide.find("1")), (Some(1), Some(3)));
 
         let mut dense = IdIndex::default();
         for id in ["10", "3", "7"] {
