@@ -435,16 +435,13 @@ impl Solution {
     pub fn parse(format: Format, bytes: &[u8]) -> Result<Self, SolutionError> {
         let mut records = Records::new(bytes);
         let columns = Columns::of(&format, records.next_record())?;
-        let lines = memchr::memchr_iter(b'\n', bytes).count();
         // A big plain file is read on every core, a part each; any error
         // there, and it is read again in one piece for the exact row to report.
-        let parallel = records.split_rest().and_then(|parts| {
-            let (n, per) = (parts.len(), lines / parts.len() + 1);
-            read_parts(&format, columns, parts, |_| (per, bytes.len() / 2 / n))
-        });
+        let parallel = records.split_rest().and_then(|parts| read_parts(&format, columns, parts));
         let (ids, truth) = match parallel {
             Some(done) => done,
             None => {
+                let lines = memchr::memchr_iter(b'\n', bytes).count();
                 let mut ids = IdIndex::with_capacity(lines, bytes.len() / 2);
                 let mut truth = Truth::empty(&format, lines);
                 let classes = ClassIndex::new(format.classes.as_deref().unwrap_or_default());
@@ -467,9 +464,7 @@ impl Solution {
         let unreadable = |e: std::io::Error| SolutionError(format!("reading {}: {e}", path.display()));
         if let Some((header, parts)) = split_file(path).map_err(unreadable)? {
             let columns = Columns::of(&format, Records::new(&header).next_record())?;
-            // Room for the shortest rows; untouched capacity costs no memory.
-            let room = |part: &Part<'_>| (part.len() / 4 + 1, part.len() / 2);
-            if let Some((ids, truth)) = read_parts(&format, columns, parts, room) {
+            if let Some((ids, truth)) = read_parts(&format, columns, parts) {
                 return Self::from_rows(format, ids, truth);
             }
         }
@@ -1096,15 +1091,10 @@ impl Columns {
 /// order; `None` on any problem (the caller reads the file again in one
 /// piece to name the row). `room` says how many rows and id bytes to
 /// reserve for a part.
-fn read_parts(
-    format: &Format,
-    columns: Columns,
-    parts: Vec<Part<'_>>,
-    room: impl Fn(&Part<'_>) -> (usize, usize) + Sync,
-) -> Option<(IdIndex, Truth)> {
+fn read_parts(format: &Format, columns: Columns, parts: Vec<Part<'_>>) -> Option<(IdIndex, Truth)> {
     let classes = ClassIndex::new(format.classes.as_deref().unwrap_or_default());
     let read = |part: Part<'_>| {
-        let (rows, id_bytes) = room(&part);
+        let (rows, id_bytes) = room_for(&part);
         let (mut ids, mut truth) = (IdIndex::with_capacity(rows, id_bytes), Truth::empty(format, rows));
         part.each_record(|rec| read_row(&rec, 0, columns, &classes, &mut ids, &mut truth).ok())?;
         Some((ids, truth))
@@ -1114,6 +1104,13 @@ fn read_parts(
     let (more_ids, more_truth): (Vec<IdIndex>, Vec<Truth>) = joined.unzip();
     join_beside(&mut ids, &more_ids, || more_truth.into_iter().for_each(|part| truth.append(part)));
     Some((ids, truth))
+}
+
+/// Room for a part's rows and id bytes, enough for the shortest rows
+/// (an id, a comma, a value, a newline); capacity never touched costs no
+/// memory.
+fn room_for(part: &Part<'_>) -> (usize, usize) {
+    (part.len() / 4 + 1, part.len() / 2)
 }
 
 /// Joins the later parts' ids onto the first part's here while `labels`
@@ -1243,9 +1240,9 @@ type PartClasses = (Vec<u32>, Vec<String>);
 /// class, the parts joined in order. `None` on any problem.
 fn read_parts_finding_classes(columns: Columns, parts: Vec<Part<'_>>) -> Option<(IdIndex, Vec<String>, Vec<u32>)> {
     let read = |part: Part<'_>| {
-        let rows = part.len() / 4 + 1;
+        let (rows, id_bytes) = room_for(&part);
         let (mut ids, mut y, mut met) =
-            (IdIndex::with_capacity(rows, part.len() / 2), Vec::with_capacity(rows), LabelsMet::default());
+            (IdIndex::with_capacity(rows, id_bytes), Vec::with_capacity(rows), LabelsMet::default());
         part.each_record(|rec| {
             if rec.len() != columns.fields {
                 return None;
