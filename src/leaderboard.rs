@@ -400,26 +400,37 @@ pub async fn rescore(
     let ladder = spec.public_board == crate::bundle::PublicBoard::Ladder;
     let dq = disqualified(&state.db, task.task_id).await?;
     // On a Ladder task the shown scores are replayed in submission order:
-    // each team's shown best and the predictions behind it.
-    // Per team: (shown score, the submission that set it, its predictions).
-    let mut shown_best: HashMap<i64, (f64, i64, std::sync::Arc<Predictions>)> = HashMap::new();
+    // each team's shown best and the file behind it. Per team: (shown
+    // score, the submission that set it, its predictions file). The file
+    // is read again when the team's next submission needs it, so memory
+    // holds two files at most, whatever the number of teams.
+    let mut shown_best: HashMap<i64, (f64, i64, String)> = HashMap::new();
     let mut raw: HashMap<i64, f64> = HashMap::new();
     for s in new_subs.iter_mut().filter(|s| s.predictions_blob().is_some()) {
         let blob = s.predictions_blob().unwrap_or_default().to_owned();
         let bytes = state.blobs.get(&blob).await.map_err(AppError::store)?;
         let sol = solution.clone();
         let prior = if ladder { shown_best.get(&s.team_id).cloned() } else { None };
+        let prior_bytes = match &prior {
+            Some((_, _, hash)) => Some(state.blobs.get(hash).await.map_err(AppError::store)?),
+            None => None,
+        };
         let seed = crate::ladder::seed(spec.split.seed, prior.as_ref().map_or(0, |p| p.1));
-        type Stepped = (crate::ladder::Step, std::sync::Arc<Predictions>);
-        let result = tokio::task::spawn_blocking(move || -> Result<(_, Option<Stepped>), Vec<Problem>> {
+        let result = tokio::task::spawn_blocking(move || -> Result<(_, Option<crate::ladder::Step>), Vec<Problem>> {
             let preds = sol.solution.parse_submission(&bytes)?;
             let sc = sol.score_parsed(&preds)?;
             if !ladder {
                 return Ok((sc, None));
             }
-            let best = prior.as_ref().map(|(shown, _, p)| crate::ladder::Best { shown: *shown, predictions: p });
+            // The best was read without a problem earlier in this replay,
+            // against the same solution: it reads the same now.
+            let best_preds = prior_bytes.map(|b| sol.solution.parse_submission(&b)).transpose()?;
+            let best = prior
+                .as_ref()
+                .zip(best_preds.as_ref())
+                .map(|((shown, _, _), p)| crate::ladder::Best { shown: *shown, predictions: p });
             let step = crate::ladder::step(&sol.solution, &sol.public_rows, best, &preds, sc.public, seed);
-            Ok((sc, Some((step, std::sync::Arc::new(preds)))))
+            Ok((sc, Some(step)))
         })
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -427,12 +438,12 @@ pub async fn rescore(
             Ok((sc, stepped)) => {
                 s.public_score = Some(sc.public);
                 s.private_score = Some(sc.private);
-                if let Some((step, preds)) = stepped {
+                if let Some(step) = stepped {
                     raw.insert(s.submission_id, sc.public);
                     s.public_score = Some(step.shown);
                     let counts = !s.late.get() && s.hidden_at.is_none() && !dq.contains(&s.team_id);
                     if step.accepted && counts {
-                        shown_best.insert(s.team_id, (step.shown, s.submission_id, preds));
+                        shown_best.insert(s.team_id, (step.shown, s.submission_id, blob));
                     }
                 }
             }
