@@ -129,9 +129,17 @@ struct Counted {
 }
 
 impl Counted {
-    /// Whether `id` comes next.
-    fn takes(&self, id: u64) -> bool {
-        self.len == 0 || id.checked_sub(self.first) == Some(self.len as u64)
+    /// Takes `more` on if its ids come next (or this holds none yet);
+    /// whether it did.
+    fn join(&mut self, more: Counted) -> bool {
+        if self.len == 0 {
+            *self = more;
+        } else if more.first.checked_sub(self.first) == Some(self.len as u64) {
+            self.len += more.len;
+        } else {
+            return false;
+        }
+        true
     }
 }
 
@@ -225,18 +233,18 @@ impl IdIndex {
 
     /// Appends every id of `other` (before [`IdIndex::build`]).
     fn append(&mut self, other: &IdIndex) {
-        match (&mut self.counted, other.counted) {
-            (_, Some(Counted { len: 0, .. })) => return,
-            (Some(c), Some(more)) if c.takes(more.first) => {
-                *c = Counted { first: if c.len == 0 { more.first } else { c.first }, len: c.len + more.len };
-                return;
-            }
-            (_, Some(_)) => {
-                self.write_out();
-                (0..other.len() as u32).for_each(|row| self.push(&other.get(row)));
-                return;
-            }
-            (_, None) => self.write_out(),
+        if other.len() == 0 {
+            return;
+        }
+        if let (Some(c), Some(more)) = (&mut self.counted, other.counted)
+            && c.join(more)
+        {
+            return;
+        }
+        self.write_out();
+        if other.counted.is_some() {
+            (0..other.len() as u32).for_each(|row| self.push(&other.get(row)));
+            return;
         }
         let base = self.text.len() as u32;
         self.text.push_str(&other.text);
@@ -251,13 +259,12 @@ impl IdIndex {
     /// Appends an id (call [`IdIndex::build`] once all are in).
     fn push(&mut self, id: &str) {
         if let Some(c) = &mut self.counted {
-            match canonical_int(id) {
-                Some(n) if c.takes(n) => {
-                    *c = Counted { first: if c.len == 0 { n } else { c.first }, len: c.len + 1 };
-                    return;
-                }
-                _ => self.write_out(),
+            if let Some(first) = canonical_int(id)
+                && c.join(Counted { first, len: 1 })
+            {
+                return;
             }
+            self.write_out();
         }
         self.text.push_str(id);
         self.ends.push(self.text.len() as u32);
@@ -281,16 +288,10 @@ impl IdIndex {
             }
             _ => self.write_out(),
         }
+        // Ids that count up never leave `counted`, so what is written out
+        // is a table's or a hash's.
         let n = self.len();
-        let ints = self.ints.take();
-        if let Some(ints) = &ints
-            && let Some(&first) = ints.first()
-            && ints.iter().zip(u64::from(first)..).all(|(&id, want)| u64::from(id) == want)
-        {
-            self.lookup = Lookup::Sequence(u64::from(first));
-            return Ok(());
-        }
-        if let Some(ints) = ints.filter(|_| u64::from(self.max_int) <= 4 * n as u64 + 1024) {
+        if let Some(ints) = self.ints.take().filter(|_| u64::from(self.max_int) <= 4 * n as u64 + 1024) {
             let mut table = vec![0u32; self.max_int as usize + 1];
             for (row, &id) in ints.iter().enumerate() {
                 if std::mem::replace(&mut table[id as usize], row as u32 + 1) != 0 {
