@@ -13,6 +13,12 @@
 //! bytes, this takes about half the time of restarting a vector search
 //! after each one.
 //!
+//! In a part of a large file, a line `<number>,<value>` (a solution's or a
+//! submission's commonest line) is read in one pass: its number as its
+//! digits are found, its value up to the next comma or newline, searched
+//! eight bytes at a time ([`Record::Numbered`]). Callers then look the id
+//! up by number, never as text.
+//!
 //! A large plain file is read in [`Part`]s, one per core, cut at line starts:
 //! slices of the bytes in memory, or ranges of a file on disk that each
 //! thread reads a chunk at a time into one reused buffer (`split_file`), so
@@ -88,15 +94,9 @@ fn is_separator(b: u8) -> bool {
 /// Bit `i` set where `block[i]` is a comma or a newline.
 #[inline]
 fn block_mask(block: &[u8; 64]) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of each byte of `x` that is zero, exactly (no carries
-    // between bytes: the low seven bits are added on their own).
-    let zero_bytes = |x: u64| !(((x & !HIGH) + !HIGH) | x | !HIGH);
     let (words, _) = block.as_chunks::<8>();
     words.iter().enumerate().fold(0, |mask, (k, word)| {
-        let w = u64::from_le_bytes(*word);
-        let hit = zero_bytes(w ^ (ONES * u64::from(b','))) | zero_bytes(w ^ (ONES * u64::from(b'\n')));
+        let hit = separator_bytes(u64::from_le_bytes(*word));
         // Gathers the eight high bits into the top byte, byte 0 lowest.
         let bits = ((hit >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
         mask | bits << (8 * k)
@@ -140,9 +140,19 @@ impl Part<'_> {
     /// Calls `each` on every record in order; `None` as soon as `each` does,
     /// or if the part cannot be read or is not plain after all (a file's
     /// parts are checked chunk by chunk as they are read).
+    ///
+    /// A line `<number>,<value>` (the commonest line of all) is read by
+    /// [`numbered_line`] as a [`Record::Numbered`]; at the first other line
+    /// the rest of the chunk is split field by field.
     pub fn each_record(self, mut each: impl FnMut(Record<'_>) -> Option<()>) -> Option<()> {
         let mut run = |lines: &[u8]| {
-            let mut records = Records::plain_part(lines);
+            let mut pos = 0;
+            while pos < lines.len() {
+                let Some((rec, next)) = numbered_line(lines, pos) else { break };
+                each(rec)?;
+                pos = next;
+            }
+            let mut records = Records::plain_part(lines.get(pos..).unwrap_or_default());
             while let Some(rec) = records.next_record() {
                 each(rec.ok()?)?;
             }
@@ -183,19 +193,72 @@ impl Part<'_> {
     }
 }
 
+/// The line of plain `lines` that starts at `start` if it is `<number>,<value>`:
+/// two fields, the first a number written canonically (1 to 18 digits, no
+/// leading zero); the record and where the next line starts. `None` for
+/// any other line, blank ones included. Its fields are the bytes the
+/// field-by-field split gives (a `\r` before the newline dropped).
+#[inline(always)]
+fn numbered_line(lines: &[u8], start: usize) -> Option<(Record<'_>, usize)> {
+    let digits = lines[start..].iter().take(19).take_while(|b| b.is_ascii_digit()).count();
+    let comma = start + digits;
+    if digits == 0 || digits > 18 || (digits > 1 && lines[start] == b'0') || lines.get(comma) != Some(&b',') {
+        return None;
+    }
+    // At most 18 digits: no overflow.
+    let id = lines[start..comma].iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+    let end = next_separator(lines, comma + 1);
+    if lines.get(end) == Some(&b',') {
+        return None;
+    }
+    let value_end = if end > comma + 1 && lines[end - 1] == b'\r' { end - 1 } else { end };
+    Some((Record::Numbered(id, &lines[start..comma], &lines[comma + 1..value_end]), end + 1))
+}
+
+/// The first comma or newline of `bytes` at or after `from`, eight bytes
+/// at a time; `bytes.len()` if none.
+#[inline]
+fn next_separator(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(word) = bytes.get(at..).and_then(|rest| rest.first_chunk::<8>()) {
+        let hit = separator_bytes(u64::from_le_bytes(*word));
+        if hit != 0 {
+            return at + (hit.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    bytes.get(at..).unwrap_or_default().iter().position(|&b| is_separator(b)).map_or(bytes.len(), |i| at + i)
+}
+
+/// The high bit of each byte of `w` that is a comma or a newline, exactly.
+#[inline]
+fn separator_bytes(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `x` that is zero, exactly (no carries
+    // between bytes: the low seven bits are added on their own).
+    let zero_bytes = |x: u64| !(((x & !HIGH) + !HIGH) | x | !HIGH);
+    zero_bytes(w ^ (ONES * u64::from(b','))) | zero_bytes(w ^ (ONES * u64::from(b'\n')))
+}
+
 /// One record: its fields as bytes.
 pub enum Record<'r> {
     /// Fields of a plain line, and its bytes as text if they are UTF-8.
     Plain(&'r [u8], &'r [(usize, usize)], Option<&'r str>),
+    /// A line `<number>,<value>`: the number, its digits and the value's
+    /// bytes (see [`numbered_line`]).
+    Numbered(u64, &'r [u8], &'r [u8]),
     /// A record the `csv` crate read.
     Csv(&'r csv::ByteRecord),
 }
 
 impl Record<'_> {
     /// Number of fields.
+    #[inline]
     pub fn len(&self) -> usize {
         match self {
             Self::Plain(_, b, _) => b.len(),
+            Self::Numbered(..) => 2,
             Self::Csv(r) => r.len(),
         }
     }
@@ -206,14 +269,31 @@ impl Record<'_> {
     }
 
     /// Field `i` (empty when out of range).
+    #[inline]
     pub fn get(&self, i: usize) -> &[u8] {
         match self {
             Self::Plain(bytes, b, _) => b.get(i).map_or(&[][..], |&(s, e)| &bytes[s..e]),
+            Self::Numbered(_, id, value) => match i {
+                0 => id,
+                1 => value,
+                _ => &[],
+            },
             Self::Csv(r) => r.get(i).unwrap_or_default(),
         }
     }
 
+    /// The first field's number, when the record was read as
+    /// `<number>,<value>`: the field is that number written canonically.
+    #[inline]
+    pub fn first_number(&self) -> Option<u64> {
+        match self {
+            Self::Numbered(id, ..) => Some(*id),
+            _ => None,
+        }
+    }
+
     /// Field `i` as trimmed UTF-8 text, `None` if it is not UTF-8.
+    #[inline]
     pub fn text(&self, i: usize) -> Option<&str> {
         if let Self::Plain(_, b, Some(text)) = self {
             // Cut at commas and newlines, every field of UTF-8 text is too.
@@ -476,6 +556,82 @@ mod tests {
             Some(())
         })?;
         Some(out)
+    }
+
+    #[test]
+    fn numbered_lines_give_the_fields_the_csv_crate_reads_and_their_number() {
+        let mut lines: Vec<String> = [
+            "1,0.5",
+            "0,x",
+            "10,",
+            "007,1",
+            "0,1",
+            "12345678901234567,1",
+            "123456789012345678,1",
+            "1234567890123456789,1",
+            "1,a,b",
+            "1,0.5\r",
+            "",
+            "\r",
+            "1",
+            "a,1",
+            "1 ,2",
+            " 1,2",
+            "-1,2",
+            "+1,2",
+            "1,2,",
+            "1,é",
+            "99,\u{feff}",
+            "5,,",
+        ]
+        .map(str::to_owned)
+        .into();
+        // A comma or a newline at every offset of a long value, across the
+        // eight-byte words the separator search reads.
+        for at in 0..20 {
+            let mut value = "v".repeat(20);
+            value.insert(at, ',');
+            lines.push(format!("{at},{value}"));
+        }
+        lines.push(format!("77,{}", "w".repeat(19)));
+        for ending in ["\n", "\r\n"] {
+            // Each line alone, and all of them in one part (numbered lines
+            // then others then numbered ones again), the last without a newline.
+            // Each line alone is read as numbered exactly when it is one; in
+            // a longer part, a line after one that is not may be read field
+            // by field, its number not given.
+            let mut texts: Vec<(String, bool)> = lines.iter().map(|l| (format!("{l}{ending}"), true)).collect();
+            texts.push((lines.iter().map(|l| format!("{l}{ending}")).collect::<String>(), false));
+            texts.push((format!("3,4{ending}5,6"), true));
+            // Parts are plain: no quote, no lone carriage return.
+            for (text, exact) in texts.into_iter().filter(|(text, _)| plain(text.as_bytes())) {
+                let mut got = Vec::new();
+                Part::Bytes(text.as_bytes())
+                    .each_record(|rec| {
+                        let fields: Vec<Vec<u8>> = (0..rec.len()).map(|i| rec.get(i).to_vec()).collect();
+                        got.push((fields, rec.first_number()));
+                        Some(())
+                    })
+                    .unwrap();
+                let want: Vec<(Vec<Vec<u8>>, Option<u64>)> = via_csv(text.as_bytes())
+                    .into_iter()
+                    .map(|fields| {
+                        let first = std::str::from_utf8(&fields[0]).unwrap();
+                        let canonical = first.len() <= 18
+                            && first.parse::<u64>().is_ok_and(|n| n.to_string() == first)
+                            && fields.len() == 2;
+                        let number = canonical.then(|| first.parse().unwrap());
+                        (fields, number)
+                    })
+                    .collect();
+                let fields =
+                    |rows: &[(Vec<Vec<u8>>, Option<u64>)]| rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
+                assert_eq!(fields(&got), fields(&want), "{text:?}");
+                for ((_, got), (_, want)) in got.iter().zip(&want) {
+                    assert!(got == want || (!exact && got.is_none()), "{text:?}: {got:?}, not {want:?}");
+                }
+            }
+        }
     }
 
     #[test]

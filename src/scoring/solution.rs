@@ -320,16 +320,37 @@ impl IdIndex {
     fn find(&self, id: &str) -> Option<u32> {
         match &self.lookup {
             Lookup::None => None,
+            Lookup::Sequence(_) | Lookup::Dense(_) => self.find_number(canonical_int(id)?),
+            Lookup::Hash(table, hasher) => table.find(hasher.hash_one(id), |&r| self.written(r) == id).copied(),
+        }
+    }
+
+    /// [`IdIndex::find`] for the id `n` writes canonically, without its text
+    /// where the lookup is by number.
+    fn find_number(&self, n: u64) -> Option<u32> {
+        match &self.lookup {
+            Lookup::None => None,
             Lookup::Sequence(first) => {
-                let row = canonical_int(id)?.checked_sub(*first)?;
+                let row = n.checked_sub(*first)?;
                 (row < self.len() as u64).then_some(row as u32)
             }
             Lookup::Dense(table) => {
-                let i = canonical_int(id)? as usize;
+                let i = usize::try_from(n).ok()?;
                 table.get(i).copied().filter(|&r| r != 0).map(|r| r - 1)
             }
-            Lookup::Hash(table, hasher) => table.find(hasher.hash_one(id), |&r| self.written(r) == id).copied(),
+            Lookup::Hash(..) => self.find(&IdText::number(n)),
         }
+    }
+
+    /// Appends the id `n` writes canonically, as [`IdIndex::push`] does
+    /// its text.
+    fn push_number(&mut self, n: u64) {
+        if let Some(c) = &mut self.counted
+            && c.join(Counted { first: n, len: 1 })
+        {
+            return;
+        }
+        self.push(&IdText::number(n));
     }
 }
 
@@ -732,6 +753,14 @@ impl Solution {
         Some(guess)
     }
 
+    /// [`Solution::row_of`] the id in `rec`'s column `col`.
+    fn row_of_field(&self, rec: &Record<'_>, col: usize, guess: u32) -> Option<u32> {
+        match rec.first_number().filter(|_| col == 0) {
+            Some(n) if !matches!(self.ids.lookup, Lookup::Hash(..)) => self.ids.find_number(n),
+            _ => self.row_of(rec.text(col)?, guess),
+        }
+    }
+
     /// The common case on every core: a large plain file of numbers or
     /// class labels whose every row is well formed, each id known and seen
     /// once. Each thread reads a part; the rows are then placed in order.
@@ -776,7 +805,7 @@ impl Solution {
                 if rec.len() != layout.header.len() {
                     return None;
                 }
-                let row = self.row_of(rec.text(layout.id)?, next_guess)?;
+                let row = self.row_of_field(&rec, layout.id, next_guess)?;
                 next_guess = row + 1;
                 placed.push_row(row);
                 for &col in &layout.values {
@@ -1125,6 +1154,16 @@ fn join_beside(ids: &mut IdIndex, more_ids: &[IdIndex], labels: impl FnOnce() + 
     });
 }
 
+/// Appends the id in `rec`'s column `col` to `ids`; `None` if it is not
+/// UTF-8.
+fn push_id(ids: &mut IdIndex, rec: &Record<'_>, col: usize) -> Option<()> {
+    match rec.first_number().filter(|_| col == 0) {
+        Some(n) => ids.push_number(n),
+        None => ids.push(rec.text(col)?),
+    }
+    Some(())
+}
+
 /// Reads a solution's row (line `line` of the file) into `ids` and `truth`.
 fn read_row(
     rec: &Record<'_>,
@@ -1138,10 +1177,9 @@ fn read_row(
         let (got, want) = (rec.len(), columns.fields);
         return Err(SolutionError(format!("row {line}: {got} fields, the header has {want}")));
     }
-    let (Some(id), Some(cell)) = (rec.text(columns.id), rec.text(columns.target)) else {
-        return Err(SolutionError(format!("row {line}: not UTF-8")));
-    };
-    ids.push(id);
+    let not_utf8 = || SolutionError(format!("row {line}: not UTF-8"));
+    let cell = rec.text(columns.target).ok_or_else(not_utf8)?;
+    push_id(ids, rec, columns.id).ok_or_else(not_utf8)?;
     let bad = || SolutionError(format!("row {line}: unusable label"));
     match truth {
         Truth::Classes(v) => v.push(classes.find(cell).ok_or_else(bad)?),
@@ -1181,15 +1219,20 @@ fn distinct_labels(bytes: &[u8], format: &Format) -> Result<Vec<String>, Solutio
 }
 
 /// A part's labels as they are first met: a short list searched in
-/// order (most tasks have a handful of classes), then a map. Labels of up
-/// to seven bytes (most are a digit or a word) are compared as one number.
+/// order (most tasks have a handful of classes), then a map. A one-byte
+/// label (a digit, a letter) is found by its byte; others of up to seven
+/// bytes (most are a word) are compared as one number.
 #[derive(Default)]
 struct LabelsMet {
     names: Vec<String>,
     /// Each name's [`short_key`].
     keys: Vec<u64>,
+    /// The index of each one-byte name met, by its byte (`NOT_MET` if none).
+    bytes: Option<Box<[u32; 256]>>,
     more: hashbrown::HashMap<String, u32>,
 }
+
+const NOT_MET: u32 = u32::MAX;
 
 /// A label of up to seven bytes as a number that equals another's exactly
 /// when the labels are equal (its bytes above its length); `LONG` for
@@ -1205,6 +1248,19 @@ const LONG: u64 = u64::MAX;
 
 impl LabelsMet {
     fn index(&mut self, label: &str) -> u32 {
+        if let ([byte], Some(bytes)) = (label.as_bytes(), &self.bytes)
+            && bytes[usize::from(*byte)] != NOT_MET
+        {
+            return bytes[usize::from(*byte)];
+        }
+        let i = self.index_slowly(label);
+        if let [byte] = label.as_bytes() {
+            self.bytes.get_or_insert_with(|| Box::new([NOT_MET; 256]))[usize::from(*byte)] = i;
+        }
+        i
+    }
+
+    fn index_slowly(&mut self, label: &str) -> u32 {
         let key = short_key(label);
         let found = if key == LONG {
             self.names.iter().position(|n| n == label)
@@ -1248,7 +1304,7 @@ fn read_parts_finding_classes(columns: Columns, parts: Vec<Part<'_>>) -> Option<
             if rec.len() != columns.fields {
                 return None;
             }
-            ids.push(rec.text(columns.id)?);
+            push_id(&mut ids, &rec, columns.id)?;
             y.push(met.index(rec.text(columns.target)?));
             Some(())
         })?;
@@ -1424,9 +1480,13 @@ mod tests {
         let many: Vec<String> = (0..40).map(|i| format!("class-{i}")).collect();
         let numbers: Vec<u32> = many.iter().map(|l| met.index(l)).collect();
         assert_eq!(many.iter().map(|l| met.index(l)).collect::<Vec<_>>(), numbers);
+        // A one-byte label first met there, then found by its byte.
+        let z = met.index("z");
+        assert_eq!((z, met.index("z"), met.index("a"), met.index("b")), (labels.len() as u32 + 40, z, 0, 8));
         let names = met.into_names();
         assert_eq!(&names[..labels.len()], labels.map(String::from));
-        assert_eq!(names.len(), labels.len() + 40);
+        assert_eq!(names.len(), labels.len() + 41);
+        assert_eq!(names[z as usize], "z");
     }
 
     #[test]
