@@ -18,7 +18,10 @@
 //! score (a copy scores the same, give or take the rows it changed), so a
 //! task of N teams costs N × WINDOW row-by-row comparisons. The files are
 //! read one at a time, and only the parsed predictions of the last WINDOW
-//! are held ([`similar_pairs`]).
+//! are held ([`similar_pairs`]). A task of more than [`SAMPLE_ROWS`] hidden
+//! rows is compared on that many of them, evenly spaced and the same in
+//! every file ([`Sample`]): at most WINDOW × SAMPLE_ROWS rows are held
+//! however large the task, and a copy still agrees on every one of them.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -38,6 +41,47 @@ pub const WINDOW: usize = 25;
 /// Below this many unexplained rows a pair is not judged (too little
 /// evidence either way).
 pub const MIN_ROWS: usize = 10;
+
+/// The most rows of a task compared: a share measured on 100,000 rows has
+/// a standard error of at most 0.16 percentage points.
+pub const SAMPLE_ROWS: usize = 100_000;
+
+/// The rows a review compares: every row of a task up to [`SAMPLE_ROWS`],
+/// else that many evenly spaced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sample {
+    /// Every row.
+    All,
+    /// These rows, in order.
+    Rows(Vec<usize>),
+}
+
+impl Sample {
+    /// The sample of a task of `n` rows.
+    pub fn of(n: usize) -> Self {
+        if n <= SAMPLE_ROWS {
+            return Sample::All;
+        }
+        Sample::Rows((0..SAMPLE_ROWS).map(|i| i * n / SAMPLE_ROWS).collect())
+    }
+
+    /// `p` (predictions for every row, `k` a row when per class) cut to the
+    /// sample's rows.
+    pub fn keep(&self, p: Predictions, k: usize) -> Predictions {
+        let Sample::Rows(rows) = self else { return p };
+        let k = k.max(1);
+        match p {
+            Predictions::Classes(x) => Predictions::Classes(rows.iter().filter_map(|&r| x.get(r).copied()).collect()),
+            Predictions::Values(x) => Predictions::Values(rows.iter().filter_map(|&r| x.get(r).copied()).collect()),
+            Predictions::PerClass(x) => Predictions::PerClass(
+                rows.iter().filter_map(|&r| x.get(r * k..(r + 1) * k)).flatten().copied().collect(),
+            ),
+            Predictions::Items(mut x) => {
+                Predictions::Items(rows.iter().filter_map(|&r| x.get_mut(r).map(std::mem::take)).collect())
+            }
+        }
+    }
+}
 
 /// How two submissions agree.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,7 +171,7 @@ pub struct SimilarPair {
     pub a: TeamRef,
     /// The other.
     pub b: TeamRef,
-    /// Hidden rows compared.
+    /// Hidden rows compared (at most [`SAMPLE_ROWS`]).
     pub rows: usize,
     /// Share of rows with the same prediction.
     pub same_share: f64,
@@ -210,11 +254,13 @@ pub async fn review(state: &Platform, me: &CurrentUser, slug: &str, threshold: O
         best.iter().filter_map(|s| Some((s.submission_id, s.predictions_blob()?.to_owned()))).collect();
     let (blobs, runtime) = (state.blobs.clone(), tokio::runtime::Handle::current());
     let found = tokio::task::spawn_blocking(move || {
-        let perfect = solution.solution.perfect_predictions();
-        // Each file is fetched when its turn comes and dropped once parsed.
+        let sample = Sample::of(solution.solution.len());
+        let perfect = sample.keep(solution.solution.perfect_predictions(), k);
+        // Each file is fetched when its turn comes, cut to the sample once
+        // parsed and dropped.
         let read = files.into_iter().map(|(id, hash)| {
             let bytes = runtime.block_on(blobs.get(&hash))?;
-            anyhow::Ok((id, solution.solution.parse_submission(&bytes).ok()))
+            anyhow::Ok((id, solution.solution.parse_submission(&bytes).ok().map(|p| sample.keep(p, k))))
         });
         similar_pairs(read, &perfect, k, threshold)
     })
@@ -351,6 +397,46 @@ mod tests {
         let ac = agreement(&a, &c, &truth, 10);
         assert_eq!(ac.same, 98);
         assert!((ac.excess() - 10.0 / 12.0).abs() < 1e-12, "{}", ac.excess());
+    }
+
+    #[test]
+    fn a_large_task_is_compared_on_evenly_spaced_rows_the_same_in_every_file() {
+        assert_eq!(Sample::of(SAMPLE_ROWS), Sample::All);
+        let n = 2 * SAMPLE_ROWS + 7;
+        let Sample::Rows(rows) = Sample::of(n) else { panic!("{n} rows are sampled") };
+        assert_eq!(rows.len(), SAMPLE_ROWS);
+        assert!(rows[0] == 0 && rows.windows(2).all(|w| w[1] - w[0] >= 2) && rows[SAMPLE_ROWS - 1] < n);
+        let sample = Sample::of(n);
+        // Each kind keeps exactly the sample's rows, per-class rows whole.
+        let Predictions::Values(v) = sample.keep(Predictions::Values((0..n).map(|i| i as f64).collect()), 1) else {
+            panic!()
+        };
+        assert!(v.iter().zip(&rows).all(|(&v, &r)| v == r as f64) && v.len() == SAMPLE_ROWS);
+        let Predictions::Classes(c) = sample.keep(Predictions::Classes((0..n as u32).collect()), 1) else { panic!() };
+        assert!(c.iter().zip(&rows).all(|(&c, &r)| c as usize == r));
+        let per_class = Predictions::PerClass((0..3 * n).map(|i| i as f64).collect());
+        let Predictions::PerClass(p) = sample.keep(per_class, 3) else { panic!() };
+        assert_eq!(p.len(), 3 * SAMPLE_ROWS);
+        assert_eq!(&p[3..6], &[3.0 * rows[1] as f64, 3.0 * rows[1] as f64 + 1.0, 3.0 * rows[1] as f64 + 2.0]);
+        let items = Predictions::Items((0..n).map(|i| vec![Box::from(i.to_string().as_str())]).collect());
+        let Predictions::Items(items) = sample.keep(items, 1) else { panic!() };
+        assert_eq!(*items[SAMPLE_ROWS - 1][0], rows[SAMPLE_ROWS - 1].to_string());
+        // A copy still agrees on every sampled row; an independent file does not.
+        let truth = sample.keep(Predictions::Classes(vec![0; n]), 1);
+        let mut state = 7u64;
+        let mut labels = || {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) % 10) as u32
+        };
+        let a: Vec<u32> = (0..n).map(|_| labels()).collect();
+        let b: Vec<u32> = (0..n).map(|_| labels()).collect();
+        let files = [a.clone(), b, a].map(|p| Ok::<_, ()>((0, Some(sample.keep(Predictions::Classes(p), 1)))));
+        let found =
+            similar_pairs(files.into_iter().enumerate().map(|(i, f)| f.map(|(_, p)| (i as i64, p))), &truth, 10, 0.8);
+        let found = found.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].0, found[0].1, found[0].2.rows), (0, 2, SAMPLE_ROWS));
+        assert_eq!(found[0].2.excess(), 1.0);
     }
 
     #[test]
