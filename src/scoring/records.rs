@@ -241,6 +241,32 @@ fn separator_bytes(w: u64) -> u64 {
     zero_bytes(w ^ (ONES * u64::from(b','))) | zero_bytes(w ^ (ONES * u64::from(b'\n')))
 }
 
+impl Part<'_> {
+    /// `f` of the part's first record, the rest not read; `None` if it has
+    /// none in its first [`CHUNK_BYTES`] or they are not plain.
+    pub fn first_record<R>(&self, f: impl FnOnce(Record<'_>) -> Option<R>) -> Option<R> {
+        let read;
+        let (head, whole) = match self {
+            Part::Bytes(bytes) => (&bytes[..bytes.len().min(CHUNK_BYTES)], bytes.len() <= CHUNK_BYTES),
+            Part::File { path, start, end } => {
+                let mut file = File::open(path).ok()?;
+                file.seek(SeekFrom::Start(*start)).ok()?;
+                let mut buf = Vec::new();
+                file.take(end.saturating_sub(*start).min(CHUNK_BYTES as u64)).read_to_end(&mut buf).ok()?;
+                read = buf;
+                (&read[..], end.saturating_sub(*start) <= CHUNK_BYTES as u64)
+            }
+        };
+        // Whole lines only, unless the part ends within the head.
+        let lines = if whole { head } else { &head[..memchr::memrchr(b'\n', head)? + 1] };
+        if !plain(lines) {
+            return None;
+        }
+        let mut records = Records::plain_part(lines);
+        f(records.next_record()?.ok()?)
+    }
+}
+
 /// One record: its fields as bytes.
 pub enum Record<'r> {
     /// Fields of a plain line, and its bytes as text if they are UTF-8.
@@ -371,12 +397,9 @@ pub fn split_file(path: &Path) -> std::io::Result<Option<(Vec<u8>, Vec<Part<'_>>
     Ok(Some((header, parts)))
 }
 
-/// Runs `read` on each part on a thread of its own: every result in order,
-/// or `None` if any part gives `None`.
-pub fn read_in_parallel<'a, T: Send>(
-    parts: Vec<Part<'a>>,
-    read: impl Fn(Part<'a>) -> Option<T> + Sync,
-) -> Option<Vec<T>> {
+/// Runs `read` on each part (with anything else it needs) on a thread of
+/// its own: every result in order, or `None` if any part gives `None`.
+pub fn read_in_parallel<P: Send, T: Send>(parts: Vec<P>, read: impl Fn(P) -> Option<T> + Sync) -> Option<Vec<T>> {
     let read = &read;
     std::thread::scope(|scope| {
         let handles: Vec<_> = parts.into_iter().map(|part| scope.spawn(move || read(part))).collect();

@@ -791,6 +791,13 @@ impl Solution {
     /// Reads `parts` on every core, each cell of the value columns through
     /// `parse` (the record and the column), and gives the cells in the
     /// solution's row order (`k` per row); `None` on any problem.
+    ///
+    /// Each part's first row is looked up before any is read. When they
+    /// come in the solution's order (a file in its order, the commonest),
+    /// each core writes its part's cells straight into its share of the
+    /// predictions, while the rows run on one after another: no part is
+    /// joined or copied. Rows past that (out of order, or past the share)
+    /// are kept apart and placed after, each checked to be seen once.
     fn place_in_parallel<T: Copy + Default + Send>(
         &self,
         parts: Vec<Part<'_>>,
@@ -798,8 +805,28 @@ impl Solution {
         parse: impl Fn(&Record<'_>, usize) -> Option<T> + Sync,
     ) -> Option<Vec<T>> {
         let (n, k) = (self.len(), layout.values.len());
-        let read = |part: Part<'_>| -> Option<Placed<T>> {
-            let mut placed = Placed { first: 0, count: 0, scattered: Vec::new(), values: Vec::new() };
+        let firsts: Vec<usize> = parts
+            .iter()
+            .map(|p| p.first_record(|rec| self.row_of_field(&rec, layout.id, 0)).map_or(n, |r| r as usize))
+            .collect();
+        let in_order = firsts.windows(2).all(|w| w[0] < w[1]) && firsts.last().is_some_and(|&f| f < n);
+        let mut values = vec![T::default(); n * k];
+        // Each part's first row and its share: up to the next part's first.
+        let mut shares: Vec<(usize, &mut [T])> = Vec::with_capacity(parts.len());
+        if in_order {
+            let mut rest = values.get_mut(firsts[0] * k..)?;
+            for (i, &first) in firsts.iter().enumerate() {
+                let end = firsts.get(i + 1).copied().unwrap_or(n);
+                let (share, after) = std::mem::take(&mut rest).split_at_mut((end - first) * k);
+                shares.push((first, share));
+                rest = after;
+            }
+        } else {
+            shares.extend(firsts.iter().map(|_| (0, <&mut [T]>::default())));
+        }
+        let read = |(part, (first, share)): (Part<'_>, (usize, &mut [T]))| -> Option<Share<T>> {
+            let mut written = 0usize;
+            let mut apart = Placed { first: 0, count: 0, scattered: Vec::new(), values: Vec::new() };
             let mut next_guess = 0u32;
             part.each_record(|rec| {
                 if rec.len() != layout.header.len() {
@@ -807,39 +834,38 @@ impl Solution {
                 }
                 let row = self.row_of_field(&rec, layout.id, next_guess)?;
                 next_guess = row + 1;
-                placed.push_row(row);
+                if apart.count == 0
+                    && row as usize == first + written
+                    && let Some(cells) = share.get_mut(written * k..(written + 1) * k)
+                {
+                    for (cell, &col) in cells.iter_mut().zip(&layout.values) {
+                        *cell = parse(&rec, col)?;
+                    }
+                    written += 1;
+                    return Some(());
+                }
+                apart.push_row(row);
                 for &col in &layout.values {
-                    placed.values.push(parse(&rec, col)?);
+                    apart.values.push(parse(&rec, col)?);
                 }
                 Some(())
             })?;
-            Some(placed)
+            Some(Share { first, written, apart })
         };
-        let parts = read_in_parallel(parts, read)?;
-        // Rows in the solution's order, each part running on from the one
-        // before: the parts' cells joined are the predictions, no copy out
-        // of order and no mark per row.
-        let mut next = 0usize;
-        let in_order = parts.iter().all(|p| {
-            let ok = p.scattered.is_empty() && (p.count == 0 || p.first as usize == next);
-            next += p.count;
-            ok
-        });
-        if in_order {
-            if next != n {
-                return None;
-            }
-            let mut parts = parts.into_iter();
-            let mut values = parts.next()?.values;
-            for p in parts {
-                values.extend_from_slice(&p.values);
-            }
+        let parts = read_in_parallel(parts.into_iter().zip(shares).collect(), read)?;
+        let in_place: usize = parts.iter().map(|p| p.written).sum();
+        let apart: usize = parts.iter().map(|p| p.apart.count).sum();
+        if in_place + apart != n {
+            return None;
+        }
+        if apart == 0 {
             return Some(values);
         }
-        let mut values = vec![T::default(); n * k];
         let mut seen = vec![false; n];
-        let mut placed = 0usize;
         for p in &parts {
+            seen[p.first..p.first + p.written].fill(true);
+        }
+        for p in parts.iter().map(|p| &p.apart) {
             for i in 0..p.count {
                 let row = p.row(i) as usize;
                 if std::mem::replace(&mut seen[row], true) {
@@ -847,9 +873,8 @@ impl Solution {
                 }
                 values[row * k..(row + 1) * k].copy_from_slice(&p.values[i * k..(i + 1) * k]);
             }
-            placed += p.count;
         }
-        (placed == n).then_some(values)
+        Some(values)
     }
 
     /// Predictions equal to the truth (a perfect submission): checks that the
@@ -1059,6 +1084,14 @@ enum PredictionKind {
     Values,
     PerClass,
     Items,
+}
+
+/// A part read on one core: `written` rows from `first` on written in
+/// place into its share, then the rest kept `apart`.
+struct Share<T> {
+    first: usize,
+    written: usize,
+    apart: Placed<T>,
 }
 
 /// A part's rows read on one core: which solution rows (from `first` on,
@@ -1568,6 +1601,27 @@ mod tests {
         assert!(same_from_disk(&sol, missing_last).is_err());
         let repeated = format!("{in_order}r5,1\n");
         assert!(same_from_disk(&sol, &repeated).is_err());
+        // In order but for some rows: the parts' rows written in place up
+        // to the first out of order, the rest placed after, each once.
+        let lines: Vec<String> = want.iter().enumerate().map(|(i, v)| format!("r{i},{v:?}\n")).collect();
+        let file = |order: &[usize]| -> String {
+            std::iter::once("id,y\n").chain(order.iter().map(|&i| lines[i].as_str())).collect()
+        };
+        let mut swapped: Vec<usize> = (0..120_000).collect();
+        swapped.swap(30_000, 30_001);
+        swapped.swap(100_000, 110_000);
+        let mut first_rows_last: Vec<usize> = (0..120_000).collect();
+        first_rows_last.rotate_left(5);
+        let mut one_row_last: Vec<usize> = (0..120_000).filter(|&i| i != 40_000).collect();
+        one_row_last.push(40_000);
+        for order in [swapped, first_rows_last, one_row_last] {
+            let Ok(Predictions::Values(got)) = same_from_disk(&sol, &file(&order)) else { panic!("valid") };
+            assert_eq!(got, want);
+        }
+        // A row twice and another missing: as many rows as the solution's.
+        let mut twice: Vec<usize> = (0..120_000).collect();
+        twice[60_000] = 59_000;
+        assert!(same_from_disk(&sol, &file(&twice)).is_err());
         let quoted = in_order.replacen("r7,", "\"r7\",", 1);
         assert!(same_from_disk(&sol, &quoted).is_ok(), "a quoted id is read whole, by the csv crate");
 
