@@ -430,6 +430,15 @@ impl<'c> ClassIndex<'c> {
         Self { names, digits }
     }
 
+    /// [`ClassIndex::find`] of the text in `rec`'s column `col`; a digit
+    /// alone is found by itself, without its text.
+    fn find_field(&self, rec: &Record<'_>, col: usize) -> Option<u32> {
+        match rec.get(col) {
+            [digit] if digit.is_ascii_digit() => self.digits[usize::from(digit - b'0')],
+            _ => self.find(rec.text(col)?),
+        }
+    }
+
     fn find(&self, cell: &str) -> Option<u32> {
         if let Some(n) = canonical_int(cell).filter(|&n| n < 256) {
             return self.digits[n as usize];
@@ -781,7 +790,7 @@ impl Solution {
             }
             PredictionKind::Classes => {
                 let classes = ClassIndex::new(self.format.classes.as_deref().unwrap_or_default());
-                let class = |rec: &Record<'_>, col| classes.find(rec.text(col)?);
+                let class = |rec: &Record<'_>, col| classes.find_field(rec, col);
                 self.place_in_parallel(parts, layout, class).map(Predictions::Classes)
             }
             PredictionKind::Items => None,
@@ -1280,6 +1289,19 @@ fn short_key(label: &str) -> u64 {
 const LONG: u64 = u64::MAX;
 
 impl LabelsMet {
+    /// [`LabelsMet::index`] of the text in `rec`'s column `col` (`None` if
+    /// it is not UTF-8); a visible ASCII byte alone is found by itself,
+    /// without its text.
+    fn index_field(&mut self, rec: &Record<'_>, col: usize) -> Option<u32> {
+        if let ([byte], Some(bytes)) = (rec.get(col), &self.bytes)
+            && byte.is_ascii_graphic()
+            && bytes[usize::from(*byte)] != NOT_MET
+        {
+            return Some(bytes[usize::from(*byte)]);
+        }
+        Some(self.index(rec.text(col)?))
+    }
+
     fn index(&mut self, label: &str) -> u32 {
         if let ([byte], Some(bytes)) = (label.as_bytes(), &self.bytes)
             && bytes[usize::from(*byte)] != NOT_MET
@@ -1338,7 +1360,7 @@ fn read_parts_finding_classes(columns: Columns, parts: Vec<Part<'_>>) -> Option<
                 return None;
             }
             push_id(&mut ids, &rec, columns.id)?;
-            y.push(met.index(rec.text(columns.target)?));
+            y.push(met.index_field(&rec, columns.target)?);
             Some(())
         })?;
         Some((ids, y, met.into_names()))
@@ -1664,7 +1686,11 @@ mod tests {
         // numbers (ordered as numbers), each file big and then small.
         let text: Vec<String> = (0..20).map(|i| format!("c{}", (i * 7) % 20)).collect();
         let numbers: Vec<String> = ["10", "9", "2.5", "-1"].map(String::from).to_vec();
-        for (labels, rows) in [(&text, 150_000), (&numbers, 150_000), (&text, 50), (&numbers, 50)] {
+        // One-byte labels, found by their byte, and the same labels spaced.
+        let bytes: Vec<String> = ["a", "b", " a", "?", "1", "b ", "\t?"].map(String::from).to_vec();
+        for (labels, rows) in
+            [(&text, 150_000), (&numbers, 150_000), (&bytes, 150_000), (&text, 50), (&numbers, 50), (&bytes, 50)]
+        {
             let csv: String = std::iter::once("id,y\n".to_owned())
                 .chain((0..rows).map(|i| format!("{i},{}\n", labels[(i * 13 + i / 7) % labels.len()])))
                 .collect();
