@@ -199,6 +199,10 @@ pub struct Review {
     pub threshold: f64,
     /// Teams compared (those on the public board).
     pub teams: usize,
+    /// The task's hidden rows.
+    pub rows: usize,
+    /// Rows compared: every row, or [`SAMPLE_ROWS`] of them evenly spaced.
+    pub rows_compared: usize,
     /// Pairs listed, most similar first.
     pub pairs: Vec<SimilarPair>,
     /// Model files shared across teams.
@@ -250,6 +254,7 @@ pub async fn review(state: &Platform, me: &CurrentUser, slug: &str, threshold: O
         computed.public().iter().filter_map(|st| by_id.get(&st.submission_id).copied()).collect();
     let solution = crate::leaderboard::current_solution(state, &task, &spec).await?;
     let k = spec.format().class_count();
+    let rows = solution.solution.len();
     let files: Vec<(i64, String)> =
         best.iter().filter_map(|s| Some((s.submission_id, s.predictions_blob()?.to_owned()))).collect();
     let (blobs, runtime) = (state.blobs.clone(), tokio::runtime::Handle::current());
@@ -281,7 +286,15 @@ pub async fn review(state: &Platform, me: &CurrentUser, slug: &str, threshold: O
         })
         .collect();
     pairs.sort_by(|x, y| y.excess.total_cmp(&x.excess).then(y.same_share.total_cmp(&x.same_share)));
-    Ok(Review { task: task.slug, threshold, teams: best.len(), pairs, shared_models })
+    Ok(Review {
+        task: task.slug,
+        threshold,
+        teams: best.len(),
+        rows,
+        rows_compared: rows.min(SAMPLE_ROWS),
+        pairs,
+        shared_models,
+    })
 }
 
 /// The pairs among `files` (each a submission and its predictions, `None`

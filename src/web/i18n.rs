@@ -313,6 +313,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Pairs of teams whose best submissions make the same mistakes far more often than their scores explain, and model files submitted by more than one team. For review only: nothing happens automatically.",
         "최고 제출물이 점수로 설명되는 것보다 훨씬 자주 같은 오류를 내는 팀 쌍과, 여러 팀이 제출한 같은 모델 파일입니다. 검토용일 뿐 자동으로 처리되지 않습니다.",
     ),
+    (
+        "review_sample",
+        "Compared on {compared} of {rows} hidden rows, evenly spaced, the same rows for every team.",
+        "과제의 숨겨진 행 {rows}개 중 고르게 떨어진 {compared}개 행으로 비교했습니다. 모든 팀에 같은 행입니다.",
+    ),
     ("same_rows", "Same predictions", "같은 예측"),
     ("same_mistakes", "Same where not both right", "둘 다 맞지 않은 행 중 같은 예측"),
     ("shared_models", "Model files shared across teams", "여러 팀이 제출한 모델 파일"),

@@ -236,7 +236,13 @@ async fn render_manage(
             .iter()
             .map(|m| context! { sha => m.sha256[..12.min(m.sha256.len())].to_owned(), teams => m.teams.iter().map(team).collect::<Vec<_>>().join(" · ") })
             .collect();
-        Some(context! { teams => r.teams, pairs => pairs, models => models })
+        // A large task is compared on a sample of its rows: say so.
+        let sample = (r.rows_compared < r.rows).then(|| {
+            page.t("review_sample")
+                .replace("{compared}", &super::grouped(r.rows_compared as i64))
+                .replace("{rows}", &super::grouped(r.rows as i64))
+        });
+        Some(context! { teams => r.teams, pairs => pairs, models => models, sample => sample })
     } else {
         None
     };

@@ -383,6 +383,8 @@ async fn near_duplicate_predictions_and_shared_models_are_listed_for_review() {
     let admin = app.admin().await;
     let review = admin.get_json("/api/v1/tasks/digits/integrity").await;
     assert_eq!(review["teams"], 3, "{review}");
+    let rows = review["rows"].as_u64().unwrap();
+    assert!(rows > 0 && review["rows_compared"].as_u64() == Some(rows), "a small task is compared whole: {review}");
     let pairs = review["pairs"].as_array().unwrap();
     assert_eq!(pairs.len(), 1, "only the copy: {review}");
     let mut names = [pairs[0]["a"]["team"].as_str().unwrap(), pairs[0]["b"]["team"].as_str().unwrap()];
@@ -404,9 +406,54 @@ async fn near_duplicate_predictions_and_shared_models_are_listed_for_review() {
     let html = page("/tasks/digits/manage").await;
     assert!(html.contains("id=\"run-review\"") && !html.contains("id=\"similar-pairs\""), "on request only");
     let html = page("/tasks/digits/manage?review=1").await;
+    assert!(!html.contains("id=\"review-sample\""), "a small task is compared on every row");
     let table = html.split("id=\"similar-pairs\"").nth(1).unwrap().split("</table>").next().unwrap();
     assert!(table.contains("ann (ann)") && table.contains("bob (bob)") && !table.contains("cat"), "{table}");
     assert!(html.split("id=\"shared-models\"").nth(1).unwrap().contains("dan (dan) · eve (eve)"));
+}
+
+/// A task of more than `SAMPLE_ROWS` hidden rows is reviewed on that many,
+/// evenly spaced: a copy is still found on every one of them, and the API
+/// and the management page say how many rows were compared.
+#[tokio::test]
+async fn a_large_task_is_reviewed_on_a_sample_of_its_rows_and_says_so() {
+    let app = TestApp::spawn().await;
+    let bundle = crate::helpers::copy_demo("diabetes");
+    crate::helpers::edit_toml(bundle.path(), |t| {
+        t.replace("slug = \"diabetes\"", "slug = \"big-review\"")
+            .replace("public_board = \"ladder\"\n", "")
+            .replace("kinds = [\"predictions\", \"model\"]", "kinds = [\"predictions\"]")
+    });
+    let n = gaic::integrity::SAMPLE_ROWS + 10;
+    let rows = |line: &dyn Fn(usize) -> String, header: &str| -> String {
+        std::iter::once(format!("{header}\n")).chain((1..=n).map(|i| format!("{},{}\n", i, line(i)))).collect()
+    };
+    let inputs = rows(&|_| "1,1,1,1,1,1,1,1,1,1".into(), "id,age,sex,bmi,bp,s1,s2,s3,s4,s5,s6");
+    std::fs::write(bundle.path().join("hidden/test_inputs.csv"), &inputs).unwrap();
+    std::fs::write(bundle.path().join("public/test_inputs.csv"), &inputs).unwrap();
+    let labels = rows(&|i| (i % 300).to_string(), "id,progression");
+    std::fs::write(bundle.path().join("hidden/test_labels.csv"), labels).unwrap();
+    std::fs::write(bundle.path().join("public/sample_submission.csv"), rows(&|_| "150".into(), "id,progression"))
+        .unwrap();
+    let admin = app.admin().await;
+    let res = admin.upload_bundle(gaic::bundle::pack_dir(bundle.path()).unwrap()).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    admin.patch_json("/api/v1/tasks/big-review", &json!({"published": true})).await;
+    // Ann's file, Bob's copy of it, and Cat's own: all wrong on every row.
+    let ann_file = rows(&|i| (i % 300 + 1).to_string(), "id,progression");
+    let cat_file = rows(&|i| (i % 7 + 500).to_string(), "id,progression");
+    for (who, file) in [("ann", &ann_file), ("bob", &ann_file), ("cat", &cat_file)] {
+        app.competitor(who).await.submit_ok("big-review", file.clone()).await;
+    }
+    let review = admin.get_json("/api/v1/tasks/big-review/integrity").await;
+    assert_eq!((review["rows"].as_u64(), review["rows_compared"].as_u64()), (Some(n as u64), Some(100_000)));
+    let pairs = review["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 1, "only the copy: {review}");
+    assert_eq!((pairs[0]["rows"].as_u64(), pairs[0]["excess"].as_f64()), (Some(100_000), Some(1.0)));
+    let cookies = crate::pages::web_login(&app, "admin", crate::helpers::ADMIN_PASSWORD).await;
+    let html = crate::pages::html(&app, "/tasks/big-review/manage?review=1", Some(&cookies)).await;
+    let note = html.split("id=\"review-sample\">").nth(1).expect("the page says the rows were sampled");
+    assert!(note.starts_with("Compared on 100,000 of 100,010 hidden rows, evenly spaced"), "{note}");
 }
 
 /// The private board gives each score a 95 % bootstrap interval and marks
