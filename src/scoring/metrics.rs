@@ -93,8 +93,9 @@ pub fn mean_iou(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
 /// Binary ROC AUC by Mann-Whitney: the share of (positive, negative) pairs
 /// in which the positive scores higher, a tie counting ½ — the same number
 /// as scikit-learn's trapezoids. The two classes' scores are sorted apart
-/// (radix sorts of keys that order as the scores do: the cost is a few
-/// passes over the scores, not n log n comparisons) and merged; the pair count is kept in whole numbers and
+/// (radix sorts of keys that order as the scores do, by their high halves
+/// and then by insertion, [`sort_keys`]: the cost is a few passes over the
+/// scores, not n log n comparisons) and merged; the pair count is kept in whole numbers and
 /// divided once at the end. `positive(i)` says whether row `i` is positive.
 ///
 /// A large set is cut into one slice of rows per core. Each core sorts its
@@ -117,8 +118,8 @@ pub fn roc_auc_with(positive: impl Fn(usize) -> bool + Sync, scores: &[f64]) -> 
                 }
                 if positive(t * slice + i) { &mut pos } else { &mut neg }.push(order_key(s));
             }
-            radsort::sort(&mut pos);
-            radsort::sort(&mut neg);
+            sort_keys(&mut pos);
+            sort_keys(&mut neg);
             Some((pos, neg))
         }
     });
@@ -151,6 +152,30 @@ fn on_every_core<T: Send>(jobs: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
         done.extend(rest.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))));
         done
     })
+}
+
+/// Sorts `keys`: by their high halves first (four radix passes, not
+/// eight), then by insertion, each key moving back only past keys of the
+/// same high half. Scores rarely share the high half (the sign, the
+/// exponent and 20 bits of the mantissa), so that is a move or so a key;
+/// past eight moves a key on average (scores all alike), the keys are
+/// radix-sorted whole, never worse than twice that.
+fn sort_keys(keys: &mut [u64]) {
+    radsort::sort_by_key(keys, |&k| (k >> 32) as u32);
+    let mut moves_left = 8 * keys.len();
+    for i in 1..keys.len() {
+        let key = keys[i];
+        let mut j = i;
+        while j > 0 && keys[j - 1] > key {
+            keys[j] = keys[j - 1];
+            j -= 1;
+        }
+        keys[j] = key;
+        moves_left = match moves_left.checked_sub(i - j) {
+            Some(left) => left,
+            None => return radsort::sort(keys),
+        };
+    }
 }
 
 /// A finite score as a number that sorts (and ties) as it does: -0.0
@@ -375,6 +400,32 @@ mod tests {
 
     const Y: [u32; 8] = [0, 1, 2, 2, 1, 0, 2, 1];
     const P: [u32; 8] = [0, 2, 2, 2, 1, 0, 1, 0];
+
+    #[test]
+    fn keys_sort_as_the_standard_sort_sorts_them_also_when_all_alike() {
+        let mut state = 3u64;
+        let mut random = move || {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            state ^ (state >> 29)
+        };
+        for n in [0, 1, 2, 3, 100, 5_000, 70_001] {
+            let cases: [Box<dyn Fn(u64, usize) -> u64>; 6] = [
+                Box::new(|r, _| r),                                                // high halves all different
+                Box::new(|r, _| r & 0xffff_ffff),                                  // one high half: radix-sorted whole
+                Box::new(|r, _| (r & 0x7_0000_0000) | (r >> 40)),                  // runs of many keys
+                Box::new(|_, i| u64::MAX - i as u64),                              // descending, one run
+                Box::new(|_, i| i as u64 / 16 * (1 << 32) + (16 - i as u64 % 16)), // runs of 16, reversed
+                Box::new(|r, _| order_key(f64::from(r as u32) / 4e9)),             // scores in [0, 1)
+            ];
+            for (c, key) in cases.iter().enumerate() {
+                let mut keys: Vec<u64> = (0..n).map(|i| key(random(), i)).collect();
+                let mut want = keys.clone();
+                want.sort_unstable();
+                sort_keys(&mut keys);
+                assert!(keys == want, "case {c}, {n} keys");
+            }
+        }
+    }
 
     // Expected values from scikit-learn 1.9.1 on the same vectors.
     #[test]
