@@ -65,6 +65,14 @@ impl Sample {
         Sample::Rows((0..SAMPLE_ROWS).map(|i| i * n / SAMPLE_ROWS).collect())
     }
 
+    /// How many of a task's `n` rows it compares.
+    pub fn len(&self, n: usize) -> usize {
+        match self {
+            Sample::All => n,
+            Sample::Rows(rows) => rows.len(),
+        }
+    }
+
     /// `p` (predictions for every row, `k` a row when per class) cut to the
     /// sample's rows.
     pub fn keep(&self, p: Predictions, k: usize) -> Predictions {
@@ -255,11 +263,12 @@ pub async fn review(state: &Platform, me: &CurrentUser, slug: &str, threshold: O
     let solution = crate::leaderboard::current_solution(state, &task, &spec).await?;
     let k = spec.format().class_count();
     let rows = solution.solution.len();
+    let sample = Sample::of(rows);
+    let rows_compared = sample.len(rows);
     let files: Vec<(i64, String)> =
         best.iter().filter_map(|s| Some((s.submission_id, s.predictions_blob()?.to_owned()))).collect();
     let (blobs, runtime) = (state.blobs.clone(), tokio::runtime::Handle::current());
     let found = tokio::task::spawn_blocking(move || {
-        let sample = Sample::of(solution.solution.len());
         let perfect = sample.keep(solution.solution.perfect_predictions(), k);
         // Each file is fetched when its turn comes, cut to the sample once
         // parsed and dropped.
@@ -286,15 +295,7 @@ pub async fn review(state: &Platform, me: &CurrentUser, slug: &str, threshold: O
         })
         .collect();
     pairs.sort_by(|x, y| y.excess.total_cmp(&x.excess).then(y.same_share.total_cmp(&x.same_share)));
-    Ok(Review {
-        task: task.slug,
-        threshold,
-        teams: best.len(),
-        rows,
-        rows_compared: rows.min(SAMPLE_ROWS),
-        pairs,
-        shared_models,
-    })
+    Ok(Review { task: task.slug, threshold, teams: best.len(), rows, rows_compared, pairs, shared_models })
 }
 
 /// The pairs among `files` (each a submission and its predictions, `None`
@@ -420,6 +421,7 @@ mod tests {
         assert_eq!(rows.len(), SAMPLE_ROWS);
         assert!(rows[0] == 0 && rows.windows(2).all(|w| w[1] - w[0] >= 2) && rows[SAMPLE_ROWS - 1] < n);
         let sample = Sample::of(n);
+        assert_eq!((Sample::of(7).len(7), sample.len(n)), (7, SAMPLE_ROWS));
         // Each kind keeps exactly the sample's rows, per-class rows whole.
         let Predictions::Values(v) = sample.keep(Predictions::Values((0..n).map(|i| i as f64).collect()), 1) else {
             panic!()

@@ -20,7 +20,7 @@ use crate::messages::Msg;
 use crate::msg;
 use crate::scoring::MetricKind;
 use crate::scoring::metrics::{self, MetricError};
-use crate::scoring::records::{Part, Record, Records, read_in_parallel, split_file};
+use crate::scoring::records::{Part, Record, Records, canonical_int, read_in_parallel, split_file};
 use crate::scoring::resample::{Auc, Confusion, ConfusionMetric, Spearman, TieInput};
 use crate::ties::Means;
 
@@ -180,17 +180,6 @@ impl std::fmt::Debug for IdText<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(&**self, f)
     }
-}
-
-/// `s` as an integer if it is written canonically (digits only, no leading
-/// zero), so that equal integers are equal strings.
-fn canonical_int(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.is_empty() || b.len() > 18 || (b.len() > 1 && b[0] == b'0') {
-        return None;
-    }
-    // At most 18 digits: no overflow.
-    b.iter().try_fold(0u64, |n, &d| d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0')))
 }
 
 impl IdIndex {
@@ -764,7 +753,7 @@ impl Solution {
 
     /// [`Solution::row_of`] the id in `rec`'s column `col`.
     fn row_of_field(&self, rec: &Record<'_>, col: usize, guess: u32) -> Option<u32> {
-        match rec.first_number().filter(|_| col == 0) {
+        match rec.number(col) {
             Some(n) if !matches!(self.ids.lookup, Lookup::Hash(..)) => self.ids.find_number(n),
             _ => self.row_of(rec.text(col)?, guess),
         }
@@ -1199,7 +1188,7 @@ fn join_beside(ids: &mut IdIndex, more_ids: &[IdIndex], labels: impl FnOnce() + 
 /// Appends the id in `rec`'s column `col` to `ids`; `None` if it is not
 /// UTF-8.
 fn push_id(ids: &mut IdIndex, rec: &Record<'_>, col: usize) -> Option<()> {
-    match rec.first_number().filter(|_| col == 0) {
+    match rec.number(col) {
         Some(n) => ids.push_number(n),
         None => ids.push(rec.text(col)?),
     }
@@ -1293,20 +1282,25 @@ impl LabelsMet {
     /// it is not UTF-8); a visible ASCII byte alone is found by itself,
     /// without its text.
     fn index_field(&mut self, rec: &Record<'_>, col: usize) -> Option<u32> {
-        if let ([byte], Some(bytes)) = (rec.get(col), &self.bytes)
+        if let [byte] = rec.get(col)
             && byte.is_ascii_graphic()
-            && bytes[usize::from(*byte)] != NOT_MET
+            && let Some(i) = self.met_byte(*byte)
         {
-            return Some(bytes[usize::from(*byte)]);
+            return Some(i);
         }
         Some(self.index(rec.text(col)?))
     }
 
+    /// The index of the one-byte label `byte`, if met.
+    fn met_byte(&self, byte: u8) -> Option<u32> {
+        self.bytes.as_ref().map(|bytes| bytes[usize::from(byte)]).filter(|&i| i != NOT_MET)
+    }
+
     fn index(&mut self, label: &str) -> u32 {
-        if let ([byte], Some(bytes)) = (label.as_bytes(), &self.bytes)
-            && bytes[usize::from(*byte)] != NOT_MET
+        if let [byte] = label.as_bytes()
+            && let Some(i) = self.met_byte(*byte)
         {
-            return bytes[usize::from(*byte)];
+            return i;
         }
         let i = self.index_slowly(label);
         if let [byte] = label.as_bytes() {
