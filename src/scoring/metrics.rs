@@ -32,11 +32,40 @@ fn check_len(a: usize, b: usize) -> Result<()> {
 }
 
 /// The `k × k` confusion matrix (row = true class, column = predicted).
+///
+/// A large set is cut into one slice of rows per core, each counted apart
+/// and the counts added.
 fn confusion(y: &[u32], p: &[u32], k: usize) -> Vec<u64> {
+    let slice = y.len().div_ceil(threads_for(y.len(), PARALLEL_ROWS)).max(1);
+    let jobs = y.chunks(slice).zip(p.chunks(slice)).map(|(y, p)| move || count_pairs(y, p, k));
     let mut m = vec![0u64; k * k];
-    for (&t, &q) in y.iter().zip(p) {
+    for counts in on_every_core(jobs.collect()) {
+        m.iter_mut().zip(counts).for_each(|(cell, n)| *cell += n);
+    }
+    m
+}
+
+/// The confusion matrix of one slice, counted in four matrices in turn:
+/// rows that fall in the same cell one after another (most rows, when the
+/// predictions are good) then do not wait on each other's count.
+fn count_pairs(y: &[u32], p: &[u32], k: usize) -> Vec<u64> {
+    let cells = k * k;
+    let mut m = vec![0u64; 4 * cells];
+    let (y4, y_rest) = y.as_chunks::<4>();
+    let (p4, p_rest) = p.as_chunks::<4>();
+    for (t, q) in y4.iter().zip(p4) {
+        for lane in 0..4 {
+            m[lane * cells + t[lane] as usize * k + q[lane] as usize] += 1;
+        }
+    }
+    for (&t, &q) in y_rest.iter().zip(p_rest) {
         m[t as usize * k + q as usize] += 1;
     }
+    let (first, rest) = m.split_at_mut(cells);
+    for other in rest.chunks(cells) {
+        first.iter_mut().zip(other).for_each(|(cell, n)| *cell += n);
+    }
+    m.truncate(cells);
     m
 }
 
@@ -102,11 +131,7 @@ pub fn mean_iou(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
 /// slice's two classes; pairs won add up over any split of the rows, so
 /// each core then counts its negatives against every slice's positives.
 pub fn roc_auc_with(positive: impl Fn(usize) -> bool + Sync, scores: &[f64]) -> Result<f64> {
-    let threads = if scores.len() < PARALLEL_SORT {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
-    };
+    let threads = threads_for(scores.len(), PARALLEL_ROWS);
     let slice = scores.len().div_ceil(threads).max(1);
     let positive = &positive;
     let sort = scores.chunks(slice).enumerate().map(|(t, part)| {
@@ -138,8 +163,15 @@ pub fn roc_auc_with(positive: impl Fn(usize) -> bool + Sync, scores: &[f64]) -> 
     Ok(twice_won as f64 / (2.0 * positives as f64 * negatives as f64))
 }
 
-/// Below this many scores ROC AUC runs on one thread.
-const PARALLEL_SORT: usize = 1 << 20;
+/// Below this many rows ROC AUC and confusion matrices are computed on one
+/// thread: below it, a second thread costs about what it saves.
+const PARALLEL_ROWS: usize = 1 << 18;
+
+/// How many threads a job over `n` rows is cut into: one below
+/// `threshold`, else one per core (at most eight).
+fn threads_for(n: usize, threshold: usize) -> usize {
+    if n < threshold { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) }
+}
 
 /// Runs each job on a thread of its own (the first on this one); the
 /// results in order.
@@ -440,6 +472,26 @@ mod tests {
     }
 
     #[test]
+    fn a_confusion_matrix_counted_in_slices_and_lanes_counts_every_row_once() {
+        // Lengths around the lane width, and over the parallel threshold
+        // with a remainder of lanes; long runs of one cell, then noise.
+        let mut state = 5u64;
+        for n in [1, 3, 4, 5, 9, 1_000, PARALLEL_ROWS + 7] {
+            let (k, mut want) = (5, vec![0u64; 25]);
+            let (y, p): (Vec<u32>, Vec<u32>) = (0..n)
+                .map(|i| {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    let (t, q) =
+                        if i % 1000 < 600 { (2, 2) } else { ((state >> 40) as u32 % 5, (state >> 50) as u32 % 5) };
+                    want[t as usize * k + q as usize] += 1;
+                    (t, q)
+                })
+                .unzip();
+            assert_eq!(confusion(&y, &p, k), want, "{n} rows");
+        }
+    }
+
+    #[test]
     fn mean_iou_follows_the_ignite_example() {
         // y=[0,1,0,1,2], ŷ=[1,1,0,1,1] → IoU [0.5, 0.5, 0] → mean 1/3.
         close(mean_iou(&[0, 1, 0, 1, 2], &[1, 1, 0, 1, 1], 3).unwrap(), 1.0 / 3.0);
@@ -494,7 +546,7 @@ mod tests {
     fn a_large_roc_auc_sorted_in_slices_counts_every_pair() {
         // Over the parallel threshold; 1,000 score levels, so every slice
         // ties with the others. The pairs are counted by level instead.
-        let n = PARALLEL_SORT + 12_345;
+        let n = PARALLEL_ROWS + 12_345;
         let mut state = 11u64;
         let (mut pos_at, mut neg_at) = (vec![0u64; 1000], vec![0u64; 1000]);
         let (y, s): (Vec<bool>, Vec<f64>) = (0..n)

@@ -1209,15 +1209,23 @@ fn read_row(
         return Err(SolutionError(format!("row {line}: {got} fields, the header has {want}")));
     }
     let not_utf8 = || SolutionError(format!("row {line}: not UTF-8"));
-    let cell = rec.text(columns.target).ok_or_else(not_utf8)?;
     push_id(ids, rec, columns.id).ok_or_else(not_utf8)?;
+    // The label's text is only looked at when its bytes alone do not tell.
+    let cell = || rec.text(columns.target).ok_or_else(not_utf8);
     let bad = || SolutionError(format!("row {line}: unusable label"));
     match truth {
-        Truth::Classes(v) => v.push(classes.find(cell).ok_or_else(bad)?),
-        Truth::Values(v) => {
-            v.push(fast_finite(rec.get(columns.target)).or_else(|| parse_finite(cell)).ok_or_else(bad)?)
-        }
-        Truth::Items(v) => v.push(split_items(cell)),
+        Truth::Classes(v) => match classes.find_field(rec, columns.target) {
+            Some(class) => v.push(class),
+            None => {
+                cell()?;
+                return Err(bad());
+            }
+        },
+        Truth::Values(v) => match fast_finite(rec.get(columns.target)) {
+            Some(value) => v.push(value),
+            None => v.push(parse_finite(cell()?).ok_or_else(bad)?),
+        },
+        Truth::Items(v) => v.push(split_items(cell()?)),
     }
     Ok(())
 }
@@ -1904,6 +1912,32 @@ mod tests {
             dup.push(id);
         }
         assert_eq!(dup.build(), Err(2));
+    }
+
+    #[test]
+    fn a_bad_solution_label_is_named_by_its_row_whether_read_whole_or_in_parts() {
+        let classes = digits_like().format;
+        let values =
+            Format { metric: MetricKind::Rmse, k: None, id_column: "id".into(), target: "y".into(), classes: None };
+        let cases: [(&Format, &[u8], &str); 6] = [
+            (&classes, b"12", "unusable label"),
+            (&classes, b"x", "unusable label"),
+            (&classes, b"\xff", "not UTF-8"),
+            (&classes, b"\xc3(", "not UTF-8"),
+            (&values, b"inf", "unusable label"),
+            (&values, b"\xff", "not UTF-8"),
+        ];
+        for (format, label, want) in cases {
+            for rows in [3, 200_000] {
+                let mut text: Vec<u8> = format!("id,{}\n", format.target).into_bytes();
+                (0..rows).for_each(|i| text.extend(format!("{i},{}\n", i % 10).bytes()));
+                text.extend(b"bad,");
+                text.extend(label);
+                text.push(b'\n');
+                let err = Solution::parse(format.clone(), &text).unwrap_err();
+                assert_eq!(err.0, format!("row {}: {want}", rows + 2), "{label:?} after {rows} rows");
+            }
+        }
     }
 
     #[test]
