@@ -170,7 +170,7 @@ const PARALLEL_ROWS: usize = 1 << 18;
 /// How many threads a job over `n` rows is cut into: one below
 /// `threshold`, else one per core (at most eight).
 fn threads_for(n: usize, threshold: usize) -> usize {
-    if n < threshold { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) }
+    if n < threshold { 1 } else { super::records::threads() }
 }
 
 /// Runs each job on a thread of its own (the first on this one); the

@@ -363,8 +363,9 @@ fn plain(bytes: &[u8]) -> bool {
 /// Plain files at least this large are read on every core.
 const PARALLEL_BYTES: usize = 1 << 20;
 
-/// How many parts a large file is read in: one per core, at most 8.
-fn threads() -> usize {
+/// How many parts a large file is read in (and a large metric computed
+/// in): one per core, at most 8.
+pub(super) fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
 }
 
