@@ -36,7 +36,7 @@ fn check_len(a: usize, b: usize) -> Result<()> {
 /// A large set is cut into one slice of rows per core, each counted apart
 /// and the counts added.
 fn confusion(y: &[u32], p: &[u32], k: usize) -> Vec<u64> {
-    let slice = y.len().div_ceil(threads_for(y.len(), PARALLEL_ROWS)).max(1);
+    let slice = y.len().div_ceil(threads_for(y.len())).max(1);
     let jobs = y.chunks(slice).zip(p.chunks(slice)).map(|(y, p)| move || count_pairs(y, p, k));
     let mut m = vec![0u64; k * k];
     for counts in on_every_core(jobs.collect()) {
@@ -131,7 +131,7 @@ pub fn mean_iou(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
 /// slice's two classes; pairs won add up over any split of the rows, so
 /// each core then counts its negatives against every slice's positives.
 pub fn roc_auc_with(positive: impl Fn(usize) -> bool + Sync, scores: &[f64]) -> Result<f64> {
-    let threads = threads_for(scores.len(), PARALLEL_ROWS);
+    let threads = threads_for(scores.len());
     let slice = scores.len().div_ceil(threads).max(1);
     let positive = &positive;
     let sort = scores.chunks(slice).enumerate().map(|(t, part)| {
@@ -168,9 +168,9 @@ pub fn roc_auc_with(positive: impl Fn(usize) -> bool + Sync, scores: &[f64]) -> 
 const PARALLEL_ROWS: usize = 1 << 18;
 
 /// How many threads a job over `n` rows is cut into: one below
-/// `threshold`, else one per core (at most eight).
-fn threads_for(n: usize, threshold: usize) -> usize {
-    if n < threshold { 1 } else { super::records::threads() }
+/// [`PARALLEL_ROWS`], else one per core (at most eight).
+fn threads_for(n: usize) -> usize {
+    if n < PARALLEL_ROWS { 1 } else { super::records::threads() }
 }
 
 /// Runs each job on a thread of its own (the first on this one); the
