@@ -320,28 +320,39 @@ fn finite(y: &[f64], p: &[f64]) -> Result<()> {
     Ok(())
 }
 
+/// `sum`, a sum over `y` and `p` that is NaN or infinite when any value
+/// is; only then are the values checked one by one (a sum may also
+/// overflow to infinity from finite values, which stands). One pass over
+/// the values, not two.
+fn finite_sum(y: &[f64], p: &[f64], sum: f64) -> Result<f64> {
+    if !sum.is_finite() {
+        finite(y, p)?;
+    }
+    Ok(sum)
+}
+
 /// Root mean squared error.
 pub fn rmse(y: &[f64], p: &[f64]) -> Result<f64> {
-    finite(y, p)?;
-    let sse: f64 = y.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum();
+    check_len(y.len(), p.len())?;
+    let sse = finite_sum(y, p, y.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum())?;
     Ok((sse / y.len() as f64).sqrt())
 }
 
 /// Mean absolute error.
 pub fn mae(y: &[f64], p: &[f64]) -> Result<f64> {
-    finite(y, p)?;
-    Ok(y.iter().zip(p).map(|(a, b)| (a - b).abs()).sum::<f64>() / y.len() as f64)
+    check_len(y.len(), p.len())?;
+    Ok(finite_sum(y, p, y.iter().zip(p).map(|(a, b)| (a - b).abs()).sum())? / y.len() as f64)
 }
 
 /// Coefficient of determination 1 − SS_res/SS_tot; undefined for constant y.
 pub fn r2(y: &[f64], p: &[f64]) -> Result<f64> {
-    finite(y, p)?;
+    check_len(y.len(), p.len())?;
     let mean = y.iter().sum::<f64>() / y.len() as f64;
-    let ss_tot: f64 = y.iter().map(|a| (a - mean) * (a - mean)).sum();
+    let ss_tot = finite_sum(y, p, y.iter().map(|a| (a - mean) * (a - mean)).sum())?;
+    let ss_res = finite_sum(y, p, y.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum())?;
     if ss_tot == 0.0 {
         return Err(undefined("R² is undefined when every true value is the same"));
     }
-    let ss_res: f64 = y.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum();
     Ok(1.0 - ss_res / ss_tot)
 }
 
@@ -600,6 +611,20 @@ mod tests {
         close(mae(&[1.0, 2.0, 3.0, 4.0], &[1.0, 2.0, 3.0, 5.0]).unwrap(), 0.25);
         assert!(r2(&[1.0, 1.0], &[1.0, 2.0]).unwrap_err().0.contains("same"));
         assert!(rmse(&[1.0], &[f64::INFINITY]).is_err());
+        // Any value not finite is refused, by every regression metric, even
+        // where a constant truth would be refused too; a sum overflowing
+        // from finite values stands.
+        let finite = "must be finite";
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            for (y, p) in [([1.0, bad], [1.0, 2.0]), ([1.0, 2.0], [bad, 2.0]), ([bad, bad], [bad, bad])] {
+                for metric in [rmse, mae, r2] {
+                    assert!(metric(&y, &p).unwrap_err().0.contains(finite), "{y:?} {p:?}");
+                }
+            }
+            assert!(r2(&[1.0, 1.0], &[1.0, bad]).unwrap_err().0.contains(finite));
+        }
+        assert_eq!(rmse(&[f64::MAX, 0.0], &[-f64::MAX, 0.0]).unwrap(), f64::INFINITY);
+        assert_eq!(mae(&[f64::MAX, f64::MAX], &[-f64::MAX, -f64::MAX]).unwrap(), f64::INFINITY);
         assert!(rmse(&[], &[]).unwrap_err().0.contains("no rows"));
     }
 
