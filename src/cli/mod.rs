@@ -146,10 +146,26 @@ pub enum Command {
     Verify(commands::VerifyArgs),
 }
 
-/// Parses the command line and runs it; the exit code.
-pub async fn main() -> std::process::ExitCode {
+/// Parses the command line and runs it; the exit code. `gaic score`
+/// (offline, its own threads on every core) runs without the async
+/// runtime, whose worker threads it would only start and stop.
+pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let client = match cli.command {
+    if let Command::Score(args) = cli.command {
+        return args.run();
+    }
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run(cli.command)),
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `command` on the async runtime; the exit code.
+async fn run(command: Command) -> std::process::ExitCode {
+    let client = match command {
         Command::Serve(args) => crate::server::serve(args).await,
         Command::Score(args) => return args.run(),
         Command::Sandbox(args) => return args.run(),
