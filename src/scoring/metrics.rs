@@ -34,20 +34,23 @@ fn check_len(a: usize, b: usize) -> Result<()> {
 /// The `k × k` confusion matrix (row = true class, column = predicted).
 ///
 /// A large set is cut into one slice of rows per core, each counted apart
-/// and the counts added.
+/// ([`count_pairs`]) and every count added.
 fn confusion(y: &[u32], p: &[u32], k: usize) -> Vec<u64> {
     let slice = y.len().div_ceil(threads_for(y.len())).max(1);
     let jobs = y.chunks(slice).zip(p.chunks(slice)).map(|(y, p)| move || count_pairs(y, p, k));
     let mut m = vec![0u64; k * k];
     for counts in on_every_core(jobs.collect()) {
-        m.iter_mut().zip(counts).for_each(|(cell, n)| *cell += n);
+        for part in counts.chunks(k * k) {
+            m.iter_mut().zip(part).for_each(|(cell, n)| *cell += n);
+        }
     }
     m
 }
 
-/// The confusion matrix of one slice, counted in four matrices in turn:
-/// rows that fall in the same cell one after another (most rows, when the
-/// predictions are good) then do not wait on each other's count.
+/// The confusion matrices of one slice, counted in four matrices in turn
+/// (one after the other in the result, to be added): rows that fall in
+/// the same cell one after another (most rows, when the predictions are
+/// good) then do not wait on each other's count.
 fn count_pairs(y: &[u32], p: &[u32], k: usize) -> Vec<u64> {
     let cells = k * k;
     let mut m = vec![0u64; 4 * cells];
@@ -61,11 +64,6 @@ fn count_pairs(y: &[u32], p: &[u32], k: usize) -> Vec<u64> {
     for (&t, &q) in y_rest.iter().zip(p_rest) {
         m[t as usize * k + q as usize] += 1;
     }
-    let (first, rest) = m.split_at_mut(cells);
-    for other in rest.chunks(cells) {
-        first.iter_mut().zip(other).for_each(|(cell, n)| *cell += n);
-    }
-    m.truncate(cells);
     m
 }
 
