@@ -14,9 +14,10 @@
 #                           pages land in target/screenshots/
 #   GAIC_TEST_REQUIRE_PYTHON=1
 #                           fail instead of skipping the Python credential
-#                           verifier's test and the API fuzz run when python3
-#                           lacks the cryptography package or schemathesis
-#                           (pip install cryptography schemathesis)
+#                           verifier's test, the API fuzz run and the scorer's
+#                           check against scikit-learn when python3 lacks the
+#                           cryptography package, schemathesis or scikit-learn
+#                           (pip install cryptography schemathesis scikit-learn)
 #   GAIC_TEST_REQUIRE_CLANG=1
 #                           fail instead of skipping the C guest model's test
 #                           when clang and wasm-ld are missing
@@ -62,6 +63,10 @@ optional py_tests "python3 -c 'import cryptography'" "python3 -m pip install --q
   GAIC_TEST_REQUIRE_PYTHON "python3's cryptography package"
 optional fuzz_tests "command -v schemathesis" "python3 -m pip install --quiet schemathesis" \
   GAIC_TEST_REQUIRE_PYTHON "schemathesis"
+# `gaic score` is checked against scikit-learn on randomised files
+# (scripts/score_vs_sklearn.py).
+optional sklearn_tests "python3 -c 'import numpy, scipy, sklearn'" "python3 -m pip install --quiet scikit-learn" \
+  GAIC_TEST_REQUIRE_PYTHON "python3's scikit-learn"
 # The C guest model: build-examples.sh built it if clang and wasm-ld are
 # there (CI installs them: apt-get install clang lld).
 optional c_tests "test -f sandbox/guest/target/c/diabetes_linear.wasm" ":" \
@@ -90,6 +95,10 @@ if [ "$py_tests" = 1 ]; then
   GAIC_TEST_DATABASE_URL= cargo test --test api credentials::credentials_verify_in_python -- --ignored
 fi
 
+if [ "$sklearn_tests" = 1 ]; then
+  echo "== gaic score against scikit-learn on randomised files"
+  cargo test --test api score_cli::it_agrees_with_scikit_learn -- --ignored
+fi
 if [ "$c_tests" = 1 ]; then
   echo "== a model written in C"
   GAIC_TEST_DATABASE_URL= cargo test --test api models::a_model_written_in_c -- --ignored
