@@ -7,10 +7,12 @@ and computes a metric in slices), numeric, huge, zero-padded or text ids,
 the submission in the solution's order, reversed or shuffled, `\\n` or
 `\\r\\n` line ends, with or without a final newline, some fields quoted,
 floats written in several notations, class labels as digits, words or
-letters, the classes given or found. It then checks that
+letters, the classes given or found, item lists for MAP@K with repeats
+and runs of spaces. The metrics are taken in turn. It then checks that
 
-- a valid submission scores what scikit-learn (and scipy, for Spearman)
-  compute on the same rows, to 1e-9 relative;
+- a valid submission scores what scikit-learn (scipy for Spearman,
+  Kaggle's definition for MAP@K) computes on the same rows, to 1e-9
+  relative, and where it has no value gaic refuses too;
 - a damaged submission (a duplicated, missing or unknown id, NaN, an
   infinity, an empty or non-numeric value, a row with a field too few or
   too many) is refused with exit code 2 and a JSON error, never scored.
@@ -35,8 +37,11 @@ from scipy.stats import spearmanr
 from sklearn import metrics
 
 SIZES = [1, 2, 3, 7, 50, 500, 5_000, 70_000, 150_000, 300_000]
-CLASS_METRICS = ["roc_auc", "accuracy", "macro_f1", "balanced_accuracy", "log_loss"]
+LABEL_METRICS = ["accuracy", "macro_f1", "balanced_accuracy", "mean_iou"]
+CLASS_METRICS = ["roc_auc", "log_loss"] + LABEL_METRICS
 VALUE_METRICS = ["rmse", "mae", "r2", "spearman"]
+# Every metric gaic has, taken in turn.
+METRICS = CLASS_METRICS + VALUE_METRICS + ["map_at_k"]
 DAMAGE = ["dup", "drop", "unknown", "nan", "inf", "empty", "text", "fewer", "more"]
 
 
@@ -73,13 +78,14 @@ def make_ids(r, n):
 
 
 def case(seed, folder):
-    """One case: (description, command, expected score or None if the
-    submission is damaged, the JSON it printed or None, exit code)."""
+    """One case, its files written: (description, [metric, solution,
+    submission, extra arguments], scikit-learn's score or None, the damage
+    done to the submission or None)."""
     r, g = random.Random(seed), np.random.default_rng(seed)
     n = r.choice(SIZES)
-    metric = r.choice(CLASS_METRICS + VALUE_METRICS)
+    metric = METRICS[seed % len(METRICS)]
     style, ids = make_ids(r, n)
-    args = []
+    args, order = [], []
     if metric in CLASS_METRICS:
         k = 2 if metric == "roc_auc" else r.choice([2, 3, 10, 12])
         given = r.random() < 0.5
@@ -92,6 +98,12 @@ def case(seed, folder):
         # The class order gaic uses: as given, else the labels met, sorted.
         order = names if given else sorted({row[1] for row in sol_rows})
         truth = np.array([order.index(row[1]) for row in sol_rows])
+    elif metric == "map_at_k":
+        args = ["--k", str(r.randint(1, 10))]
+        # Up to six relevant items a query (none at times), written with
+        # single spaces; the same item may be listed twice.
+        truth = [[str(r.randrange(60)) for _ in range(r.choice([0, 1, 2, 3, 6]))] for _ in range(n)]
+        sol_header, sol_rows = ["id", "items"], [[i, " ".join(t)] for i, t in zip(ids, truth)]
     else:
         sol_header = ["id", "value"]
         sol_rows = [[i, float_text(r, v)] for i, v in zip(ids, g.normal(0, 50, n))]
@@ -115,23 +127,38 @@ def case(seed, folder):
             sub_header, cells = ["id", "label"], [[f"{row[1]:.10f}"] for row in p]
         else:
             sub_header, cells = ["id"] + order, [[f"{v:.10f}" for v in row] for row in p]
-    elif metric in CLASS_METRICS:
+    elif metric in LABEL_METRICS:
         met = np.arange(len(order))
         pred = np.where(g.random(n) < 0.6, truth, met[g.integers(0, len(met), n)])
         sub_header, cells = ["id", "label"], [[order[c]] for c in pred]
+    elif metric == "map_at_k":
+        # Relevant items and others in any order, some repeated, the
+        # spaces between them one or more.
+        lists = []
+        for t in truth:
+            items = [x for x in t if r.random() < 0.7] + [str(r.randrange(60)) for _ in range(r.randrange(8))]
+            r.shuffle(items)
+            lists.append(items)
+        sub_header, cells = ["id", "items"], [[r.choice([" ", "  "]).join(items)] for items in lists]
     else:
         sub_header, cells = ["id", "value"], [[float_text(r, v)] for v in truth + g.normal(0, 5, n)]
-    # Reference values: the texts written, read back, row for row.
-    values = [[float(c) if metric not in CLASS_METRICS[1:4] else order.index(c) for c in row] for row in cells]
     sub_rows = [[ids[j]] + cells[j] for j in perm]
 
+    # scikit-learn's score of the texts written, read back row for row.
+    if metric in LABEL_METRICS:
+        pred = np.array([order.index(c[0]) for c in cells])
+    elif metric == "map_at_k":
+        pred = [c[0].split() for c in cells]
+    else:
+        pred = np.array([[float(v) for v in c] for c in cells], dtype=float)
     try:
-        expected = reference(metric, truth, np.array(values, dtype=float), len(order) if metric in CLASS_METRICS else 0)
+        expected = reference(metric, truth, pred, len(order), args)
     except ValueError:  # scikit-learn refuses these rows (one class met for log loss)
         expected = None
     damage = None
     if n >= 2 and r.random() < 0.35:
-        damage = r.choice(DAMAGE)
+        # An item list has no wrong values: only its rows can be damaged.
+        damage = r.choice(DAMAGE if metric != "map_at_k" else ["dup", "drop", "unknown", "fewer", "more"])
         damaged(r, damage, sub_rows)
         expected = None
     sol, sub = os.path.join(folder, f"{seed}-solution.csv"), os.path.join(folder, f"{seed}-submission.csv")
@@ -158,17 +185,37 @@ def damaged(r, how, rows):
         rows[j] = [rows[j][0], text[how]] + rows[j][2:]
 
 
-def reference(metric, truth, pred, k):
-    """scikit-learn's (or scipy's) value; None where it has none."""
+def average_precision(relevant, predicted, k):
+    """AP@K as Kaggle defines it (REFERENCE.md): a repeated prediction
+    credited once, a query with nothing relevant 0."""
+    hits, score = 0, 0.0
+    for i, item in enumerate(predicted[:k]):
+        if item in relevant and item not in predicted[:i]:
+            hits += 1
+            score += hits / (i + 1)
+    return score / min(len(relevant), k) if relevant else 0.0
+
+
+def reference(metric, truth, pred, k, args):
+    """scikit-learn's (or scipy's) value; None where it has none. MAP@K,
+    which scikit-learn lacks, by Kaggle's definition."""
     n = len(truth)
+    if metric == "map_at_k":
+        top = int(args[1])
+        return sum(average_precision(t, p, top) for t, p in zip(truth, pred)) / n
     if metric == "roc_auc":
         return metrics.roc_auc_score(truth, pred[:, 0]) if len(set(truth)) == 2 else None
     if metric == "accuracy":
-        return metrics.accuracy_score(truth, pred[:, 0])
+        return metrics.accuracy_score(truth, pred)
     if metric == "macro_f1":
-        return metrics.f1_score(truth, pred[:, 0], average="macro", labels=list(range(k)), zero_division=0)
+        return metrics.f1_score(truth, pred, average="macro", labels=list(range(k)), zero_division=0)
     if metric == "balanced_accuracy":
-        return metrics.balanced_accuracy_score(truth, pred[:, 0])
+        return metrics.balanced_accuracy_score(truth, pred)
+    if metric == "mean_iou":
+        # A class neither met nor predicted has no IoU and is left out.
+        iou = metrics.jaccard_score(truth, pred, labels=list(range(k)), average=None, zero_division=0)
+        seen = np.isin(np.arange(k), np.concatenate([truth, pred]))
+        return float(iou[seen].mean())
     if metric == "log_loss":
         p = np.stack([1 - pred[:, 0], pred[:, 0]], 1) if k == 2 else pred
         p = np.clip(p, 1e-15, 1 - 1e-15)
