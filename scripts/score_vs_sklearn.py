@@ -4,11 +4,11 @@
 Each case writes a solution and a submission with a seeded random shape:
 1 to 300,000 rows (past the sizes at which gaic reads a file on every core
 and computes a metric in slices), numeric, huge, zero-padded or text ids,
-the submission in the solution's order, reversed or shuffled, `\\n` or
-`\\r\\n` line ends, with or without a final newline, some fields quoted,
-floats written in several notations, class labels as digits, words or
-letters, the classes given or found, item lists for MAP@K with repeats
-and runs of spaces. The metrics are taken in turn. It then checks that
+the submission in the solution's order, reversed or shuffled, files
+written as people's tools write them (see `write_csv`), floats written
+in several notations, class labels as digits, words or letters, the
+classes given or found, item lists for MAP@K with repeats and runs of
+spaces. The metrics are taken in turn. It then checks that
 
 - a valid submission scores what scikit-learn (scipy for Spearman,
   Kaggle's definition for MAP@K) computes on the same rows, to 1e-9
@@ -50,14 +50,28 @@ def float_text(r, x):
     return repr(float(x)) if form == "repr" else form % x
 
 
-def write_csv(path, header, rows, r):
+def write_csv(path, header, rows, r, swap=False):
+    """Writes a CSV the way people's tools do: `\\n` or `\\r\\n` line ends (at
+    times mixed), at times a byte-order mark, blank lines, a space after
+    each comma, the columns swapped if `swap` allows (a submission's
+    columns are found by name; a solution is `id,<target>` in that order),
+    some fields quoted, a final newline or not."""
     eol = r.choice(["\n", "\r\n"])
-    quote = r.random() < 0.1
-    lines = [",".join(header)]
+    quote, mixed, blank, spaced = (r.random() < 0.1 for _ in range(4))
+    if swap and len(header) == 2 and r.random() < 0.1:
+        header, rows = header[::-1], [row[::-1] for row in rows]
+    sep = ", " if spaced else ","
+    quote = quote and not spaced  # `, "x"` is a field with quotes in it
+    lines = [sep.join(header)]
     for row in rows:
-        lines.append(",".join(f'"{c}"' if quote and r.random() < 0.3 else c for c in row))
-    with open(path, "w", newline="") as f:
-        f.write(eol.join(lines) + (eol if r.random() < 0.8 else ""))
+        lines.append(sep.join(f'"{c}"' if quote and r.random() < 0.3 else c for c in row))
+        if blank and r.random() < 0.01:
+            lines.append("")
+    text = "".join(line + (r.choice(["\n", "\r\n"]) if mixed else eol) for line in lines)
+    if r.random() < 0.2:
+        text = text.rstrip("\r\n")
+    with open(path, "w", newline="", encoding="utf-8-sig" if r.random() < 0.1 else "utf-8") as f:
+        f.write(text)
 
 
 def make_ids(r, n):
@@ -163,7 +177,7 @@ def case(seed, folder):
         expected = None
     sol, sub = os.path.join(folder, f"{seed}-solution.csv"), os.path.join(folder, f"{seed}-submission.csv")
     write_csv(sol, sol_header, sol_rows, r)
-    write_csv(sub, sub_header, sub_rows, r)
+    write_csv(sub, sub_header, sub_rows, r, swap=True)
     what = f"seed {seed}: {metric}, {n} rows, {style} ids, {arrangement}, damage {damage}"
     return what, [metric, sol, sub, args], expected, damage
 
