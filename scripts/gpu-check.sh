@@ -32,6 +32,15 @@ for l in sys.stdin:
   cp "$(echo "$bins" | awk '$1=="host_ops"{print $2}')" gpu-pack/host-ops-bench
   scripts/build-examples.sh >/dev/null
   cp sandbox/guest/target/wasm32-unknown-unknown/release/shapes_cnn.wasm gpu-pack/
+  # The newest glibc the binaries were linked against: run.sh stops with the
+  # reason on a machine whose glibc is older, instead of every binary
+  # failing to load.
+  if command -v objdump >/dev/null 2>&1; then
+    objdump -T gpu-pack/cuda-tests gpu-pack/host-ops-bench | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' |
+      sort -V | tail -1 > gpu-pack/glibc-needed
+  else
+    echo "objdump missing: the glibc the binaries need is not recorded (apt-get install binutils)"
+  fi
   cat > gpu-pack/run.sh <<'RUN'
 #!/usr/bin/env bash
 # Runs the packed GPU check: the CPU-versus-CUDA parity tests with CUDA
@@ -41,6 +50,12 @@ for l in sys.stdin:
 set -uo pipefail
 cd "$(dirname "$0")"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
+need=$(cat glibc-needed 2>/dev/null)
+have=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')
+if [ -n "$need" ] && [ -n "$have" ] && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
+  echo "this machine has glibc $have; the packed binaries need $need: pack them on a machine with glibc $have or older" >&2
+  exit 3
+fi
 # CUDA 13 libraries under the names cudarc (built for 12) tries.
 links=$(mktemp -d)
 for lib in cublas cublasLt nvrtc; do
