@@ -176,6 +176,12 @@ const WASM_MAGIC: &[u8] = b"\0asm";
 /// counted after): a form's message is read no further.
 pub const MAX_MESSAGE_BYTES: usize = 4 * MAX_MESSAGE;
 
+/// A run's wall time as people read it. Times are kept in whole
+/// milliseconds, so a run under one shows `< 1 ms`, not `0 ms`.
+pub fn wall_time(ms: u64) -> String {
+    if ms == 0 { "< 1 ms".to_owned() } else { format!("{ms} ms") }
+}
+
 /// The refusal of a message over [`MAX_MESSAGE`] characters.
 pub fn message_too_long() -> AppError {
     AppError::invalid("invalid_message", msg!("message_too_long", max = MAX_MESSAGE))
@@ -609,4 +615,14 @@ pub async fn unhide_submission(state: &Platform, me: &CurrentUser, id: i64) -> A
     tx.commit().await?;
     let row = submissions::by_id(&state.db.pool, id).await?.ok_or(AppError::NotFound("submission"))?;
     Ok(view(row, &task.slug, true))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_run_under_a_millisecond_is_not_shown_as_taking_none() {
+        assert_eq!(super::wall_time(0), "< 1 ms");
+        assert_eq!(super::wall_time(1), "1 ms");
+        assert_eq!(super::wall_time(1600), "1600 ms");
+    }
 }

@@ -518,7 +518,8 @@ fn report(s: &Value, decimals: Option<usize>) {
                 line.push_str(&format!(", private {}", score_text(&s["private_score"], decimals)));
             }
             if !s["fuel_used"].is_null() {
-                line.push_str(&format!(" · fuel {} · {} ms", text(&s["fuel_used"]), text(&s["wall_ms"])));
+                let wall = s["wall_ms"].as_u64().map(crate::submissions::wall_time).unwrap_or_default();
+                line.push_str(&format!(" · fuel {} · {wall}", text(&s["fuel_used"])));
                 if let Some(device) = s["device"].as_str() {
                     line.push_str(&format!(" on {device}"));
                 }

@@ -219,7 +219,7 @@ impl RunArgs {
             println!("rows:        {}", inputs.ids.len());
             println!("fuel used:   {} of {}", report.fuel_used, self.fuel);
             println!("peak memory: {} bytes", report.peak_memory_bytes);
-            println!("wall time:   {} ms", report.wall_ms);
+            println!("wall time:   {}", crate::submissions::wall_time(report.wall_ms));
             println!("device:      {} ({})", sandbox.device().name, sandbox.device().reason);
             if !report.log.is_empty() {
                 println!("log:\n{}", report.log);

@@ -320,7 +320,7 @@ async fn my_submissions(
                 error => s.error.unwrap_or_default(),
                 fuel => s.fuel_used.map(|f| grouped(crate::boards::round3(f))).unwrap_or_default(),
                 memory => s.peak_memory_bytes.map(|b| format!("{:.1} MiB", b as f64 / 1048576.0)).unwrap_or_default(),
-                wall => s.wall_ms.map(|ms| format!("{ms} ms")).unwrap_or_default(),
+                wall => s.wall_ms.map(|ms| crate::submissions::wall_time(ms.max(0) as u64)).unwrap_or_default(),
                 device => s.device.unwrap_or_default(),
                 selected => s.selected_at.is_some(),
                 selectable => s.status == crate::status::SubmissionStatus::Scored && !s.late.get() && !closed,

@@ -126,6 +126,12 @@ async fn the_example_models_are_evaluated_and_score_well_above_chance() {
     assert_eq!(d["device"], "cpu", "{d}");
     let page = ann.get("/tasks/digits?tab=submissions").await.text().await.unwrap();
     assert!(page.contains(r#"<small class="device">cpu</small>"#), "{page}");
+    // Its wall time as recorded; one under a millisecond reads `< 1 ms`.
+    let wall = match d["wall_ms"].as_u64().unwrap() {
+        0 => "&lt; 1 ms".to_owned(),
+        ms => format!("{ms} ms"),
+    };
+    assert!(page.contains(&format!(r#"<td>{wall}<br><small class="device">"#)), "{wall}: {page}");
 
     let b = submit_model(&ann, "breast-cancer", example("breast_cancer_logreg")).await;
     assert!(b["public_score"].as_f64().unwrap() > 0.95, "breast-cancer AUC {b}");
