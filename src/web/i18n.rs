@@ -473,6 +473,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("bad_percentile", "A number from 0 to 100.", "0에서 100 사이의 숫자를 입력하세요."),
     ("open_only", "Open to opportunities only", "구직 중인 사람만"),
     ("people_found", "people found", "명 검색됨"),
+    ("person_found", "person found", "명 검색됨"),
     ("person", "Person", "사람"),
     ("best_percentile", "Best percentile", "최고 백분위"),
     ("country_col", "Country", "국가"),

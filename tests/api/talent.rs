@@ -158,6 +158,7 @@ async fn profile_pages_show_details_only_under_consent_and_the_talent_page_searc
     let html =
         client().get(app.url("/talent?open=yes")).header(COOKIE, &rita).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("href=\"/users/ann\"") && html.contains("people decide"), "{html}");
+    assert!(html.contains("<p>1 person found</p>"), "one person, in the singular: {html}");
     let html = client().get(app.url("/users/ann")).header(COOKIE, &rita).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Busan"), "a recruiter she allowed sees her details");
     let res = client().get(app.url("/talent")).header(COOKIE, &cookies).send().await.unwrap();
