@@ -161,6 +161,8 @@ async fn profile_pages_show_details_only_under_consent_and_the_talent_page_searc
     assert!(html.contains("<p>1 person found</p>"), "one person, in the singular: {html}");
     let html = client().get(app.url("/users/ann")).header(COOKIE, &rita).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Busan"), "a recruiter she allowed sees her details");
+    // Read-only details are labelled as such, not with the form's hints.
+    assert!(html.contains("<dt>Country</dt>") && !html.contains("ISO code"), "{html}");
     let res = client().get(app.url("/talent")).header(COOKIE, &cookies).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
