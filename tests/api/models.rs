@@ -131,7 +131,7 @@ async fn the_example_models_are_evaluated_and_score_well_above_chance() {
         0 => "&lt; 1 ms".to_owned(),
         ms => format!("{ms} ms"),
     };
-    assert!(page.contains(&format!(r#"<td>{wall}<br><small class="device">"#)), "{wall}: {page}");
+    assert!(page.contains(&format!(r#"<span class="wall">{wall}</span><br><small class="device">"#)), "{wall}: {page}");
 
     let b = submit_model(&ann, "breast-cancer", example("breast_cancer_logreg")).await;
     assert!(b["public_score"].as_f64().unwrap() > 0.95, "breast-cancer AUC {b}");
