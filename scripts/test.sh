@@ -25,7 +25,8 @@
 #   GAIC_TEST_REQUIRE_NVRTC=1
 #                           fail instead of skipping the check that the CUDA
 #                           kernels compile when NVRTC cannot be installed
-#                           (pip install nvidia-cuda-nvrtc-cu12; no GPU needed)
+#                           (pip install nvidia-cuda-nvrtc-cu12, and CUDA 13's
+#                           nvidia-cuda-nvrtc into target/; no GPU needed)
 #   GAIC_TEST_REQUIRE_S3=1  fail instead of skipping the S3 tests when moto's
 #                           S3 server cannot be installed (pip install
 #                           'moto[server]'); the tests start it themselves
@@ -83,6 +84,23 @@ print(p) if os.path.exists(os.path.join(p, "libnvrtc.so.12")) else sys.exit(1)' 
 }
 optional nvrtc_tests nvrtc_dir "python3 -m pip install --quiet nvidia-cuda-nvrtc-cu12" \
   GAIC_TEST_REQUIRE_NVRTC "NVRTC (nvidia-cuda-nvrtc-cu12) for the CUDA kernels' compile check"
+# A GPU machine may have only CUDA 13: its NVRTC (PyPI's nvidia-cuda-nvrtc
+# 13, unpacked under target/) compiles the same kernels through the same
+# bindings, found under the name gpu-pack/run.sh links it to. Prints the
+# LD_LIBRARY_PATH for it.
+nvrtc13_dir() {
+  local d="$PWD/target/nvrtc13" lib
+  lib=$(find "$d" -name libnvrtc.so.13 2>/dev/null | head -1)
+  if [ -z "$lib" ]; then
+    python3 -m pip install --quiet --target "$d" 'nvidia-cuda-nvrtc>=13,<14' >/dev/null 2>&1 || return 1
+    lib=$(find "$d" -name libnvrtc.so.13 | head -1)
+    [ -n "$lib" ] || return 1
+  fi
+  mkdir -p "$d/link" && ln -sf "$lib" "$d/link/libnvrtc.so"
+  echo "$d/link:$(dirname "$lib")"
+}
+optional nvrtc13_tests nvrtc13_dir ":" \
+  GAIC_TEST_REQUIRE_NVRTC "CUDA 13's NVRTC (nvidia-cuda-nvrtc 13) for the CUDA kernels' compile check"
 
 echo "== tests on SQLite"
 GAIC_TEST_DATABASE_URL= cargo test --workspace --all-targets
@@ -109,6 +127,10 @@ if [ "$nvrtc_tests" = 1 ]; then
   # binary built there is reused instead of the sandbox being rebuilt.
   LD_LIBRARY_PATH="$(nvrtc_dir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
     cargo test --workspace --test cuda -- --ignored the_kernels_compile_with_nvrtc
+fi
+if [ "$nvrtc13_tests" = 1 ]; then
+  echo "== the CUDA kernels compile with CUDA 13's NVRTC"
+  LD_LIBRARY_PATH="$(nvrtc13_dir)" cargo test --workspace --test cuda -- --ignored the_kernels_compile_with_nvrtc
 fi
 if [ "$fuzz_tests" = 1 ]; then
   echo "== the API fuzzed from its OpenAPI document (schemathesis) on SQLite"
