@@ -464,10 +464,10 @@ pub async fn conclude(state: &Queue, submission_id: i64, outcome: &RunOutcome) -
 pub fn redact(mut result: RunResult, device: &str) -> RunResult {
     let verdict = result.verdict;
     let detail = format!(
-        "{} · peak memory {} bytes · wall {} ms · device {}",
+        "{} · peak memory {} bytes · wall {} · device {}",
         result.error.as_deref().unwrap_or("ok"),
         result.peak_memory_bytes.unwrap_or(0),
-        result.wall_ms.unwrap_or(0),
+        crate::submissions::wall_time(result.wall_ms.unwrap_or(0).max(0) as u64),
         if device.is_empty() { "unknown" } else { device },
     );
     result.error = result.error.as_ref().map(|_| match verdict {

@@ -163,6 +163,11 @@ async fn on_hidden_inputs_the_author_sees_a_fixed_message_and_the_organizer_the_
     let detail = o["detail"].as_str().unwrap();
     assert!(detail.contains("gaic_predict returned error code -"), "{detail}");
     assert!(detail.contains("device cpu"), "{detail}");
+    // Its exact wall time, in the same words as the author's page: a run
+    // under a millisecond is `< 1 ms`, never `0 ms`.
+    let wall = detail.split(" · wall ").nth(1).and_then(|w| w.split(" · ").next()).unwrap_or_default();
+    let exact = wall.strip_suffix(" ms").and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n > 0);
+    assert!(wall == "< 1 ms" || exact, "{detail}");
 
     // Where the inputs are public anyway, the author gets the details.
     let s = submit(&mallory, "diabetes", leaking_model()).await;
