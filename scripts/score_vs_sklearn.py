@@ -21,7 +21,9 @@ spaces. The metrics are taken in turn. It then checks that
 
 Needs numpy, scipy and scikit-learn. Exits 1 on any disagreement, keeping
 that case's two files and printing its command; prints a summary line
-`N cases: A scored alike, R damaged and refused`.
+`N cases: A agreed with scikit-learn, R damaged and refused, F failed`
+(agreeing is the same score, or both refusing where scikit-learn has no
+value).
 """
 import argparse
 import json
@@ -254,7 +256,7 @@ def main():
     a = ap.parse_args()
     folder = a.dir or tempfile.mkdtemp(prefix="score-vs-sklearn-")
     os.makedirs(folder, exist_ok=True)
-    alike = refused = failed = 0
+    agreed = refused = failed = 0
     for seed in range(a.seed, a.seed + a.cases):
         what, (metric, sol, sub, args), expected, damage = case(seed, folder)
         cmd = [a.gaic, "score", "--metric", metric, "--solution", sol, "--submission", sub, "--json"] + args
@@ -277,11 +279,11 @@ def main():
             failed += 1
             print(f"FAIL {what}: {problem}\n  {' '.join(cmd)}", flush=True)
             continue
-        alike += damage is None
+        agreed += damage is None
         refused += damage is not None
         os.remove(sol)
         os.remove(sub)
-    print(f"{a.cases} cases: {alike} scored alike, {refused} damaged and refused, {failed} failed")
+    print(f"{a.cases} cases: {agreed} agreed with scikit-learn, {refused} damaged and refused, {failed} failed")
     sys.exit(1 if failed else 0)
 
 

@@ -112,5 +112,9 @@ fn it_agrees_with_scikit_learn_on_randomised_files() {
     // Every case ran, and both kinds were met: seed 1's 80 cases hold 50
     // valid submissions and 30 damaged ones (the cases are drawn by
     // Python's `random`, whose sequence for a seed does not change).
-    assert_eq!(stdout.lines().last(), Some("80 cases: 50 scored alike, 30 damaged and refused, 0 failed"), "{stdout}");
+    assert_eq!(
+        stdout.lines().last(),
+        Some("80 cases: 50 agreed with scikit-learn, 30 damaged and refused, 0 failed"),
+        "{stdout}"
+    );
 }
