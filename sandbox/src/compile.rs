@@ -52,6 +52,7 @@ impl Compiler {
 pub(crate) fn compat_hash(engine: &Engine) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
+    crate::nan::VERSION.hash(&mut h);
     format!("{:016x}", h.finish())
 }
 
@@ -149,6 +150,13 @@ pub(crate) fn load(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Module>
     }
 }
 
+/// Rewrites `wasm` so that its NaNs are canonical where they can be seen
+/// (the engine does not canonicalise them itself), then compiles it.
+fn compile_bytes(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>, String> {
+    let wasm = crate::nan::canonicalise_nans(wasm)?;
+    engine.precompile_module(&wasm).map_err(|e| format!("{}", e.root_cause()))
+}
+
 /// Compiles `wasm` into an artifact with `compiler`.
 pub(crate) fn precompile(
     engine: &Engine,
@@ -157,7 +165,7 @@ pub(crate) fn precompile(
     config_args: &[String],
 ) -> Result<Vec<u8>, String> {
     match compiler {
-        Compiler::InProcess => engine.precompile_module(wasm).map_err(|e| format!("{}", e.root_cause())),
+        Compiler::InProcess => compile_bytes(engine, wasm),
         Compiler::Subprocess { program, args, timeout, memory_bytes } => {
             let mut child = Command::new(program)
                 .args(args)
@@ -249,7 +257,7 @@ pub fn compile_worker_main(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match engine.precompile_module(&wasm) {
+    match compile_bytes(&engine, &wasm) {
         Ok(artifact) => {
             if std::io::stdout().write_all(&artifact).is_err() {
                 return ExitCode::FAILURE;
@@ -257,7 +265,7 @@ pub fn compile_worker_main(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("the module does not compile: {}", e.root_cause());
+            eprintln!("the module does not compile: {e}");
             ExitCode::FAILURE
         }
     }

@@ -131,7 +131,10 @@ pub(crate) fn engine_config(config: &SandboxConfig) -> Config {
         .wasm_branch_hinting(false)
         .wasm_gc(false)
         .wasm_stack_switching(false)
-        .cranelift_nan_canonicalization(true)
+        // NaNs are canonicalised by rewriting the module (`nan`) where
+        // their bits could be seen, with the same result: not after every
+        // float operation.
+        .cranelift_nan_canonicalization(false)
         .cranelift_opt_level(OptLevel::Speed)
         .max_wasm_stack(1 << 20);
     let mut pool = PoolingAllocationConfig::default();

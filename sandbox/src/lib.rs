@@ -4,7 +4,7 @@
 //! The only crate that depends on wasmtime; no wasmtime type appears in its
 //! public API. One [`Sandbox`] per process holds the engine (Cranelift, fuel,
 //! epoch interruption driven by a ~10 ms ticker thread, SIMD on, threads off,
-//! NaN canonicalisation on, 1 MiB wasm stack, a pooling allocator sized to the
+//! NaNs made canonical wherever their bits could be seen (`nan`), 1 MiB wasm stack, a pooling allocator sized to the
 //! worker's concurrency), the linker with the `gaic` host module, and the
 //! cache of compiled models. Each [`Sandbox::run`] gets a fresh store whose
 //! fuel, epoch deadline and resource limits are set before instantiation, so
@@ -22,6 +22,7 @@ mod compile;
 pub mod cuda;
 mod engine;
 mod host;
+pub mod nan;
 mod run;
 pub mod tensor;
 mod verdict;
