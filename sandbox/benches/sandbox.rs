@@ -5,10 +5,12 @@
 //! - `digits_mlp`: the digits example over the 539 test rows, against the
 //!   same MLP computed natively with the same CPU backend.
 //! - `matmul_512`: a 512×512 by 512×512 product in plain wasm arithmetic
-//!   (examples/bench-kernels, 32 columns a loop turn) against the very same
+//!   (examples/bench-kernels, a 2 × 16 tile of sums kept in registers) against the very same
 //!   Rust code native.
-//! - `fuel_metering`: that wasm product with fuel metering on and off, and
-//!   with NaN canonicalisation on (as the sandbox runs) and off.
+//! - `fuel_metering`: that wasm product on a bare engine, with fuel metering
+//!   on and off, and its NaNs canonicalised by the engine after every float
+//!   operation, by the module rewritten where they can be seen (as the
+//!   sandbox runs), or not at all.
 //!
 //!     scripts/build-examples.sh && cargo bench -p gaic-sandbox
 
@@ -99,6 +101,14 @@ fn bench(c: &mut Criterion) {
     let x = kernels::weights(n);
     let w = kernels::weights(n);
     let mm = sandbox.compile(&guest("bench_kernels.wasm"), limits.memory_bytes).unwrap();
+    {
+        // The two sides compute the very same thing, to the bit.
+        let report = sandbox.run(&mm, &x, n, n, &limits);
+        let mut out = vec![0.0; n * n];
+        kernels::matmul(&x, &w, n, n, n, &mut out);
+        assert_eq!(report.verdict, Verdict::Ok, "{}", report.message);
+        assert!(report.outputs.iter().zip(&out).all(|(a, b)| a.to_bits() == b.to_bits()), "wasm and native differ");
+    }
     let mut g = c.benchmark_group("matmul_512");
     g.sample_size(10);
     g.bench_function("wasm", |b| {
@@ -114,17 +124,23 @@ fn bench(c: &mut Criterion) {
     let bytes = guest("bench_kernels.wasm");
     let mut g = c.benchmark_group("fuel_metering_matmul_512");
     g.sample_size(10);
-    for (fuel, canonical) in [(true, true), (false, true), (true, false), (false, false)] {
+    let rewritten = gaic_sandbox::nan::canonicalise_nans(&bytes).unwrap();
+    // NaNs canonicalised by the engine after every float operation, by the
+    // module rewritten where they can be seen (as the sandbox runs), or not
+    // at all.
+    for (fuel, nans) in [
+        (true, "engine"),
+        (false, "engine"),
+        (true, "rewritten"),
+        (true, "not_canonicalised"),
+        (false, "not_canonicalised"),
+    ] {
         let mut config = wasmtime::Config::new();
-        config.consume_fuel(fuel).cranelift_nan_canonicalization(canonical);
+        config.consume_fuel(fuel).cranelift_nan_canonicalization(nans == "engine");
         let engine = wasmtime::Engine::new(&config).unwrap();
-        let module = wasmtime::Module::new(&engine, &bytes).unwrap();
+        let module = wasmtime::Module::new(&engine, if nans == "rewritten" { &rewritten } else { &bytes }).unwrap();
         let linker = wasmtime::Linker::new(&engine);
-        let name = format!(
-            "{}{}",
-            if fuel { "metered" } else { "unmetered" },
-            if canonical { "" } else { "_nan_not_canonicalised" }
-        );
+        let name = format!("{}_nan_{nans}", if fuel { "metered" } else { "unmetered" });
         g.bench_function(name, |b| {
             b.iter(|| {
                 let mut store = wasmtime::Store::new(&engine, ());
