@@ -121,6 +121,7 @@ pub fn check(bytes: &[u8], max_bytes: usize, max_functions: u32, memory_cap: u64
         imports: Vec::new(),
     };
     let mut memories = 0;
+    let mut defined = 0usize;
     let mut exports: Vec<(String, ExternalKind, u32)> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         match payload.map_err(|e| invalid(format!("not a valid module: {}", e.message())))? {
@@ -198,6 +199,25 @@ pub fn check(bytes: &[u8], max_bytes: usize, max_functions: u32, memory_cap: u64
                             ),
                         });
                     }
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                // The NaN rewriting adds locals to a function (`nan`): leave
+                // room for them, so that such a module is refused here and
+                // not when it is compiled.
+                let index = imported_funcs as usize + defined;
+                defined += 1;
+                let params =
+                    func_types.get(index).and_then(|t| types.get(*t as usize)).map_or(0, |t| t.params().len() as u64);
+                let mut locals = params;
+                for pair in body.get_locals_reader().map_err(|e| invalid(e.message().to_owned()))? {
+                    locals += u64::from(pair.map_err(|e| invalid(e.message().to_owned()))?.0);
+                }
+                if locals > u64::from(crate::nan::MAX_MODEL_LOCALS) {
+                    return Err(invalid(format!(
+                        "function {index} has {locals} locals (parameters included); at most {} are allowed",
+                        crate::nan::MAX_MODEL_LOCALS
+                    )));
                 }
             }
             Payload::ExportSection(reader) => {

@@ -145,6 +145,11 @@ const MAX_LOCALS: u32 = 50_000;
 /// `v128`).
 const SCRATCH_LOCALS: u32 = 3;
 
+/// The most locals, parameters included, a model's function may have: the
+/// pre-check refuses more, so that the rewriting always has room for its
+/// own.
+pub(crate) const MAX_MODEL_LOCALS: u32 = MAX_LOCALS - SCRATCH_LOCALS;
+
 /// Rewrites `wasm` (a module the pre-check accepted) so that every NaN made
 /// by float arithmetic is canonical wherever its bits could be seen.
 pub fn canonicalise_nans(wasm: &[u8]) -> Result<Vec<u8>, String> {
@@ -156,12 +161,8 @@ pub fn canonicalise_nans(wasm: &[u8]) -> Result<Vec<u8>, String> {
             validator.payload(&payload).map_err(|e| format!("not a valid module: {}", e.message()))?
         {
             let plan = plan(&body, func.into_validator(Default::default()))?;
-            if !plan.marks.is_empty() && plan.locals > MAX_LOCALS - SCRATCH_LOCALS {
-                return Err(format!(
-                    "a function has {} locals; at most {} are allowed",
-                    plan.locals,
-                    MAX_LOCALS - SCRATCH_LOCALS
-                ));
+            if !plan.marks.is_empty() && plan.locals > MAX_MODEL_LOCALS {
+                return Err(format!("a function has {} locals; at most {MAX_MODEL_LOCALS} are allowed", plan.locals));
             }
             plans.push(plan);
         }

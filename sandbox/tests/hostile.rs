@@ -201,6 +201,18 @@ fn compile_bombs_and_oversized_modules_are_refused_cheaply() {
     let start = Instant::now();
     expect(&run(&module("", &format!("{IDENTITY} {many}"))), Verdict::InvalidModule, "more than 50000 functions");
     assert!(start.elapsed().as_secs() < 10);
+    // A function with locals to the engine's limit: refused by the
+    // pre-check (the NaN rewriting needs three more), with the reason.
+    let locals = format!(
+        "{IDENTITY} (func (local f32 f32 {}) f32.const 0 f32.const 0 f32.mul local.set 0)",
+        "f64 ".repeat(49_998)
+    );
+    expect(&run(&module("", &locals)), Verdict::InvalidModule, "has 50000 locals (parameters included); at most 49997");
+    let at_the_limit = format!(
+        "{IDENTITY} (func (local f32 f32 {}) i32.const 0 f32.const 0 f32.const 0 f32.mul f32.store)",
+        "f64 ".repeat(49_995)
+    );
+    expect(&run(&module("", &at_the_limit)), Verdict::Ok, "");
     let big = format!(r#"{IDENTITY} (data (i32.const 0) "{}")"#, "\\00".repeat(17 << 20));
     expect(&run(&module("", &big)), Verdict::InvalidModule, "at most 16777216");
 }
