@@ -109,6 +109,10 @@ const KEPT: Val = Val { bits: Bits::Kept, from: usize::MAX };
 struct Step {
     /// Operand stack height before it.
     height: u32,
+    /// The height of its frame's base: past a branch, an operation may pop
+    /// values that are not there (the stack is polymorphic), but never
+    /// below this.
+    floor: u32,
     pops: u32,
     pushes: u32,
     /// Whether the code can run (the enclosing frame is not past a branch).
@@ -200,10 +204,12 @@ fn plan(body: &FunctionBody<'_>, mut v: FuncValidator<ValidatorResources>) -> Re
         let op = ops.read().map_err(invalid)?;
         let (pops, pushes) =
             op.operator_arity(&v).ok_or_else(|| format!("not a valid module: an operation at {offset:#x}"))?;
-        let live = v.get_control_frame(0).is_some_and(|f| !f.unreachable);
+        let frame = v.get_control_frame(0);
+        let live = frame.is_some_and(|f| !f.unreachable);
+        let floor = frame.map_or(0, |f| f.height as u32);
         let height = v.operand_stack_height();
         v.op(offset, &op).map_err(invalid)?;
-        steps.push(Step { height, pops, pushes, live });
+        steps.push(Step { height, floor, pops, pushes, live });
     }
     ops.finish().map_err(invalid)?;
 
@@ -273,10 +279,11 @@ impl Analysis {
             let op = ops.read()?;
             let step = self.steps[i];
             stack.resize(step.height as usize, KEPT);
-            let base = stack.len().saturating_sub(step.pops as usize);
+            // In dead code an operation may pop more than its frame holds:
+            // it takes what is there, and the rest are values of no concern.
+            let base = stack.len().saturating_sub(step.pops as usize).max(step.floor as usize).min(stack.len());
             args.clear();
-            // Below the frame in dead code: values of no concern.
-            args.resize((step.pops as usize).saturating_sub(stack.len()), KEPT);
+            args.resize(step.pops as usize - (stack.len() - base).min(step.pops as usize), KEPT);
             args.extend(stack.drain(base..));
             let mut cx = Cx { marks: &mut self.marks, live: step.live, at: i };
             let out: Option<Val> = match op {
