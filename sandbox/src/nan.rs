@@ -632,45 +632,27 @@ impl Reencode for Rewriter {
             let op = ops.read()?;
             f.instruction(&self.instruction(op)?);
             if let Some(&(_, kind)) = marks.next_if(|m| m.0 == i) {
+                // `x == x ? x : NaN`, as Cranelift canonicalises.
                 let mut s = f.instructions();
+                let tmp = match kind {
+                    Kind::F32 => f32_tmp,
+                    Kind::F64 => f64_tmp,
+                    Kind::V32 | Kind::V64 => v128_tmp,
+                };
+                s.local_tee(tmp);
                 match kind {
-                    Kind::F32 => {
-                        s.local_tee(f32_tmp)
-                            .f32_const(f32::from_bits(CANONICAL_F32).into())
-                            .local_get(f32_tmp)
-                            .local_get(f32_tmp)
-                            .f32_eq()
-                            .select();
-                    }
-                    Kind::F64 => {
-                        s.local_tee(f64_tmp)
-                            .f64_const(f64::from_bits(CANONICAL_F64).into())
-                            .local_get(f64_tmp)
-                            .local_get(f64_tmp)
-                            .f64_eq()
-                            .select();
-                    }
-                    Kind::V32 => {
-                        s.local_tee(v128_tmp)
-                            .v128_const(i128::from_ne_bytes(
-                                u128::from(CANONICAL_F32).wrapping_mul(LANES_4).to_ne_bytes(),
-                            ))
-                            .local_get(v128_tmp)
-                            .local_get(v128_tmp)
-                            .f32x4_eq()
-                            .v128_bitselect();
-                    }
-                    Kind::V64 => {
-                        s.local_tee(v128_tmp)
-                            .v128_const(i128::from_ne_bytes(
-                                u128::from(CANONICAL_F64).wrapping_mul(LANES_2).to_ne_bytes(),
-                            ))
-                            .local_get(v128_tmp)
-                            .local_get(v128_tmp)
-                            .f64x2_eq()
-                            .v128_bitselect();
-                    }
-                }
+                    Kind::F32 => s.f32_const(f32::from_bits(CANONICAL_F32).into()),
+                    Kind::F64 => s.f64_const(f64::from_bits(CANONICAL_F64).into()),
+                    Kind::V32 => s.v128_const(u128::from(CANONICAL_F32).wrapping_mul(LANES_4) as i128),
+                    Kind::V64 => s.v128_const(u128::from(CANONICAL_F64).wrapping_mul(LANES_2) as i128),
+                };
+                s.local_get(tmp).local_get(tmp);
+                match kind {
+                    Kind::F32 => s.f32_eq().select(),
+                    Kind::F64 => s.f64_eq().select(),
+                    Kind::V32 => s.f32x4_eq().v128_bitselect(),
+                    Kind::V64 => s.f64x2_eq().v128_bitselect(),
+                };
             }
             i += 1;
         }
