@@ -38,6 +38,8 @@
 //! on generated functions). Only fuel differs: the inserted sequences are
 //! instructions, six for each canonicalisation.
 
+use std::collections::HashMap;
+
 use wasm_encoder::reencode::{self, Reencode};
 use wasmparser::{
     FuncValidator, FunctionBody, ModuleArity, Operator, Parser, ValType, ValidPayload, Validator, ValidatorResources,
@@ -119,6 +121,41 @@ struct Step {
     live: bool,
 }
 
+/// A function's locals as the analysis sees them.
+struct Locals {
+    params: u32,
+    /// The declared locals: for each run of one type, the index past its
+    /// end and whether the type is a float or vector type.
+    declared: Vec<(u32, bool)>,
+    /// The locals an operation has read or set.
+    touched: HashMap<u32, Local>,
+}
+
+impl Locals {
+    fn get(&self, index: u32) -> Local {
+        self.touched.get(&index).copied().unwrap_or_else(|| {
+            let run = self.declared.partition_point(|&(end, _)| end <= index);
+            let zero = index >= self.params && self.declared.get(run).is_some_and(|&(_, float)| float);
+            Local { bits: if zero { Bits::Canonical(ALL) } else { Bits::Kept }, canonicalise_on_set: false }
+        })
+    }
+
+    /// Back to the start, keeping which locals are canonicalised as they
+    /// are set (or forgetting that too).
+    fn restart(&mut self, forget_flags: bool) {
+        let flagged: Vec<u32> = if forget_flags {
+            Vec::new()
+        } else {
+            self.touched.iter().filter(|(_, l)| l.canonicalise_on_set).map(|(&i, _)| i).collect()
+        };
+        self.touched.clear();
+        for index in flagged {
+            let local = Local { canonicalise_on_set: true, ..self.get(index) };
+            self.touched.insert(index, local);
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Local {
     bits: Bits,
@@ -188,15 +225,18 @@ fn plan(body: &FunctionBody<'_>, mut v: FuncValidator<ValidatorResources>) -> Re
         .and_then(|t| v.sub_type_at(t))
         .and_then(|t| v.sub_type_arity(t))
         .map_or(0, |(params, _)| params);
-    let locals: Vec<Local> = (0..v.len_locals())
-        .map(|i| {
-            let float = matches!(v.get_local_type(i), Some(ValType::F32 | ValType::F64 | ValType::V128));
-            // Parameters come from callers (their arithmetic results were
-            // canonicalised at the call); declared locals start at zero.
-            let bits = if i >= params && float { Bits::Canonical(ALL) } else { Bits::Kept };
-            Local { bits, canonicalise_on_set: false }
-        })
-        .collect();
+    // Parameters come from callers (their arithmetic results were
+    // canonicalised at the call); declared locals start at zero. Kept as
+    // the runs of the declaration, not one entry a local: a few bytes can
+    // declare 50,000 of them.
+    let mut declared = Vec::new();
+    let mut end = params;
+    for pair in body.get_locals_reader().map_err(invalid)? {
+        let (count, ty) = pair.map_err(invalid)?;
+        end = end.saturating_add(count);
+        declared.push((end, matches!(ty, ValType::F32 | ValType::F64 | ValType::V128)));
+    }
+    let locals = Locals { params, declared, touched: HashMap::new() };
     let mut steps = Vec::new();
     let mut ops = body.get_operators_reader().map_err(invalid)?;
     while !ops.eof() {
@@ -213,7 +253,8 @@ fn plan(body: &FunctionBody<'_>, mut v: FuncValidator<ValidatorResources>) -> Re
     }
     ops.finish().map_err(invalid)?;
 
-    let mut analysis = Analysis { steps, initial: locals.clone(), locals, marks: Vec::new(), eager: false };
+    let count = v.len_locals();
+    let mut analysis = Analysis { steps, locals, marks: Vec::new(), eager: false };
     let mut settled = false;
     for _ in 0..MAX_ROUNDS {
         match analysis.run(body).map_err(invalid)? {
@@ -222,13 +263,7 @@ fn plan(body: &FunctionBody<'_>, mut v: FuncValidator<ValidatorResources>) -> Re
                 break;
             }
             Round::Changed => {}
-            Round::Flagged => {
-                let flags: Vec<bool> = analysis.locals.iter().map(|l| l.canonicalise_on_set).collect();
-                analysis.locals = analysis.initial.clone();
-                for (l, f) in analysis.locals.iter_mut().zip(flags) {
-                    l.canonicalise_on_set = f;
-                }
-            }
+            Round::Flagged => analysis.locals.restart(false),
         }
     }
     if !settled {
@@ -236,13 +271,13 @@ fn plan(body: &FunctionBody<'_>, mut v: FuncValidator<ValidatorResources>) -> Re
         // canonicalise every arithmetic result where it is made, as
         // Cranelift would.
         analysis.eager = true;
-        analysis.locals = analysis.initial.clone();
+        analysis.locals.restart(true);
         analysis.run(body).map_err(invalid)?;
     }
     let mut marks: Vec<(usize, Kind)> =
         analysis.marks.iter().enumerate().filter_map(|(i, m)| m.map(|k| (i, k))).collect();
     marks.sort_unstable_by_key(|m| m.0);
-    Ok(Plan { marks, locals: analysis.initial.len() as u32 })
+    Ok(Plan { marks, locals: count })
 }
 
 enum Round {
@@ -256,8 +291,7 @@ enum Round {
 
 struct Analysis {
     steps: Vec<Step>,
-    initial: Vec<Local>,
-    locals: Vec<Local>,
+    locals: Locals,
     marks: Vec<Option<Kind>>,
     /// Canonicalise every arithmetic result where it is made.
     eager: bool,
@@ -440,30 +474,28 @@ impl Analysis {
                     Some(cx.made(bits))
                 }
 
-                Operator::LocalGet { local_index } => {
-                    Some(cx.made(self.locals.get(local_index as usize).map_or(Kept, |l| l.bits)))
-                }
+                Operator::LocalGet { local_index } => Some(cx.made(self.locals.get(local_index).bits)),
                 Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
                     let tee = matches!(op, Operator::LocalTee { .. });
                     let value = &mut args[0];
-                    if let Some(local) = self.locals.get_mut(local_index as usize) {
-                        if local.canonicalise_on_set {
-                            cx.observe(value);
+                    let mut local = self.locals.get(local_index);
+                    if local.canonicalise_on_set {
+                        cx.observe(value);
+                    }
+                    match join(local.bits, value.bits) {
+                        Some(bits) if bits == local.bits => {}
+                        Some(bits) => {
+                            local.bits = bits;
+                            if matches!(round, Round::Settled) {
+                                round = Round::Changed;
+                            }
                         }
-                        match join(local.bits, value.bits) {
-                            Some(bits) if bits == local.bits => {}
-                            Some(bits) => {
-                                local.bits = bits;
-                                if matches!(round, Round::Settled) {
-                                    round = Round::Changed;
-                                }
-                            }
-                            None => {
-                                local.canonicalise_on_set = true;
-                                round = Round::Flagged;
-                            }
+                        None => {
+                            local.canonicalise_on_set = true;
+                            round = Round::Flagged;
                         }
                     }
+                    self.locals.touched.insert(local_index, local);
                     let value = *value;
                     tee.then(|| cx.made(value.bits))
                 }
