@@ -6,8 +6,10 @@
 //! `RLIMIT_CPU`, and killed at a wall-clock deadline: a compile bomb fails
 //! cleanly instead of stalling or exhausting the worker.
 //!
-//! Artifacts are cached on disk by the wasm's SHA-256 and the engine's
-//! compatibility hash, each file tagged with an HMAC-SHA-256 under a key kept
+//! Before compiling, the module is rewritten so that its NaNs are canonical
+//! wherever their bits could be seen (`nan`). Artifacts are cached on disk
+//! by the wasm's SHA-256 and a hash of the engine's compatibility hash and
+//! the rewriting's version, each file tagged with an HMAC-SHA-256 under a key kept
 //! beside the cache (created 0600). A file whose tag does not verify is
 //! ignored and deleted: only artifacts this process's own compiler produced
 //! are ever deserialized, never a file a user supplied.
