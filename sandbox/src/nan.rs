@@ -511,20 +511,16 @@ impl Analysis {
                     None
                 }
             };
+            let mut out = out.unwrap_or(KEPT);
             if self.eager
-                && let Some(Val { bits: Arith(k), .. }) = out
+                && let Arith(k) = out.bits
             {
                 // Canonicalised where it is made, as Cranelift does.
                 self.marks[i] = Some(k);
+                out.bits = Canonical(k.bit());
             }
             for n in 0..step.pushes as usize {
-                let mut v = if n == 0 { out.unwrap_or(KEPT) } else { KEPT };
-                if self.eager
-                    && let Arith(k) = v.bits
-                {
-                    v.bits = Canonical(k.bit());
-                }
-                stack.push(v);
+                stack.push(if n == 0 { out } else { KEPT });
             }
             i += 1;
         }
