@@ -5,7 +5,7 @@
 //! - `digits_mlp`: the digits example over the 539 test rows, against the
 //!   same MLP computed natively with the same CPU backend.
 //! - `matmul_512`: a 512×512 by 512×512 product in plain wasm arithmetic
-//!   (examples/bench-kernels, a 2 × 16 tile of sums kept in registers) against the very same
+//!   (examples/bench-kernels, a 4 × 8 tile of sums kept in registers) against the very same
 //!   Rust code native.
 //! - `fuel_metering`: that wasm product on a bare engine, with fuel metering
 //!   on and off, and its NaNs canonicalised by the engine after every float
