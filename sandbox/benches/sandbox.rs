@@ -12,6 +12,10 @@
 //!   operation, by the module rewritten where they can be seen (as the
 //!   sandbox runs), or not at all.
 //!
+//! - `nan_rewriting`: the rewriting that canonicalises NaNs where their bits
+//!   can be seen (`gaic_sandbox::nan`), over an example model and over a
+//!   2.4 MB function built to need every pass of the analysis.
+//!
 //!     scripts/build-examples.sh && cargo bench -p gaic-sandbox
 
 extern crate alloc;
@@ -168,6 +172,51 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    let mut g = c.benchmark_group("nan_rewriting");
+    g.sample_size(10);
+    let digits = guest("digits_mlp.wasm");
+    g.bench_function("digits_mlp", |b| b.iter(|| gaic_sandbox::nan::canonicalise_nans(black_box(&digits)).unwrap()));
+    let crafted = chain_of_locals(40_000, 10);
+    g.bench_function("chain_of_40000_locals", |b| {
+        b.iter(|| gaic_sandbox::nan::canonicalise_nans(black_box(&crafted)).unwrap())
+    });
+    g.finish();
+}
+
+/// A module whose one function passes an arithmetic result along `locals`
+/// locals, one step a repetition: each pass of the analysis carries it
+/// `reps` locals further, so it runs out of passes (the worst case for the
+/// rewriting's time, as `tests/nan.rs` has it small).
+fn chain_of_locals(locals: u32, reps: u32) -> Vec<u8> {
+    use wasm_encoder::{
+        CodeSection, ExportKind, ExportSection, Function, FunctionSection, MemArg, MemorySection, MemoryType, Module,
+        TypeSection, ValType,
+    };
+    let mut f = Function::new([(locals + 1, ValType::F32)]);
+    {
+        let mut s = f.instructions();
+        for _ in 0..reps {
+            for i in 0..locals {
+                s.local_get(i + 1).local_set(i);
+            }
+            s.local_get(locals).local_get(locals).f32_mul().local_set(locals);
+        }
+        s.i32_const(0).local_get(0).f32_store(MemArg { offset: 0, align: 2, memory_index: 0 }).end();
+    }
+    let mut module = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    let mut funcs = FunctionSection::new();
+    funcs.function(0);
+    let mut memory = MemorySection::new();
+    memory.memory(MemoryType { minimum: 1, maximum: None, memory64: false, shared: false, page_size_log2: None });
+    let mut exports = ExportSection::new();
+    exports.export("run", ExportKind::Func, 0);
+    let mut code = CodeSection::new();
+    code.function(&f);
+    module.section(&types).section(&funcs).section(&memory).section(&exports).section(&code);
+    module.finish()
 }
 
 criterion_group!(benches, bench);

@@ -37,6 +37,10 @@
 //! canonicalisation (`tests/nan.rs` checks that, operation by operation and
 //! on generated functions). Only fuel differs: the inserted sequences are
 //! instructions, six for each canonicalisation.
+//!
+//! DWARF sections (`.debug_*`) are left out of the rewritten module: their
+//! code offsets would no longer point at the code (the engine reads no
+//! debug information anyway). Every other custom section is kept.
 
 use std::collections::HashMap;
 
@@ -47,7 +51,7 @@ use wasmparser::{
 
 /// Changes whenever the rewriting changes (compiled artifacts are cached
 /// under it).
-pub const VERSION: &str = "nan-at-observation-1";
+pub const VERSION: &str = "nan-at-observation-2";
 
 /// The shapes a float value can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,33 +131,86 @@ struct Locals {
     /// The declared locals: for each run of one type, the index past its
     /// end and whether the type is a float or vector type.
     declared: Vec<(u32, bool)>,
-    /// The locals an operation has read or set.
-    touched: HashMap<u32, Local>,
+    /// The locals an operation has set.
+    touched: Touched,
+}
+
+/// The locals set so far: a table by index where the function's body is at
+/// least as long as its locals are many (clearing it each pass then costs
+/// no more than the pass), a map otherwise (a few bytes can declare 50,000
+/// locals).
+enum Touched {
+    Table(Vec<Option<Local>>),
+    Map(HashMap<u32, Local>),
+}
+
+impl Touched {
+    fn for_function(locals: u32, body_bytes: usize) -> Self {
+        if locals as usize <= body_bytes {
+            Touched::Table(vec![None; locals as usize])
+        } else {
+            Touched::Map(HashMap::new())
+        }
+    }
+
+    fn get(&self, index: u32) -> Option<Local> {
+        match self {
+            Touched::Table(table) => table.get(index as usize).copied().flatten(),
+            Touched::Map(map) => map.get(&index).copied(),
+        }
+    }
+
+    fn insert(&mut self, index: u32, local: Local) {
+        match self {
+            Touched::Table(table) => {
+                if let Some(slot) = table.get_mut(index as usize) {
+                    *slot = Some(local);
+                }
+            }
+            Touched::Map(map) => {
+                map.insert(index, local);
+            }
+        }
+    }
+
+    /// Forgets every local but the flagged ones (or all of them), which
+    /// restart from their initial bits.
+    fn keep_flagged(&mut self, initial: impl Fn(u32) -> Local, forget_flags: bool) {
+        let restart = |index: u32, local: Local| {
+            (local.canonicalise_on_set && !forget_flags).then(|| Local { canonicalise_on_set: true, ..initial(index) })
+        };
+        match self {
+            Touched::Table(table) => {
+                for (index, slot) in table.iter_mut().enumerate() {
+                    *slot = slot.and_then(|local| restart(index as u32, local));
+                }
+            }
+            Touched::Map(map) => {
+                map.retain(|&index, local| restart(index, *local).map(|again| *local = again).is_some())
+            }
+        }
+    }
 }
 
 impl Locals {
     fn get(&self, index: u32) -> Local {
-        self.touched.get(&index).copied().unwrap_or_else(|| {
-            let run = self.declared.partition_point(|&(end, _)| end <= index);
-            let zero = index >= self.params && self.declared.get(run).is_some_and(|&(_, float)| float);
-            Local { bits: if zero { Bits::Canonical(ALL) } else { Bits::Kept }, canonicalise_on_set: false }
-        })
+        self.touched.get(index).unwrap_or_else(|| initial(self.params, &self.declared, index))
     }
 
     /// Back to the start, keeping which locals are canonicalised as they
     /// are set (or forgetting that too).
     fn restart(&mut self, forget_flags: bool) {
-        let flagged: Vec<u32> = if forget_flags {
-            Vec::new()
-        } else {
-            self.touched.iter().filter(|(_, l)| l.canonicalise_on_set).map(|(&i, _)| i).collect()
-        };
-        self.touched.clear();
-        for index in flagged {
-            let local = Local { canonicalise_on_set: true, ..self.get(index) };
-            self.touched.insert(index, local);
-        }
+        let (params, declared) = (self.params, &self.declared);
+        self.touched.keep_flagged(|index| initial(params, declared, index), forget_flags);
     }
+}
+
+/// What a local holds before it is set: a parameter, bits to keep; a
+/// declared float or vector, zeros.
+fn initial(params: u32, declared: &[(u32, bool)], index: u32) -> Local {
+    let run = declared.partition_point(|&(end, _)| end <= index);
+    let zero = index >= params && declared.get(run).is_some_and(|&(_, float)| float);
+    Local { bits: if zero { Bits::Canonical(ALL) } else { Bits::Kept }, canonicalise_on_set: false }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -236,7 +293,8 @@ fn plan(body: &FunctionBody<'_>, mut v: FuncValidator<ValidatorResources>) -> Re
         end = end.saturating_add(count);
         declared.push((end, matches!(ty, ValType::F32 | ValType::F64 | ValType::V128)));
     }
-    let locals = Locals { params, declared, touched: HashMap::new() };
+    let count = v.len_locals();
+    let locals = Locals { params, declared, touched: Touched::for_function(count, body.range().len()) };
     let mut steps = Vec::new();
     let mut ops = body.get_operators_reader().map_err(invalid)?;
     while !ops.eof() {
@@ -253,7 +311,6 @@ fn plan(body: &FunctionBody<'_>, mut v: FuncValidator<ValidatorResources>) -> Re
     }
     ops.finish().map_err(invalid)?;
 
-    let count = v.len_locals();
     let mut analysis = Analysis { steps, locals, marks: Vec::new(), eager: false };
     let mut settled = false;
     for _ in 0..MAX_ROUNDS {
@@ -635,6 +692,17 @@ struct Rewriter {
 
 impl Reencode for Rewriter {
     type Error = String;
+
+    fn parse_custom_section(
+        &mut self,
+        module: &mut wasm_encoder::Module,
+        section: wasmparser::CustomSectionReader<'_>,
+    ) -> Result<(), reencode::Error<Self::Error>> {
+        if section.name().starts_with(".debug_") {
+            return Ok(()); // its code offsets are the original module's
+        }
+        reencode::utils::parse_custom_section(self, module, section)
+    }
 
     fn parse_function_body(
         &mut self,

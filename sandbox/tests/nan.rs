@@ -759,6 +759,50 @@ fn a_module_that_is_not_valid_is_refused_with_the_reason() {
     assert!(err.starts_with("not a valid module"), "{err}");
 }
 
+/// DWARF sections are left out (their code offsets would point into the
+/// code as it was); the name section and other custom sections are kept.
+#[test]
+fn dwarf_is_left_out_and_other_custom_sections_kept() {
+    let mut wasm = wat::parse_str(
+        r#"(module (func $sum (export "run") (param $a f32) (result f32) (f32.add (local.get $a) (local.get $a))))"#,
+    )
+    .unwrap();
+    for (name, data) in [(".debug_info", &b"\x01\x02"[..]), (".debug_line", b"\x03"), ("producers", b"\x00")] {
+        let section = wasm_encoder::CustomSection { name: name.into(), data: data.into() };
+        wasm_encoder::Section::append_to(&section, &mut wasm);
+    }
+    let customs = |bytes: &[u8]| -> Vec<String> {
+        wasmparser::Parser::new(0)
+            .parse_all(bytes)
+            .filter_map(|p| match p.unwrap() {
+                wasmparser::Payload::CustomSection(c) => Some(c.name().to_string()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(customs(&wasm), ["name", ".debug_info", ".debug_line", "producers"]);
+    let rewritten = canonicalise_nans(&wasm).unwrap();
+    assert_eq!(customs(&rewritten), ["name", "producers"]);
+    // The names survive as names: the function is still called `sum`.
+    let names = wasmparser::Parser::new(0).parse_all(&rewritten).find_map(|p| match p.unwrap() {
+        wasmparser::Payload::CustomSection(c) => match c.as_known() {
+            wasmparser::KnownCustom::Name(reader) => Some(
+                reader
+                    .into_iter()
+                    .filter_map(|n| match n.unwrap() {
+                        wasmparser::Name::Function(map) => Some(map.into_iter().map(|n| n.unwrap().name.to_string())),
+                        _ => None,
+                    })
+                    .flatten()
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        },
+        _ => None,
+    });
+    assert_eq!(names, Some(vec!["sum".to_string()]));
+}
+
 /// A function built to keep the analysis going (each pass over it carries
 /// an arithmetic result one local further) is settled the simple way: every
 /// arithmetic result is canonicalised where it is made.
