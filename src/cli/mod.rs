@@ -146,13 +146,15 @@ pub enum Command {
     Verify(commands::VerifyArgs),
 }
 
-/// Parses the command line and runs it; the exit code. `gaic score`
-/// (offline, its own threads on every core) runs without the async
-/// runtime, whose worker threads it would only start and stop.
+/// Parses the command line and runs it; the exit code. `gaic score` and
+/// `gaic sandbox` (offline, on threads of their own) run without the async
+/// runtime, whose worker threads they would only start and stop.
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    if let Command::Score(args) = cli.command {
-        return args.run();
+    match cli.command {
+        Command::Score(args) => return args.run(),
+        Command::Sandbox(args) => return args.run(),
+        _ => {}
     }
     match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(run(cli.command)),
