@@ -106,20 +106,20 @@ echo "== tests on SQLite"
 GAIC_TEST_DATABASE_URL= cargo test --workspace --all-targets
 if [ "$s3_tests" = 1 ]; then
   echo "== S3 tests on SQLite (moto)"
-  GAIC_TEST_DATABASE_URL= cargo test --test api s3:: -- --ignored
+  GAIC_TEST_DATABASE_URL= cargo test --workspace --test api s3:: -- --ignored
 fi
 if [ "$py_tests" = 1 ]; then
   echo "== the Python credential verifier"
-  GAIC_TEST_DATABASE_URL= cargo test --test api credentials::credentials_verify_in_python -- --ignored
+  GAIC_TEST_DATABASE_URL= cargo test --workspace --test api credentials::credentials_verify_in_python -- --ignored
 fi
 
 if [ "$sklearn_tests" = 1 ]; then
   echo "== gaic score against scikit-learn on randomised files"
-  cargo test --test api score_cli::it_agrees_with_scikit_learn -- --ignored
+  cargo test --workspace --test api score_cli::it_agrees_with_scikit_learn -- --ignored
 fi
 if [ "$c_tests" = 1 ]; then
   echo "== a model written in C"
-  GAIC_TEST_DATABASE_URL= cargo test --test api models::a_model_written_in_c -- --ignored
+  GAIC_TEST_DATABASE_URL= cargo test --workspace --test api models::a_model_written_in_c -- --ignored
 fi
 if [ "$nvrtc_tests" = 1 ]; then
   echo "== the CUDA kernels compile (NVRTC, no GPU needed)"
@@ -134,7 +134,7 @@ if [ "$nvrtc13_tests" = 1 ]; then
 fi
 if [ "$fuzz_tests" = 1 ]; then
   echo "== the API fuzzed from its OpenAPI document (schemathesis) on SQLite"
-  GAIC_TEST_DATABASE_URL= cargo test --test api fuzz:: -- --ignored
+  GAIC_TEST_DATABASE_URL= cargo test --workspace --test api fuzz:: -- --ignored
 fi
 
 pg_up() {
@@ -147,16 +147,16 @@ pg_up() {
 
 if pg_up; then
   echo "== integration tests on PostgreSQL ($pg_url)"
-  GAIC_TEST_DATABASE_URL="$pg_url" cargo test --test api
+  GAIC_TEST_DATABASE_URL="$pg_url" cargo test --workspace --test api
   if [ "$fuzz_tests" = 1 ]; then
     echo "== the API fuzzed from its OpenAPI document (schemathesis) on PostgreSQL"
-    GAIC_TEST_DATABASE_URL="$pg_url" cargo test --test api fuzz:: -- --ignored
+    GAIC_TEST_DATABASE_URL="$pg_url" cargo test --workspace --test api fuzz:: -- --ignored
   fi
   echo "== a missing PostgreSQL database is created on first start"
-  GAIC_TEST_DATABASE_URL="$pg_url" cargo test --test api serve::a_missing_postgres_database -- --ignored
+  GAIC_TEST_DATABASE_URL="$pg_url" cargo test --workspace --test api serve::a_missing_postgres_database -- --ignored
   if [ "$s3_tests" = 1 ]; then
     echo "== S3 tests on PostgreSQL (moto)"
-    GAIC_TEST_DATABASE_URL="$pg_url" cargo test --test api s3:: -- --ignored
+    GAIC_TEST_DATABASE_URL="$pg_url" cargo test --workspace --test api s3:: -- --ignored
   fi
 elif [ "${GAIC_TEST_REQUIRE_PG:-0}" = 1 ]; then
   echo "PostgreSQL is not reachable at $pg_url" >&2
