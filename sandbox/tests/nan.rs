@@ -716,6 +716,30 @@ fn a_local_holding_loaded_bits_and_arithmetic_is_canonicalised_as_it_is_set() {
     same_bits(&wasm, &data, "a sum from memory, no turn");
 }
 
+/// The two cases above again, each function declaring more locals than its
+/// body has bytes (the analysis then keeps the locals it has seen set in a
+/// map rather than a table): the same canonicalisations, the same bits.
+#[test]
+fn a_function_with_more_locals_than_bytes_is_followed_as_any_other() {
+    let padding = format!("(local $i i32) (local{})", " f64".repeat(5_000));
+    for (text, expected, seed) in [(SUMS_IN_LOCALS, 2, 5), (SUM_FROM_MEMORY, 1, 6)] {
+        let wasm = wat::parse_str(text.replacen("(local $i i32)", &padding, 1)).unwrap();
+        let body = wasmparser::Parser::new(0)
+            .parse_all(&wasm)
+            .find_map(|p| match p.unwrap() {
+                wasmparser::Payload::CodeSectionEntry(body) => Some(body),
+                _ => None,
+            })
+            .unwrap();
+        assert!(body.range().len() < 5_000, "{} bytes: the case would not be what it says", body.range().len());
+        assert_eq!(inserted(&wasm), expected);
+        let mut rng = StdRng::seed_from_u64(seed);
+        for _ in 0..20 {
+            same_bits(&wasm, &input(&mut rng), "more locals than bytes");
+        }
+    }
+}
+
 /// Every way a value leaves the float world, each fed a fresh NaN: a
 /// store, a global, a call, a return, a reinterpret, `neg`, `copysign`'s
 /// sign, integer SIMD, the other vector shape, a branch's value.
