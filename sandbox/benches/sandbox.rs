@@ -186,8 +186,9 @@ fn bench(c: &mut Criterion) {
 
 /// A module whose one function passes an arithmetic result along `locals`
 /// locals, one step a repetition: each pass of the analysis carries it
-/// `reps` locals further, so it runs out of passes (the worst case for the
-/// rewriting's time, as `tests/nan.rs` has it small).
+/// `reps` locals further, so it runs out of passes and then takes the
+/// fallback: the costliest shape of function known for the rewriting's time
+/// (`tests/nan.rs` has it small).
 fn chain_of_locals(locals: u32, reps: u32) -> Vec<u8> {
     use wasm_encoder::{
         CodeSection, ExportKind, ExportSection, Function, FunctionSection, MemArg, MemorySection, MemoryType, Module,
