@@ -14,10 +14,13 @@
 //! after each one.
 //!
 //! In a part of a large file, a line `<number>,<value>` (a solution's or a
-//! submission's commonest line) is read in one pass: its number as its
-//! digits are found, its value up to the next comma or newline, searched
-//! eight bytes at a time ([`Record::Numbered`]). Callers then look the id
-//! up by number, never as text.
+//! submission's commonest line) is read in one pass ([`Record::Numbered`]):
+//! a number of up to seven digits found and added up within one
+//! eight-byte word, a longer one a digit at a time; then, where the caller
+//! expects numbers ([`Values`]), the value read as a number whose end is
+//! where its digits stop; otherwise the value up to the next comma or
+//! newline, searched eight bytes at a time. Callers then look the id up by
+//! number, never as text.
 //!
 //! A large plain file is read in [`Part`]s, one per core, cut at line starts:
 //! slices of the bytes in memory, or ranges of a file on disk that each
@@ -103,6 +106,17 @@ fn block_mask(block: &[u8; 64]) -> u64 {
     })
 }
 
+/// What the values of a part's `<number>,<value>` lines are expected to
+/// be: numbers are then read as their end is found ([`Record::finite`]),
+/// which costs a little on a line whose value is anything else.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Values {
+    /// Numbers (regression targets, scores, probabilities).
+    Numbers,
+    /// Anything else (class labels, items).
+    Text,
+}
+
 /// One core's share of a plain file's records: whole lines, in memory or
 /// a range of a file read a chunk at a time into one reused buffer.
 pub enum Part<'a> {
@@ -144,11 +158,11 @@ impl Part<'_> {
     /// A line `<number>,<value>` (the commonest line of all) is read by
     /// [`numbered_line`] as a [`Record::Numbered`]; at the first other line
     /// the rest of the chunk is split field by field.
-    pub fn each_record(self, mut each: impl FnMut(Record<'_>) -> Option<()>) -> Option<()> {
+    pub fn each_record(self, values: Values, mut each: impl FnMut(Record<'_>) -> Option<()>) -> Option<()> {
         let mut run = |lines: &[u8]| {
             let mut pos = 0;
             while pos < lines.len() {
-                let Some((rec, next)) = numbered_line(lines, pos) else { break };
+                let Some((rec, next)) = numbered_line(lines, pos, values) else { break };
                 each(rec)?;
                 pos = next;
             }
@@ -225,18 +239,66 @@ impl Part<'_> {
 /// Inlined: returned through memory, its record was read back wider than
 /// it had been written, a stall that took half of the caller's time.
 #[inline(always)]
-fn numbered_line(lines: &[u8], start: usize) -> Option<(Record<'_>, usize)> {
-    let comma = start + lines[start..].iter().take(19).take_while(|b| b.is_ascii_digit()).count();
-    if lines.get(comma) != Some(&b',') {
-        return None;
+fn numbered_line(lines: &[u8], start: usize, values: Values) -> Option<(Record<'_>, usize)> {
+    let short = lines.get(start..).and_then(|rest| rest.first_chunk::<8>());
+    let (id, comma) = match short.and_then(|word| short_number(u64::from_le_bytes(*word))) {
+        Some((id, digits)) => (id, start + digits),
+        None => {
+            let comma = start + lines[start..].iter().take(19).take_while(|b| b.is_ascii_digit()).count();
+            if lines.get(comma) != Some(&b',') {
+                return None;
+            }
+            (canonical_int(&lines[start..comma])?, comma)
+        }
+    };
+    let from = comma + 1;
+    // A number up to the line's end (the commonest value) is read as it
+    // is found: its end is where its digits stop.
+    if values == Values::Numbers
+        && let Ok((x, used)) = fast_float2::parse_partial::<f64, _>(&lines[from..])
+    {
+        let end = from + used;
+        let next = match lines.get(end) {
+            None => Some(end),
+            Some(b'\n') => Some(end + 1),
+            Some(b'\r') if lines.get(end + 1) == Some(&b'\n') => Some(end + 2),
+            _ => None,
+        };
+        if let Some(next) = next {
+            return Some((Record::Numbered(id, &lines[start..comma], &lines[from..end], x), next));
+        }
     }
-    let id = canonical_int(&lines[start..comma])?;
-    let end = next_separator(lines, comma + 1);
+    let end = next_separator(lines, from);
     if lines.get(end) == Some(&b',') {
         return None;
     }
-    let value_end = if end > comma + 1 && lines[end - 1] == b'\r' { end - 1 } else { end };
-    Some((Record::Numbered(id, &lines[start..comma], &lines[comma + 1..value_end]), end + 1))
+    let value_end = if end > from && lines[end - 1] == b'\r' { end - 1 } else { end };
+    Some((Record::Numbered(id, &lines[start..comma], &lines[from..value_end], f64::NAN), end + 1))
+}
+
+/// The number that the eight bytes of `word` (in memory order) start
+/// with when it is written canonically in 1 to 7 digits and a comma
+/// follows: its value and its digit count. `None` for anything else,
+/// which the caller reads a byte at a time. The digits are found and
+/// added up within the word, without a branch a digit.
+#[inline(always)]
+fn short_number(word: u64) -> Option<(u64, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let x = word ^ (ONES * u64::from(b'0')); // a digit's byte is now its value
+    // The high bit of each byte that is not 0 to 9 (no carries between
+    // bytes: the low seven bits are added on their own).
+    let not_digit = (((x & (ONES * 0x7f)) + ONES * (0x80 - 10)) | x) & (ONES * 0x80);
+    let digits = (not_digit.trailing_zeros() / 8) as usize;
+    if digits == 0 || digits == 8 || (word >> (8 * digits)) as u8 != b',' || (digits > 1 && word as u8 == b'0') {
+        return None;
+    }
+    // The digits moved to the word's top, the first at byte 8 - digits:
+    // then pairs, fours and eights of digits are added up in place.
+    let v = x << (8 * (8 - digits));
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    let v1 = (v & 0x0000_00ff_0000_00ff).wrapping_mul(0x000f_4240_0000_0064);
+    let v2 = ((v >> 16) & 0x0000_00ff_0000_00ff).wrapping_mul(0x0000_2710_0000_0001);
+    Some((u64::from((v1.wrapping_add(v2) >> 32) as u32), digits))
 }
 
 /// `s` as an integer if it is written canonically (1 to 18 digits, no
@@ -280,9 +342,10 @@ fn separator_bytes(w: u64) -> u64 {
 pub enum Record<'r> {
     /// Fields of a plain line, and its bytes as text if they are UTF-8.
     Plain(&'r [u8], &'r [(usize, usize)], Option<&'r str>),
-    /// A line `<number>,<value>`: the number, its digits and the value's
-    /// bytes (see [`numbered_line`]).
-    Numbered(u64, &'r [u8], &'r [u8]),
+    /// A line `<number>,<value>`: the number, its digits, the value's
+    /// bytes and, when they are a number, its value (NaN otherwise; see
+    /// [`numbered_line`]).
+    Numbered(u64, &'r [u8], &'r [u8], f64),
     /// A record the `csv` crate read.
     Csv(&'r csv::ByteRecord),
 }
@@ -308,7 +371,7 @@ impl Record<'_> {
     pub fn get(&self, i: usize) -> &[u8] {
         match self {
             Self::Plain(bytes, b, _) => b.get(i).map_or(&[][..], |&(s, e)| &bytes[s..e]),
-            Self::Numbered(_, id, value) => match i {
+            Self::Numbered(_, id, value, _) => match i {
                 0 => id,
                 1 => value,
                 _ => &[],
@@ -325,6 +388,17 @@ impl Record<'_> {
         match self {
             Self::Numbered(id, ..) if col == 0 => Some(*id),
             _ => None,
+        }
+    }
+
+    /// Field `i` as a finite number written in ASCII, as fast-float reads
+    /// it (ASCII whitespace around it allowed); `None` for anything else,
+    /// which callers read as text to say what is wrong.
+    #[inline]
+    pub fn finite(&self, i: usize) -> Option<f64> {
+        match self {
+            Self::Numbered(.., x) if i == 1 && x.is_finite() => Some(*x),
+            _ => fast_float2::parse::<f64, _>(self.get(i).trim_ascii()).ok().filter(|v| v.is_finite()),
         }
     }
 
@@ -585,11 +659,46 @@ mod tests {
     /// The first field of every record of `part`, or `None` if it stopped.
     fn whole(part: Part<'_>) -> Option<Vec<Vec<u8>>> {
         let mut out = Vec::new();
-        part.each_record(|rec| {
+        part.each_record(Values::Numbers, |rec| {
             out.push(rec.get(0).to_vec());
             Some(())
         })?;
         Some(out)
+    }
+
+    /// The word at a time reading of a line's number agrees with the byte
+    /// at a time one on every word: digits of every length, a leading
+    /// zero, and the bytes next to '0' to '9' and to the comma.
+    #[test]
+    fn a_short_number_is_read_as_its_digits_one_by_one_read_it() {
+        let slow = |word: &[u8; 8]| {
+            let digits = word.iter().take_while(|b| b.is_ascii_digit()).count();
+            (digits < 8 && word[digits] == b',')
+                .then(|| canonical_int(&word[..digits]).map(|n| (n, digits)))
+                .flatten()
+                .filter(|_| digits <= 7)
+        };
+        let bytes = [b'0', b'1', b'5', b'9', b'/', b':', b',', b'+', b'-', 0xb0, 0xb9, 0x10, b'\n', b'a'];
+        let mut state = 7u64;
+        for _ in 0..200_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let digits = (state >> 60) as usize % 9;
+            let mut word = [0u8; 8];
+            for (i, b) in word.iter_mut().enumerate() {
+                let pick = (state >> (4 * i + 3)) as usize;
+                *b = if i < digits { b"0123456789"[pick % 10] } else { bytes[pick % bytes.len()] };
+            }
+            if digits < 8 && state >> 59 & 1 == 0 {
+                word[digits] = b',';
+            }
+            assert_eq!(short_number(u64::from_le_bytes(word)), slow(&word), "{word:?}");
+        }
+        for n in [0u64, 1, 9, 10, 99, 100, 1234567, 9999999] {
+            let mut word = [b'x'; 8];
+            let text = format!("{n},");
+            word[..text.len()].copy_from_slice(text.as_bytes());
+            assert_eq!(short_number(u64::from_le_bytes(word)), Some((n, text.len() - 1)), "{n}");
+        }
     }
 
     #[test]
@@ -617,6 +726,19 @@ mod tests {
             "1,é",
             "99,\u{feff}",
             "5,,",
+            // Values that are numbers, or start as one and are not.
+            "2,1e5",
+            "3,-0.25",
+            "4,inf",
+            "5,nan",
+            "6,1.5e",
+            "7,0.5 ",
+            "8,1.0x",
+            "9,+3",
+            "10,.5",
+            "11,5.",
+            "12,0.5,",
+            "13,0.123456789012345678901234567890",
         ]
         .map(str::to_owned)
         .into();
@@ -638,11 +760,17 @@ mod tests {
             texts.push((lines.iter().map(|l| format!("{l}{ending}")).collect::<String>(), false));
             texts.push((format!("3,4{ending}5,6"), true));
             // Parts are plain: no quote, no lone carriage return.
-            for (text, exact) in texts.into_iter().filter(|(text, _)| plain(text.as_bytes())) {
+            let texts = texts.into_iter().filter(|(text, _)| plain(text.as_bytes()));
+            for ((text, exact), values) in texts.flat_map(|t| [(t.clone(), Values::Numbers), (t, Values::Text)]) {
                 let mut got = Vec::new();
                 Part::Bytes(text.as_bytes())
-                    .each_record(|rec| {
+                    .each_record(values, |rec| {
                         let fields: Vec<Vec<u8>> = (0..rec.len()).map(|i| rec.get(i).to_vec()).collect();
+                        // A value read as its end was found is the value
+                        // its bytes give read alone.
+                        let alone =
+                            fast_float2::parse::<f64, _>(rec.get(1).trim_ascii()).ok().filter(|x| x.is_finite());
+                        assert_eq!(rec.finite(1).map(f64::to_bits), alone.map(f64::to_bits), "{text:?}");
                         got.push((fields, rec.number(0)));
                         Some(())
                     })

@@ -20,7 +20,7 @@ use crate::messages::Msg;
 use crate::msg;
 use crate::scoring::MetricKind;
 use crate::scoring::metrics::{self, MetricError};
-use crate::scoring::records::{Part, Record, Records, canonical_int, read_in_parallel, split_file};
+use crate::scoring::records::{Part, Record, Records, Values, canonical_int, read_in_parallel, split_file};
 use crate::scoring::resample::{Auc, Confusion, ConfusionMetric, Spearman, TieInput};
 use crate::ties::Means;
 
@@ -440,12 +440,6 @@ fn parse_finite(cell: &str) -> Option<f64> {
     cell.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// A finite number written in ASCII, parsed straight from the cell's bytes
-/// (the common case; anything else takes the text path and its messages).
-fn fast_finite(raw: &[u8]) -> Option<f64> {
-    fast_float2::parse::<f64, _>(raw.trim_ascii()).ok().filter(|v| v.is_finite())
-}
-
 fn split_items(cell: &str) -> Vec<Box<str>> {
     cell.split_whitespace().map(Box::from).collect()
 }
@@ -690,7 +684,7 @@ impl Solution {
             }
             for (j, &col) in value_idx.iter().enumerate() {
                 if let Predictions::Values(v) | Predictions::PerClass(v) = &mut preds
-                    && let Some(x) = fast_finite(rec.get(col))
+                    && let Some(x) = rec.finite(col)
                     && (!probability || (0.0..=1.0).contains(&x))
                 {
                     v[row * k + j] = x;
@@ -768,8 +762,8 @@ impl Solution {
         let probability = self.format.metric == MetricKind::LogLoss;
         match self.prediction_kind() {
             PredictionKind::Values | PredictionKind::PerClass => {
-                let values = self.place_in_parallel(parts, layout, |rec, col| {
-                    fast_finite(rec.get(col)).filter(|x| !probability || (0.0..=1.0).contains(x))
+                let values = self.place_in_parallel(parts, layout, Values::Numbers, |rec, col| {
+                    rec.finite(col).filter(|x| !probability || (0.0..=1.0).contains(x))
                 })?;
                 Some(if self.format.per_class_columns() {
                     Predictions::PerClass(values)
@@ -780,15 +774,16 @@ impl Solution {
             PredictionKind::Classes => {
                 let classes = ClassIndex::new(self.format.classes.as_deref().unwrap_or_default());
                 let class = |rec: &Record<'_>, col| classes.find_field(rec, col);
-                self.place_in_parallel(parts, layout, class).map(Predictions::Classes)
+                self.place_in_parallel(parts, layout, Values::Text, class).map(Predictions::Classes)
             }
             PredictionKind::Items => None,
         }
     }
 
     /// Reads `parts` on every core, each cell of the value columns through
-    /// `parse` (the record and the column), and gives the cells in the
-    /// solution's row order (`k` per row); `None` on any problem.
+    /// `parse` (the record and the column; `cells` says what they hold),
+    /// and gives the cells in the solution's row order (`k` per row);
+    /// `None` on any problem.
     ///
     /// Each part's first row is looked up before any is read. When they
     /// come in the solution's order (a file in its order, the commonest),
@@ -800,6 +795,7 @@ impl Solution {
         &self,
         parts: Vec<Part<'_>>,
         layout: &Layout,
+        cells: Values,
         parse: impl Fn(&Record<'_>, usize) -> Option<T> + Sync,
     ) -> Option<Vec<T>> {
         let (n, k) = (self.len(), layout.values.len());
@@ -826,7 +822,7 @@ impl Solution {
             let mut written = 0usize;
             let mut apart = Placed { first: 0, count: 0, scattered: Vec::new(), values: Vec::new() };
             let mut next_guess = 0u32;
-            part.each_record(|rec| {
+            part.each_record(cells, |rec| {
                 if rec.len() != layout.header.len() {
                     return None;
                 }
@@ -1154,10 +1150,11 @@ impl Columns {
 /// reserve for a part.
 fn read_parts(format: &Format, columns: Columns, parts: Vec<Part<'_>>) -> Option<(IdIndex, Truth)> {
     let classes = ClassIndex::new(format.classes.as_deref().unwrap_or_default());
+    let values = if matches!(Truth::empty(format, 0), Truth::Values(_)) { Values::Numbers } else { Values::Text };
     let read = |part: Part<'_>| {
         let (rows, id_bytes) = room_for(&part);
         let (mut ids, mut truth) = (IdIndex::with_capacity(rows, id_bytes), Truth::empty(format, rows));
-        part.each_record(|rec| read_row(&rec, 0, columns, &classes, &mut ids, &mut truth).ok())?;
+        part.each_record(values, |rec| read_row(&rec, 0, columns, &classes, &mut ids, &mut truth).ok())?;
         Some((ids, truth))
     };
     let mut joined = read_in_parallel(parts, read)?.into_iter();
@@ -1221,7 +1218,7 @@ fn read_row(
                 return Err(bad());
             }
         },
-        Truth::Values(v) => match fast_finite(rec.get(columns.target)) {
+        Truth::Values(v) => match rec.finite(columns.target) {
             Some(value) => v.push(value),
             None => v.push(parse_finite(cell()?).ok_or_else(bad)?),
         },
@@ -1357,7 +1354,7 @@ fn read_parts_finding_classes(columns: Columns, parts: Vec<Part<'_>>) -> Option<
         let (rows, id_bytes) = room_for(&part);
         let (mut ids, mut y, mut met) =
             (IdIndex::with_capacity(rows, id_bytes), Vec::with_capacity(rows), LabelsMet::default());
-        part.each_record(|rec| {
+        part.each_record(Values::Text, |rec| {
             if rec.len() != columns.fields {
                 return None;
             }
