@@ -131,6 +131,7 @@ struct Counted {
 impl Counted {
     /// Takes `more` on if its ids come next (or this holds none yet);
     /// whether it did.
+    #[inline]
     fn join(&mut self, more: Counted) -> bool {
         if self.len == 0 {
             *self = more;
@@ -316,6 +317,7 @@ impl IdIndex {
 
     /// [`IdIndex::find`] for the id `n` writes canonically, without its text
     /// where the lookup is by number.
+    #[inline]
     fn find_number(&self, n: u64) -> Option<u32> {
         match &self.lookup {
             Lookup::None => None,
@@ -333,6 +335,7 @@ impl IdIndex {
 
     /// Appends the id `n` writes canonically, as [`IdIndex::push`] does
     /// its text.
+    #[inline]
     fn push_number(&mut self, n: u64) {
         if let Some(c) = &mut self.counted
             && c.join(Counted { first: n, len: 1 })
@@ -421,6 +424,7 @@ impl<'c> ClassIndex<'c> {
 
     /// [`ClassIndex::find`] of the text in `rec`'s column `col`; a digit
     /// alone is found by itself, without its text.
+    #[inline]
     fn find_field(&self, rec: &Record<'_>, col: usize) -> Option<u32> {
         match rec.get(col) {
             [digit] if digit.is_ascii_digit() => self.digits[usize::from(digit - b'0')],
@@ -746,6 +750,7 @@ impl Solution {
     }
 
     /// [`Solution::row_of`] the id in `rec`'s column `col`.
+    #[inline]
     fn row_of_field(&self, rec: &Record<'_>, col: usize, guess: u32) -> Option<u32> {
         match rec.number(col) {
             Some(n) if !matches!(self.ids.lookup, Lookup::Hash(..)) => self.ids.find_number(n),
@@ -1184,6 +1189,7 @@ fn join_beside(ids: &mut IdIndex, more_ids: &[IdIndex], labels: impl FnOnce() + 
 
 /// Appends the id in `rec`'s column `col` to `ids`; `None` if it is not
 /// UTF-8.
+#[inline]
 fn push_id(ids: &mut IdIndex, rec: &Record<'_>, col: usize) -> Option<()> {
     match rec.number(col) {
         Some(n) => ids.push_number(n),
