@@ -6,7 +6,9 @@ and the floor: pandas reading the two files and nothing else.
     cargo build --release
     python3 benches/compare_sklearn.py [--rows 1000000 10000000] [--gaic target/release/gaic]
 
-Needs numpy, pandas and scikit-learn. Prints each timing (best of --runs),
+Needs numpy, pandas and scikit-learn. Prints each timing (best of --runs;
+the three sides take turns, one run each a round, so that a slow spell of
+a shared machine falls on all of them),
 the ratio sklearn/gaic, gaic/floor, and checks that both give the same
 score. log_loss (10 probability columns, ~210 bytes a row) is left out above
 --max-log-loss-rows rows to keep the files on a small disk.
@@ -72,13 +74,17 @@ def sklearn_score(metric, sol, sub):
         return metrics.root_mean_squared_error(m["y"], m["y_p"])
 
 
-def best_of(runs, f):
-    times, result = [], None
+def best_of_each(runs, *fs):
+    """Runs each of `fs` once a round, `runs` rounds, so that a slow spell
+    of a shared machine falls on every side alike: the best time of each
+    and its last result."""
+    times, results = [[] for _ in fs], [None] * len(fs)
     for _ in range(runs):
-        t = time.perf_counter()
-        result = f()
-        times.append(time.perf_counter() - t)
-    return min(times), result
+        for i, f in enumerate(fs):
+            t = time.perf_counter()
+            results[i] = f()
+            times[i].append(time.perf_counter() - t)
+    return [(min(ts), r) for ts, r in zip(times, results)]
 
 
 def main():
@@ -99,10 +105,13 @@ def main():
                 cmd = [args.gaic, "score", "--metric", metric, "--solution", sol, "--submission", sub, "--json"]
                 if metric in ("log_loss", "macro_f1"):
                     cmd += ["--classes", ",".join(str(c) for c in range(10))]
-                g_time, out = best_of(args.runs, lambda: subprocess.run(cmd, capture_output=True, text=True, check=True))
+                (g_time, out), (s_time, s_score), (f_time, _) = best_of_each(
+                    args.runs,
+                    lambda: subprocess.run(cmd, capture_output=True, text=True, check=True),
+                    lambda: sklearn_score(metric, sol, sub),
+                    lambda: (pd.read_csv(sol), pd.read_csv(sub)),
+                )
                 g_score = float(__import__("json").loads(out.stdout)["score"])
-                s_time, s_score = best_of(args.runs, lambda: sklearn_score(metric, sol, sub))
-                f_time, _ = best_of(args.runs, lambda: (pd.read_csv(sol), pd.read_csv(sub)))
                 agree = abs(g_score - s_score) <= 1e-9 * max(1.0, abs(s_score))
                 print(f"{metric:<10} {n:>10} {g_time:>9.3f} {s_time:>10.3f} {s_time / g_time:>6.1f}x {f_time:>8.3f} {g_time / f_time:>9.2f}x  {agree} ({g_score:.12g} vs {s_score:.12g})", flush=True)
                 os.remove(sol)
