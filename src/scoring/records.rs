@@ -235,7 +235,9 @@ impl Part<'_> {
 /// two fields, the first a number written canonically (1 to 18 digits, no
 /// leading zero); the record and where the next line starts. `None` for
 /// any other line, blank ones included. Its fields are the bytes the
-/// field-by-field split gives (a `\r` before the newline dropped).
+/// field-by-field split gives (a `\r` before the newline dropped). With
+/// [`Values::Numbers`], a value that is a number up to the line's end
+/// comes read ([`Record::finite`]); any other value, NaN in its place.
 /// Inlined: returned through memory, its record was read back wider than
 /// it had been written, a stall that took half of the caller's time.
 #[inline(always)]
