@@ -18,9 +18,10 @@
 //! a number of up to seven digits found and added up within one
 //! eight-byte word, a longer one a digit at a time; then, where the caller
 //! expects numbers ([`Values`]), the value read as a number whose end is
-//! where its digits stop; otherwise the value up to the next comma or
-//! newline, searched eight bytes at a time. Callers then look the id up by
-//! number, never as text.
+//! where its digits stop; where it expects text, a one-byte value that a
+//! newline follows (a class label) taken as it is; otherwise the value up
+//! to the next comma or newline, searched eight bytes at a time. Callers
+//! then look the id up by number, never as text.
 //!
 //! A large plain file is read in [`Part`]s, one per core, cut at line starts:
 //! slices of the bytes in memory, or ranges of a file on disk that each
@@ -108,7 +109,9 @@ fn block_mask(block: &[u8; 64]) -> u64 {
 
 /// What the values of a part's `<number>,<value>` lines are expected to
 /// be: numbers are then read as their end is found ([`Record::finite`]),
-/// which costs a little on a line whose value is anything else.
+/// which costs a little on a line whose value is anything else; text is
+/// looked at for a one-byte value first, which costs a little on a line
+/// whose value is a number.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Values {
     /// Numbers (regression targets, scores, probabilities).
@@ -238,6 +241,8 @@ impl Part<'_> {
 /// field-by-field split gives (a `\r` before the newline dropped). With
 /// [`Values::Numbers`], a value that is a number up to the line's end
 /// comes read ([`Record::finite`]); any other value, NaN in its place.
+/// With [`Values::Text`], a one-byte value that a newline follows ends
+/// there, with no search.
 /// Inlined: returned through memory, its record was read back wider than
 /// it had been written, a stall that took half of the caller's time.
 #[inline(always)]
@@ -254,6 +259,15 @@ fn numbered_line(lines: &[u8], start: usize, values: Values) -> Option<(Record<'
         }
     };
     let from = comma + 1;
+    // A one-byte value that ends the line (a class label, the commonest
+    // value of a labels file) needs no search for its end.
+    if values == Values::Text
+        && let Some(&[value, b'\n']) = lines.get(from..from + 2)
+        && !is_separator(value)
+        && value != b'\r'
+    {
+        return Some((Record::Numbered(id, &lines[start..comma], &lines[from..from + 1], f64::NAN), from + 2));
+    }
     // A number up to the line's end (the commonest value) is read as it
     // is found: its end is where its digits stop.
     if values == Values::Numbers
@@ -741,6 +755,13 @@ mod tests {
             "11,5.",
             "12,0.5,",
             "13,0.123456789012345678901234567890",
+            // One-byte values, and an empty one before a blank line.
+            "14,\t",
+            "15, ",
+            "16,~",
+            "17,9",
+            "18,",
+            "",
         ]
         .map(str::to_owned)
         .into();
