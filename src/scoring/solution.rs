@@ -1292,6 +1292,7 @@ impl LabelsMet {
     /// [`LabelsMet::index`] of the text in `rec`'s column `col` (`None` if
     /// it is not UTF-8); a visible ASCII byte alone is found by itself,
     /// without its text.
+    #[inline]
     fn index_field(&mut self, rec: &Record<'_>, col: usize) -> Option<u32> {
         if let [byte] = rec.get(col)
             && byte.is_ascii_graphic()
@@ -1303,6 +1304,7 @@ impl LabelsMet {
     }
 
     /// The index of the one-byte label `byte`, if met.
+    #[inline]
     fn met_byte(&self, byte: u8) -> Option<u32> {
         self.bytes.as_ref().map(|bytes| bytes[usize::from(byte)]).filter(|&i| i != NOT_MET)
     }
