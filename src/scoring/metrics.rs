@@ -134,29 +134,45 @@ pub fn roc_auc_with(positive: impl Fn(usize) -> bool + Sync, scores: &[f64]) -> 
     let positive = &positive;
     let sort = scores.chunks(slice).enumerate().map(|(t, part)| {
         move || {
-            let (mut pos, mut neg) = (Vec::with_capacity(part.len()), Vec::with_capacity(part.len()));
+            // One buffer: the positives' keys fill it from the front, the
+            // negatives' from the back. Each key is written at the next
+            // free place of both ends and only its class's end moves on
+            // (the next key writes the other place again): the classes
+            // come in no order, and a branch on them would be mispredicted
+            // about as often as they change.
+            let mut keys = vec![0u64; part.len()];
+            let (mut positives, mut negatives_from) = (0, part.len());
+            let mut finite = true;
             for (i, &s) in part.iter().enumerate() {
-                if !s.is_finite() {
-                    return None;
-                }
-                if positive(t * slice + i) { &mut pos } else { &mut neg }.push(order_key(s));
+                finite &= s.is_finite();
+                let key = order_key(s);
+                let is_positive = positive(t * slice + i);
+                keys[positives] = key;
+                keys[negatives_from - 1] = key;
+                positives += usize::from(is_positive);
+                negatives_from -= usize::from(!is_positive);
             }
-            sort_keys(&mut pos);
-            sort_keys(&mut neg);
-            Some((pos, neg))
+            if !finite {
+                return None;
+            }
+            let (pos, neg) = keys.split_at_mut(positives);
+            sort_keys(pos);
+            sort_keys(neg);
+            Some((keys, positives))
         }
     });
-    let sorted: Vec<(Vec<u64>, Vec<u64>)> = on_every_core(sort.collect())
+    let sorted: Vec<(Vec<u64>, usize)> = on_every_core(sort.collect())
         .into_iter()
         .collect::<Option<_>>()
         .ok_or_else(|| undefined("scores must be finite numbers"))?;
-    let positives: usize = sorted.iter().map(|(pos, _)| pos.len()).sum();
+    let positives: usize = sorted.iter().map(|(_, pos)| pos).sum();
     let negatives = scores.len() - positives;
     if positives == 0 || negatives == 0 {
         return Err(undefined("ROC AUC is undefined when only one class is present"));
     }
-    let sorted = &sorted;
-    let count = sorted.iter().map(|(_, neg)| move || sorted.iter().map(|(pos, _)| twice_won(pos, neg)).sum::<u128>());
+    let classes: Vec<(&[u64], &[u64])> = sorted.iter().map(|(keys, pos)| keys.split_at(*pos)).collect();
+    let classes = &classes;
+    let count = classes.iter().map(|(_, neg)| move || classes.iter().map(|(pos, _)| twice_won(pos, neg)).sum::<u128>());
     let twice_won: u128 = on_every_core(count.collect()).into_iter().sum();
     Ok(twice_won as f64 / (2.0 * positives as f64 * negatives as f64))
 }
@@ -575,6 +591,10 @@ mod tests {
         }
         let (p, q) = (pos_at.iter().sum::<u64>() as f64, neg_at.iter().sum::<u64>() as f64);
         assert_eq!(roc_auc(&y, &s).unwrap(), twice as f64 / (2.0 * p * q));
+        // A score that is not finite, in the last slice's last row.
+        let mut s = s;
+        s[n - 1] = f64::INFINITY;
+        assert!(roc_auc(&y, &s).is_err());
     }
 
     #[test]
