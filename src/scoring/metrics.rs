@@ -120,8 +120,8 @@ pub fn mean_iou(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
 /// Binary ROC AUC by Mann-Whitney: the share of (positive, negative) pairs
 /// in which the positive scores higher, a tie counting ½ — the same number
 /// as scikit-learn's trapezoids. The two classes' scores are sorted apart
-/// (radix sorts of keys that order as the scores do, by their high halves
-/// and then by insertion, [`sort_keys`]: the cost is a few passes over the
+/// (radix sorts of keys that order as the scores do, by 32 of their bits
+/// and then run by run, [`sort_keys`]: the cost is a few passes over the
 /// scores, not n log n comparisons) and merged; the pair count is kept in whole numbers and
 /// divided once at the end. `positive(i)` says whether row `i` is positive.
 ///
@@ -200,15 +200,46 @@ fn on_every_core<T: Send>(jobs: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
     })
 }
 
-/// Sorts `keys`: by their high halves first (four radix passes, not
-/// eight), then by insertion, each key moving back only past keys of the
-/// same high half. Scores rarely share the high half (the sign, the
-/// exponent and 20 bits of the mantissa), so that is a move or so a key;
-/// past eight moves a key on average (scores all alike), the keys are
-/// radix-sorted whole, never worse than twice that.
+/// Sorts `keys`: first by 32 bits of each key's distance from the least
+/// (four radix passes, not eight), the highest of the bits in which the
+/// least and the greatest differ; then each run of keys that share those
+/// bits is sorted by insertion, or by a radix sort of its own when it is
+/// long. Measuring from the least key and not from zero keeps the bits
+/// where the keys differ: scores crowded just below 1 (a confident
+/// model's) still rarely share them, where the keys' own high halves (the
+/// sign, the exponent and 20 bits of the mantissa) would put thousands in
+/// one run.
 fn sort_keys(keys: &mut [u64]) {
-    radsort::sort_by_key(keys, |&k| (k >> 32) as u32);
-    let mut moves_left = 8 * keys.len();
+    let (least, greatest) = keys.iter().fold((u64::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)));
+    if least >= greatest {
+        return;
+    }
+    let shift = (u64::BITS - (greatest - least).leading_zeros()).saturating_sub(32);
+    let high = |k: u64| ((k - least) >> shift) as u32;
+    radsort::sort_by_key(keys, |&k| high(k));
+    if shift == 0 {
+        return;
+    }
+    let mut start = 0;
+    while start < keys.len() {
+        let (first, mut end, mut alike) = (keys[start], start + 1, true);
+        while end < keys.len() && high(keys[end]) == high(first) {
+            alike &= keys[end] == first;
+            end += 1;
+        }
+        let run = &mut keys[start..end];
+        if !alike {
+            if run.len() > LONG_RUN { radsort::sort(run) } else { insertion_sort(run) }
+        }
+        start = end;
+    }
+}
+
+/// A run of keys longer than this is radix-sorted, a shorter one sorted by
+/// insertion.
+const LONG_RUN: usize = 32;
+
+fn insertion_sort(keys: &mut [u64]) {
     for i in 1..keys.len() {
         let key = keys[i];
         let mut j = i;
@@ -217,10 +248,6 @@ fn sort_keys(keys: &mut [u64]) {
             j -= 1;
         }
         keys[j] = key;
-        moves_left = match moves_left.checked_sub(i - j) {
-            Some(left) => left,
-            None => return radsort::sort(keys),
-        };
     }
 }
 
@@ -466,13 +493,16 @@ mod tests {
             state ^ (state >> 29)
         };
         for n in [0, 1, 2, 3, 100, 5_000, 70_001] {
-            let cases: [Box<dyn Fn(u64, usize) -> u64>; 6] = [
+            let cases: [Box<dyn Fn(u64, usize) -> u64>; 9] = [
                 Box::new(|r, _| r),                                                // high halves all different
                 Box::new(|r, _| r & 0xffff_ffff),                                  // one high half: radix-sorted whole
                 Box::new(|r, _| (r & 0x7_0000_0000) | (r >> 40)),                  // runs of many keys
                 Box::new(|_, i| u64::MAX - i as u64),                              // descending, one run
                 Box::new(|_, i| i as u64 / 16 * (1 << 32) + (16 - i as u64 % 16)), // runs of 16, reversed
                 Box::new(|r, _| order_key(f64::from(r as u32) / 4e9)),             // scores in [0, 1)
+                Box::new(|r, _| order_key(1.0 - f64::from(r as u32) / 4e15)),      // crowded just below 1
+                Box::new(|r, _| (r % 4) << 60 | (r >> 40)),                        // four long runs, each radix-sorted
+                Box::new(|r, _| (r % 3) << 62),                                    // three values, many of each
             ];
             for (c, key) in cases.iter().enumerate() {
                 let mut keys: Vec<u64> = (0..n).map(|i| key(random(), i)).collect();
