@@ -628,6 +628,44 @@ mod tests {
     }
 
     #[test]
+    fn a_confident_models_scores_crowded_at_zero_and_one_count_every_pair() {
+        // Over the parallel threshold. Most scores within a few thousand
+        // ulps of 1 or of 0 (runs of keys that share their high bits, long
+        // and short, with ties), some exactly 0 or 1, some far off.
+        let n = PARALLEL_ROWS + 4_321;
+        let mut state = 17u64;
+        let (y, s): (Vec<bool>, Vec<f64>) = (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let (positive, ulps, kind) = ((state >> 20).is_multiple_of(3), (state >> 40) % 3000, state >> 60);
+                let score = match kind {
+                    0 => 0.0,
+                    1 => 1.0,
+                    2 => (state >> 11) as f64 / (1u64 << 53) as f64,
+                    3..=8 => 1.0 - ulps as f64 * f64::EPSILON / 2.0,
+                    _ => ulps as f64 * 1e-300,
+                };
+                (positive, score)
+            })
+            .unzip();
+        // Counted apart: all rows sorted by score, each group of equal
+        // scores winning over the negatives below it and tying with its own.
+        let mut rows: Vec<(f64, bool)> = s.iter().copied().zip(y.iter().copied()).collect();
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (mut twice, mut below, mut i) = (0u128, 0u128, 0);
+        while i < rows.len() {
+            let j = i + rows[i..].iter().take_while(|r| r.0 == rows[i].0).count();
+            let (pos, neg) =
+                rows[i..j].iter().fold((0u128, 0u128), |(p, q), r| (p + u128::from(r.1), q + u128::from(!r.1)));
+            twice += pos * (2 * below + neg);
+            below += neg;
+            i = j;
+        }
+        let p = y.iter().filter(|&&b| b).count() as f64;
+        assert_eq!(roc_auc(&y, &s).unwrap(), twice as f64 / (2.0 * p * (n as f64 - p)));
+    }
+
+    #[test]
     fn one_vs_rest_auc_matches_scikit_learn() {
         let p = [0.7, 0.2, 0.1, 0.1, 0.8, 0.1, 0.3, 0.3, 0.4, 0.25, 0.5, 0.25, 0.6, 0.1, 0.3];
         close(roc_auc_ovr(&[0, 1, 2, 2, 0], &p, 3).unwrap(), 0.9444444444444445);
