@@ -629,9 +629,10 @@ mod tests {
 
     #[test]
     fn a_confident_models_scores_crowded_at_zero_and_one_count_every_pair() {
-        // Over the parallel threshold. Most scores within a few thousand
-        // ulps of 1 or of 0 (runs of keys that share their high bits, long
-        // and short, with ties), some exactly 0 or 1, some far off.
+        // Over the parallel threshold. Of every 16 scores, about 6 within
+        // a few thousand ulps below 1 (runs of keys that share their high
+        // bits, with ties), 7 tiny (under 3e-297), one exactly 0, one
+        // exactly 1 and one anywhere in [0, 1).
         let n = PARALLEL_ROWS + 4_321;
         let mut state = 17u64;
         let (y, s): (Vec<bool>, Vec<f64>) = (0..n)
