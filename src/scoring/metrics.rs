@@ -204,7 +204,7 @@ fn on_every_core<T: Send>(jobs: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
 /// (four radix passes, not eight), the highest of the bits in which the
 /// least and the greatest differ; then each run of keys that share those
 /// bits is sorted by insertion, or by a radix sort of its own when it is
-/// long. Measuring from the least key and not from zero keeps the bits
+/// long and not all one key. Measuring from the least key and not from zero keeps the bits
 /// where the keys differ: scores crowded just below 1 (a confident
 /// model's) still rarely share them, where the keys' own high halves (the
 /// sign, the exponent and 20 bits of the mantissa) would put thousands in
@@ -220,18 +220,12 @@ fn sort_keys(keys: &mut [u64]) {
     if shift == 0 {
         return;
     }
-    let mut start = 0;
-    while start < keys.len() {
-        let (first, mut end, mut alike) = (keys[start], start + 1, true);
-        while end < keys.len() && high(keys[end]) == high(first) {
-            alike &= keys[end] == first;
-            end += 1;
+    for run in keys.chunk_by_mut(|a, b| high(*a) == high(*b)) {
+        if run.len() <= LONG_RUN {
+            insertion_sort(run);
+        } else if run.iter().any(|&k| k != run[0]) {
+            radsort::sort(run);
         }
-        let run = &mut keys[start..end];
-        if !alike {
-            if run.len() > LONG_RUN { radsort::sort(run) } else { insertion_sort(run) }
-        }
-        start = end;
     }
 }
 
