@@ -98,7 +98,7 @@ impl ScoreArgs {
             Ok(p) => p,
             Err(problems) => return Ok(Err(problems.iter().map(ToString::to_string).collect())),
         };
-        match solution.score(&preds, None) {
+        match solution.score_all(preds) {
             Ok(score) => Ok(Ok((score, solution.len()))),
             Err(e) => Ok(Err(vec![e.to_string()])),
         }

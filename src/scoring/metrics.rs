@@ -8,6 +8,7 @@
 //! only for ROC AUC, a constant vector for Spearman, …) is a
 //! [`MetricError`], never a NaN.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// Why a metric has no value on these inputs.
@@ -125,56 +126,74 @@ pub fn mean_iou(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
 /// scores, not n log n comparisons) and merged; the pair count is kept in whole numbers and
 /// divided once at the end. `positive(i)` says whether row `i` is positive.
 ///
+/// Scores handed over (`Cow::Owned`: a scorer's gathered rows, a file's
+/// column read for this score alone) become the keys in their own memory;
+/// borrowed ones get a buffer of keys. A fresh buffer's pages cost more to
+/// fault in than the sort of what is written in them.
+///
 /// A large set is cut into one slice of rows per core. Each core sorts its
 /// slice's two classes; pairs won add up over any split of the rows, so
 /// each core then counts its negatives against every slice's positives.
-pub fn roc_auc_with(positive: impl Fn(usize) -> bool + Sync, scores: &[f64]) -> Result<f64> {
-    let threads = threads_for(scores.len());
-    let slice = scores.len().div_ceil(threads).max(1);
+pub fn roc_auc_with(positive: impl Fn(usize) -> bool + Sync, scores: Cow<'_, [f64]>) -> Result<f64> {
+    let n = scores.len();
+    let slice = n.div_ceil(threads_for(n)).max(1);
+    let (mut buffer, borrowed) = match scores {
+        Cow::Owned(scores) => (scores, None),
+        Cow::Borrowed(scores) => (vec![0.0; n], Some(scores)),
+    };
     let positive = &positive;
-    let sort = scores.chunks(slice).enumerate().map(|(t, part)| {
+    let sort = bytemuck::cast_slice_mut::<f64, u64>(&mut buffer).chunks_mut(slice).enumerate().map(|(t, mut keys)| {
         move || {
-            // One buffer: the positives' keys fill it from the front, the
-            // negatives' from the back. Each key is written at the next
-            // free place of both ends and only its class's end moves on
-            // (the next key writes the other place again): the classes
-            // come in no order, and a branch on them would be mispredicted
-            // about as often as they change.
-            let mut keys = vec![0u64; part.len()];
-            let (mut positives, mut negatives_from) = (0, part.len());
-            let mut finite = true;
-            for (i, &s) in part.iter().enumerate() {
-                finite &= s.is_finite();
-                let key = order_key(s);
-                let is_positive = positive(t * slice + i);
-                keys[positives] = key;
-                keys[negatives_from - 1] = key;
-                positives += usize::from(is_positive);
-                negatives_from -= usize::from(!is_positive);
-            }
-            if !finite {
-                return None;
-            }
-            let (pos, neg) = keys.split_at_mut(positives);
+            let first = t * slice;
+            let positive = |i| positive(first + i);
+            let positives = match borrowed {
+                Some(scores) => split_classes(keys, |_, i| scores[first + i], positive),
+                None => split_classes(keys, |keys, i| f64::from_bits(keys[i]), positive),
+            }?;
+            let (pos, neg) = std::mem::take(&mut keys).split_at_mut(positives);
             sort_keys(pos);
             sort_keys(neg);
-            Some((keys, positives))
+            Some((&*pos, &*neg))
         }
     });
-    let sorted: Vec<(Vec<u64>, usize)> = on_every_core(sort.collect())
+    let classes: Vec<(&[u64], &[u64])> = on_every_core(sort.collect())
         .into_iter()
         .collect::<Option<_>>()
         .ok_or_else(|| undefined("scores must be finite numbers"))?;
-    let positives: usize = sorted.iter().map(|(_, pos)| pos).sum();
-    let negatives = scores.len() - positives;
+    let positives: usize = classes.iter().map(|(pos, _)| pos.len()).sum();
+    let negatives = n - positives;
     if positives == 0 || negatives == 0 {
         return Err(undefined("ROC AUC is undefined when only one class is present"));
     }
-    let classes: Vec<(&[u64], &[u64])> = sorted.iter().map(|(keys, pos)| keys.split_at(*pos)).collect();
     let classes = &classes;
     let count = classes.iter().map(|(_, neg)| move || classes.iter().map(|(pos, _)| twice_won(pos, neg)).sum::<u128>());
     let twice_won: u128 = on_every_core(count.collect()).into_iter().sum();
     Ok(twice_won as f64 / (2.0 * positives as f64 * negatives as f64))
+}
+
+/// Writes each row's key ([`order_key`] of `score(keys, row)`, read before
+/// the row's place is written) into `keys`, the positives' first: the number
+/// of positives, or `None` if a score is not finite.
+///
+/// The key goes where the next positive would, and the key there (a
+/// negative's, or the row's own place) moves to the row's place; only a
+/// positive moves that bound on. The classes come in no order, and a branch
+/// on them would be mispredicted about as often as they change.
+#[inline(always)]
+fn split_classes(
+    keys: &mut [u64],
+    score: impl Fn(&[u64], usize) -> f64,
+    positive: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    let (mut positives, mut finite) = (0, true);
+    for i in 0..keys.len() {
+        let s = score(keys, i);
+        finite &= s.is_finite();
+        keys[i] = keys[positives];
+        keys[positives] = order_key(s);
+        positives += usize::from(positive(i));
+    }
+    finite.then_some(positives)
 }
 
 /// Below this many rows ROC AUC and confusion matrices are computed on one
@@ -276,8 +295,9 @@ fn twice_won(pos: &[u64], neg: &[u64]) -> u128 {
     twice_won
 }
 
-/// Binary ROC AUC of `scores` for the rows whose class is `positive`.
-pub fn roc_auc_of_class(y: &[u32], positive: u32, scores: &[f64]) -> Result<f64> {
+/// Binary ROC AUC of `scores` for the rows whose class is `positive`
+/// (owned scores are sorted in place, [`roc_auc_with`]).
+pub fn roc_auc_of_class(y: &[u32], positive: u32, scores: Cow<'_, [f64]>) -> Result<f64> {
     check_len(y.len(), scores.len())?;
     roc_auc_with(|i| y[i] == positive, scores)
 }
@@ -285,7 +305,7 @@ pub fn roc_auc_of_class(y: &[u32], positive: u32, scores: &[f64]) -> Result<f64>
 /// Binary ROC AUC of `scores` for the rows where `y` is true.
 pub fn roc_auc(y: &[bool], scores: &[f64]) -> Result<f64> {
     check_len(y.len(), scores.len())?;
-    roc_auc_with(|i| y[i], scores)
+    roc_auc_with(|i| y[i], scores.into())
 }
 
 /// Multiclass ROC AUC: the unweighted mean over classes of one-vs-rest AUC,
@@ -300,7 +320,7 @@ pub fn roc_auc_ovr(y: &[u32], probs: &[f64], k: usize) -> Result<f64> {
         for (i, v) in column.iter_mut().enumerate() {
             *v = probs[i * k + c];
         }
-        match roc_auc_with(|i| y[i] as usize == c, &column) {
+        match roc_auc_with(|i| y[i] as usize == c, Cow::Borrowed(&column)) {
             Ok(a) => {
                 sum += a;
                 used += 1;
@@ -479,6 +499,15 @@ mod tests {
     const Y: [u32; 8] = [0, 1, 2, 2, 1, 0, 2, 1];
     const P: [u32; 8] = [0, 2, 2, 2, 1, 0, 1, 0];
 
+    /// ROC AUC of borrowed scores and of the same scores handed over (sorted
+    /// in their own memory): the two must give the same number, or the
+    /// same refusal.
+    fn roc_auc_both_ways(y: &[bool], s: &[f64]) -> Result<f64> {
+        let borrowed = roc_auc(y, s);
+        assert_eq!(roc_auc_with(|i| y[i], Cow::Owned(s.to_vec())), borrowed, "handed over");
+        borrowed
+    }
+
     #[test]
     fn keys_sort_as_the_standard_sort_sorts_them_also_when_all_alike() {
         let mut state = 3u64;
@@ -550,16 +579,16 @@ mod tests {
 
     #[test]
     fn roc_auc_matches_the_reference_values_with_ties_counting_half() {
-        close(roc_auc(&[true, false, true, true], &[0.32, 0.52, 0.26, 0.86]).unwrap(), 1.0 / 3.0);
-        close(roc_auc(&[true, false, true, false, true], &[0.9, 0.1, 0.8, 0.1, 0.7]).unwrap(), 1.0);
-        close(roc_auc(&[false, true, true, false], &[0.2, 0.1, 0.3, 0.4]).unwrap(), 0.25);
-        close(roc_auc(&[true, true, false, false], &[0.5; 4]).unwrap(), 0.5);
+        close(roc_auc_both_ways(&[true, false, true, true], &[0.32, 0.52, 0.26, 0.86]).unwrap(), 1.0 / 3.0);
+        close(roc_auc_both_ways(&[true, false, true, false, true], &[0.9, 0.1, 0.8, 0.1, 0.7]).unwrap(), 1.0);
+        close(roc_auc_both_ways(&[false, true, true, false], &[0.2, 0.1, 0.3, 0.4]).unwrap(), 0.25);
+        close(roc_auc_both_ways(&[true, true, false, false], &[0.5; 4]).unwrap(), 0.5);
         // scikit-learn: roc_auc_score([0,0,1,1,1,0],[.1,.5,.5,.9,.5,.2]) = 0.888…
         let y = [false, false, true, true, true, false];
-        close(roc_auc(&y, &[0.1, 0.5, 0.5, 0.9, 0.5, 0.2]).unwrap(), 0.888888888888889);
-        let err = roc_auc(&[true, true], &[0.1, 0.2]).unwrap_err();
+        close(roc_auc_both_ways(&y, &[0.1, 0.5, 0.5, 0.9, 0.5, 0.2]).unwrap(), 0.888888888888889);
+        let err = roc_auc_both_ways(&[true, true], &[0.1, 0.2]).unwrap_err();
         assert!(err.0.contains("only one class"));
-        assert!(roc_auc(&[true, false], &[f64::NAN, 0.2]).is_err());
+        assert!(roc_auc_both_ways(&[true, false], &[f64::NAN, 0.2]).is_err());
     }
 
     #[test]
@@ -588,7 +617,7 @@ mod tests {
                 pairs += 1.0;
             }
         }
-        close(roc_auc(&y, &s).unwrap(), won / pairs);
+        close(roc_auc_both_ways(&y, &s).unwrap(), won / pairs);
     }
 
     #[test]
@@ -614,11 +643,11 @@ mod tests {
             below += q;
         }
         let (p, q) = (pos_at.iter().sum::<u64>() as f64, neg_at.iter().sum::<u64>() as f64);
-        assert_eq!(roc_auc(&y, &s).unwrap(), twice as f64 / (2.0 * p * q));
+        assert_eq!(roc_auc_both_ways(&y, &s).unwrap(), twice as f64 / (2.0 * p * q));
         // A score that is not finite, in the last slice's last row.
         let mut s = s;
         s[n - 1] = f64::INFINITY;
-        assert!(roc_auc(&y, &s).is_err());
+        assert!(roc_auc_both_ways(&y, &s).is_err());
     }
 
     #[test]
@@ -657,7 +686,7 @@ mod tests {
             i = j;
         }
         let p = y.iter().filter(|&&b| b).count() as f64;
-        assert_eq!(roc_auc(&y, &s).unwrap(), twice as f64 / (2.0 * p * (n as f64 - p)));
+        assert_eq!(roc_auc_both_ways(&y, &s).unwrap(), twice as f64 / (2.0 * p * (n as f64 - p)));
     }
 
     #[test]

@@ -994,6 +994,18 @@ impl Solution {
         })
     }
 
+    /// Scores `preds` over every row, the predictions handed over: ROC AUC
+    /// sorts a score column in its own memory instead of a copy (the
+    /// command line's `gaic score`, which reads them for this score alone).
+    pub fn score_all(&self, preds: Predictions) -> Result<f64, MetricError> {
+        match (&self.truth, preds) {
+            (Truth::Classes(y), Predictions::Values(p)) if self.format.metric == MetricKind::RocAuc => {
+                metrics::roc_auc_of_class(y, 1, p.into())
+            }
+            (_, preds) => self.score(&preds, None),
+        }
+    }
+
     /// Scores `preds` over `rows` (all rows when `None`).
     pub fn score(&self, preds: &Predictions, rows: Option<&[u32]>) -> Result<f64, MetricError> {
         let only = rows;
@@ -1016,7 +1028,7 @@ impl Solution {
                 let (y, p) = (gather(y, only), gather(p, only));
                 let positive = || y.iter().map(|&c| c == 1).collect::<Vec<bool>>();
                 match m {
-                    MetricKind::RocAuc => metrics::roc_auc_of_class(&y, 1, &p),
+                    MetricKind::RocAuc => metrics::roc_auc_of_class(&y, 1, p),
                     MetricKind::LogLoss => metrics::log_loss_binary(&positive(), &p),
                     _ => Err(MetricError(format!("{} cannot score one score column", m.name()))),
                 }
@@ -1568,6 +1580,23 @@ mod tests {
             let twice = [preds[0].clone(), preds[0].clone()];
             let same = sol.tie_input(&twice, &rows).unwrap().bootstrap(higher, 400, 3);
             assert_eq!(same[1].tied_with, Some(1), "{metric:?}");
+        }
+    }
+
+    /// Every metric scores predictions alike whether they are borrowed,
+    /// gathered for a set of rows (ROC AUC sorts the gathered copy in
+    /// place) or handed over whole (`score_all`).
+    #[test]
+    fn predictions_handed_over_or_gathered_score_as_borrowed_ones() {
+        for metric in MetricKind::ALL {
+            let (sol, preds) = good_and_bad(metric);
+            let every: Vec<u32> = (0..sol.len() as u32).collect();
+            for p in preds {
+                let borrowed = sol.score(&p, None);
+                assert!(borrowed.is_ok(), "{metric:?}: {borrowed:?}");
+                assert_eq!(sol.score(&p, Some(&every)), borrowed, "{metric:?}, gathered");
+                assert_eq!(sol.score_all(p), borrowed, "{metric:?}, handed over");
+            }
         }
     }
 
