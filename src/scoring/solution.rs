@@ -999,10 +999,23 @@ impl Solution {
     /// command line's `gaic score`, which reads them for this score alone).
     pub fn score_all(&self, preds: Predictions) -> Result<f64, MetricError> {
         match (&self.truth, preds) {
-            (Truth::Classes(y), Predictions::Values(p)) if self.format.metric == MetricKind::RocAuc => {
-                metrics::roc_auc_of_class(y, 1, p.into())
-            }
+            (Truth::Classes(y), Predictions::Values(p)) => self.score_one_column(y, p.into()),
             (_, preds) => self.score(&preds, None),
+        }
+    }
+
+    /// Scores one column `p` (the score or probability of classes[1]) for
+    /// the class labels `y`, the rows already chosen; owned scores are
+    /// sorted in their own memory.
+    fn score_one_column(&self, y: &[u32], p: std::borrow::Cow<'_, [f64]>) -> Result<f64, MetricError> {
+        let m = self.format.metric;
+        match m {
+            MetricKind::RocAuc => metrics::roc_auc_of_class(y, 1, p),
+            MetricKind::LogLoss => {
+                let positive: Vec<bool> = y.iter().map(|&c| c == 1).collect();
+                metrics::log_loss_binary(&positive, &p)
+            }
+            _ => Err(MetricError(format!("{} cannot score one score column", m.name()))),
         }
     }
 
@@ -1025,13 +1038,7 @@ impl Solution {
             }
             (Truth::Classes(y), Predictions::Values(p)) => {
                 // Binary: one column, the score or probability of classes[1].
-                let (y, p) = (gather(y, only), gather(p, only));
-                let positive = || y.iter().map(|&c| c == 1).collect::<Vec<bool>>();
-                match m {
-                    MetricKind::RocAuc => metrics::roc_auc_of_class(&y, 1, p),
-                    MetricKind::LogLoss => metrics::log_loss_binary(&positive(), &p),
-                    _ => Err(MetricError(format!("{} cannot score one score column", m.name()))),
-                }
+                self.score_one_column(&gather(y, only), gather(p, only))
             }
             (Truth::Classes(y), Predictions::PerClass(p)) => {
                 let y = gather(y, only);
