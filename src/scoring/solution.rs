@@ -1400,13 +1400,22 @@ fn read_parts_finding_classes(columns: Columns, parts: Vec<Part<'_>>) -> Option<
     let mut parts = parts.into_iter();
     let (mut ids, mut y, names) = parts.next()?;
     let (more_ids, more_y): (Vec<IdIndex>, Vec<PartClasses>) = parts.map(|(ids, y, names)| (ids, (y, names))).unzip();
-    // Each part's label numbers become class numbers as they are joined.
+    // Each part's label numbers become class numbers as they are joined;
+    // a part that met the labels in class order (the commonest) is copied
+    // as it is.
+    let in_order = |map: &[u32]| map.iter().enumerate().all(|(i, &c)| c as usize == i);
     join_beside(&mut ids, &more_ids, || {
         let first = to_class(&names);
-        y.iter_mut().for_each(|c| *c = first[*c as usize]);
+        if !in_order(&first) {
+            y.iter_mut().for_each(|c| *c = first[*c as usize]);
+        }
         for (part_y, names) in more_y {
             let map = to_class(&names);
-            y.extend(part_y.iter().map(|&c| map[c as usize]));
+            if in_order(&map) {
+                y.extend_from_slice(&part_y);
+            } else {
+                y.extend(part_y.iter().map(|&c| map[c as usize]));
+            }
         }
     });
     drop(index);
