@@ -121,7 +121,7 @@ pub fn mean_iou(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
 /// Binary ROC AUC by Mann-Whitney: the share of (positive, negative) pairs
 /// in which the positive scores higher, a tie counting ½ — the same number
 /// as scikit-learn's trapezoids. The two classes' scores are sorted apart
-/// (radix sorts of keys that order as the scores do, by 24 of their bits
+/// (radix sorts of keys that order as the scores do, by 24 or 36 of their bits
 /// and then run by run, [`sort_keys`]: the cost is a few passes over the
 /// scores, not n log n comparisons) and merged; the pair count is kept in whole numbers and
 /// divided once at the end. `positive(i)` says whether row `i` is positive.
@@ -223,15 +223,18 @@ fn on_every_core<T: Send>(jobs: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
     })
 }
 
-/// Sorts `keys`, through `scratch` (at least as long): first by 24 bits of
-/// each key's distance from the least (two radix passes, [`radix_sort_by`]),
-/// the highest of the bits in which the least and the greatest differ; then
-/// each run of keys that share those bits is sorted by insertion, or by a
-/// radix sort of its own when it is long and not all one key. Measuring
-/// from the least key and not from zero keeps the bits where the keys
-/// differ: scores crowded just below 1 (a confident model's) still rarely
-/// share them, where the keys' own high bits (the sign, the exponent and
-/// the mantissa's first) would put thousands in one run.
+/// Sorts `keys`, through `scratch` (at least as long): first by the highest
+/// 24 bits of each key's distance from the least (two radix passes,
+/// [`radix_sort_by`]), or by 36 (three) when a sample of the keys finds
+/// that 24 would leave many of them sharing their bits ([`few_share`]);
+/// then each run of keys that share those bits is sorted by insertion, or
+/// by a radix sort of its own when it is long and not all one key.
+/// Measuring from the least key and not from zero keeps the bits where the
+/// keys differ: scores crowded just below 1 (a confident model's) still
+/// rarely share them, where the keys' own high bits (the sign, the
+/// exponent and the mantissa's first) would put thousands in one run.
+/// Scores that span both signs (logits) or a few far from the rest leave
+/// most of that distance empty, and take the third pass.
 fn sort_keys(keys: &mut [u64], scratch: &mut [u64]) {
     if keys.len() <= SHORT_SORT || keys.len() > u32::MAX as usize {
         keys.sort_unstable();
@@ -241,9 +244,18 @@ fn sort_keys(keys: &mut [u64], scratch: &mut [u64]) {
     if least >= greatest {
         return;
     }
-    let shift = (u64::BITS - (greatest - least).leading_zeros()).saturating_sub(2 * DIGIT_BITS);
+    let span = u64::BITS - (greatest - least).leading_zeros();
+    let mut shift = span.saturating_sub(2 * DIGIT_BITS);
+    let two_passes = shift == 0 || few_share(keys, |k| (k - least) >> shift);
+    if !two_passes {
+        shift = span.saturating_sub(3 * DIGIT_BITS);
+    }
     let high = |k: u64| ((k - least) >> shift) as usize;
-    radix_sort_by(keys, scratch, high);
+    if two_passes {
+        radix_sort_by::<2>(keys, scratch, high);
+    } else {
+        radix_sort_by::<3>(keys, scratch, high);
+    }
     if shift == 0 {
         return;
     }
@@ -260,41 +272,67 @@ fn sort_keys(keys: &mut [u64], scratch: &mut [u64]) {
 /// it, clearing and summing the radix sort's buckets costs more than it saves.
 const SHORT_SORT: usize = 1 << 10;
 
+/// How many keys [`few_share`] looks at.
+const SAMPLE: usize = 1 << 10;
+
+/// Whether few of `keys` share their `prefix` with a different key: in a
+/// sample of [`SAMPLE`] keys spread over the slice, sorted, how many
+/// neighbours differ but share it. Neighbours in a sample of m of n keys
+/// fall within one run of r keys about m²(r − 1)/n times; more than
+/// 2m²/n (runs of three keys on average) is many. Equal keys do not count:
+/// a run of one key needs no sorting.
+fn few_share(keys: &[u64], prefix: impl Fn(u64) -> u64) -> bool {
+    let mut sample: Vec<u64> = keys.iter().step_by(keys.len() / SAMPLE).take(SAMPLE).copied().collect();
+    sample.sort_unstable();
+    let shared = sample.windows(2).filter(|w| w[0] != w[1] && prefix(w[0]) == prefix(w[1])).count();
+    shared * keys.len() <= 2 * SAMPLE * SAMPLE
+}
+
 /// The bits of a key that one radix pass sorts by: 4,096 buckets, whose
 /// next free places (a cache line each: 256 KiB) stay in a core's
-/// second-level cache. Two passes of 12 bits sort scores
-/// about as finely for the runs after as four passes of 8 bits on 32 bits,
-/// and move each key half as often: on one core's 700,000 scores `radsort`
+/// second-level cache. Two passes of 12 bits sort scores in [0, 1] about
+/// as finely for the runs after as four passes of 8 bits on 32 bits, and
+/// move each key half as often: on one core's 700,000 scores `radsort`
 /// (8 bits a pass) took a quarter longer. 13 bits were no faster end to end.
 const DIGIT_BITS: u32 = 12;
 
-/// Sorts `keys` by `digits(key)` (below 2^24), stably, in two passes of
-/// [`DIGIT_BITS`] through `scratch`: the low digit into `scratch`, then
-/// the high digit back into `keys`. Both digits' buckets are counted in
-/// one pass before.
-fn radix_sort_by(keys: &mut [u64], scratch: &mut [u64], digits: impl Fn(u64) -> usize) {
+/// Sorts `keys` by `digits(key)` (below 2^(12 × PASSES)), stably, in
+/// `PASSES` (2 or 3) passes of [`DIGIT_BITS`] through `scratch`, from the
+/// lowest digit up; every digit's buckets are counted in one pass before.
+/// An odd number of passes leaves the keys in `scratch`, and they are
+/// copied back.
+fn radix_sort_by<const PASSES: usize>(keys: &mut [u64], scratch: &mut [u64], digits: impl Fn(u64) -> usize) {
     const BUCKETS: usize = 1 << DIGIT_BITS;
     const LOW: usize = BUCKETS - 1;
     let scratch = &mut scratch[..keys.len()];
-    let (mut low, mut high) = (vec![0u32; BUCKETS], vec![0u32; BUCKETS]);
+    let digit = |k: u64, pass: u32| (digits(k) >> (pass * DIGIT_BITS)) & LOW;
+    let mut next = vec![[0u32; BUCKETS]; PASSES];
     for &k in keys.iter() {
-        let d = digits(k);
-        low[d & LOW] += 1;
-        high[d >> DIGIT_BITS] += 1;
+        next[0][digit(k, 0)] += 1;
+        next[1][digit(k, 1)] += 1;
+        if PASSES == 3 {
+            next[2][digit(k, 2)] += 1;
+        }
     }
     // Each bucket's count becomes its first place.
-    for counts in [&mut low, &mut high] {
+    for counts in next.iter_mut() {
         counts.iter_mut().fold(0, |place, count| place + std::mem::replace(count, place));
     }
-    for &k in keys.iter() {
-        let next = &mut low[digits(k) & LOW];
-        scratch[*next as usize] = k;
-        *next += 1;
+    scatter(keys, scratch, &mut next[0], |k| digit(k, 0));
+    scatter(scratch, keys, &mut next[1], |k| digit(k, 1));
+    if PASSES == 3 {
+        scatter(keys, scratch, &mut next[2], |k| digit(k, 2));
+        keys.copy_from_slice(scratch);
     }
-    for &k in scratch.iter() {
-        let next = &mut high[digits(k) >> DIGIT_BITS];
-        keys[*next as usize] = k;
-        *next += 1;
+}
+
+/// Writes each key of `from` at its bucket's next place in `to`.
+#[inline(always)]
+fn scatter(from: &[u64], to: &mut [u64], next: &mut [u32], bucket: impl Fn(u64) -> usize) {
+    for &k in from {
+        let place = &mut next[bucket(k)];
+        to[*place as usize] = k;
+        *place += 1;
     }
 }
 
@@ -605,7 +643,7 @@ mod tests {
             state ^ (state >> 29)
         };
         for n in [0, 1, 2, 3, 100, SHORT_SORT, SHORT_SORT + 1, 5_000, 70_001] {
-            let cases: [Box<dyn Fn(u64, usize) -> u64>; 10] = [
+            let cases: [Box<dyn Fn(u64, usize) -> u64>; 12] = [
                 Box::new(|r, _| r),                                                // high halves all different
                 Box::new(|r, _| r & 0xffff_ffff),                                  // one high half: radix-sorted whole
                 Box::new(|r, _| (r & 0x7_0000_0000) | (r >> 40)),                  // runs of many keys
@@ -616,6 +654,11 @@ mod tests {
                 Box::new(|r, _| (r % 4) << 60 | (r >> 40)),                        // four long runs, each radix-sorted
                 Box::new(|r, _| (r % 3) << 62),                                    // three values, many of each
                 Box::new(|r, _| r & 0xff_ffff), // within 24 bits: the radix sort alone
+                Box::new(|r, _| {
+                    let u = ((r >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+                    order_key((u / (1.0 - u)).ln()) // logits, of both signs: three passes
+                }),
+                Box::new(|r, i| if i % 1_000 == 0 { r >> 4 } else { 1 << 63 | r >> 24 }), // a few far from the rest: three passes
             ];
             for (c, key) in cases.iter().enumerate() {
                 let mut keys: Vec<u64> = (0..n).map(|i| key(random(), i)).collect();
