@@ -272,20 +272,22 @@ fn sort_keys(keys: &mut [u64], scratch: &mut [u64]) {
 /// it, clearing and summing the radix sort's buckets costs more than it saves.
 const SHORT_SORT: usize = 1 << 10;
 
-/// How many keys [`few_share`] looks at.
+/// At most how many keys [`few_share`] looks at; it looks at one in 16 of
+/// fewer keys, so that the sample costs little beside the sort.
 const SAMPLE: usize = 1 << 10;
 
 /// Whether few of `keys` share their `prefix` with a different key: in a
-/// sample of [`SAMPLE`] keys spread over the slice, sorted, how many
-/// neighbours differ but share it. Neighbours in a sample of m of n keys
-/// fall within one run of r keys about m²(r − 1)/n times; more than
-/// 2m²/n (runs of three keys on average) is many. Equal keys do not count:
-/// a run of one key needs no sorting.
+/// sample of m keys spread over the slice, sorted, how many neighbours
+/// differ but share it. Neighbours in a sample of m of n keys fall within
+/// one run of r keys about m²(r − 1)/n times; more than 2m²/n (runs of
+/// three keys on average) is many. Equal keys do not count: a run of one
+/// key needs no sorting.
 fn few_share(keys: &[u64], prefix: impl Fn(u64) -> u64) -> bool {
-    let mut sample: Vec<u64> = keys.iter().step_by(keys.len() / SAMPLE).take(SAMPLE).copied().collect();
+    let m = (keys.len() / 16).clamp(1, SAMPLE);
+    let mut sample: Vec<u64> = keys.iter().step_by(keys.len() / m).take(m).copied().collect();
     sample.sort_unstable();
     let shared = sample.windows(2).filter(|w| w[0] != w[1] && prefix(w[0]) == prefix(w[1])).count();
-    shared * keys.len() <= 2 * SAMPLE * SAMPLE
+    shared * keys.len() <= 2 * m * m
 }
 
 /// The bits of a key that one radix pass sorts by: 4,096 buckets, whose
@@ -297,31 +299,27 @@ fn few_share(keys: &[u64], prefix: impl Fn(u64) -> u64) -> bool {
 const DIGIT_BITS: u32 = 12;
 
 /// Sorts `keys` by `digits(key)` (below 2^(12 × PASSES)), stably, in
-/// `PASSES` (2 or 3) passes of [`DIGIT_BITS`] through `scratch`, from the
-/// lowest digit up; every digit's buckets are counted in one pass before.
-/// An odd number of passes leaves the keys in `scratch`, and they are
-/// copied back.
+/// `PASSES` passes of [`DIGIT_BITS`] through `scratch`, from the lowest
+/// digit up, back and forth between the two; every digit's buckets are
+/// counted in one pass before. An odd number of passes leaves the keys in
+/// `scratch`, and they are copied back.
 fn radix_sort_by<const PASSES: usize>(keys: &mut [u64], scratch: &mut [u64], digits: impl Fn(u64) -> usize) {
     const BUCKETS: usize = 1 << DIGIT_BITS;
-    const LOW: usize = BUCKETS - 1;
     let scratch = &mut scratch[..keys.len()];
-    let digit = |k: u64, pass: u32| (digits(k) >> (pass * DIGIT_BITS)) & LOW;
+    let digit = |k: u64, pass: usize| (digits(k) >> (pass as u32 * DIGIT_BITS)) & (BUCKETS - 1);
     let mut next = vec![[0u32; BUCKETS]; PASSES];
     for &k in keys.iter() {
-        next[0][digit(k, 0)] += 1;
-        next[1][digit(k, 1)] += 1;
-        if PASSES == 3 {
-            next[2][digit(k, 2)] += 1;
+        for (pass, counts) in next.iter_mut().enumerate() {
+            counts[digit(k, pass)] += 1;
         }
     }
-    // Each bucket's count becomes its first place.
-    for counts in next.iter_mut() {
-        counts.iter_mut().fold(0, |place, count| place + std::mem::replace(count, place));
+    for (pass, next) in next.iter_mut().enumerate() {
+        // Each bucket's count becomes its first place.
+        next.iter_mut().fold(0, |place, count| place + std::mem::replace(count, place));
+        let (from, to) = if pass % 2 == 0 { (&*keys, &mut *scratch) } else { (&*scratch, &mut *keys) };
+        scatter(from, to, next, |k| digit(k, pass));
     }
-    scatter(keys, scratch, &mut next[0], |k| digit(k, 0));
-    scatter(scratch, keys, &mut next[1], |k| digit(k, 1));
-    if PASSES == 3 {
-        scatter(keys, scratch, &mut next[2], |k| digit(k, 2));
+    if PASSES % 2 == 1 {
         keys.copy_from_slice(scratch);
     }
 }
