@@ -259,14 +259,50 @@ fn sort_keys(keys: &mut [u64], scratch: &mut [u64]) {
     if shift == 0 {
         return;
     }
-    for run in keys.chunk_by_mut(|a, b| high(*a) == high(*b)) {
-        if run.len() <= LONG_RUN {
-            insertion_sort(run);
-        } else if run.iter().any(|&k| k != run[0]) {
-            radsort::sort(run);
+    sort_runs(keys, high);
+}
+
+/// Sorts keys already in order of `high(key)`: each key moves back past
+/// the greater keys before it, as in an insertion sort of them all, which
+/// costs little where runs of keys that share `high` are short (the
+/// commonest) and finds no run's bounds (a branch a key, mispredicted at
+/// about every other bound). A key that would move back more than
+/// [`FAR`] places is in a long run: that run is found and sorted whole, by
+/// insertion up to [`LONG_RUN`] keys, by `radsort` past that.
+///
+/// A key moves back only past keys of its own run: those before the run
+/// are smaller, having a smaller `high`. So before `i` every run is sorted
+/// but the one `i` is in, and sorting that one whole sorts all up to its end.
+fn sort_runs(keys: &mut [u64], high: impl Fn(u64) -> usize) {
+    let mut i = 1;
+    while i < keys.len() {
+        let key = keys[i];
+        let mut j = i;
+        while j > 0 && keys[j - 1] > key && i - j < FAR {
+            keys[j] = keys[j - 1];
+            j -= 1;
         }
+        keys[j] = key;
+        if j == 0 || keys[j - 1] <= key {
+            i += 1;
+            continue;
+        }
+        let run = high(key);
+        let start = keys[..j].iter().rposition(|&k| high(k) != run).map_or(0, |p| p + 1);
+        let end = keys[i..].iter().position(|&k| high(k) != run).map_or(keys.len(), |p| i + p);
+        let keys = &mut keys[start..end];
+        if keys.len() <= LONG_RUN {
+            insertion_sort(keys);
+        } else if keys.iter().any(|&k| k != keys[0]) {
+            radsort::sort(keys);
+        }
+        i = end;
     }
 }
+
+/// How far back [`sort_runs`] moves a key before it takes the key's run
+/// for a long one.
+const FAR: usize = 8;
 
 /// Up to this many keys are sorted by the standard library's sort: below
 /// it, clearing and summing the radix sort's buckets costs more than it saves.
@@ -364,30 +400,60 @@ fn order_key(score: f64) -> u64 {
 /// time and then by halving within the eight, the steps chosen by
 /// comparisons and not by branches: the classes interleave in no order,
 /// and a branch a negative (as in a plain merge) would be mispredicted
-/// about once a positive. Past the negatives' last eight, or where eight
-/// negatives tie with a positive, [`twice_won_from`] goes on a key at a time.
+/// about once a positive. Each place is found from the one before, a chain
+/// of loads each waiting on the last: the positives are counted in two
+/// halves side by side ([`Lane`]), two chains that the core runs at once.
+/// Past the negatives' last eight, or where eight negatives tie with a
+/// positive, [`twice_won_from`] goes on a key at a time.
 fn twice_won(pos: &[u64], neg: &[u64]) -> u128 {
-    let (mut twice_won, mut below) = (0u128, 0usize);
-    let mut i = 0;
-    'positives: while let Some(&v) = pos.get(i) {
-        // `below` moves on to the first negative not below v.
+    let (low, high) = pos.split_at(pos.len() / 2);
+    let high_below = high.first().map_or(0, |&v| neg.partition_point(|&n| n < v));
+    let mut low = Lane { pos: low, i: 0, below: 0, twice_won: 0 };
+    let mut high = Lane { pos: high, i: 0, below: high_below, twice_won: 0 };
+    // Both step every round, until one cannot.
+    while low.step(neg) & high.step(neg) {}
+    low.finish(neg) + high.finish(neg)
+}
+
+/// Positives being counted against the negatives: the next one, how many
+/// negatives are known to be below it, and the pairs counted so far.
+struct Lane<'k> {
+    pos: &'k [u64],
+    i: usize,
+    below: usize,
+    twice_won: u128,
+}
+
+impl Lane<'_> {
+    /// Counts the next positive's pairs if it can without going a key at a
+    /// time; whether it did. `below` moves on to at most the first negative
+    /// not below the positive either way.
+    #[inline(always)]
+    fn step(&mut self, neg: &[u64]) -> bool {
+        let Some(&v) = self.pos.get(self.i) else { return false };
         loop {
-            let Some(eight) = neg.get(below..below + 8) else { break 'positives };
+            let Some(eight) = neg.get(self.below..self.below + 8) else { return false };
             if eight[7] < v {
-                below += 8;
+                self.below += 8;
                 continue;
             }
-            below += first_not(eight, |n| n < v);
+            self.below += first_not(eight, |n| n < v);
             break;
         }
-        let Some(eight) = neg.get(below..below + 8) else { break };
+        let Some(eight) = neg.get(self.below..self.below + 8) else { return false };
         if eight[7] == v {
-            break;
+            return false;
         }
-        twice_won += (2 * below + first_not(eight, |n| n == v)) as u128;
-        i += 1;
+        self.twice_won += (2 * self.below + first_not(eight, |n| n == v)) as u128;
+        self.i += 1;
+        true
     }
-    twice_won + twice_won_from(&pos[i..], neg, below)
+
+    /// The lane's pairs, the rest counted alone.
+    fn finish(mut self, neg: &[u64]) -> u128 {
+        while self.step(neg) {}
+        self.twice_won + twice_won_from(&self.pos[self.i..], neg, self.below)
+    }
 }
 
 /// How many of `eight` keys hold `before` (true for a first few, false for
@@ -641,17 +707,23 @@ mod tests {
             state ^ (state >> 29)
         };
         for n in [0, 1, 2, 3, 100, SHORT_SORT, SHORT_SORT + 1, 5_000, 70_001] {
-            let cases: [Box<dyn Fn(u64, usize) -> u64>; 12] = [
-                Box::new(|r, _| r),                                                // high halves all different
-                Box::new(|r, _| r & 0xffff_ffff),                                  // one high half: radix-sorted whole
-                Box::new(|r, _| (r & 0x7_0000_0000) | (r >> 40)),                  // runs of many keys
-                Box::new(|_, i| u64::MAX - i as u64),                              // descending, one run
-                Box::new(|_, i| i as u64 / 16 * (1 << 32) + (16 - i as u64 % 16)), // runs of 16, reversed
-                Box::new(|r, _| order_key(f64::from(r as u32) / 4e9)),             // scores in [0, 1)
-                Box::new(|r, _| order_key(1.0 - f64::from(r as u32) / 4e15)),      // crowded just below 1
-                Box::new(|r, _| (r % 4) << 60 | (r >> 40)),                        // four long runs, each radix-sorted
-                Box::new(|r, _| (r % 3) << 62),                                    // three values, many of each
-                Box::new(|r, _| r & 0xff_ffff), // within 24 bits: the radix sort alone
+            // Runs of `r` keys, each run's keys descending: found one key
+            // at a time (`FAR`), or as a long run by insertion or radix.
+            let reversed_runs = |r: usize| move |_, i: usize| (i / r) as u64 * (1 << 32) + (r - i % r) as u64;
+            let cases: [Box<dyn Fn(u64, usize) -> u64>; 15] = [
+                Box::new(|r, _| r),                               // high halves all different
+                Box::new(|r, _| r & 0xffff_ffff),                 // one high half: radix-sorted whole
+                Box::new(|r, _| (r & 0x7_0000_0000) | (r >> 40)), // runs of many keys
+                Box::new(|_, i| u64::MAX - i as u64),             // descending, one run
+                Box::new(reversed_runs(FAR)),
+                Box::new(reversed_runs(FAR + 1)),
+                Box::new(reversed_runs(16)),
+                Box::new(reversed_runs(LONG_RUN + 8)),
+                Box::new(|r, _| order_key(f64::from(r as u32) / 4e9)), // scores in [0, 1)
+                Box::new(|r, _| order_key(1.0 - f64::from(r as u32) / 4e15)), // crowded just below 1
+                Box::new(|r, _| (r % 4) << 60 | (r >> 40)),            // four long runs, each radix-sorted
+                Box::new(|r, _| (r % 3) << 62),                        // three values, many of each
+                Box::new(|r, _| r & 0xff_ffff),                        // within 24 bits: the radix sort alone
                 Box::new(|r, _| {
                     let u = ((r >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
                     order_key((u / (1.0 - u)).ln()) // logits, of both signs: three passes
@@ -678,9 +750,10 @@ mod tests {
         // Few distinct values (ties, and runs of eight or more equal
         // negatives) and many; lists shorter and longer than eight.
         for values in [2, 5, 40, 1 << 30] {
-            for _ in 0..300 {
-                let mut pos: Vec<u64> = (0..random(60)).map(|_| random(values)).collect();
-                let mut neg: Vec<u64> = (0..random(60)).map(|_| random(values)).collect();
+            for round in 0..300 {
+                let most = if round % 10 == 0 { 2_000 } else { 60 };
+                let mut pos: Vec<u64> = (0..random(most)).map(|_| random(values)).collect();
+                let mut neg: Vec<u64> = (0..random(most)).map(|_| random(values)).collect();
                 pos.sort_unstable();
                 neg.sort_unstable();
                 let pairs: u128 =
