@@ -403,16 +403,22 @@ fn order_key(score: f64) -> u64 {
 /// about once a positive. Each place is found from the one before, a chain
 /// of loads each waiting on the last: the positives are counted in two
 /// halves side by side ([`Lane`]), two chains that the core runs at once.
+/// Those above every negative are left out of the halves, so that the two
+/// keep stepping together to their ends.
 /// Past the negatives' last eight, or where eight negatives tie with a
 /// positive, [`twice_won_from`] goes on a key at a time.
 fn twice_won(pos: &[u64], neg: &[u64]) -> u128 {
+    // The positives above every negative win over each, with no search.
+    let Some(&greatest) = neg.last() else { return 0 };
+    let (pos, above) = pos.split_at(pos.partition_point(|&v| v <= greatest));
+    let above = 2 * above.len() as u128 * neg.len() as u128;
     let (low, high) = pos.split_at(pos.len() / 2);
     let high_below = high.first().map_or(0, |&v| neg.partition_point(|&n| n < v));
     let mut low = Lane { pos: low, i: 0, below: 0, twice_won: 0 };
     let mut high = Lane { pos: high, i: 0, below: high_below, twice_won: 0 };
     // Both step every round, until one cannot.
     while low.step(neg) & high.step(neg) {}
-    low.finish(neg) + high.finish(neg)
+    above + low.finish(neg) + high.finish(neg)
 }
 
 /// Positives being counted against the negatives: the next one, how many
