@@ -227,8 +227,8 @@ fn on_every_core<T: Send>(jobs: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
 /// 24 bits of each key's distance from the least (two radix passes,
 /// [`radix_sort_by`]), or by 36 (three) when a sample of the keys finds
 /// that 24 would leave many of them sharing their bits ([`few_share`]);
-/// then each run of keys that share those bits is sorted by insertion, or
-/// by a radix sort of its own when it is long and not all one key.
+/// then the keys that share those bits are put in order by one insertion
+/// pass over them all, a long run of them sorted whole ([`sort_runs`]).
 /// Measuring from the least key and not from zero keeps the bits where the
 /// keys differ: scores crowded just below 1 (a confident model's) still
 /// rarely share them, where the keys' own high bits (the sign, the
