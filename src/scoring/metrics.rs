@@ -290,10 +290,11 @@ fn sort_runs(keys: &mut [u64], high: impl Fn(u64) -> usize) {
         let run = high(key);
         let start = keys[..j].iter().rposition(|&k| high(k) != run).map_or(0, |p| p + 1);
         let end = keys[i..].iter().position(|&k| high(k) != run).map_or(keys.len(), |p| i + p);
+        // Not all one key: `key` was below the one before it.
         let keys = &mut keys[start..end];
         if keys.len() <= LONG_RUN {
             insertion_sort(keys);
-        } else if keys.iter().any(|&k| k != keys[0]) {
+        } else {
             radsort::sort(keys);
         }
         i = end;
