@@ -276,13 +276,8 @@ fn sort_keys(keys: &mut [u64], scratch: &mut [u64]) {
 fn sort_runs(keys: &mut [u64], high: impl Fn(u64) -> usize) {
     let mut i = 1;
     while i < keys.len() {
-        let key = keys[i];
-        let mut j = i;
-        while j > 0 && keys[j - 1] > key && i - j < FAR {
-            keys[j] = keys[j - 1];
-            j -= 1;
-        }
-        keys[j] = key;
+        let j = move_back(keys, i, FAR);
+        let key = keys[j];
         if j == 0 || keys[j - 1] <= key {
             i += 1;
             continue;
@@ -377,14 +372,22 @@ const LONG_RUN: usize = 32;
 
 fn insertion_sort(keys: &mut [u64]) {
     for i in 1..keys.len() {
-        let key = keys[i];
-        let mut j = i;
-        while j > 0 && keys[j - 1] > key {
-            keys[j] = keys[j - 1];
-            j -= 1;
-        }
-        keys[j] = key;
+        move_back(keys, i, i);
     }
+}
+
+/// Moves `keys[i]` back past the greater keys before it, at most `most`
+/// places (an insertion sort's step): where it stops.
+#[inline(always)]
+fn move_back(keys: &mut [u64], i: usize, most: usize) -> usize {
+    let key = keys[i];
+    let mut j = i;
+    while j > 0 && keys[j - 1] > key && i - j < most {
+        keys[j] = keys[j - 1];
+        j -= 1;
+    }
+    keys[j] = key;
+    j
 }
 
 /// A finite score as a number that sorts (and ties) as it does: -0.0
