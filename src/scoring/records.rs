@@ -162,19 +162,45 @@ impl Part<'_> {
     /// [`numbered_line`] as a [`Record::Numbered`]; at the first other line
     /// the rest of the chunk is split field by field.
     pub fn each_record(self, values: Values, mut each: impl FnMut(Record<'_>) -> Option<()>) -> Option<()> {
-        let mut run = |lines: &[u8]| {
+        self.each_chunk(|lines| {
             let mut pos = 0;
             while pos < lines.len() {
                 let Some((rec, next)) = numbered_line(lines, pos, values) else { break };
                 each(rec)?;
                 pos = next;
             }
-            let mut records = Records::plain_part(lines.get(pos..).unwrap_or_default());
-            while let Some(rec) = records.next_record() {
-                each(rec.ok()?)?;
+            each_past(lines, pos, &mut each)
+        })
+    }
+
+    /// [`Part::each_record`] for a part of two columns, id first, read by
+    /// `rows` with no record built for its commonest lines: where `values`
+    /// are numbers, a line `<number>,<finite number>` (a predictions
+    /// file's) goes to [`NumberedRows::number`]; where they are text, a line
+    /// `<number>,<one byte>` (a labels file's) to [`NumberedRows::byte`].
+    /// Every other record goes to [`NumberedRows::record`].
+    pub fn each_numbered(self, values: Values, rows: &mut impl NumberedRows) -> Option<()> {
+        self.each_chunk(|lines| {
+            let mut pos = 0;
+            while pos < lines.len() {
+                let Some((rec, next)) = numbered_line(lines, pos, values) else { break };
+                match rec {
+                    Record::Numbered(id, _, _, x) if values == Values::Numbers && x.is_finite() => {
+                        rows.number(id, x)?
+                    }
+                    Record::Numbered(id, _, &[byte], _) if values == Values::Text => rows.byte(id, byte)?,
+                    rec => rows.record(rec)?,
+                }
+                pos = next;
             }
-            Some(())
-        };
+            each_past(lines, pos, &mut |rec| rows.record(rec))
+        })
+    }
+
+    /// Calls `run` on the part's lines a chunk of whole lines at a time;
+    /// `None` as soon as it does, or if the part cannot be read or a chunk
+    /// is not plain.
+    fn each_chunk(self, mut run: impl FnMut(&[u8]) -> Option<()>) -> Option<()> {
         let (path, start, end) = match self {
             Part::Bytes(bytes) => return run(bytes),
             Part::File { path, start, end } => (path, start, end),
@@ -232,6 +258,27 @@ impl Part<'_> {
         let mut records = Records::plain_part(lines);
         f(records.next_record()?.ok()?)
     }
+}
+
+/// What reads the rows of a part of two columns, id first
+/// ([`Part::each_numbered`]); the id of a line is written canonically.
+pub trait NumberedRows {
+    /// A line `<id>,<x>` of a part of numbers, `x` finite.
+    fn number(&mut self, id: u64, x: f64) -> Option<()>;
+    /// A line `<id>,<byte>` of a part of text: the value is that one byte.
+    fn byte(&mut self, id: u64, byte: u8) -> Option<()>;
+    /// Any other record.
+    fn record(&mut self, rec: Record<'_>) -> Option<()>;
+}
+
+/// Calls `each` on the records of plain `lines` from `pos` on, split field
+/// by field.
+fn each_past(lines: &[u8], pos: usize, each: &mut impl FnMut(Record<'_>) -> Option<()>) -> Option<()> {
+    let mut records = Records::plain_part(lines.get(pos..).unwrap_or_default());
+    while let Some(rec) = records.next_record() {
+        each(rec.ok()?)?;
+    }
+    Some(())
 }
 
 /// The line of plain `lines` that starts at `start` if it is `<number>,<value>`:

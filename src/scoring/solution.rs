@@ -20,7 +20,9 @@ use crate::messages::Msg;
 use crate::msg;
 use crate::scoring::MetricKind;
 use crate::scoring::metrics::{self, MetricError};
-use crate::scoring::records::{Part, Record, Records, Values, canonical_int, read_in_parallel, split_file};
+use crate::scoring::records::{
+    NumberedRows, Part, Record, Records, Values, canonical_int, read_in_parallel, split_file,
+};
 use crate::scoring::resample::{Auc, Confusion, ConfusionMetric, Spearman, TieInput};
 use crate::ties::Means;
 
@@ -753,8 +755,17 @@ impl Solution {
     #[inline]
     fn row_of_field(&self, rec: &Record<'_>, col: usize, guess: u32) -> Option<u32> {
         match rec.number(col) {
-            Some(n) if !matches!(self.ids.lookup, Lookup::Hash(..)) => self.ids.find_number(n),
-            _ => self.row_of(rec.text(col)?, guess),
+            Some(n) => self.row_of_number(n, guess),
+            None => self.row_of(rec.text(col)?, guess),
+        }
+    }
+
+    /// [`Solution::row_of`] the id that `n` writes canonically.
+    #[inline]
+    fn row_of_number(&self, n: u64, guess: u32) -> Option<u32> {
+        match self.ids.lookup {
+            Lookup::Hash(..) => self.row_of(&IdText::number(n), guess),
+            _ => self.ids.find_number(n),
         }
     }
 
@@ -767,8 +778,9 @@ impl Solution {
         let probability = self.format.metric == MetricKind::LogLoss;
         match self.prediction_kind() {
             PredictionKind::Values | PredictionKind::PerClass => {
-                let values = self.place_in_parallel(parts, layout, Values::Numbers, |rec, col| {
-                    rec.finite(col).filter(|x| !probability || (0.0..=1.0).contains(x))
+                let number = |x: f64| (!probability || (0.0..=1.0).contains(&x)).then_some(x);
+                let values = self.place_in_parallel(parts, layout, Values::Numbers, number, |rec, col| {
+                    rec.finite(col).and_then(number)
                 })?;
                 Some(if self.format.per_class_columns() {
                     Predictions::PerClass(values)
@@ -779,7 +791,7 @@ impl Solution {
             PredictionKind::Classes => {
                 let classes = ClassIndex::new(self.format.classes.as_deref().unwrap_or_default());
                 let class = |rec: &Record<'_>, col| classes.find_field(rec, col);
-                self.place_in_parallel(parts, layout, Values::Text, class).map(Predictions::Classes)
+                self.place_in_parallel(parts, layout, Values::Text, |_| None, class).map(Predictions::Classes)
             }
             PredictionKind::Items => None,
         }
@@ -788,7 +800,9 @@ impl Solution {
     /// Reads `parts` on every core, each cell of the value columns through
     /// `parse` (the record and the column; `cells` says what they hold),
     /// and gives the cells in the solution's row order (`k` per row);
-    /// `None` on any problem.
+    /// `None` on any problem. A file of numbers in two columns, id first,
+    /// is read a line `<id>,<number>` at a time as two numbers
+    /// ([`Part::each_numbered`]), the cell through `number`.
     ///
     /// Each part's first row is looked up before any is read. When they
     /// come in the solution's order (a file in its order, the commonest),
@@ -801,6 +815,7 @@ impl Solution {
         parts: Vec<Part<'_>>,
         layout: &Layout,
         cells: Values,
+        number: impl Fn(f64) -> Option<T> + Sync,
         parse: impl Fn(&Record<'_>, usize) -> Option<T> + Sync,
     ) -> Option<Vec<T>> {
         let (n, k) = (self.len(), layout.values.len());
@@ -823,33 +838,26 @@ impl Solution {
         } else {
             shares.extend(firsts.iter().map(|_| (0, <&mut [T]>::default())));
         }
+        let id_then_number = cells == Values::Numbers && layout.header.len() == 2 && layout.values == [1];
         let read = |(part, (first, share)): (Part<'_>, (usize, &mut [T]))| -> Option<Share<T>> {
-            let mut written = 0usize;
-            let mut apart = Placed { first: 0, count: 0, scattered: Vec::new(), values: Vec::new() };
-            let mut next_guess = 0u32;
-            part.each_record(cells, |rec| {
-                if rec.len() != layout.header.len() {
-                    return None;
-                }
-                let row = self.row_of_field(&rec, layout.id, next_guess)?;
-                next_guess = row + 1;
-                if apart.count == 0
-                    && row as usize == first + written
-                    && let Some(cells) = share.get_mut(written * k..(written + 1) * k)
-                {
-                    for (cell, &col) in cells.iter_mut().zip(&layout.values) {
-                        *cell = parse(&rec, col)?;
-                    }
-                    written += 1;
-                    return Some(());
-                }
-                apart.push_row(row);
-                for &col in &layout.values {
-                    apart.values.push(parse(&rec, col)?);
-                }
-                Some(())
-            })?;
-            Some(Share { first, written, apart })
+            let apart = Placed { first: 0, count: 0, scattered: Vec::new(), values: Vec::new() };
+            let mut filling = Filling {
+                solution: self,
+                layout,
+                number: &number,
+                parse: &parse,
+                first,
+                share,
+                written: 0,
+                apart,
+                next_guess: 0,
+            };
+            if id_then_number {
+                part.each_numbered(Values::Numbers, &mut filling)?;
+            } else {
+                part.each_record(cells, |rec| filling.record(rec))?;
+            }
+            Some(Share { first, written: filling.written, apart: filling.apart })
         };
         let parts = read_in_parallel(parts.into_iter().zip(shares).collect(), read)?;
         let in_place: usize = parts.iter().map(|p| p.written).sum();
@@ -1104,6 +1112,79 @@ enum PredictionKind {
     Items,
 }
 
+/// One core's reading of a part ([`Solution::place_in_parallel`]): rows
+/// that come in order are written in place into `share`, from solution
+/// row `first` on; from the first that does not, every row is kept `apart`.
+struct Filling<'f, T, N, P> {
+    solution: &'f Solution,
+    layout: &'f Layout,
+    /// A cell that is a finite number, read with its line.
+    number: &'f N,
+    /// A cell of a record, by column.
+    parse: &'f P,
+    first: usize,
+    share: &'f mut [T],
+    written: usize,
+    apart: Placed<T>,
+    /// The row after the last one read: the likeliest next.
+    next_guess: u32,
+}
+
+impl<T, N, P> NumberedRows for Filling<'_, T, N, P>
+where
+    N: Fn(f64) -> Option<T>,
+    P: Fn(&Record<'_>, usize) -> Option<T>,
+{
+    /// A line `<id>,<x>` of a file of two columns, its one cell `x`.
+    #[inline]
+    fn number(&mut self, id: u64, x: f64) -> Option<()> {
+        let row = self.solution.row_of_number(id, self.next_guess)?;
+        self.next_guess = row + 1;
+        let value = (self.number)(x)?;
+        if self.apart.count == 0
+            && row as usize == self.first + self.written
+            && let Some(cell) = self.share.get_mut(self.written)
+        {
+            *cell = value;
+            self.written += 1;
+            return Some(());
+        }
+        self.apart.push_row(row);
+        self.apart.values.push(value);
+        Some(())
+    }
+
+    /// Not met: a part of numbers has no lines read as text.
+    fn byte(&mut self, _: u64, _: u8) -> Option<()> {
+        None
+    }
+
+    fn record(&mut self, rec: Record<'_>) -> Option<()> {
+        let Layout { header, id, values } = self.layout;
+        if rec.len() != header.len() {
+            return None;
+        }
+        let row = self.solution.row_of_field(&rec, *id, self.next_guess)?;
+        self.next_guess = row + 1;
+        let (k, written) = (values.len(), self.written);
+        if self.apart.count == 0
+            && row as usize == self.first + written
+            && let Some(cells) = self.share.get_mut(written * k..(written + 1) * k)
+        {
+            for (cell, &col) in cells.iter_mut().zip(values) {
+                *cell = (self.parse)(&rec, col)?;
+            }
+            self.written += 1;
+            return Some(());
+        }
+        self.apart.push_row(row);
+        for &col in values {
+            self.apart.values.push((self.parse)(&rec, col)?);
+        }
+        Some(())
+    }
+}
+
 /// A part read on one core: `written` rows from `first` on written in
 /// place into its share, then the rest kept `apart`.
 struct Share<T> {
@@ -1165,6 +1246,44 @@ impl Columns {
             header.iter().position(|h| h == name).ok_or_else(|| SolutionError(format!("no column {name:?}")))
         };
         Ok(Self { fields: header.len(), id: col(&format.id_column)?, target: col(&format.target)? })
+    }
+
+    /// Whether the file is two columns, the id and then the target.
+    fn id_then_target(self) -> bool {
+        self.fields == 2 && self.id == 0 && self.target == 1
+    }
+}
+
+/// One core's reading of a part of a solution whose classes are found as
+/// it is read: each row's id, and its label as the number of the label
+/// in the order met.
+struct LabelsRead {
+    columns: Columns,
+    ids: IdIndex,
+    y: Vec<u32>,
+    met: LabelsMet,
+}
+
+impl NumberedRows for LabelsRead {
+    /// Not met: a part of labels is read as text.
+    fn number(&mut self, _: u64, _: f64) -> Option<()> {
+        None
+    }
+
+    #[inline]
+    fn byte(&mut self, id: u64, byte: u8) -> Option<()> {
+        self.ids.push_number(id);
+        self.y.push(self.met.index_byte(byte)?);
+        Some(())
+    }
+
+    fn record(&mut self, rec: Record<'_>) -> Option<()> {
+        if rec.len() != self.columns.fields {
+            return None;
+        }
+        push_id(&mut self.ids, &rec, self.columns.id)?;
+        self.y.push(self.met.index_field(&rec, self.columns.target)?);
+        Some(())
     }
 }
 
@@ -1313,13 +1432,21 @@ impl LabelsMet {
     /// without its text.
     #[inline]
     fn index_field(&mut self, rec: &Record<'_>, col: usize) -> Option<u32> {
-        if let [byte] = rec.get(col)
-            && byte.is_ascii_graphic()
-            && let Some(i) = self.met_byte(*byte)
+        match rec.get(col) {
+            [byte] => self.index_byte(*byte),
+            _ => Some(self.index(rec.text(col)?)),
+        }
+    }
+
+    /// [`LabelsMet::index_field`] of a field that is the one byte `byte`.
+    #[inline]
+    fn index_byte(&mut self, byte: u8) -> Option<u32> {
+        if byte.is_ascii_graphic()
+            && let Some(i) = self.met_byte(byte)
         {
             return Some(i);
         }
-        Some(self.index(rec.text(col)?))
+        Some(self.index(std::str::from_utf8(&[byte]).ok()?.trim()))
     }
 
     /// The index of the one-byte label `byte`, if met.
@@ -1379,17 +1506,18 @@ type PartClasses = (Vec<u32>, Vec<String>);
 fn read_parts_finding_classes(columns: Columns, parts: Vec<Part<'_>>) -> Option<(IdIndex, Vec<String>, Vec<u32>)> {
     let read = |part: Part<'_>| {
         let (rows, id_bytes) = room_for(&part);
-        let (mut ids, mut y, mut met) =
-            (IdIndex::with_capacity(rows, id_bytes), Vec::with_capacity(rows), LabelsMet::default());
-        part.each_record(Values::Text, |rec| {
-            if rec.len() != columns.fields {
-                return None;
-            }
-            push_id(&mut ids, &rec, columns.id)?;
-            y.push(met.index_field(&rec, columns.target)?);
-            Some(())
-        })?;
-        Some((ids, y, met.into_names()))
+        let mut labels = LabelsRead {
+            columns,
+            ids: IdIndex::with_capacity(rows, id_bytes),
+            y: Vec::with_capacity(rows),
+            met: LabelsMet::default(),
+        };
+        if columns.id_then_target() {
+            part.each_numbered(Values::Text, &mut labels)?;
+        } else {
+            part.each_record(Values::Text, |rec| labels.record(rec))?;
+        }
+        Some((labels.ids, labels.y, labels.met.into_names()))
     };
     let parts = read_in_parallel(parts, read)?;
     let all: hashbrown::HashSet<&String> = parts.iter().flat_map(|(_, _, names)| names).collect();
@@ -1721,6 +1849,56 @@ mod tests {
         let Ok(Predictions::Classes(got)) = same_from_disk(&sol, &labels) else { panic!("valid") };
         assert_eq!(sol.score(&Predictions::Classes(got), None).unwrap(), 1.0);
         assert!(same_from_disk(&sol, &labels.replacen(",dog\n", ",wolf\n", 1)).is_err());
+    }
+
+    #[test]
+    fn lines_of_two_numbers_read_without_records_place_as_records_do() {
+        // Ids counted up (no table), small ids in any order (a table), and
+        // ids among text ones (hashed): each solution with numbered ids.
+        let n = 120_000;
+        let counted: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+        let table: Vec<String> = (0..n).map(|i| ((i * 7_919) % n).to_string()).collect();
+        let hashed: Vec<String> =
+            (0..n).map(|i| if i % 1_000 == 3 { format!("x{i}") } else { i.to_string() }).collect();
+        for (ids, metric) in [(&counted, MetricKind::Rmse), (&table, MetricKind::Rmse), (&hashed, MetricKind::LogLoss)]
+        {
+            let classes = (metric == MetricKind::LogLoss).then(|| vec!["0".to_owned(), "1".to_owned()]);
+            let format = Format { metric, k: None, id_column: "id".into(), target: "y".into(), classes };
+            let solution: String = std::iter::once("id,y\n".to_owned())
+                .chain(ids.iter().enumerate().map(|(i, id)| format!("{id},{}\n", i % 2)))
+                .collect();
+            let sol = Solution::parse(format, solution.as_bytes()).unwrap();
+            let value = |i: usize| (i % 997) as f64 / 1_000.0 + 1e-9;
+            let file = |rows: &mut dyn Iterator<Item = usize>| -> String {
+                std::iter::once("id,y\n".to_owned())
+                    .chain(rows.map(|i| format!("{},{:?}\n", ids[i], value(i))))
+                    .collect()
+            };
+            let want: Vec<f64> = (0..n).map(value).collect();
+            // In order, reversed (every row apart), and with one row moved.
+            let mut moved: Vec<usize> = (0..n).filter(|&i| i != 50_000).collect();
+            moved.insert(90_000, 50_000);
+            for text in [file(&mut (0..n)), file(&mut (0..n).rev()), file(&mut moved.into_iter())] {
+                let Ok(Predictions::Values(got)) = same_from_disk(&sol, &text) else { panic!("valid") };
+                assert_eq!(got, want);
+            }
+            // A value that is not a finite number, a probability above 1, a
+            // value with an exponent (read as a record), an unknown id.
+            let good = file(&mut (0..n));
+            let exponent =
+                good.replacen(&format!("\n{},{:?}\n", ids[7], value(7)), &format!("\n{},{:e}\n", ids[7], value(7)), 1);
+            assert_ne!(exponent, good);
+            let Ok(Predictions::Values(got)) = same_from_disk(&sol, &exponent) else { panic!("valid") };
+            assert_eq!(got, want);
+            for bad in [
+                good.replacen(&format!("\n{},", ids[9]), &format!("\n{},nan", ids[9]), 1),
+                good.replacen(&format!("\n{},", ids[9]), &format!("\n{},-inf,", ids[9]), 1),
+                good.replacen(&format!("\n{},", ids[9]), &format!("\n{},5", ids[9]), 1),
+                good.replacen(&format!("\n{},", ids[9]), "\n999999999,", 1),
+            ] {
+                assert_eq!(same_from_disk(&sol, &bad).is_err(), metric == MetricKind::LogLoss || !bad.contains(",5"));
+            }
+        }
     }
 
     #[test]
