@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 /// Why a metric has no value on these inputs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -134,7 +136,9 @@ pub fn mean_iou(y: &[u32], p: &[u32], k: usize) -> Result<f64> {
 ///
 /// A large set is cut into one slice of rows per core. Each core sorts its
 /// slice's two classes; pairs won add up over any split of the rows, so
-/// each core then counts its negatives against every slice's positives.
+/// each core then counts its negatives against every slice's positives,
+/// on the same thread once every slice is sorted ([`Arrivals`]): no thread
+/// is started between the two, which on a virtual machine could start late.
 pub fn roc_auc_with(positive: impl Fn(usize) -> bool + Sync, scores: Cow<'_, [f64]>) -> Result<f64> {
     let n = scores.len();
     let slice = n.div_ceil(threads_for(n)).max(1);
@@ -143,37 +147,92 @@ pub fn roc_auc_with(positive: impl Fn(usize) -> bool + Sync, scores: Cow<'_, [f6
         Cow::Borrowed(scores) => (vec![0.0; n], Some(scores)),
     };
     let positive = &positive;
-    let sort = bytemuck::cast_slice_mut::<f64, u64>(&mut buffer).chunks_mut(slice).enumerate().map(|(t, mut keys)| {
+    let keys = bytemuck::cast_slice_mut::<f64, u64>(&mut buffer);
+    let slices = keys.len().div_ceil(slice);
+    // Each slice's sorted classes, once sorted (`None`: a score not finite).
+    let sorted: Vec<OnceLock<Option<Classes<'_>>>> = (0..slices).map(|_| OnceLock::new()).collect();
+    let arrivals = Arrivals::default();
+    let (sorted, arrivals) = (&sorted, &arrivals);
+    let jobs = keys.chunks_mut(slice).enumerate().map(|(t, mut keys)| {
         move || {
+            let arrival = arrivals.arrival();
             let first = t * slice;
             let positive = |i| positive(first + i);
             let positives = match borrowed {
                 Some(scores) => split_classes(keys, |_, i| scores[first + i], positive),
                 None => split_classes(keys, |keys, i| f64::from_bits(keys[i]), positive),
-            }?;
-            let (pos, neg) = std::mem::take(&mut keys).split_at_mut(positives);
-            // One scratch for both sorts: the second reuses the pages the
-            // first faulted in.
-            let mut scratch = vec![0; pos.len().max(neg.len())];
-            sort_keys(pos, &mut scratch);
-            sort_keys(neg, &mut scratch);
-            Some((&*pos, &*neg))
+            };
+            let mine = positives.map(|positives| {
+                let (pos, neg) = std::mem::take(&mut keys).split_at_mut(positives);
+                // One scratch for both sorts: the second reuses the pages the
+                // first faulted in.
+                let mut scratch = vec![0; pos.len().max(neg.len())];
+                sort_keys(pos, &mut scratch);
+                sort_keys(neg, &mut scratch);
+                (&*pos, &*neg)
+            });
+            let _ = sorted[t].set(mine);
+            drop(arrival);
+            arrivals.wait_for(slices);
+            let (_, neg) = mine?;
+            let all: Option<Vec<Classes<'_>>> = sorted.iter().map(|s| s.get().copied().flatten()).collect();
+            Some(all?.iter().map(|(pos, _)| twice_won(pos, neg)).sum::<u128>())
         }
     });
-    let classes: Vec<(&[u64], &[u64])> = on_every_core(sort.collect())
+    let twice_won: u128 = on_every_core(jobs.collect())
         .into_iter()
-        .collect::<Option<_>>()
+        .sum::<Option<u128>>()
         .ok_or_else(|| undefined("scores must be finite numbers"))?;
-    let positives: usize = classes.iter().map(|(pos, _)| pos.len()).sum();
+    let positives: usize = sorted.iter().filter_map(|s| s.get().copied().flatten()).map(|(pos, _)| pos.len()).sum();
     let negatives = n - positives;
     if positives == 0 || negatives == 0 {
         return Err(undefined("ROC AUC is undefined when only one class is present"));
     }
-    let classes = &classes;
-    let count = classes.iter().map(|(_, neg)| move || classes.iter().map(|(pos, _)| twice_won(pos, neg)).sum::<u128>());
-    let twice_won: u128 = on_every_core(count.collect()).into_iter().sum();
     Ok(twice_won as f64 / (2.0 * positives as f64 * negatives as f64))
 }
+
+/// A slice's keys sorted: its positives' and its negatives'.
+type Classes<'k> = (&'k [u64], &'k [u64]);
+
+/// Counts the jobs of [`on_every_core`] that reached a point, so that each
+/// can wait there for the others without a lock: the wait is short (the
+/// others are at most one job's work behind), and a thread that sleeps
+/// on a lock may wake late on a virtual machine.
+#[derive(Default)]
+struct Arrivals(AtomicUsize);
+
+/// One job's arrival: counted when dropped, also when its job panics, so
+/// that no other waits for it for ever.
+struct Arrival<'a>(&'a AtomicUsize);
+
+impl Drop for Arrival<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, AtomicOrdering::Release);
+    }
+}
+
+impl Arrivals {
+    fn arrival(&self) -> Arrival<'_> {
+        Arrival(&self.0)
+    }
+
+    /// Returns once `all` jobs have arrived: it spins a while, then lets
+    /// other threads run between looks.
+    fn wait_for(&self, all: usize) {
+        let mut looks = 0u32;
+        while self.0.load(AtomicOrdering::Acquire) < all {
+            if looks < SPINS {
+                std::hint::spin_loop();
+                looks += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// How many times [`Arrivals::wait_for`] looks before it yields between looks.
+const SPINS: u32 = 1 << 16;
 
 /// Writes each row's key ([`order_key`] of `score(keys, row)`, read before
 /// the row's place is written) into `keys`, the positives' first: the number
@@ -210,16 +269,18 @@ fn threads_for(n: usize) -> usize {
     if n < PARALLEL_ROWS { 1 } else { super::records::threads() }
 }
 
-/// Runs each job on a thread of its own (the first on this one); the
-/// results in order.
+/// Runs each job on a thread of its own while this one waits (a single
+/// job here); the results in order. A thread started while this one stays
+/// busy tended to start on this one's core: with the first job run here,
+/// a 2e6-row ROC AUC took 55.7 ms where it takes 52.7 (the quarter of 40
+/// runs, 2 cores).
 fn on_every_core<T: Send>(jobs: Vec<impl FnOnce() -> T + Send>) -> Vec<T> {
-    let mut jobs = jobs.into_iter();
-    let Some(first) = jobs.next() else { return Vec::new() };
+    if jobs.len() == 1 {
+        return jobs.into_iter().map(|job| job()).collect();
+    }
     std::thread::scope(|scope| {
-        let rest: Vec<_> = jobs.map(|job| scope.spawn(job)).collect();
-        let mut done = vec![first()];
-        done.extend(rest.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))));
-        done
+        let all: Vec<_> = jobs.into_iter().map(|job| scope.spawn(job)).collect();
+        all.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     })
 }
 
@@ -880,10 +941,40 @@ mod tests {
         }
         let (p, q) = (pos_at.iter().sum::<u64>() as f64, neg_at.iter().sum::<u64>() as f64);
         assert_eq!(roc_auc_both_ways(&y, &s).unwrap(), twice as f64 / (2.0 * p * q));
-        // A score that is not finite, in the last slice's last row.
+        // A score that is not finite, in the last slice's last row, or in
+        // the first's first; one class only.
         let mut s = s;
         s[n - 1] = f64::INFINITY;
         assert!(roc_auc_both_ways(&y, &s).is_err());
+        s[n - 1] = 0.5;
+        s[0] = f64::NAN;
+        assert_eq!(roc_auc_both_ways(&y, &s).unwrap_err().0, "scores must be finite numbers");
+        s[0] = 0.5;
+        let all_positive = vec![true; n];
+        assert!(roc_auc_both_ways(&all_positive, &s).unwrap_err().0.contains("only one class"));
+    }
+
+    #[test]
+    fn a_job_that_panics_before_it_arrives_keeps_no_other_waiting() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let arrivals = Arrivals::default();
+            let jobs: Vec<Box<dyn FnOnce() -> u32 + Send + '_>> = vec![
+                Box::new(|| {
+                    let _arrival = arrivals.arrival();
+                    panic!("a job fails before it arrives")
+                }),
+                Box::new(|| {
+                    drop(arrivals.arrival());
+                    arrivals.wait_for(2);
+                    7
+                }),
+            ];
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_every_core(jobs)));
+            tx.send(ran.is_err()).unwrap();
+        });
+        let panicked = rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the other job waited for ever");
+        assert!(panicked, "the panic reaches the caller");
     }
 
     #[test]

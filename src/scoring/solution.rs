@@ -1319,6 +1319,12 @@ fn room_for(part: &Part<'_>) -> (usize, usize) {
 /// others' rows: the rows are copied once less, and fresh memory touched
 /// once less.
 fn join_beside(ids: &mut IdIndex, more_ids: &[IdIndex], labels: impl FnOnce() + Send) {
+    // Ids counted up join at no cost: no second core is worth starting.
+    if ids.counted.is_some() && more_ids.iter().all(|more| more.counted.is_some()) {
+        more_ids.iter().for_each(|part| ids.append(part));
+        labels();
+        return;
+    }
     std::thread::scope(|scope| {
         scope.spawn(labels);
         more_ids.iter().for_each(|part| ids.append(part));
