@@ -429,9 +429,18 @@ impl<'c> ClassIndex<'c> {
     #[inline]
     fn find_field(&self, rec: &Record<'_>, col: usize) -> Option<u32> {
         match rec.get(col) {
-            [digit] if digit.is_ascii_digit() => self.digits[usize::from(digit - b'0')],
+            [byte] => self.find_byte(*byte),
             _ => self.find(rec.text(col)?),
         }
+    }
+
+    /// [`ClassIndex::find_field`] of a field that is the one byte `byte`.
+    #[inline]
+    fn find_byte(&self, byte: u8) -> Option<u32> {
+        if byte.is_ascii_digit() {
+            return self.digits[usize::from(byte - b'0')];
+        }
+        self.find(std::str::from_utf8(&[byte]).ok()?.trim())
     }
 
     fn find(&self, cell: &str) -> Option<u32> {
@@ -779,9 +788,14 @@ impl Solution {
         match self.prediction_kind() {
             PredictionKind::Values | PredictionKind::PerClass => {
                 let number = |x: f64| (!probability || (0.0..=1.0).contains(&x)).then_some(x);
-                let values = self.place_in_parallel(parts, layout, Values::Numbers, number, |rec, col| {
-                    rec.finite(col).and_then(number)
-                })?;
+                let values = self.place_in_parallel(
+                    parts,
+                    layout,
+                    Values::Numbers,
+                    number,
+                    |_| None,
+                    |rec, col| rec.finite(col).and_then(number),
+                )?;
                 Some(if self.format.per_class_columns() {
                     Predictions::PerClass(values)
                 } else {
@@ -791,7 +805,8 @@ impl Solution {
             PredictionKind::Classes => {
                 let classes = ClassIndex::new(self.format.classes.as_deref().unwrap_or_default());
                 let class = |rec: &Record<'_>, col| classes.find_field(rec, col);
-                self.place_in_parallel(parts, layout, Values::Text, |_| None, class).map(Predictions::Classes)
+                let byte = |byte| classes.find_byte(byte);
+                self.place_in_parallel(parts, layout, Values::Text, |_| None, byte, class).map(Predictions::Classes)
             }
             PredictionKind::Items => None,
         }
@@ -800,9 +815,10 @@ impl Solution {
     /// Reads `parts` on every core, each cell of the value columns through
     /// `parse` (the record and the column; `cells` says what they hold),
     /// and gives the cells in the solution's row order (`k` per row);
-    /// `None` on any problem. A file of numbers in two columns, id first,
-    /// is read a line `<id>,<number>` at a time as two numbers
-    /// ([`Part::each_numbered`]), the cell through `number`.
+    /// `None` on any problem. A file of two columns, id first, is read with
+    /// no record built for a line `<id>,<number>` (cells of numbers) or
+    /// `<id>,<one byte>` (cells of text) ([`Part::each_numbered`]), the cell
+    /// through `number` or `byte`.
     ///
     /// Each part's first row is looked up before any is read. When they
     /// come in the solution's order (a file in its order, the commonest),
@@ -816,6 +832,7 @@ impl Solution {
         layout: &Layout,
         cells: Values,
         number: impl Fn(f64) -> Option<T> + Sync,
+        byte: impl Fn(u8) -> Option<T> + Sync,
         parse: impl Fn(&Record<'_>, usize) -> Option<T> + Sync,
     ) -> Option<Vec<T>> {
         let (n, k) = (self.len(), layout.values.len());
@@ -838,13 +855,14 @@ impl Solution {
         } else {
             shares.extend(firsts.iter().map(|_| (0, <&mut [T]>::default())));
         }
-        let id_then_number = cells == Values::Numbers && layout.header.len() == 2 && layout.values == [1];
+        let id_then_value = layout.header.len() == 2 && layout.values == [1];
         let read = |(part, (first, share)): (Part<'_>, (usize, &mut [T]))| -> Option<Share<T>> {
             let apart = Placed { first: 0, count: 0, scattered: Vec::new(), values: Vec::new() };
             let mut filling = Filling {
                 solution: self,
                 layout,
                 number: &number,
+                byte: &byte,
                 parse: &parse,
                 first,
                 share,
@@ -852,8 +870,8 @@ impl Solution {
                 apart,
                 next_guess: 0,
             };
-            if id_then_number {
-                part.each_numbered(Values::Numbers, &mut filling)?;
+            if id_then_value {
+                part.each_numbered(cells, &mut filling)?;
             } else {
                 part.each_record(cells, |rec| filling.record(rec))?;
             }
@@ -1115,11 +1133,13 @@ enum PredictionKind {
 /// One core's reading of a part ([`Solution::place_in_parallel`]): rows
 /// that come in order are written in place into `share`, from solution
 /// row `first` on; from the first that does not, every row is kept `apart`.
-struct Filling<'f, T, N, P> {
+struct Filling<'f, T, N, B, P> {
     solution: &'f Solution,
     layout: &'f Layout,
     /// A cell that is a finite number, read with its line.
     number: &'f N,
+    /// A cell of text that is one byte.
+    byte: &'f B,
     /// A cell of a record, by column.
     parse: &'f P,
     first: usize,
@@ -1130,17 +1150,13 @@ struct Filling<'f, T, N, P> {
     next_guess: u32,
 }
 
-impl<T, N, P> NumberedRows for Filling<'_, T, N, P>
-where
-    N: Fn(f64) -> Option<T>,
-    P: Fn(&Record<'_>, usize) -> Option<T>,
-{
-    /// A line `<id>,<x>` of a file of two columns, its one cell `x`.
+impl<T, N, B, P> Filling<'_, T, N, B, P> {
+    /// Places the one cell of the row whose id `id` writes.
     #[inline]
-    fn number(&mut self, id: u64, x: f64) -> Option<()> {
+    fn place(&mut self, id: u64, value: Option<T>) -> Option<()> {
         let row = self.solution.row_of_number(id, self.next_guess)?;
         self.next_guess = row + 1;
-        let value = (self.number)(x)?;
+        let value = value?;
         if self.apart.count == 0
             && row as usize == self.first + self.written
             && let Some(cell) = self.share.get_mut(self.written)
@@ -1153,12 +1169,25 @@ where
         self.apart.values.push(value);
         Some(())
     }
+}
 
-    /// Not met: a part of numbers has no lines read as text.
-    fn byte(&mut self, _: u64, _: u8) -> Option<()> {
-        None
+impl<T, N, B, P> NumberedRows for Filling<'_, T, N, B, P>
+where
+    N: Fn(f64) -> Option<T>,
+    B: Fn(u8) -> Option<T>,
+    P: Fn(&Record<'_>, usize) -> Option<T>,
+{
+    #[inline]
+    fn number(&mut self, id: u64, x: f64) -> Option<()> {
+        self.place(id, (self.number)(x))
     }
 
+    #[inline]
+    fn byte(&mut self, id: u64, byte: u8) -> Option<()> {
+        self.place(id, (self.byte)(byte))
+    }
+
+    #[inline]
     fn record(&mut self, rec: Record<'_>) -> Option<()> {
         let Layout { header, id, values } = self.layout;
         if rec.len() != header.len() {
@@ -1277,6 +1306,7 @@ impl NumberedRows for LabelsRead {
         Some(())
     }
 
+    #[inline]
     fn record(&mut self, rec: Record<'_>) -> Option<()> {
         if rec.len() != self.columns.fields {
             return None;
@@ -1905,6 +1935,24 @@ mod tests {
                 assert_eq!(same_from_disk(&sol, &bad).is_err(), metric == MetricKind::LogLoss || !bad.contains(",5"));
             }
         }
+        // Class labels of one byte (a digit, a letter), and one spaced.
+        let (m, names) = (300_000, ["a", "b", "7"]);
+        let format = Format {
+            metric: MetricKind::Accuracy,
+            k: None,
+            id_column: "id".into(),
+            target: "y".into(),
+            classes: Some(names.map(String::from).to_vec()),
+        };
+        let file = |rows: &mut dyn Iterator<Item = usize>| -> String {
+            std::iter::once("id,y\n".to_owned()).chain(rows.map(|i| format!("{i},{}\n", names[i % 3]))).collect()
+        };
+        let sol = Solution::parse(format, file(&mut (0..m)).as_bytes()).unwrap();
+        for text in [file(&mut (0..m)), file(&mut (0..m).rev()), file(&mut (0..m)).replacen("\n4,b\n", "\n4, b\n", 1)] {
+            let Ok(Predictions::Classes(got)) = same_from_disk(&sol, &text) else { panic!("valid") };
+            assert_eq!(sol.score(&Predictions::Classes(got), None).unwrap(), 1.0);
+        }
+        assert!(same_from_disk(&sol, &file(&mut (0..m)).replacen("\n4,b\n", "\n4,z\n", 1)).is_err());
     }
 
     #[test]
