@@ -21,7 +21,9 @@
 //! where its digits stop; where it expects text, a one-byte value that a
 //! newline follows (a class label) taken as it is; otherwise the value up
 //! to the next comma or newline, searched eight bytes at a time. Callers
-//! then look the id up by number, never as text.
+//! then look the id up by number, never as text. In a file of two
+//! columns, id first, [`Part::each_numbered`] hands such a line to its
+//! reader as the id and the number (or the one byte), with no record built.
 //!
 //! A large plain file is read in [`Part`]s, one per core, cut at line starts:
 //! slices of the bytes in memory, or ranges of a file on disk that each
