@@ -1151,22 +1151,33 @@ struct Filling<'f, T, N, B, P> {
 }
 
 impl<T, N, B, P> Filling<'_, T, N, B, P> {
+    /// Takes solution row `row` on, of `k` cells: the place of its cells in
+    /// the share while the rows come in order (the caller writes them
+    /// there), else `None`, the row noted apart (the caller pushes them).
+    #[inline]
+    fn take_row(&mut self, row: u32, k: usize) -> Option<&mut [T]> {
+        self.next_guess = row + 1;
+        let written = self.written;
+        if self.apart.count == 0
+            && row as usize == self.first + written
+            && let Some(cells) = self.share.get_mut(written * k..(written + 1) * k)
+        {
+            self.written += 1;
+            return Some(cells);
+        }
+        self.apart.push_row(row);
+        None
+    }
+
     /// Places the one cell of the row whose id `id` writes.
     #[inline]
     fn place(&mut self, id: u64, value: Option<T>) -> Option<()> {
         let row = self.solution.row_of_number(id, self.next_guess)?;
-        self.next_guess = row + 1;
         let value = value?;
-        if self.apart.count == 0
-            && row as usize == self.first + self.written
-            && let Some(cell) = self.share.get_mut(self.written)
-        {
-            *cell = value;
-            self.written += 1;
-            return Some(());
+        match self.take_row(row, 1) {
+            Some([cell]) => *cell = value,
+            _ => self.apart.values.push(value),
         }
-        self.apart.push_row(row);
-        self.apart.values.push(value);
         Some(())
     }
 }
@@ -1194,21 +1205,18 @@ where
             return None;
         }
         let row = self.solution.row_of_field(&rec, *id, self.next_guess)?;
-        self.next_guess = row + 1;
-        let (k, written) = (values.len(), self.written);
-        if self.apart.count == 0
-            && row as usize == self.first + written
-            && let Some(cells) = self.share.get_mut(written * k..(written + 1) * k)
-        {
-            for (cell, &col) in cells.iter_mut().zip(values) {
-                *cell = (self.parse)(&rec, col)?;
+        let parse = self.parse;
+        match self.take_row(row, values.len()) {
+            Some(cells) => {
+                for (cell, &col) in cells.iter_mut().zip(values) {
+                    *cell = parse(&rec, col)?;
+                }
             }
-            self.written += 1;
-            return Some(());
-        }
-        self.apart.push_row(row);
-        for &col in values {
-            self.apart.values.push((self.parse)(&rec, col)?);
+            None => {
+                for &col in values {
+                    self.apart.values.push(parse(&rec, col)?);
+                }
+            }
         }
         Some(())
     }
